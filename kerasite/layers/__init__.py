@@ -1,0 +1,79 @@
+"""Layers: the building blocks of a model.
+
+Every layer follows the contract of :class:`~kerasite.layers.Layer`:
+``build`` makes the weights, ``forward`` computes and caches, ``backward``
+fills ``grads`` and returns the input gradient.
+"""
+
+from kerasite.layers.activations import (
+    Activation,
+    LeakyReLU,
+    Linear,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from kerasite.layers.base import Layer, NotBuiltError
+from kerasite.layers.dense import Dense
+from kerasite.layers.dropout import Dropout
+from kerasite.layers.reshaping import Flatten, Reshape
+
+_REGISTRY = {
+    cls.__name__: cls
+    for cls in (Dense, Dropout, Flatten, Reshape, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Linear)
+}
+
+
+def register(cls):
+    """Adds a custom layer class to the registry that ``deserialize`` (and loading) use.
+
+    Loading a model builds layers only from registered classes, never from code
+    named in the file. Use it as a class decorator.
+
+    Example:
+        >>> @register
+        ... class Double(Layer):
+        ...     def call(self, x, training=False):
+        ...         return 2 * x
+        ...     def backward(self, grad_output, need_input_grad=True):
+        ...         return 2 * grad_output
+        >>> deserialize({"class_name": "Double", "config": {}}).__class__.__name__
+        'Double'
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise TypeError(f"Only Layer subclasses can be registered. Received: {cls!r}.")
+    _REGISTRY[cls.__name__] = cls
+    return cls
+
+
+def serialize(layer):
+    """``{"class_name": ..., "config": layer.get_config()}``."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(config):
+    """Builds a layer from ``serialize``'s output, using registered classes only.
+
+    Raises:
+        ValueError: for an unknown ``class_name``, listing the known ones.
+    """
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            "A layer config must be a dict with 'class_name' and 'config'. "
+            f"Received: {config!r}."
+        )
+    cls = _REGISTRY.get(config["class_name"])
+    if cls is None:
+        raise ValueError(
+            f"Unknown layer type {config['class_name']!r}. Known types are {sorted(_REGISTRY)}. "
+            "Register custom layers with kerasite.layers.register before loading."
+        )
+    return cls.from_config(dict(config.get("config", {})))
+
+
+__all__ = [
+    "Layer", "NotBuiltError", "Dense", "Dropout", "Flatten", "Reshape", "Activation",
+    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Linear",
+    "register", "serialize", "deserialize",
+]

@@ -1,0 +1,217 @@
+"""The ``Layer`` base class: the contract every layer follows.
+
+A layer's life, as in Keras:
+
+1. ``__init__`` checks and stores its settings. No weights yet.
+2. ``build(input_shape)`` creates the weights, once the size of the input is
+   known. It runs by itself on the first ``forward``.
+3. ``forward(x, training)`` checks the input's feature shape against the shape
+   the layer was built for, then runs ``call``, the layer's own maths, which
+   caches only what ``backward`` needs.
+4. ``backward(grad_output)`` writes the gradients of the weights into
+   ``grads`` and returns the gradient with respect to the layer's input.
+
+``params`` and ``grads`` map a weight's name to the *live* array: an optimizer
+updates ``params[name]`` in place from ``grads[name]``, so the arrays a layer
+holds are never replaced while it trains.
+"""
+
+import re
+
+import numpy as np
+
+from kerasite.config import floatx
+
+_name_counts = {}
+
+
+def _auto_name(cls_name):
+    base = re.sub(r"(?<!^)(?=[A-Z])", "_", cls_name).lower()
+    _name_counts[base] = _name_counts.get(base, 0) + 1
+    n = _name_counts[base]
+    return base if n == 1 else f"{base}_{n - 1}"
+
+
+class NotBuiltError(ValueError, AttributeError):
+    """Raised when a layer or model is used before its weights exist."""
+
+
+class Layer:
+    """Base class of all layers.
+
+    Subclasses implement ``call(x, training)`` and ``backward(grad_output,
+    need_input_grad=True)``, and ``build(input_shape)`` if they have weights.
+
+    Args:
+        name: a name for the layer; made from the class name if omitted.
+        trainable: whether optimizers update this layer's weights.
+
+    Attributes:
+        params: dict name -> weight array (live; updated in place).
+        grads: dict name -> gradient array, same keys and shapes as ``params``.
+        built: whether ``build`` has run.
+        input_shape: ``(None, *features)`` the layer was built for.
+    """
+
+    # Attributes that ``forward`` caches for ``backward``; ``clear_cache`` drops them.
+    _cache_attrs = ()
+
+    def __init__(self, name=None, trainable=True, input_shape=None):
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"`name` must be a string. Received: name={name!r}.")
+        self.name = name or _auto_name(type(self).__name__)
+        self.trainable = bool(trainable)
+        # As in Keras, the first layer of a Sequential may declare its input shape.
+        self.declared_input_shape = None if input_shape is None else tuple(input_shape)
+        self.built = False
+        self.params = {}
+        self.grads = {}
+        self.input_shape = None
+        self._workspaces = {}
+
+    # ----------------------------------------------------------------- lifecycle
+    def build(self, input_shape):
+        """Creates the weights for inputs of ``input_shape`` = ``(batch, *features)``."""
+        self.input_shape = (None, *tuple(input_shape)[1:])
+        self.built = True
+
+    def forward(self, x, training=False):
+        """Runs the layer on a batch ``x`` of shape ``(batch, *features)``.
+
+        Builds the layer on first use, then checks that the features of ``x``
+        have the shape it was built for.
+
+        Args:
+            x: input array, ``(batch, *features)``.
+            training: ``True`` while fitting; dropout is only active then.
+
+        Returns:
+            The output array. During training it may live in a buffer that the
+            next ``forward(..., training=True)`` call reuses: copy it to keep it.
+        """
+        if not self.built:
+            self.ensure_built(x.shape)
+        elif x.shape[1:] != self.input_shape[1:]:
+            self._raise_shape_mismatch(x.shape)
+        return self.call(x, training)
+
+    def ensure_built(self, input_shape):
+        """Builds the layer for ``input_shape``, or checks it matches the built one.
+
+        This is the one shared shape check: a mismatch raises a ValueError
+        naming the layer, the expected and the received shape.
+        """
+        input_shape = tuple(input_shape)
+        if self.built:
+            if input_shape[1:] != self.input_shape[1:]:
+                self._raise_shape_mismatch(input_shape)
+            return
+        self.build(input_shape)
+        if self.input_shape is None:  # a subclass's build did not call super().build
+            self.input_shape = (None, *input_shape[1:])
+        self.built = True
+
+    def clear_cache(self):
+        """Drops what ``forward`` kept for ``backward`` (``predict`` calls it)."""
+        for attr in self._cache_attrs:
+            self.__dict__.pop(attr, None)
+
+    __call__ = forward
+
+    def call(self, x, training=False):
+        """The layer's forward maths. Subclasses override this."""
+        return x
+
+    def backward(self, grad_output, need_input_grad=True):
+        """Back-propagates ``grad_output`` (d loss / d output) through the layer.
+
+        Fills ``grads`` and returns d loss / d input, or ``None`` when
+        ``need_input_grad`` is false (the first layer of a model needs no
+        input gradient, and skipping it saves a matrix product).
+        """
+        return grad_output
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for an input shape, batch axis included."""
+        return tuple(input_shape)
+
+    # ------------------------------------------------------------------- weights
+    def add_weight(self, name, shape, initializer):
+        """Creates a weight and its zeroed gradient, registered under ``name``."""
+        value = np.ascontiguousarray(initializer(tuple(shape), floatx()), dtype=floatx())
+        self.params[name] = value
+        self.grads[name] = np.zeros_like(value)
+        return value
+
+    def get_weights(self):
+        """Copies of the weights, in ``params`` order."""
+        return [p.copy() for p in self.params.values()]
+
+    def set_weights(self, weights):
+        """Writes ``weights`` into the existing arrays, keeping their identity."""
+        weights = list(weights)
+        if len(weights) != len(self.params):
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(self.params)} weight arrays "
+                f"({', '.join(self.params) or 'none'}). Received {len(weights)}."
+            )
+        for (key, param), value in zip(self.params.items(), weights):
+            value = np.asarray(value)
+            if value.shape != param.shape:
+                raise ValueError(
+                    f"Weight '{key}' of layer '{self.name}' has shape {param.shape}. "
+                    f"Received an array of shape {value.shape}."
+                )
+            param[...] = value
+
+    def count_params(self):
+        return int(sum(p.size for p in self.params.values()))
+
+    # -------------------------------------------------------------------- config
+    def get_config(self):
+        """The constructor arguments, as a JSON-safe dict."""
+        config = {"name": self.name, "trainable": self.trainable}
+        if self.declared_input_shape is not None:
+            config["input_shape"] = list(self.declared_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Makes a new, unbuilt layer from ``get_config()``'s output."""
+        return cls(**config)
+
+    # ------------------------------------------------------------------- helpers
+    def _workspace(self, key, shape, dtype):
+        """A reusable scratch array for ``key``; reallocated only when the shape changes.
+
+        Training runs thousands of batches of the same shape; reusing the
+        arrays saves an allocation (and page faults) per layer per batch.
+        """
+        slot = (key, shape)
+        buf = self._workspaces.get(slot)
+        if buf is None or buf.dtype != dtype:
+            if len(self._workspaces) > 16:  # bounded: shapes change rarely
+                self._workspaces.clear()
+            buf = self._workspaces[slot] = np.empty(shape, dtype=dtype)
+        return buf
+
+    def _out(self, key, shape, dtype, training):
+        """Where ``call`` writes: a reused buffer while training, fresh memory otherwise.
+
+        Inference returns new arrays, so a user who keeps two outputs of
+        ``forward`` never sees one overwritten by the other.
+        """
+        if training:
+            return self._workspace(key, shape, dtype)
+        return np.empty(shape, dtype=dtype)
+
+    def _raise_shape_mismatch(self, shape):
+        expected = self.input_shape[1:]
+        raise ValueError(
+            f"Input to layer '{self.name}' ({type(self).__name__}) has the wrong shape: "
+            f"expected (batch, {', '.join(map(str, expected))}) as the layer was built for, "
+            f"received {tuple(shape)}. Reshape the input or build a new layer for it."
+        )
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} built={self.built}>"

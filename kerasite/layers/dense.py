@@ -1,0 +1,97 @@
+"""The fully connected layer: ``y = activation(x @ W + b)``."""
+
+import numpy as np
+
+from kerasite import initializers
+from kerasite.layers import activations
+from kerasite.layers.base import Layer
+
+
+class Dense(Layer):
+    """A fully connected layer, ``y = activation(x @ W + b)``.
+
+    Args:
+        units: number of outputs, a positive integer.
+        activation: an activation name (``"relu"``, ``"tanh"``, ...), an
+            activation layer, or ``None`` for linear.
+        use_bias: whether to add the bias ``b``.
+        kernel_initializer: initializer of ``W``; ``"glorot_uniform"``
+            (Xavier) by default.
+        bias_initializer: initializer of ``b``; zeros by default.
+
+    Shapes:
+        ``x`` is ``(batch, in)``, ``W`` is ``(in, units)``, ``b`` is
+        ``(units,)`` and the output is ``(batch, units)``. Inputs with more
+        axes are handled on the last one, as in Keras.
+
+    Attributes:
+        W, b: the weights (also ``params["W"]``, ``params["b"]``).
+        dW, db: their gradients (also ``grads["W"]``, ``grads["b"]``).
+
+    Example:
+        >>> import numpy as np
+        >>> layer = Dense(2, kernel_initializer="ones")
+        >>> layer.forward(np.array([[1.0, 2.0]], dtype="float32"))
+        array([[3., 3.]], dtype=float32)
+    """
+
+    _cache_attrs = ("x",)
+
+    def __init__(self, units, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
+            raise ValueError(f"`units` must be a positive integer. Received: units={units!r}.")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.W = self.b = self.dW = self.db = None
+
+    def build(self, input_shape):
+        n_in = input_shape[-1]
+        self.W = self.add_weight("W", (n_in, self.units), self.kernel_initializer)
+        self.dW = self.grads["W"]
+        if self.use_bias:
+            self.b = self.add_weight("b", (self.units,), self.bias_initializer)
+            self.db = self.grads["b"]
+        super().build(input_shape)
+
+    # Forward and backward, side by side. With z = x W + b and a = f(z):
+    #   dL/dz = f'(z) * dL/da      (the activation's backward)
+    #   dL/dW = x^T  dL/dz          dL/db = sum over the batch of dL/dz
+    #   dL/dx = dL/dz W^T
+    def call(self, x, training=False):
+        self.x = x.reshape(-1, x.shape[-1])  # cached for dW; a view, not a copy
+        z = self._out("z", (len(self.x), self.units), self.W.dtype, training)
+        np.matmul(self.x, self.W, out=z)
+        if self.use_bias:
+            z += self.b
+        z = self.activation.call(z, training, out=z)  # in place: Dense keeps no z
+        return z.reshape(*x.shape[:-1], self.units)
+
+    def backward(self, grad_output, need_input_grad=True):
+        g = grad_output.reshape(-1, self.units)
+        g = self.activation.backward(g)
+        np.matmul(self.x.T, g, out=self.dW)
+        if self.use_bias:
+            np.sum(g, axis=0, out=self.db)
+        if not need_input_grad:
+            return None
+        dx = self._workspace("dx", self.x.shape, g.dtype)
+        np.matmul(g, self.W.T, out=dx)
+        return dx.reshape(*grad_output.shape[:-1], self.W.shape[0])
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape)[:-1], self.units)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+        }

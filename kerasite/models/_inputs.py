@@ -1,0 +1,87 @@
+"""Checks and conversions for the arrays users pass to fit, evaluate and predict.
+
+Data is validated and cast to ``floatx()`` once, here, so the training loop can
+trust it. Every problem is reported as a ValueError or TypeError that names the
+argument and says how to fix it, never as a NumPy error from deep inside.
+"""
+
+import numpy as np
+
+from kerasite.config import floatx
+
+
+def as_array(data, name):
+    """Returns ``data`` as a C-contiguous ``floatx()`` array with a batch axis.
+
+    Accepts NumPy arrays, lists and anything array-like holding real numbers
+    (floats, ints, bools). Refuses strings, objects, complex numbers, missing
+    or empty data, and NaN or inf.
+    """
+    if data is None:
+        raise TypeError(f"`{name}` is required. Received: {name}=None.")
+    if isinstance(data, (str, bytes, dict, set)):
+        raise TypeError(
+            f"`{name}` must be an array of numbers. Received a {type(data).__name__}."
+        )
+    try:
+        array = np.asarray(data)
+    except (ValueError, TypeError) as exc:  # ragged nested lists, for one
+        raise ValueError(
+            f"`{name}` could not be turned into an array ({exc}). Pass a NumPy array whose rows "
+            "all have the same shape."
+        ) from None
+    kind = array.dtype.kind
+    if kind not in "fiub":
+        hint = {"c": "Complex numbers are not supported: use the real part (x.real) or "
+                     "split real and imaginary parts into features.",
+                "O": "An object array often means ragged rows or mixed types: build a "
+                     "numeric array, e.g. np.asarray(x, dtype='float32').",
+                "U": "Strings are not numbers: encode them first (e.g. with "
+                     "sklearn.preprocessing.LabelEncoder).",
+                "S": "Bytes are not numbers: decode and encode them as numbers first."}
+        raise TypeError(
+            f"`{name}` must hold real numbers (float, int or bool). Received dtype "
+            f"{array.dtype}. {hint.get(kind, 'Convert it to a float array.')}"
+        )
+    if array.ndim == 0:
+        raise ValueError(
+            f"`{name}` must have a batch axis, shape (samples, ...). Received a scalar: "
+            f"{name}={array!r}. Wrap it in a list."
+        )
+    if len(array) == 0 or array.size == 0:
+        raise ValueError(
+            f"`{name}` is empty (shape {array.shape}). Pass at least one sample."
+        )
+    if kind == "f" and array.dtype.itemsize > np.dtype(floatx()).itemsize:
+        too_big = np.abs(array) > np.finfo(floatx()).max
+        if too_big.any():
+            raise ValueError(
+                f"`{name}` has {int(too_big.sum())} values too large for {floatx()} "
+                f"(largest magnitude {np.abs(array).max():.3g}). Rescale the data."
+            )
+    array = np.ascontiguousarray(array, dtype=floatx())
+    finite = np.isfinite(array)
+    if not finite.all():
+        bad = np.argwhere(~finite)[0]
+        where = bad[0] if array.ndim == 1 else tuple(int(i) for i in bad)
+        raise ValueError(
+            f"`{name}` contains {int((~finite).sum())} NaN or infinite values (first at index "
+            f"{where}). Clean the data first, e.g. drop those rows or use np.nan_to_num."
+        )
+    return array
+
+
+def check_lengths(x, y, x_name="x", y_name="y"):
+    if len(x) != len(y):
+        raise ValueError(
+            f"`{x_name}` and `{y_name}` must have the same number of samples. Received: "
+            f"{x_name} has {len(x)} and {y_name} has {len(y)}. Pass one target per input."
+        )
+
+
+def check_positive_int(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(
+            f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}."
+        )
+    return int(value)

@@ -1,0 +1,550 @@
+"""``Model``: a stack of layers with Keras's compile/fit/evaluate/predict.
+
+The engine part (``forward``, ``backward``) runs the layers in order and in
+reverse, as the reports' ``Network`` did. The facade part turns that into the
+API that tf.keras users write every day.
+"""
+
+import math
+
+import numpy as np
+
+from kerasite import losses, metrics as metrics_module, optimizers, utils
+from kerasite.callbacks.base import CallbackList
+from kerasite.callbacks.history import History
+from kerasite.callbacks.progress import ProgressBar, format_logs
+from kerasite.layers.base import Layer, NotBuiltError, _auto_name
+from kerasite.models import _inputs
+
+
+class Model:
+    """A stack of layers trained with a loss and an optimizer.
+
+    ``Sequential`` and the autoencoder models derive from it. Layers run in
+    order in ``forward`` and in reverse in ``backward``.
+
+    Args:
+        layers: list of ``Layer`` instances.
+        name: a name for the model.
+
+    Attributes:
+        layers: the layers, in order.
+        stop_training: set it to ``True`` (from a callback) to end ``fit``
+            after the current epoch.
+        history: the ``History`` of the last ``fit``.
+    """
+
+    def __init__(self, layers=None, name=None):
+        self.name = name or _auto_name(type(self).__name__)
+        self.layers = []
+        self.built = False
+        self.input_shape = None
+        self.stop_training = False
+        self.history = None
+        self.optimizer = self.loss = None
+        self.compiled = False
+        self._metric_specs = []
+        self._seed = utils.draw_seed()
+        for layer in layers or []:
+            self._append(layer)
+
+    def _append(self, layer):
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                "Model layers must be kerasite.layers.Layer instances. Received: "
+                f"{layer!r} of type {type(layer).__name__}."
+            )
+        self.layers.append(layer)
+        self.built = False
+        self._first_trainable = None
+
+    # ================================================================== engine
+    def build(self, input_shape):
+        """Builds every layer for inputs of ``input_shape`` (batch axis first, may be None)."""
+        if not self.layers:
+            raise ValueError(f"Model '{self.name}' has no layers. Add layers before building it.")
+        shape = (None, *tuple(input_shape)[1:])
+        self.input_shape = shape
+        for layer in self.layers:
+            layer.ensure_built(shape)
+            shape = layer.compute_output_shape(shape)
+        self.output_shape = shape
+        self._first_trainable = next(
+            (i for i, layer in enumerate(self.layers) if layer.trainable and layer.params), None)
+        self._grads_and_vars = [
+            (layer.grads[key], layer.params[key])
+            for layer in self.layers if layer.trainable for key in layer.params
+        ]
+        self._epoch_aware = [layer for layer in self.layers if hasattr(layer, "set_epoch")]
+        self.built = True
+
+    def forward(self, x, training=False):
+        """Runs ``x`` through every layer; returns the output."""
+        if not self.built:
+            self.build(x.shape)
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, grad, need_input_grad=True):
+        """Back-propagates d loss / d output through the layers in reverse.
+
+        Fills every layer's ``grads``. Returns d loss / d input, or ``None``
+        when ``need_input_grad`` is false: then the layers before the first
+        trainable one are skipped, and that one computes no input gradient.
+        """
+        first = 0 if need_input_grad else self._first_trainable
+        if first is None:  # nothing to train and no input gradient wanted
+            return None
+        for layer in reversed(self.layers[first + 1:]):
+            grad = layer.backward(grad)
+        return self.layers[first].backward(grad, need_input_grad=need_input_grad)
+
+    def __call__(self, x, training=False):
+        return self.forward(_inputs.as_array(x, "x"), training)
+
+    # ================================================================= compile
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+        """Chooses the loss, the optimizer and the metrics to report.
+
+        Args:
+            optimizer: ``"sgd"``, ``"adam"``, ``"rmsprop"`` or an optimizer
+                instance (Keras's default is ``"rmsprop"``).
+            loss: ``"mse"``, ``"mae"``, ``"binary_crossentropy"``,
+                ``"categorical_crossentropy"``,
+                ``"sparse_categorical_crossentropy"`` or a loss instance.
+            metrics: list of ``"accuracy"``, ``"mae"``, ``"mse"``.
+
+        Example:
+            >>> from kerasite import Sequential, layers
+            >>> model = Sequential([layers.Dense(1)])
+            >>> model.compile(optimizer="sgd", loss="mse")
+        """
+        if loss is None:
+            raise ValueError("`loss` is required, e.g. model.compile(optimizer='adam', loss='mse').")
+        if isinstance(optimizer, str) and isinstance(loss, str) and \
+                optimizer.lower() in losses._BY_NAME and loss.lower() in optimizers._BY_NAME:
+            raise ValueError(
+                f"compile() received optimizer={optimizer!r} and loss={loss!r}: they look swapped. "
+                "The order is compile(optimizer, loss, metrics); pass them by keyword."
+            )
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = losses.get(loss)
+        if metrics is None:
+            metrics = []
+        if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
+            raise TypeError(
+                f"`metrics` must be a list, such as ['accuracy']. Received: metrics={metrics!r}."
+            )
+        for m in metrics:  # fail now on unknown names rather than at fit time
+            metrics_module.get(m, self.loss, None)
+        self._metric_specs = list(metrics)
+        self.compiled = True
+
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise RuntimeError(
+                f"You must call `compile()` before `{what}()`: the model needs a loss "
+                "and an optimizer, e.g. model.compile(optimizer='adam', loss='mse')."
+            )
+
+    # ===================================================================== fit
+    def fit(self, x, y=None, epochs=1, batch_size=32, validation_data=None,
+            validation_split=0.0, shuffle=True, callbacks=None, verbose=1, initial_epoch=0):
+        """Trains the model on ``(x, y)`` for a number of epochs.
+
+        Each epoch visits every sample once, in mini-batches of ``batch_size``
+        (the last may be smaller), in an order reshuffled every epoch from the
+        model's seed and the epoch number. After each epoch the validation
+        data, if any, is evaluated with dropout off and without touching the
+        weights or the optimizer.
+
+        Args:
+            x: inputs, ``(samples, *features)``.
+            y: targets, ``(samples, *outputs)``, or integer labels ``(samples,)``
+                for ``sparse_categorical_crossentropy``.
+            epochs: index of the last epoch to train (with ``initial_epoch``,
+                as in Keras: epochs ``initial_epoch .. epochs - 1`` run).
+            batch_size: samples per gradient step.
+            validation_data: ``(x_val, y_val)`` evaluated after every epoch.
+            validation_split: fraction in [0, 1) of the data held out for
+                validation. As in Keras, it is the *last* fraction of ``x`` and
+                ``y`` as given, taken before any shuffling: shuffle the data
+                first if it is sorted.
+            shuffle: reshuffle the batches every epoch.
+            callbacks: list of ``Callback`` instances.
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+            initial_epoch: epoch to start from (to resume a run).
+
+        Returns:
+            A ``History`` whose ``history`` dict holds ``"loss"``, each metric,
+            and their ``"val_"`` versions, one value per epoch.
+
+        Raises:
+            RuntimeError: if the model is not compiled.
+            ValueError, TypeError: for bad data or arguments; the message says
+                what to fix.
+        """
+        self._require_compiled("fit")
+        epochs = _inputs.check_positive_int(epochs, "epochs")
+        batch_size = _inputs.check_positive_int(32 if batch_size is None else batch_size,
+                                                "batch_size")
+        initial_epoch = _inputs.check_positive_int(initial_epoch, "initial_epoch", minimum=0)
+        if verbose not in (0, 1, 2, True, False):
+            raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}.")
+        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
+                or not 0 <= validation_split < 1:
+            raise ValueError(
+                "`validation_split` must be a number in [0, 1), the fraction of the data to "
+                f"hold out. Received: validation_split={validation_split!r}."
+            )
+        x, y = self._prepare_xy(x, y)
+        if validation_split and validation_data is not None:
+            raise ValueError("Pass either `validation_data` or `validation_split`, not both.")
+        val = None
+        if validation_split:
+            split = int(len(x) * (1 - validation_split))
+            if split == 0 or split == len(x):
+                raise ValueError(
+                    f"validation_split={validation_split} leaves "
+                    f"{'no training' if split == 0 else 'no validation'} samples out of "
+                    f"{len(x)}. Use more data or another fraction."
+                )
+            x, y, val = x[:split], y[:split], (x[split:], y[split:])
+        elif validation_data is not None:
+            val = self._prepare_validation(validation_data)
+
+        n = len(x)
+        steps = math.ceil(n / batch_size)
+        metrics = self._make_metrics(y)
+        history = History()
+        user_callbacks = list(callbacks or [])
+        cbs = [*user_callbacks, history]
+        if verbose:
+            cbs.append(ProgressBar(verbose=int(verbose)))
+        params = {"epochs": epochs, "steps": steps, "verbose": int(verbose),
+                  "batch_size": batch_size, "samples": n}
+        callback_list = CallbackList(cbs, model=self, params=params)
+        self.history = history
+        self.stop_training = False
+
+        # Batch buffers: each batch is gathered into the same array, not a new copy.
+        gather_x = _Gather(x)
+        gather_y = _Gather(y)
+        batch_logs = {}
+        want_batch_hooks = callback_list.wants_batch_hooks
+        epoch_logs = {}
+        callback_list.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            for layer in self._epoch_aware:
+                layer.set_epoch(epoch)
+            # One batch covers every sample, so its order would change nothing.
+            order = utils.epoch_rng(self._seed, epoch).permutation(n) \
+                if shuffle and steps > 1 else None
+            callback_list.on_epoch_begin(epoch)
+            for m in metrics:
+                m.reset()
+            loss_sum = 0.0
+            for step in range(steps):
+                start, stop = step * batch_size, min(n, (step + 1) * batch_size)
+                if want_batch_hooks:
+                    callback_list.on_train_batch_begin(step)
+                if order is None:
+                    xb, yb = x[start:stop], y[start:stop]
+                else:
+                    idx = order[start:stop]
+                    xb, yb = gather_x(idx), gather_y(idx)
+                loss, y_pred = self._train_step(xb, yb)
+                loss_sum += loss * (stop - start)
+                for m in metrics:
+                    m.update(yb, y_pred)
+                if want_batch_hooks:
+                    batch_logs["loss"] = loss_sum / stop
+                    for m in metrics:
+                        batch_logs[m.name] = m.result()
+                    callback_list.on_train_batch_end(step, batch_logs)
+            epoch_logs = {"loss": loss_sum / n}
+            for m in metrics:
+                epoch_logs[m.name] = m.result()
+            if val is not None:
+                callback_list.on_test_begin()
+                val_logs = self._evaluate_arrays(*val, batch_size, metrics)
+                callback_list.on_test_end(val_logs)
+                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            callback_list.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end(epoch_logs)
+        return history
+
+    def _train_step(self, x, y):
+        """One gradient step on a batch; returns the batch loss and predictions."""
+        y_pred = self.forward(x, training=True)
+        loss = self.loss.forward(y, y_pred)
+        self.backward(self.loss.backward(), need_input_grad=False)
+        self.optimizer.apply_gradients(self._grads_and_vars)
+        return loss, y_pred
+
+    # ============================================================ data checks
+    def _default_target(self, x):
+        """The target when ``y`` is omitted; autoencoders return ``x``."""
+        return None
+
+    def _prepare_xy(self, x, y, x_name="x", y_name="y"):
+        x = _inputs.as_array(x, x_name)
+        if y is None:
+            y = self._default_target(x)
+            if y is None:
+                raise ValueError(
+                    f"`{y_name}` is required for {type(self).__name__}.fit/evaluate: pass the "
+                    "targets. (Only autoencoders use the input as its own target.)"
+                )
+        else:
+            y = _inputs.as_array(y, y_name)
+        _inputs.check_lengths(x, y, x_name, y_name)
+        self._check_input_shape(x)
+        y = self._check_targets(y, y_name)
+        return x, y
+
+    def _prepare_validation(self, data):
+        if isinstance(data, (tuple, list)) and len(data) == 2:
+            return self._prepare_xy(data[0], data[1], "validation_data[0]", "validation_data[1]")
+        if isinstance(data, (tuple, list)) and len(data) == 1:
+            data = data[0]
+        if isinstance(data, (tuple, list)) or self._default_target(np.zeros(1)) is None:
+            raise ValueError(
+                "`validation_data` must be a tuple (x_val, y_val). "
+                f"Received: {type(data).__name__} of length "
+                f"{len(data) if hasattr(data, '__len__') else '?'}."
+            )
+        return self._prepare_xy(data, None, "validation_data", "validation_data")
+
+    def _check_input_shape(self, x):
+        if not self.built:
+            self.build(x.shape)
+        elif x.shape[1:] != self.input_shape[1:]:
+            # The first layer's own check names it and both shapes.
+            self.layers[0]._raise_shape_mismatch(x.shape)
+
+    def _check_targets(self, y, name):
+        out = self.output_shape
+        if isinstance(self.loss, losses.SparseCategoricalCrossentropy):
+            expected = (len(y), *out[1:-1])
+            if y.shape == (*expected, 1):
+                y = y.reshape(expected)
+            if y.shape != expected:
+                raise ValueError(
+                    f"`{name}` has shape {y.shape}, but sparse_categorical_crossentropy needs one "
+                    f"integer class index per sample: shape {expected}. "
+                    + losses._label_hint(self.loss, y, np.empty((len(y), *out[1:])))
+                )
+            if not np.array_equal(y, np.round(y)) or y.min() < 0 or y.max() >= out[-1]:
+                raise ValueError(
+                    f"`{name}` must hold integer class indices in [0, {out[-1]}) for a model with "
+                    f"{out[-1]} outputs. Received values from {y.min():g} to {y.max():g}."
+                )
+            return y
+        expected = (len(y), *out[1:])
+        if y.shape != expected and y.size == math.prod(expected) and out[-1] == 1:
+            y = y.reshape(expected)  # labels (n,) for a single output unit, as Keras allows
+        if y.shape != expected:
+            raise ValueError(
+                f"`{name}` has shape {y.shape}, but the model's output has shape {expected} and "
+                f"{type(self.loss).__name__} compares them element by element. "
+                + losses._label_hint(self.loss, y, np.empty(expected))
+            )
+        return y
+
+    def _make_metrics(self, y):
+        metrics = [metrics_module.get(m, self.loss, self.output_shape, y.shape)
+                   for m in self._metric_specs]
+        for m in metrics:
+            m.reset()
+        return metrics
+
+    # ====================================================== evaluate, predict
+    def evaluate(self, x, y=None, batch_size=32, verbose=1, return_dict=False):
+        """Returns the loss (and metrics) on ``(x, y)``, with dropout off.
+
+        Args:
+            x: inputs, ``(samples, *features)``.
+            y: targets, as in ``fit``.
+            batch_size: samples per forward pass.
+            verbose: 0 silent, 1 or 2 print the result.
+            return_dict: return ``{"loss": ..., metric: ...}`` instead.
+
+        Returns:
+            The loss as a float, or ``[loss, *metrics]`` when metrics were
+            compiled (as Keras does), or a dict if ``return_dict``.
+        """
+        self._require_compiled("evaluate")
+        batch_size = _inputs.check_positive_int(32 if batch_size is None else batch_size,
+                                                "batch_size")
+        x, y = self._prepare_xy(x, y)
+        logs = self._evaluate_arrays(x, y, batch_size, self._make_metrics(y))
+        if verbose:
+            print(format_logs(logs), flush=True)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def _evaluate_arrays(self, x, y, batch_size, metrics):
+        for m in metrics:
+            m.reset()
+        loss_sum = 0.0
+        for start in range(0, len(x), batch_size):
+            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+            y_pred = self.forward(xb, training=False)
+            loss_sum += self.loss.forward(yb, y_pred) * len(xb)
+            for m in metrics:
+                m.update(yb, y_pred)
+        logs = {"loss": loss_sum / len(x)}
+        for m in metrics:
+            logs[m.name] = m.result()
+        self._clear_caches()
+        return logs
+
+    def predict(self, x, batch_size=32, verbose=0):
+        """Returns the model's outputs for ``x``, computed batch by batch.
+
+        Memory stays bounded by one batch of activations, and nothing is kept
+        for a backward pass.
+
+        Args:
+            x: inputs, ``(samples, *features)``.
+            batch_size: samples per forward pass.
+            verbose: unused beyond Keras compatibility (predict is quiet).
+
+        Returns:
+            Array ``(samples, *outputs)`` in ``floatx()``.
+        """
+        batch_size = _inputs.check_positive_int(32 if batch_size is None else batch_size,
+                                                "batch_size")
+        x = _inputs.as_array(x, "x")
+        self._check_input_shape(x)
+        out = None
+        for start in range(0, len(x), batch_size):
+            y = self.forward(x[start:start + batch_size], training=False)
+            if out is None:
+                out = np.empty((len(x), *y.shape[1:]), dtype=y.dtype)
+            out[start:start + len(y)] = y
+        self._clear_caches()
+        return out
+
+    def _clear_caches(self):
+        for layer in self.layers:
+            layer.clear_cache()
+
+    def train_on_batch(self, x, y=None):
+        """One gradient step on one batch. Returns the loss, or ``[loss, *metrics]``."""
+        self._require_compiled("train_on_batch")
+        x, y = self._prepare_xy(x, y)
+        metrics = self._make_metrics(y)
+        loss, y_pred = self._train_step(x, y)
+        for m in metrics:
+            m.update(y, y_pred)
+        return loss if not metrics else [loss, *(m.result() for m in metrics)]
+
+    def test_on_batch(self, x, y=None):
+        """The loss (and metrics) on one batch, without updating anything."""
+        self._require_compiled("test_on_batch")
+        x, y = self._prepare_xy(x, y)
+        logs = self._evaluate_arrays(x, y, len(x), self._make_metrics(y))
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    # ================================================================ weights
+    def _require_built(self, what):
+        if not self.built:
+            raise NotBuiltError(
+                f"Model '{self.name}' has not been built yet, so `{what}` is not available. "
+                "Build it with model.build(input_shape), by passing an Input(shape) or "
+                "input_shape= to the first layer, or by calling fit() or predict() once."
+            )
+
+    def count_params(self):
+        """The number of weights (scalars) in the model."""
+        self._require_built("count_params()")
+        return sum(layer.count_params() for layer in self.layers)
+
+    def get_weights(self):
+        """Copies of all weights, layer by layer (``W`` then ``b`` for Dense)."""
+        return [w for layer in self.layers for w in layer.get_weights()]
+
+    def set_weights(self, weights):
+        """Sets all weights from a list shaped like ``get_weights()``'s output."""
+        weights = list(weights)
+        expected = sum(len(layer.params) for layer in self.layers)
+        if len(weights) != expected:
+            raise ValueError(
+                f"Model '{self.name}' has {expected} weight arrays; set_weights received "
+                f"{len(weights)}. Pass a list shaped like get_weights()'s output."
+            )
+        i = 0
+        for layer in self.layers:
+            k = len(layer.params)
+            layer.set_weights(weights[i:i + k])
+            i += k
+
+    @property
+    def trainable_weights(self):
+        return [p for layer in self.layers if layer.trainable for p in layer.params.values()]
+
+    def summary(self, print_fn=None):
+        """Prints a table of the layers, their output shapes and parameter counts.
+
+        Args:
+            print_fn: function called with each line (default ``print``).
+        """
+        self._require_built("summary()")
+        print_fn = print_fn or print
+        rows = []
+        shape = self.input_shape
+        for layer in self.layers:
+            shape = layer.compute_output_shape(shape)
+            rows.append((f"{layer.name} ({type(layer).__name__})", _shape_str(shape),
+                         f"{layer.count_params():,}"))
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in
+                  enumerate(("Layer (type)", "Output Shape", "Param #"))]
+        widths = [max(w, m) for w, m in zip(widths, (28, 20, 10))]
+        rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+
+        def line(cells):
+            return "| " + cells[0].ljust(widths[0]) + " | " + cells[1].ljust(widths[1]) + \
+                " | " + cells[2].rjust(widths[2]) + " |"
+
+        total = self.count_params()
+        trainable = sum(layer.count_params() for layer in self.layers if layer.trainable)
+        print_fn(f'Model: "{self.name}"')
+        print_fn(rule)
+        print_fn(line(("Layer (type)", "Output Shape", "Param #")))
+        print_fn(rule.replace("-", "="))
+        for row in rows:
+            print_fn(line(row))
+        print_fn(rule)
+        print_fn(f" Total params: {total:,}")
+        print_fn(f" Trainable params: {trainable:,}")
+        print_fn(f" Non-trainable params: {total - trainable:,}")
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)}>"
+
+
+def _shape_str(shape):
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+class _Gather:
+    """Copies rows ``idx`` of ``data`` into a reused buffer: one per batch size."""
+
+    def __init__(self, data):
+        self.data = data
+        self.buffers = {}
+
+    def __call__(self, idx):
+        buf = self.buffers.get(len(idx))
+        if buf is None:
+            buf = self.buffers[len(idx)] = np.empty((len(idx), *self.data.shape[1:]),
+                                                    self.data.dtype)
+        return np.take(self.data, idx, axis=0, out=buf)

@@ -1,0 +1,64 @@
+"""Seeding and small helpers shared across the package.
+
+kerasite keeps one global ``numpy.random.Generator``. Initializers draw weights
+from it and layers without their own seed draw their seeds from it, so
+``set_random_seed`` makes a whole run reproducible. Randomness used *during*
+training (shuffling, dropout masks) is derived from ``(seed, epoch)`` so that a
+run resumed at epoch ``k`` sees exactly the batches and masks it would have seen.
+"""
+
+import numpy as np
+
+_rng = np.random.default_rng()
+
+
+def set_random_seed(seed):
+    """Seeds every source of randomness kerasite uses.
+
+    Call it before building a model: initial weights, the order of batches and
+    dropout masks then repeat exactly from run to run.
+
+    Args:
+        seed: a non-negative integer.
+
+    Raises:
+        TypeError: if ``seed`` is not an integer.
+        ValueError: if ``seed`` is negative.
+
+    Example:
+        >>> import kerasite
+        >>> kerasite.utils.set_random_seed(0)
+        >>> a = kerasite.utils.get_rng().integers(1000)
+        >>> kerasite.utils.set_random_seed(0)
+        >>> a == kerasite.utils.get_rng().integers(1000)
+        True
+    """
+    global _rng
+    _rng = np.random.default_rng(check_seed(seed, "seed"))
+
+
+def get_rng():
+    """Returns the global ``numpy.random.Generator``."""
+    return _rng
+
+
+def draw_seed():
+    """Draws a fresh integer seed from the global generator."""
+    return int(_rng.integers(0, 2**31 - 1))
+
+
+def check_seed(seed, name="seed"):
+    """Validates a user-supplied seed and returns it as a Python int."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(
+            f"`{name}` must be a non-negative integer. Received: {name}={seed!r} "
+            f"of type {type(seed).__name__}."
+        )
+    if seed < 0:
+        raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={seed}.")
+    return int(seed)
+
+
+def epoch_rng(seed, epoch):
+    """A generator that depends only on ``(seed, epoch)``; used for shuffles and masks."""
+    return np.random.default_rng([seed, epoch])
