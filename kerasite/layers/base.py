@@ -26,7 +26,9 @@ _name_counts = {}
 
 
 def _auto_name(cls_name):
-    base = re.sub(r"(?<!^)(?=[A-Z])", "_", cls_name).lower()
+    # Keras's snake case: "Dense" -> "dense", "ReLU" -> "re_lu", "LeakyReLU" -> "leaky_re_lu".
+    base = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", cls_name)
+    base = re.sub(r"([a-z])([A-Z])", r"\1_\2", base).lower()
     _name_counts[base] = _name_counts.get(base, 0) + 1
     n = _name_counts[base]
     return base if n == 1 else f"{base}_{n - 1}"

@@ -1,6 +1,7 @@
 """Models: ``Model``, ``Sequential`` and the autoencoder family."""
 
+from kerasite.models.autoencoder import Autoencoder, Decoder, Encoder
 from kerasite.models.model import Model
 from kerasite.models.sequential import Sequential
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "Encoder", "Decoder", "Autoencoder"]

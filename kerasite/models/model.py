@@ -6,6 +6,7 @@ API that tf.keras users write every day.
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -34,6 +35,9 @@ class Model:
         history: the ``History`` of the last ``fit``.
     """
 
+    # Autoencoders set this: when ``y`` is omitted, the input is its own target.
+    _input_is_target = False
+
     def __init__(self, layers=None, name=None):
         self.name = name or _auto_name(type(self).__name__)
         self.layers = []
@@ -41,6 +45,7 @@ class Model:
         self.input_shape = None
         self.stop_training = False
         self.history = None
+        self.completed_epochs = 0
         self.optimizer = self.loss = None
         self.compiled = False
         self._metric_specs = []
@@ -230,10 +235,11 @@ class Model:
 
         # Batch buffers: each batch is gathered into the same array, not a new copy.
         gather_x = _Gather(x)
-        gather_y = _Gather(y)
+        gather_y = None if y is x else _Gather(y)  # an autoencoder's target is its input
         batch_logs = {}
         want_batch_hooks = callback_list.wants_batch_hooks
         epoch_logs = {}
+        warned_nan = False
         callback_list.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             for layer in self._epoch_aware:
@@ -244,7 +250,7 @@ class Model:
             callback_list.on_epoch_begin(epoch)
             for m in metrics:
                 m.reset()
-            loss_sum = 0.0
+            loss_sum, seen = 0.0, 0
             for step in range(steps):
                 start, stop = step * batch_size, min(n, (step + 1) * batch_size)
                 if want_batch_hooks:
@@ -253,24 +259,37 @@ class Model:
                     xb, yb = x[start:stop], y[start:stop]
                 else:
                     idx = order[start:stop]
-                    xb, yb = gather_x(idx), gather_y(idx)
+                    xb = gather_x(idx)
+                    yb = xb if gather_y is None else gather_y(idx)
                 loss, y_pred = self._train_step(xb, yb)
                 loss_sum += loss * (stop - start)
+                seen = stop
                 for m in metrics:
                     m.update(yb, y_pred)
                 if want_batch_hooks:
-                    batch_logs["loss"] = loss_sum / stop
+                    batch_logs["loss"] = loss_sum / seen
                     for m in metrics:
                         batch_logs[m.name] = m.result()
                     callback_list.on_train_batch_end(step, batch_logs)
-            epoch_logs = {"loss": loss_sum / n}
+                    if self.stop_training:  # e.g. TerminateOnNaN: stop inside the epoch
+                        break
+            epoch_logs = {"loss": loss_sum / seen}
             for m in metrics:
                 epoch_logs[m.name] = m.result()
+            if not math.isfinite(epoch_logs["loss"]) and not warned_nan:
+                warned_nan = True
+                warnings.warn(
+                    f"The training loss became {epoch_logs['loss']} in epoch {epoch + 1}; the "
+                    "weights are no longer usable. Lower the learning rate, check the data, "
+                    "or pass callbacks=[TerminateOnNaN()] to stop at the first bad batch.",
+                    stacklevel=2,
+                )
             if val is not None:
                 callback_list.on_test_begin()
                 val_logs = self._evaluate_arrays(*val, batch_size, metrics)
                 callback_list.on_test_end(val_logs)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            self.completed_epochs = epoch + 1  # saved by checkpoints; resume from here
             callback_list.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
@@ -286,23 +305,18 @@ class Model:
         return loss, y_pred
 
     # ============================================================ data checks
-    def _default_target(self, x):
-        """The target when ``y`` is omitted; autoencoders return ``x``."""
-        return None
-
     def _prepare_xy(self, x, y, x_name="x", y_name="y"):
         x = _inputs.as_array(x, x_name)
-        if y is None:
-            y = self._default_target(x)
-            if y is None:
-                raise ValueError(
-                    f"`{y_name}` is required for {type(self).__name__}.fit/evaluate: pass the "
-                    "targets. (Only autoencoders use the input as its own target.)"
-                )
-        else:
-            y = _inputs.as_array(y, y_name)
-        _inputs.check_lengths(x, y, x_name, y_name)
         self._check_input_shape(x)
+        if y is None:
+            if self._input_is_target:
+                return x, self._check_targets(x, x_name)
+            raise ValueError(
+                f"`{y_name}` is required for {type(self).__name__}.fit/evaluate: pass the "
+                "targets. (Only autoencoders use the input as its own target.)"
+            )
+        y = _inputs.as_array(y, y_name)
+        _inputs.check_lengths(x, y, x_name, y_name)
         y = self._check_targets(y, y_name)
         return x, y
 
@@ -311,7 +325,7 @@ class Model:
             return self._prepare_xy(data[0], data[1], "validation_data[0]", "validation_data[1]")
         if isinstance(data, (tuple, list)) and len(data) == 1:
             data = data[0]
-        if isinstance(data, (tuple, list)) or self._default_target(np.zeros(1)) is None:
+        if isinstance(data, (tuple, list)) or not self._input_is_target:
             raise ValueError(
                 "`validation_data` must be a tuple (x_val, y_val). "
                 f"Received: {type(data).__name__} of length "
@@ -526,6 +540,59 @@ class Model:
         print_fn(f" Total params: {total:,}")
         print_fn(f" Trainable params: {trainable:,}")
         print_fn(f" Non-trainable params: {total - trainable:,}")
+
+    # ================================================================= config
+    def get_config(self):
+        """The architecture as a JSON-safe dict: the name, input shape and layer configs."""
+        from kerasite import layers as layers_module
+
+        return {
+            "name": self.name,
+            "input_shape": None if self.input_shape is None else list(self.input_shape[1:]),
+            "layers": [layers_module.serialize(layer) for layer in self.layers],
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        """A new model from ``get_config()``'s output (built if the input shape is known)."""
+        from kerasite import layers as layers_module
+
+        model = cls([layers_module.deserialize(c) for c in config["layers"]], name=config["name"])
+        if config.get("input_shape") is not None:
+            model.build((None, *config["input_shape"]))
+        return model
+
+    def get_compile_config(self):
+        """The compile settings as a JSON-safe dict, or ``None`` before ``compile``."""
+        if not self.compiled:
+            return None
+        return {"optimizer": optimizers.serialize(self.optimizer),
+                "loss": losses.serialize(self.loss),
+                "metrics": [m for m in self._metric_specs if isinstance(m, str)]}
+
+    # ================================================================= saving
+    def save(self, filepath):
+        """Saves the architecture, weights, compile settings and training state.
+
+        The file (``.kerasite``, a zip of JSON and ``.npz`` archives) is written
+        atomically: a crash mid-save leaves any previous file intact. Reload it
+        with ``kerasite.models.load_model``.
+        """
+        from kerasite import saving
+
+        saving.save_model(self, filepath)
+
+    def save_weights(self, filepath):
+        """Saves only the weights, atomically; reload with ``load_weights``."""
+        from kerasite import saving
+
+        saving.save_weights(self, filepath)
+
+    def load_weights(self, filepath):
+        """Loads weights saved by ``save_weights`` (or ``save``) into this model."""
+        from kerasite import saving
+
+        saving.load_weights(self, filepath)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)}>"

@@ -1,0 +1,159 @@
+"""Autoencoders: an ``Encoder`` and a ``Decoder`` trained as one model.
+
+The reports' experiment: an encoder squeezes an image into a short code (the
+*latent* features), a decoder rebuilds the image from it, and training
+minimises the reconstruction error. The encoder then serves as a feature
+extractor for classical models (see ``kerasite.sklearn``).
+"""
+
+from kerasite.layers import Dense, Flatten, Reshape
+from kerasite.models.model import Model
+from kerasite.models.sequential import Sequential
+
+
+class Encoder(Sequential):
+    """The first half of an autoencoder: input -> latent code.
+
+    A ``Sequential`` model; its own ``predict`` is the encoding.
+    """
+
+
+class Decoder(Sequential):
+    """The second half of an autoencoder: latent code -> reconstruction."""
+
+
+class Autoencoder(Model):
+    """An encoder followed by a decoder, trained to reproduce its input.
+
+    Its layers are the encoder's followed by the decoder's (the same layer
+    objects), so one optimizer trains both halves and the gradient flows back
+    through both. ``fit(x)`` uses ``x`` as its own target, and
+    ``validation_data`` may be a bare array for the same reason.
+
+    Args:
+        encoder: an ``Encoder`` (or any ``Sequential``).
+        decoder: a ``Decoder`` (or any ``Sequential``).
+        name: a name for the model.
+
+    Example:
+        >>> import numpy as np
+        >>> from kerasite.models import Autoencoder
+        >>> ae = Autoencoder.dense(input_shape=(8, 8), hidden=(32,), latent_dim=4)
+        >>> ae.compile(optimizer="adam", loss="mse")
+        >>> x = np.random.rand(16, 8, 8).astype("float32")
+        >>> history = ae.fit(x, epochs=2, verbose=0)
+        >>> ae.encode(x).shape, ae.reconstruct(x).shape
+        ((16, 4), (16, 8, 8))
+    """
+
+    _input_is_target = True
+
+    def __init__(self, encoder, decoder, name=None):
+        for arg, value in (("encoder", encoder), ("decoder", decoder)):
+            if not isinstance(value, Sequential):
+                raise TypeError(
+                    f"`{arg}` must be a kerasite Sequential (or {arg.capitalize()}) model. "
+                    f"Received: {value!r} of type {type(value).__name__}."
+                )
+        super().__init__(layers=[*encoder.layers, *decoder.layers], name=name)
+        self.encoder, self.decoder = encoder, decoder
+        if encoder.built:
+            self.build(encoder.input_shape)
+
+    @classmethod
+    def dense(cls, input_shape=(28, 28), hidden=(256,), latent_dim=64, activation="relu",
+              latent_activation="tanh", output_activation="sigmoid", name=None):
+        """The reports' architecture: a dense encoder and its mirror image.
+
+        With the defaults: Flatten, Dense 256 ReLU, Dense 64 tanh | Dense 256
+        ReLU, Dense 784 sigmoid, Reshape (28, 28). Several ``hidden`` sizes give
+        a deeper network, mirrored in the decoder.
+
+        Args:
+            input_shape: shape of one sample, e.g. ``(28, 28)`` or ``(784,)``.
+            hidden: sizes of the encoder's hidden layers, outermost first.
+            latent_dim: size of the code.
+            activation: activation of the hidden layers.
+            latent_activation: activation of the code layer.
+            output_activation: activation of the reconstruction (``"sigmoid"``
+                suits pixels scaled to [0, 1]).
+
+        Returns:
+            A built ``Autoencoder``.
+        """
+        input_shape = _shape_arg(input_shape)
+        hidden = _sizes_arg(hidden)
+        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
+            raise ValueError(f"`latent_dim` must be a positive integer. Received: latent_dim={latent_dim!r}.")
+        n_inputs = 1
+        for d in input_shape:
+            n_inputs *= d
+        encoder = Encoder(name="encoder")
+        if len(input_shape) > 1:
+            encoder.add(Flatten())
+        for units in hidden:
+            encoder.add(Dense(units, activation=activation))
+        encoder.add(Dense(latent_dim, activation=latent_activation))
+        decoder = Decoder(name="decoder")
+        for units in reversed(hidden):
+            decoder.add(Dense(units, activation=activation))
+        decoder.add(Dense(n_inputs, activation=output_activation))
+        if len(input_shape) > 1:
+            decoder.add(Reshape(input_shape))
+        encoder.build((None, *input_shape))
+        decoder.build((None, latent_dim))
+        return cls(encoder, decoder, name=name)
+
+    def get_config(self):
+        return {"name": self.name, "encoder": self.encoder.get_config(),
+                "decoder": self.decoder.get_config()}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(Encoder.from_config(config["encoder"]), Decoder.from_config(config["decoder"]),
+                   name=config["name"])
+
+    @property
+    def latent_dim(self):
+        return self.encoder.output_shape[-1] if self.encoder.built else None
+
+    def encode(self, x, batch_size=32):
+        """The latent features of ``x``: ``(samples, latent_dim)``."""
+        return self.encoder.predict(x, batch_size=batch_size)
+
+    def decode(self, z, batch_size=32):
+        """Reconstructions from latent codes ``z`` of shape ``(samples, latent_dim)``."""
+        return self.decoder.predict(z, batch_size=batch_size)
+
+    def reconstruct(self, x, batch_size=32):
+        """``decode(encode(x))``, computed in one pass; the same as ``predict``."""
+        return self.predict(x, batch_size=batch_size)
+
+
+def _shape_arg(shape):
+    try:
+        shape = tuple(int(d) for d in shape)
+    except (TypeError, ValueError):
+        shape = ()
+    if not shape or any(d < 1 for d in shape):
+        raise ValueError(
+            "`input_shape` must be a tuple of positive integers, the shape of one sample, "
+            f"such as (28, 28). Received: input_shape={shape!r}."
+        )
+    return shape
+
+
+def _sizes_arg(hidden):
+    if isinstance(hidden, int):
+        hidden = (hidden,)
+    try:
+        sizes = tuple(hidden)
+        valid = all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in sizes)
+    except TypeError:
+        valid = False
+    if not valid:
+        raise ValueError(
+            f"`hidden` must be a tuple of positive integers, such as (256,) or (512, 128). "
+            f"Received: hidden={hidden!r}."
+        )
+    return sizes
