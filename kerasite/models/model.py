@@ -148,9 +148,9 @@ class Model:
 
     def _require_compiled(self, what):
         if not self.compiled:
-            raise RuntimeError(
-                f"You must call `compile()` before `{what}()`: the model needs a loss "
-                "and an optimizer, e.g. model.compile(optimizer='adam', loss='mse')."
+            raise NotCompiledError(
+                f"Model '{self.name}' is not compiled, so `{what}()` has no loss or optimizer: "
+                "call `compile()` first, e.g. model.compile(optimizer='adam', loss='mse')."
             )
 
     # ===================================================================== fit
@@ -186,7 +186,7 @@ class Model:
             and their ``"val_"`` versions, one value per epoch.
 
         Raises:
-            RuntimeError: if the model is not compiled.
+            NotCompiledError: (a ValueError and RuntimeError) before ``compile``.
             ValueError, TypeError: for bad data or arguments; the message says
                 what to fix.
         """
@@ -233,6 +233,18 @@ class Model:
         self.history = history
         self.stop_training = False
 
+        # A diverging run overflows; fit reports that itself (a warning, or
+        # TerminateOnNaN), so NumPy's per-operation warnings are silenced here.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            epoch_logs = self._fit_loop(x, y, val, epochs, initial_epoch, batch_size, steps,
+                                        shuffle, metrics, callback_list)
+        callback_list.on_train_end(epoch_logs)
+        return history
+
+    def _fit_loop(self, x, y, val, epochs, initial_epoch, batch_size, steps, shuffle, metrics,
+                  callback_list):
+        """The epochs and batches of ``fit``; returns the last epoch's logs."""
+        n = len(x)
         # Batch buffers: each batch is gathered into the same array, not a new copy.
         gather_x = _Gather(x)
         gather_y = None if y is x else _Gather(y)  # an autoencoder's target is its input
@@ -282,7 +294,7 @@ class Model:
                     f"The training loss became {epoch_logs['loss']} in epoch {epoch + 1}; the "
                     "weights are no longer usable. Lower the learning rate, check the data, "
                     "or pass callbacks=[TerminateOnNaN()] to stop at the first bad batch.",
-                    stacklevel=2,
+                    stacklevel=3,  # point at the user's call to fit
                 )
             if val is not None:
                 callback_list.on_test_begin()
@@ -293,8 +305,7 @@ class Model:
             callback_list.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
-        callback_list.on_train_end(epoch_logs)
-        return history
+        return epoch_logs
 
     def _train_step(self, x, y):
         """One gradient step on a batch; returns the batch loss and predictions."""
@@ -600,6 +611,10 @@ class Model:
 
 def _shape_str(shape):
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+class NotCompiledError(ValueError, RuntimeError):
+    """Raised by fit/evaluate before ``compile`` (a RuntimeError, as in Keras)."""
 
 
 class _Gather:
