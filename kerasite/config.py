@@ -36,7 +36,8 @@ def set_floatx(value):
         >>> config.set_floatx("float32")
     """
     global _FLOATX
-    name = np.dtype(value).name if _is_dtype_like(value) else value
+    # np.dtype(None) is float64, so None must not go through it.
+    name = np.dtype(value).name if value is not None and _is_dtype_like(value) else value
     if name not in _VALID_FLOATX:
         raise ValueError(
             f"`floatx` must be one of {_VALID_FLOATX}. Received: value={value!r}. "

@@ -70,6 +70,7 @@ def check_gradients(model_or_layer, x, y, loss, eps=1e-5, training=False):
     from kerasite import losses
 
     loss = losses.get(loss)
+    x, y = np.asarray(x), np.asarray(y)  # lists are fine too
     x = np.array(x, dtype=np.float64 if x.dtype.kind != "f" else x.dtype)
     layers = getattr(model_or_layer, "layers", [model_or_layer])
 

@@ -11,7 +11,7 @@ the learning rate:
 
 * SGD: ``p -= lr g``; with momentum ``v = m v - lr g; p += v``; Nesterov
   ``v = m v - lr g; p += m v - lr g``.
-* RMSprop: ``s = rho s + (1 - rho) g**2; p -= lr g / (sqrt(s) + eps)``.
+* RMSprop: ``s = rho s + (1 - rho) g**2; p -= lr g / sqrt(s + eps)``.
 * Adam: ``t += 1; m += (1 - b1)(g - m); v += (1 - b2)(g**2 - v);
   p -= lr sqrt(1 - b2**t) / (1 - b1**t) * m / (sqrt(v) + eps)``.
 """
@@ -41,6 +41,7 @@ class Optimizer:
         self.iterations = 0
         self._slots = None  # {slot name: [array per weight]}, made on the first step
         self._scratch = None
+        self._clipped = None
 
     # ----------------------------------------------------------------- stepping
     def apply_gradients(self, grads_and_vars):
@@ -62,11 +63,14 @@ class Optimizer:
         lr = self._step_learning_rate()
         for i, (g, p) in enumerate(pairs):
             if self.clipnorm is not None:
-                g = self._clip(g, self._scratch[i])
+                g = self._clip(g, self._clipped[i])
             self._update(i, p, g, lr)
 
     def _build(self, params):
         self._scratch = [np.empty_like(p) for p in params]
+        # The clipped gradient needs its own buffer: ``_update`` overwrites the scratch
+        # array while it still reads ``g``.
+        self._clipped = [np.empty_like(p) for p in params] if self.clipnorm is not None else None
         self._slots = {name: [np.zeros_like(p) for p in params] for name in self._slot_names}
 
     def _step_learning_rate(self):
@@ -168,7 +172,8 @@ class RMSprop(Optimizer):
     Args:
         learning_rate: step size (default 0.001).
         rho: decay of the running average of ``g**2`` (default 0.9).
-        epsilon: added to the root for stability (default 1e-7).
+        epsilon: added to the running average under the root, for stability
+            (default 1e-7).
         clipnorm: see :class:`Optimizer`.
 
     Example:
@@ -191,8 +196,8 @@ class RMSprop(Optimizer):
         np.multiply(g, g, out=step)
         step *= 1 - self.rho
         s += step  # s = rho s + (1 - rho) g^2
-        np.sqrt(s, out=step)
-        step += self.epsilon
+        np.add(s, self.epsilon, out=step)
+        np.sqrt(step, out=step)  # sqrt(s + eps), as Keras does
         np.divide(g, step, out=step)
         step *= lr
         p -= step

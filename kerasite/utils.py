@@ -30,7 +30,7 @@ def set_random_seed(seed):
         >>> kerasite.utils.set_random_seed(0)
         >>> a = kerasite.utils.get_rng().integers(1000)
         >>> kerasite.utils.set_random_seed(0)
-        >>> a == kerasite.utils.get_rng().integers(1000)
+        >>> bool(a == kerasite.utils.get_rng().integers(1000))
         True
     """
     global _rng

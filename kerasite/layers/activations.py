@@ -220,8 +220,8 @@ def get(identifier):
         ValueError: for an unknown name, listing the valid ones.
 
     Example:
-        >>> get("tanh")
-        <Tanh name='tanh' built=False>
+        >>> type(get("tanh")).__name__
+        'Tanh'
     """
     if identifier is None:
         return Linear()
@@ -242,7 +242,8 @@ def serialize(activation):
     if isinstance(activation, Linear):
         return None
     config = {k: v for k, v in activation.get_config().items() if k not in ("name", "trainable")}
-    defaults = type(activation)().get_config()
+    # Passing the name keeps this throwaway instance from using up an automatic name.
+    defaults = type(activation)(name=activation.name).get_config()
     if all(defaults.get(k) == v for k, v in config.items()):
         for key, cls in _BY_NAME.items():
             if type(activation) is cls:

@@ -43,6 +43,10 @@ class Dense(Layer):
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
             raise ValueError(f"`units` must be a positive integer. Received: units={units!r}.")
         self.units = int(units)
+        if isinstance(activation, activations.Activation):
+            # The activation caches this layer's output for backward, so each Dense
+            # needs its own: one instance shared by two layers would mix their caches.
+            activation = type(activation).from_config(activation.get_config())
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)

@@ -6,6 +6,8 @@ gradient back to the input's shape.
 
 import math
 
+import numpy as np
+
 from kerasite.layers.base import Layer
 
 
@@ -45,16 +47,18 @@ class Reshape(Layer):
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
         try:
-            target = tuple(int(d) for d in target_shape)
-            valid = all(d > 0 or d == -1 for d in target) and target.count(-1) <= 1
-        except (TypeError, ValueError):
-            valid = False
+            target = tuple(target_shape)
+        except TypeError:  # not iterable
+            target = ()
+        # int(d) would quietly turn 2.5 into 2 and "3" into 3: accept true integers only.
+        valid = all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+                    and (d > 0 or d == -1) for d in target) and target.count(-1) <= 1
         if not valid or not target:
             raise ValueError(
                 "`target_shape` must be a tuple of positive integers, with at most one -1. "
                 f"Received: target_shape={target_shape!r}."
             )
-        self.target_shape = target
+        self.target_shape = tuple(int(d) for d in target)
 
     def build(self, input_shape):
         self._resolved = self._resolve(input_shape[1:])

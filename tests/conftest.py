@@ -1,0 +1,28 @@
+"""Shared fixtures: every test starts and ends with the default float type and a fixed seed."""
+
+import pytest
+
+from kerasite import config, utils
+
+SEED = 1234
+
+
+@pytest.fixture(autouse=True)
+def _reset_numeric_globals():
+    """Restores ``floatx`` to float32 and reseeds kerasite's generator around each test.
+
+    Tests that switch to float64 (gradient checks) cannot leak it into the next
+    test, and weights drawn without an explicit seed repeat from run to run.
+    """
+    config.set_floatx("float32")
+    utils.set_random_seed(SEED)
+    yield
+    config.set_floatx("float32")
+    utils.set_random_seed(SEED)
+
+
+@pytest.fixture
+def float64():
+    """Builds layers in float64 for the duration of the test (for gradient checks)."""
+    config.set_floatx("float64")
+    yield

@@ -1,0 +1,240 @@
+"""Tests of kerasite/layers/dense.py: shapes, hand-computed forward and backward, config, errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from kerasite import config, initializers, layers
+from kerasite.layers import Dense
+
+
+def _dense(W, b=None, activation=None, features=()):
+    """A Dense layer built for inputs ``(batch, *features, W.shape[0])``, with hand-set weights."""
+    W = np.asarray(W, dtype=float)
+    layer = Dense(W.shape[1], activation=activation, use_bias=b is not None)
+    layer.ensure_built((None, *features, W.shape[0]))
+    layer.set_weights([W] if b is None else [W, np.asarray(b, dtype=float)])
+    return layer
+
+
+# ------------------------------------------------------------------------- shapes
+def test_build_creates_weights_and_gradients_of_the_right_shape():
+    layer = Dense(5)
+    out = layer.forward(np.zeros((4, 3), dtype="float32"))
+    assert out.shape == (4, 5)
+    assert layer.built and layer.input_shape == (None, 3)
+    assert layer.W.shape == (3, 5) and layer.b.shape == (5,)
+    assert layer.params["W"] is layer.W and layer.params["b"] is layer.b
+    assert layer.grads["W"] is layer.dW and layer.grads["b"] is layer.db
+    assert layer.dW.shape == (3, 5) and layer.db.shape == (5,)
+    assert layer.count_params() == 3 * 5 + 5
+    assert layer.compute_output_shape((None, 3)) == (None, 5)
+
+
+def test_weights_use_floatx():
+    assert Dense(2).forward(np.zeros((1, 3), dtype="float32")).dtype == np.float32
+    assert Dense(2).W is None  # no weights before build
+    config.set_floatx("float64")
+    layer = Dense(2)
+    layer.ensure_built((None, 3))
+    assert layer.W.dtype == np.float64 and layer.b.dtype == np.float64
+
+
+def test_default_initializers_are_glorot_uniform_and_zeros():
+    layer = Dense(300)
+    layer.ensure_built((None, 200))
+    limit = np.sqrt(6 / (200 + 300))
+    assert np.abs(layer.W).max() <= limit
+    assert np.abs(layer.W).max() > 0.99 * limit
+    np.testing.assert_array_equal(layer.b, np.zeros(300))
+
+
+def test_without_bias_there_is_only_a_kernel():
+    layer = Dense(2, use_bias=False)
+    layer.ensure_built((None, 3))
+    assert list(layer.params) == ["W"] and list(layer.grads) == ["W"]
+    assert layer.b is None and layer.count_params() == 6
+
+
+def test_3d_input_is_handled_on_the_last_axis():
+    layer = Dense(4)
+    assert layer.forward(np.zeros((2, 7, 3), dtype="float32")).shape == (2, 7, 4)
+    assert layer.compute_output_shape((None, 7, 3)) == (None, 7, 4)
+
+
+# ------------------------------------------------------------------------ forward
+def test_forward_with_hand_set_weights():
+    layer = _dense([[1, 2], [3, 4]], [0.5, -1])
+    # [1, 1] @ [[1, 2], [3, 4]] = [4, 6]; + [0.5, -1] = [4.5, 5]
+    np.testing.assert_allclose(layer.forward(np.array([[1.0, 1.0]])), [[4.5, 5.0]])
+    # [1, 0] -> [1, 2] + b = [1.5, 1];  [0, -1] -> [-3, -4] + b = [-2.5, -5]
+    np.testing.assert_allclose(layer.forward(np.array([[1.0, 0.0], [0.0, -1.0]])),
+                               [[1.5, 1.0], [-2.5, -5.0]])
+
+
+def test_forward_without_bias():
+    layer = _dense([[1, 2], [3, 4]])
+    np.testing.assert_allclose(layer.forward(np.array([[1.0, 1.0]])), [[4.0, 6.0]])
+
+
+def test_forward_applies_the_activation():
+    layer = _dense([[1, 2], [3, 4]], [0.5, -1], activation="relu")
+    np.testing.assert_allclose(layer.forward(np.array([[1.0, 0.0], [0.0, -1.0]])),
+                               [[1.5, 1.0], [0.0, 0.0]])
+    layer = _dense([[1.0], [1.0]], [0.0], activation="sigmoid")
+    np.testing.assert_allclose(layer.forward(np.array([[np.log(3) / 2, np.log(3) / 2]])), [[0.75]])
+
+
+def test_forward_on_3d_input_equals_forward_on_each_row():
+    layer = _dense([[1, 2], [3, 4]], [0.5, -1], features=(2,))
+    x = np.array([[[1.0, 1.0], [1.0, 0.0]], [[0.0, -1.0], [2.0, 2.0]]])
+    expected = [[[4.5, 5.0], [1.5, 1.0]], [[-2.5, -5.0], [8.5, 11.0]]]
+    np.testing.assert_allclose(layer.forward(x), expected)
+
+
+def test_inference_outputs_are_not_overwritten_by_the_next_call():
+    layer = _dense([[1, 2], [3, 4]], [0.5, -1])
+    first = layer.forward(np.array([[1.0, 1.0]]))
+    layer.forward(np.array([[0.0, 0.0]]))
+    np.testing.assert_allclose(first, [[4.5, 5.0]])
+
+
+def test_one_row_at_a_time_equals_the_whole_batch():
+    layer = Dense(6, activation="tanh")
+    x = np.random.default_rng(0).normal(size=(9, 4)).astype("float32")
+    batch = layer.forward(x)
+    rows = np.concatenate([layer.forward(x[i:i + 1]) for i in range(len(x))])
+    np.testing.assert_allclose(rows, batch, rtol=1e-6, atol=1e-6)
+
+
+# ----------------------------------------------------------------------- backward
+def test_backward_with_hand_computed_gradients():
+    layer = _dense([[1, 0, -1], [2, 1, 0]], [0, 0, 0])
+    x = np.array([[1.0, 2.0], [3.0, -1.0]])
+    g = np.array([[1.0, 0.0, 2.0], [0.0, -1.0, 1.0]])
+    layer.forward(x, training=True)
+    dx = layer.backward(g)
+    # dW = x^T g,  db = sum of g over the batch,  dx = g W^T
+    np.testing.assert_allclose(layer.dW, [[1, -3, 5], [2, 1, 3]])
+    np.testing.assert_allclose(layer.db, [1, -1, 3])
+    np.testing.assert_allclose(dx, [[-1, 2], [-1, -1]])
+
+
+def test_backward_through_the_activation():
+    layer = _dense([[1, -2], [1, 1]], [0, 0], activation="relu")
+    out = layer.forward(np.array([[1.0, 1.0]]), training=True)
+    np.testing.assert_allclose(out, [[2.0, 0.0]])  # z = [2, -1]
+    dx = layer.backward(np.array([[3.0, 5.0]]))
+    # dL/dz = [3, 5] * [z > 0] = [3, 0]
+    np.testing.assert_allclose(layer.dW, [[3, 0], [3, 0]])
+    np.testing.assert_allclose(layer.db, [3, 0])
+    np.testing.assert_allclose(dx, [[3, 3]])
+
+
+def test_backward_on_3d_input_sums_over_every_leading_axis():
+    layer = _dense([[1, 0], [0, 1]], [0, 0], features=(1,))
+    x = np.array([[[1.0, 2.0]], [[3.0, 4.0]]])  # (2, 1, 2)
+    layer.forward(x, training=True)
+    dx = layer.backward(np.ones((2, 1, 2)))
+    np.testing.assert_allclose(layer.dW, [[4, 4], [6, 6]])
+    np.testing.assert_allclose(layer.db, [2, 2])
+    assert dx.shape == (2, 1, 2)
+    np.testing.assert_allclose(dx, np.ones((2, 1, 2)))
+
+
+def test_backward_without_input_gradient_still_fills_the_weight_gradients():
+    layer = _dense([[1, 0, -1], [2, 1, 0]], [0, 0, 0])
+    layer.forward(np.array([[1.0, 2.0], [3.0, -1.0]]), training=True)
+    assert layer.backward(np.array([[1.0, 0.0, 2.0], [0.0, -1.0, 1.0]]),
+                          need_input_grad=False) is None
+    np.testing.assert_allclose(layer.dW, [[1, -3, 5], [2, 1, 3]])
+    np.testing.assert_allclose(layer.db, [1, -1, 3])
+
+
+def test_backward_writes_into_the_same_gradient_arrays_and_does_not_accumulate():
+    layer = _dense([[1, 0], [0, 1]], [0, 0])
+    dW, db = layer.dW, layer.db
+    for _ in range(2):
+        layer.forward(np.array([[1.0, 2.0]]), training=True)
+        layer.backward(np.array([[1.0, 1.0]]))
+    assert layer.dW is dW and layer.grads["W"] is dW and layer.db is db
+    np.testing.assert_allclose(dW, [[1, 1], [2, 2]])
+    np.testing.assert_allclose(db, [1, 1])
+
+
+def test_backward_without_bias():
+    layer = _dense([[1, 0], [0, 1]])
+    layer.forward(np.array([[1.0, 2.0]]), training=True)
+    dx = layer.backward(np.array([[3.0, -1.0]]))
+    np.testing.assert_allclose(layer.dW, [[3, -1], [6, -2]])
+    np.testing.assert_allclose(dx, [[3, -1]])
+
+
+# ------------------------------------------------------------------------- config
+def test_config_round_trip_with_custom_activation_and_initializers():
+    layer = Dense(4, activation=layers.LeakyReLU(0.2), use_bias=False,
+                  kernel_initializer=initializers.HeNormal(seed=3), bias_initializer="ones",
+                  name="custom")
+    cfg = layer.get_config()
+    json.dumps(cfg)
+    assert cfg["units"] == 4 and cfg["use_bias"] is False and cfg["name"] == "custom"
+    assert cfg["activation"] == {"class_name": "LeakyReLU", "config": {"negative_slope": 0.2}}
+    assert cfg["kernel_initializer"] == {"class_name": "HeNormal", "config": {"seed": 3}}
+    assert cfg["bias_initializer"] == {"class_name": "Ones", "config": {}}
+
+    for rebuilt in (Dense.from_config(json.loads(json.dumps(cfg))),
+                    layers.deserialize(layers.serialize(layer))):
+        assert isinstance(rebuilt, Dense)
+        assert rebuilt.get_config() == cfg
+        assert isinstance(rebuilt.activation, layers.LeakyReLU)
+        assert rebuilt.activation.negative_slope == 0.2
+
+    # The seeded initializer makes the same kernel in the original and the copy.
+    x = np.ones((1, 3), dtype="float32")
+    layer.forward(x)
+    rebuilt.forward(x)
+    np.testing.assert_array_equal(layer.W, rebuilt.W)
+
+
+@pytest.mark.parametrize("activation, expected", [
+    (None, None), ("relu", "relu"), ("softmax", "softmax"), (layers.Tanh(), "tanh"),
+    (layers.LeakyReLU(), "leaky_relu"),
+])
+def test_config_names_default_activations(activation, expected):
+    cfg = Dense(2, activation=activation).get_config()
+    assert cfg["activation"] == expected
+    assert Dense.from_config(cfg).get_config() == cfg
+
+
+# ------------------------------------------------------------------------- errors
+@pytest.mark.parametrize("units", [0, -3, 2.5, True, "4", None])
+def test_units_must_be_a_positive_integer(units):
+    with pytest.raises(ValueError, match=r"`units` must be a positive integer\. Received: units="):
+        Dense(units)
+
+
+def test_units_error_shows_the_value():
+    with pytest.raises(ValueError, match=r"Received: units=0\."):
+        Dense(units=0)
+
+
+def test_unknown_activation_lists_the_valid_names():
+    with pytest.raises(ValueError, match=r"Unknown activation: 'relu6'\. Valid names are "
+                                         r"\['leaky_relu', 'linear', 'relu', 'sigmoid', "
+                                         r"'softmax', 'tanh'\]"):
+        Dense(2, activation="relu6")
+
+
+def test_unknown_initializer_lists_the_valid_names():
+    with pytest.raises(ValueError, match=r"Unknown initializer: 'xavier'\. Valid names are "
+                                         r"\[.*'glorot_uniform'.*\]"):
+        Dense(2, kernel_initializer="xavier")
+
+
+def test_input_with_the_wrong_number_of_features():
+    layer = Dense(2, name="head")
+    layer.forward(np.zeros((1, 3), dtype="float32"))
+    with pytest.raises(ValueError, match=r"Input to layer 'head' \(Dense\) has the wrong shape: "
+                                         r"expected \(batch, 3\).*received \(5, 4\)"):
+        layer.forward(np.zeros((5, 4), dtype="float32"))
