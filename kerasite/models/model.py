@@ -59,6 +59,16 @@ class Model:
                 "Model layers must be kerasite.layers.Layer instances. Received: "
                 f"{layer!r} of type {type(layer).__name__}."
             )
+        if any(layer is other for other in self.layers):
+            raise ValueError(
+                f"Layer '{layer.name}' is already in model '{self.name}'. A layer caches its "
+                "inputs for backward, so one instance cannot be used twice: create a new layer."
+            )
+        if any(layer.name == other.name for other in self.layers):
+            raise ValueError(
+                f"Model '{self.name}' already has a layer named '{layer.name}'. Layer names must "
+                "be unique within a model; pass another name=."
+            )
         self.layers.append(layer)
         self.built = False
         self._first_trainable = None
@@ -98,6 +108,7 @@ class Model:
         when ``need_input_grad`` is false: then the layers before the first
         trainable one are skipped, and that one computes no input gradient.
         """
+        self._require_built("backward()")
         first = 0 if need_input_grad else self._first_trainable
         if first is None:  # nothing to train and no input gradient wanted
             return None

@@ -152,3 +152,16 @@ def test_summary_before_build():
 def test_non_layers_in_a_model():
     with pytest.raises(TypeError, match="must be kerasite.layers.Layer instances"):
         kerasite.Sequential(["dense"])
+
+
+def test_the_same_layer_twice_or_a_duplicate_name():
+    dense = layers.Dense(2)
+    with pytest.raises(ValueError, match="already in model.*cannot be used twice"):
+        kerasite.Sequential([dense, dense])
+    with pytest.raises(ValueError, match="already has a layer named 'h'.*unique"):
+        kerasite.Sequential([layers.Dense(2, name="h"), layers.Dense(2, name="h")])
+
+
+def test_backward_before_build():
+    with pytest.raises(ValueError, match="has not been built yet"):
+        kerasite.Sequential([layers.Dense(1)]).backward(np.zeros((1, 1)))
