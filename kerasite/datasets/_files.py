@@ -1,0 +1,400 @@
+"""Finding, verifying and downloading dataset files.
+
+A dataset's files are looked for in this order, and the first place that holds
+a complete set wins:
+
+1. the ``path`` argument of ``load_data`` (a directory);
+2. the directory named by the ``KERASITE_DATA_DIR`` environment variable,
+   first its ``<name>/`` (or ``<hyphenated-name>/``) subdirectory, then the
+   directory itself;
+3. the cache, ``$KERASITE_HOME/datasets/<name>/`` (``KERASITE_HOME`` defaults
+   to ``~/.kerasite``);
+4. the system directory ``/usr/share/datasets/<hyphenated-name>/``, where
+   Debian's ``dataset-*`` packages install data;
+5. a download from the dataset's mirrors, tried in turn, into the cache.
+
+Every file is checked before use. It is accepted if the SHA-256 of the file
+equals the published one, or if the SHA-256 of its decompressed contents
+equals a pinned content hash: Debian recompresses the ``.gz`` files, which
+changes the file hash but not the data. A download goes to a temporary file
+in the cache directory, is checked, and only then is moved into place with
+``os.replace``, which is atomic, so the cache never holds a partial or
+corrupted file.
+"""
+
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import zlib
+from dataclasses import dataclass
+from http.client import HTTPException
+
+# Both are read at call time, so tests can point them at temporary directories.
+SYSTEM_DIR = "/usr/share/datasets"
+DATA_DIR_ENV = "KERASITE_DATA_DIR"
+HOME_ENV = "KERASITE_HOME"
+
+# Seconds to wait for a connection or for the next chunk of data. Short, so
+# that a machine without network fails in seconds rather than minutes.
+TIMEOUT = 5.0
+_CHUNK = 1 << 20
+_TMP_SUFFIX = ".kerasite.tmp"
+_USER_AGENT = "kerasite-datasets (Python urllib)"
+_PATH_ARG = "`path` argument"
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """Raised when a dataset's files are nowhere to be found and cannot be downloaded.
+
+    It is a ``FileNotFoundError``, hence an ``OSError``. The message lists every
+    place that was searched and every download that failed, and says how to
+    supply the files offline.
+    """
+
+
+class ChecksumError(ValueError):
+    """Raised when a file's hashes match neither the published nor the pinned ones."""
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of a dataset and the hashes that identify it.
+
+    Attributes:
+        filename: the file's name, as on the mirrors, e.g.
+            ``"train-images-idx3-ubyte.gz"``.
+        sha256: the published SHA-256 of the file itself.
+        content_sha256: the SHA-256 of the gzip-decompressed contents, or
+            ``None`` when it is not pinned (the file hash is then the only one
+            accepted).
+    """
+
+    filename: str
+    sha256: str
+    content_sha256: str | None = None
+
+
+def kerasite_home():
+    """Returns the kerasite home directory: ``$KERASITE_HOME`` or ``~/.kerasite``."""
+    home = os.environ.get(HOME_ENV)
+    return home if home else os.path.join(os.path.expanduser("~"), ".kerasite")
+
+
+def cache_dir(name):
+    """Returns the cache directory of dataset ``name`` (it may not exist yet).
+
+    Example:
+        >>> import os
+        >>> os.path.basename(cache_dir("mnist"))
+        'mnist'
+    """
+    return os.path.join(kerasite_home(), "datasets", name)
+
+
+def search_dirs(name, path=None):
+    """Lists the directories searched for dataset ``name``, in order.
+
+    Args:
+        name: the dataset's name, e.g. ``"fashion_mnist"``.
+        path: the ``path`` argument of ``load_data``, or ``None``.
+
+    Returns:
+        A list of ``(where, directory)`` pairs; ``where`` says why the
+        directory is searched (``"`path` argument"``, ``"KERASITE_DATA_DIR"``,
+        ``"cache"`` or ``"system directory"``). The download is not included.
+
+    Example:
+        >>> search_dirs("mnist", path="/data")[0]
+        ('`path` argument', '/data')
+    """
+    return [(where, directory) for where, directory in _places(name, path) if directory is not None]
+
+
+def _places(name, path):
+    """Like ``search_dirs``, but keeps unset places as ``(where, None)`` for messages."""
+    hyphenated = name.replace("_", "-")
+    places = [(_PATH_ARG, None if path is None else os.fspath(path))]
+    data_dir = os.environ.get(DATA_DIR_ENV)
+    if data_dir:
+        for sub in dict.fromkeys([name, hyphenated]):
+            places.append((DATA_DIR_ENV, os.path.join(data_dir, sub)))
+        places.append((DATA_DIR_ENV, data_dir))
+    else:
+        places.append((DATA_DIR_ENV, None))
+    places.append(("cache", cache_dir(name)))
+    places.append(("system directory", os.path.join(SYSTEM_DIR, hyphenated)))
+    return places
+
+
+def sha256_of_file(path):
+    """Returns the hex SHA-256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_of_gzip_content(path):
+    """Returns the hex SHA-256 of a gzip file's decompressed contents.
+
+    Raises:
+        ValueError: if the file is not valid gzip.
+    """
+    digest = hashlib.sha256()
+    try:
+        with gzip.open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(_CHUNK), b""):
+                digest.update(chunk)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise ValueError(f"not a valid gzip file: {exc}") from None
+    return digest.hexdigest()
+
+
+def verify_file(path, spec, title, shown_as=None):
+    """Checks a file against its published file hash or pinned content hash.
+
+    Args:
+        path: the file to check.
+        spec: its ``RemoteFile``.
+        title: the dataset's display name for the message, e.g. ``"MNIST"``.
+        shown_as: how to name the file in the message (for example the URL a
+            download came from); defaults to ``path``.
+
+    Raises:
+        ChecksumError: (a ``ValueError``) if neither hash matches. The message
+            names the file and shows the expected and the actual hashes.
+    """
+    file_hash = sha256_of_file(path)
+    if file_hash == spec.sha256:
+        return
+    lines = [
+        f"{shown_as or path} failed its integrity check: it is not the {title} file "
+        f"{spec.filename}.",
+        f"  expected SHA-256 of the file:              {spec.sha256}",
+        f"  actual SHA-256 of the file:                {file_hash}",
+    ]
+    if spec.content_sha256 is not None:
+        try:
+            content_hash = sha256_of_gzip_content(path)
+        except ValueError as exc:
+            content_hash = f"({exc})"
+        if content_hash == spec.content_sha256:
+            return
+        lines += [
+            f"  expected SHA-256 of the decompressed data: {spec.content_sha256}",
+            f"  actual SHA-256 of the decompressed data:   {content_hash}",
+        ]
+    lines.append(
+        "The file is corrupted, truncated or a different file. Delete it and load "
+        "again to download a fresh copy, or replace it with a good one."
+    )
+    raise ChecksumError("\n".join(lines))
+
+
+def fetch(name, title, file_sets, mirrors, path=None, hint=""):
+    """Finds, verifies and if need be downloads a dataset's files.
+
+    Args:
+        name: the dataset's name, used for the cache and data subdirectories,
+            e.g. ``"fashion_mnist"``.
+        title: its display name, e.g. ``"Fashion-MNIST"``.
+        file_sets: a list of alternative complete sets of files, each a list
+            of ``RemoteFile``, best first. A place must hold every file of one
+            set. Only the first set is ever downloaded.
+        mirrors: base URLs tried in order; a file's URL is the base joined
+            with its file name.
+        path: a directory to search first, or ``None``.
+        hint: an extra sentence for the not-found message.
+
+    Returns:
+        ``(paths, files)``: the verified file paths and the ``RemoteFile``
+        set they belong to, in the same order.
+
+    Raises:
+        FileNotFoundError: if ``path`` is given but does not exist.
+        NotADirectoryError: if ``path`` is given but is not a directory.
+        ChecksumError: (a ``ValueError``) if a file found or downloaded fails
+            its integrity check.
+        DatasetNotFoundError: (an ``OSError``) if no place holds the files and
+            no mirror could deliver them.
+    """
+    if path is not None and not os.path.isdir(path):
+        error = NotADirectoryError if os.path.exists(path) else FileNotFoundError
+        raise error(
+            f"`path` must be an existing directory holding the {title} files. "
+            f"Received: path={os.fspath(path)!r}, which "
+            f"{'is not a directory' if os.path.exists(path) else 'does not exist'}. "
+            "Fix the path, or leave it out to use KERASITE_DATA_DIR, the cache or a download."
+        )
+    looked = []
+    for where, directory in _places(name, path):
+        if directory is None:
+            looked.append(f"{where}: {'not given' if where == _PATH_ARG else 'not set'}")
+            continue
+        found = _complete_set(directory, file_sets)
+        if found is not None:
+            paths, files = found
+            for p, spec in zip(paths, files, strict=True):
+                verify_file(p, spec, title)
+            return paths, files
+        looked.append(f"{where}: {directory} ({_describe(directory, file_sets)})")
+    paths, failures = _download_set(name, title, file_sets[0], mirrors)
+    if paths is not None:
+        return paths, file_sets[0]
+    raise DatasetNotFoundError(_not_found_message(name, title, file_sets, looked, failures, hint))
+
+
+def _complete_set(directory, file_sets):
+    for files in file_sets:
+        paths = [os.path.join(directory, f.filename) for f in files]
+        if all(os.path.isfile(p) for p in paths):
+            return paths, files
+    return None
+
+
+def _describe(directory, file_sets):
+    if not os.path.isdir(directory):
+        return "does not exist"
+    missing = [
+        f.filename for f in file_sets[0] if not os.path.isfile(os.path.join(directory, f.filename))
+    ]
+    if len(missing) == len(file_sets[0]):
+        return "no dataset files"
+    return "incomplete, missing " + ", ".join(missing)
+
+
+def _download_set(name, title, files, mirrors):
+    """Downloads every file of ``files`` missing from the cache.
+
+    Returns:
+        ``(paths, [])`` on success, or ``(None, failures)`` where ``failures``
+        lists one line per failed attempt. Raises ``ChecksumError`` if a
+        mirror served a corrupted file and no mirror served a good one.
+    """
+    directory = cache_dir(name)
+    created = not os.path.isdir(directory)
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        return None, [
+            f"cannot create the cache directory {directory}: {exc}; "
+            f"set {HOME_ENV} to a writable directory"
+        ]
+    paths = None
+    try:
+        paths, failures = _download_files(directory, title, files, mirrors)
+    finally:
+        if paths is None and created:
+            _remove_if_empty(directory)  # a failed download leaves no trace, not even a folder
+    return paths, failures
+
+
+def _download_files(directory, title, files, mirrors):
+    paths, failures = [], []
+    unreachable = set()  # hosts that failed to connect once are not retried for other files
+    for spec in files:
+        target = os.path.join(directory, spec.filename)
+        if os.path.isfile(target):  # kept from an earlier, partly finished download
+            verify_file(target, spec, title)
+            paths.append(target)
+            continue
+        corrupt = None
+        for base in mirrors:
+            url = base.rstrip("/") + "/" + spec.filename
+            host = urllib.parse.urlsplit(url).netloc
+            if host in unreachable:
+                failures.append(f"{url}: skipped, {host} was unreachable")
+                continue
+            try:
+                _download_one(url, spec, title, target)
+            except ChecksumError as exc:
+                corrupt = corrupt or exc
+                failures.append(f"{url}: the download failed its integrity check")
+                continue
+            except urllib.error.HTTPError as exc:
+                failures.append(f"{url}: HTTP error {exc.code} {exc.reason}")
+                continue
+            except (OSError, HTTPException) as exc:
+                unreachable.add(host)
+                failures.append(f"{url}: {_reason(exc)}")
+                continue
+            break
+        else:
+            if corrupt is not None:
+                raise corrupt
+            return None, failures
+        paths.append(target)
+    return paths, failures
+
+
+def _remove_if_empty(directory):
+    try:
+        os.rmdir(directory)
+    except OSError:
+        pass
+
+
+def _reason(exc):
+    reason = getattr(exc, "reason", None)
+    text = str(reason if reason is not None else exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
+
+
+def _download_one(url, spec, title, target):
+    """Downloads ``url`` into a temporary file, verifies it, then moves it to ``target``."""
+    from tqdm.auto import tqdm
+
+    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        fd, tmp = tempfile.mkstemp(
+            dir=os.path.dirname(target), prefix=f".{spec.filename}.", suffix=_TMP_SUFFIX
+        )
+        try:
+            received = 0
+            with (
+                os.fdopen(fd, "wb") as out,
+                tqdm(
+                    total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=spec.filename
+                ) as bar,
+            ):
+                for chunk in iter(lambda: response.read(_CHUNK), b""):
+                    out.write(chunk)
+                    received += len(chunk)
+                    bar.update(len(chunk))
+                out.flush()
+                os.fsync(out.fileno())
+            if total is not None and received != total:
+                raise ConnectionError(f"the connection closed after {received} of {total} bytes")
+            verify_file(tmp, spec, title, shown_as=f"{spec.filename} downloaded from {url}")
+            os.chmod(tmp, 0o644)  # mkstemp creates 0600; cached data need not be private
+            os.replace(tmp, target)
+        except BaseException:
+            # Also on KeyboardInterrupt: never leave a partial file behind.
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+
+
+def _not_found_message(name, title, file_sets, looked, failures, hint):
+    sets = " or ".join(", ".join(f.filename for f in files) for files in file_sets)
+    lines = [f"Could not find or download the {title} files ({sets}).", "Looked in, in this order:"]
+    lines += [f"  {i}. {entry}" for i, entry in enumerate(looked, 1)]
+    lines.append(f"  {len(looked) + 1}. download into the cache {cache_dir(name)}:")
+    lines += [f"       {failure}" for failure in failures] or ["       no mirrors are configured"]
+    lines.append(
+        "To work offline, copy the files into a directory DIR and either call "
+        f"`kerasite.datasets.{name}.load_data(path=DIR)` or set the environment variable "
+        f"{DATA_DIR_ENV}=DIR (the files may sit in DIR itself or in DIR/{name}/)."
+    )
+    if hint:
+        lines.append(hint)
+    return "\n".join(lines)

@@ -1,0 +1,203 @@
+"""A reader for the IDX format that MNIST and Fashion-MNIST are published in.
+
+An IDX file is a 4-byte magic number, one 4-byte big-endian size per
+dimension, then the data in C order. The magic number is two zero bytes, a
+type code (``0x08`` for unsigned bytes) and the number of dimensions, so
+``0x00000801`` is a vector of uint8 labels and ``0x00000803`` a stack of uint8
+images. The files are usually gzip-compressed; the reader detects that from
+the first two bytes rather than trusting the file name.
+"""
+
+import gzip
+import os
+import zlib
+
+import numpy as np
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_UINT8_TYPE_CODE = 0x08
+_SUPPORTED_NDIM = {1: "labels", 3: "images"}
+_TYPE_NAMES = {
+    0x08: "uint8",
+    0x09: "int8",
+    0x0B: "int16",
+    0x0C: "int32",
+    0x0D: "float32",
+    0x0E: "float64",
+}
+
+
+def read_idx(path_or_fileobj):
+    """Reads a uint8 IDX file (plain or gzip-compressed) into an array.
+
+    Everything about the file is checked before the array is made: the magic
+    number, that the header holds every dimension, and that the data has
+    exactly as many bytes as the dimensions promise, so a truncated download
+    is reported instead of being silently reshaped.
+
+    Args:
+        path_or_fileobj: a path (``str`` or ``os.PathLike``) or a binary file
+            object open for reading. Gzip compression is detected from the
+            content.
+
+    Returns:
+        A writable ``uint8`` array: shape ``(n,)`` for a label file (magic
+        ``0x00000801``) or ``(n, rows, cols)`` for an image file (magic
+        ``0x00000803``).
+
+    Raises:
+        ValueError: if the data is not valid gzip, is not a uint8 IDX file
+            with 1 or 3 dimensions, has a short header, or its length does
+            not match the dimensions. The message names the file.
+        TypeError: if ``path_or_fileobj`` is neither a path nor a binary file
+            object.
+        OSError: if the path cannot be opened.
+
+    Example:
+        >>> import io
+        >>> raw = bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1])
+        >>> read_idx(io.BytesIO(raw))
+        array([7, 2, 1], dtype=uint8)
+    """
+    data, name = _read_all(path_or_fileobj)
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ValueError(
+                f"{name} is not a valid gzip file ({exc}). It is probably truncated or "
+                "corrupted: delete it and download it again."
+            ) from None
+    return _parse(data, name)
+
+
+def _read_all(path_or_fileobj):
+    """Returns ``(bytes, display name)`` for a path or a binary file object."""
+    if isinstance(path_or_fileobj, (str, os.PathLike)):
+        name = os.fspath(path_or_fileobj)
+        with open(name, "rb") as f:
+            return f.read(), name
+    read = getattr(path_or_fileobj, "read", None)
+    if read is None:
+        raise TypeError(
+            "`path_or_fileobj` must be a path or a binary file object. "
+            f"Received: path_or_fileobj={path_or_fileobj!r} of type "
+            f"{type(path_or_fileobj).__name__}. Pass a file name, or a file opened with "
+            "open(name, 'rb')."
+        )
+    data = read()
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            "`path_or_fileobj` must be opened in binary mode, but its read() returned "
+            f"{type(data).__name__}. Open the file with open(name, 'rb')."
+        )
+    name = getattr(path_or_fileobj, "name", None)
+    return bytes(data), (
+        os.fspath(name) if isinstance(name, (str, os.PathLike)) else "<file object>"
+    )
+
+
+def _parse(data, name):
+    """Checks the header of decompressed IDX bytes and returns the array."""
+    if len(data) < 4:
+        raise ValueError(
+            f"{name} is too short to be an IDX file: it has {len(data)} bytes, but the "
+            "magic number alone needs 4. The file is empty or truncated."
+        )
+    magic = int.from_bytes(data[:4], "big")
+    type_code, ndim = data[2], data[3]
+    if data[0] != 0 or data[1] != 0:
+        raise ValueError(
+            f"{name} is not an IDX file: its magic number is 0x{magic:08X}, but IDX files "
+            "start with two zero bytes (0x00000801 for labels, 0x00000803 for images)."
+        )
+    if type_code != _UINT8_TYPE_CODE:
+        kind = _TYPE_NAMES.get(type_code, "unknown")
+        raise ValueError(
+            f"{name} has magic number 0x{magic:08X}, whose type code 0x{type_code:02X} ({kind}) "
+            "is not supported: only uint8 data (type code 0x08) can be read, as in "
+            "0x00000801 (labels) or 0x00000803 (images)."
+        )
+    if ndim not in _SUPPORTED_NDIM:
+        raise ValueError(
+            f"{name} has magic number 0x{magic:08X}, which declares {ndim} dimensions; "
+            "expected 0x00000801 (1-D labels) or 0x00000803 (3-D images)."
+        )
+    header_len = 4 + 4 * ndim
+    if len(data) < header_len:
+        raise ValueError(
+            f"{name} is truncated inside its header: {ndim} dimensions need {header_len} "
+            f"header bytes, but the file has only {len(data)}."
+        )
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if 0 in shape:
+        raise ValueError(
+            f"{name} declares the shape {shape}, which has a zero dimension; every "
+            "dimension of an IDX file must be at least 1."
+        )
+    expected = int(np.prod(shape, dtype=np.int64))
+    actual = len(data) - header_len
+    if actual < expected:
+        raise ValueError(
+            f"{name} is truncated: its header declares the shape {shape}, i.e. {expected} "
+            f"data bytes, but only {actual} follow ({expected - actual} missing). "
+            "Delete the file and download it again."
+        )
+    if actual > expected:
+        raise ValueError(
+            f"{name} does not match its header: the shape {shape} needs {expected} data "
+            f"bytes, but {actual} follow ({actual - expected} extra). The dimensions in "
+            "the header are wrong or the file is not an IDX file."
+        )
+    # frombuffer over bytes is read-only; copy so users can edit the arrays, as with Keras.
+    return np.frombuffer(data, dtype=np.uint8, offset=header_len).reshape(shape).copy()
+
+
+def read_idx_split(paths, title, image_shape=(28, 28)):
+    """Reads the four IDX files of an MNIST-style dataset and checks they fit together.
+
+    Args:
+        paths: paths of the train images, train labels, test images and test
+            labels, in that order.
+        title: the dataset's display name for error messages.
+        image_shape: the expected ``(rows, cols)`` of every image.
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)``: uint8 arrays of shapes
+        ``(n, rows, cols)``, ``(n,)``, ``(m, rows, cols)`` and ``(m,)``.
+
+    Raises:
+        ValueError: if a file is not a valid IDX file of the right kind, or
+            the numbers of images and labels differ.
+    """
+    x_train, y_train, x_test, y_test = (read_idx(p) for p in paths)
+    for x, y, x_path, y_path in (
+        (x_train, y_train, paths[0], paths[1]),
+        (x_test, y_test, paths[2], paths[3]),
+    ):
+        check_split(x, y, x_path, y_path, title, image_shape)
+    return (x_train, y_train), (x_test, y_test)
+
+
+def check_split(x, y, x_name, y_name, title, image_shape=(28, 28)):
+    """Checks that ``x`` holds uint8 images of ``image_shape`` and ``y`` one label each.
+
+    Raises:
+        ValueError: naming the offending file and the shapes found.
+    """
+    if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != tuple(image_shape):
+        raise ValueError(
+            f"{x_name} should hold the {title} images as uint8 of shape "
+            f"(n, {image_shape[0]}, {image_shape[1]}), but holds {x.dtype} of shape {x.shape}. "
+            "Check that the file is the right one."
+        )
+    if y.dtype != np.uint8 or y.ndim != 1:
+        raise ValueError(
+            f"{y_name} should hold the {title} labels as uint8 of shape (n,), but holds "
+            f"{y.dtype} of shape {y.shape}. Check that the file is the right one."
+        )
+    if len(x) != len(y):
+        raise ValueError(
+            f"{x_name} has {len(x)} images but {y_name} has {len(y)} labels; the two "
+            "files must come from the same split of the dataset."
+        )

@@ -1,0 +1,349 @@
+"""Plots of training curves, reconstructions and confusion matrices.
+
+Every function builds a ``matplotlib.figure.Figure`` directly, without
+``pyplot``, so nothing depends on a display or on the selected backend: the
+plots work the same on a headless server as on a desktop, and no window is
+ever opened. Each returns the figure and, given ``path``, also saves it there
+as a PNG, creating missing parent directories.
+
+matplotlib is imported inside the functions, so ``import kerasite`` does not
+need it.
+"""
+
+import os
+
+import numpy as np
+
+_PNG_DPI = 100
+# Keys that History may hold but that are not metrics to compare across epochs.
+# Keys that callbacks add to the logs but that are not model metrics.
+_NOT_METRICS = ("lr", "learning_rate", "time")
+
+
+def plot_history(history, path=None):
+    """Plots the loss, and the metrics if any, per epoch of training.
+
+    The left panel shows ``loss`` and, if recorded, ``val_loss``. When the
+    history holds metrics (any other key, such as ``accuracy``), a right
+    panel shows each with its ``val_`` counterpart. Learning rates (``lr``,
+    ``learning_rate``, and the ``time`` that ``Timer`` adds) are left out.
+
+    Args:
+        history: the ``History`` returned by ``fit`` (with ``.history``, a
+            dict of per-epoch lists, and ``.epoch``, a list of epoch
+            indices counted from 0), or a plain dict of per-epoch lists. It
+            must have a non-empty ``"loss"`` list, and every list the same
+            length.
+        path: where to save the figure as a PNG, or ``None``.
+
+    Returns:
+        The ``matplotlib.figure.Figure``, with one axes, or two when there are
+        metrics. Epochs are numbered from 1 on the x axis.
+
+    Raises:
+        TypeError: if ``history`` is neither a History nor a dict.
+        ValueError: if ``"loss"`` is missing or empty, or the lists differ in
+            length.
+
+    Example:
+        >>> fig = plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})
+        >>> len(fig.axes)
+        1
+    """
+    logs, epochs = _history_logs(history)
+    metrics = [
+        k for k in logs if k != "loss" and not k.startswith("val_") and k not in _NOT_METRICS
+    ]
+    # A val_ metric whose training counterpart was not recorded still gets shown.
+    metrics += [k for k in logs if k.startswith("val_") and k != "val_loss" and k[4:] not in logs]
+
+    from matplotlib.figure import Figure
+
+    n_panels = 2 if metrics else 1
+    fig = Figure(figsize=(5.5 * n_panels, 4), layout="constrained")
+    axes = fig.subplots(1, n_panels, squeeze=False)[0]
+    marker = "o" if len(epochs) <= 30 else None
+    _plot_curves(axes[0], epochs, logs, ["loss"], marker)
+    axes[0].set_ylabel("loss")
+    axes[0].set_title("Loss")
+    if metrics:
+        _plot_curves(axes[1], epochs, logs, metrics, marker)
+        axes[1].set_ylabel("value")
+        axes[1].set_title("Metrics")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.grid(True, alpha=0.3)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    _save(fig, path)
+    return fig
+
+
+def _history_logs(history):
+    """Returns ``(logs, epochs)``: a dict of float arrays and the epochs counted from 1."""
+    if isinstance(history, dict):
+        logs, epochs = history, None
+    elif isinstance(getattr(history, "history", None), dict):
+        logs, epochs = history.history, getattr(history, "epoch", None)
+    else:
+        raise TypeError(
+            "`history` must be the History returned by fit() or a dict of per-epoch lists. "
+            f"Received: history of type {type(history).__name__}."
+        )
+    if "loss" not in logs:
+        raise ValueError(
+            '`history` must have a "loss" key with the loss of each epoch. Received the keys '
+            f"{sorted(logs)}. Pass the History returned by fit(), or a dict such as "
+            '{"loss": [...], "val_loss": [...]}.'
+        )
+    logs = {key: np.asarray(values, dtype=float).ravel() for key, values in logs.items()}
+    n = len(logs["loss"])
+    if n == 0:
+        raise ValueError(
+            '`history["loss"]` is empty: there is nothing to plot. Train for at least one epoch.'
+        )
+    uneven = {key: len(values) for key, values in logs.items() if len(values) != n}
+    if uneven:
+        raise ValueError(
+            f'Every list in `history` must have one value per epoch, like "loss" ({n}). '
+            f"Received lengths {uneven}."
+        )
+    if epochs is None or len(epochs) != n:
+        return logs, np.arange(1, n + 1)
+    return logs, np.asarray(epochs) + 1
+
+
+def _plot_curves(ax, epochs, logs, keys, marker):
+    """Plots each key solid and its ``val_`` counterpart dashed, in the same colour."""
+    for i, key in enumerate(keys):
+        style = {"color": f"C{i}", "marker": marker}
+        if key.startswith("val_"):  # a validation metric without a training one
+            ax.plot(epochs, logs[key], linestyle="--", label=f"validation {key[4:]}", **style)
+            continue
+        ax.plot(epochs, logs[key], label=f"train {key}", **style)
+        if f"val_{key}" in logs:
+            ax.plot(epochs, logs[f"val_{key}"], linestyle="--", label=f"validation {key}", **style)
+    ax.legend()
+
+
+def plot_reconstructions(model, x, n=10, seed=None, path=None):
+    """Shows random images above the model's reconstructions of them.
+
+    ``n`` images are drawn from ``x`` without replacement, with
+    ``np.random.default_rng(seed).choice(len(x), n, replace=False)``. The top
+    row shows them, the bottom row ``model.predict(x[idx])``. Both rows share
+    one grey scale, so a faint reconstruction looks faint.
+
+    Args:
+        model: anything with ``predict(x)`` returning one output per input,
+            with as many values as an image (an autoencoder).
+        x: images of shape ``(N, rows, cols)``, ``(N, rows, cols, 1)`` or flat
+            ``(N, d)`` with ``d`` a square such as 784 or 64.
+        n: how many images to show, from 1 to ``len(x)``.
+        seed: seed of the random choice, for a reproducible figure.
+        path: where to save the figure as a PNG, or ``None``.
+
+    Returns:
+        The ``matplotlib.figure.Figure``: ``2 * n`` axes, one image each;
+        the first ``n`` are the originals.
+
+    Raises:
+        TypeError: if ``model`` has no ``predict`` method or ``n`` is not an
+            integer.
+        ValueError: if ``n`` is out of range, the images have an unusable
+            shape, or the predictions do not match the images in size.
+
+    Example:
+        >>> import numpy as np
+        >>> class Identity:
+        ...     def predict(self, x):
+        ...         return x
+        >>> x = np.random.default_rng(0).random((20, 64))
+        >>> fig = plot_reconstructions(Identity(), x, n=4, seed=0)
+        >>> len(fig.axes)
+        8
+    """
+    if not callable(getattr(model, "predict", None)):
+        raise TypeError(
+            "`model` must have a predict(x) method, such as a trained autoencoder. "
+            f"Received: model of type {type(model).__name__}."
+        )
+    x = np.asarray(x)
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"`n` must be an integer. Received: n={n!r} of type {type(n).__name__}.")
+    if x.ndim < 2 or len(x) == 0:
+        raise ValueError(
+            "`x` must be a non-empty batch of images, of shape (N, rows, cols) or (N, d). "
+            f"Received: x of shape {x.shape}."
+        )
+    if not 1 <= n <= len(x):
+        raise ValueError(
+            f"`n` must be between 1 and len(x)={len(x)}, since images are drawn without "
+            f"replacement. Received: n={n}. Pass a smaller n or more images."
+        )
+    image_shape = _image_shape(x.shape[1:], "x")
+    idx = np.random.default_rng(seed).choice(len(x), n, replace=False)
+    originals = x[idx].reshape((n, *image_shape))
+    predicted = np.asarray(model.predict(x[idx]))
+    if len(predicted) != n or predicted.size != originals.size:
+        raise ValueError(
+            f"`model.predict` must return one reconstruction per image, each with "
+            f"{int(np.prod(image_shape))} values like the images of shape {image_shape}. "
+            f"Received: predictions of shape {predicted.shape} for {n} images."
+        )
+    predicted = predicted.reshape(originals.shape)
+
+    from matplotlib.figure import Figure
+
+    both = np.concatenate([originals.ravel(), predicted.ravel()]).astype(float)
+    vmin, vmax = np.nanmin(both), np.nanmax(both)
+    fig = Figure(figsize=(1.2 * n, 2.8), layout="constrained")
+    axes = fig.subplots(2, n, squeeze=False)
+    for row, images, title in ((0, originals, "original"), (1, predicted, "reconstruction")):
+        for col in range(n):
+            ax = axes[row, col]
+            ax.imshow(images[col], cmap="gray", vmin=vmin, vmax=vmax, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[row, 0].set_ylabel(title)
+    _save(fig, path)
+    return fig
+
+
+def _image_shape(sample_shape, arg):
+    """Returns ``(rows, cols)`` for one sample's shape, unflattening square vectors."""
+    if len(sample_shape) == 3 and sample_shape[-1] == 1:
+        sample_shape = sample_shape[:2]
+    if len(sample_shape) == 2:
+        return tuple(sample_shape)
+    if len(sample_shape) == 1:
+        side = int(round(np.sqrt(sample_shape[0])))
+        if side * side == sample_shape[0]:
+            return (side, side)
+        raise ValueError(
+            f"Flat images in `{arg}` must have a square number of pixels (such as 784 = 28x28 "
+            f"or 64 = 8x8) to be shown. Received {sample_shape[0]} values per image; reshape "
+            f"`{arg}` to (N, rows, cols) first."
+        )
+    raise ValueError(
+        f"`{arg}` must hold grey images of shape (N, rows, cols), (N, rows, cols, 1) or flat "
+        f"(N, d). Received one image of shape {tuple(sample_shape)}."
+    )
+
+
+def plot_confusion_matrix(y_true, y_pred, labels=None, path=None):
+    """Draws the confusion matrix as a heatmap with the count in each cell.
+
+    Rows are the true classes, columns the predicted ones, so the diagonal
+    holds the correct predictions and cell ``(i, j)`` counts class ``i``
+    predicted as ``j``.
+
+    Args:
+        y_true: true classes, shape ``(n,)``; or one-hot / probabilities of
+            shape ``(n, classes)``, reduced with ``argmax``.
+        y_pred: predicted classes, in the same forms (for example the output
+            of ``model.predict``).
+        labels: optional display names, ``labels[i]`` naming class ``i``; the
+            classes must then be integers ``0..len(labels) - 1``. Without it
+            the classes are ``0..max`` for integers, or the sorted distinct
+            values otherwise, named by their values.
+        path: where to save the figure as a PNG, or ``None``.
+
+    Returns:
+        The ``matplotlib.figure.Figure``: one axes holding one image, the
+        integer matrix of shape ``(classes, classes)``, and one text per cell.
+
+    Raises:
+        ValueError: if the inputs are empty, differ in length, or hold a class
+            outside ``labels``.
+
+    Example:
+        >>> fig = plot_confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2], labels=["a", "b", "c"])
+        >>> fig.axes[0].images[0].get_array().tolist()
+        [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+    """
+    y_true = _as_classes(y_true, "y_true")
+    y_pred = _as_classes(y_pred, "y_pred")
+    if len(y_true) != len(y_pred):
+        raise ValueError(
+            "`y_true` and `y_pred` must have one entry per sample, the same number. "
+            f"Received: {len(y_true)} true and {len(y_pred)} predicted."
+        )
+    if len(y_true) == 0:
+        raise ValueError("`y_true` and `y_pred` are empty: there is nothing to count.")
+    matrix, names = _confusion(y_true, y_pred, labels)
+
+    from matplotlib.figure import Figure
+
+    k = len(names)
+    side = max(4.0, 0.55 * k + 2.0)
+    fig = Figure(figsize=(side, side), layout="constrained")
+    ax = fig.subplots()
+    ax.imshow(matrix, cmap="Blues", vmin=0, interpolation="nearest")
+    threshold = matrix.max() / 2
+    for i in range(k):
+        for j in range(k):
+            color = "white" if matrix[i, j] > threshold else "black"
+            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color=color, fontsize=9)
+    long_names = max(map(len, names)) > 2
+    ax.set_xticks(
+        range(k), names, rotation=45 if long_names else 0, ha="right" if long_names else "center"
+    )
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(f"Confusion matrix ({matrix.trace()} of {matrix.sum()} correct)")
+    _save(fig, path)
+    return fig
+
+
+def _as_classes(y, arg):
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:
+        return y.argmax(axis=1)
+    if y.ndim == 2 and y.shape[1] == 1:
+        return y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(
+            f"`{arg}` must be classes of shape (n,) or scores of shape (n, classes). "
+            f"Received: {arg} of shape {y.shape}."
+        )
+    return y
+
+
+def _confusion(y_true, y_pred, labels):
+    """Returns the count matrix ``(classes, classes)`` and the class names."""
+    both = np.concatenate([y_true, y_pred])
+    is_int = np.issubdtype(both.dtype, np.integer) or (
+        np.issubdtype(both.dtype, np.floating) and np.all(both == np.round(both))
+    )
+    if labels is not None:
+        names = [str(name) for name in labels]
+        bad = both if not is_int else both[(both < 0) | (both >= len(names))]
+        if len(bad):
+            raise ValueError(
+                f"With `labels` of length {len(names)}, the classes must be the integers "
+                f"0..{len(names) - 1}. Received the classes {np.unique(bad)[:5].tolist()}. "
+                "Pass one label per class, or leave `labels` out."
+            )
+        true_idx, pred_idx = y_true.astype(np.intp), y_pred.astype(np.intp)
+    elif is_int and both.min() >= 0:
+        k = int(both.max()) + 1
+        names = [str(c) for c in range(k)]
+        true_idx, pred_idx = y_true.astype(np.intp), y_pred.astype(np.intp)
+    else:
+        classes, inverse = np.unique(both, return_inverse=True)
+        names = [str(c) for c in classes]
+        true_idx, pred_idx = inverse[: len(y_true)], inverse[len(y_true) :]
+    matrix = np.zeros((len(names), len(names)), dtype=np.int64)
+    np.add.at(matrix, (true_idx, pred_idx), 1)
+    return matrix, names
+
+
+def _save(fig, path):
+    if path is None:
+        return
+    path = os.fspath(path)
+    parent = os.path.dirname(path)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    fig.savefig(path, format="png", dpi=_PNG_DPI)
