@@ -1,0 +1,635 @@
+"""Saving and loading models: one ``.kerasite`` file, written atomically, read safely.
+
+The file format
+---------------
+
+A ``.kerasite`` file is a zip archive (members stored uncompressed, each
+checked by its CRC-32) holding three members:
+
+* ``config.json``: ``{"class_name", "config", "compile_config",
+  "training_state", "kerasite_version", "format_version"}``. ``class_name``
+  is one of ``Sequential``, ``Model``, ``Encoder``, ``Decoder``,
+  ``Autoencoder``; ``config`` is ``model.get_config()``;
+  ``compile_config`` is ``model.get_compile_config()`` (``null`` before
+  ``compile``); ``training_state`` holds ``completed_epochs``, the model's
+  ``seed``, the ``optimizer_iterations`` and the ``learning_rate``.
+* ``weights.npz``: one array per weight, keyed ``"<layer index>/<param
+  name>"`` (``"0/W"``, ``"0/b"``, ...), plus ``"__format_version__"`` and,
+  for a built model, ``"__input_shape__"`` (the shape of one sample).
+* ``optimizer.npz``: the arrays of ``optimizer.get_state()`` (``"m/0"``,
+  ``"v/0"``, ... for Adam).
+
+``save_weights`` writes a ``.weights.npz`` file: exactly the ``weights.npz``
+member above, on its own, readable with ``numpy.load``.
+
+Guarantees
+----------
+
+* **Atomic writes.** The bytes go to a temporary file in the target's
+  directory, named ``.<file name>.<pid>-<8 hex digits>.tmp``; it is flushed
+  and ``fsync``-ed, then ``os.replace``-d over the target. If anything fails,
+  the temporary file is removed and the error re-raised, so the target is
+  either the old file or the new one, never a mix. A process killed during a
+  save cannot clean up after itself: its temporary file stays behind, and the
+  next save to the same path removes it (on POSIX, once the process that
+  wrote it is gone).
+* **No code runs on load.** Arrays are read with ``allow_pickle=False``,
+  JSON with ``json.loads``, model classes come from a fixed table and layers
+  only from the registry of ``kerasite.layers``. Nothing named in a file is
+  imported or evaluated.
+* **Clear errors.** A missing, truncated or corrupted file raises
+  ``OSError``; a well-formed file that does not fit (unknown layer, newer
+  format, missing or misshapen weights) raises ``ValueError``. Every message
+  names the file.
+"""
+
+import contextlib
+import errno
+import io
+import json
+import math
+import os
+import re
+import secrets
+import zipfile
+
+import numpy as np
+
+FORMAT_VERSION = 1
+MODEL_EXTENSION = ".kerasite"
+WEIGHTS_EXTENSION = ".weights.npz"
+
+_CONFIG = "config.json"
+_WEIGHTS = "weights.npz"
+_OPTIMIZER = "optimizer.npz"
+_META_VERSION = "__format_version__"
+_META_INPUT_SHAPE = "__input_shape__"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members, an empty zip
+
+
+# ==================================================================== public API
+def save_model(model, filepath):
+    """Saves a model to one ``.kerasite`` file, atomically.
+
+    The file holds the architecture, the weights, the compile settings, the
+    optimizer's state, the number of completed epochs and the model's seed:
+    everything ``load_model`` needs to predict bit for bit as ``model`` does
+    and to resume training exactly where it stopped.
+
+    Args:
+        model: a ``Sequential``, ``Model``, ``Encoder``, ``Decoder`` or
+            ``Autoencoder``.
+        filepath: a path ending in ``.kerasite``.
+
+    Raises:
+        ValueError: for another extension, or a model class that cannot be
+            loaded back.
+        OSError: if the file cannot be written; any previous file at
+            ``filepath`` is then left as it was.
+
+    Example:
+        >>> import os, tempfile
+        >>> from kerasite import Sequential, layers
+        >>> from kerasite.models import load_model
+        >>> model = Sequential([layers.Dense(2, input_shape=(3,))])
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.kerasite")
+        >>> model.save(path)
+        >>> load_model(path).count_params()
+        8
+    """
+    path = _check_extension(filepath, MODEL_EXTENSION, "model.save",
+                            "or model.save_weights('name.weights.npz') to keep only the weights")
+    class_name = type(model).__name__
+    if _model_classes().get(class_name) is not type(model):
+        raise ValueError(
+            f"Cannot save a model of class {class_name}: load_model rebuilds only "
+            f"{', '.join(_model_classes())}, and would not know this class. Save the weights "
+            "with model.save_weights('name.weights.npz'), then rebuild the model in code and "
+            "call load_weights."
+        )
+    import kerasite
+
+    optimizer_state = model.optimizer.get_state() if model.compiled else {"iterations": 0}
+    config = {
+        "format_version": FORMAT_VERSION,
+        "kerasite_version": kerasite.__version__,
+        "class_name": class_name,
+        "config": model.get_config(),
+        "compile_config": model.get_compile_config(),
+        "training_state": {
+            "completed_epochs": int(model.completed_epochs),
+            "seed": int(model._seed),
+            "optimizer_iterations": int(optimizer_state.pop("iterations")),
+            "learning_rate": float(model.optimizer.learning_rate) if model.compiled else None,
+        },
+    }
+    # Everything is serialised before the temporary file exists, so a bad config
+    # fails without touching the disk.
+    config_bytes = _json_bytes(config, class_name)
+    weights_bytes = _npz_bytes(_weight_arrays(model))
+    optimizer_bytes = _npz_bytes(optimizer_state)
+
+    def write(f):
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
+            archive.writestr(_CONFIG, config_bytes)
+            archive.writestr(_WEIGHTS, weights_bytes)
+            archive.writestr(_OPTIMIZER, optimizer_bytes)
+
+    _atomic_write(path, write)
+
+
+def load_model(filepath, compile=True):
+    """Loads a model saved by ``model.save``; never runs code from the file.
+
+    Args:
+        filepath: a ``.kerasite`` file.
+        compile: restore the loss, the metrics and the optimizer with its state
+            (the default). With ``False`` the model comes back uncompiled.
+
+    Returns:
+        A model of the saved class, with the saved weights, ``completed_epochs``
+        and seed, so that ``fit(..., initial_epoch=model.completed_epochs)``
+        continues the saved run exactly.
+
+    Raises:
+        OSError: if the file is missing, truncated, corrupted or not a
+            ``.kerasite`` archive.
+        ValueError: if its content cannot be used: a newer format, an unknown
+            model or layer class, pickled arrays, missing, extra or misshapen
+            weights.
+    """
+    path = os.fspath(filepath)
+    members = _read_archive(path, "model")
+    config = _parse_json(members[_CONFIG], path)
+    _check_format_version(config.get("format_version"), path, _CONFIG)
+
+    class_name = config.get("class_name")
+    classes = _model_classes()
+    if not isinstance(class_name, str) or class_name not in classes:
+        raise ValueError(
+            f"Cannot load '{path}': unknown model class {class_name!r}. kerasite loads only "
+            f"{', '.join(classes)}."
+        )
+    state = _training_state(config.get("training_state"), path)
+    with _global_rng_untouched(), _content_errors(path, "architecture in config.json"):
+        model = classes[class_name].from_config(config["config"])
+    _load_weight_arrays(model, _parse_npz(members[_WEIGHTS], f"'{path}' (member {_WEIGHTS})"),
+                        path)
+    model.completed_epochs = state["completed_epochs"]
+    model._seed = state["seed"]
+
+    compile_config = config.get("compile_config")
+    if compile and compile_config is not None:
+        with _content_errors(path, "compile settings in config.json"):
+            from kerasite import losses, optimizers
+
+            model.compile(optimizer=optimizers.get(compile_config["optimizer"]),
+                          loss=losses.get(compile_config["loss"]),
+                          metrics=list(compile_config.get("metrics") or []))
+        arrays = _parse_npz(members[_OPTIMIZER], f"'{path}' (member {_OPTIMIZER})")
+        _restore_optimizer(model, state, arrays, path)
+    return model
+
+
+def save_weights(model, filepath):
+    """Saves only the weights to a ``.weights.npz`` file, atomically.
+
+    The file is a plain ``.npz`` archive with one array per weight, keyed
+    ``"<layer index>/<param name>"``, plus ``"__format_version__"`` and
+    ``"__input_shape__"``.
+
+    Args:
+        model: a built model.
+        filepath: a path ending in ``.weights.npz``.
+
+    Raises:
+        ValueError: for another extension, or an unbuilt model (the error is
+            also an ``AttributeError``).
+        OSError: if the file cannot be written; a previous file is then kept.
+    """
+    path = _check_extension(filepath, WEIGHTS_EXTENSION, "model.save_weights",
+                            "or model.save('name.kerasite') for the whole model")
+    model._require_built("save_weights()")
+    data = _npz_bytes(_weight_arrays(model))
+    _atomic_write(path, lambda f: f.write(data))
+
+
+def load_weights(model, filepath):
+    """Loads weights into ``model`` from a ``.weights.npz`` or ``.kerasite`` file.
+
+    Every weight is checked (names, count, shape, dtype) before any is
+    written, so a mismatch leaves the model unchanged. An unbuilt model is
+    first built for the input shape stored in the file. From a ``.kerasite``
+    file only the weights are taken: the optimizer state and the epoch count
+    stay as they are (use ``load_model`` to resume training).
+
+    Args:
+        model: the model to fill; its layers must match the saved ones.
+        filepath: a ``.weights.npz`` or ``.kerasite`` file.
+
+    Raises:
+        OSError: if the file is missing, truncated or corrupted.
+        ValueError: if a weight is missing, extra, misshapen, or not a plain
+            float array; the message names the weight and its layer.
+    """
+    path = os.fspath(filepath)
+    if path.endswith(MODEL_EXTENSION):
+        members = _read_archive(path, "model")
+        _check_format_version(_parse_json(members[_CONFIG], path).get("format_version"),
+                              path, _CONFIG)
+        data, source = members[_WEIGHTS], f"'{path}' (member {_WEIGHTS})"
+    elif path.endswith(WEIGHTS_EXTENSION):
+        data, source = _read_file(path, "weights"), f"'{path}'"
+    else:
+        raise ValueError(
+            f"load_weights reads '{WEIGHTS_EXTENSION}' files (from save_weights) and "
+            f"'{MODEL_EXTENSION}' files (from save). Received: filepath={path!r}."
+        )
+    _load_weight_arrays(model, _parse_npz(data, source), path)
+
+
+# ================================================================ atomic writing
+def _check_extension(filepath, extension, caller, alternative):
+    path = os.fspath(filepath)
+    if not isinstance(path, str) or not path.endswith(extension):
+        raise ValueError(
+            f"{caller} needs a file name ending in '{extension}'. Received: filepath={path!r}. "
+            f"Use e.g. 'model{extension}', {alternative}."
+        )
+    return path
+
+
+def _temp_pattern(path):
+    return re.compile(r"\." + re.escape(os.path.basename(path)) + r"\.(\d+)-[0-9a-f]{8}\.tmp\Z")
+
+
+def _atomic_write(path, write):
+    """Writes ``path`` through ``write(fileobj)`` so it holds the old bytes or the new, never a mix.
+
+    The temporary file is opened with ``O_CREAT | O_EXCL`` and mode 0o666, so
+    the umask applies as for any new file (``mkstemp`` would force 0o600).
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            errno.ENOENT, f"Cannot save: the directory {directory!r} does not exist. Create it "
+            "first, e.g. os.makedirs(directory, exist_ok=True)", path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, "Cannot save: a directory has this name", path)
+    _remove_stale_temps(path, directory)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = os.path.join(directory, f".{os.path.basename(path)}."
+                                      f"{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)
+            break
+        except FileExistsError:  # 2**32 names: a clash is all but impossible
+            continue
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        with contextlib.suppress(OSError):  # keep the permissions of the file replaced
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory):
+    # The rename is durable only once the directory entry is on disk (POSIX).
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _remove_stale_temps(path, directory):
+    """Removes temporary files left by killed saves to ``path`` (POSIX only).
+
+    A temporary file is stale once the process whose id is in its name is
+    gone; files of running processes (another save in progress) are kept.
+    """
+    if os.name != "posix":
+        return
+    pattern = _temp_pattern(path)
+    with contextlib.suppress(OSError):
+        for entry in os.listdir(directory):
+            match = pattern.match(entry)
+            if match and not _process_running(int(match.group(1))):
+                with contextlib.suppress(OSError):
+                    os.remove(os.path.join(directory, entry))
+
+
+def _process_running(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):
+        return True  # it exists under another user, or we cannot tell: keep its file
+    return True
+
+
+# ===================================================================== encoding
+def _json_bytes(config, class_name):
+    def plain(value):
+        if isinstance(value, np.integer):
+            return int(value)
+        if isinstance(value, np.floating):
+            return float(value)
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        raise TypeError(
+            f"The config of this {class_name} holds {value!r} of type {type(value).__name__}, "
+            "which JSON cannot store. Make every get_config() return plain Python values."
+        )
+
+    try:
+        return json.dumps(config, default=plain, allow_nan=False, indent=1).encode("utf-8")
+    except ValueError as exc:  # NaN or infinity in a config
+        raise ValueError(f"Cannot save this {class_name}: its config holds NaN or infinity "
+                         f"({exc}), which JSON cannot store.") from None
+
+
+def _weight_arrays(model):
+    arrays = {_META_VERSION: np.array(FORMAT_VERSION, dtype=np.int64)}
+    if model.built:
+        arrays[_META_INPUT_SHAPE] = np.array(model.input_shape[1:], dtype=np.int64)
+    for i, layer in enumerate(model.layers):
+        for name, value in layer.params.items():
+            arrays[f"{i}/{name}"] = value
+    return arrays
+
+
+def _npz_bytes(arrays):
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+# ===================================================================== decoding
+def _read_file(path, kind):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            errno.ENOENT, f"No {kind} file at this path (working directory: {os.getcwd()}). "
+            "Check the name, or save the model there first", path) from None
+
+
+def _read_archive(path, kind):
+    """The members of a ``.kerasite`` archive, as bytes, each checked against its CRC."""
+    data = _read_file(path, kind)
+    if not data.startswith(_ZIP_MAGIC):
+        raise OSError(
+            f"Cannot load '{path}': it is not a {MODEL_EXTENSION} file (not a zip archive"
+            f"{', it is empty' if not data else ''}). Pass the path of a file written by "
+            "model.save."
+        )
+    # kerasite writes no zip comment, so the end record is the last 22 bytes. Checking it
+    # matters: the members are stored .npz archives, and a reader searching a truncated
+    # file for an end record would find a member's and read that member as the archive.
+    if data[-22:-18] != b"PK\x05\x06":
+        raise _corrupted(path, EOFError("the end of the archive is missing"))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            members = {name: archive.read(name) for name in (_CONFIG, _WEIGHTS, _OPTIMIZER)
+                       if name in names}
+    except Exception as exc:  # noqa: BLE001  (any failure to parse these bytes: a bad file)
+        raise _corrupted(path, exc) from None
+    if _CONFIG not in members and data[26:28] == len(_CONFIG).to_bytes(2, "little") \
+            and data[30:30 + len(_CONFIG)] == _CONFIG.encode():
+        # The first member is config.json, yet the directory lacks it: the end record read
+        # was a member's, left at the end by a cut exactly after that member.
+        raise _corrupted(path, EOFError("the archive's directory is missing"))
+    if _CONFIG not in members and any(name.endswith(".npy") for name in names):
+        raise ValueError(
+            f"'{path}' holds weights only (a save_weights file), not a whole model. Build the "
+            "model in code, then call model.load_weights(path)."
+        )
+    for name in (_CONFIG, _WEIGHTS, _OPTIMIZER):
+        if name not in members:
+            raise OSError(
+                f"Cannot load '{path}': the archive has no '{name}', so it is incomplete or was "
+                "not written by kerasite. Save the model again with model.save."
+            )
+    return members
+
+
+def _corrupted(path, exc):
+    if isinstance(exc, zipfile.BadZipFile) and "CRC" in str(exc):
+        what = f"its contents are corrupted ({exc})"
+    else:
+        what = f"it is truncated or corrupted ({type(exc).__name__}: {exc})"
+    return OSError(f"Cannot load '{path}': {what}. Restore it from a backup or save the "
+                   "model again.")
+
+
+def _parse_json(data, path):
+    try:
+        config = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise OSError(
+            f"Cannot load '{path}': {_CONFIG} is not valid JSON ({exc}). The file is corrupted; "
+            "save the model again."
+        ) from None
+    if not isinstance(config, dict):
+        raise OSError(
+            f"Cannot load '{path}': {_CONFIG} must hold a JSON object, not "
+            f"{type(config).__name__}. The file is corrupted; save the model again."
+        )
+    return config
+
+
+def _parse_npz(data, source):
+    """The arrays of an ``.npz`` archive given as bytes; refuses pickled objects."""
+    if not data.startswith(_ZIP_MAGIC):
+        raise OSError(f"Cannot load {source}: it is not an .npz archive. The file is "
+                      "corrupted; save it again.")
+    arrays = {}
+    key = None
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            for key in npz.files:
+                arrays[key] = npz[key]
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise ValueError(
+                f"Refusing to load {source}: array {key!r} holds pickled Python objects, and "
+                "unpickling can run any code. kerasite reads plain numeric arrays only; do not "
+                "trust this file."
+            ) from None
+        raise OSError(f"Cannot load {source}: it is corrupted ({exc}). Save it again.") from None
+    except Exception as exc:  # noqa: BLE001  (any failure to parse these bytes: a bad file)
+        raise OSError(f"Cannot load {source}: it is truncated or corrupted "
+                      f"({type(exc).__name__}: {exc}). Save it again.") from None
+    return arrays
+
+
+def _check_format_version(version, path, member):
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise OSError(
+            f"Cannot load '{path}': {member} has no valid format_version "
+            f"(found {version!r}). The file is corrupted or was not written by kerasite."
+        )
+    if version > FORMAT_VERSION:
+        raise ValueError(
+            f"Cannot load '{path}': it was saved by a newer kerasite (format {version}); this "
+            f"kerasite reads format {FORMAT_VERSION} and older. Upgrade kerasite "
+            "(pip install -U kerasite)."
+        )
+
+
+def _training_state(state, path):
+    if not isinstance(state, dict):
+        raise ValueError(f"Cannot load '{path}': config.json has no training_state.")
+    checked = {}
+    for key in ("completed_epochs", "seed", "optimizer_iterations"):
+        value = state.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(
+                f"Cannot load '{path}': training_state.{key} must be an integer >= 0. "
+                f"Found {value!r}."
+            )
+        checked[key] = value
+    lr = state.get("learning_rate")
+    if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float))
+                           or not math.isfinite(lr) or lr <= 0):
+        raise ValueError(
+            f"Cannot load '{path}': training_state.learning_rate must be a positive number. "
+            f"Found {lr!r}."
+        )
+    checked["learning_rate"] = lr
+    return checked
+
+
+@contextlib.contextmanager
+def _content_errors(path, what):
+    """Turns the errors of rebuilding from a bad config into one ValueError naming the file."""
+    try:
+        yield
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise ValueError(f"Cannot load '{path}': invalid {what}: {detail}") from None
+
+
+@contextlib.contextmanager
+def _global_rng_untouched():
+    """Rebuilding a model draws initial weights and seeds; put the global stream back after.
+
+    The loaded weights replace the drawn ones anyway, and this keeps
+    ``set_random_seed(s); load_model(...); Sequential(...)`` building the same
+    model as it would without the load.
+    """
+    from kerasite import utils
+
+    rng = utils.get_rng()
+    state = rng.bit_generator.state
+    try:
+        yield
+    finally:
+        rng.bit_generator.state = state
+
+
+def _model_classes():
+    from kerasite.models.autoencoder import Autoencoder, Decoder, Encoder
+    from kerasite.models.model import Model
+    from kerasite.models.sequential import Sequential
+
+    return {cls.__name__: cls for cls in (Sequential, Model, Encoder, Decoder, Autoencoder)}
+
+
+# ================================================================ weights, state
+def _load_weight_arrays(model, arrays, path):
+    """Checks every array against ``model``'s weights, then writes them all."""
+    source = f"'{path}'"
+    version = arrays.pop(_META_VERSION, None)
+    if version is not None:
+        _check_format_version(int(version) if version.shape == () and version.dtype.kind in "iu"
+                              else None, path, _META_VERSION)
+    input_shape = arrays.pop(_META_INPUT_SHAPE, None)
+    if not model.built and arrays:
+        if input_shape is None or input_shape.ndim != 1 or input_shape.dtype.kind not in "iu" \
+                or (input_shape < 1).any():
+            raise ValueError(
+                f"Model '{model.name}' is not built and {source} does not record the input "
+                "shape. Build the model first with model.build((None, *sample_shape))."
+            )
+        with _global_rng_untouched(), _content_errors(path, "input shape stored in the file"):
+            model.build((None, *(int(d) for d in input_shape)))
+
+    expected = {f"{i}/{name}": (layer, name, param)
+                for i, layer in enumerate(model.layers) for name, param in layer.params.items()}
+    missing = [key for key in expected if key not in arrays]
+    if missing:
+        key = missing[0]
+        layer = expected[key][0]
+        raise ValueError(
+            f"Cannot load weights from {source}: it has no weight '{key}' (layer '{layer.name}', "
+            f"{type(layer).__name__}){f' and {len(missing) - 1} more' if len(missing) > 1 else ''}"
+            f". The model has {len(expected)} weight arrays and the file {len(arrays)}: it was "
+            "saved from a different architecture."
+        )
+    extra = sorted(key for key in arrays if key not in expected)
+    if extra:
+        raise ValueError(
+            f"Cannot load weights from {source}: it has weights the model lacks: "
+            f"{', '.join(repr(k) for k in extra[:5])}{' ...' if len(extra) > 5 else ''}. The "
+            f"model has {len(expected)} weight arrays and the file {len(arrays)}: it was saved "
+            "from a different architecture."
+        )
+    for key, (layer, name, param) in expected.items():
+        value = arrays[key]
+        if value.shape != param.shape:
+            raise ValueError(
+                f"Cannot load weights from {source}: weight '{key}' (layer '{layer.name}', "
+                f"{type(layer).__name__}) has shape {value.shape} in the file, but the model "
+                f"expects {param.shape}. The file was saved from a different architecture."
+            )
+        if value.dtype.kind != "f":
+            raise ValueError(
+                f"Cannot load weights from {source}: weight '{key}' has dtype {value.dtype}; "
+                "weights must be float arrays."
+            )
+    for key, (layer, name, param) in expected.items():
+        param[...] = arrays[key]
+
+
+def _restore_optimizer(model, state, arrays, path):
+    optimizer = model.optimizer
+    if state["learning_rate"] is not None:
+        optimizer.learning_rate = float(state["learning_rate"])
+    iterations = state["optimizer_iterations"]
+    if not iterations and not arrays:
+        return  # never stepped: its state is still made lazily on the first step
+    if not model.built:
+        raise ValueError(
+            f"Cannot load '{path}': it holds optimizer state but no weights for it. The file is "
+            "inconsistent; save the model again."
+        )
+    try:
+        optimizer.set_state({"iterations": iterations, **arrays}, model.trainable_weights)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"Cannot load '{path}': the optimizer state in {_OPTIMIZER} does not "
+                         f"fit the model: {exc}") from None
+    extra = sorted(set(arrays) - set(optimizer.get_state()))
+    if extra:
+        raise ValueError(
+            f"Cannot load '{path}': {_OPTIMIZER} holds arrays that a "
+            f"{type(optimizer).__name__} does not use: {', '.join(map(repr, extra[:5]))}. The "
+            "file is inconsistent; save the model again."
+        )
