@@ -1,5 +1,6 @@
 """``ModelCheckpoint``: saves the model (or its weights) during training."""
 
+import math
 import os
 import warnings
 
@@ -46,6 +47,13 @@ class ModelCheckpoint(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        loss = logs.get("loss")
+        if loss is not None and not math.isfinite(loss):
+            # Saving now would replace the last good checkpoint with unusable weights.
+            warnings.warn(
+                f"ModelCheckpoint did not save epoch {epoch + 1}: the loss is {loss}, so the "
+                "weights are not usable. The previous checkpoint is kept.", stacklevel=2)
+            return
         if self.save_best_only:
             current = logs.get(self.monitor)
             if current is None:

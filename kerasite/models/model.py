@@ -312,7 +312,8 @@ class Model:
                 val_logs = self._evaluate_arrays(*val, batch_size, metrics)
                 callback_list.on_test_end(val_logs)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
-            self.completed_epochs = epoch + 1  # saved by checkpoints; resume from here
+            if seen == n:  # an epoch cut short (e.g. by TerminateOnNaN) is not completed
+                self.completed_epochs = epoch + 1  # saved by checkpoints; resume from here
             callback_list.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
