@@ -34,6 +34,33 @@ class Loss:
     def from_config(cls, config):
         return cls(**config)
 
+    def _arrays(self, y_true, y_pred):
+        """Both inputs as real-valued arrays, ``y_pred`` in a float type; cheap for arrays."""
+        name = type(self).__name__
+        try:
+            y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"{name} could not turn its inputs into arrays (ragged or mixed rows?). "
+                "Pass NumPy arrays of numbers."
+            ) from None
+        for arg, a in (("y_true", y_true), ("y_pred", y_pred)):
+            if a.dtype.kind not in "fiub":
+                raise TypeError(
+                    f"{name} needs arrays of real numbers; `{arg}` has dtype {a.dtype}. "
+                    f"Convert it first, e.g. np.asarray({arg}, dtype='float32')."
+                )
+            if a.ndim == 0 or a.size == 0:
+                raise ValueError(
+                    f"{name} needs a non-empty batch; `{arg}` has shape {a.shape}. "
+                    "Pass arrays shaped (batch, ...) with at least one sample."
+                )
+        if y_pred.dtype.kind != "f":
+            y_pred = y_pred.astype(np.float64)
+        if y_true.dtype.kind == "b":  # NumPy has no boolean subtraction (1 - y)
+            y_true = y_true.astype(y_pred.dtype)
+        return y_true, y_pred
+
     def _check_same_shape(self, y_true, y_pred):
         if y_true.shape != y_pred.shape:
             raise ValueError(
@@ -66,6 +93,7 @@ class MeanSquaredError(Loss):
     """
 
     def forward(self, y_true, y_pred):
+        y_true, y_pred = self._arrays(y_true, y_pred)
         self._check_same_shape(y_true, y_pred)
         diff = self._diff = self._buffer("_diff_buf", y_pred)
         np.subtract(y_pred, y_true, out=diff)
@@ -87,6 +115,7 @@ class MeanAbsoluteError(Loss):
     """
 
     def forward(self, y_true, y_pred):
+        y_true, y_pred = self._arrays(y_true, y_pred)
         self._check_same_shape(y_true, y_pred)
         diff = self._diff = self._buffer("_diff_buf", y_pred)
         np.subtract(y_pred, y_true, out=diff)
@@ -120,6 +149,7 @@ class BinaryCrossentropy(Loss):
         self.from_logits = bool(from_logits)
 
     def forward(self, y_true, y_pred):
+        y_true, y_pred = self._arrays(y_true, y_pred)
         self._check_same_shape(y_true, y_pred)
         self._y, n = y_true, y_pred.size
         if self.from_logits:
@@ -168,6 +198,7 @@ class CategoricalCrossentropy(Loss):
         self.from_logits = bool(from_logits)
 
     def forward(self, y_true, y_pred):
+        y_true, y_pred = self._arrays(y_true, y_pred)
         self._check_same_shape(y_true, y_pred)
         return self._forward(y_true, y_pred)
 
@@ -216,7 +247,12 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     """
 
     def forward(self, y_true, y_pred):
-        y_true = np.asarray(y_true)
+        y_true, y_pred = self._arrays(y_true, y_pred)
+        if y_pred.ndim < 2:
+            raise ValueError(
+                "SparseCategoricalCrossentropy needs predictions of shape (batch, classes). "
+                f"Received: y_pred.shape={y_pred.shape}."
+            )
         if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
             y_true = y_true[..., 0]
         if y_true.shape != y_pred.shape[:-1]:
