@@ -1,0 +1,144 @@
+"""The project reports' main experiment: autoencoder features + an RBF SVM.
+
+An autoencoder learns to compress images into a short latent code; its encoder
+then turns every image into features, and an SVM (RBF kernel, C=10) classifies
+digits from them. The reports trained 784-256-64-256-784 for 500 epochs with
+SGD (52 minutes) and reached 95.37 % test accuracy on MNIST.
+
+Run:
+    python examples/autoencoder_svm.py                      # bundled 8x8 digits, offline
+    python examples/autoencoder_svm.py --dataset fashion_mnist
+    python examples/autoencoder_svm.py --dataset mnist      # needs the MNIST files
+
+Everything (plots, metrics, the trained model) goes to --out (default runs/<timestamp>).
+"""
+
+import argparse
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+import kerasite
+from kerasite import datasets, plotting
+from kerasite.callbacks import Timer
+from kerasite.models import Autoencoder
+
+# Sensible settings per dataset; every one can be overridden on the command line.
+DEFAULTS = {
+    "digits": {"hidden": [128], "latent_dim": 32, "epochs": 150, "batch_size": 32},
+    "mnist": {"hidden": [256], "latent_dim": 64, "epochs": 30, "batch_size": 128},
+    "fashion_mnist": {"hidden": [256], "latent_dim": 64, "epochs": 30, "batch_size": 128},
+}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=sorted(DEFAULTS), default="digits")
+    parser.add_argument("--data-dir", default=None, help="folder holding the dataset files")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--latent-dim", type=int)
+    parser.add_argument("--hidden", type=int, nargs="+", help="encoder hidden sizes, e.g. 256")
+    parser.add_argument("--optimizer", choices=["adam", "sgd", "rmsprop"], default="adam")
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--validation-fraction", type=float, default=0.1)
+    parser.add_argument("--svm-c", type=float, default=10.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
+    parser.add_argument("--out", default=None, help="output folder (default runs/<timestamp>)")
+    args = parser.parse_args(argv)
+    for key, value in DEFAULTS[args.dataset].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    return args
+
+
+def split_validation(x, y, fraction, seed):
+    """A seeded random split of the training set into train and validation parts."""
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_val = int(round(len(x) * fraction))
+    val, train = order[:n_val], order[n_val:]
+    return (x[train], y[train]), (x[val], y[val])
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    out = Path(args.out or Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S"))
+    out.mkdir(parents=True, exist_ok=True)
+    kerasite.utils.set_random_seed(args.seed)
+
+    # ---- data ----------------------------------------------------------------
+    (x_train, y_train), (x_test, y_test) = datasets.get(args.dataset).load_data(path=args.data_dir)
+    overlap = datasets.check_disjoint(x_train, x_test)
+    print(f"{args.dataset}: {len(x_train)} training and {len(x_test)} test images of "
+          f"{x_train.shape[1]}x{x_train.shape[2]}; test images also in train: {len(overlap)}")
+    if len(overlap):
+        print("  warning: the test accuracy below is optimistic, the sets overlap")
+    x_train = (x_train / 255.0).astype("float32")
+    x_test = (x_test / 255.0).astype("float32")
+    (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train,
+                                                      args.validation_fraction, args.seed)
+
+    # ---- autoencoder ---------------------------------------------------------
+    model = Autoencoder.dense(input_shape=x_train.shape[1:], hidden=tuple(args.hidden),
+                              latent_dim=args.latent_dim)
+    optimizer = kerasite.optimizers.get(args.optimizer)
+    optimizer.learning_rate = args.learning_rate
+    model.compile(optimizer=optimizer, loss="mse")
+    model.summary()
+    timer = Timer()
+    history = model.fit(x_fit, epochs=args.epochs, batch_size=args.batch_size,
+                        validation_data=x_val, callbacks=[timer], verbose=args.verbose)
+    train_loss, val_loss = history.history["loss"][-1], history.history["val_loss"][-1]
+    test_mse = model.evaluate(x_test, verbose=0)
+    print(f"\nautoencoder: {args.epochs} epochs in {timer.total_time:.1f} s "
+          f"({np.median(timer.epoch_times):.3f} s/epoch)")
+    print(f"  reconstruction MSE  train {train_loss:.5f}  validation {val_loss:.5f}  "
+          f"test {test_mse:.5f}")
+    plotting.plot_history(history, path=out / "loss.png")
+    plotting.plot_reconstructions(model, x_test, n=10, seed=args.seed, path=out / "reconstructions.png")
+    model.save(out / "autoencoder.kerasite")
+
+    # ---- latent features + SVM ----------------------------------------------
+    from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    scaler = StandardScaler()
+    f_fit = scaler.fit_transform(model.encode(x_fit, batch_size=1024))
+    f_val = scaler.transform(model.encode(x_val, batch_size=1024))
+    f_test = scaler.transform(model.encode(x_test, batch_size=1024))
+    start = time.perf_counter()
+    svm = SVC(kernel="rbf", C=args.svm_c, gamma="scale").fit(f_fit, y_fit)
+    svm_seconds = time.perf_counter() - start
+    predicted = svm.predict(f_test)
+    accuracy = {"train": accuracy_score(y_fit, svm.predict(f_fit)),
+                "validation": accuracy_score(y_val, svm.predict(f_val)),
+                "test": accuracy_score(y_test, predicted)}
+    print(f"\nSVM (RBF, C={args.svm_c:g}, gamma='scale') on {args.latent_dim} latent features, "
+          f"trained in {svm_seconds:.1f} s")
+    print("  accuracy  " + "  ".join(f"{k} {v:.2%}" for k, v in accuracy.items()))
+    print("\n" + classification_report(y_test, predicted, digits=4))
+    print("confusion matrix (rows: true class, columns: predicted):")
+    print(confusion_matrix(y_test, predicted))
+    plotting.plot_confusion_matrix(y_test, predicted, path=out / "confusion_matrix.png")
+
+    results = {
+        "dataset": args.dataset, "epochs": args.epochs, "hidden": args.hidden,
+        "latent_dim": args.latent_dim, "optimizer": args.optimizer,
+        "learning_rate": args.learning_rate, "batch_size": args.batch_size, "seed": args.seed,
+        "train_test_overlap": int(len(overlap)),
+        "autoencoder_seconds": timer.total_time, "svm_seconds": svm_seconds,
+        "mse": {"train": train_loss, "validation": val_loss, "test": test_mse},
+        "accuracy": accuracy,
+    }
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"\nplots, model and results.json are in {out}/")
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""A bridge to scikit-learn: autoencoder features as a transformer.
+
+``AutoencoderFeatures`` trains an autoencoder in ``fit`` and returns the
+encoder's latent features in ``transform``, so it slots into a ``Pipeline``
+before any classical model::
+
+    Pipeline([("ae", AutoencoderFeatures(latent_dim=64)),
+              ("scale", StandardScaler()),
+              ("svm", SVC(kernel="rbf", C=10, gamma="scale"))])
+
+scikit-learn is imported here only, so ``import kerasite`` does not need it.
+"""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from kerasite import optimizers, utils
+from kerasite.config import floatx
+from kerasite.models.autoencoder import Autoencoder
+
+
+class AutoencoderFeatures(TransformerMixin, BaseEstimator):
+    """Learns a dense autoencoder on ``X`` and encodes ``X`` into its latent space.
+
+    Following scikit-learn's conventions, the constructor only stores its
+    arguments; ``fit`` builds and trains the model.
+
+    Inputs should lie in [0, 1] for the default sigmoid output (divide pixel
+    values by 255, or put a ``MinMaxScaler`` first).
+
+    Args:
+        latent_dim: number of latent features (the output of ``transform``).
+        hidden: sizes of the encoder's hidden layers, mirrored in the decoder.
+        activation: activation of the hidden layers.
+        latent_activation: activation of the latent layer.
+        output_activation: activation of the reconstruction.
+        epochs: training epochs.
+        batch_size: samples per gradient step.
+        optimizer: ``"adam"``, ``"sgd"`` or ``"rmsprop"``.
+        learning_rate: the optimizer's learning rate.
+        validation_split: fraction of ``X`` held out to report ``val_loss``.
+        random_state: seed for weights, shuffling and dropout (sets kerasite's
+            global seed when given).
+        verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+
+    Attributes:
+        autoencoder_: the trained ``kerasite.models.Autoencoder``.
+        history_: its training history (``History.history``, a dict of lists).
+        n_features_in_: number of input features.
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).random((50, 16))
+        >>> features = AutoencoderFeatures(latent_dim=3, hidden=(8,), epochs=2, random_state=0)
+        >>> features.fit_transform(X).shape
+        (50, 3)
+    """
+
+    def __init__(self, latent_dim=64, hidden=(256,), activation="relu", latent_activation="tanh",
+                 output_activation="sigmoid", epochs=20, batch_size=128, optimizer="adam",
+                 learning_rate=0.001, validation_split=0.0, random_state=None, verbose=0):
+        self.latent_dim = latent_dim
+        self.hidden = hidden
+        self.activation = activation
+        self.latent_activation = latent_activation
+        self.output_activation = output_activation
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.validation_split = validation_split
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y=None):
+        """Trains the autoencoder to reconstruct ``X`` (``y`` is ignored).
+
+        Args:
+            X: array ``(samples, features)``.
+            y: ignored; present for the Pipeline API.
+
+        Returns:
+            self.
+        """
+        X = self._validate(X, reset=True)
+        if self.random_state is not None:
+            utils.set_random_seed(self.random_state)
+        self.autoencoder_ = Autoencoder.dense(
+            input_shape=(X.shape[1],), hidden=tuple(self.hidden), latent_dim=self.latent_dim,
+            activation=self.activation, latent_activation=self.latent_activation,
+            output_activation=self.output_activation)
+        optimizer = optimizers.get(self.optimizer)
+        optimizer = type(optimizer)(**{**optimizer.get_config(), "learning_rate": self.learning_rate})
+        self.autoencoder_.compile(optimizer=optimizer, loss="mse")
+        history = self.autoencoder_.fit(X, epochs=self.epochs, batch_size=self.batch_size,
+                                        validation_split=self.validation_split,
+                                        verbose=self.verbose)
+        self.history_ = history.history
+        return self
+
+    def transform(self, X):
+        """Encodes ``X``.
+
+        Args:
+            X: array ``(samples, n_features_in_)``.
+
+        Returns:
+            Latent features ``(samples, latent_dim)``.
+
+        Raises:
+            NotFittedError: before ``fit``.
+        """
+        check_is_fitted(self, "autoencoder_")
+        return self.autoencoder_.encode(self._validate(X, reset=False), batch_size=1024)
+
+    def inverse_transform(self, Z):
+        """Decodes latent features ``Z`` ``(samples, latent_dim)`` back to input space."""
+        check_is_fitted(self, "autoencoder_")
+        Z = check_array(Z, dtype=[np.float32, np.float64])
+        return self.autoencoder_.decode(Z, batch_size=1024)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the latent features: ``latent0``, ``latent1``, ..."""
+        check_is_fitted(self, "autoencoder_")
+        return np.asarray([f"latent{i}" for i in range(self.latent_dim)], dtype=object)
+
+    def _validate(self, X, reset):
+        X = check_array(X, dtype=[np.float32, np.float64])
+        if reset:
+            self.n_features_in_ = X.shape[1]
+        elif X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but AutoencoderFeatures was fitted with "
+                f"{self.n_features_in_} features. Pass data shaped like the training data."
+            )
+        return X.astype(floatx(), copy=False)
