@@ -55,5 +55,10 @@ def _is_dtype_like(value):
 
 
 def epsilon():
-    """The fuzz factor used to keep logs and divisions finite (1e-7, as in Keras)."""
+    """The fuzz factor used to keep logs and divisions finite (1e-7, as in Keras).
+
+    Example:
+        >>> epsilon()
+        1e-07
+    """
     return 1e-7

@@ -15,7 +15,22 @@ from kerasite import losses
 
 
 class Metric:
-    """Base class: ``update(y_true, y_pred)`` per batch, ``result()`` per epoch."""
+    """Base class: ``update(y_true, y_pred)`` per batch, ``result()`` per epoch.
+
+    Subclasses implement ``batch_sum``; the result is the sum over all samples
+    seen since ``reset``, divided by their number.
+
+    Args:
+        name: the key under which ``fit`` and ``evaluate`` report the value.
+
+    Example:
+        >>> import numpy as np
+        >>> m = MeanAbsoluteError("mae")
+        >>> m.update(np.array([[0.0], [1.0]]), np.array([[0.5], [1.0]]))
+        >>> m.update(np.array([[2.0]]), np.array([[1.0]]))
+        >>> m.result()
+        0.5
+    """
 
     def __init__(self, name):
         self.name = name
@@ -37,18 +52,35 @@ class Metric:
 
 
 class MeanSquaredError(Metric):
+    """Mean over samples of the mean squared error over each sample's outputs."""
+
     def batch_sum(self, y_true, y_pred):
         diff = y_pred - y_true
         return (diff * diff).reshape(len(diff), -1).mean(axis=1).sum()
 
 
 class MeanAbsoluteError(Metric):
+    """Mean over samples of the mean absolute error over each sample's outputs."""
+
     def batch_sum(self, y_true, y_pred):
         return np.abs(y_pred - y_true).reshape(len(y_pred), -1).mean(axis=1).sum()
 
 
 class BinaryAccuracy(Metric):
-    """Share of outputs on the right side of ``threshold`` (0.5, or 0 for logits)."""
+    """Share of outputs on the right side of ``threshold`` (0.5, or 0 for logits).
+
+    Args:
+        name: the reported name.
+        threshold: outputs above it count as class 1. ``"accuracy"`` picks 0
+            when the loss has ``from_logits=True``.
+
+    Example:
+        >>> import numpy as np
+        >>> m = BinaryAccuracy()
+        >>> m.update(np.array([[1.0], [0.0]]), np.array([[0.9], [0.7]]))
+        >>> m.result()
+        0.5
+    """
 
     def __init__(self, name="accuracy", threshold=0.5):
         self.threshold = threshold

@@ -87,7 +87,12 @@ class Optimizer:
 
     # -------------------------------------------------------------------- state
     def get_state(self):
-        """``{"iterations": int, "<slot>/<i>": array, ...}``: everything a resume needs."""
+        """Everything a resume needs: the step count and the slot arrays.
+
+        Returns:
+            ``{"iterations": int, "<slot>/<i>": array, ...}``, copies (for
+            Adam, ``"m/0"``, ``"v/0"``, ... one per weight).
+        """
         state = {"iterations": self.iterations}
         for name, arrays in (self._slots or {}).items():
             for i, a in enumerate(arrays):
@@ -95,7 +100,15 @@ class Optimizer:
         return state
 
     def set_state(self, state, params):
-        """Restores ``get_state()``'s output for the weights ``params``."""
+        """Restores ``get_state()``'s output for the weights ``params``.
+
+        Args:
+            state: a dict from ``get_state``.
+            params: the weights the state belongs to, in ``apply_gradients`` order.
+
+        Raises:
+            ValueError: if a slot is missing or has the wrong shape.
+        """
         self._build(params)
         self.iterations = int(state["iterations"])
         for name, arrays in self._slots.items():

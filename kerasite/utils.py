@@ -38,17 +38,41 @@ def set_random_seed(seed):
 
 
 def get_rng():
-    """Returns the global ``numpy.random.Generator``."""
+    """Returns the global ``numpy.random.Generator``.
+
+    Initializers without their own seed draw from it. Keep no reference to it
+    across ``set_random_seed`` calls, which replace it.
+    """
     return _rng
 
 
 def draw_seed():
-    """Draws a fresh integer seed from the global generator."""
+    """Draws a fresh integer seed from the global generator.
+
+    Returns:
+        An int in ``[0, 2**31 - 1)``.
+    """
     return int(_rng.integers(0, 2**31 - 1))
 
 
 def check_seed(seed, name="seed"):
-    """Validates a user-supplied seed and returns it as a Python int."""
+    """Validates a user-supplied seed and returns it as a Python int.
+
+    Args:
+        seed: the value to check.
+        name: the argument's name, for the error message.
+
+    Returns:
+        ``int(seed)``.
+
+    Raises:
+        TypeError: if ``seed`` is not an integer (booleans included).
+        ValueError: if it is negative.
+
+    Example:
+        >>> check_seed(7)
+        7
+    """
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
         raise TypeError(
             f"`{name}` must be a non-negative integer. Received: {name}={seed!r} "
@@ -60,5 +84,18 @@ def check_seed(seed, name="seed"):
 
 
 def epoch_rng(seed, epoch):
-    """A generator that depends only on ``(seed, epoch)``; used for shuffles and masks."""
+    """A generator that depends only on ``(seed, epoch)``; used for shuffles and masks.
+
+    Args:
+        seed: a non-negative integer (a model's or a dropout layer's seed).
+        epoch: the epoch, counted from 0.
+
+    Returns:
+        A new ``numpy.random.Generator``.
+
+    Example:
+        >>> a = epoch_rng(1, 3).permutation(5)
+        >>> bool((a == epoch_rng(1, 3).permutation(5)).all())
+        True
+    """
     return np.random.default_rng([seed, epoch])

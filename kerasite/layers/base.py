@@ -73,7 +73,14 @@ class Layer:
 
     # ----------------------------------------------------------------- lifecycle
     def build(self, input_shape):
-        """Creates the weights for inputs of ``input_shape`` = ``(batch, *features)``."""
+        """Creates the weights for inputs of ``input_shape`` = ``(batch, *features)``.
+
+        Subclasses with weights override it, create them with ``add_weight``,
+        and end with ``super().build(input_shape)``.
+
+        Args:
+            input_shape: ``(batch, *features)``; the batch size may be ``None``.
+        """
         self.input_shape = (None, *tuple(input_shape)[1:])
         self.built = True
 
@@ -127,19 +134,53 @@ class Layer:
     def backward(self, grad_output, need_input_grad=True):
         """Back-propagates ``grad_output`` (d loss / d output) through the layer.
 
-        Fills ``grads`` and returns d loss / d input, or ``None`` when
-        ``need_input_grad`` is false (the first layer of a model needs no
-        input gradient, and skipping it saves a matrix product).
+        Fills ``grads`` *in place* (the optimizer holds those arrays) and
+        returns d loss / d input. Subclasses override it.
+
+        Args:
+            grad_output: d loss / d output, shaped like the last ``forward``'s
+                output.
+            need_input_grad: ``False`` when nobody needs d loss / d input (the
+                first layer of a model); skipping it saves a matrix product.
+
+        Returns:
+            d loss / d input, shaped like the last input, or ``None`` when
+            ``need_input_grad`` is false.
         """
         return grad_output
 
     def compute_output_shape(self, input_shape):
-        """The output shape for an input shape, batch axis included."""
+        """The output shape for an input shape, batch axis included.
+
+        Args:
+            input_shape: ``(batch, *features)``.
+
+        Returns:
+            ``(batch, *outputs)``; the identity unless a subclass overrides it.
+        """
         return tuple(input_shape)
 
     # ------------------------------------------------------------------- weights
     def add_weight(self, name, shape, initializer):
-        """Creates a weight and its zeroed gradient, registered under ``name``."""
+        """Creates a weight and its zeroed gradient, registered under ``name``.
+
+        Args:
+            name: the key in ``params`` and ``grads``, e.g. ``"W"``.
+            shape: the weight's shape, e.g. ``(in, units)``.
+            initializer: a callable ``initializer(shape, dtype) -> array``, such
+                as ``kerasite.initializers.GlorotUniform()``.
+
+        Returns:
+            The new weight, a C-contiguous array of ``floatx()``.
+
+        Example:
+            >>> from kerasite import initializers
+            >>> layer = Layer()
+            >>> layer.add_weight("gamma", (3,), initializers.Ones())
+            array([1., 1., 1.], dtype=float32)
+            >>> layer.grads["gamma"]
+            array([0., 0., 0.], dtype=float32)
+        """
         value = np.ascontiguousarray(initializer(tuple(shape), floatx()), dtype=floatx())
         self.params[name] = value
         self.grads[name] = np.zeros_like(value)
@@ -150,7 +191,15 @@ class Layer:
         return [p.copy() for p in self.params.values()]
 
     def set_weights(self, weights):
-        """Writes ``weights`` into the existing arrays, keeping their identity."""
+        """Writes ``weights`` into the existing arrays, keeping their identity.
+
+        Args:
+            weights: list of arrays, one per weight, in ``params`` order.
+
+        Raises:
+            ValueError: if the number of arrays or a shape does not match; the
+                message names the layer and the weight.
+        """
         weights = list(weights)
         if len(weights) != len(self.params):
             raise ValueError(
@@ -167,6 +216,7 @@ class Layer:
             param[...] = value
 
     def count_params(self):
+        """The number of scalars in the layer's weights."""
         return int(sum(p.size for p in self.params.values()))
 
     # -------------------------------------------------------------------- config

@@ -32,6 +32,18 @@ class InputLayer(Layer):
 def Input(shape, name=None):
     """Returns an ``InputLayer`` for samples of ``shape`` (no batch axis).
 
+    Put it first in a ``Sequential``: the model is then built at once.
+
+    Args:
+        shape: the shape of one sample, e.g. ``(784,)`` or ``(28, 28)``.
+        name: a name for the placeholder.
+
+    Returns:
+        An ``InputLayer``.
+
+    Raises:
+        ValueError: if ``shape`` is not a tuple of positive integers.
+
     Example:
         >>> from kerasite import Sequential, Input, layers
         >>> model = Sequential([Input((2,)), layers.Dense(1)])

@@ -12,14 +12,17 @@ from kerasite.models.sequential import Sequential
 
 
 class Encoder(Sequential):
-    """The first half of an autoencoder: input -> latent code.
+    """The first half of an autoencoder: input ``(batch, *image)`` -> code ``(batch, latent_dim)``.
 
     A ``Sequential`` model; its own ``predict`` is the encoding.
     """
 
 
 class Decoder(Sequential):
-    """The second half of an autoencoder: latent code -> reconstruction."""
+    """The second half of an autoencoder: code ``(batch, latent_dim)`` -> reconstruction.
+
+    A ``Sequential`` model; its own ``predict`` is the decoding.
+    """
 
 
 class Autoencoder(Model):
@@ -115,18 +118,43 @@ class Autoencoder(Model):
 
     @property
     def latent_dim(self):
+        """The size of the code (``None`` before the encoder is built)."""
         return self.encoder.output_shape[-1] if self.encoder.built else None
 
     def encode(self, x, batch_size=32):
-        """The latent features of ``x``: ``(samples, latent_dim)``."""
+        """Encodes ``x`` into its latent features.
+
+        Args:
+            x: inputs, ``(samples, *input_shape)``.
+            batch_size: samples per forward pass.
+
+        Returns:
+            The codes, ``(samples, latent_dim)``.
+        """
         return self.encoder.predict(x, batch_size=batch_size)
 
     def decode(self, z, batch_size=32):
-        """Reconstructions from latent codes ``z`` of shape ``(samples, latent_dim)``."""
+        """Decodes latent codes back to the input space.
+
+        Args:
+            z: codes, ``(samples, latent_dim)``.
+            batch_size: samples per forward pass.
+
+        Returns:
+            Reconstructions, ``(samples, *input_shape)``.
+        """
         return self.decoder.predict(z, batch_size=batch_size)
 
     def reconstruct(self, x, batch_size=32):
-        """``decode(encode(x))``, computed in one pass; the same as ``predict``."""
+        """``decode(encode(x))``, computed in one pass; the same as ``predict``.
+
+        Args:
+            x: inputs, ``(samples, *input_shape)``.
+            batch_size: samples per forward pass.
+
+        Returns:
+            Reconstructions, shaped like ``x``.
+        """
         return self.predict(x, batch_size=batch_size)
 
 

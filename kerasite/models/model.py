@@ -75,7 +75,23 @@ class Model:
 
     # ================================================================== engine
     def build(self, input_shape):
-        """Builds every layer for inputs of ``input_shape`` (batch axis first, may be None)."""
+        """Builds every layer for inputs of ``input_shape``, creating their weights.
+
+        Args:
+            input_shape: ``(batch, *features)``; the batch size may be ``None``,
+                e.g. ``(None, 28, 28)``.
+
+        Raises:
+            ValueError: if the model has no layers, or a layer cannot take the
+                shape it receives (the message names the layer).
+
+        Example:
+            >>> from kerasite import Sequential, layers
+            >>> model = Sequential([layers.Dense(3), layers.Dense(1)])
+            >>> model.build((None, 5))
+            >>> model.count_params()
+            22
+        """
         if not self.layers:
             raise ValueError(f"Model '{self.name}' has no layers. Add layers before building it.")
         shape = (None, *tuple(input_shape)[1:])
@@ -94,7 +110,18 @@ class Model:
         self.built = True
 
     def forward(self, x, training=False):
-        """Runs ``x`` through every layer; returns the output."""
+        """Runs ``x`` through every layer, in order (the engine's forward pass).
+
+        Unlike ``predict``, it does not check or cast ``x`` and it keeps what
+        each layer needs for ``backward``.
+
+        Args:
+            x: an array ``(batch, *features)`` of ``floatx()``.
+            training: ``True`` to run dropout as in training.
+
+        Returns:
+            The output array, ``(batch, *outputs)``.
+        """
         if not self.built:
             self.build(x.shape)
         for layer in self.layers:
@@ -104,9 +131,19 @@ class Model:
     def backward(self, grad, need_input_grad=True):
         """Back-propagates d loss / d output through the layers in reverse.
 
-        Fills every layer's ``grads``. Returns d loss / d input, or ``None``
-        when ``need_input_grad`` is false: then the layers before the first
-        trainable one are skipped, and that one computes no input gradient.
+        Fills every layer's ``grads``. When ``need_input_grad`` is false, the
+        layers before the first trainable one are skipped, and that one
+        computes no input gradient.
+
+        Args:
+            grad: d loss / d output, shaped like the last ``forward``'s output.
+            need_input_grad: whether to compute d loss / d input.
+
+        Returns:
+            d loss / d input, ``(batch, *features)``, or ``None``.
+
+        Raises:
+            NotBuiltError: before the model is built.
         """
         self._require_built("backward()")
         first = 0 if need_input_grad else self._first_trainable
@@ -474,7 +511,15 @@ class Model:
             layer.clear_cache()
 
     def train_on_batch(self, x, y=None):
-        """One gradient step on one batch. Returns the loss, or ``[loss, *metrics]``."""
+        """Takes one gradient step on one batch.
+
+        Args:
+            x: inputs, ``(batch, *features)``.
+            y: targets, as in ``fit`` (omitted for an autoencoder).
+
+        Returns:
+            The batch's loss, or ``[loss, *metrics]`` when metrics were compiled.
+        """
         self._require_compiled("train_on_batch")
         x, y = self._prepare_xy(x, y)
         metrics = self._make_metrics(y)
@@ -484,7 +529,15 @@ class Model:
         return loss if not metrics else [loss, *(m.result() for m in metrics)]
 
     def test_on_batch(self, x, y=None):
-        """The loss (and metrics) on one batch, without updating anything."""
+        """The loss (and metrics) on one batch, without updating anything.
+
+        Args:
+            x: inputs, ``(batch, *features)``.
+            y: targets, as in ``fit`` (omitted for an autoencoder).
+
+        Returns:
+            The loss, or ``[loss, *metrics]`` when metrics were compiled.
+        """
         self._require_compiled("test_on_batch")
         x, y = self._prepare_xy(x, y)
         logs = self._evaluate_arrays(x, y, len(x), self._make_metrics(y))
@@ -501,16 +554,34 @@ class Model:
             )
 
     def count_params(self):
-        """The number of weights (scalars) in the model."""
+        """The number of weights (scalars) in the model.
+
+        Raises:
+            NotBuiltError: before the model is built.
+        """
         self._require_built("count_params()")
         return sum(layer.count_params() for layer in self.layers)
 
     def get_weights(self):
-        """Copies of all weights, layer by layer (``W`` then ``b`` for Dense)."""
+        """Copies of all weights, layer by layer (``W`` then ``b`` for Dense).
+
+        Returns:
+            A list of arrays, e.g. ``[W0 (in, units), b0 (units,), W1, b1, ...]``.
+        """
         return [w for layer in self.layers for w in layer.get_weights()]
 
     def set_weights(self, weights):
-        """Sets all weights from a list shaped like ``get_weights()``'s output."""
+        """Sets all weights from a list shaped like ``get_weights()``'s output.
+
+        The values are copied into the existing arrays, so optimizers and
+        layers keep referring to the same objects.
+
+        Args:
+            weights: list of arrays, one per weight, in ``get_weights()`` order.
+
+        Raises:
+            ValueError: if the number of arrays or a shape does not match.
+        """
         weights = list(weights)
         expected = sum(len(layer.params) for layer in self.layers)
         if len(weights) != expected:
@@ -533,6 +604,22 @@ class Model:
 
         Args:
             print_fn: function called with each line (default ``print``).
+
+        Raises:
+            NotBuiltError: before the model is built.
+
+        Example:
+            >>> from kerasite import Sequential, Input, layers
+            >>> Sequential([Input((4,)), layers.Dense(2, name="out")], name="tiny").summary()
+            Model: "tiny"
+            +------------------------------+----------------------+------------+
+            | Layer (type)                 | Output Shape         |    Param # |
+            +==============================+======================+============+
+            | out (Dense)                  | (None, 2)            |         10 |
+            +------------------------------+----------------------+------------+
+             Total params: 10
+             Trainable params: 10
+             Non-trainable params: 0
         """
         self._require_built("summary()")
         print_fn = print_fn or print
@@ -566,7 +653,12 @@ class Model:
 
     # ================================================================= config
     def get_config(self):
-        """The architecture as a JSON-safe dict: the name, input shape and layer configs."""
+        """The architecture as a JSON-safe dict: the name, input shape and layer configs.
+
+        Returns:
+            ``{"name", "input_shape", "layers"}``; ``from_config`` rebuilds
+            the model (with new weights) from it.
+        """
         from kerasite import layers as layers_module
 
         return {
@@ -599,20 +691,44 @@ class Model:
 
         The file (``.kerasite``, a zip of JSON and ``.npz`` archives) is written
         atomically: a crash mid-save leaves any previous file intact. Reload it
-        with ``kerasite.models.load_model``.
+        with ``kerasite.models.load_model``; see ``kerasite.saving.save_model``.
+
+        Args:
+            filepath: a path ending in ``.kerasite``.
+
+        Raises:
+            ValueError: for another extension.
+            OSError: if the file cannot be written (a previous file is kept).
         """
         from kerasite import saving
 
         saving.save_model(self, filepath)
 
     def save_weights(self, filepath):
-        """Saves only the weights, atomically; reload with ``load_weights``."""
+        """Saves only the weights, atomically; reload with ``load_weights``.
+
+        Args:
+            filepath: a path ending in ``.weights.npz``.
+
+        Raises:
+            ValueError: for another extension, or before the model is built.
+            OSError: if the file cannot be written (a previous file is kept).
+        """
         from kerasite import saving
 
         saving.save_weights(self, filepath)
 
     def load_weights(self, filepath):
-        """Loads weights saved by ``save_weights`` (or ``save``) into this model."""
+        """Loads weights saved by ``save_weights`` (or ``save``) into this model.
+
+        Args:
+            filepath: a ``.weights.npz`` or ``.kerasite`` file.
+
+        Raises:
+            OSError: if the file is missing, truncated or corrupted.
+            ValueError: if a weight is missing, extra or misshapen; the model
+                is then left unchanged.
+        """
         from kerasite import saving
 
         saving.load_weights(self, filepath)
