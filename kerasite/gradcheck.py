@@ -70,8 +70,11 @@ def check_gradients(model_or_layer, x, y, loss, eps=1e-5, training=False):
     from kerasite import losses
 
     loss = losses.get(loss)
-    x, y = np.asarray(x), np.asarray(y)  # lists are fine too
-    x = np.array(x, dtype=np.float64 if x.dtype.kind != "f" else x.dtype)
+    # Finite differences need float64: in float32, rounding swamps a step of 1e-5.
+    x = np.array(x, dtype=np.float64)
+    y = np.asarray(y)
+    if y.dtype.kind == "f":
+        y = y.astype(np.float64)
     layers = getattr(model_or_layer, "layers", [model_or_layer])
 
     def restart_masks():

@@ -245,3 +245,14 @@ def test_check_gradients_accepts_lists(float64):
     report = check_gradients(layer, [[0.5, -1.0], [2.0, 0.3]], [[1.0], [0.0]],
                              "binary_crossentropy")
     assert report.max_rel_diff < TOL
+
+
+def test_float32_inputs_are_checked_in_float64(float64):
+    # float32 data used to stay float32, and rounding then swamped the 1e-5 step
+    # (input rows around 1e-3). check_gradients now casts x and y to float64.
+    rng = np.random.default_rng(3)
+    layer = layers.Dense(3, activation="tanh")
+    x = rng.normal(size=(4, 2)).astype("float32")
+    y = rng.normal(size=(4, 3)).astype("float32")
+    report = check_gradients(layer, x, y, "mse")
+    assert report.max_rel_diff < 1e-6
