@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from kerasite import utils
+from kerasite import _registry, utils
 from kerasite.config import floatx
 
 
@@ -173,8 +173,7 @@ def get(identifier):
     )
 
 
-def serialize(initializer):
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+serialize = _registry.serialize
 
 
 def _class_for(class_name):

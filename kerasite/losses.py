@@ -12,6 +12,7 @@ all squared errors.
 
 import numpy as np
 
+from kerasite import _registry
 from kerasite.config import epsilon
 
 
@@ -296,7 +297,6 @@ _BY_NAME = {
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
 }
 
-_CLASSES = {cls.__name__: cls for cls in _BY_NAME.values()}
 
 
 def get(identifier):
@@ -315,17 +315,8 @@ def get(identifier):
         >>> get("mse")
         MeanSquaredError()
     """
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
-        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
-    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
-        return _BY_NAME[identifier.lower()]()
-    raise ValueError(
-        f"Unknown loss: {identifier!r}. Valid names are {sorted(_BY_NAME)}, "
-        "or pass an instance of kerasite.losses.Loss."
-    )
+    return _registry.lookup(identifier, Loss, _BY_NAME, "loss",
+                            "pass an instance of kerasite.losses.Loss")
 
 
-def serialize(loss):
-    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+serialize = _registry.serialize

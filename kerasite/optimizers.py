@@ -20,6 +20,8 @@ import math
 
 import numpy as np
 
+from kerasite import _registry
+
 
 class Optimizer:
     """Base class. Subclasses implement ``_update(i, p, g, lr)`` for one weight.
@@ -283,7 +285,6 @@ def _fraction(name, value):
 
 
 _BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
-_CLASSES = {cls.__name__: cls for cls in _BY_NAME.values()}
 
 
 def get(identifier):
@@ -299,17 +300,8 @@ def get(identifier):
         >>> get("adam")
         Adam(learning_rate=0.001, clipnorm=None, beta_1=0.9, beta_2=0.999, epsilon=1e-07)
     """
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
-        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
-    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
-        return _BY_NAME[identifier.lower()]()
-    raise ValueError(
-        f"Unknown optimizer: {identifier!r}. Valid names are {sorted(_BY_NAME)}, "
-        "or pass an instance such as kerasite.optimizers.SGD(learning_rate=0.1)."
-    )
+    return _registry.lookup(identifier, Optimizer, _BY_NAME, "optimizer",
+                            "pass an instance such as kerasite.optimizers.SGD(learning_rate=0.1)")
 
 
-def serialize(optimizer):
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+serialize = _registry.serialize

@@ -1,0 +1,38 @@
+"""Turning names such as ``"adam"`` or ``"mse"`` into objects, and back.
+
+Losses and optimizers share one rule, as in Keras: ``get`` accepts an
+instance (returned as is), a registry name (a new instance with default
+settings), or a ``{"class_name", "config"}`` dict made by ``serialize``. An
+unknown name gets an error listing the valid ones. Only classes in the
+registry can ever be built, which is what makes loading a file safe.
+"""
+
+
+def lookup(identifier, base, by_name, kind, hint):
+    """Resolves ``identifier`` against ``by_name`` (lower-case name -> class).
+
+    Args:
+        identifier: an instance of ``base``, a name, or a serialized dict.
+        base: the base class of valid instances.
+        by_name: the registry.
+        kind: what is looked up, for the error message (``"loss"``).
+        hint: how else to pass one, for the error message.
+
+    Raises:
+        ValueError: for anything else, listing the valid names.
+    """
+    if isinstance(identifier, base):
+        return identifier
+    classes = {cls.__name__: cls for cls in by_name.values()}
+    if isinstance(identifier, dict) and identifier.get("class_name") in classes:
+        return classes[identifier["class_name"]].from_config(identifier.get("config", {}))
+    if isinstance(identifier, str) and identifier.lower() in by_name:
+        return by_name[identifier.lower()]()
+    raise ValueError(
+        f"Unknown {kind}: {identifier!r}. Valid names are {sorted(by_name)}, or {hint}."
+    )
+
+
+def serialize(obj):
+    """``{"class_name": ..., "config": obj.get_config()}``, the form ``lookup`` reads back."""
+    return {"class_name": type(obj).__name__, "config": obj.get_config()}
