@@ -6,6 +6,7 @@ from deep inside, another exception type, or a hang.
 """
 
 import traceback
+import warnings
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
@@ -18,7 +19,9 @@ from kerasite import layers, losses
 from kerasite.datasets import read_idx
 from kerasite.models import Autoencoder
 
-SETTINGS = settings(max_examples=60, deadline=None,
+# derandomize: CI runs the same examples every time; explore with a random seed locally
+# (pytest --hypothesis-seed=random) when changing the checks.
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 DTYPES = st.sampled_from(["float32", "float64", "int64", "uint8", "bool", "complex128", "<U3",
@@ -35,7 +38,7 @@ def arrays(draw, min_dims=0, max_dims=3):
     elif dtype.kind == "c":
         elements = st.complex_numbers(allow_nan=False, max_magnitude=10)
     elif dtype.kind == "U":
-        elements = st.text(max_size=3)
+        elements = st.text(alphabet="ab01 .", max_size=3)
     elif dtype.kind == "O":
         elements = st.one_of(st.integers(-3, 3), st.text(max_size=2), st.none())
     else:
@@ -86,7 +89,11 @@ def assert_clean_error(exc):
 
 def call(fn, *args, **kwargs):
     try:
-        result = fn(*args, **kwargs)
+        with warnings.catch_warnings():
+            # Legal but huge values may overflow; kerasite then warns in its own words.
+            warnings.filterwarnings("ignore", message=".*(overflowed|became|NaN or infinite)",
+                                    category=UserWarning)
+            result = fn(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - the point is to inspect every failure
         event(f"{getattr(fn, '__name__', 'loss')}: {type(exc).__name__}")
         return None, exc
@@ -141,7 +148,7 @@ def test_fit_and_evaluate(model, data):
 def test_fit_rejects_mismatched_targets_before_training(model, y):
     weights = model.get_weights()
     _, exc = call(model.fit, np.zeros((4, 3)), y, verbose=0)
-    if not (is_clean_input(y, 2) and len(y) == 4):
+    if not (is_acceptable(y, 2) and len(y) == 4):
         assert exc is not None
         assert_clean_error(exc)
         assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))

@@ -455,7 +455,14 @@ class Model:
         batch_size = _inputs.check_positive_int(32 if batch_size is None else batch_size,
                                                 "batch_size")
         x, y = self._prepare_xy(x, y)
-        logs = self._evaluate_arrays(x, y, batch_size, self._make_metrics(y))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            logs = self._evaluate_arrays(x, y, batch_size, self._make_metrics(y))
+        if not math.isfinite(logs["loss"]):
+            warnings.warn(
+                f"The loss on this data is {logs['loss']}: values overflowed {x.dtype}. "
+                "Rescale the inputs (for example to [0, 1]) or check the weights.",
+                stacklevel=2,
+            )
         if verbose:
             print(format_logs(logs), flush=True)
         if return_dict:
@@ -498,12 +505,19 @@ class Model:
         x = _inputs.as_array(x, "x")
         self._check_input_shape(x)
         out = None
-        for start in range(0, len(x), batch_size):
-            y = self.forward(x[start:start + batch_size], training=False)
-            if out is None:
-                out = np.empty((len(x), *y.shape[1:]), dtype=y.dtype)
-            out[start:start + len(y)] = y
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for start in range(0, len(x), batch_size):
+                y = self.forward(x[start:start + batch_size], training=False)
+                if out is None:
+                    out = np.empty((len(x), *y.shape[1:]), dtype=y.dtype)
+                out[start:start + len(y)] = y
         self._clear_caches()
+        if not np.isfinite(out).all():
+            warnings.warn(
+                f"Some predictions are NaN or infinite: values overflowed {out.dtype}. "
+                "Rescale the inputs (for example to [0, 1]) or check the weights.",
+                stacklevel=2,
+            )
         return out
 
     def _clear_caches(self):

@@ -165,3 +165,14 @@ def test_the_same_layer_twice_or_a_duplicate_name():
 def test_backward_before_build():
     with pytest.raises(ValueError, match="has not been built yet"):
         kerasite.Sequential([layers.Dense(1)]).backward(np.zeros((1, 1)))
+
+
+def test_overflowing_predictions_and_loss_warn_in_kerasites_words():
+    model = compiled()
+    model.set_weights([np.full((3, 1), 10.0, dtype="float32"), np.zeros(1, dtype="float32")])
+    x = np.full((2, 3), 3e37, dtype="float32")  # legal float32; x @ W overflows
+    with pytest.warns(UserWarning, match="predictions are NaN or infinite.*Rescale the inputs"):
+        out = model.predict(x)
+    assert np.isinf(out).all()
+    with pytest.warns(UserWarning, match=r"loss on this data is inf.*overflowed float32"):
+        assert model.evaluate(x, np.zeros((2, 1)), verbose=0) == np.inf
