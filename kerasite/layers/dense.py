@@ -80,12 +80,18 @@ class Dense(Layer):
         g = self.activation.backward(g)
         np.matmul(self.x.T, g, out=self.dW)
         if self.use_bias:
-            np.sum(g, axis=0, out=self.db)
+            # Column sums of g, as ones @ g: BLAS does it about twice as fast as sum(axis=0).
+            np.matmul(self._ones(len(g), g.dtype), g, out=self.db)
         if not need_input_grad:
             return None
         dx = self._workspace("dx", self.x.shape, g.dtype)
         np.matmul(g, self.W.T, out=dx)
         return dx.reshape(*grad_output.shape[:-1], self.W.shape[0])
+
+    def _ones(self, n, dtype):
+        ones = self._workspace("ones", (n,), dtype)
+        ones.fill(1)  # cheap, and safe even if someone wrote into the buffer
+        return ones
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:-1], self.units)
