@@ -52,16 +52,20 @@ def as_array(data, name):
         raise ValueError(
             f"`{name}` is empty (shape {array.shape}). Pass at least one sample."
         )
-    if kind == "f" and array.dtype.itemsize > np.dtype(floatx()).itemsize:
-        too_big = np.abs(array) > np.finfo(floatx()).max
+    limit = np.finfo(floatx()).max
+    if kind == "f" and array.dtype.itemsize > np.dtype(floatx()).itemsize \
+            and max(-array.min(), array.max()) > limit:  # ignores inf, caught below
+        too_big = np.isfinite(array) & (np.abs(array) > limit)
         if too_big.any():
             raise ValueError(
                 f"`{name}` has {int(too_big.sum())} values too large for {floatx()} "
                 f"(largest magnitude {np.abs(array).max():.3g}). Rescale the data."
             )
     array = np.ascontiguousarray(array, dtype=floatx())
-    finite = np.isfinite(array)
-    if not finite.all():
+    # min and max are NaN or infinite exactly when some element is; unlike
+    # isfinite(array), they need no temporary as large as the data.
+    if not (np.isfinite(array.min()) and np.isfinite(array.max())):
+        finite = np.isfinite(array)
         bad = np.argwhere(~finite)[0]
         where = bad[0] if array.ndim == 1 else tuple(int(i) for i in bad)
         raise ValueError(
