@@ -1,0 +1,139 @@
+"""Lower bounds to compare kerasite against: lean code doing only the necessary work.
+
+* ``BlasFloor``: the matrix products of one autoencoder epoch and nothing
+  else. No framework can train faster on the same BLAS, so it measures how
+  much time goes to everything else.
+* ``plain_xor``: full-batch SGD on XOR written as a bare NumPy loop, the
+  yardstick for kerasite's per-step overhead when the arrays are tiny.
+"""
+
+import itertools
+import time
+
+import numpy as np
+
+AUTOENCODER_SIZES = (784, 256, 64, 256, 784)
+
+
+def batch_sizes(n_samples, batch_size):
+    """The size of every batch in an epoch: full batches, then the remainder."""
+    return [min(batch_size, n_samples - start) for start in range(0, n_samples, batch_size)]
+
+
+class BlasFloor:
+    """The matrix products of one training epoch, preallocated, and nothing else.
+
+    For each batch of ``b`` samples and each layer ``i`` with weights ``W[i]``
+    of shape ``(n_i, n_i+1)``:
+
+    * forward:          ``a[i+1] = a[i] @ W[i]``    (4 products)
+    * weight gradient:  ``dW[i] = a[i].T @ g[i+1]``  (4 products)
+    * input gradient:   ``g[i] = g[i+1] @ W[i].T``   (3 products: layer 0's
+      input is the data, which needs no gradient)
+
+    All float32, written into preallocated arrays with ``np.matmul(..., out=)``.
+
+    Args:
+        n_samples: samples per epoch (60,000 for Fashion-MNIST).
+        batch_size: samples per batch (the last batch may be smaller).
+        sizes: the layer widths, input first.
+        seed: seed of the random contents (their values do not matter).
+    """
+
+    def __init__(self, n_samples, batch_size, sizes=AUTOENCODER_SIZES, seed=0):
+        rng = np.random.default_rng(seed)
+        pairs = list(itertools.pairwise(sizes))
+        self.W = [(rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(np.float32)
+                  for n_in, n_out in pairs]
+        self.dW = [np.empty_like(w) for w in self.W]
+        self.batch_sizes = batch_sizes(n_samples, batch_size)
+        # Activations a[i] and gradients g[i], shape (b, sizes[i]), per batch size.
+        self.buffers = {
+            b: ([rng.random((b, n), dtype=np.float32) for n in sizes],
+                [rng.standard_normal((b, n), dtype=np.float32) for n in sizes])
+            for b in set(self.batch_sizes)
+        }
+
+    def run_epoch(self):
+        """Runs one epoch of products; returns its duration in seconds."""
+        W, dW = self.W, self.dW
+        layers = range(len(W))
+        start = time.perf_counter()
+        for b in self.batch_sizes:
+            a, g = self.buffers[b]
+            for i in layers:
+                np.matmul(a[i], W[i], out=a[i + 1])
+            for i in reversed(layers):
+                np.matmul(a[i].T, g[i + 1], out=dW[i])
+                if i > 0:
+                    np.matmul(g[i + 1], W[i].T, out=g[i])
+        return time.perf_counter() - start
+
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+XOR_Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
+
+
+def plain_xor(weights, epochs, learning_rate=0.5):
+    """Trains a 2-4-1 tanh/sigmoid network on XOR with a bare NumPy loop.
+
+    It does what ``fit`` does per epoch on one full batch: forward pass, MSE
+    loss (as a float, like the loss ``fit`` logs), backward pass, SGD update,
+    with every array allocated once, before the loop.
+
+    Args:
+        weights: ``[W1 (2, 4), b1 (4,), W2 (4, 1), b2 (1,)]``, copied first.
+        epochs: number of full-batch steps.
+        learning_rate: the SGD step size.
+
+    Returns:
+        ``(loss, weights)``: the loss of the last step (before its update)
+        and the trained weights.
+    """
+    W1, b1, W2, b2 = (np.array(w, dtype=np.float32) for w in weights)
+    x, y = XOR_X, XOR_Y
+    n = y.size
+    h, t_h, d_h = (np.empty((4, 4), np.float32) for _ in range(3))
+    o, t_o, d_o = (np.empty((4, 1), np.float32) for _ in range(3))
+    dW1, db1 = np.empty_like(W1), np.empty_like(b1)
+    dW2, db2 = np.empty_like(W2), np.empty_like(b2)
+    flat = d_o.reshape(-1)
+    loss = float("nan")
+    for _ in range(epochs):
+        # Forward: h = tanh(x W1 + b1); o = sigmoid(h W2 + b2) = (1 + tanh(z / 2)) / 2.
+        np.matmul(x, W1, out=h)
+        h += b1
+        np.tanh(h, out=h)
+        np.matmul(h, W2, out=o)
+        o += b2
+        o *= 0.5
+        np.tanh(o, out=o)
+        o += 1.0
+        o *= 0.5
+        # Loss = mean((o - y)^2); its gradient is 2 (o - y) / n.
+        np.subtract(o, y, out=d_o)
+        loss = float(np.dot(flat, flat)) / n
+        d_o *= 2.0 / n
+        # Backward through the sigmoid (* o (1 - o)) and the second layer.
+        np.subtract(1.0, o, out=t_o)
+        t_o *= o
+        d_o *= t_o
+        np.matmul(h.T, d_o, out=dW2)
+        np.sum(d_o, axis=0, out=db2)
+        np.matmul(d_o, W2.T, out=d_h)
+        # Backward through the tanh (* (1 - h^2)) and the first layer.
+        np.multiply(h, h, out=t_h)
+        np.subtract(1.0, t_h, out=t_h)
+        d_h *= t_h
+        np.matmul(x.T, d_h, out=dW1)
+        np.sum(d_h, axis=0, out=db1)
+        # SGD: p -= lr * g, in place.
+        dW1 *= learning_rate
+        W1 -= dW1
+        db1 *= learning_rate
+        b1 -= db1
+        dW2 *= learning_rate
+        W2 -= dW2
+        db2 *= learning_rate
+        b2 -= db2
+    return loss, [W1, b1, W2, b2]

@@ -1,0 +1,218 @@
+"""The reports' autoencoder in kerasite, tf.keras and PyTorch, behind one interface.
+
+Every trainer is built from the same initial weights (kerasite's, copied into
+the others) and trains the same way: MSE loss, plain SGD with learning rate
+0.5, batches of 128, float32, a new shuffle every epoch. Each offers:
+
+* ``train_epoch(x)``: one full epoch on ``x`` (the target is ``x`` itself);
+  returns ``{"epoch_s", "call_s", "loss"}``. ``epoch_s`` is the time inside
+  the epoch, as an epoch of ``fit(epochs=N)`` costs; ``call_s`` is the whole
+  call, including the per-call set-up that ``fit(epochs=1)`` repeats.
+* ``predict(x)``: the reconstructions, as a float32 NumPy array.
+* ``versions``: what ran, for the report.
+
+The frameworks are imported inside the trainers, so a missing one only
+fails when it is asked for.
+"""
+
+import contextlib
+import io
+import os
+import time
+
+import numpy as np
+
+# (units, activation) of each Dense layer; the input has 784 features.
+AUTOENCODER = ((256, "relu"), (64, "tanh"), (256, "relu"), (784, "sigmoid"))
+N_INPUTS = 784
+LEARNING_RATE = 0.5
+FRAMEWORKS = ("kerasite", "torch", "keras")
+LABELS = {"kerasite": "kerasite", "torch": "PyTorch", "keras": "tf.keras"}
+
+
+def build_kerasite_autoencoder(seed):
+    """The autoencoder as a kerasite ``Sequential``, with seeded initial weights."""
+    import kerasite
+    from kerasite import layers
+
+    kerasite.utils.set_random_seed(seed)
+    first, *rest = AUTOENCODER
+    return kerasite.Sequential(
+        [layers.Dense(first[0], activation=first[1], input_shape=(N_INPUTS,))]
+        + [layers.Dense(units, activation=act) for units, act in rest]
+    )
+
+
+def initial_weights(seed):
+    """``[W1, b1, ..., W4, b4]`` with ``W`` of shape ``(in, out)``, from kerasite's initializers."""
+    return build_kerasite_autoencoder(seed).get_weights()
+
+
+def make_trainer(framework, weights, batch_size, seed, threads, **options):
+    """Returns the trainer for ``framework`` (``"kerasite"``, ``"torch"`` or ``"keras"``)."""
+    classes = {"kerasite": KerasiteTrainer, "torch": TorchTrainer, "keras": KerasTrainer}
+    return classes[framework](weights, batch_size, seed, threads, **options)
+
+
+def _epoch_timer(callback_base):
+    """A callback (of kerasite's or Keras's base class) that times each epoch.
+
+    It overrides only the epoch hooks, so it adds no work per batch.
+    """
+
+    class EpochTimer(callback_base):
+        seconds = float("nan")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds = time.perf_counter() - self._start
+
+    return EpochTimer()
+
+
+class _FakeTerminal(io.StringIO):
+    """A text buffer that claims to be a terminal, so progress bars draw as in one."""
+
+    def isatty(self):
+        return True
+
+
+class KerasiteTrainer:
+    """kerasite: ``model.fit(x, x, epochs=e + 1, initial_epoch=e)`` once per epoch.
+
+    ``initial_epoch`` makes fit shuffle with that epoch's permutation, as one
+    ``fit(epochs=N)`` call would.
+
+    Args:
+        verbose: passed to ``fit``.
+        stdout: where ``verbose=1`` output goes: ``"file"`` (``os.devnull``,
+            which is not a terminal, so one line per epoch) or ``"tty"`` (a
+            buffer whose ``isatty()`` is true, so the full progress bar draws).
+    """
+
+    def __init__(self, weights, batch_size, seed, threads, verbose=0, stdout=None):
+        import kerasite
+
+        self.model = build_kerasite_autoencoder(seed)
+        self.model.set_weights(weights)
+        self.model.compile(optimizer=kerasite.optimizers.SGD(learning_rate=LEARNING_RATE),
+                           loss="mse")
+        self.batch_size = batch_size
+        self.verbose = verbose
+        self.stdout = stdout
+        self.epoch = 0
+        self.timer = _epoch_timer(kerasite.callbacks.Callback)
+        self.versions = {"kerasite": kerasite.__version__, "numpy": np.__version__}
+
+    def _output(self):
+        if self.stdout == "file":
+            return open(os.devnull, "w")
+        if self.stdout == "tty":
+            return _FakeTerminal()
+        return contextlib.nullcontext()
+
+    def train_epoch(self, x):
+        with self._output() as out, contextlib.redirect_stdout(out):
+            start = time.perf_counter()
+            history = self.model.fit(x, x, batch_size=self.batch_size, epochs=self.epoch + 1,
+                                     initial_epoch=self.epoch, shuffle=True,
+                                     verbose=self.verbose, callbacks=[self.timer])
+            call_s = time.perf_counter() - start
+        self.epoch += 1
+        return {"epoch_s": self.timer.seconds, "call_s": call_s,
+                "loss": float(history.history["loss"][-1])}
+
+    def predict(self, x):
+        return self.model.predict(x, batch_size=1000)
+
+
+class KerasTrainer:
+    """tf.keras: ``model.fit(x, x, epochs=1, shuffle=True, verbose=0)`` once per epoch.
+
+    TensorFlow is limited to ``threads`` threads, set before its runtime starts.
+    """
+
+    def __init__(self, weights, batch_size, seed, threads):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TF's start-up chatter
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        keras = tf.keras
+        keras.utils.set_random_seed(seed)
+        self.model = keras.Sequential(
+            [keras.Input((N_INPUTS,))]
+            + [keras.layers.Dense(units, activation=act) for units, act in AUTOENCODER]
+        )
+        self.model.set_weights(weights)  # Keras kernels are (in, out), as kerasite's W
+        self.model.compile(optimizer=keras.optimizers.SGD(learning_rate=LEARNING_RATE),
+                           loss="mse")
+        self.batch_size = batch_size
+        self.timer = _epoch_timer(keras.callbacks.Callback)
+        self.versions = {"tensorflow": tf.__version__, "keras": keras.__version__,
+                         "numpy": np.__version__}
+
+    def train_epoch(self, x):
+        start = time.perf_counter()
+        history = self.model.fit(x, x, batch_size=self.batch_size, epochs=1, shuffle=True,
+                                 verbose=0, callbacks=[self.timer])
+        call_s = time.perf_counter() - start
+        self.versions["jit_compile"] = bool(self.model.jit_compile)
+        return {"epoch_s": self.timer.seconds, "call_s": call_s,
+                "loss": float(history.history["loss"][-1])}
+
+    def predict(self, x):
+        return self.model.predict(x, batch_size=1000, verbose=0)
+
+
+class TorchTrainer:
+    """PyTorch on the CPU: the usual hand-written loop over shuffled index batches.
+
+    A ``DataLoader`` over a ``TensorDataset`` would collate 128 single rows
+    per batch, which is much slower; indexing with a batch of indices is what
+    fast PyTorch code does, and is the same gather the other two do.
+    """
+
+    def __init__(self, weights, batch_size, seed, threads):
+        import torch
+
+        torch.set_num_threads(threads)
+        torch.manual_seed(seed)
+        activations = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}
+        modules = []
+        for (units, act), W, b in zip(AUTOENCODER, weights[0::2], weights[1::2]):
+            linear = torch.nn.Linear(W.shape[0], units)
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(W.T))  # torch stores (out, in)
+                linear.bias.copy_(torch.from_numpy(b))
+            modules += [linear, activations[act]()]
+        self.torch = torch
+        self.model = torch.nn.Sequential(*modules)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LEARNING_RATE)
+        self.generator = torch.Generator().manual_seed(seed)
+        self.batch_size = batch_size
+        self.versions = {"torch": torch.__version__, "threads": torch.get_num_threads(),
+                         "numpy": np.__version__}
+
+    def train_epoch(self, x):
+        torch = self.torch
+        data = torch.from_numpy(x)  # shares x's memory, no copy
+        n = len(data)
+        total = 0.0
+        start = time.perf_counter()
+        order = torch.randperm(n, generator=self.generator)
+        for first in range(0, n, self.batch_size):
+            xb = data[order[first:first + self.batch_size]]
+            loss = torch.nn.functional.mse_loss(self.model(xb), xb)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            total += loss.item() * len(xb)
+        seconds = time.perf_counter() - start
+        return {"epoch_s": seconds, "call_s": seconds, "loss": total / n}
+
+    def predict(self, x):
+        with self.torch.inference_mode():
+            return self.model(self.torch.from_numpy(x)).numpy()
