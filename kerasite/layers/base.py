@@ -161,14 +161,19 @@ class Layer:
         return tuple(input_shape)
 
     # ------------------------------------------------------------------- weights
-    def add_weight(self, name, shape, initializer):
+    def add_weight(self, name, shape, initializer, trainable=True):
         """Creates a weight and its zeroed gradient, registered under ``name``.
+
+        A non-trainable weight (``trainable=False``, e.g. BatchNormalization's
+        moving mean) goes into ``params``, so it is saved and set like any
+        other, but gets no entry in ``grads``: no optimizer ever updates it.
 
         Args:
             name: the key in ``params`` and ``grads``, e.g. ``"W"``.
             shape: the weight's shape, e.g. ``(in, units)``.
             initializer: a callable ``initializer(shape, dtype) -> array``, such
                 as ``kerasite.initializers.GlorotUniform()``.
+            trainable: ``False`` for a weight the layer updates itself.
 
         Returns:
             The new weight, a C-contiguous array of ``floatx()``.
@@ -183,8 +188,28 @@ class Layer:
         """
         value = np.ascontiguousarray(initializer(tuple(shape), floatx()), dtype=floatx())
         self.params[name] = value
-        self.grads[name] = np.zeros_like(value)
+        if trainable:
+            self.grads[name] = np.zeros_like(value)
         return value
+
+    @property
+    def weights(self):
+        """All weight arrays (live), in ``params`` order, as Keras's ``layer.weights``."""
+        return list(self.params.values())
+
+    @property
+    def trainable_weights(self):
+        """The weights an optimizer updates: those with a gradient, while ``trainable``."""
+        if not self.trainable:
+            return []
+        return [self.params[key] for key in self.grads]
+
+    @property
+    def non_trainable_weights(self):
+        """The other weights: all of them when the layer is frozen."""
+        if not self.trainable:
+            return self.weights
+        return [value for key, value in self.params.items() if key not in self.grads]
 
     def get_weights(self):
         """Copies of the weights, in ``params`` order."""

@@ -104,7 +104,7 @@ class Model:
             (i for i, layer in enumerate(self.layers) if layer.trainable and layer.params), None)
         self._grads_and_vars = [
             (layer.grads[key], layer.params[key])
-            for layer in self.layers if layer.trainable for key in layer.params
+            for layer in self.layers if layer.trainable for key in layer.grads
         ]
         self._epoch_aware = [layer for layer in self.layers if hasattr(layer, "set_epoch")]
         self.built = True
