@@ -166,8 +166,7 @@ def test_autoencoder_round_trips_and_encode_works_after_loading(tmp_path):
     assert type(loaded) is Autoencoder
     assert type(loaded.encoder) is Encoder and type(loaded.decoder) is Decoder
     # The halves share their layers with the whole, as in a freshly built autoencoder.
-    assert loaded.layers[0] is loaded.encoder.layers[0]
-    assert loaded.layers[-1] is loaded.decoder.layers[-1]
+    assert loaded.layers[1] is loaded.encoder and loaded.layers[-1] is loaded.decoder
     assert np.array_equal(loaded.encode(x), ae.encode(x))
     assert np.array_equal(loaded.decode(ae.encode(x)), ae.decode(ae.encode(x)))
     assert np.array_equal(loaded.predict(x), ae.predict(x))
@@ -191,8 +190,9 @@ def test_encoder_and_decoder_round_trip_on_their_own(tmp_path, half):
 
 def test_plain_model_class_round_trips(tmp_path):
     utils.set_random_seed(5)
-    model = Model([layers.Dense(3, activation="tanh"), layers.Dense(1, activation="sigmoid")])
-    model.build((None, 2))
+    inputs = kerasite.Input((2,))
+    hidden = layers.Dense(3, activation="tanh")(inputs)
+    model = Model(inputs, layers.Dense(1, activation="sigmoid")(hidden))
     path = tmp_path / "plain.kerasite"
     model.save(path)
     loaded = load_model(path)

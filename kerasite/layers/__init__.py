@@ -17,11 +17,22 @@ from kerasite.layers.activations import (
 from kerasite.layers.base import Layer, NotBuiltError
 from kerasite.layers.dense import Dense
 from kerasite.layers.dropout import Dropout
+from kerasite.layers.input import Input, InputLayer
+from kerasite.layers.merge import (
+    Add,
+    Average,
+    Concatenate,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+)
 from kerasite.layers.reshaping import Flatten, Reshape
 
 _REGISTRY = {
     cls.__name__: cls
-    for cls in (Dense, Dropout, Flatten, Reshape, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Linear)
+    for cls in (Dense, Dropout, Flatten, Reshape, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Linear,
+                InputLayer, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate)
 }
 
 
@@ -96,5 +107,6 @@ def deserialize(config):
 __all__ = [
     "Layer", "NotBuiltError", "Dense", "Dropout", "Flatten", "Reshape", "Activation",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Linear",
-    "register", "serialize", "deserialize",
+    "Input", "InputLayer", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
+    "Concatenate", "register", "serialize", "deserialize",
 ]

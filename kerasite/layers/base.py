@@ -21,6 +21,7 @@ import re
 import numpy as np
 
 from kerasite.config import floatx
+from kerasite.layers.symbolic import Node, SymbolicTensor, is_symbolic
 
 _name_counts = {}
 
@@ -70,6 +71,7 @@ class Layer:
         self.grads = {}
         self.input_shape = None
         self._workspaces = {}
+        self._inbound_nodes = []  # one Node per call on symbolic tensors
 
     # ----------------------------------------------------------------- lifecycle
     def build(self, input_shape):
@@ -125,7 +127,117 @@ class Layer:
         for attr in self._cache_attrs:
             self.__dict__.pop(attr, None)
 
-    __call__ = forward
+    def __call__(self, inputs, training=False, **kwargs):
+        """Calls the layer, on data or on symbolic tensors.
+
+        On arrays it runs ``forward``. On ``SymbolicTensor`` s (from
+        ``kerasite.Input`` or another layer's call) it computes nothing: it
+        builds the layer for the input shape, records a node in the graph and
+        returns symbolic outputs of the inferred shape. A shape that does not
+        fit raises here, naming the layer.
+
+        Example:
+            >>> import kerasite
+            >>> from kerasite import layers
+            >>> x = kerasite.Input((784,))
+            >>> layers.Dense(32)(x).shape
+            (None, 32)
+        """
+        if is_symbolic(inputs):
+            return self._call_symbolic(inputs)
+        return self.forward(inputs, bool(training))
+
+    def _call_symbolic(self, inputs):
+        multi = isinstance(inputs, (list, tuple))
+        tensors = list(inputs) if multi else [inputs]
+        for t in tensors:
+            if not isinstance(t, SymbolicTensor):
+                raise TypeError(
+                    f"Layer '{self.name}' was called on a mix of symbolic tensors and "
+                    f"{type(t).__name__}. In a functional model every input of a layer must be "
+                    "a symbolic tensor (from kerasite.Input or another layer)."
+                )
+        shapes = [t.shape for t in tensors]
+        shape = shapes if multi else shapes[0]
+        try:
+            self.ensure_built(shape)
+            out_shape = self.compute_output_shape(shape)
+        except (ValueError, TypeError) as exc:
+            if self.name in str(exc):
+                raise
+            raise type(exc)(f"Layer '{self.name}' ({type(self).__name__}) cannot take inputs "
+                            f"of shape {shape}: {exc}") from None
+        several = isinstance(out_shape, list)
+        out_shapes = out_shape if several else [out_shape]
+        n = len(self._inbound_nodes)
+        outputs = []
+        for i, s in enumerate(out_shapes):
+            name = self.name if n == 0 else f"{self.name}_{n}"
+            outputs.append(SymbolicTensor(s, tensors[0].dtype,
+                                          name if len(out_shapes) == 1 else f"{name}:{i}"))
+        node = Node(self, tensors, outputs, multi)
+        for t in outputs:
+            t.node = node
+        return outputs if several else outputs[0]
+
+    # ---------------------------------------------------------- graph attributes
+    @property
+    def input(self):
+        """The symbolic input of the layer's first call (as Keras's ``layer.input``)."""
+        node = self._first_node("input")
+        return node.inputs if node.multi_input else node.inputs[0]
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call (as Keras's ``layer.output``)."""
+        node = self._first_node("output")
+        return node.outputs if len(node.outputs) > 1 else node.outputs[0]
+
+    @property
+    def output_shape(self):
+        """The output shape, batch axis ``None``, once the layer is built."""
+        if not self.built:
+            raise NotBuiltError(
+                f"Layer '{self.name}' is not built yet, so its output shape is not known. Call "
+                "it on an input (or build the model it belongs to) first."
+            )
+        return self.compute_output_shape(self.input_shape)
+
+    def _first_node(self, what):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has never been called on a symbolic tensor, so it has no "
+                f"`{what}`. Call it on kerasite.Input(shape) (or another layer's output) first."
+            )
+        return self._inbound_nodes[0]
+
+    # --------------------------------------------- per-call state for the graph
+    # A layer called twice in one model (a shared layer) must keep two caches
+    # and two sets of buffers, one per call. The graph swaps them in and out
+    # around each call with these two methods, so the layers themselves never
+    # need to know they are shared.
+    def _sublayers(self):
+        """Layers held inside this one (Dense's activation, a model's layers)."""
+        return [v for v in self.__dict__.values() if isinstance(v, Layer)]
+
+    def _export_cache(self):
+        """What the last call left for ``backward``: cached attributes and buffers."""
+        attrs = {a: self.__dict__[a] for a in self._cache_attrs if a in self.__dict__}
+        return attrs, self._workspaces, [s._export_cache() for s in self._sublayers()]
+
+    def _import_cache(self, state):
+        """Puts back ``_export_cache()``'s output; ``None`` gives fresh, empty buffers."""
+        subs = self._sublayers()
+        if state is None:
+            self._workspaces = {}
+            for s in subs:
+                s._import_cache(None)
+            return
+        attrs, workspaces, sub_states = state
+        self.__dict__.update(attrs)
+        self._workspaces = workspaces
+        for s, sub_state in zip(subs, sub_states):
+            s._import_cache(sub_state)
 
     def call(self, x, training=False):
         """The layer's forward maths. Subclasses override this."""

@@ -1,18 +1,30 @@
-"""``Input``: declares the shape of a model's inputs, as ``keras.Input`` does."""
+"""``Input``: the symbolic entry point of a model, as ``keras.Input``."""
 
+import numpy as np
+
+from kerasite.config import floatx
 from kerasite.layers.base import Layer
+from kerasite.layers.symbolic import Node, SymbolicTensor
 
 
 class InputLayer(Layer):
-    """A placeholder that fixes a ``Sequential`` model's input shape.
+    """The layer behind ``Input``: it holds a model's symbolic input tensor.
 
-    It is not kept among ``model.layers``: adding it builds the model.
+    It has no weights and computes nothing: a functional model feeds its data
+    in where this layer's output stands. In a ``Sequential`` it only fixes the
+    input shape and is not kept among ``model.layers``.
 
     Args:
         shape: the shape of one sample, without the batch axis, e.g. ``(784,)``.
+        dtype: the dtype of the data; ``floatx()`` by default.
+
+    Attributes:
+        output: the ``SymbolicTensor`` ``(None, *shape)``.
     """
 
-    def __init__(self, shape, **kwargs):
+    def __init__(self, shape=None, dtype=None, input_shape=None, **kwargs):
+        if shape is None and input_shape is not None:  # the Keras 2 spelling
+            shape = input_shape
         super().__init__(**kwargs)
         try:
             shape = tuple(int(d) for d in shape)
@@ -24,30 +36,48 @@ class InputLayer(Layer):
                 f"without the batch axis, such as (784,). Received: shape={shape!r}."
             )
         self.shape = shape
+        self.dtype = str(np.dtype(dtype or floatx()))
+        self.ensure_built((None, *shape))
+        tensor = SymbolicTensor((None, *shape), self.dtype, name=self.name)
+        tensor.node = Node(self, [], [tensor], multi_input=False)
+
+    def call(self, x, training=False):
+        return x
+
+    def backward(self, grad_output, need_input_grad=True):
+        return grad_output if need_input_grad else None
 
     def get_config(self):
-        return {**super().get_config(), "shape": list(self.shape)}
+        return {**super().get_config(), "shape": list(self.shape), "dtype": self.dtype}
 
 
-def Input(shape, name=None):
-    """Returns an ``InputLayer`` for samples of ``shape`` (no batch axis).
+def Input(shape, name=None, dtype=None):
+    """A symbolic input: the start of a functional model, as ``keras.Input``.
 
-    Put it first in a ``Sequential``: the model is then built at once.
+    Call layers on it to build a graph, then wrap the graph with
+    ``kerasite.Model(inputs, outputs)``. In a ``Sequential``, put it first to
+    fix the input shape (the model is then built at once).
 
     Args:
-        shape: the shape of one sample, e.g. ``(784,)`` or ``(28, 28)``.
-        name: a name for the placeholder.
+        shape: the shape of one sample, without the batch axis, e.g. ``(784,)``
+            or ``(28, 28)``.
+        name: a name for the input (and the key of its data in a dict).
+        dtype: the dtype of the data; ``floatx()`` (float32) by default.
 
     Returns:
-        An ``InputLayer``.
+        A ``SymbolicTensor`` of shape ``(None, *shape)``.
 
     Raises:
         ValueError: if ``shape`` is not a tuple of positive integers.
 
     Example:
-        >>> from kerasite import Sequential, Input, layers
-        >>> model = Sequential([Input((2,)), layers.Dense(1)])
-        >>> model.count_params()
+        >>> import kerasite
+        >>> from kerasite import layers
+        >>> inputs = kerasite.Input((2,))
+        >>> outputs = layers.Dense(1)(inputs)
+        >>> kerasite.Model(inputs, outputs).count_params()
         3
     """
-    return InputLayer(shape, name=name)
+    if isinstance(shape, int) and not isinstance(shape, bool):
+        shape = (shape,)
+    return InputLayer(shape, dtype=dtype, name=name).output

@@ -7,6 +7,7 @@ extractor for classical models (see ``kerasite.sklearn``).
 """
 
 from kerasite.layers import Dense, Flatten, Reshape
+from kerasite.layers.input import Input
 from kerasite.models.model import Model
 from kerasite.models.sequential import Sequential
 
@@ -28,14 +29,16 @@ class Decoder(Sequential):
 class Autoencoder(Model):
     """An encoder followed by a decoder, trained to reproduce its input.
 
-    Its layers are the encoder's followed by the decoder's (the same layer
-    objects), so one optimizer trains both halves and the gradient flows back
-    through both. ``fit(x)`` uses ``x`` as its own target, and
+    It is the graph ``decoder(encoder(inputs))``: the two halves are nested
+    models sharing their layers (and weights) with ``encoder`` and
+    ``decoder``, so one optimizer trains both, and after training each half
+    works alone. ``fit(x)`` uses ``x`` as its own target, and
     ``validation_data`` may be a bare array for the same reason.
 
     Args:
-        encoder: an ``Encoder`` (or any ``Sequential``).
-        decoder: a ``Decoder`` (or any ``Sequential``).
+        encoder: any kerasite model (an ``Encoder``, a ``Sequential`` or a
+            functional ``Model``) from inputs to codes.
+        decoder: any kerasite model from codes back to the input space.
         name: a name for the model.
 
     Example:
@@ -53,15 +56,25 @@ class Autoencoder(Model):
 
     def __init__(self, encoder, decoder, name=None):
         for arg, value in (("encoder", encoder), ("decoder", decoder)):
-            if not isinstance(value, Sequential):
+            if not isinstance(value, Model):
                 raise TypeError(
-                    f"`{arg}` must be a kerasite Sequential (or {arg.capitalize()}) model. "
-                    f"Received: {value!r} of type {type(value).__name__}."
+                    f"`{arg}` must be a kerasite model (an {arg.capitalize()}, a Sequential or a "
+                    f"functional Model). Received: {value!r} of type {type(value).__name__}."
                 )
-        super().__init__(layers=[*encoder.layers, *decoder.layers], name=name)
+        super().__init__(name=name)
         self.encoder, self.decoder = encoder, decoder
         if encoder.built:
             self.build(encoder.input_shape)
+
+    def _is_subclassed(self):
+        return False
+
+    def build(self, input_shape):
+        if self.built:
+            self._check_input_shapes(input_shape)
+            return
+        inputs = Input(tuple(input_shape)[1:], name=f"{self.name}_input")
+        self._init_graph(inputs, self.decoder(self.encoder(inputs)))
 
     @classmethod
     def dense(cls, input_shape=(28, 28), hidden=(256,), latent_dim=64, activation="relu",
@@ -108,13 +121,22 @@ class Autoencoder(Model):
         return cls(encoder, decoder, name=name)
 
     def get_config(self):
-        return {"name": self.name, "encoder": self.encoder.get_config(),
-                "decoder": self.decoder.get_config()}
+        from kerasite import layers
+
+        return {"name": self.name, "encoder": layers.serialize(self.encoder),
+                "decoder": layers.serialize(self.decoder)}
 
     @classmethod
     def from_config(cls, config):
-        return cls(Encoder.from_config(config["encoder"]), Decoder.from_config(config["decoder"]),
-                   name=config["name"])
+        from kerasite import layers
+
+        halves = []
+        for key, default in (("encoder", Encoder), ("decoder", Decoder)):
+            half = config[key]
+            # Files from kerasite 0.1 hold the halves' Sequential configs directly.
+            halves.append(layers.deserialize(half) if "class_name" in half
+                          else default.from_config(half))
+        return cls(*halves, name=config["name"])
 
     @property
     def latent_dim(self):

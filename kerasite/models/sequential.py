@@ -1,6 +1,13 @@
-"""``Sequential``: a plain stack of layers, the reports' ``Network``."""
+"""``Sequential``: a plain stack of layers, the reports' ``Network``.
 
-from kerasite.layers.input import InputLayer
+It is a graph that happens to be a chain: once the input shape is known, the
+layers are called one after the other on a symbolic input, and the graph
+engine runs them with no bookkeeping beyond a loop.
+"""
+
+from kerasite.layers.base import Layer
+from kerasite.layers.input import Input, InputLayer
+from kerasite.layers.symbolic import SymbolicTensor
 from kerasite.models.model import Model
 
 
@@ -8,8 +15,8 @@ class Sequential(Model):
     """A model whose layers run one after the other.
 
     Args:
-        layers: list of layers; an ``Input(shape)`` first fixes the input
-            shape and builds the model at once.
+        layers: list of layers (or models); an ``Input(shape)`` first fixes
+            the input shape and builds the model at once.
         name: a name for the model.
 
     Example:
@@ -22,21 +29,116 @@ class Sequential(Model):
         (3, 1)
     """
 
-    def __init__(self, layers=None, name=None):
-        super().__init__(name=name)
+    def __init__(self, layers=None, name=None, trainable=True):
+        super().__init__(name=name, trainable=trainable)
+        self._input_spec = None  # (None, *shape) once known
+        self._input_dtype = None
         for layer in layers or []:
             self.add(layer)
 
+    def _is_subclassed(self):
+        return False
+
     def add(self, layer):
-        """Appends a layer; an ``Input`` (or ``input_shape=`` on the first layer) builds the model."""
+        """Appends a layer; an ``Input`` (or ``input_shape=`` on the first layer) builds the model.
+
+        Raises:
+            TypeError: for something that is not a layer.
+            ValueError: for a layer already in the model, a repeated name, an
+                ``Input`` that is not first, or a layer that cannot take the
+                previous layer's output shape (the message names the layer).
+        """
+        if isinstance(layer, SymbolicTensor) and isinstance(layer.node.layer, InputLayer):
+            layer = layer.node.layer
         if isinstance(layer, InputLayer):
             if self.layers:
                 raise ValueError("An Input must come first in a Sequential model.")
-            self._pending_input_shape = (None, *layer.shape)
+            self._input_spec = (None, *layer.shape)
+            self._input_dtype = layer.dtype
+            self._rebuild()
             return
-        self._append(layer)
-        shape = getattr(self, "_pending_input_shape", None)
-        if shape is None and len(self.layers) == 1 and layer.declared_input_shape:
-            shape = self._pending_input_shape = (None, *layer.declared_input_shape)
-        if shape is not None:
-            self.build(shape)
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                "Sequential layers must be kerasite.layers.Layer instances (or models). "
+                f"Received: {layer!r} of type {type(layer).__name__}."
+            )
+        if any(layer is other for other in self.layers):
+            raise ValueError(
+                f"Layer '{layer.name}' is already in model '{self.name}'. To apply one layer "
+                "twice, use the functional API: y = layer(layer(x)) in kerasite.Model."
+            )
+        if any(layer.name == other.name for other in self.layers):
+            raise ValueError(
+                f"Model '{self.name}' already has a layer named '{layer.name}'. Layer names must "
+                "be unique within a model; pass another name=."
+            )
+        self.layers.append(layer)
+        if self._input_spec is None and len(self.layers) == 1 and layer.declared_input_shape:
+            self._input_spec = (None, *layer.declared_input_shape)
+        try:
+            self._rebuild()
+        except Exception:
+            self.layers.pop()
+            self._rebuild()
+            raise
+
+    def pop(self):
+        """Removes the last layer and returns it, as Keras's ``Sequential.pop``.
+
+        Raises:
+            ValueError: if the model has no layers.
+        """
+        if not self.layers:
+            raise ValueError(f"Model '{self.name}' has no layers to pop.")
+        layer = self.layers.pop()
+        self._rebuild()
+        return layer
+
+    def build(self, input_shape=None):
+        if input_shape is None:
+            if self._input_spec is None:
+                raise ValueError(f"Model '{self.name}' needs an input shape to build: "
+                                 "model.build((None, *sample_shape)).")
+            input_shape = self._input_spec
+        if self.built:
+            self._check_input_shapes(input_shape)
+            return
+        if not self.layers:
+            raise ValueError(f"Model '{self.name}' has no layers. Add layers before building it.")
+        self._input_spec = (None, *tuple(input_shape)[1:])
+        self._rebuild()
+
+    def _rebuild(self):
+        """Calls the layers in turn on a symbolic input: the chain becomes the graph."""
+        if self._input_spec is None or not self.layers:
+            self.built = False
+            self._graph = self._infer_graph = None
+            return
+        inputs = Input(self._input_spec[1:], dtype=self._input_dtype,
+                       name=f"{self.name}_input")
+        x = inputs
+        for layer in self.layers:
+            x = layer(x)
+        layers = self.layers
+        self._init_graph(inputs, x)
+        self.layers = layers  # Keras's Sequential lists no InputLayer
+
+    def get_config(self):
+        """The name, input shape and layer configs; ``from_config`` rebuilds the model."""
+        from kerasite import layers as layers_module
+
+        return {
+            "name": self.name,
+            "input_shape": None if self._input_spec is None else list(self._input_spec[1:]),
+            "layers": [layers_module.serialize(layer) for layer in self.layers],
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        """A new model from ``get_config()``'s output (built if the input shape is known)."""
+        from kerasite import layers as layers_module
+
+        model = cls([layers_module.deserialize(c) for c in config["layers"]], name=config["name"])
+        if config.get("input_shape") is not None and not model.built:
+            model.build((None, *config["input_shape"]))
+        return model

@@ -156,7 +156,7 @@ def test_non_layers_in_a_model():
 
 def test_the_same_layer_twice_or_a_duplicate_name():
     dense = layers.Dense(2)
-    with pytest.raises(ValueError, match="already in model.*cannot be used twice"):
+    with pytest.raises(ValueError, match="already in model.*use the functional API"):
         kerasite.Sequential([dense, dense])
     with pytest.raises(ValueError, match="already has a layer named 'h'.*unique"):
         kerasite.Sequential([layers.Dense(2, name="h"), layers.Dense(2, name="h")])

@@ -1,0 +1,272 @@
+"""The graph engine: a model's layers run forward in topological order, backward in reverse.
+
+A functional model is a set of ``Node`` s (one per layer call) between its
+input and output tensors. ``Graph`` sorts them once. ``forward`` runs them in
+that order; ``backward`` runs them in reverse, as micrograd does:
+
+* a tensor used by several layers (fan-out) receives the *sum* of their
+  gradients;
+* a layer called several times in one model (a shared layer) keeps one
+  cache per call, swapped in around each call, and the gradients of its
+  weights from every call are added up;
+* a node whose gradient nobody needs (everything before the first trainable
+  layer, when the input gradient is not wanted) is skipped.
+
+The layers never learn that they are in a graph: they see ``forward`` and
+``backward`` calls, as in a ``Sequential``. And a ``Sequential`` (or a
+functional model that is a plain chain) takes a short path with no
+bookkeeping at all, so it runs as fast as a list of layers.
+"""
+
+from collections import Counter
+
+import numpy as np
+
+from kerasite.layers.input import InputLayer
+
+
+class GraphError(ValueError):
+    """A graph that cannot be run: disconnected, or its inputs are not ``Input`` s."""
+
+
+class Graph:
+    """The nodes between ``inputs`` and ``outputs``, sorted, with forward and backward.
+
+    Args:
+        inputs: list of ``SymbolicTensor`` made by ``kerasite.Input``.
+        outputs: list of ``SymbolicTensor`` computed from them.
+        owner: the model's name, for error messages.
+
+    Attributes:
+        nodes: the nodes to run, in topological order (input nodes excluded).
+        layers: the layers, each once, in Keras's order: the input layers,
+            then the others in the order they first run.
+    """
+
+    def __init__(self, inputs, outputs, owner="model"):
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        self.owner = owner
+        for t in self.inputs:
+            if t.node is None or not isinstance(t.node.layer, InputLayer):
+                raise GraphError(
+                    f"Model '{owner}': every input must come from kerasite.Input(...). "
+                    f"Received tensor '{t.name}', made by layer "
+                    f"'{t.node.layer.name if t.node else '?'}'."
+                )
+        if len({id(t) for t in self.inputs}) != len(self.inputs):
+            raise GraphError(f"Model '{owner}': the same Input is listed twice in `inputs`.")
+        self.nodes = self._sort()
+        layers = [t.node.layer for t in self.inputs]
+        seen = {id(layer) for layer in layers}
+        for node in self.nodes:
+            if id(node.layer) not in seen:
+                seen.add(id(node.layer))
+                layers.append(node.layer)
+        self.layers = layers
+        self._check_unique_names()
+        self._shared = self._find_shared()
+        self._chain = self._as_chain()
+        self._node_state = {}   # node -> the cache a shared layer left on that call
+        self._acc = {}          # id(weight gradient) -> buffer where calls add up
+        self._plans = {}        # need_input_grad -> backward plan
+
+    # -------------------------------------------------------------- structure
+    def _sort(self):
+        """Depth-first from the outputs back to the inputs: a topological order."""
+        is_input = {id(t) for t in self.inputs}
+        order, done, active = [], set(), set()
+
+        def visit(tensor, path):
+            if id(tensor) in is_input:
+                return
+            node = tensor.node
+            if node is None or isinstance(node.layer, InputLayer):
+                raise GraphError(
+                    f"Model '{self.owner}': the graph is disconnected. Output "
+                    f"'{path[0].name}' depends on input '{tensor.name}', which is not among "
+                    f"the model's inputs {[t.name for t in self.inputs]}. Pass every Input the "
+                    "outputs are computed from."
+                )
+            if id(node) in done:
+                return
+            if id(node) in active:  # cannot happen with Input-built graphs; be safe
+                raise GraphError(f"Model '{self.owner}': the graph has a cycle at "
+                                 f"layer '{node.layer.name}'.")
+            active.add(id(node))
+            for t in node.inputs:
+                visit(t, path)
+            active.discard(id(node))
+            done.add(id(node))
+            order.append(node)
+
+        for out in self.outputs:
+            visit(out, [out])
+        return order
+
+    def _check_unique_names(self):
+        names = Counter(layer.name for layer in self.layers)
+        clash = [name for name, count in names.items() if count > 1]
+        if clash:
+            raise GraphError(
+                f"Model '{self.owner}' has several layers named '{clash[0]}'. Layer names must be "
+                "unique within a model (they key get_layer and the saved weights): pass another "
+                "name= to one of them."
+            )
+
+    def _find_shared(self):
+        """Nodes whose layer (or a layer inside it) also runs in another node."""
+        uses = Counter(id(leaf) for node in self.nodes for leaf in _leaves(node.layer))
+        return {id(node) for node in self.nodes
+                if any(uses[id(leaf)] > 1 for leaf in _leaves(node.layer))}
+
+    def _as_chain(self):
+        """The layers in order if the graph is a plain chain (one path, no sharing), else None."""
+        if len(self.inputs) != 1 or len(self.outputs) != 1 or self._shared:
+            return None
+        tensor = self.inputs[0]
+        for node in self.nodes:
+            if node.multi_input or len(node.inputs) != 1 or len(node.outputs) != 1 \
+                    or node.inputs[0] is not tensor:
+                return None
+            tensor = node.outputs[0]
+        if tensor is not self.outputs[0]:
+            return None
+        return [node.layer for node in self.nodes]
+
+    # ----------------------------------------------------------------- forward
+    def forward(self, values, training=False):
+        """Runs the graph on one array per input; returns one array per output."""
+        if self._chain is not None:
+            x = values[0]
+            for layer in self._chain:
+                x = layer.forward(x, training)
+            return [x]
+        env = {id(t): v for t, v in zip(self.inputs, values)}
+        shared, state = self._shared, self._node_state
+        for node in self.nodes:
+            layer = node.layer
+            args = [env[id(t)] for t in node.inputs]
+            if id(node) in shared:
+                layer._import_cache(state.get(id(node)))
+                out = layer.forward(args if node.multi_input else args[0], training)
+                state[id(node)] = layer._export_cache()
+            else:
+                out = layer.forward(args if node.multi_input else args[0], training)
+            if len(node.outputs) == 1:
+                env[id(node.outputs[0])] = out
+            else:
+                for t, v in zip(node.outputs, out):
+                    env[id(t)] = v
+        return [env[id(t)] for t in self.outputs]
+
+    # ---------------------------------------------------------------- backward
+    def backward(self, output_grads, need_input_grad=True):
+        """Back-propagates one gradient per output; returns one per input, or ``None``.
+
+        Fills the ``grads`` of every trainable layer that the outputs depend on.
+        """
+        plan = self._plans.get(need_input_grad)
+        if plan is None:
+            plan = self._plans[need_input_grad] = self._make_plan(need_input_grad)
+        if self._chain is not None:
+            first, grad = plan, output_grads[0]
+            if first is None:
+                return None
+            for layer in reversed(self._chain[first + 1:]):
+                grad = layer.backward(grad)
+            grad = self._chain[first].backward(grad, need_input_grad=need_input_grad)
+            return [grad] if need_input_grad else None
+
+        grads = {id(t): g for t, g in zip(self.outputs, output_grads)}
+        owned = set()  # tensors whose gradient buffer is ours to add into
+
+        def add(tensor, g):
+            key = id(tensor)
+            prev = grads.get(key)
+            if prev is None:
+                grads[key] = g
+            elif key in owned:
+                prev += g
+            else:  # never add into a buffer a layer owns: make our own
+                grads[key] = prev + g
+                owned.add(key)
+
+        shared, state, acc_used = self._shared, self._node_state, []
+        for node, need_in, wanted in plan:
+            layer = node.layer
+            gs = [grads.pop(id(t), None) for t in node.outputs]
+            for i, g in enumerate(gs):
+                if g is None:  # an output nobody downstream uses: its gradient is 0
+                    gs[i] = np.zeros((len(output_grads[0]), *node.outputs[i].shape[1:]),
+                                     dtype=node.outputs[i].dtype)
+            g = gs[0] if len(gs) == 1 else gs
+            if id(node) in shared:
+                layer._import_cache(state[id(node)])
+                g_in = layer.backward(g, need_input_grad=need_in)
+                self._accumulate(layer, acc_used)
+                state[id(node)] = layer._export_cache()
+            else:
+                g_in = layer.backward(g, need_input_grad=need_in)
+            if need_in:
+                g_in = g_in if node.multi_input else [g_in]
+                for t, gi, want in zip(node.inputs, g_in, wanted):
+                    if want:
+                        add(t, gi)
+        for target, total in acc_used:  # the shared layers' summed weight gradients
+            np.copyto(target, total)
+        if not need_input_grad:
+            return None
+        return [grads.get(id(t)) for t in self.inputs]
+
+    def _accumulate(self, layer, acc_used):
+        """Adds a shared layer's fresh weight gradients into the running sums."""
+        for leaf in _leaves(layer):
+            for g in leaf.grads.values():
+                key = id(g)
+                buf = self._acc.get(key)
+                if buf is None or buf.shape != g.shape:
+                    buf = self._acc[key] = np.empty_like(g)
+                if any(target is g for target, _ in acc_used):
+                    buf += g
+                else:
+                    np.copyto(buf, g)
+                    acc_used.append((g, buf))
+
+    def _make_plan(self, need_input_grad):
+        """Which nodes need a backward call, and which of their input gradients are wanted.
+
+        A tensor wants a gradient if a trainable weight lies upstream of it, or
+        it depends on an input and the input gradient was asked for.
+        """
+        wants = {id(t): need_input_grad for t in self.inputs}
+        for node in self.nodes:
+            trainable = any(leaf.trainable_weights for leaf in _leaves(node.layer))
+            upstream = any(wants.get(id(t), False) for t in node.inputs)
+            for t in node.outputs:
+                wants[id(t)] = trainable or upstream
+        if self._chain is not None:
+            if need_input_grad:
+                return 0
+            return next((i for i, node in enumerate(self.nodes)
+                         if wants[id(node.outputs[0])]), None)
+        plan = []
+        for node in reversed(self.nodes):
+            if not any(wants[id(t)] for t in node.outputs):
+                continue
+            wanted = [wants.get(id(t), False) for t in node.inputs]
+            plan.append((node, any(wanted), wanted))
+        return plan
+
+    def reset_plans(self):
+        """Forgets the backward plans; call it when a layer's ``trainable`` changes."""
+        self._plans = {}
+        for layer in self.layers:
+            if hasattr(layer, "_reset_plans"):
+                layer._reset_plans()
+
+
+def _leaves(layer):
+    """The layers with weights of their own inside ``layer`` (itself, unless it is a model)."""
+    inner = getattr(layer, "_leaf_layers", None)
+    return inner() if inner is not None else [layer]
