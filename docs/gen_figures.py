@@ -63,8 +63,10 @@ EXAMPLES = {
     "digits_classifier": [],
     "custom_layer": [],
     "callbacks_showcase": [],
+    "denoising_autoencoder": [],
 }
-WRITES_FIGURES = {"autoencoder_svm", "digits_classifier", "custom_layer", "callbacks_showcase"}
+WRITES_FIGURES = {"autoencoder_svm", "digits_classifier", "custom_layer", "callbacks_showcase",
+                  "denoising_autoencoder"}
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>`{3,})(?P<info>[^\n`]*)$")
 _MARKER = re.compile(r"^\s*<!--\s*(?P<key>[\w-]+)\s*(?::\s*(?P<value>.*?))?\s*-->\s*$")

@@ -47,9 +47,11 @@ def check_gradients(model_or_layer, x, y, loss, eps=1e-5, training=False):
 
     Args:
         model_or_layer: a ``Layer`` or a ``Model``; built on ``x`` if needed.
-        x: input batch, ``(batch, *features)``.
-        y: targets for ``loss``.
-        loss: a loss name or instance.
+        x: input batch, ``(batch, *features)``, or a list of arrays, one
+            per input, for a model with several inputs (or a merge layer).
+        y: targets for ``loss``, or a list of arrays, one per output.
+        loss: a loss name or instance, or a list with one per output (the
+            checked quantity is their sum).
         eps: finite-difference step.
         training: forward mode. With ``True``, dropout masks are held fixed
             (each evaluation restarts the mask generator) so they are checked too.
@@ -69,38 +71,48 @@ def check_gradients(model_or_layer, x, y, loss, eps=1e-5, training=False):
     """
     from kerasite import losses
 
-    loss = losses.get(loss)
+    # A list of arrays is one array per input (or output); a nested list is data.
+    several_in = isinstance(x, (list, tuple)) and all(isinstance(v, np.ndarray) for v in x)
+    several_out = isinstance(y, (list, tuple)) and all(isinstance(v, np.ndarray) for v in y)
     # Finite differences need float64: in float32, rounding swamps a step of 1e-5.
-    x = np.array(x, dtype=np.float64)
-    y = np.asarray(y)
-    if y.dtype.kind == "f":
-        y = y.astype(np.float64)
-    layers = getattr(model_or_layer, "layers", [model_or_layer])
+    xs = [np.array(v, dtype=np.float64) for v in (x if several_in else [x])]
+    ys = [np.asarray(v) for v in (y if several_out else [y])]
+    ys = [v.astype(np.float64) if v.dtype.kind == "f" else v for v in ys]
+    loss_fns = [losses.get(v) for v in loss] if isinstance(loss, (list, tuple)) \
+        else [losses.get(loss) for _ in ys]
+    target = model_or_layer
+    layers = getattr(target, "layers", [target])
 
     def restart_masks():
-        for layer in layers:
+        for layer in [target, *layers]:
             if hasattr(layer, "set_epoch"):
                 layer.set_epoch(0)
 
     def evaluate(inputs):
         restart_masks()
-        return loss.forward(y, model_or_layer.forward(inputs, training=training))
+        out = target.forward(inputs if several_in else inputs[0], training=training)
+        outs = out if several_out else [out]
+        return sum(fn.forward(t, o) for fn, t, o in zip(loss_fns, ys, outs))
 
     # Analytical gradients, from one forward and one backward pass.
-    evaluate(x)
-    dx = np.array(model_or_layer.backward(loss.backward()), copy=True)
+    evaluate(xs)
+    grads_out = [fn.backward() for fn in loss_fns]
+    dx = target.backward(grads_out if several_out else grads_out[0])
+    dxs = [np.array(g, copy=True) for g in (dx if several_in else [dx])]
     analytic = [(f"{layer.name}/{k}", layer.params[k], layer.grads[k].copy())
-                for layer in layers for k in layer.params]
+                for layer in layers for k in layer.params if k in layer.grads]
 
     rows = []
     for name, param, grad in analytic:
-        rows.append(_compare(name, grad, _numerical(evaluate, x, param, eps)))
-    x_probe = x.copy()
-    rows.append(_compare("input", dx, _numerical(evaluate, x_probe, x_probe, eps, on_input=True)))
+        rows.append(_compare(name, grad, _numerical(evaluate, xs, param, eps)))
+    for i, g in enumerate(dxs):
+        probe = [v.copy() for v in xs]
+        rows.append(_compare(f"input[{i}]" if several_in else "input", g,
+                             _numerical(evaluate, probe, probe[i], eps)))
     return GradientReport(rows)
 
 
-def _numerical(evaluate, x, array, eps, on_input=False):
+def _numerical(evaluate, x, array, eps):
     grad = np.zeros_like(array, dtype=np.float64)
     flat, gflat = array.reshape(-1), grad.reshape(-1)
     for i in range(flat.size):

@@ -103,9 +103,11 @@ def save_model(model, filepath):
     if _model_classes().get(class_name) is not type(model):
         raise ValueError(
             f"Cannot save a model of class {class_name}: load_model rebuilds only "
-            f"{', '.join(_model_classes())}, and would not know this class. Save the weights "
-            "with model.save_weights('name.weights.npz'), then rebuild the model in code and "
-            "call load_weights."
+            f"{', '.join(_model_classes())}, and would not know this class. Register it with "
+            "@kerasite.saving.register_serializable() (and give it get_config() if its "
+            "constructor takes arguments that are not plain values), or save the weights with "
+            "model.save_weights('name.weights.npz'), rebuild the model in code and call "
+            "load_weights."
         )
     import kerasite
 
@@ -365,7 +367,7 @@ def _json_bytes(config, class_name):
 
 def _weight_arrays(model):
     arrays = {_META_VERSION: np.array(FORMAT_VERSION, dtype=np.int64)}
-    if model.built:
+    if model.built and isinstance(model.input_shape, tuple):  # one input
         arrays[_META_INPUT_SHAPE] = np.array(model.input_shape[1:], dtype=np.int64)
     for i, layer in enumerate(model.layers):
         for name, value in layer.params.items():
@@ -546,11 +548,54 @@ def _global_rng_untouched():
 
 
 def _model_classes():
-    from kerasite.models.autoencoder import Autoencoder, Decoder, Encoder
+    """The model classes ``load_model`` may build: kerasite's, and subclasses registered by name."""
+    from kerasite.layers import _REGISTRY
     from kerasite.models.model import Model
-    from kerasite.models.sequential import Sequential
 
-    return {cls.__name__: cls for cls in (Sequential, Model, Encoder, Decoder, Autoencoder)}
+    return {name: cls for name, cls in _REGISTRY.items()
+            if isinstance(cls, type) and issubclass(cls, Model)}
+
+
+def register_serializable(package="Custom", name=None):
+    """Registers a custom class (a subclassed ``Model`` or a ``Layer``) for loading.
+
+    The counterpart of Keras's ``register_keras_serializable``. Loading builds
+    classes only from this registry, by name; nothing named in a file is
+    imported. ``package`` is accepted for Keras compatibility; names must be
+    unique across packages.
+
+    Args:
+        package: unused; kept so Keras code runs unchanged.
+        name: the name to register under; the class name by default.
+
+    Returns:
+        A class decorator.
+
+    Example:
+        >>> import kerasite
+        >>> @register_serializable()
+        ... class Tiny(kerasite.Model):
+        ...     def __init__(self, units=2, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.units = units
+        ...         self.dense = kerasite.layers.Dense(units)
+        ...     def call(self, inputs):
+        ...         return self.dense(inputs)
+        >>> Tiny(units=3).get_config()["units"]
+        3
+    """
+    from kerasite import layers
+
+    def decorator(cls):
+        layers.register(cls)
+        if name is not None:
+            layers._REGISTRY[name] = cls
+        return cls
+
+    return decorator
+
+
+register_keras_serializable = register_serializable
 
 
 # ================================================================ weights, state

@@ -98,6 +98,18 @@ def test_autoencoder_svm_runs_end_to_end_on_the_digits(tmp_path):
         assert (tmp_path / "run" / name).is_file(), name
 
 
+def test_denoising_autoencoder_denoises_and_keeps_its_frozen_encoder(tmp_path):
+    out = run_example("denoising_autoencoder", "--epochs", "25", "--head-epochs", "15",
+                      "--out", "run", cwd=tmp_path)
+    noisy = number(r"noisy input (\d\.\d+)", out)
+    denoised = number(r"denoised (\d\.\d+)", out)
+    assert denoised < 0.6 * noisy  # the noise alone costs 0.05; denoising removes much of it
+    assert "decoder(encoder(x)) equals autoencoder(x): True" in out
+    assert "2 trainable arrays" in out and "encoder unchanged: True" in out
+    assert number(r"test accuracy (\d\.\d+)", out) > 0.6
+    assert (tmp_path / "run" / "denoising.png").is_file()
+
+
 # ------------------------------------------------------------------------ the gallery
 SCRIPTS = sorted(p.stem for p in EXAMPLES.glob("*.py"))
 

@@ -26,6 +26,13 @@ from kerasite.layers.merge import (
     Minimum,
     Multiply,
     Subtract,
+    add,
+    average,
+    concatenate,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
 )
 from kerasite.layers.reshaping import Flatten, Reshape
 
@@ -108,5 +115,6 @@ __all__ = [
     "Layer", "NotBuiltError", "Dense", "Dropout", "Flatten", "Reshape", "Activation",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Linear",
     "Input", "InputLayer", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-    "Concatenate", "register", "serialize", "deserialize",
+    "Concatenate", "add", "subtract", "multiply", "average", "maximum", "minimum",
+    "concatenate", "register", "serialize", "deserialize",
 ]

@@ -64,6 +64,13 @@ class Model(Trainer, Layer):
 
     output_shape = None  # set when the graph is made (Layer computes it; a model knows it)
 
+    def __new__(cls, *args, **kwargs):
+        # Kept so a subclassed model's default get_config can return its constructor
+        # arguments, as Keras 3 does.
+        model = super().__new__(cls)
+        object.__setattr__(model, "_init_args", (args, kwargs))
+        return model
+
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         if kwargs:
             raise TypeError(f"Model() got unexpected arguments: {sorted(kwargs)}. It takes "
@@ -79,7 +86,7 @@ class Model(Trainer, Layer):
         self._workspaces = {}
         self._inbound_nodes = []
         self._graph = self._infer_graph = None
-        self.layers = []
+        self.layers, self._untracked = [], []
         self.inputs = self.outputs = None
         self._seed = utils.draw_seed()
         Trainer.__init__(self)
@@ -104,9 +111,9 @@ class Model(Trainer, Layer):
         self._infer_graph = self._graph if infer_outputs is None else \
             Graph(ins, _flatten(infer_outputs, "outputs")[0], self.name)
         if self._is_subclassed():
-            self.layers = self._traced_layers()
+            self.layers, self._untracked = self._traced_layers()
         else:
-            self.layers = list(self._graph.layers)
+            self.layers, self._untracked = list(self._graph.layers), []
         self.inputs, self.outputs = ins, outs
         self.input_names = self._input_keys or [t.node.layer.name for t in ins]
         self.output_names = self._output_keys or _output_names(outs)
@@ -167,6 +174,7 @@ class Model(Trainer, Layer):
             self.build(_shapes_of(x))
         values = [x] if self._single_input else _as_list(x, self.input_names, "x")
         graph = self._graph if training else self._infer_graph
+        self._last_graph = graph  # backward goes through the graph that ran
         outs = graph.forward(values, training)
         return self._pack_outputs(outs)
 
@@ -185,7 +193,7 @@ class Model(Trainer, Layer):
         self._require_built("backward()")
         grads = [grad] if self._output_structure == "single" else \
             _as_list(grad, self.output_names, "grad")
-        result = self._graph.backward(grads, need_input_grad)
+        result = getattr(self, "_last_graph", self._graph).backward(grads, need_input_grad)
         if result is None:
             return None
         return result[0] if self._single_input else result
@@ -213,7 +221,7 @@ class Model(Trainer, Layer):
 
     # ----------------------------------------------- layers inside, recursively
     def _sublayers(self):
-        return list(self.layers)
+        return [*self.layers, *self._untracked]
 
     def _leaf_layers(self):
         """Every layer with weights of its own, inside nested models too, each once."""
@@ -242,7 +250,7 @@ class Model(Trainer, Layer):
             g._node_state = dict(node_state)
 
     def clear_cache(self):
-        for layer in self.layers:
+        for layer in self._sublayers():
             layer.clear_cache()
 
     @property
@@ -428,7 +436,9 @@ class Model(Trainer, Layer):
                     )
                 seen.add(id(layer))
                 extra.append(layer)
-        return tracked + extra
+        # Weightless layers made while tracing (Add from ``+``) run in the graph but, as
+        # Keras's ops, are not listed among the model's layers.
+        return tracked, extra
 
     # ----------------------------------------------------------------- config
     def get_config(self):
@@ -440,7 +450,7 @@ class Model(Trainer, Layer):
         ``output_layers``. ``from_config`` rebuilds the model (new weights).
         """
         if self._is_subclassed():
-            return {"name": self.name, "trainable": self.trainable}
+            return self._constructor_config()
         from kerasite import layers as layers_module
 
         if self._graph is None:
@@ -475,6 +485,39 @@ class Model(Trainer, Layer):
         if self._output_keys or self._output_structure != "single":
             config["output_keys"] = self._output_keys
             config["output_structure"] = self._output_structure
+        return config
+
+    def _constructor_config(self):
+        """A subclassed model's constructor arguments, if they are plain JSON values."""
+        import json
+
+        args, kwargs = self._init_args
+        signature = inspect.signature(type(self).__init__)
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError:
+            bound = None
+        config = {}
+        if bound is not None:
+            for key, value in list(bound.arguments.items())[1:]:
+                kind = signature.parameters[key].kind
+                if kind is inspect.Parameter.VAR_KEYWORD:
+                    config.update(value)
+                elif kind is not inspect.Parameter.VAR_POSITIONAL:
+                    config[key] = value
+        try:
+            json.dumps(config, allow_nan=False)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{type(self).__name__}'s constructor arguments are not plain values "
+                f"({sorted(config)}), so kerasite cannot describe the model for saving. Define "
+                f"{type(self).__name__}.get_config() returning the arguments from_config needs, "
+                "or save only the weights with save_weights()."
+            ) from None
+        accepts_name = "name" in signature.parameters or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
+        if accepts_name:
+            config.setdefault("name", self.name)
         return config
 
     @classmethod

@@ -73,8 +73,11 @@ class Sequential(Model):
                 "be unique within a model; pass another name=."
             )
         self.layers.append(layer)
-        if self._input_spec is None and len(self.layers) == 1 and layer.declared_input_shape:
-            self._input_spec = (None, *layer.declared_input_shape)
+        if self._input_spec is None and len(self.layers) == 1:
+            if layer.declared_input_shape:
+                self._input_spec = (None, *layer.declared_input_shape)
+            elif isinstance(layer, Model) and layer.built and layer._single_input:
+                self._input_spec = tuple(layer.input_shape)  # a built model brings its input
         try:
             self._rebuild()
         except Exception:

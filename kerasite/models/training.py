@@ -132,9 +132,12 @@ class Trainer:
         pairs = [(leaf.grads[key], leaf.params[key])
                  for leaf in leaves if leaf.trainable for key in leaf.grads]
         optimizer = self.optimizer
-        if optimizer._slots is not None and len(optimizer._scratch) != len(pairs):
-            optimizer._slots = None  # the trained set changed: start its state afresh
-            optimizer._scratch = None
+        ids = tuple(id(p) for _, p in pairs)
+        if optimizer._slots is not None and getattr(optimizer, "_trained_ids", ids) != ids:
+            # The trained set changed (a layer was frozen or thawed): the optimizer's
+            # per-weight state no longer lines up, so it starts afresh, as a new one would.
+            optimizer._slots = optimizer._scratch = None
+        optimizer._trained_ids = ids
         self._grads_and_vars = pairs
         self._epoch_aware = [leaf for leaf in leaves if hasattr(leaf, "set_epoch")]
 

@@ -1,0 +1,174 @@
+"""Paired before/after timing of the engine: two kerasite versions, one run, interleaved.
+
+A change to the engine must not slow the dense benchmark. Timing the old
+and the new code in separate runs mixes the change with whatever else the
+machine was doing; here both versions train in their own worker process,
+epoch by epoch in ABBA order, so the noise falls on both alike, and the
+result is the median of the per-round ratios new/old.
+
+Measured, for each version:
+
+* ``dense``: one epoch of the reports' autoencoder (784-256-64-256-784,
+  ReLU/tanh/ReLU/sigmoid, Adam, batch 128) as a ``Sequential`` (through
+  ``Autoencoder.dense`` where the version has it);
+* ``functional``: the same chain written with ``kerasite.Model(inputs,
+  outputs)``, new version only (its ratio is against the new Sequential);
+* ``xor``: 2,000 full-batch XOR epochs of ``fit`` against the plain NumPy loop
+  (``benchmarks/floors.py``), whose ratio the graph must keep under 2x.
+
+Usage::
+
+    python benchmarks/paired_engine.py --base 6831c03 --rounds 8
+
+``--base`` is any git revision; it is checked out into a temporary worktree.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+CHILD = r"""
+import json, sys, time
+import numpy as np
+import kerasite
+from kerasite import layers
+
+rng = np.random.default_rng(0)
+x = rng.random((N_SAMPLES, 784), dtype=np.float32)
+
+def sequential():
+    kerasite.utils.set_random_seed(0)
+    return kerasite.Sequential([kerasite.Input((784,)),
+        layers.Dense(256, activation="relu"), layers.Dense(64, activation="tanh"),
+        layers.Dense(256, activation="relu"), layers.Dense(784, activation="sigmoid")])
+
+def functional():
+    kerasite.utils.set_random_seed(0)
+    inp = kerasite.Input((784,))
+    h = layers.Dense(256, activation="relu")(inp)
+    h = layers.Dense(64, activation="tanh")(h)
+    h = layers.Dense(256, activation="relu")(h)
+    return kerasite.Model(inp, layers.Dense(784, activation="sigmoid")(h))
+
+models = {"dense": sequential()}
+if hasattr(kerasite.Model, "_init_graph"):
+    models["functional"] = functional()
+for m in models.values():
+    m.compile(optimizer="adam", loss="mse")
+    m.fit(x, x, epochs=1, batch_size=128, verbose=0)  # warm up: buffers, optimizer state
+
+def xor(epochs):
+    from benchmarks.floors import XOR_X, XOR_Y, plain_xor
+    kerasite.utils.set_random_seed(1)
+    model = kerasite.Sequential([layers.Dense(4, activation="tanh", input_shape=(2,)),
+                                 layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=kerasite.optimizers.SGD(learning_rate=0.5), loss="mse")
+    initial = model.get_weights()
+    start = time.perf_counter()
+    model.fit(XOR_X, XOR_Y, epochs=epochs, batch_size=4, verbose=0)
+    fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    plain_xor(initial, epochs)
+    return fit_s, time.perf_counter() - start
+
+print(json.dumps({"ready": sorted(models)}), flush=True)
+for line in sys.stdin:
+    cmd = line.strip()
+    if cmd == "quit":
+        break
+    if cmd == "xor":
+        fit_s, plain_s = xor(2000)
+        print(json.dumps({"fit_s": fit_s, "plain_s": plain_s}), flush=True)
+        continue
+    model = models[cmd]
+    start = time.perf_counter()
+    model.fit(x, x, epochs=1, batch_size=128, verbose=0)
+    print(json.dumps({"epoch_s": time.perf_counter() - start}), flush=True)
+"""
+
+
+class Child:
+    def __init__(self, root, samples, threads):
+        env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + str(REPO_ROOT),
+                   OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+        code = CHILD.replace("N_SAMPLES", str(samples))
+        self.proc = subprocess.Popen([sys.executable, "-c", code], cwd=root, env=env, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.models = json.loads(self.proc.stdout.readline())["ready"]
+
+    def ask(self, cmd):
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self):
+        self.ask_quit()
+
+    def ask_quit(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.flush()
+            self.proc.wait(timeout=60)
+
+
+def _summary(ratios):
+    r = np.asarray(ratios)
+    return {"median": float(np.median(r)), "q25": float(np.percentile(r, 25)),
+            "q75": float(np.percentile(r, 75)), "n": int(r.size)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--base", required=True, help="git revision to compare against")
+    parser.add_argument("--rounds", type=int, default=8, help="ABBA rounds (default %(default)s)")
+    parser.add_argument("--samples", type=int, default=12_000,
+                        help="training images per epoch (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=2, help="BLAS threads (default %(default)s)")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base_root = Path(tmp) / "base"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(base_root), args.base],
+                       cwd=REPO_ROOT, check=True)
+        try:
+            old = Child(base_root, args.samples, args.threads)
+            new = Child(REPO_ROOT, args.samples, args.threads)
+            dense, functional, xor_new, xor_old = [], [], [], []
+            for r in range(args.rounds):
+                order = [old, new] if r % 2 == 0 else [new, old]
+                t = {id(c): c.ask("dense")["epoch_s"] for c in order}
+                dense.append(t[id(new)] / t[id(old)])
+                if "functional" in new.models:
+                    f = new.ask("functional")["epoch_s"]
+                    s = new.ask("dense")["epoch_s"]
+                    functional.append(f / s)
+                for child, sink in ((old, xor_old), (new, xor_new)):
+                    res = child.ask("xor")
+                    sink.append(res["fit_s"] / res["plain_s"])
+            old.close()
+            new.close()
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(base_root)],
+                           cwd=REPO_ROOT, check=False)
+    result = {
+        "base": args.base,
+        "machine": {"cpus": os.cpu_count(), "load_avg_1min": os.getloadavg()[0]},
+        "dense_epoch_new_over_base": _summary(dense),
+        "functional_over_sequential_new": _summary(functional) if functional else None,
+        "xor_fit_over_plain_numpy": {"base": _summary(xor_old), "new": _summary(xor_new)},
+    }
+    print(json.dumps(result, indent=1))
+    return result
+
+
+if __name__ == "__main__":
+    main()
