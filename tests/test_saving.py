@@ -676,7 +676,7 @@ def test_a_model_class_that_is_not_known_is_refused(tmp_path, class_name):
     config["class_name"] = class_name
     _rewrite(path, config_json=json.dumps(config).encode())
     with pytest.raises(ValueError, match=r"unknown model class .*kerasite loads only "
-                                         r"Sequential, Model, Encoder, Decoder, Autoencoder"):
+                                         r".*Sequential"):
         load_model(path)
 
 
