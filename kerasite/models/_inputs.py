@@ -17,6 +17,15 @@ def as_array(data, name):
     (floats, ints, bools). Refuses strings, objects, complex numbers, missing
     or empty data, and NaN or inf.
     """
+    return cast(checked(data, name), name)
+
+
+def checked(data, name):
+    """``data`` as an array, checked but not yet cast: no copy of an array (or memmap).
+
+    ``predict`` and ``evaluate`` then cast it batch by batch with ``cast``, so
+    a large uint8 memmap never becomes one float32 copy.
+    """
     if data is None:
         raise TypeError(f"`{name}` is required. Received: {name}=None.")
     if isinstance(data, (str, bytes, dict, set)):
@@ -61,12 +70,27 @@ def as_array(data, name):
                 f"`{name}` has {int(too_big.sum())} values too large for {floatx()} "
                 f"(largest magnitude {np.abs(array).max():.3g}). Rescale the data."
             )
+    return array
+
+
+def cast(array, name, offset=0):
+    """``array`` (from ``checked``) in ``floatx()``; NaN and inf are refused.
+
+    Args:
+        array: the data, or one batch of it.
+        name: the argument's name, for messages.
+        offset: the index of ``array``'s first row in the whole data.
+    """
+    kind = array.dtype.kind
     array = np.ascontiguousarray(array, dtype=floatx())
+    if kind in "iub":  # integers and booleans are always finite
+        return array
     # min and max are NaN or infinite exactly when some element is; unlike
     # isfinite(array), they need no temporary as large as the data.
     if not (np.isfinite(array.min()) and np.isfinite(array.max())):
         finite = np.isfinite(array)
         bad = np.argwhere(~finite)[0]
+        bad[0] += offset
         where = bad[0] if array.ndim == 1 else tuple(int(i) for i in bad)
         raise ValueError(
             f"`{name}` contains {int((~finite).sum())} NaN or infinite values (first at index "

@@ -336,8 +336,13 @@ class Trainer:
         return logs
 
     # ============================================================ data checks
-    def _prepare_x(self, x, name="x"):
-        """One checked ``floatx()`` array per input, all with the same length."""
+    def _prepare_x(self, x, name="x", lazy=False):
+        """One checked ``floatx()`` array per input, all with the same length.
+
+        With ``lazy`` the arrays are checked but not cast: the caller casts
+        each batch (``_inputs.cast``), so big integer data is never copied whole.
+        """
+        convert = _inputs.checked if lazy else _inputs.as_array
         if x is None:
             raise TypeError(f"`{name}` is required. Received: {name}=None.")
         names = self.input_names if self.built else None
@@ -345,7 +350,7 @@ class Trainer:
         if single:
             if isinstance(x, dict) and names and len(x) == 1 and names[0] in x:
                 x = x[names[0]]
-            xs = [_inputs.as_array(x, name)]
+            xs = [convert(x, name)]
         else:
             if isinstance(x, np.ndarray) or not isinstance(x, (list, tuple, dict)):
                 raise ValueError(
@@ -353,19 +358,20 @@ class Trainer:
                     "list of arrays in that order, or a dict keyed by those names."
                 )
             raw = _data_list(x, names, name, "input")
-            xs = [_inputs.as_array(v, f"{name}[{k!r}]") for v, k in zip(raw, names)]
+            xs = [convert(v, f"{name}[{k!r}]") for v, k in zip(raw, names)]
         for i, a in enumerate(xs[1:], 1):
             _inputs.check_lengths(xs[0], a, f"{name}[{names[0]!r}]", f"{name}[{names[i]!r}]")
         self._check_input_shape(xs)
         return xs
 
-    def _prepare_xy(self, x, y, x_name="x", y_name="y"):
-        xs = self._prepare_x(x, x_name)
+    def _prepare_xy(self, x, y, x_name="x", y_name="y", lazy=False):
+        xs = self._prepare_x(x, x_name, lazy)
         if self.compiled and getattr(self, "_losses", None) is None:
             self._resolve_compile()
         if y is None:
             if self._input_is_target:
-                return xs, [self._check_targets(xs[0], x_name, 0)]
+                target = _inputs.as_array(xs[0], x_name) if lazy else xs[0]
+                return xs, [self._check_targets(target, x_name, 0)]
             raise ValueError(
                 f"`{y_name}` is required for {type(self).__name__}.fit/evaluate: pass the "
                 "targets. (Only autoencoders use the input as its own target.)"
@@ -485,7 +491,8 @@ class Trainer:
         self._require_compiled("evaluate")
         batch_size = _inputs.check_positive_int(32 if batch_size is None else batch_size,
                                                 "batch_size")
-        xs, ys = self._prepare_xy(x, y)
+        # x is cast batch by batch (a uint8 memmap is never copied whole).
+        xs, ys = self._prepare_xy(x, y, lazy=True)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             logs = self._evaluate_arrays(xs, ys, batch_size, self._make_metrics(ys))
         if not math.isfinite(logs["loss"]):
@@ -508,7 +515,7 @@ class Trainer:
         n = len(xs[0])
         graph = self._infer_graph
         for start in range(0, n, batch_size):
-            xb = [a[start:start + batch_size] for a in xs]
+            xb = [_inputs.cast(a[start:start + batch_size], "x", start) for a in xs]
             yb = [a[start:start + batch_size] for a in ys]
             outs = graph.forward(xb, training=False)
             values = self._loss_values(yb, outs)
@@ -546,13 +553,14 @@ class Trainer:
         """
         batch_size = _inputs.check_positive_int(32 if batch_size is None else batch_size,
                                                 "batch_size")
-        xs = self._prepare_x(x)
+        xs = self._prepare_x(x, lazy=True)  # cast batch by batch: no whole float copy
         n = len(xs[0])
         results = None
         graph = self._infer_graph
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for start in range(0, n, batch_size):
-                outs = graph.forward([a[start:start + batch_size] for a in xs], training=False)
+                outs = graph.forward([_inputs.cast(a[start:start + batch_size], "x", start)
+                                      for a in xs], training=False)
                 if results is None:
                     results = [np.empty((n, *o.shape[1:]), dtype=o.dtype) for o in outs]
                 for r, o in zip(results, outs):

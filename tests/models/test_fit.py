@@ -280,3 +280,28 @@ def test_terminate_on_nan_stops_at_the_first_bad_batch(capsys):
     assert history.epoch == [0]
     assert not np.isfinite(seen[-1]) and all(np.isfinite(seen[:-1]))
     assert "terminating training" in capsys.readouterr().out
+
+
+def test_predict_and_evaluate_cast_a_uint8_memmap_batch_by_batch(tmp_path):
+    # Issue 15, item 16: casting the whole input first made a float32 copy four
+    # times the size of the uint8 data. Batches are cast one at a time instead.
+    import tracemalloc
+
+    n, features = 20_000, 784  # 15.7 MB of uint8; a float32 copy would be 62.7 MB
+    data = np.lib.format.open_memmap(tmp_path / "x.npy", mode="w+", dtype=np.uint8,
+                                     shape=(n, features))
+    data[:] = np.arange(features, dtype=np.uint8)
+    data.flush()
+    x = np.load(tmp_path / "x.npy", mmap_mode="r")
+    model = kerasite.Sequential([kerasite.Input((features,)), layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    expected = model.predict(np.asarray(x[:64], dtype=np.float32))
+    tracemalloc.start()
+    try:
+        pred = model.predict(x, batch_size=256)
+        model.evaluate(x, np.zeros((n, 2)), batch_size=256, verbose=0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert np.allclose(pred[:64], expected)
+    assert peak < 8e6, f"peak {peak / 1e6:.1f} MB: the input was copied whole"
