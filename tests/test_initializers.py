@@ -120,19 +120,21 @@ def test_get_returns_an_instance_unchanged():
     assert initializers.get(init) is init
 
 
-@pytest.mark.parametrize("identifier", ["xavier", "lecun_normal", None, 0.5])
+@pytest.mark.parametrize("identifier", ["xavier", "kaiming_normal", None, 0.5])
 def test_unknown_initializer_lists_the_valid_names(identifier):
     with pytest.raises(ValueError, match=r"Unknown initializer: .*Valid names are "
-                                         r"\['glorot_normal', 'glorot_uniform', 'he_normal', "
-                                         r"'he_uniform', 'ones', "
-                                         r"'zeros'\]"):
+                                         r"\['constant', 'glorot_normal', 'glorot_uniform', "
+                                         r"'he_normal', 'he_uniform', 'identity', 'lecun_normal', "
+                                         r"'lecun_uniform', 'ones', 'orthogonal', 'random_normal', "
+                                         r"'random_uniform', 'truncated_normal', "
+                                         r"'variance_scaling', 'zeros'\]"):
         initializers.get(identifier)
 
 
 def test_unknown_initializer_class():
-    with pytest.raises(ValueError, match=r"Unknown initializer class: 'Orthogonal'\. "
+    with pytest.raises(ValueError, match=r"Unknown initializer class: 'Xavier'\. "
                                          r"Valid classes are \["):
-        initializers.get({"class_name": "Orthogonal", "config": {}})
+        initializers.get({"class_name": "Xavier", "config": {}})
 
 
 @pytest.mark.parametrize("init", [Zeros(), Ones(), GlorotUniform(), GlorotNormal(seed=1),
