@@ -31,8 +31,11 @@ def test_leaky_relu():
     np.testing.assert_allclose(dx, [[0.1, 0.2, 0.3, 4.0]])  # slope 0.1 where x <= 0
 
 
-def test_leaky_relu_default_slope_is_0_01():
-    np.testing.assert_allclose(LeakyReLU().forward(np.array([[-3.0]])), [[-0.03]])
+def test_leaky_relu_default_slopes_are_keras_ones():
+    # keras.layers.LeakyReLU() defaults to 0.3; keras.activations.leaky_relu to 0.2 (issue 12).
+    np.testing.assert_allclose(LeakyReLU().forward(np.array([[-3.0]])), [[-0.9]])
+    np.testing.assert_allclose(activations.get("leaky_relu").forward(np.array([[-3.0]])),
+                               [[-0.6]])
 
 
 def test_sigmoid():
@@ -149,19 +152,19 @@ def test_get_none_is_linear_and_an_instance_is_itself():
     assert activations.get(act) is act
 
 
-@pytest.mark.parametrize("identifier", ["swish", "", 3])
+@pytest.mark.parametrize("identifier", ["swishy", "", 3])
 def test_unknown_activation_lists_the_valid_names(identifier):
-    with pytest.raises(ValueError, match=r"Unknown activation: .*Valid names are \['leaky_relu', "
-                                         r"'linear', 'relu', 'sigmoid', 'softmax', 'tanh'\]"):
+    with pytest.raises(ValueError, match=r"Unknown activation: .*Valid names are "
+                                         r"\['elu', 'exponential', 'gelu', 'hard_sigmoid', 'leaky_relu', 'linear', 'mish', 'relu', 'relu6', 'selu', 'sigmoid', 'silu', 'softmax', 'softplus', 'softsign', 'swish', 'tanh'\]"):
         activations.get(identifier)
 
 
 def test_serialize_uses_names_for_defaults_and_dicts_otherwise():
     assert activations.serialize(ReLU()) == "relu"
-    assert activations.serialize(LeakyReLU()) == "leaky_relu"
+    assert activations.serialize(LeakyReLU(0.2)) == "leaky_relu"
     assert activations.serialize(Linear()) is None
-    assert activations.serialize(LeakyReLU(0.2)) == {
-        "class_name": "LeakyReLU", "config": {"negative_slope": 0.2}}
+    assert activations.serialize(LeakyReLU()) == {
+        "class_name": "LeakyReLU", "config": {"negative_slope": 0.3}}
     assert activations.serialize(Softmax(axis=1)) == {
         "class_name": "Softmax", "config": {"axis": 1}}
 
@@ -176,8 +179,8 @@ def test_serialize_round_trips():
 
 
 def test_deserialize_unknown_class():
-    with pytest.raises(ValueError, match=r"Unknown activation class: 'Swish'\. Valid classes are"):
-        activations.deserialize({"class_name": "Swish", "config": {}})
+    with pytest.raises(ValueError, match=r"Unknown activation class: 'Swishy'\. Valid classes are"):
+        activations.deserialize({"class_name": "Swishy", "config": {}})
 
 
 @pytest.mark.parametrize("make", ALL, ids=IDS)
@@ -195,9 +198,9 @@ def test_layer_configs_keep_their_settings():
 
 
 # ------------------------------------------------------------------------- errors
-@pytest.mark.parametrize("slope", [-0.1, -1, "0.1", None, True, float("nan")])
+@pytest.mark.parametrize("slope", [-0.1, -1, "0.1", None, True, float("nan"), float("inf")])
 def test_leaky_relu_slope_must_be_non_negative(slope):
-    with pytest.raises(ValueError, match=r"`negative_slope` must be a number >= 0\. "
+    with pytest.raises(ValueError, match=r"`negative_slope` must be a finite number >= 0\. "
                                          r"Received: negative_slope="):
         LeakyReLU(slope)
 
