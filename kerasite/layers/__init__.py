@@ -6,22 +6,42 @@ fills ``grads`` and returns the input gradient.
 """
 
 from kerasite.layers.activations import (
+    ELU,
+    GELU,
+    SELU,
     Activation,
+    Exponential,
+    HardSigmoid,
     LeakyReLU,
     Linear,
+    Mish,
+    PReLU,
     ReLU,
     Sigmoid,
+    SiLU,
     Softmax,
+    Softplus,
+    Softsign,
+    Swish,
     Tanh,
 )
 from kerasite.layers.base import Layer, NotBuiltError
 from kerasite.layers.dense import Dense
 from kerasite.layers.dropout import Dropout
+from kerasite.layers.embedding import Embedding
+from kerasite.layers.lambda_layer import Lambda
+from kerasite.layers.preprocessing import Normalization, Rescaling
+from kerasite.layers.regularization import ActivityRegularization, GaussianDropout, GaussianNoise
+from kerasite.layers.reordering import Permute, RepeatVector
 from kerasite.layers.reshaping import Flatten, Reshape
 
+# Lambda is left out on purpose: it holds code, which loading never builds.
 _REGISTRY = {
     cls.__name__: cls
-    for cls in (Dense, Dropout, Flatten, Reshape, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Linear)
+    for cls in (Dense, Dropout, Flatten, Reshape, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Linear,
+                ELU, SELU, GELU, SiLU, Softplus, Softsign, HardSigmoid, Exponential, Mish,
+                PReLU, Activation, GaussianNoise, GaussianDropout, ActivityRegularization,
+                Rescaling, Normalization, Embedding, RepeatVector, Permute)
 }
 
 
@@ -96,5 +116,9 @@ def deserialize(config):
 __all__ = [
     "Layer", "NotBuiltError", "Dense", "Dropout", "Flatten", "Reshape", "Activation",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Linear",
+    "ELU", "SELU", "GELU", "SiLU", "Swish", "Softplus", "Softsign", "HardSigmoid",
+    "Exponential", "Mish", "PReLU",
+    "GaussianNoise", "GaussianDropout", "ActivityRegularization", "Rescaling", "Normalization",
+    "Embedding", "RepeatVector", "Permute", "Lambda",
     "register", "serialize", "deserialize",
 ]
