@@ -89,8 +89,9 @@ def check_gradients(model_or_layer, x, y, loss, eps=1e-5, training=False):
     # Analytical gradients, from one forward and one backward pass.
     evaluate(x)
     dx = np.array(model_or_layer.backward(loss.backward()), copy=True)
+    # Only weights with a gradient: non-trainable ones (e.g. Normalization's statistics) have none.
     analytic = [(f"{layer.name}/{k}", layer.params[k], layer.grads[k].copy())
-                for layer in layers for k in layer.params]
+                for layer in layers for k in layer.grads]
 
     rows = []
     for name, param, grad in analytic:
