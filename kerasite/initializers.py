@@ -138,7 +138,8 @@ class RandomUniform(Initializer):
     """Uniform on ``[minval, maxval)``.
 
     Args:
-        minval, maxval: the bounds (default -0.05 and 0.05, as Keras).
+        minval: the lower bound (default -0.05, as Keras).
+        maxval: the upper bound, excluded (default 0.05).
         seed: an integer for reproducible values: the same seed gives the
             same values on every call.
 

@@ -18,11 +18,13 @@ class Dense(Layer):
         kernel_initializer: initializer of ``W``; ``"glorot_uniform"``
             (Xavier) by default.
         bias_initializer: initializer of ``b``; zeros by default.
-        kernel_regularizer, bias_regularizer: penalties on ``W`` and ``b``
-            (``"l2"``, ``kerasite.regularizers.L2(1e-4)``, ...), or ``None``.
+        kernel_regularizer: a penalty on ``W`` (``"l2"``,
+            ``kerasite.regularizers.L2(1e-4)``, ...), or ``None``.
+        bias_regularizer: a penalty on ``b``, or ``None``.
         activity_regularizer: a penalty on the layer's output, or ``None``.
-        kernel_constraint, bias_constraint: projections applied to ``W`` and
-            ``b`` after each update (``"max_norm"``, ...), or ``None``.
+        kernel_constraint: a projection applied to ``W`` after each update
+            (``"max_norm"``, ``kerasite.constraints.MaxNorm(3)``, ...), or ``None``.
+        bias_constraint: the same for ``b``, or ``None``.
         input_dim: Keras's older way to say ``input_shape=(input_dim,)``.
 
     Shapes:

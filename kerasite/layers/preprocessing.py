@@ -77,8 +77,9 @@ class Normalization(Layer):
     Args:
         axis: an axis, a list of axes, or ``None``; the batch axis (0)
             cannot be one of them.
-        mean, variance: fixed statistics instead of ``adapt``; numbers or
-            lists broadcast against the kept axes. Pass both or neither.
+        mean: a fixed mean instead of ``adapt``: a number, or a list
+            broadcast against the kept axes. Pass it with ``variance``.
+        variance: the fixed variance that goes with ``mean``.
         invert: apply the inverse map, ``x * sqrt(variance) + mean``.
 
     Shapes:
