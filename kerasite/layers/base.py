@@ -20,6 +20,7 @@ import re
 
 import numpy as np
 
+from kerasite import regularizers
 from kerasite.config import floatx
 
 _name_counts = {}
@@ -65,8 +66,6 @@ class Layer:
     _cache_attrs = ()
 
     def __init__(self, name=None, trainable=True, input_shape=None, activity_regularizer=None):
-        from kerasite import regularizers
-
         if name is not None and not isinstance(name, str):
             raise TypeError(f"`name` must be a string. Received: name={name!r}.")
         self.name = name or _auto_name(type(self).__name__)
@@ -293,8 +292,6 @@ class Layer:
     # -------------------------------------------------------------------- config
     def get_config(self):
         """The constructor arguments, as a JSON-safe dict."""
-        from kerasite import regularizers
-
         config = {"name": self.name, "trainable": self.trainable}
         if self.declared_input_shape is not None:
             config["input_shape"] = list(self.declared_input_shape)

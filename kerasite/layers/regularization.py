@@ -139,7 +139,9 @@ class ActivityRegularization(Layer):
     """
 
     def __init__(self, l1=0.0, l2=0.0, **kwargs):
-        kwargs.pop("activity_regularizer", None)  # fixed by l1 and l2
+        if kwargs.get("activity_regularizer") is not None:
+            raise TypeError("ActivityRegularization sets its own activity_regularizer from `l1` "
+                            "and `l2`; pass those instead.")
         super().__init__(**kwargs)
         self.activity_regularizer = regularizers.L1L2(l1=l1, l2=l2)
         self.l1, self.l2 = self.activity_regularizer.l1, self.activity_regularizer.l2

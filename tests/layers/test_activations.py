@@ -258,6 +258,7 @@ HAND = {
                      [0.0, 1.2, 3.0, 0.5], [-0.5, 1.2, 1.5, -0.25], [0.5, 1.0, 0.0, 0.5]),
     "relu_threshold": (ReLU(threshold=1.0), [0.5, 2.0], [0.0, 2.0], [0.0, 1.0]),
     "leaky_name": (activations.get("leaky_relu"), [-1.0, 2.0], [-0.2, 2.0], [0.2, 1.0]),
+    "leaky_steep": (LeakyReLU(1.5), [-1.0, 2.0], [-1.5, 2.0], [1.5, 1.0]),
     "activation_layer": (Activation("softsign"), [1.0], [0.5], [0.25]),
 }
 
@@ -307,6 +308,7 @@ GRADCHECK = {
     "relu_options": lambda: ReLU(max_value=1.5, negative_slope=0.5, threshold=1.0),
     "relu_slope_cap": lambda: ReLU(max_value=6.0, negative_slope=0.1),
     "leaky_layer": LeakyReLU,
+    "leaky_steep": lambda: LeakyReLU(1.5),
     "activation_gelu": lambda: Activation("gelu"),
     "activation_instance": lambda: Activation(ELU(0.7)),
     "softmax_axis1": lambda: Softmax(axis=1),

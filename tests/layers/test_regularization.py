@@ -102,3 +102,8 @@ def test_activity_regularization_is_the_identity_with_a_penalty_on_its_input():
 def test_errors(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_activity_regularization_refuses_a_second_regularizer():
+    with pytest.raises(TypeError, match=r"sets its own activity_regularizer from `l1` and `l2`"):
+        ActivityRegularization(l1=0.1, activity_regularizer="l2")
