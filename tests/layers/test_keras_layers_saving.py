@@ -92,3 +92,20 @@ def test_any_layer_takes_an_activity_regularizer_and_keeps_it_in_its_config():
     assert isinstance(layer.activity_regularizer, regularizers.L2)
     again = layers.deserialize(json.loads(json.dumps(layers.serialize(layer))))
     assert again.activity_regularizer.get_config() == {"l2": 0.01}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Model.trainable_weights (kerasite/models/model.py) lists every weight of a trainable "
+    "layer, non-trainable statistics included, so the optimizer state saved for the "
+    "trainable ones is matched against the wrong arrays on load. Fix: return "
+    "[w for layer in self.layers for w in layer.trainable_weights]; left to the engine rewrite."))
+def test_a_trained_model_with_normalization_round_trips_with_its_optimizer_state(tmp_path):
+    x = RNG.normal(size=(32, 3)).astype("float32")
+    norm = layers.Normalization()
+    norm.adapt(x)
+    model = Sequential([norm, layers.Dense(1)])
+    model.compile("adam", "mse")
+    model.fit(x, x[:, :1], epochs=1, verbose=0)
+    model.save(tmp_path / "m.kerasite")
+    loaded = load_model(tmp_path / "m.kerasite")
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
