@@ -10,14 +10,12 @@ The norms are taken along ``axis`` (0 by default, as in Keras): for a Dense
 kernel ``(in, units)`` that is the vector of weights coming into each unit.
 For a convolution kernel ``(h, w, in, out)`` pass ``axis=[0, 1, 2]``.
 
-==================  ==================================================
-name                projection
-==================  ==================================================
-``max_norm``        rescales vectors whose norm exceeds ``max_value``
-``min_max_norm``    rescales norms into ``[min_value, max_value]``
-``unit_norm``       rescales every vector to norm 1
-``non_neg``         sets negative weights to 0
-==================  ==================================================
+| name | projection |
+|---|---|
+| `max_norm` | rescales vectors whose norm exceeds `max_value` |
+| `min_max_norm` | rescales norms into `[min_value, max_value]` |
+| `unit_norm` | rescales every vector to norm 1 |
+| `non_neg` | sets negative weights to 0 |
 
 Example:
     >>> import numpy as np

@@ -15,24 +15,22 @@ For a kernel of shape ``(fan_in, fan_out)``:
 
 The names ``kernel_initializer=`` accepts, with Keras's defaults:
 
-======================  ===============================================
-name                    draws
-======================  ===============================================
-``glorot_uniform``      ``U(-l, l)``, ``l = sqrt(6 / (fan_in + fan_out))``
-``glorot_normal``       truncated normal, ``std = sqrt(2 / (fan_in + fan_out))``
-``he_uniform``          ``U(-l, l)``, ``l = sqrt(6 / fan_in)``
-``he_normal``           truncated normal, ``std = sqrt(2 / fan_in)``
-``lecun_uniform``       ``U(-l, l)``, ``l = sqrt(3 / fan_in)``
-``lecun_normal``        truncated normal, ``std = sqrt(1 / fan_in)``
-``variance_scaling``    ``VarianceScaling(scale=1, mode="fan_in")``
-``random_uniform``      ``U(-0.05, 0.05)`` (also ``"uniform"``)
-``random_normal``       ``N(0, 0.05^2)`` (also ``"normal"``)
-``truncated_normal``    ``N(0, 0.05^2)`` cut at 2 standard deviations
-``orthogonal``          an orthogonal matrix (QR of a normal draw)
-``identity``            the identity matrix (2-D kernels only)
-``constant``            ``Constant(0)``; pass ``Constant(value)`` for others
-``zeros``, ``ones``     0 or 1 everywhere
-======================  ===============================================
+| name | draws |
+|---|---|
+| `glorot_uniform` | `U(-l, l)`, `l = sqrt(6 / (fan_in + fan_out))` |
+| `glorot_normal` | truncated normal, `std = sqrt(2 / (fan_in + fan_out))` |
+| `he_uniform` | `U(-l, l)`, `l = sqrt(6 / fan_in)` |
+| `he_normal` | truncated normal, `std = sqrt(2 / fan_in)` |
+| `lecun_uniform` | `U(-l, l)`, `l = sqrt(3 / fan_in)` |
+| `lecun_normal` | truncated normal, `std = sqrt(1 / fan_in)` |
+| `variance_scaling` | `VarianceScaling(scale=1, mode="fan_in")` |
+| `random_uniform` | `U(-0.05, 0.05)` (also `"uniform"`) |
+| `random_normal` | `N(0, 0.05^2)` (also `"normal"`) |
+| `truncated_normal` | `N(0, 0.05^2)` cut at 2 standard deviations |
+| `orthogonal` | an orthogonal matrix (QR of a normal draw) |
+| `identity` | the identity matrix (2-D kernels only) |
+| `constant` | `Constant(0)`; pass `Constant(value)` for others |
+| `zeros`, `ones` | 0 or 1 everywhere |
 
 Class names work too (``"HeNormal"``). Every random initializer takes
 ``seed=``: a seeded initializer returns the same values each time it is

@@ -2,13 +2,11 @@
 
 A regularizer is an object with two methods, the penalty and its gradient:
 
-=========  ==========================================  ==============================
-name       penalty ``r(w)``                            gradient ``d r / d w``
-=========  ==========================================  ==============================
-``l1``     ``l1 * sum(|w|)``                           ``l1 * sign(w)``
-``l2``     ``l2 * sum(w**2)``                          ``2 * l2 * w``
-``l1_l2``  ``l1 * sum(|w|) + l2 * sum(w**2)``          the sum of the two
-=========  ==========================================  ==============================
+| name | penalty `r(w)` | gradient `d r / d w` |
+|---|---|---|
+| `l1` | `l1 * sum(abs(w))` | `l1 * sign(w)` |
+| `l2` | `l2 * sum(w**2)` | `2 * l2 * w` |
+| `l1_l2` | `l1 * sum(abs(w)) + l2 * sum(w**2)` | the sum of the two |
 
 As in Keras, the names give ``L1(0.01)``, ``L2(0.01)`` and
 ``L1L2(l1=0.01, l2=0.01)``, while the class ``L1L2()`` defaults to no penalty

@@ -5,26 +5,24 @@ Each layer computes its derivative from what its forward pass kept: the
 input ``x`` (and the one intermediate the derivative reuses). ``backward``
 never repeats the forward maths.
 
-=============  ==================================  ==========================  ===========
-name           forward                             d out / d in                cached
-=============  ==================================  ==========================  ===========
-relu           ``max(x, 0)``                       ``z > 0``                   ``z``
-relu6          ``min(max(x, 0), 6)``               ``0 < z < 6``               ``z``
-leaky_relu     ``x if x > 0 else 0.2 x``           ``1 if z > 0 else 0.2``     ``z``
-elu            ``x if x > 0 else a (e^x - 1)``     ``1 if z > 0 else z + a``   ``z``
-selu           ``s * elu(x, a)``, fixed ``s, a``   ``s if z > 0 else z + s a`` ``z``
-sigmoid        ``1 / (1 + e^-x)``                  ``z (1 - z)``               ``z``
-hard_sigmoid   ``clip(x / 6 + 1/2, 0, 1)``         ``1/6 if 0 < z < 1``        ``z``
-tanh           ``tanh(x)``                         ``1 - z^2``                 ``z``
-softplus       ``log(1 + e^x)``                    ``1 - e^-z``                ``z``
-softsign       ``x / (1 + |x|)``                   ``(1 - |z|)^2``             ``z``
-exponential    ``e^x``                             ``z``                       ``z``
-softmax        ``e^x / sum(e^x)``                  ``z * (g - sum(g z))``      ``z``
-silu, swish    ``x sigmoid(x)``                    ``s (1 + x (1 - s))``       ``x, s``
-gelu           ``x Phi(x)``                        ``Phi(x) + x phi(x)``       ``x, Phi``
-mish           ``x tanh(softplus(x))``             ``t + x (1 - t^2) s``       ``x, t, s``
-linear         ``x``                               ``1``                       nothing
-=============  ==================================  ==========================  ===========
+| name | forward | d out / d in | cached |
+|---|---|---|---|
+| relu | `max(x, 0)` | `z > 0` | `z` |
+| relu6 | `min(max(x, 0), 6)` | `0 < z < 6` | `z` |
+| leaky_relu | `x if x > 0 else 0.2 x` | `1 if z > 0 else 0.2` | `z` |
+| elu | `x if x > 0 else a (e^x - 1)` | `1 if z > 0 else z + a` | `z` |
+| selu | `s * elu(x, a)`, fixed `s, a` | `s if z > 0 else z + s a` | `z` |
+| sigmoid | `1 / (1 + e^-x)` | `z (1 - z)` | `z` |
+| hard_sigmoid | `clip(x / 6 + 1/2, 0, 1)` | `1/6 if 0 < z < 1` | `z` |
+| tanh | `tanh(x)` | `1 - z^2` | `z` |
+| softplus | `log(1 + e^x)` | `1 - e^-z` | `z` |
+| softsign | `x / (1 + abs(x))` | `(1 - abs(z))^2` | `z` |
+| exponential | `e^x` | `z` | `z` |
+| softmax | `e^x / sum(e^x)` | `z * (g - sum(g z))` | `z` |
+| silu, swish | `x sigmoid(x)` | `s (1 + x (1 - s))` | `x, s` |
+| gelu | `x Phi(x)` | `Phi(x) + x phi(x)` | `x, Phi` |
+| mish | `x tanh(softplus(x))` | `t + x (1 - t^2) s` | `x, t, s` |
+| linear | `x` | `1` | nothing |
 
 (``s`` is ``sigmoid(x)``, ``Phi`` and ``phi`` the normal CDF and density, ``t``
 the ``tanh`` in mish.) ``gelu`` with ``approximate=True`` uses the ``tanh``

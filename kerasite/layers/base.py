@@ -257,11 +257,10 @@ class Layer:
 
     # ------------------------------------------- regularizers and constraints
     # The seam the training engine calls, once per layer per step: it adds
-    # regularization_penalty() to the loss it reports, calls
-    # add_regularization_gradients() after backward and before the optimizer
-    # step, and apply_constraints() after the step. It also adds
-    # activity_regularizer(output) / batch to the loss, and its gradient
-    # activity_regularizer.gradient(output) / batch to the output's gradient.
+    # regularization_penalty() and activity_penalty(output) to the loss it
+    # reports, passes the output's gradient through activity_gradient before
+    # this layer's backward, calls add_regularization_gradients() after
+    # backward and before the optimizer step, and apply_constraints() after it.
     def regularization_penalty(self):
         """The sum of this layer's weight penalties, e.g. ``l2 * sum(W**2)``.
 
@@ -282,6 +281,36 @@ class Layer:
         for key, reg in self.regularizers.items():
             if key in self.grads:
                 self.grads[key] += reg.gradient(self.params[key])
+
+    def activity_penalty(self, output):
+        """The activity regularizer's penalty on ``output``, divided by the batch size.
+
+        Keras divides by the batch, so that the penalty's weight against the
+        loss (a mean over the batch) does not depend on ``batch_size``.
+
+        Args:
+            output: this layer's output, ``(batch, *outputs)``.
+
+        Returns:
+            A float; 0.0 without an activity regularizer.
+        """
+        if self.activity_regularizer is None:
+            return 0.0
+        return self.activity_regularizer(output) / len(output)
+
+    def activity_gradient(self, output, grad_output):
+        """``grad_output`` plus d activity_penalty / d output (a new array if there is one).
+
+        Args:
+            output: this layer's last output, ``(batch, *outputs)``.
+            grad_output: d loss / d output from the layers above.
+
+        Returns:
+            The total gradient to pass to ``backward``.
+        """
+        if self.activity_regularizer is None:
+            return grad_output
+        return grad_output + self.activity_regularizer.gradient(output) / len(output)
 
     def apply_constraints(self):
         """Projects each constrained weight in place (call it after each optimizer step)."""
