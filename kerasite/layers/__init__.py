@@ -6,12 +6,23 @@ fills ``grads`` and returns the input gradient.
 """
 
 from kerasite.layers.activations import (
+    ELU,
+    GELU,
+    SELU,
     Activation,
+    Exponential,
+    HardSigmoid,
     LeakyReLU,
     Linear,
+    Mish,
+    PReLU,
     ReLU,
     Sigmoid,
+    SiLU,
     Softmax,
+    Softplus,
+    Softsign,
+    Swish,
     Tanh,
 )
 from kerasite.layers.base import Layer, NotBuiltError
@@ -34,12 +45,21 @@ from kerasite.layers.merge import (
     multiply,
     subtract,
 )
+from kerasite.layers.embedding import Embedding
+from kerasite.layers.lambda_layer import Lambda
+from kerasite.layers.preprocessing import Normalization, Rescaling
+from kerasite.layers.regularization import ActivityRegularization, GaussianDropout, GaussianNoise
+from kerasite.layers.reordering import Permute, RepeatVector
 from kerasite.layers.reshaping import Flatten, Reshape
 
+# Lambda is left out on purpose: it holds code, which loading never builds.
 _REGISTRY = {
     cls.__name__: cls
     for cls in (Dense, Dropout, Flatten, Reshape, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Linear,
-                InputLayer, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate)
+                InputLayer, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
+                ELU, SELU, GELU, SiLU, Softplus, Softsign, HardSigmoid, Exponential, Mish,
+                PReLU, Activation, GaussianNoise, GaussianDropout, ActivityRegularization,
+                Rescaling, Normalization, Embedding, RepeatVector, Permute)
 }
 
 
@@ -116,5 +136,10 @@ __all__ = [
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Linear",
     "Input", "InputLayer", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
     "Concatenate", "add", "subtract", "multiply", "average", "maximum", "minimum",
-    "concatenate", "register", "serialize", "deserialize",
+    "concatenate",
+    "ELU", "SELU", "GELU", "SiLU", "Swish", "Softplus", "Softsign", "HardSigmoid",
+    "Exponential", "Mish", "PReLU",
+    "GaussianNoise", "GaussianDropout", "ActivityRegularization", "Rescaling", "Normalization",
+    "Embedding", "RepeatVector", "Permute", "Lambda",
+    "register", "serialize", "deserialize",
 ]

@@ -1,30 +1,67 @@
-"""Activation layers.
+"""Activation layers, and the names ``activation=`` accepts.
 
-Each layer keeps its *output* ``z`` and computes its derivative from it, so
-``backward`` never repeats the forward maths:
+Each layer computes its derivative from what its forward pass kept: the
+*output* ``z`` where that determines the derivative exactly, otherwise the
+input ``x`` (and the one intermediate the derivative reuses). ``backward``
+never repeats the forward maths.
 
-=========  ==========================  =============================
-layer      forward                     d out / d in, from ``z``
-=========  ==========================  =============================
-ReLU       ``max(x, 0)``               ``z > 0``
-LeakyReLU  ``x if x > 0 else a x``     ``1 if z > 0 else a``
-Sigmoid    ``1 / (1 + exp(-x))``       ``z (1 - z)``
-Tanh       ``tanh(x)``                 ``1 - z**2``
-Softmax    ``exp(x) / sum(exp(x))``    ``z * (g - sum(g z))`` (a Jacobian-vector product)
-Linear     ``x``                       ``1``
-=========  ==========================  =============================
+| name | forward | d out / d in | cached |
+|---|---|---|---|
+| relu | `max(x, 0)` | `z > 0` | `z` |
+| relu6 | `min(max(x, 0), 6)` | `0 < z < 6` | `z` |
+| leaky_relu | `x if x > 0 else 0.2 x` | `1 if z > 0 else 0.2` | `z` |
+| elu | `x if x > 0 else a (e^x - 1)` | `1 if z > 0 else z + a` | `z` |
+| selu | `s * elu(x, a)`, fixed `s, a` | `s if z > 0 else z + s a` | `z` |
+| sigmoid | `1 / (1 + e^-x)` | `z (1 - z)` | `z` |
+| hard_sigmoid | `clip(x / 6 + 1/2, 0, 1)` | `1/6 if 0 < z < 1` | `z` |
+| tanh | `tanh(x)` | `1 - z^2` | `z` |
+| softplus | `log(1 + e^x)` | `1 - e^-z` | `z` |
+| softsign | `x / (1 + abs(x))` | `(1 - abs(z))^2` | `z` |
+| exponential | `e^x` | `z` | `z` |
+| softmax | `e^x / sum(e^x)` | `z * (g - sum(g z))` | `z` |
+| silu, swish | `x sigmoid(x)` | `s (1 + x (1 - s))` | `x, s` |
+| gelu | `x Phi(x)` | `Phi(x) + x phi(x)` | `x, Phi` |
+| mish | `x tanh(softplus(x))` | `t + x (1 - t^2) s` | `x, t, s` |
+| linear | `x` | `1` | nothing |
 
-``Dense(..., activation="relu")`` holds one of these and runs it in place on
-its own output buffer.
+(``s`` is ``sigmoid(x)``, ``Phi`` and ``phi`` the normal CDF and density, ``t``
+the ``tanh`` in mish.) ``gelu`` with ``approximate=True`` uses the ``tanh``
+form. ``Dense(..., activation="relu")`` holds one of these layers and runs it
+in place on its own output buffer. Two layers have weights or settings and
+are used only as layers: ``PReLU`` (a learned slope) and ``Activation``,
+which wraps any of the names above.
 """
+
+import math
 
 import numpy as np
 
+from kerasite import constraints, initializers, regularizers
 from kerasite.layers.base import Layer
 
 
-class Activation(Layer):
-    """Base of the activation layers: elementwise, no weights, same shape out."""
+def _check_number(value, name, minimum=None, strict=False, allow_none=False):
+    """``float(value)`` for a finite real number ``>= minimum`` (``>`` if ``strict``)."""
+    if value is None and allow_none:
+        return None
+    ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.number)) \
+        and math.isfinite(value)
+    if ok and minimum is not None:
+        ok = value > minimum if strict else value >= minimum
+    if not ok:
+        bound = "" if minimum is None else f" {'>' if strict else '>='} {minimum}"
+        raise ValueError(f"`{name}` must be a finite number{bound}. Received: {name}={value!r}.")
+    return float(value)
+
+
+class _Elementwise(Layer):
+    """Base of the activation layers: elementwise, no weights, same shape out.
+
+    A subclass writes ``apply`` (the function) and ``gradient`` (``g * f'``
+    computed from the output ``z``). One whose derivative needs the input
+    overrides ``call`` and ``backward`` instead, and lists what it keeps in
+    ``_cache_attrs``.
+    """
 
     _cache_attrs = ("z",)
 
@@ -48,28 +85,80 @@ class Activation(Layer):
         """Writes ``g * f'(x)``, computed from the output ``z``, into ``out``."""
         raise NotImplementedError
 
+    def _own_out(self, x, out, training):
+        # Activations that keep their input must not overwrite it in place.
+        if out is None or out is x:
+            out = self._out("z", x.shape, x.dtype, training)
+        return out
 
-class ReLU(Activation):
-    """Rectified linear unit, ``max(x, 0)``.
+
+# ----------------------------------------------------------- piecewise linear
+class ReLU(_Elementwise):
+    """Rectified linear unit, with Keras's optional cap, leak and threshold.
+
+    ``f(x) = min(x, max_value)`` for ``x > threshold``, and
+    ``negative_slope * (x - threshold)`` otherwise. The defaults give
+    ``max(x, 0)``; ``ReLU(max_value=6)`` is ``relu6``.
+
+    Args:
+        max_value: the cap, a number ``> 0``, or ``None`` for no cap.
+        negative_slope: the slope below the threshold, ``>= 0``.
+        threshold: where the linear part starts, ``>= 0``.
 
     Example:
         >>> import numpy as np
         >>> ReLU().forward(np.array([[-1.0, 2.0]]))
         array([[0., 2.]])
+        >>> ReLU(max_value=1.5, negative_slope=0.5, threshold=1.0).forward(
+        ...     np.array([[0.0, 1.2, 3.0]]))
+        array([[-0.5,  1.2,  1.5]])
     """
 
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        super().__init__(**kwargs)
+        # A cap at 0 would make the output 0 on both sides of the threshold, and the
+        # derivative could no longer be read from it; Keras allows it, it is never useful.
+        self.max_value = _check_number(max_value, "max_value", 0, strict=True, allow_none=True)
+        self.negative_slope = _check_number(negative_slope, "negative_slope", 0)
+        self.threshold = _check_number(threshold, "threshold", 0)
+        self._plain = max_value is None and negative_slope == 0 and threshold == 0
+
     def apply(self, x, out):
-        return np.maximum(x, 0, out=out)
+        if self._plain:
+            return np.maximum(x, 0, out=out)
+        if self.negative_slope == 0 and self.threshold == 0:  # a plain cap, e.g. relu6
+            return np.clip(x, 0, self.max_value, out=out)
+        y = np.where(x > self.threshold, x, self.negative_slope * (x - self.threshold))
+        if self.max_value is not None:
+            np.minimum(y, self.max_value, out=y)
+        np.copyto(out, y)
+        return out
 
     def gradient(self, g, z, out):
-        return np.multiply(g, z > 0, out=out)
+        if self._plain:
+            return np.multiply(g, z > 0, out=out)
+        if self.negative_slope == 0 and self.threshold == 0:
+            return np.multiply(g, (z > 0) & (z < self.max_value), out=out)
+        # With threshold, slope and cap >= 0: z > 0 below the cap is the linear part (slope 1),
+        # z <= 0 the part below the threshold (negative_slope), z at the cap is flat (0).
+        slope = np.where(z > 0, 1.0, self.negative_slope)
+        if self.max_value is not None:
+            slope[z >= self.max_value] = 0.0
+        return np.multiply(g, slope, out=out)
+
+    def get_config(self):
+        return {**super().get_config(), "max_value": self.max_value,
+                "negative_slope": self.negative_slope, "threshold": self.threshold}
 
 
-class LeakyReLU(Activation):
+class LeakyReLU(_Elementwise):
     """``x`` for positive inputs, ``negative_slope * x`` otherwise.
 
+    The layer's default slope is Keras's, 0.3; the activation name
+    ``"leaky_relu"`` uses 0.2, as ``keras.activations.leaky_relu`` does.
+
     Args:
-        negative_slope: slope for negative inputs, ``>= 0`` (default 0.01).
+        negative_slope: slope for negative inputs, a finite number ``>= 0``.
 
     Example:
         >>> import numpy as np
@@ -77,20 +166,14 @@ class LeakyReLU(Activation):
         array([[-0.1,  2. ]])
     """
 
-    def __init__(self, negative_slope=0.01, **kwargs):
+    def __init__(self, negative_slope=0.3, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)) \
-                or not negative_slope >= 0:
-            raise ValueError(
-                "`negative_slope` must be a number >= 0. "
-                f"Received: negative_slope={negative_slope!r}."
-            )
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = _check_number(negative_slope, "negative_slope", 0)
 
     def apply(self, x, out):
-        if out is not x:
-            np.copyto(out, x)
-        return np.multiply(out, self.negative_slope, out=out, where=out < 0)
+        if self.negative_slope <= 1:  # then max(x, a x) is x above 0 and a x below
+            return np.maximum(x, self.negative_slope * x, out=out)
+        return np.minimum(x, self.negative_slope * x, out=out)
 
     def gradient(self, g, z, out):
         np.multiply(g, self.negative_slope, out=out)
@@ -101,7 +184,181 @@ class LeakyReLU(Activation):
         return {**super().get_config(), "negative_slope": self.negative_slope}
 
 
-class Sigmoid(Activation):
+class HardSigmoid(_Elementwise):
+    """Keras 3's piecewise linear sigmoid: ``clip(x / 6 + 0.5, 0, 1)``.
+
+    (Keras 2 used ``0.2 x + 0.5``; Keras 3 changed it to this.)
+
+    Example:
+        >>> import numpy as np
+        >>> HardSigmoid().forward(np.array([[-4.0, 0.0, 1.5, 4.0]]))
+        array([[0.  , 0.5 , 0.75, 1.  ]])
+    """
+
+    def apply(self, x, out):
+        np.multiply(x, 1.0 / 6.0, out=out)
+        out += 0.5
+        return np.clip(out, 0.0, 1.0, out=out)
+
+    def gradient(self, g, z, out):
+        np.multiply(g, (z > 0) & (z < 1), out=out)
+        out *= 1.0 / 6.0
+        return out
+
+
+# ------------------------------------------------------------- exponential family
+class ELU(_Elementwise):
+    """Exponential linear unit: ``x`` if ``x > 0``, else ``alpha * (exp(x) - 1)``.
+
+    Args:
+        alpha: the scale of the negative part, a finite number ``>= 0``.
+            (Keras also accepts negative values; then the output no longer
+            tells which side of 0 the input was on, and kerasite refuses.)
+
+    Example:
+        >>> import numpy as np
+        >>> ELU().forward(np.array([[0.0, 2.0]]))
+        array([[0., 2.]])
+    """
+
+    def __init__(self, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha = _check_number(alpha, "alpha", 0)
+
+    def apply(self, x, out):
+        neg = np.minimum(x, 0)  # expm1 of the positive side could overflow
+        np.expm1(neg, out=neg)
+        neg *= self.alpha
+        np.copyto(out, np.where(x > 0, x, neg))
+        return out
+
+    def gradient(self, g, z, out):
+        # d/dx alpha (e^x - 1) = alpha e^x = z + alpha
+        np.add(z, self.alpha, out=out)
+        np.copyto(out, 1.0, where=z > 0)
+        out *= g
+        return out
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha}
+
+
+class SELU(_Elementwise):
+    """Scaled ELU, ``scale * elu(x, alpha)`` with Klambauer et al.'s constants.
+
+    Pair it with ``kernel_initializer="lecun_normal"``.
+
+    Example:
+        >>> import numpy as np
+        >>> SELU().forward(np.array([[1.0]]))
+        array([[1.05070099]])
+    """
+
+    alpha = 1.6732632423543772848170429916717
+    scale = 1.0507009873554804934193349852946
+
+    def apply(self, x, out):
+        neg = np.minimum(x, 0)
+        np.expm1(neg, out=neg)
+        neg *= self.alpha
+        np.copyto(out, np.where(x > 0, x, neg))
+        out *= self.scale
+        return out
+
+    def gradient(self, g, z, out):
+        # d/dx s a (e^x - 1) = s a e^x = z + s a
+        np.add(z, self.scale * self.alpha, out=out)
+        np.copyto(out, self.scale, where=z > 0)
+        out *= g
+        return out
+
+
+class Exponential(_Elementwise):
+    """``exp(x)``; its derivative is its output.
+
+    Example:
+        >>> import numpy as np
+        >>> Exponential().forward(np.array([[0.0]]))
+        array([[1.]])
+    """
+
+    def apply(self, x, out):
+        return np.exp(x, out=out)
+
+    def gradient(self, g, z, out):
+        return np.multiply(g, z, out=out)
+
+
+def _softplus(x, out):
+    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows, and about 50x faster than
+    # np.logaddexp(x, 0), which handles the general case of two arrays. Safe with out is x.
+    positive = np.maximum(x, 0)
+    np.abs(x, out=out)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    out += positive
+    return out
+
+
+class Softplus(_Elementwise):
+    """``log(1 + exp(x))``, a smooth ReLU; computed without overflow.
+
+    Example:
+        >>> import numpy as np
+        >>> Softplus().forward(np.array([[0.0]]))
+        array([[0.69314718]])
+    """
+
+    def apply(self, x, out):
+        return _softplus(x, out)
+
+    def gradient(self, g, z, out):
+        # softplus' = sigmoid(x) = 1 - exp(-z), since exp(z) = 1 + exp(x)
+        np.negative(z, out=out)
+        np.expm1(out, out=out)
+        np.negative(out, out=out)
+        out *= g
+        return out
+
+
+class Softsign(_Elementwise):
+    """``x / (1 + |x|)``, with outputs in (-1, 1).
+
+    Example:
+        >>> import numpy as np
+        >>> Softsign().forward(np.array([[1.0, -3.0]]))
+        array([[ 0.5 , -0.75]])
+    """
+
+    def apply(self, x, out):
+        denom = np.abs(x)
+        denom += 1.0
+        return np.divide(x, denom, out=out)
+
+    def gradient(self, g, z, out):
+        # 1 / (1 + |x|)^2 = (1 - |z|)^2
+        np.abs(z, out=out)
+        np.subtract(1.0, out, out=out)
+        np.square(out, out=out)
+        out *= g
+        return out
+
+
+# ----------------------------------------------------------------- sigmoid, tanh
+def _sigmoid(x, out):
+    # 1 / (1 + exp(-x)). For x below about -88 (float32), exp(-x) overflows
+    # to inf and the result is exactly 0, the right limit, so the overflow
+    # warning is silenced. NumPy's exp is vectorised where its tanh is not
+    # on many CPUs, which makes this form about 1.6x faster than tanh's.
+    np.negative(x, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1.0
+    return np.reciprocal(out, out=out)
+
+
+class Sigmoid(_Elementwise):
     """Logistic sigmoid, ``1 / (1 + exp(-x))``, with outputs in (0, 1).
 
     Example:
@@ -111,15 +368,7 @@ class Sigmoid(Activation):
     """
 
     def apply(self, x, out):
-        # 1 / (1 + exp(-x)). For x below about -88 (float32), exp(-x) overflows
-        # to inf and the result is exactly 0, the right limit, so the overflow
-        # warning is silenced. NumPy's exp is vectorised where its tanh is not
-        # on many CPUs, which makes this form about 1.6x faster than tanh's.
-        np.negative(x, out=out)
-        with np.errstate(over="ignore"):
-            np.exp(out, out=out)
-        out += 1.0
-        return np.reciprocal(out, out=out)
+        return _sigmoid(x, out)
 
     def gradient(self, g, z, out):
         np.subtract(1.0, z, out=out)
@@ -128,7 +377,7 @@ class Sigmoid(Activation):
         return out
 
 
-class Tanh(Activation):
+class Tanh(_Elementwise):
     """Hyperbolic tangent, with outputs in (-1, 1).
 
     Example:
@@ -147,11 +396,12 @@ class Tanh(Activation):
         return out
 
 
-class Softmax(Activation):
+class Softmax(_Elementwise):
     """Softmax along ``axis``: non-negative outputs that sum to 1.
 
     Args:
-        axis: the axis to normalise over (default -1, the features).
+        axis: the axis to normalise over (default -1, the features). It is
+            checked against the input's rank when the layer is built.
 
     Example:
         >>> import numpy as np
@@ -161,9 +411,19 @@ class Softmax(Activation):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(axis, bool) or not isinstance(axis, int):
+        if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
             raise TypeError(f"`axis` must be an integer. Received: axis={axis!r}.")
-        self.axis = axis
+        self.axis = int(axis)
+
+    def build(self, input_shape):
+        rank = len(input_shape)
+        if not -rank <= self.axis < rank:
+            raise ValueError(
+                f"`axis` of layer '{self.name}' (Softmax) must be in [{-rank}, {rank - 1}] for "
+                f"inputs of shape {tuple(input_shape)}. Received: axis={self.axis}. Use axis=-1 "
+                "to normalise over the last axis."
+            )
+        super().build(input_shape)
 
     def apply(self, x, out):
         # Subtracting the max leaves softmax unchanged and keeps exp() finite.
@@ -184,7 +444,191 @@ class Softmax(Activation):
         return {**super().get_config(), "axis": self.axis}
 
 
-class Linear(Activation):
+# ------------------------------------------------- derivatives from the input
+class SiLU(_Elementwise):
+    """Sigmoid linear unit (swish): ``x * sigmoid(x)``.
+
+    Keeps ``x`` and ``s = sigmoid(x)``: the derivative ``s (1 + x (1 - s))``
+    needs both, and the output alone does not determine ``x``.
+
+    Example:
+        >>> import numpy as np
+        >>> SiLU().forward(np.array([[0.0, 1.0]]))
+        array([[0.        , 0.73105858]])
+    """
+
+    _cache_attrs = ("x", "s")
+
+    def call(self, x, training=False, out=None):
+        out = self._own_out(x, out, training)
+        self.x = x
+        self.s = _sigmoid(x, self._out("s", x.shape, x.dtype, training))
+        return np.multiply(x, self.s, out=out)
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        x, s = self.x, self.s
+        dx = self._workspace("dx", grad_output.shape, grad_output.dtype)
+        np.subtract(1.0, s, out=dx)  # s (1 + x (1 - s))
+        dx *= x
+        dx += 1.0
+        dx *= s
+        dx *= grad_output
+        return dx
+
+
+Swish = SiLU
+
+_SQRT2 = math.sqrt(2.0)
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+# erf(a) = 2/sqrt(pi) * a * exp(-a^2) * sum_n d_n a^(2n), d_n = 2^n / (1 * 3 * ... * (2n + 1)).
+# Every term is positive (no cancellation); for |a| <= 2, 34 terms reach double precision.
+_ERF_TERMS = [1.0]
+for _n in range(1, 34):
+    _ERF_TERMS.append(_ERF_TERMS[-1] * 2.0 / (2 * _n + 1))
+
+
+def _erf_series(a):
+    t = a * a
+    total = np.full_like(a, _ERF_TERMS[-1])
+    for c in reversed(_ERF_TERMS[:-1]):  # Horner's rule in t = a^2
+        total *= t
+        total += c
+    total *= a
+    total *= np.exp(-t)
+    return total * (2.0 / math.sqrt(math.pi))
+
+
+def _erfc_tail(a):
+    # Laplace's continued fraction for a >= 2, evaluated from its tail:
+    # erfc(a) = exp(-a^2) / sqrt(pi) / (a + (1/2) / (a + 1 / (a + (3/2) / (a + ...))))
+    t = a.copy()
+    for k in range(60, 0, -1):
+        t = a + (k / 2.0) / t
+    return np.exp(-a * a) / (math.sqrt(math.pi) * t)
+
+
+def _normal_cdf(x):
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2, to about 1e-15, in NumPy alone.
+
+    NumPy has no vectorised ``erf``: a power series covers ``|x / sqrt 2| < 2``,
+    and a continued fraction for ``erfc`` the rarer tails (accurate in
+    relative terms on the left tail, where Phi is tiny).
+    """
+    u = np.asarray(x, dtype=np.float64) / _SQRT2
+    out = 0.5 * (1.0 + _erf_series(np.clip(u, -2.0, 2.0)))
+    tail = np.abs(u) >= 2.0
+    if tail.any():
+        u_tail = u[tail]
+        half_erfc = 0.5 * _erfc_tail(np.abs(u_tail))
+        out[tail] = np.where(u_tail < 0, half_erfc, 1.0 - half_erfc)
+    return out.astype(np.asarray(x).dtype, copy=False)
+
+
+class GELU(_Elementwise):
+    """Gaussian error linear unit, ``x * Phi(x)`` with ``Phi`` the normal CDF.
+
+    Keeps ``x`` and ``Phi(x)`` (or the ``tanh`` term when approximate): the
+    derivative is ``Phi(x) + x phi(x)``.
+
+    NumPy has no vectorised ``erf``, so the exact form evaluates a series:
+    it costs about ten times the ``tanh`` form, which differs from it by
+    less than 5e-4.
+
+    Args:
+        approximate: use ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``
+            instead of the exact form (Keras's default is exact).
+
+    Example:
+        >>> import numpy as np
+        >>> GELU().forward(np.array([[0.0, 1.0]]))
+        array([[0.        , 0.84134475]])
+    """
+
+    _cache_attrs = ("x", "p")
+
+    def __init__(self, approximate=False, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(approximate, (bool, np.bool_)):
+            raise TypeError(f"`approximate` must be True or False. Received: "
+                            f"approximate={approximate!r}.")
+        self.approximate = bool(approximate)
+
+    def call(self, x, training=False, out=None):
+        out = self._own_out(x, out, training)
+        self.x = x
+        if self.approximate:  # p = tanh(sqrt(2/pi) (x + 0.044715 x^3))
+            p = np.multiply(x, x, out=self._out("p", x.shape, x.dtype, training))
+            p *= 0.044715
+            p += 1.0
+            p *= x
+            p *= _SQRT_2_OVER_PI
+            self.p = np.tanh(p, out=p)
+            np.add(self.p, 1.0, out=out)
+            out *= 0.5
+        else:  # p = Phi(x)
+            self.p = _normal_cdf(x)
+            np.copyto(out, self.p)
+        out *= x
+        return out
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        x, p = self.x, self.p
+        if self.approximate:
+            # d/dx 0.5 x (1 + t) = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+            inner = (1.0 + 3 * 0.044715 * x * x) * _SQRT_2_OVER_PI
+            dx = 0.5 * (1.0 + p) + 0.5 * x * (1.0 - p * p) * inner
+        else:
+            # d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+            dx = p + x * np.exp(-0.5 * x * x) / _SQRT_2PI
+        dx *= grad_output
+        return dx
+
+    def get_config(self):
+        return {**super().get_config(), "approximate": self.approximate}
+
+
+class Mish(_Elementwise):
+    """``x * tanh(softplus(x))`` (Misra, 2019).
+
+    Keeps ``x``, ``t = tanh(softplus(x))`` and ``s = sigmoid(x)`` (the
+    derivative of softplus): ``d/dx = t + x (1 - t^2) s``.
+
+    Example:
+        >>> import numpy as np
+        >>> Mish().forward(np.array([[0.0, 1.0]]))
+        array([[0.        , 0.86509839]])
+    """
+
+    _cache_attrs = ("x", "t", "s")
+
+    def call(self, x, training=False, out=None):
+        out = self._own_out(x, out, training)
+        self.x = x
+        sp = _softplus(x, np.empty_like(x))
+        self.s = -np.expm1(-sp)  # sigmoid(x) = 1 - exp(-softplus(x))
+        self.t = np.tanh(sp, out=sp)
+        return np.multiply(x, self.t, out=out)
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        x, t, s = self.x, self.t, self.s
+        dx = 1.0 - t * t
+        dx *= x
+        dx *= s
+        dx += t
+        dx *= grad_output
+        return dx
+
+
+class Linear(_Elementwise):
     """The identity; ``activation=None`` means the same.
 
     Example:
@@ -193,6 +637,8 @@ class Linear(Activation):
         array([[3.]])
     """
 
+    _cache_attrs = ()
+
     def call(self, x, training=False, out=None):
         return x
 
@@ -200,13 +646,161 @@ class Linear(Activation):
         return grad_output if need_input_grad else None
 
 
+# ------------------------------------------------------------ layers with settings
+class Activation(_Elementwise):
+    """Applies a named activation, as ``keras.layers.Activation`` does.
+
+    Args:
+        activation: any name ``activation=`` accepts (``"relu"``, ``"gelu"``,
+            ...), a config dict, or an activation layer such as ``ELU(0.5)``.
+
+    Example:
+        >>> import numpy as np
+        >>> Activation("relu").forward(np.array([[-1.0, 2.0]]))
+        array([[0., 2.]])
+    """
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = get(activation)
+        if self.activation is activation:  # our own copy: the cache must not be shared
+            self.activation = type(activation).from_config(activation.get_config())
+        # The wrapped layer keeps the cache; it is mirrored here, so that whoever saves and
+        # restores this layer's cache (the graph engine) sees all of it.
+        self._cache_attrs = tuple(self.activation._cache_attrs)
+
+    def build(self, input_shape):
+        self.activation.ensure_built(input_shape)
+        super().build(input_shape)
+
+    def call(self, x, training=False, out=None):
+        z = self.activation.call(x, training, out)
+        for attr in self._cache_attrs:
+            setattr(self, attr, getattr(self.activation, attr))
+        return z
+
+    def backward(self, grad_output, need_input_grad=True):
+        for attr in self._cache_attrs:
+            setattr(self.activation, attr, getattr(self, attr))
+        return self.activation.backward(grad_output, need_input_grad)
+
+    def clear_cache(self):
+        super().clear_cache()
+        self.activation.clear_cache()
+
+    def get_config(self):
+        return {**super().get_config(), "activation": serialize(self.activation)}
+
+
+class PReLU(Layer):
+    """Leaky ReLU with a learned slope: ``x`` if ``x > 0``, else ``alpha * x``.
+
+    ``alpha`` is a weight of shape ``input_shape[1:]``, one slope per input
+    value, except along ``shared_axes``, where one slope is shared (size 1),
+    as in Keras.
+
+    Args:
+        alpha_initializer: initializer of ``alpha`` (zeros, as Keras).
+        alpha_regularizer: a regularizer of ``alpha``, or ``None``.
+        alpha_constraint: a constraint on ``alpha``, or ``None``.
+        shared_axes: axes (counted with the batch axis as 0) along which the
+            slope is shared, e.g. ``[1, 2]`` for images ``(batch, h, w, c)``.
+
+    Shapes:
+        input and output ``(batch, *features)``; ``alpha`` is ``features``
+        with the shared axes set to 1.
+
+    Example:
+        >>> import numpy as np
+        >>> layer = PReLU(alpha_initializer=initializers.Constant(0.25))
+        >>> layer.forward(np.array([[-4.0, 2.0]]))
+        array([[-1.,  2.]])
+    """
+
+    _cache_attrs = ("x",)
+
+    def __init__(self, alpha_initializer="zeros", alpha_regularizer=None,
+                 alpha_constraint=None, shared_axes=None, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha_initializer = initializers.get(alpha_initializer)
+        self.alpha_regularizer = regularizers.get(alpha_regularizer)
+        self.alpha_constraint = constraints.get(alpha_constraint)
+        if shared_axes is None:
+            axes = ()
+        else:
+            axes = (shared_axes,) if isinstance(shared_axes, (int, np.integer)) \
+                else tuple(shared_axes)
+            if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) and a >= 1
+                       for a in axes):
+                raise ValueError(
+                    "`shared_axes` must be a list of axes >= 1 (axis 0 is the batch). "
+                    f"Received: shared_axes={shared_axes!r}.")
+        self.shared_axes = tuple(int(a) for a in axes)
+        if self.alpha_regularizer is not None:
+            self.regularizers["alpha"] = self.alpha_regularizer
+        if self.alpha_constraint is not None:
+            self.constraints["alpha"] = self.alpha_constraint
+
+    def build(self, input_shape):
+        shape = list(input_shape[1:])
+        for axis in self.shared_axes:
+            if axis > len(shape):
+                raise ValueError(
+                    f"`shared_axes` of layer '{self.name}' (PReLU) names axis {axis}, but the "
+                    f"input {tuple(input_shape)} has axes 1 to {len(shape)} besides the batch.")
+            shape[axis - 1] = 1
+        self.add_weight("alpha", tuple(shape), self.alpha_initializer)
+        self._reduce = (0, *self.shared_axes)  # the axes alpha is broadcast over
+        super().build(input_shape)
+
+    # f(x) = max(x, 0) + alpha min(x, 0)
+    #   df/dx = 1 where x > 0, alpha elsewhere;   df/dalpha = min(x, 0)
+    def call(self, x, training=False):
+        self.x = x
+        out = self._out("out", x.shape, x.dtype, training)
+        np.minimum(x, 0, out=out)
+        out *= self.params["alpha"]
+        out += np.maximum(x, 0)
+        return out
+
+    def backward(self, grad_output, need_input_grad=True):
+        x, alpha = self.x, self.params["alpha"]
+        neg = np.minimum(x, 0)
+        neg *= grad_output
+        self.grads["alpha"][...] = neg.sum(axis=self._reduce, keepdims=True)[0]
+        if not need_input_grad:
+            return None
+        return np.where(x > 0, grad_output, grad_output * alpha)
+
+    def get_config(self):
+        return {**super().get_config(),
+                "alpha_initializer": initializers.serialize(self.alpha_initializer),
+                "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
+                "alpha_constraint": constraints.serialize(self.alpha_constraint),
+                "shared_axes": list(self.shared_axes) or None}
+
+
+# ------------------------------------------------------------------------ names
+# name -> (class, constructor arguments). Two names may share a class with other
+# settings: "relu6" is ReLU(max_value=6), "leaky_relu" is LeakyReLU(0.2).
 _BY_NAME = {
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "softmax": Softmax,
-    "linear": Linear,
+    "relu": (ReLU, {}),
+    "relu6": (ReLU, {"max_value": 6.0}),
+    "leaky_relu": (LeakyReLU, {"negative_slope": 0.2}),
+    "elu": (ELU, {}),
+    "selu": (SELU, {}),
+    "sigmoid": (Sigmoid, {}),
+    "hard_sigmoid": (HardSigmoid, {}),
+    "tanh": (Tanh, {}),
+    "softmax": (Softmax, {}),
+    "softplus": (Softplus, {}),
+    "softsign": (Softsign, {}),
+    "exponential": (Exponential, {}),
+    "silu": (SiLU, {}),
+    "swish": (SiLU, {}),
+    "gelu": (GELU, {}),
+    "mish": (Mish, {}),
+    "linear": (Linear, {}),
 }
 
 
@@ -214,49 +808,75 @@ def get(identifier):
     """Returns a new activation layer for a name, or the layer itself.
 
     Args:
-        identifier: ``"relu"``, ``"leaky_relu"``, ``"sigmoid"``, ``"tanh"``,
-            ``"softmax"``, ``"linear"``, ``None`` (linear), or an
-            ``Activation`` instance.
+        identifier: one of the names in the table above (``"relu"``,
+            ``"gelu"``, ``"swish"``, ...), ``None`` (linear), a config dict,
+            or an activation layer such as ``ReLU(max_value=6)``.
 
     Raises:
         ValueError: for an unknown name, listing the valid ones.
+        TypeError: for a plain function, which has no derivative kerasite
+            could use.
 
     Example:
         >>> type(get("tanh")).__name__
         'Tanh'
+        >>> get("leaky_relu").negative_slope
+        0.2
     """
     if identifier is None:
         return Linear()
     if isinstance(identifier, Activation):
+        return identifier.activation
+    if isinstance(identifier, _Elementwise):
         return identifier
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
-        return _BY_NAME[identifier.lower()]()
+        cls, kwargs = _BY_NAME[identifier.lower()]
+        return cls(**kwargs)
+    if isinstance(identifier, Layer):
+        raise ValueError(
+            f"{type(identifier).__name__} cannot be used as `activation=`: it has weights or "
+            "changes the shape. Add it as a layer of its own after this one.")
+    if callable(identifier):
+        raise TypeError(
+            f"A plain function ({getattr(identifier, '__name__', identifier)!r}) cannot be an "
+            "activation: kerasite back-propagates with an explicit derivative, which a function "
+            f"does not carry. Pass a name ({', '.join(sorted(_BY_NAME))}), or wrap the function "
+            "as kerasite.layers.Lambda(fn, gradient=...) and add it as a layer.")
     raise ValueError(
         f"Unknown activation: {identifier!r}. Valid names are {sorted(_BY_NAME)}, "
         "or pass an activation layer such as kerasite.layers.ReLU()."
     )
 
 
+def _settings(activation):
+    return {k: v for k, v in activation.get_config().items() if k not in ("name", "trainable")}
+
+
 def serialize(activation):
-    """A JSON-safe form: the name when settings are the defaults, else a config dict."""
+    """A JSON-safe form: a name when one describes it, else a config dict.
+
+    Example:
+        >>> serialize(ReLU(max_value=6))
+        'relu6'
+        >>> serialize(LeakyReLU(0.3))
+        {'class_name': 'LeakyReLU', 'config': {'negative_slope': 0.3}}
+    """
     if isinstance(activation, Linear):
         return None
-    config = {k: v for k, v in activation.get_config().items() if k not in ("name", "trainable")}
-    # Passing the name keeps this throwaway instance from using up an automatic name.
-    defaults = type(activation)(name=activation.name).get_config()
-    if all(defaults.get(k) == v for k, v in config.items()):
-        for key, cls in _BY_NAME.items():
-            if type(activation) is cls:
-                return key
-    return {"class_name": type(activation).__name__, "config": config}
+    settings = _settings(activation)
+    for key, (cls, kwargs) in _BY_NAME.items():
+        # Passing the name keeps this throwaway instance from using up an automatic name.
+        if type(activation) is cls and _settings(cls(name=activation.name, **kwargs)) == settings:
+            return key
+    return {"class_name": type(activation).__name__, "config": settings}
 
 
 def deserialize(config):
     """Inverse of ``serialize``."""
     if isinstance(config, dict):
-        by_class = {cls.__name__: cls for cls in _BY_NAME.values()}
+        by_class = {cls.__name__: cls for cls, _ in _BY_NAME.values()}
         cls = by_class.get(config.get("class_name"))
         if cls is None:
             raise ValueError(f"Unknown activation class: {config.get('class_name')!r}. "

@@ -20,6 +20,7 @@ import re
 
 import numpy as np
 
+from kerasite import regularizers
 from kerasite.config import floatx
 from kerasite.layers.symbolic import Node, SymbolicTensor, is_symbolic
 
@@ -48,18 +49,24 @@ class Layer:
     Args:
         name: a name for the layer; made from the class name if omitted.
         trainable: whether optimizers update this layer's weights.
+        input_shape: the shape of one sample, for the first layer of a model.
+        activity_regularizer: a regularizer of the layer's output (a name
+            such as ``"l2"``, or an object from ``kerasite.regularizers``).
 
     Attributes:
         params: dict name -> weight array (live; updated in place).
         grads: dict name -> gradient array, same keys and shapes as ``params``.
         built: whether ``build`` has run.
         input_shape: ``(None, *features)`` the layer was built for.
+        regularizers: dict weight name -> regularizer, e.g. ``{"W": L2()}``.
+        constraints: dict weight name -> constraint, e.g. ``{"W": MaxNorm()}``.
+        activity_regularizer: the output's regularizer, or ``None``.
     """
 
     # Attributes that ``forward`` caches for ``backward``; ``clear_cache`` drops them.
     _cache_attrs = ()
 
-    def __init__(self, name=None, trainable=True, input_shape=None):
+    def __init__(self, name=None, trainable=True, input_shape=None, activity_regularizer=None):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"`name` must be a string. Received: name={name!r}.")
         self.name = name or _auto_name(type(self).__name__)
@@ -72,6 +79,10 @@ class Layer:
         self.input_shape = None
         self._workspaces = {}
         self._inbound_nodes = []  # one Node per call on symbolic tensors
+        # Weight name -> regularizer / constraint, e.g. {"W": L2(0.01)}; see regularization_penalty.
+        self.regularizers = {}
+        self.constraints = {}
+        self.activity_regularizer = regularizers.get(activity_regularizer)
 
     # ----------------------------------------------------------------- lifecycle
     def build(self, input_shape):
@@ -356,12 +367,77 @@ class Layer:
         """The number of scalars in the layer's weights."""
         return int(sum(p.size for p in self.params.values()))
 
+    # ------------------------------------------- regularizers and constraints
+    # The seam the training engine calls, once per layer per step: it adds
+    # regularization_penalty() and activity_penalty(output) to the loss it
+    # reports, passes the output's gradient through activity_gradient before
+    # this layer's backward, calls add_regularization_gradients() after
+    # backward and before the optimizer step, and apply_constraints() after it.
+    def regularization_penalty(self):
+        """The sum of this layer's weight penalties, e.g. ``l2 * sum(W**2)``.
+
+        Returns:
+            A float; 0.0 when the layer has no weight regularizer or is not built.
+        """
+        return float(sum(reg(self.params[key]) for key, reg in self.regularizers.items()
+                         if key in self.params))
+
+    def add_regularization_gradients(self):
+        """Adds d penalty / d weight into ``grads``, in place, for each regularized weight.
+
+        Call it after ``backward`` has written the loss gradients. A frozen
+        layer (``trainable=False``) is left alone: no optimizer reads its grads.
+        """
+        if not self.trainable:
+            return
+        for key, reg in self.regularizers.items():
+            if key in self.grads:
+                self.grads[key] += reg.gradient(self.params[key])
+
+    def activity_penalty(self, output):
+        """The activity regularizer's penalty on ``output``, divided by the batch size.
+
+        Keras divides by the batch, so that the penalty's weight against the
+        loss (a mean over the batch) does not depend on ``batch_size``.
+
+        Args:
+            output: this layer's output, ``(batch, *outputs)``.
+
+        Returns:
+            A float; 0.0 without an activity regularizer.
+        """
+        if self.activity_regularizer is None:
+            return 0.0
+        return self.activity_regularizer(output) / len(output)
+
+    def activity_gradient(self, output, grad_output):
+        """``grad_output`` plus d activity_penalty / d output (a new array if there is one).
+
+        Args:
+            output: this layer's last output, ``(batch, *outputs)``.
+            grad_output: d loss / d output from the layers above.
+
+        Returns:
+            The total gradient to pass to ``backward``.
+        """
+        if self.activity_regularizer is None:
+            return grad_output
+        return grad_output + self.activity_regularizer.gradient(output) / len(output)
+
+    def apply_constraints(self):
+        """Projects each constrained weight in place (call it after each optimizer step)."""
+        for key, constraint in self.constraints.items():
+            if key in self.params:
+                self.params[key][...] = constraint(self.params[key])
+
     # -------------------------------------------------------------------- config
     def get_config(self):
         """The constructor arguments, as a JSON-safe dict."""
         config = {"name": self.name, "trainable": self.trainable}
         if self.declared_input_shape is not None:
             config["input_shape"] = list(self.declared_input_shape)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from kerasite import initializers
+from kerasite import constraints, initializers, regularizers
 from kerasite.layers import activations
 from kerasite.layers.base import Layer
 
@@ -18,6 +18,14 @@ class Dense(Layer):
         kernel_initializer: initializer of ``W``; ``"glorot_uniform"``
             (Xavier) by default.
         bias_initializer: initializer of ``b``; zeros by default.
+        kernel_regularizer: a penalty on ``W`` (``"l2"``,
+            ``kerasite.regularizers.L2(1e-4)``, ...), or ``None``.
+        bias_regularizer: a penalty on ``b``, or ``None``.
+        activity_regularizer: a penalty on the layer's output, or ``None``.
+        kernel_constraint: a projection applied to ``W`` after each update
+            (``"max_norm"``, ``kerasite.constraints.MaxNorm(3)``, ...), or ``None``.
+        bias_constraint: the same for ``b``, or ``None``.
+        input_dim: Keras's older way to say ``input_shape=(input_dim,)``.
 
     Shapes:
         ``x`` is ``(batch, in)``, ``W`` is ``(in, units)``, ``b`` is
@@ -38,12 +46,24 @@ class Dense(Layer):
     _cache_attrs = ("x",)
 
     def __init__(self, units, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
-        super().__init__(**kwargs)
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, input_dim=None, **kwargs):
+        if input_dim is not None:
+            if isinstance(input_dim, bool) or not isinstance(input_dim, (int, np.integer)) \
+                    or input_dim < 1:
+                raise ValueError("`input_dim` must be a positive integer. "
+                                 f"Received: input_dim={input_dim!r}.")
+            if kwargs.get("input_shape") not in (None, (input_dim,), [input_dim]):
+                raise ValueError(
+                    f"`input_dim`={input_dim} and `input_shape`={kwargs['input_shape']!r} "
+                    "disagree. Pass only one of them.")
+            kwargs["input_shape"] = (int(input_dim),)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
             raise ValueError(f"`units` must be a positive integer. Received: units={units!r}.")
         self.units = int(units)
-        if isinstance(activation, activations.Activation):
+        if isinstance(activation, activations._Elementwise):
             # The activation caches this layer's output for backward, so each Dense
             # needs its own: one instance shared by two layers would mix their caches.
             activation = type(activation).from_config(activation.get_config())
@@ -51,6 +71,17 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        # The base class applies these through regularization_penalty and apply_constraints.
+        for key, reg in (("W", self.kernel_regularizer), ("b", self.bias_regularizer)):
+            if reg is not None:
+                self.regularizers[key] = reg
+        for key, con in (("W", self.kernel_constraint), ("b", self.bias_constraint)):
+            if con is not None:
+                self.constraints[key] = con
         self.W = self.b = self.dW = self.db = None
 
     def build(self, input_shape):
@@ -60,6 +91,8 @@ class Dense(Layer):
         if self.use_bias:
             self.b = self.add_weight("b", (self.units,), self.bias_initializer)
             self.db = self.grads["b"]
+        # Checks the activation's settings against the shape it will see (e.g. Softmax's axis).
+        self.activation.ensure_built((None, self.units))
         super().build(input_shape)
 
     # Forward and backward, side by side. With z = x W + b and a = f(z):
@@ -104,4 +137,9 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }

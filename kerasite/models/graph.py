@@ -66,7 +66,13 @@ class Graph:
         self.layers = layers
         self._check_unique_names()
         self._shared = self._find_shared()
-        self._chain = self._as_chain()
+        # Layers with an activity regularizer add a penalty on their output at each call.
+        self._activity = {id(node) for node in self.nodes
+                          if getattr(node.layer, "activity_regularizer", None) is not None
+                          or _has_activity(node.layer)}
+        self.activity_loss = 0.0   # the last forward's activity penalty
+        self._outputs_kept = {}    # node -> its output, for the activity gradient
+        self._chain = None if self._activity else self._as_chain()
         self._node_state = {}   # node -> the cache a shared layer left on that call
         self._acc = {}          # id(weight gradient) -> buffer where calls add up
         self._plans = {}        # need_input_grad -> backward plan
@@ -143,7 +149,8 @@ class Graph:
                 x = layer.forward(x, training)
             return [x]
         env = {id(t): v for t, v in zip(self.inputs, values)}
-        shared, state = self._shared, self._node_state
+        shared, state, activity = self._shared, self._node_state, self._activity
+        self.activity_loss = 0.0
         for node in self.nodes:
             layer = node.layer
             args = [env[id(t)] for t in node.inputs]
@@ -153,6 +160,8 @@ class Graph:
                 state[id(node)] = layer._export_cache()
             else:
                 out = layer.forward(args if node.multi_input else args[0], training)
+            if id(node) in activity:
+                self._add_activity(node, out)
             if len(node.outputs) == 1:
                 env[id(node.outputs[0])] = out
             else:
@@ -201,6 +210,8 @@ class Graph:
                     gs[i] = np.zeros((len(output_grads[0]), *node.outputs[i].shape[1:]),
                                      dtype=node.outputs[i].dtype)
             g = gs[0] if len(gs) == 1 else gs
+            if id(node) in self._activity and getattr(layer, "activity_regularizer", None):
+                g = layer.activity_gradient(self._outputs_kept[id(node)], g)
             if id(node) in shared:
                 layer._import_cache(state[id(node)])
                 g_in = layer.backward(g, need_input_grad=need_in)
@@ -218,6 +229,15 @@ class Graph:
         if not need_input_grad:
             return None
         return [grads.get(id(t)) for t in self.inputs]
+
+    def _add_activity(self, node, out):
+        layer = node.layer
+        if getattr(layer, "activity_regularizer", None) is not None:
+            self._outputs_kept[id(node)] = out
+            self.activity_loss += layer.activity_penalty(out)
+        inner = getattr(layer, "_last_graph", None)
+        if inner is not None:  # a nested model: its own layers' penalties
+            self.activity_loss += inner.activity_loss
 
     def _accumulate(self, layer, acc_used):
         """Adds a shared layer's fresh weight gradients into the running sums."""
@@ -264,6 +284,13 @@ class Graph:
         for layer in self.layers:
             if hasattr(layer, "_reset_plans"):
                 layer._reset_plans()
+
+
+def _has_activity(layer):
+    """Whether a layer inside ``layer`` (a nested model) has an activity regularizer."""
+    inner = getattr(layer, "_leaf_layers", None)
+    return inner is not None and any(
+        getattr(leaf, "activity_regularizer", None) is not None for leaf in inner())
 
 
 def _leaves(layer):

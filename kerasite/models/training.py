@@ -140,6 +140,10 @@ class Trainer:
         optimizer._trained_ids = ids
         self._grads_and_vars = pairs
         self._epoch_aware = [leaf for leaf in leaves if hasattr(leaf, "set_epoch")]
+        # Weight penalties are added once per layer and step (a shared layer's too), and
+        # constraints applied after each step, as Keras does.
+        self._regularized = [leaf for leaf in leaves if leaf.trainable and leaf.regularizers]
+        self._constrained = [leaf for leaf in leaves if leaf.trainable and leaf.constraints]
 
     # ===================================================================== fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
@@ -307,11 +311,29 @@ class Trainer:
 
     def _train_step(self, xs, ys):
         """One gradient step on a batch; returns (the loss values, the predictions)."""
-        outs = self._graph.forward(xs, training=True)
+        graph = self._graph
+        outs = graph.forward(xs, training=True)
         values, grads = self._losses_and_grads(ys, outs)
-        self._graph.backward(grads, need_input_grad=False)
+        graph.backward(grads, need_input_grad=False)
+        if self._regularized or graph._activity:
+            # The loss Keras reports includes the regularization penalties.
+            penalty = graph.activity_loss
+            for layer in self._regularized:
+                penalty += layer.regularization_penalty()
+                layer.add_regularization_gradients()
+            values = [values[0] + penalty, *values[1:]]
         self.optimizer.apply_gradients(self._grads_and_vars)
+        for layer in self._constrained:
+            layer.apply_constraints()
         return values, outs
+
+    def _penalty(self, graph):
+        """The regularization penalties for ``evaluate``'s loss (included, as in Keras)."""
+        penalty = graph.activity_loss
+        for leaf in self._leaf_layers():
+            if leaf.regularizers:
+                penalty += leaf.regularization_penalty()
+        return penalty
 
     def _losses_and_grads(self, ys, outs):
         """[total, per-output losses...] and d total / d output for each output."""
@@ -514,11 +536,14 @@ class Trainer:
         sums = None
         n = len(xs[0])
         graph = self._infer_graph
+        regularized = any(leaf.regularizers for leaf in self._leaf_layers())
         for start in range(0, n, batch_size):
             xb = [_inputs.cast(a[start:start + batch_size], "x", start) for a in xs]
             yb = [a[start:start + batch_size] for a in ys]
             outs = graph.forward(xb, training=False)
             values = self._loss_values(yb, outs)
+            if regularized or graph._activity:
+                values = [values[0] + self._penalty(graph), *values[1:]]
             k = len(xb[0])
             sums = [v * k for v in values] if sums is None else \
                 [s + v * k for s, v in zip(sums, values)]

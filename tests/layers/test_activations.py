@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kerasite import layers
-from kerasite.layers import LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh, activations
+from kerasite.layers import Dense, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh, activations
 
 LN2, LN3 = math.log(2), math.log(3)
 
@@ -31,8 +31,11 @@ def test_leaky_relu():
     np.testing.assert_allclose(dx, [[0.1, 0.2, 0.3, 4.0]])  # slope 0.1 where x <= 0
 
 
-def test_leaky_relu_default_slope_is_0_01():
-    np.testing.assert_allclose(LeakyReLU().forward(np.array([[-3.0]])), [[-0.03]])
+def test_leaky_relu_default_slopes_are_keras_ones():
+    # keras.layers.LeakyReLU() defaults to 0.3; keras.activations.leaky_relu to 0.2 (issue 12).
+    np.testing.assert_allclose(LeakyReLU().forward(np.array([[-3.0]])), [[-0.9]])
+    np.testing.assert_allclose(activations.get("leaky_relu").forward(np.array([[-3.0]])),
+                               [[-0.6]])
 
 
 def test_sigmoid():
@@ -149,19 +152,19 @@ def test_get_none_is_linear_and_an_instance_is_itself():
     assert activations.get(act) is act
 
 
-@pytest.mark.parametrize("identifier", ["swish", "", 3])
+@pytest.mark.parametrize("identifier", ["swishy", "", 3])
 def test_unknown_activation_lists_the_valid_names(identifier):
-    with pytest.raises(ValueError, match=r"Unknown activation: .*Valid names are \['leaky_relu', "
-                                         r"'linear', 'relu', 'sigmoid', 'softmax', 'tanh'\]"):
+    with pytest.raises(ValueError, match=r"Unknown activation: .*Valid names are "
+                                         r"\['elu', 'exponential', 'gelu', 'hard_sigmoid', 'leaky_relu', 'linear', 'mish', 'relu', 'relu6', 'selu', 'sigmoid', 'silu', 'softmax', 'softplus', 'softsign', 'swish', 'tanh'\]"):
         activations.get(identifier)
 
 
 def test_serialize_uses_names_for_defaults_and_dicts_otherwise():
     assert activations.serialize(ReLU()) == "relu"
-    assert activations.serialize(LeakyReLU()) == "leaky_relu"
+    assert activations.serialize(LeakyReLU(0.2)) == "leaky_relu"
     assert activations.serialize(Linear()) is None
-    assert activations.serialize(LeakyReLU(0.2)) == {
-        "class_name": "LeakyReLU", "config": {"negative_slope": 0.2}}
+    assert activations.serialize(LeakyReLU()) == {
+        "class_name": "LeakyReLU", "config": {"negative_slope": 0.3}}
     assert activations.serialize(Softmax(axis=1)) == {
         "class_name": "Softmax", "config": {"axis": 1}}
 
@@ -176,8 +179,8 @@ def test_serialize_round_trips():
 
 
 def test_deserialize_unknown_class():
-    with pytest.raises(ValueError, match=r"Unknown activation class: 'Swish'\. Valid classes are"):
-        activations.deserialize({"class_name": "Swish", "config": {}})
+    with pytest.raises(ValueError, match=r"Unknown activation class: 'Swishy'\. Valid classes are"):
+        activations.deserialize({"class_name": "Swishy", "config": {}})
 
 
 @pytest.mark.parametrize("make", ALL, ids=IDS)
@@ -195,9 +198,9 @@ def test_layer_configs_keep_their_settings():
 
 
 # ------------------------------------------------------------------------- errors
-@pytest.mark.parametrize("slope", [-0.1, -1, "0.1", None, True, float("nan")])
+@pytest.mark.parametrize("slope", [-0.1, -1, "0.1", None, True, float("nan"), float("inf")])
 def test_leaky_relu_slope_must_be_non_negative(slope):
-    with pytest.raises(ValueError, match=r"`negative_slope` must be a number >= 0\. "
+    with pytest.raises(ValueError, match=r"`negative_slope` must be a finite number >= 0\. "
                                          r"Received: negative_slope="):
         LeakyReLU(slope)
 
@@ -210,3 +213,257 @@ def test_leaky_relu_error_shows_the_value():
 def test_softmax_axis_must_be_an_integer():
     with pytest.raises(TypeError, match=r"`axis` must be an integer\. Received: axis=1\.5"):
         Softmax(axis=1.5)
+
+
+# ======================================================= the Keras activations
+# Values by hand; the Keras values quoted are those of keras.activations in Keras 3
+# (same formulas: keras/src/activations/activations.py).
+from kerasite import Sequential, initializers  # noqa: E402
+from kerasite.gradcheck import check_gradients  # noqa: E402
+from kerasite.layers import (  # noqa: E402
+    ELU, GELU, SELU, Activation, Exponential, HardSigmoid, Mish, PReLU, SiLU, Softplus, Softsign,
+)
+
+TOL = 1e-6
+SELU_A, SELU_S = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def _phi(x):
+    return math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+
+
+def _cdf(x):
+    return 0.5 * (1 + math.erf(x / math.sqrt(2)))
+
+
+# (activation, x, expected output, expected derivative at x)
+HAND = {
+    "elu": (ELU(), [-LN2, 2.0], [-0.5, 2.0], [0.5, 1.0]),  # e^-ln2 - 1 = -1/2; slope e^x = 1/2
+    "elu_alpha": (ELU(0.5), [-LN2], [-0.25], [0.25]),
+    "selu": (SELU(), [-LN2, 1.0], [-0.5 * SELU_S * SELU_A, SELU_S], [0.5 * SELU_S * SELU_A, SELU_S]),
+    "gelu": (GELU(), [0.0, 1.0, -1.0], [0.0, _cdf(1.0), -_cdf(-1.0)],
+             [0.5, _cdf(1.0) + _phi(1.0), _cdf(-1.0) - _phi(-1.0)]),
+    # Keras: gelu(1.0, approximate=True) = 0.5 (1 + tanh(sqrt(2/pi) * 1.044715)) = 0.841192
+    "gelu_tanh": (GELU(approximate=True), [1.0], [0.8411919906082768], [1.0829640838457826]),
+    "silu": (SiLU(), [LN3, 0.0], [0.75 * LN3, 0.0], [0.75 * (1 + LN3 / 4), 0.5]),
+    "softplus": (Softplus(), [LN3, 0.0], [math.log(4), LN2], [0.75, 0.5]),
+    "softsign": (Softsign(), [1.0, -3.0], [0.5, -0.75], [0.25, 1 / 16]),
+    "hard_sigmoid": (HardSigmoid(), [-4.0, 0.0, 1.5, 4.0], [0.0, 0.5, 0.75, 1.0],
+                     [0.0, 1 / 6, 1 / 6, 0.0]),
+    "relu6": (activations.get("relu6"), [-1.0, 3.0, 7.0], [0.0, 3.0, 6.0], [0.0, 1.0, 0.0]),
+    "exponential": (Exponential(), [LN2, 0.0], [2.0, 1.0], [2.0, 1.0]),
+    # softplus(ln 3) = ln 4, tanh(ln 4) = 15/17, sigmoid(ln 3) = 3/4
+    "mish": (Mish(), [LN3], [LN3 * 15 / 17], [15 / 17 + LN3 * (64 / 289) * 0.75]),
+    "relu_options": (ReLU(max_value=1.5, negative_slope=0.5, threshold=1.0),
+                     [0.0, 1.2, 3.0, 0.5], [-0.5, 1.2, 1.5, -0.25], [0.5, 1.0, 0.0, 0.5]),
+    "relu_threshold": (ReLU(threshold=1.0), [0.5, 2.0], [0.0, 2.0], [0.0, 1.0]),
+    "leaky_name": (activations.get("leaky_relu"), [-1.0, 2.0], [-0.2, 2.0], [0.2, 1.0]),
+    "leaky_steep": (LeakyReLU(1.5), [-1.0, 2.0], [-1.5, 2.0], [1.5, 1.0]),
+    "activation_layer": (Activation("softsign"), [1.0], [0.5], [0.25]),
+}
+
+
+@pytest.mark.parametrize("case", HAND, ids=str)
+def test_keras_activation_values_and_derivatives_by_hand(case):
+    layer, x, out, slope = HAND[case]
+    g = np.arange(1.0, len(x) + 1)[None, :]
+    got, dx = _forward_backward(layer, [x], g)
+    np.testing.assert_allclose(got, [out], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(dx, g * np.array([slope]), rtol=1e-12, atol=1e-15)
+
+
+def test_gelu_cdf_matches_math_erf_everywhere():
+    x = np.linspace(-40, 40, 20001)
+    expected = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in x])
+    np.testing.assert_allclose(activations._normal_cdf(x), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_extreme_inputs_of_the_new_activations_stay_finite_without_warnings():
+    x = np.array([[-1000.0, -30.0, 0.0, 30.0, 700.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name in ("elu", "selu", "gelu", "silu", "softplus", "softsign", "hard_sigmoid",
+                     "mish", "relu6"):
+            layer = activations.get(name)
+            out = layer.forward(x, training=True)
+            assert np.all(np.isfinite(out)), name
+            assert np.all(np.isfinite(layer.backward(np.ones_like(x)))), name
+    np.testing.assert_allclose(Softplus().forward(x), [[0.0, 9.357622968839299e-14, LN2, 30.0,
+                                                        700.0]], rtol=1e-12)
+
+
+# -------------------------------------------------------- float64 gradient checks
+def _away_from_kinks(rng, shape, kinks=(0.0, 1.0, 1.5, 3.0, -3.0, 6.0)):
+    x = rng.normal(size=shape) * 3
+    for k in kinks:
+        near = np.abs(x - k) < 0.05
+        x[near] += 0.1
+    return x
+
+
+GRADCHECK = {
+    **{name: (lambda name=name: activations.get(name)) for name in activations._BY_NAME},
+    "gelu_tanh": lambda: GELU(approximate=True),
+    "elu_alpha": lambda: ELU(0.3),
+    "relu_options": lambda: ReLU(max_value=1.5, negative_slope=0.5, threshold=1.0),
+    "relu_slope_cap": lambda: ReLU(max_value=6.0, negative_slope=0.1),
+    "leaky_layer": LeakyReLU,
+    "leaky_steep": lambda: LeakyReLU(1.5),
+    "activation_gelu": lambda: Activation("gelu"),
+    "activation_instance": lambda: Activation(ELU(0.7)),
+    "softmax_axis1": lambda: Softmax(axis=1),
+}
+
+
+@pytest.mark.parametrize("name", GRADCHECK, ids=str)
+def test_gradient_check_as_a_layer(name, float64):
+    rng = np.random.default_rng(0)
+    x = _away_from_kinks(rng, (3, 4, 2)) if name != "exponential" else rng.normal(size=(3, 4, 2))
+    report = check_gradients(GRADCHECK[name](), x, rng.normal(size=(3, 4, 2)), "mse")
+    assert report.max_rel_diff < TOL, f"\n{report}"
+
+
+@pytest.mark.parametrize("name", sorted(activations._BY_NAME), ids=str)
+def test_gradient_check_inside_dense(name, float64):
+    # Dense runs its activation in place on its own buffer: those that keep their
+    # input must not have it overwritten.
+    rng = np.random.default_rng(1)
+    model = Sequential([layers.Dense(4, activation=name, input_shape=(3,)), layers.Dense(2)])
+    x = rng.normal(size=(5, 3))
+    report = check_gradients(model, x, rng.normal(size=(5, 2)), "mse")
+    assert report.max_rel_diff < TOL, f"\n{report}"
+
+
+@pytest.mark.parametrize("shared_axes, shape", [(None, (3, 4)), ([1], (3, 4, 2)),
+                                                ([1, 2], (2, 3, 2, 2))])
+def test_prelu_gradient_check(shared_axes, shape, float64):
+    rng = np.random.default_rng(2)
+    layer = PReLU(alpha_initializer=initializers.RandomUniform(0.1, 0.5, seed=0),
+                  shared_axes=shared_axes)
+    x = _away_from_kinks(rng, shape)
+    report = check_gradients(layer, x, rng.normal(size=shape), "mse")
+    assert report.max_rel_diff < TOL, f"\n{report}"
+
+
+# ----------------------------------------------------------------------- PReLU
+def test_prelu_by_hand():
+    layer = PReLU()
+    layer.build((None, 2))
+    layer.params["alpha"][...] = [0.25, 0.5]
+    out, dx = _forward_backward(layer, [[-2.0, 3.0], [-1.0, -4.0]], [[1.0, 1.0], [1.0, 2.0]])
+    np.testing.assert_allclose(out, [[-0.5, 3.0], [-0.25, -2.0]])
+    np.testing.assert_allclose(dx, [[0.25, 1.0], [0.25, 1.0]])  # slope alpha where x <= 0
+    np.testing.assert_allclose(layer.grads["alpha"], [-3.0, -8.0])  # sum of g * min(x, 0)
+
+
+def test_prelu_weight_layout_is_keras():
+    # Keras: alpha has shape input_shape[1:] with the shared axes set to 1; zeros by default.
+    layer = PReLU(shared_axes=[1, 2])
+    layer.build((None, 5, 6, 3))
+    assert list(layer.params) == ["alpha"] and layer.params["alpha"].shape == (1, 1, 3)
+    np.testing.assert_array_equal(layer.params["alpha"], 0.0)
+    assert layer.count_params() == 3
+
+
+def test_prelu_rejects_bad_shared_axes():
+    with pytest.raises(ValueError, match=r"`shared_axes` must be a list of axes >= 1"):
+        PReLU(shared_axes=[0])
+    with pytest.raises(ValueError, match=r"`shared_axes` of layer .* names axis 3"):
+        PReLU(shared_axes=[3]).build((None, 4, 2))
+
+
+def test_prelu_regularizer_and_constraint_use_the_base_seam():
+    from kerasite import constraints, regularizers
+    layer = PReLU(alpha_initializer=initializers.Constant(-2.0), alpha_regularizer="l1",
+                  alpha_constraint="non_neg")
+    layer.build((None, 3))
+    assert layer.regularization_penalty() == pytest.approx(0.01 * 6)
+    layer.apply_constraints()
+    np.testing.assert_array_equal(layer.params["alpha"], 0.0)
+    cfg = layer.get_config()
+    assert cfg["alpha_regularizer"] == regularizers.serialize(regularizers.L1())
+    assert cfg["alpha_constraint"] == constraints.serialize(constraints.NonNeg())
+
+
+# ------------------------------------------------------------- Activation layer
+def test_activation_layer_takes_any_name_and_round_trips():
+    for name in activations._BY_NAME:
+        layer = Activation(name)
+        cfg = json.loads(json.dumps(layer.get_config()))
+        again = layers.deserialize({"class_name": "Activation", "config": cfg})
+        x = np.array([[-1.5, 0.25, 2.0]])
+        np.testing.assert_array_equal(again.forward(x), layer.forward(x))
+
+
+def test_activation_layer_keeps_its_own_copy_and_mirrors_the_cache():
+    inner = GELU()
+    layer = Activation(inner)
+    assert layer.activation is not inner and layer._cache_attrs == ("x", "p")
+    layer.forward(np.array([[1.0]]), training=True)
+    assert layer.x is layer.activation.x
+    layer.clear_cache()
+    assert "x" not in layer.__dict__ and "x" not in layer.activation.__dict__
+
+
+def test_activation_layer_inside_dense_is_unwrapped():
+    dense = Dense(2, activation=Activation("relu6"))
+    assert type(dense.activation) is ReLU and dense.get_config()["activation"] == "relu6"
+
+
+def test_a_plain_function_is_refused_with_the_reason():
+    with pytest.raises(TypeError, match=r"plain function \('tanh'\) cannot be an activation: "
+                                        r"kerasite back-propagates with an explicit derivative"):
+        Activation(np.tanh)
+
+
+def test_a_layer_with_weights_is_not_an_activation():
+    with pytest.raises(ValueError, match=r"PReLU cannot be used as `activation=`: it has weights"):
+        Dense(2, activation=PReLU())
+
+
+# ------------------------------------------------------------------ validation
+@pytest.mark.parametrize("kwargs, message", [
+    ({"max_value": -1.0}, r"`max_value` must be a finite number > 0\. Received: max_value=-1\.0"),
+    ({"max_value": 0}, r"`max_value` must be a finite number > 0"),
+    ({"negative_slope": float("inf")}, r"`negative_slope` must be a finite number >= 0"),
+    ({"threshold": -0.5}, r"`threshold` must be a finite number >= 0\. Received: threshold=-0\.5"),
+    ({"threshold": "1"}, r"`threshold` must be a finite number >= 0"),
+])
+def test_relu_options_are_checked(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ReLU(**kwargs)
+
+
+def test_elu_alpha_is_checked():
+    with pytest.raises(ValueError, match=r"`alpha` must be a finite number >= 0\. "
+                                         r"Received: alpha=-1\.0"):
+        ELU(alpha=-1.0)
+
+
+def test_gelu_approximate_must_be_a_bool():
+    with pytest.raises(TypeError, match=r"`approximate` must be True or False\. "
+                                        r"Received: approximate='yes'"):
+        GELU(approximate="yes")
+
+
+def test_softmax_axis_is_checked_at_build_time():
+    with pytest.raises(ValueError, match=r"`axis` of layer '.*' \(Softmax\) must be in \[-2, 1\] "
+                                         r"for inputs of shape \(None, 3\)\. Received: axis=7"):
+        Sequential([Softmax(axis=7)]).build((None, 3))
+    with pytest.raises(ValueError, match=r"\(Softmax\) must be in \[-2, 1\].*Received: axis=7"):
+        Dense(3, activation=Softmax(axis=7)).forward(np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("make", [ELU, SELU, GELU, SiLU, Mish, Softplus, Softsign, HardSigmoid,
+                                  Exponential, lambda: Activation("gelu"),
+                                  lambda: ReLU(max_value=6.0, threshold=0.5)])
+def test_new_activations_keep_shape_dtype_and_input(make):
+    x = np.random.default_rng(0).normal(size=(2, 3, 4)).astype("float32")
+    kept = x.copy()
+    layer = make()
+    out = layer.forward(x, training=True)
+    assert out.shape == x.shape and out.dtype == np.float32
+    assert layer.backward(np.ones_like(x)).dtype == np.float32
+    np.testing.assert_array_equal(x, kept)
+    rows = np.concatenate([make().forward(x[i:i + 1]) for i in range(len(x))])
+    np.testing.assert_allclose(rows, make().forward(x), rtol=1e-6)

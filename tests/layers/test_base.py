@@ -324,3 +324,42 @@ def test_backward_without_input_gradient_fills_the_same_parameter_gradients(floa
     assert len(with_input) == 4
     for a, b in zip(with_input, without_input):
         np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------- the regularization seam
+def test_activity_penalty_and_its_gradient_match_finite_differences(float64):
+    # The engine's part for an activity regularizer: the penalty joins the loss, and its
+    # gradient joins the output's gradient before the layer's own backward.
+    from kerasite import losses, regularizers
+
+    rng = np.random.default_rng(0)
+    layer = Dense(3, activation="tanh", activity_regularizer=regularizers.L1L2(0.3, 0.7))
+    x, y = rng.normal(size=(4, 2)), rng.normal(size=(4, 3))
+    mse = losses.get("mse")
+
+    def total(inputs):
+        out = layer.forward(inputs)
+        return mse.forward(y, out) + layer.activity_penalty(out)
+
+    out = layer.forward(x, training=True)
+    mse.forward(y, out)
+    dx = layer.backward(layer.activity_gradient(out, mse.backward()))
+    numeric = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        probe = x.copy()
+        probe[i] += 1e-6
+        plus = total(probe)
+        probe[i] -= 2e-6
+        numeric[i] = (plus - total(probe)) / 2e-6
+    np.testing.assert_allclose(dx, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_activity_penalty_is_divided_by_the_batch_and_zero_without_a_regularizer():
+    from kerasite import layers as layers_module
+
+    out = np.full((4, 2), 2.0)
+    reg_layer = layers_module.Dropout(0.1, seed=0, activity_regularizer="l2")
+    assert reg_layer.activity_penalty(out) == pytest.approx(0.01 * 4 * 8 / 4)
+    plain = layers_module.Dropout(0.1, seed=0)
+    g = np.ones((4, 2))
+    assert plain.activity_penalty(out) == 0.0 and plain.activity_gradient(out, g) is g

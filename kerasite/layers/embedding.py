@@ -1,0 +1,107 @@
+"""``Embedding``: a lookup table from integer indices to learned vectors."""
+
+import numpy as np
+
+from kerasite import constraints, initializers, regularizers
+from kerasite.layers.base import Layer
+
+
+class Embedding(Layer):
+    """Maps each integer index in ``[0, input_dim)`` to a learned vector of ``output_dim``.
+
+    ``y[..., :] = embeddings[x[...]]``. Only the rows that were looked up get
+    a gradient: backward zeroes ``grads["embeddings"]`` and adds each
+    output gradient into the row of its index (``np.add.at``, which sums
+    repeated indices correctly). The indices themselves have no gradient.
+
+    Args:
+        input_dim: the vocabulary size, a positive integer.
+        output_dim: the size of each vector, a positive integer.
+        embeddings_initializer: initializer of the table (Keras's
+            ``"uniform"``, i.e. ``U(-0.05, 0.05)``, by default).
+        embeddings_regularizer: a regularizer of the table, or ``None``.
+        embeddings_constraint: a constraint on the table, or ``None``.
+        mask_zero: must be ``False``: kerasite has no masking.
+
+    Shapes:
+        input ``(batch, *index_axes)`` of integers (a float array holding
+        whole numbers, as ``fit`` passes it, is accepted); output
+        ``(batch, *index_axes, output_dim)``; the table is
+        ``(input_dim, output_dim)``.
+
+    Example:
+        >>> import numpy as np
+        >>> layer = Embedding(3, 2, embeddings_initializer="ones")
+        >>> layer.forward(np.array([[0, 2]])).shape
+        (1, 2, 2)
+    """
+
+    _cache_attrs = ("_indices",)
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
+                 **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}.")
+        if mask_zero:
+            raise ValueError("`mask_zero=True` is not supported: kerasite has no masking. Pad "
+                             "with an index of its own and let the model learn to ignore it.")
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        self.mask_zero = False
+        if self.embeddings_regularizer is not None:
+            self.regularizers["embeddings"] = self.embeddings_regularizer
+        if self.embeddings_constraint is not None:
+            self.constraints["embeddings"] = self.embeddings_constraint
+
+    def build(self, input_shape):
+        self.add_weight("embeddings", (self.input_dim, self.output_dim),
+                        self.embeddings_initializer)
+        super().build(input_shape)
+
+    def _check_indices(self, x):
+        x = np.asarray(x)
+        if x.dtype.kind in "iu":
+            indices = x
+        elif x.dtype.kind == "f" and np.all(np.isfinite(x)) and np.all(x == np.round(x)):
+            indices = x.astype(np.intp)
+        else:
+            raise ValueError(
+                f"Layer '{self.name}' (Embedding) takes integer indices. Received an array of "
+                f"{x.dtype} with values that are not whole numbers. Pass token ids, not features.")
+        if indices.size and (indices.min() < 0 or indices.max() >= self.input_dim):
+            bad = int(indices.min()) if indices.min() < 0 else int(indices.max())
+            raise ValueError(
+                f"Layer '{self.name}' (Embedding) has input_dim={self.input_dim}, so indices must "
+                f"be in [0, {self.input_dim - 1}]. Received index {bad}. Raise input_dim to the "
+                "vocabulary size.")
+        return indices
+
+    # y = E[x];   dL/dE[i] = sum of dL/dy over the positions where x == i
+    def call(self, x, training=False):
+        self._indices = self._check_indices(x)
+        return self.params["embeddings"][self._indices]  # fancy indexing: a fresh array
+
+    def backward(self, grad_output, need_input_grad=True):
+        grad = self.grads["embeddings"]
+        grad.fill(0)
+        np.add.at(grad, self._indices.reshape(-1), grad_output.reshape(-1, self.output_dim))
+        if not need_input_grad:
+            return None
+        # Indices are not differentiable; zeros keep a layer before this one working.
+        return np.zeros(self._indices.shape, dtype=grad_output.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape), self.output_dim)
+
+    def get_config(self):
+        return {**super().get_config(), "input_dim": self.input_dim,
+                "output_dim": self.output_dim,
+                "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+                "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+                "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
+                "mask_zero": False}
