@@ -92,7 +92,9 @@ def check_gradients(model_or_layer, x, y, loss, eps=1e-5, training=False):
         restart_masks()
         out = target.forward(inputs if several_in else inputs[0], training=training)
         outs = out if several_out else [out]
-        return sum(fn.forward(t, o) for fn, t, o in zip(loss_fns, ys, outs))
+        total = sum(fn.forward(t, o) for fn, t, o in zip(loss_fns, ys, outs))
+        # A model's backward includes its layers' activity penalties: so does the check.
+        return total + getattr(getattr(target, "_last_graph", None), "activity_loss", 0.0)
 
     # Analytical gradients, from one forward and one backward pass.
     evaluate(xs)
