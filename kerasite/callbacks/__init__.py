@@ -3,6 +3,7 @@
 from kerasite.callbacks.base import Callback, CallbackList
 from kerasite.callbacks.checkpoint import ModelCheckpoint
 from kerasite.callbacks.history import History
+from kerasite.callbacks.lambda_callback import LambdaCallback
 from kerasite.callbacks.logging import CSVLogger, LossLogger, Timer
 from kerasite.callbacks.monitoring import EarlyStopping, ReduceLROnPlateau, TerminateOnNaN
 from kerasite.callbacks.progress import ProgressBar
@@ -11,5 +12,5 @@ from kerasite.callbacks.scheduling import LearningRateScheduler
 __all__ = [
     "Callback", "CallbackList", "History", "ProgressBar", "LossLogger", "Timer", "CSVLogger",
     "EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN", "LearningRateScheduler",
-    "ModelCheckpoint",
+    "ModelCheckpoint", "LambdaCallback",
 ]
