@@ -1,5 +1,6 @@
 """Callbacks: objects that watch and steer training through Keras's hooks."""
 
+from kerasite.callbacks.backup import BackupAndRestore
 from kerasite.callbacks.base import Callback, CallbackList
 from kerasite.callbacks.checkpoint import ModelCheckpoint
 from kerasite.callbacks.history import History
@@ -12,5 +13,5 @@ from kerasite.callbacks.scheduling import LearningRateScheduler
 __all__ = [
     "Callback", "CallbackList", "History", "ProgressBar", "LossLogger", "Timer", "CSVLogger",
     "EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN", "LearningRateScheduler",
-    "ModelCheckpoint", "LambdaCallback",
+    "ModelCheckpoint", "LambdaCallback", "BackupAndRestore",
 ]

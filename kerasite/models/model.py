@@ -301,6 +301,9 @@ class Model:
         epoch_logs = {}
         warned_nan = False
         callback_list.on_train_begin()
+        # BackupAndRestore may move the start to the epoch after its backup (as in Keras).
+        initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
+        self._initial_epoch = None
         for epoch in range(initial_epoch, epochs):
             for layer in self._epoch_aware:
                 layer.set_epoch(epoch)
