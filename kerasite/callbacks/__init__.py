@@ -9,9 +9,10 @@ from kerasite.callbacks.logging import CSVLogger, LossLogger, Timer
 from kerasite.callbacks.monitoring import EarlyStopping, ReduceLROnPlateau, TerminateOnNaN
 from kerasite.callbacks.progress import ProgressBar
 from kerasite.callbacks.scheduling import LearningRateScheduler
+from kerasite.callbacks.tensorboard import TensorBoard
 
 __all__ = [
     "Callback", "CallbackList", "History", "ProgressBar", "LossLogger", "Timer", "CSVLogger",
     "EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN", "LearningRateScheduler",
-    "ModelCheckpoint", "LambdaCallback", "BackupAndRestore",
+    "ModelCheckpoint", "LambdaCallback", "BackupAndRestore", "TensorBoard",
 ]
