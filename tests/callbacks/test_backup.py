@@ -21,7 +21,7 @@ from kerasite.models import load_model
 
 WORKER = Path(__file__).with_name("_backup_worker.py")
 ROOT = Path(__file__).resolve().parents[2]
-EPOCHS = 30
+EPOCHS = 60  # far more than a kill lands after, so no run can finish before its kill
 posix_only = pytest.mark.skipif(os.name != "posix" or not hasattr(signal, "SIGKILL"),
                                 reason="needs POSIX signals")
 
