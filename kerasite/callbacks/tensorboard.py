@@ -36,8 +36,10 @@ class TensorBoard(Callback):
     Keras does: ``epoch_loss``, ``epoch_<metric>`` and ``epoch_learning_rate``
     go to ``train`` at step ``epoch``; the ``val_`` values go to
     ``validation`` under the same names (``val_loss`` becomes ``epoch_loss``),
-    so TensorBoard draws training and validation on one chart. View them with
-    ``tensorboard --logdir LOG_DIR``.
+    so TensorBoard draws training and validation on one chart. Each
+    evaluation (``fit``'s validation, or ``evaluate``) also writes
+    ``evaluation_<name>_vs_iterations`` to ``validation`` at step = the
+    optimizer's iterations. View them with ``tensorboard --logdir LOG_DIR``.
 
     Args:
         log_dir: the directory for the event files.
@@ -60,8 +62,8 @@ class TensorBoard(Callback):
         ValueError: for a bad or unsupported argument.
 
     Example:
-        >>> board = TensorBoard("logs/run1", histogram_freq=1)  # doctest: +SKIP
-        >>> # model.fit(x, y, epochs=10, callbacks=[board]); tensorboard --logdir logs
+        ``model.fit(x, y, epochs=10, callbacks=[TensorBoard("logs/run1", histogram_freq=1)])``,
+        then, in a shell, ``tensorboard --logdir logs``.
     """
 
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
@@ -101,6 +103,9 @@ class TensorBoard(Callback):
         self.write_steps_per_second = bool(write_steps_per_second)
         self.update_freq = 1 if update_freq == "batch" else update_freq
         self._writers = {}
+        if self.update_freq != "epoch":
+            # Only then a batch hook: fit skips batch hooks that no callback has.
+            self.on_train_batch_end = self._log_batch
 
     # ------------------------------------------------------------------ writing
     def _writer(self, run):
@@ -135,9 +140,7 @@ class TensorBoard(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
 
-    def on_train_batch_end(self, batch, logs=None):
-        if self.update_freq == "epoch":
-            return
+    def _log_batch(self, batch, logs=None):
         self._batches += 1
         if self._batches % self.update_freq == 0:
             self._scalars("train", {"batch_" + k: v for k, v in _numbers(logs).items()},
@@ -158,6 +161,12 @@ class TensorBoard(Callback):
             self._histograms(epoch)
         for writer in self._writers.values():
             writer.flush()  # a live TensorBoard sees each epoch as it ends
+
+    def on_test_end(self, logs=None):
+        # As Keras: each evaluation (validation in fit included) against the step count.
+        values = {f"evaluation_{k}_vs_iterations": v for k, v in _numbers(logs).items()}
+        if values:
+            self._scalars("validation", values, self.model.optimizer.iterations)
 
     def on_train_end(self, logs=None):
         for writer in self._writers.values():

@@ -50,7 +50,8 @@ def test_epoch_scalars_go_to_train_and_validation_as_keras_lays_them_out(tmp_pat
     assert sorted(os.listdir(tmp_path)) == ["train", "validation"]
     train, val = read_events(tmp_path / "train"), read_events(tmp_path / "validation")
     assert sorted(train) == ["epoch_accuracy", "epoch_learning_rate", "epoch_loss"]
-    assert sorted(val) == ["epoch_accuracy", "epoch_loss"]
+    assert sorted(val) == ["epoch_accuracy", "epoch_loss", "evaluation_accuracy_vs_iterations",
+                           "evaluation_loss_vs_iterations"]
     h = history.history
     for tag, key in [("epoch_loss", "loss"), ("epoch_accuracy", "accuracy")]:
         assert [s for s, _ in train[tag]] == [0, 1, 2]
@@ -58,6 +59,10 @@ def test_epoch_scalars_go_to_train_and_validation_as_keras_lays_them_out(tmp_pat
         np.testing.assert_allclose([float(v) for _, v in val[tag]], h["val_" + key], rtol=1e-6)
     np.testing.assert_allclose([float(v) for _, v in train["epoch_learning_rate"]],
                                [0.01, 0.005, 0.01 / 3], rtol=1e-6)
+    # 30 training samples in batches of 10: validation after steps 3, 6 and 9.
+    steps, values = zip(*val["evaluation_loss_vs_iterations"])
+    assert steps == (3, 6, 9)
+    np.testing.assert_allclose([float(v) for v in values], h["val_loss"], rtol=1e-6)
 
 
 def test_histograms_every_histogram_freq_epochs(tmp_path):
@@ -72,6 +77,13 @@ def test_histograms_every_histogram_freq_epochs(tmp_path):
     buckets = last[-1]
     assert buckets.shape[1] == 3 and buckets[:, 2].sum() == model.layers[1].W.size
     assert buckets[0, 0] <= model.layers[1].W.min() and buckets[-1, 1] >= model.layers[1].W.max()
+
+
+def test_batch_hooks_only_when_batches_are_logged(tmp_path):
+    from kerasite.callbacks import CallbackList
+
+    assert not CallbackList([TensorBoard(tmp_path)]).wants_batch_hooks
+    assert CallbackList([TensorBoard(tmp_path, update_freq="batch")]).wants_batch_hooks
 
 
 def test_batch_level_scalars_with_update_freq(tmp_path):
