@@ -124,8 +124,10 @@ class CallbackList:
                       or hook in vars(cb)]
             setattr(self, "_" + hook, active)
 
-    # Every hook passes a dict, never None, as Keras does: ``logs or {}`` keeps an
-    # empty dict the caller passed (a callback may write into it, as Timer does).
+    # Every hook passes a dict, never None, as Keras does. A dict the caller passed is
+    # passed on as is, even when empty: callbacks may write into it (Timer does), and
+    # the next callbacks and the caller see what they wrote. One new {} per call
+    # otherwise, shared by all the callbacks of that call.
     def _run(self, fns, logs):
         logs = {} if logs is None else logs
         for fn in fns:
