@@ -137,6 +137,7 @@ class ProgressBar(Callback):
         self.refresh_interval = refresh_interval
         self.file = file
         self._in_fit = False
+        self._live = False  # drawing in place (a terminal, verbose=1)
         self._live_width = 0  # characters of the bar line currently on screen
 
     # ---------------------------------------------------------------- the output
@@ -179,12 +180,13 @@ class ProgressBar(Callback):
         self._last_draw = 0.0
         self._live_width = 0
         self._header = header
-        if self._dynamic() and header:
+        self._live = self._dynamic()  # decided once per run: the batch path stays cheap
+        if self._live and header:
             self._write(header + "\n")
 
     def _advance(self, step, logs):
         self._step = step + 1
-        if not self._dynamic():
+        if not self._live:
             return
         now = time.perf_counter()
         if now - self._last_draw < self.refresh_interval:
@@ -205,7 +207,7 @@ class ProgressBar(Callback):
         elapsed = time.perf_counter() - self._start_time
         per_step = format_duration(elapsed / self._step if self._step else 0.0) + "/step"
         items = _log_items(logs)
-        if self._dynamic():
+        if self._live:
             head = f"{self._counter()} {self._bar()} {elapsed:.0f}s {per_step}"
             lines = wrap_items(head, items, self._columns())
             lines[0] += " " * max(self._live_width - len(lines[0]), 0)
