@@ -22,6 +22,23 @@ from kerasite.models import Model, Sequential
 __version__ = "0.1.0"
 
 __all__ = [
-    "Input", "Model", "Sequential", "callbacks", "config", "gradcheck", "initializers",
-    "layers", "losses", "metrics", "models", "optimizers", "utils", "__version__",
+    "Input", "Model", "Sequential", "callbacks", "config", "datasets", "gradcheck",
+    "initializers", "layers", "losses", "metrics", "models", "optimizers", "utils",
+    "__version__",
 ]
+
+# Loaded on first use, so that ``import kerasite`` stays light; ``kerasite.datasets``
+# then works as ``keras.datasets`` does, without its own import line.
+_LAZY_SUBMODULES = ("datasets",)
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"kerasite.{name}")
+    raise AttributeError(f"module 'kerasite' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))

@@ -132,3 +132,80 @@ def test_fixture_part_2_sees_them_restored():
     first = utils.get_rng().integers(10**9)
     utils.set_random_seed(1234)  # the seed conftest.py sets
     assert utils.get_rng().integers(10**9) == first
+
+
+# ------------------------------------------------------------ to_categorical
+def test_to_categorical_one_hot_encodes_as_keras():
+    # keras.utils.to_categorical([0, 2, 1]) and ([[1], [0]], 3), hand-checked.
+    np.testing.assert_array_equal(utils.to_categorical([0, 2, 1]),
+                                  [[1, 0, 0], [0, 0, 1], [0, 1, 0]])
+    out = utils.to_categorical(np.array([[1], [0]]), num_classes=3)
+    np.testing.assert_array_equal(out, [[0, 1, 0], [1, 0, 0]])  # trailing axis of 1 dropped
+    assert out.dtype == np.dtype(config.floatx())
+    grid = utils.to_categorical(np.array([[0, 1], [1, 3]]), num_classes=4)
+    assert grid.shape == (2, 2, 4) and grid[1, 1, 3] == 1 and grid.sum() == 4
+    np.testing.assert_array_equal(utils.to_categorical(np.array([2.0, 0.0])),
+                                  [[0, 0, 1], [1, 0, 0]])  # whole-number floats are labels
+    assert utils.to_categorical(np.array([], dtype=int), num_classes=2).shape == (0, 2)
+    assert utils.to_categorical(np.uint8([1]), num_classes=np.int64(2)).shape == (1, 2)
+
+
+@pytest.mark.parametrize("y, num_classes, error, message", [
+    ([0, 3], 3, ValueError, r"holds the label 3, but num_classes=3 allows labels 0 to 2"),
+    ([0, -1], None, ValueError, r"class indices >= 0\. Received a value -1"),
+    ([0.5, 1.0], None, ValueError, r"whole-number class indices\. Received a value 0\.5"),
+    (["cat", "dog"], None, TypeError, r"integer class indices .* dtype <U3"),
+    ([0, 1], 0, ValueError, r"`num_classes` must be a positive integer or None\. Received: "
+                            r"num_classes=0"),
+    ([0, 1], 2.0, TypeError, r"`num_classes` must be a positive integer or None"),
+    ([], None, ValueError, r"`y` is empty, so the number of classes is unknown"),
+])
+def test_to_categorical_errors(y, num_classes, error, message):
+    with pytest.raises(error, match=message):
+        utils.to_categorical(y, num_classes)
+
+
+# ----------------------------------------------------------------- normalize
+def test_normalize_as_keras():
+    # keras.utils.normalize: x / ||x|| along axis; a zero row stays zero.
+    x = np.array([[3.0, 4.0], [0.0, 0.0], [1.0, -1.0]])
+    np.testing.assert_allclose(utils.normalize(x),
+                               [[0.6, 0.8], [0, 0], [2 ** -0.5, -(2 ** -0.5)]], rtol=1e-15)
+    columns = [[3 / 10 ** 0.5, 4 / 17 ** 0.5], [0, 0], [1 / 10 ** 0.5, -1 / 17 ** 0.5]]
+    np.testing.assert_allclose(utils.normalize(x, axis=0), columns, rtol=1e-15)
+    np.testing.assert_allclose(utils.normalize([[1, 3]], order=1), [[0.25, 0.75]])
+    assert utils.normalize([[1, 3]]).dtype == np.dtype(config.floatx())
+    assert utils.normalize(np.ones((2, 2), np.float64)).dtype == np.float64
+
+
+def test_normalize_errors():
+    with pytest.raises(ValueError, match=r"`axis` must be an integer in \[-2, 2\) for an array "
+                                         r"of shape \(1, 2\)\. Received: axis=2"):
+        utils.normalize([[1.0, 2.0]], axis=2)
+    with pytest.raises(ValueError, match=r"`order` must be a number .* Received: order='l2'"):
+        utils.normalize([[1.0, 2.0]], order="l2")
+    with pytest.raises(TypeError, match="`x` must be a numeric array"):
+        utils.normalize([["a"]])
+
+
+# ------------------------------------------------- kerasite.datasets, lazily
+def test_import_kerasite_does_not_load_datasets_but_reaches_them():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    code = ("import sys, kerasite\n"
+            "print('kerasite.datasets' in sys.modules)\n"
+            "print(callable(kerasite.datasets.fashion_mnist.load_data))\n"
+            "print('datasets' in dir(kerasite))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=root, check=True).stdout.split()
+    assert out == ["False", "True", "True"]
+
+
+def test_an_unknown_attribute_of_kerasite_is_an_attribute_error():
+    import kerasite
+
+    with pytest.raises(AttributeError, match="module 'kerasite' has no attribute 'dataset'"):
+        kerasite.dataset  # noqa: B018

@@ -7,8 +7,14 @@ class Callback:
     ``fit`` calls, in this order: ``on_train_begin``, then for each epoch
     ``on_epoch_begin``, ``on_train_batch_begin``/``on_train_batch_end`` per batch,
     ``on_test_begin``/``on_test_end`` around validation, ``on_epoch_end``; and
-    finally ``on_train_end``. ``logs`` is a dict of plain floats such as
-    ``{"loss": 0.12, "val_loss": 0.15}``.
+    finally ``on_train_end``. ``evaluate`` calls ``on_test_begin``,
+    ``on_test_batch_begin``/``on_test_batch_end`` per batch and ``on_test_end``;
+    ``predict`` calls the ``on_predict_*`` hooks in the same pattern.
+
+    ``logs`` is always a dict, possibly empty, never ``None``: plain floats such
+    as ``{"loss": 0.12, "val_loss": 0.15}`` (``{"outputs": array}`` in
+    ``on_predict_batch_end``). A hook that no callback overrides costs nothing:
+    ``CallbackList`` skips it.
 
     A callback stops training by setting ``self.model.stop_training = True``.
 
@@ -57,9 +63,31 @@ class Callback:
     def on_test_end(self, logs=None):
         """Called after validation or ``evaluate``, with their logs."""
 
+    def on_test_batch_begin(self, batch, logs=None):
+        """Called before each batch of ``evaluate``."""
 
-_HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
-          "on_train_batch_begin", "on_train_batch_end", "on_test_begin", "on_test_end")
+    def on_test_batch_end(self, batch, logs=None):
+        """Called after each batch of ``evaluate``, with the running loss and metrics."""
+
+    def on_predict_begin(self, logs=None):
+        """Called once at the start of ``predict``."""
+
+    def on_predict_end(self, logs=None):
+        """Called once at the end of ``predict``."""
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        """Called before each batch of ``predict``."""
+
+    def on_predict_batch_end(self, batch, logs=None):
+        """Called after each batch of ``predict``; ``logs["outputs"]`` is that batch's output."""
+
+
+_EPOCH_HOOKS = ("on_epoch_begin", "on_epoch_end")
+_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin",
+                "on_test_batch_end", "on_predict_batch_begin", "on_predict_batch_end")
+_RUN_HOOKS = ("on_train_begin", "on_train_end", "on_test_begin", "on_test_end",
+              "on_predict_begin", "on_predict_end")
+_HOOKS = _RUN_HOOKS + _EPOCH_HOOKS + _BATCH_HOOKS
 
 
 class CallbackList:
@@ -67,6 +95,9 @@ class CallbackList:
 
     A hook that no callback overrides is skipped, so an empty batch hook costs
     nothing per batch.
+
+    Every hook receives a dict as ``logs``: ``None`` from the caller becomes
+    ``{}``.
 
     Args:
         callbacks: list of ``Callback`` instances.
@@ -87,42 +118,79 @@ class CallbackList:
             if params is not None:
                 cb.set_params(params)
         for hook in _HOOKS:
+            # Overridden in the class, or set on the instance (as LambdaCallback does).
             active = [getattr(cb, hook) for cb in self.callbacks
-                      if getattr(type(cb), hook) is not getattr(Callback, hook)]
+                      if getattr(type(cb), hook) is not getattr(Callback, hook)
+                      or hook in vars(cb)]
             setattr(self, "_" + hook, active)
 
-    def on_train_begin(self, logs=None):
-        for fn in self._on_train_begin:
+    # Every hook passes a dict, never None, as Keras does. A dict the caller passed is
+    # passed on as is, even when empty: callbacks may write into it (Timer does), and
+    # the next callbacks and the caller see what they wrote. One new {} per call
+    # otherwise, shared by all the callbacks of that call.
+    def _run(self, fns, logs):
+        logs = {} if logs is None else logs
+        for fn in fns:
             fn(logs)
+
+    def _run_indexed(self, fns, index, logs):
+        logs = {} if logs is None else logs
+        for fn in fns:
+            fn(index, logs)
+
+    def on_train_begin(self, logs=None):
+        self._run(self._on_train_begin, logs)
 
     def on_train_end(self, logs=None):
-        for fn in self._on_train_end:
-            fn(logs)
+        self._run(self._on_train_end, logs)
 
     def on_epoch_begin(self, epoch, logs=None):
-        for fn in self._on_epoch_begin:
-            fn(epoch, logs)
+        self._run_indexed(self._on_epoch_begin, epoch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        for fn in self._on_epoch_end:
-            fn(epoch, logs)
+        self._run_indexed(self._on_epoch_end, epoch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
-        for fn in self._on_train_batch_begin:
-            fn(batch, logs)
+        self._run_indexed(self._on_train_batch_begin, batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        for fn in self._on_train_batch_end:
-            fn(batch, logs)
+        self._run_indexed(self._on_train_batch_end, batch, logs)
 
     def on_test_begin(self, logs=None):
-        for fn in self._on_test_begin:
-            fn(logs)
+        self._run(self._on_test_begin, logs)
 
     def on_test_end(self, logs=None):
-        for fn in self._on_test_end:
-            fn(logs)
+        self._run(self._on_test_end, logs)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self._run_indexed(self._on_test_batch_begin, batch, logs)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._run_indexed(self._on_test_batch_end, batch, logs)
+
+    def on_predict_begin(self, logs=None):
+        self._run(self._on_predict_begin, logs)
+
+    def on_predict_end(self, logs=None):
+        self._run(self._on_predict_end, logs)
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        self._run_indexed(self._on_predict_batch_begin, batch, logs)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._run_indexed(self._on_predict_batch_end, batch, logs)
 
     @property
     def wants_batch_hooks(self):
+        """Whether any callback overrides a training batch hook (else fit skips them)."""
         return bool(self._on_train_batch_begin or self._on_train_batch_end)
+
+    @property
+    def wants_test_batch_hooks(self):
+        """Whether any callback overrides ``on_test_batch_begin/end``."""
+        return bool(self._on_test_batch_begin or self._on_test_batch_end)
+
+    @property
+    def wants_predict_batch_hooks(self):
+        """Whether any callback overrides ``on_predict_batch_begin/end``."""
+        return bool(self._on_predict_batch_begin or self._on_predict_batch_end)

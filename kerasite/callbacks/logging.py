@@ -91,6 +91,13 @@ class Timer(Callback):
 class CSVLogger(Callback):
     """Writes each epoch's logs as a row of a CSV file, flushed as it goes.
 
+    The columns are ``epoch`` then the log keys, sorted. Every row has every
+    column: a value missing from an epoch's logs is written ``NA``, as Keras
+    writes it. If a key first appears after the first epoch (validation that
+    does not run every epoch, a callback that adds a value later), the file is
+    rewritten once with the new column, ``NA`` in the earlier rows, rather than
+    dropping the value.
+
     Args:
         filename: the CSV file.
         separator: the column separator.
@@ -110,21 +117,39 @@ class CSVLogger(Callback):
 
     def on_train_begin(self, logs=None):
         has_rows = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
-        self._write_header = not has_rows
         self._keys = None
+        if has_rows:  # continue the existing columns
+            with open(self.filename, newline="") as f:
+                header = next(csv.reader(f, delimiter=self.separator), [])
+            self._keys = [k for k in header if k != "epoch"] or None
         self._file = open(self.filename, "a" if self.append else "w", newline="")
+        self._writer = None if self._keys is None else self._make_writer()
+
+    def _make_writer(self):
+        return csv.DictWriter(self._file, fieldnames=["epoch", *self._keys],
+                              delimiter=self.separator, restval="NA")
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if self._keys is None:
             self._keys = sorted(logs)
-            self._writer = csv.DictWriter(self._file, fieldnames=["epoch", *self._keys],
-                                          delimiter=self.separator, extrasaction="ignore")
-            if self._write_header:
-                self._writer.writeheader()
-        row = {"epoch": epoch, **{k: logs.get(k, "NA") for k in self._keys}}
-        self._writer.writerow(row)
+            self._writer = self._make_writer()
+            self._writer.writeheader()
+        elif set(logs) - set(self._keys):
+            self._widen(sorted(set(self._keys) | set(logs)))
+        self._writer.writerow({"epoch": epoch, **{k: logs[k] for k in self._keys if k in logs}})
         self._file.flush()
+
+    def _widen(self, keys):
+        """Rewrites the file with the columns ``keys``, ``NA`` in the new cells."""
+        self._file.close()
+        with open(self.filename, newline="") as f:
+            rows = list(csv.DictReader(f, delimiter=self.separator))
+        self._keys = keys
+        self._file = open(self.filename, "w", newline="")
+        self._writer = self._make_writer()
+        self._writer.writeheader()
+        self._writer.writerows(rows)
 
     def on_train_end(self, logs=None):
         if self._file is not None:

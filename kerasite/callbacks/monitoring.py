@@ -59,8 +59,12 @@ class EarlyStopping(Callback):
         min_delta: smallest change that counts as an improvement.
         patience: epochs without improvement before stopping.
         mode: ``"min"``, ``"max"`` or ``"auto"`` (inferred from the name).
-        baseline: a value the monitored quantity must beat; until it does,
-            training stops after ``patience`` epochs.
+        baseline: a reference value. An epoch that improves on the best value
+            so far but does not beat ``baseline`` leaves ``wait`` growing, yet
+            training only stops at an epoch that does not improve. So while the
+            value keeps improving, training goes on even if it never reaches
+            ``baseline`` (Keras behaves the same); once it stalls with
+            ``wait >= patience``, training stops.
         restore_best_weights: restore the weights of the best epoch at the end.
         start_from_epoch: epochs of warm-up before monitoring starts.
         verbose: 1 prints when it stops and restores.

@@ -16,7 +16,8 @@ import numpy as np
 from kerasite import losses, metrics as metrics_module, optimizers, utils
 from kerasite.callbacks.base import CallbackList
 from kerasite.callbacks.history import History
-from kerasite.callbacks.progress import ProgressBar, format_logs
+from kerasite.callbacks.progress import ProgressBar
+from kerasite.config import floatx
 from kerasite.models import _inputs
 
 
@@ -146,7 +147,7 @@ class Trainer:
         self._constrained = [leaf for leaf in leaves if leaf.trainable and leaf.constraints]
 
     # ===================================================================== fit
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0):
         """Trains the model on ``(x, y)`` for a number of epochs.
 
@@ -165,7 +166,8 @@ class Trainer:
             batch_size: samples per gradient step (32 by default).
             epochs: index of the last epoch to train (with ``initial_epoch``,
                 as in Keras: epochs ``initial_epoch .. epochs - 1`` run).
-            verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch;
+                ``"auto"`` (the default, as in Keras) means 1.
             callbacks: list of ``Callback`` instances.
             validation_split: fraction in [0, 1) of the data held out for
                 validation. As in Keras, it is the *last* fraction of ``x`` and
@@ -191,8 +193,7 @@ class Trainer:
         batch_size = _inputs.check_positive_int(32 if batch_size is None else batch_size,
                                                 "batch_size")
         initial_epoch = _inputs.check_positive_int(initial_epoch, "initial_epoch", minimum=0)
-        if verbose not in (0, 1, 2, True, False):
-            raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}.")
+        verbose = _check_verbose(verbose)
         if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
                 or not 0 <= validation_split < 1:
             raise ValueError(
@@ -250,6 +251,9 @@ class Trainer:
         epoch_logs = {}
         warned_nan = False
         callback_list.on_train_begin()
+        # BackupAndRestore may move the start to the epoch after its backup (as in Keras).
+        initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
+        self._initial_epoch = None
         for epoch in range(initial_epoch, epochs):
             for layer in self._epoch_aware:
                 layer.set_epoch(epoch)
@@ -299,7 +303,7 @@ class Trainer:
                 )
             if val is not None:
                 callback_list.on_test_begin()
-                val_logs = self._evaluate_arrays(*val, batch_size, metrics)
+                val_logs = self._evaluate_arrays(*val, batch_size, metrics, callback_list)
                 callback_list.on_test_end(val_logs)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             if seen == n:  # an epoch cut short (e.g. by TerminateOnNaN) is not completed
@@ -496,15 +500,19 @@ class Trainer:
         return made
 
     # ====================================================== evaluate, predict
-    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, return_dict=False):
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, return_dict=False,
+                 callbacks=None):
         """Returns the loss (and metrics) on ``(x, y)``, with dropout off.
 
         Args:
             x: inputs, as in ``fit``.
             y: targets, as in ``fit``.
             batch_size: samples per forward pass (32 by default).
-            verbose: 0 silent, 1 or 2 print the result.
+            verbose: 0 silent; 1 a progress bar with the sample count (one
+                line when output is not a terminal), 2 one line.
             return_dict: return ``{"loss": ..., metric: ...}`` instead.
+            callbacks: callbacks whose ``on_test_*`` hooks run, batch hooks
+                included.
 
         Returns:
             The loss as a float, or ``[loss, *metrics]`` when metrics were
@@ -513,32 +521,45 @@ class Trainer:
         self._require_compiled("evaluate")
         batch_size = _inputs.check_positive_int(32 if batch_size is None else batch_size,
                                                 "batch_size")
+        verbose = _check_verbose(verbose)
         # x is cast batch by batch (a uint8 memmap is never copied whole).
         xs, ys = self._prepare_xy(x, y, lazy=True)
+        n = len(xs[0])
+        cbs = list(callbacks or []) + ([ProgressBar(verbose=verbose)] if verbose else [])
+        callback_list = CallbackList(cbs, model=self, params={
+            "steps": math.ceil(n / batch_size), "samples": n, "verbose": verbose,
+            "batch_size": batch_size})
+        callback_list.on_test_begin()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            logs = self._evaluate_arrays(xs, ys, batch_size, self._make_metrics(ys))
+            logs = self._evaluate_arrays(xs, ys, batch_size, self._make_metrics(ys),
+                                         callback_list, lazy=True)
+        callback_list.on_test_end(logs)
         if not math.isfinite(logs["loss"]):
             warnings.warn(
-                f"The loss on this data is {logs['loss']}: values overflowed {xs[0].dtype}. "
+                f"The loss on this data is {logs['loss']}: values overflowed {floatx()}. "
                 "Rescale the inputs (for example to [0, 1]) or check the weights.",
                 stacklevel=2,
             )
-        if verbose:
-            print(format_logs(logs), flush=True)
         if return_dict:
-            return logs
+            return dict(logs)
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
-    def _evaluate_arrays(self, xs, ys, batch_size, metrics):
+    def _evaluate_arrays(self, xs, ys, batch_size, metrics, callback_list=None, lazy=False):
+        """Loss and metrics over ``xs``, batch by batch; ``lazy`` x still needs casting."""
         for m in metrics:
             m.reset()
         sums = None
         n = len(xs[0])
         graph = self._infer_graph
         regularized = any(leaf.regularizers for leaf in self._leaf_layers())
-        for start in range(0, n, batch_size):
-            xb = [_inputs.cast(a[start:start + batch_size], "x", start) for a in xs]
+        hooks = callback_list is not None and callback_list.wants_test_batch_hooks
+        for step, start in enumerate(range(0, n, batch_size)):
+            if hooks:
+                callback_list.on_test_batch_begin(step)
+            xb = [a[start:start + batch_size] for a in xs]
+            if lazy:
+                xb = [_inputs.cast(a, "x", start) for a in xb]
             yb = [a[start:start + batch_size] for a in ys]
             outs = graph.forward(xb, training=False)
             values = self._loss_values(yb, outs)
@@ -549,6 +570,12 @@ class Trainer:
                 [s + v * k for s, v in zip(sums, values)]
             for m in metrics:
                 m.update(yb[m.output_index], outs[m.output_index])
+            if hooks:
+                seen = start + k
+                batch_logs = self._loss_logs([s / seen for s in sums])
+                for m in metrics:
+                    batch_logs[m.name] = m.result()
+                callback_list.on_test_batch_end(step, batch_logs)
         logs = self._loss_logs([s / n for s in sums])
         for m in metrics:
             logs[m.name] = m.result()
@@ -561,7 +588,7 @@ class Trainer:
         values = [loss.forward(y, out) for loss, y, out in zip(self._losses, ys, outs)]
         return [sum(w * v for w, v in zip(self._loss_weights, values)), *values]
 
-    def predict(self, x, batch_size=None, verbose=0):
+    def predict(self, x, batch_size=None, verbose=0, callbacks=None):
         """Returns the model's outputs for ``x``, computed batch by batch.
 
         Memory stays bounded by one batch of activations, and nothing is kept
@@ -570,7 +597,10 @@ class Trainer:
         Args:
             x: inputs, as in ``fit``.
             batch_size: samples per forward pass (32 by default).
-            verbose: unused beyond Keras compatibility (predict is quiet).
+            verbose: 0 (the default: quiet, see "Coming from Keras") or 1/2
+                for a progress bar with the sample count.
+            callbacks: callbacks whose ``on_predict_*`` hooks run, batch
+                hooks included (``logs["outputs"]`` holds the batch's outputs).
 
         Returns:
             Array ``(samples, *outputs)`` in ``floatx()``; a list (or dict) of
@@ -578,19 +608,33 @@ class Trainer:
         """
         batch_size = _inputs.check_positive_int(32 if batch_size is None else batch_size,
                                                 "batch_size")
+        verbose = _check_verbose(verbose)
         xs = self._prepare_x(x, lazy=True)  # cast batch by batch: no whole float copy
         n = len(xs[0])
+        cbs = list(callbacks or []) + ([ProgressBar(verbose=verbose)] if verbose else [])
+        callback_list = CallbackList(cbs, model=self, params={
+            "steps": math.ceil(n / batch_size), "samples": n, "verbose": verbose,
+            "batch_size": batch_size})
+        hooks = callback_list.wants_predict_batch_hooks
         results = None
         graph = self._infer_graph
+        callback_list.on_predict_begin()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for start in range(0, n, batch_size):
+            for step, start in enumerate(range(0, n, batch_size)):
+                if hooks:
+                    callback_list.on_predict_batch_begin(step)
                 outs = graph.forward([_inputs.cast(a[start:start + batch_size], "x", start)
                                       for a in xs], training=False)
                 if results is None:
                     results = [np.empty((n, *o.shape[1:]), dtype=o.dtype) for o in outs]
                 for r, o in zip(results, outs):
                     r[start:start + len(o)] = o
+                if hooks:
+                    batch = [r[start:start + len(outs[0])] for r in results]
+                    callback_list.on_predict_batch_end(
+                        step, {"outputs": batch[0] if len(batch) == 1 else batch})
         self.clear_cache()
+        callback_list.on_predict_end()
         if not all(np.isfinite(r).all() for r in results):
             warnings.warn(
                 f"Some predictions are NaN or infinite: values overflowed {results[0].dtype}. "
@@ -775,6 +819,15 @@ class Trainer:
 
 
 # ===================================================================== helpers
+def _check_verbose(verbose):
+    """0, 1 or 2; Keras's ``"auto"`` (its default) means 1."""
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2, True, False):
+        raise ValueError(f"`verbose` must be 0, 1, 2 or 'auto'. Received: verbose={verbose!r}.")
+    return int(verbose)
+
+
 def _per_output(spec, names, what, convert, broadcast):
     n = len(names)
     if isinstance(spec, dict):

@@ -83,7 +83,7 @@ def test_values_too_large_for_float32():
     ({"epochs": 0}, r"`epochs` must be an integer >= 1\. Received: epochs=0"),
     ({"validation_split": 1.0}, r"`validation_split` must be a number in \[0, 1\)"),
     ({"validation_split": -0.1}, r"`validation_split` must be a number in \[0, 1\)"),
-    ({"verbose": 3}, r"`verbose` must be 0, 1 or 2"),
+    ({"verbose": 3}, r"`verbose` must be 0, 1, 2 or .auto."),
     ({"initial_epoch": -1}, r"`initial_epoch` must be an integer >= 0"),
 ])
 def test_bad_fit_arguments(kwargs, pattern):
