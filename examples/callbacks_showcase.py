@@ -121,13 +121,24 @@ def plot_callbacks(history, early, logger, grad_norm, timer, steps, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=200, help="the most epochs to train")
-    parser.add_argument("--patience", type=int, default=8)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--learning-rate", type=float, default=3e-3)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=None, help="output folder (default runs/<timestamp>)")
+    parser.add_argument("--epochs", type=int, default=200,
+                        help="the most epochs to train; EarlyStopping usually stops sooner "
+                        "(default: %(default)s)")
+    parser.add_argument("--patience", type=int, default=8,
+                        help="epochs without a better val_loss before EarlyStopping stops "
+                        "(default: %(default)s)")
+    parser.add_argument("--warmup", type=int, default=3,
+                        help="epochs of linear learning-rate warm-up (default: %(default)s)")
+    parser.add_argument("--learning-rate", type=float, default=3e-3,
+                        help="Adam's learning rate after the warm-up (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=32,
+                        help="images per gradient step (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of weights, shuffling and the validation split "
+                        "(default: %(default)s)")
+    parser.add_argument("--out", default=None,
+                        help="output folder for the figure and CSV files "
+                        "(default: runs/<timestamp>)")
     args = parser.parse_args(argv)
     out = Path(args.out or Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S"))
     out.mkdir(parents=True, exist_ok=True)
