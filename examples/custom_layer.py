@@ -166,7 +166,8 @@ def main(argv=None):
     print(f"\nsaved to {path.name} and loaded back: {type(reloaded.layers[1]).__name__} layer, "
           f"predictions identical: {same}")
 
-    plotting.plot_history(history, path=out / "history.png")
+    plotting.plot_history(history, path=out / "history.png",
+                          title=f"Digits, MLP 64-{args.hidden}-Swish-10: training and validation")
     plot_betas(betas, out / "swish_betas.png")
     print(f"figures are in {out}/")
     return {"max_rel_diff": worst, "test_accuracy": accuracy, "reload_identical": same}

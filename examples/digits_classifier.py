@@ -113,8 +113,10 @@ def main(argv=None):
         true, guess = pairs[k]
         print(f"  {names[true]} taken for {names[guess]}: {counts[k]}")
 
-    plotting.plot_history(history, path=out / "history.png")
-    plotting.plot_confusion_matrix(y_test, predicted, labels=names,
+    what = f"{module.TITLE}, MLP {int(np.prod(x_train.shape[1:]))}-{args.hidden}-10"
+    plotting.plot_history(history, path=out / "history.png",
+                          title=f"{what}: training and validation")
+    plotting.plot_confusion_matrix(y_test, predicted, labels=names, title=f"{what}, test set",
                                    path=out / "confusion_matrix.png")
     print(f"\nfigures are in {out}/")
     return {"test_loss": test_loss, "test_accuracy": test_accuracy, "history": h}
