@@ -36,19 +36,41 @@ DEFAULTS = {
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=sorted(DEFAULTS), default="digits")
-    parser.add_argument("--data-dir", default=None, help="folder holding the dataset files")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--latent-dim", type=int)
-    parser.add_argument("--hidden", type=int, nargs="+", help="encoder hidden sizes, e.g. 256")
-    parser.add_argument("--optimizer", choices=["adam", "sgd", "rmsprop"], default="adam")
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--validation-fraction", type=float, default=0.1)
-    parser.add_argument("--svm-c", type=float, default=10.0)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
-    parser.add_argument("--out", default=None, help="output folder (default runs/<timestamp>)")
+    parser.add_argument("--dataset", choices=sorted(DEFAULTS), default="digits",
+                        help="images to learn: the bundled 8x8 digits need no download "
+                        "(default: %(default)s)")
+    parser.add_argument("--data-dir", default=None,
+                        help="folder holding the dataset files (default: the usual search, "
+                        "see the Datasets guide)")
+    parser.add_argument("--epochs", type=int,
+                        help="autoencoder training epochs (default: 150 for digits, 30 otherwise)")
+    parser.add_argument("--latent-dim", type=int,
+                        help="size of the latent code the SVM reads (default: 32 for digits, "
+                        "64 otherwise)")
+    parser.add_argument("--hidden", type=int, nargs="+",
+                        help="encoder hidden sizes, mirrored by the decoder, e.g. 256 "
+                        "(default: 128 for digits, 256 otherwise)")
+    parser.add_argument("--optimizer", choices=["adam", "sgd", "rmsprop"], default="adam",
+                        help="optimizer of the autoencoder (default: %(default)s)")
+    parser.add_argument("--learning-rate", type=float, default=1e-3,
+                        help="learning rate of the optimizer (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int,
+                        help="images per gradient step (default: 32 for digits, 128 otherwise)")
+    parser.add_argument("--validation-fraction", type=float, default=0.1,
+                        help="share of the training images held out for validation "
+                        "(default: %(default)s)")
+    parser.add_argument("--svm-c", type=float, default=10.0,
+                        help="C of the RBF SVM: larger fits the training set more tightly "
+                        "(default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of weights, shuffling and the validation split "
+                        "(default: %(default)s)")
+    parser.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2],
+                        help="fit's output: 0 silent, 1 progress bar, 2 one line per epoch "
+                        "(default: %(default)s)")
+    parser.add_argument("--out", default=None,
+                        help="output folder for figures, model and results.json "
+                        "(default: runs/<timestamp>)")
     args = parser.parse_args(argv)
     for key, value in DEFAULTS[args.dataset].items():
         if getattr(args, key) is None:

@@ -78,56 +78,73 @@ def plot_callbacks(history, early, logger, grad_norm, timer, steps, path):
 
     h = history.history
     epochs = np.arange(1, len(h["loss"]) + 1)
-    fig = Figure(figsize=(11, 7.5), layout="constrained")
-    (a, b), (c, d) = fig.subplots(2, 2)
+    fig = Figure(figsize=(11, 10), layout="constrained")
+    (a, b), (c, d), (e, f) = fig.subplots(3, 2)
+    fig.suptitle("Callbacks on one run: 8x8 digits, MLP 64-64-10, Adam", fontsize=13)
 
-    a.plot(epochs, h["loss"], label="train loss")
-    a.plot(epochs, h["val_loss"], "--", label="validation loss")
+    a.plot(epochs, h["loss"], color="C0", label="train loss")
+    a.plot(epochs, h["val_loss"], "--", color="C1", label="validation loss")
     a.axvline(early.best_epoch + 1, color="C2", linestyle=":",
               label=f"best epoch ({early.best_epoch + 1}), restored")
     a.set_yscale("log")
     a.set_title("EarlyStopping")
-    a.set_xlabel("epoch")
+    a.set_ylabel("cross-entropy (log scale)")
 
     b.step(epochs, h["learning_rate"], where="post", color="C3")
     b.set_yscale("log")
-    b.set_title("LearningRateScheduler warm-up, then ReduceLROnPlateau")
-    b.set_xlabel("epoch")
-    b.set_ylabel("learning rate")
+    b.set_title("LearningRateScheduler (warm-up), then ReduceLROnPlateau", fontsize=10)
+    b.set_ylabel("learning rate (log scale)")
 
     batches = np.arange(1, len(logger.batch_losses) + 1) / steps
-    c.plot(batches, logger.batch_losses, linewidth=0.6, alpha=0.6, label="batch loss (LossLogger)")
+    c.plot(batches, logger.batch_losses, linewidth=0.6, alpha=0.6, label="batch loss")
     c.plot(epochs, logger.epoch_losses, "o-", markersize=3, label="epoch mean")
     c.set_yscale("log")
     c.set_title("LossLogger")
-    c.set_xlabel("epoch")
+    c.set_ylabel("cross-entropy (log scale)")
 
     d.plot(batches, grad_norm.batch_norms, linewidth=0.6, alpha=0.6, label="per batch")
     d.plot(epochs, grad_norm.epoch_means, "o-", markersize=3, label="epoch mean")
     d.set_yscale("log")
     d.set_title("GradientNorm (custom callback)")
-    d.set_xlabel("epoch")
-    twin = d.twinx()
-    twin.bar(epochs, timer.epoch_times, color="grey", alpha=0.25, label="seconds (Timer)")
-    twin.set_ylabel("seconds per epoch (Timer)")
-    d.set_zorder(twin.get_zorder() + 1)  # the curves in front of the Timer's bars
-    d.patch.set_visible(False)
-    for ax in (a, b, c, d):
+    d.set_ylabel("gradient L2 norm (log scale)")
+
+    e.bar(epochs, np.asarray(timer.epoch_times) * 1000, color="C7")
+    e.set_title("Timer")
+    e.set_ylabel("milliseconds per epoch")
+
+    f.plot(epochs, h["accuracy"], color="C0", label="train accuracy")
+    f.plot(epochs, h["val_accuracy"], "--", color="C1", label="validation accuracy")
+    f.set_title("History: accuracy")
+    f.set_ylabel("accuracy")
+    for ax in (a, b, c, d, e, f):
         ax.grid(True, alpha=0.3)
+        ax.set_xlabel("epoch")
     for ax in (a, c, d):
         ax.legend(loc="upper right")
+    f.legend(loc="lower right")
     fig.savefig(path, dpi=100)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=200, help="the most epochs to train")
-    parser.add_argument("--patience", type=int, default=8)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--learning-rate", type=float, default=3e-3)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=None, help="output folder (default runs/<timestamp>)")
+    parser.add_argument("--epochs", type=int, default=200,
+                        help="the most epochs to train; EarlyStopping usually stops sooner "
+                        "(default: %(default)s)")
+    parser.add_argument("--patience", type=int, default=8,
+                        help="epochs without a better val_loss before EarlyStopping stops "
+                        "(default: %(default)s)")
+    parser.add_argument("--warmup", type=int, default=3,
+                        help="epochs of linear learning-rate warm-up (default: %(default)s)")
+    parser.add_argument("--learning-rate", type=float, default=3e-3,
+                        help="Adam's learning rate after the warm-up (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=32,
+                        help="images per gradient step (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of weights, shuffling and the validation split "
+                        "(default: %(default)s)")
+    parser.add_argument("--out", default=None,
+                        help="output folder for the figure and CSV files "
+                        "(default: runs/<timestamp>)")
     args = parser.parse_args(argv)
     out = Path(args.out or Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S"))
     out.mkdir(parents=True, exist_ok=True)

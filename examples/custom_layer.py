@@ -114,10 +114,15 @@ def plot_betas(betas, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--hidden", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=None, help="output folder (default runs/<timestamp>)")
+    parser.add_argument("--epochs", type=int, default=30,
+                        help="epochs to train the Swish classifier (default: %(default)s)")
+    parser.add_argument("--hidden", type=int, default=64,
+                        help="units of the hidden Dense + Swish layer (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of weights, shuffling and the split (default: %(default)s)")
+    parser.add_argument("--out", default=None,
+                        help="output folder for the figures and the saved model "
+                        "(default: runs/<timestamp>)")
     args = parser.parse_args(argv)
     out = Path(args.out or Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S"))
     out.mkdir(parents=True, exist_ok=True)
@@ -161,7 +166,8 @@ def main(argv=None):
     print(f"\nsaved to {path.name} and loaded back: {type(reloaded.layers[1]).__name__} layer, "
           f"predictions identical: {same}")
 
-    plotting.plot_history(history, path=out / "history.png")
+    plotting.plot_history(history, path=out / "history.png",
+                          title=f"Digits, MLP 64-{args.hidden}-Swish-10: training and validation")
     plot_betas(betas, out / "swish_betas.png")
     print(f"figures are in {out}/")
     return {"max_rel_diff": worst, "test_accuracy": accuracy, "reload_identical": same}

@@ -29,23 +29,23 @@ from kerasite import datasets, layers
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=["digits", "fashion_mnist", "mnist"],
-                        default="digits", help="images to learn (default %(default)s)")
+                        default="digits", help="images to learn (default: %(default)s)")
     parser.add_argument("--data-dir", default=None,
                         help="folder holding the dataset files (default: the usual places)")
     parser.add_argument("--noise", type=float, default=0.3,
                         help="standard deviation of the added noise, pixels in [0, 1] "
-                             "(default %(default)s)")
+                             "(default: %(default)s)")
     parser.add_argument("--latent-dim", type=int, default=32,
-                        help="size of the code (default %(default)s)")
+                        help="size of the code (default: %(default)s)")
     parser.add_argument("--epochs", type=int, default=60,
-                        help="autoencoder epochs (default %(default)s)")
+                        help="autoencoder epochs (default: %(default)s)")
     parser.add_argument("--head-epochs", type=int, default=30,
                         help="epochs of the classifier on the frozen encoder "
-                             "(default %(default)s)")
+                             "(default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=64,
-                        help="samples per step (default %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
-    parser.add_argument("--out", default=None, help="output folder (default runs/<timestamp>)")
+                        help="samples per step (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    parser.add_argument("--out", default=None, help="output folder (default: runs/<timestamp>)")
     return parser.parse_args(argv)
 
 

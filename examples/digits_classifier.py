@@ -32,16 +32,30 @@ DEFAULTS = {
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=sorted(DEFAULTS), default="digits")
-    parser.add_argument("--data-dir", default=None, help="folder holding the dataset files")
-    parser.add_argument("--hidden", type=int, help="units of the hidden layer")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--learning-rate", type=float, default=3e-3)
-    parser.add_argument("--dropout", type=float, default=0.1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--verbose", type=int, default=0, choices=[0, 1, 2])
-    parser.add_argument("--out", default=None, help="output folder (default runs/<timestamp>)")
+    parser.add_argument("--dataset", choices=sorted(DEFAULTS), default="digits",
+                        help="images to classify: the bundled 8x8 digits need no download "
+                        "(default: %(default)s)")
+    parser.add_argument("--data-dir", default=None,
+                        help="folder holding the dataset files (default: the usual search, "
+                        "see the Datasets guide)")
+    parser.add_argument("--hidden", type=int,
+                        help="units of the hidden layer (default: 64 for digits, 256 otherwise)")
+    parser.add_argument("--epochs", type=int,
+                        help="training epochs (default: 30 for digits, 10 otherwise)")
+    parser.add_argument("--batch-size", type=int,
+                        help="images per gradient step (default: 32 for digits, 128 otherwise)")
+    parser.add_argument("--learning-rate", type=float, default=3e-3,
+                        help="Adam's learning rate (default: %(default)s)")
+    parser.add_argument("--dropout", type=float, default=0.1,
+                        help="dropout rate after the hidden layer (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of weights, shuffling and the validation split "
+                        "(default: %(default)s)")
+    parser.add_argument("--verbose", type=int, default=0, choices=[0, 1, 2],
+                        help="fit's output: 0 silent, 1 progress bar, 2 one line per epoch "
+                        "(default: %(default)s)")
+    parser.add_argument("--out", default=None,
+                        help="output folder for the figures (default: runs/<timestamp>)")
     args = parser.parse_args(argv)
     for key, value in DEFAULTS[args.dataset].items():
         if getattr(args, key) is None:
@@ -99,8 +113,10 @@ def main(argv=None):
         true, guess = pairs[k]
         print(f"  {names[true]} taken for {names[guess]}: {counts[k]}")
 
-    plotting.plot_history(history, path=out / "history.png")
-    plotting.plot_confusion_matrix(y_test, predicted, labels=names,
+    what = f"{module.TITLE}, MLP {int(np.prod(x_train.shape[1:]))}-{args.hidden}-10"
+    plotting.plot_history(history, path=out / "history.png",
+                          title=f"{what}: training and validation")
+    plotting.plot_confusion_matrix(y_test, predicted, labels=names, title=f"{what}, test set",
                                    path=out / "confusion_matrix.png")
     print(f"\nfigures are in {out}/")
     return {"test_loss": test_loss, "test_accuracy": test_accuracy, "history": h}

@@ -31,8 +31,10 @@ class PrintEvery(Callback):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10_000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=10_000,
+                        help="full-batch epochs of SGD (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the initial weights (default: %(default)s)")
     args = parser.parse_args(argv)
 
     kerasite.utils.set_random_seed(args.seed)

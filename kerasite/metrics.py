@@ -47,7 +47,16 @@ class Metric:
         return self.total / self.count if self.count else 0.0
 
     def batch_sum(self, y_true, y_pred):
-        """Sum over the samples of the batch of the per-sample value."""
+        """Sum over the samples of the batch of the per-sample value.
+
+        Args:
+            y_true: the targets of the batch, ``(batch, *outputs)``, or integer
+                labels ``(batch,)``.
+            y_pred: the model's outputs for the batch, ``(batch, *outputs)``.
+
+        Returns:
+            A number: the per-sample values added over the batch.
+        """
         raise NotImplementedError
 
 

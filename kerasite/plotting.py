@@ -20,13 +20,25 @@ _PNG_DPI = 100
 _NOT_METRICS = ("lr", "learning_rate", "time")
 
 
-def plot_history(history, path=None):
+# How each loss is named on a plot's axis.
+_LOSS_NAMES = {
+    "MeanSquaredError": "MSE",
+    "MeanAbsoluteError": "MAE",
+    "BinaryCrossentropy": "binary cross-entropy",
+    "CategoricalCrossentropy": "cross-entropy",
+    "SparseCategoricalCrossentropy": "cross-entropy",
+}
+
+
+def plot_history(history, path=None, title=None, loss_name=None, log_scale="auto"):
     """Plots the loss, and the metrics if any, per epoch of training.
 
     The left panel shows ``loss`` and, if recorded, ``val_loss``. When the
     history holds metrics (any other key, such as ``accuracy``), a right
     panel shows each with its ``val_`` counterpart. Learning rates (``lr``,
     ``learning_rate``, and the ``time`` that ``Timer`` adds) are left out.
+    Training curves are solid, validation curves dashed and in another
+    colour.
 
     Args:
         history: the ``History`` returned by ``fit`` (with ``.history``, a
@@ -35,6 +47,14 @@ def plot_history(history, path=None):
             must have a non-empty ``"loss"`` list, and every list the same
             length.
         path: where to save the figure as a PNG, or ``None``.
+        title: the figure's title, for example the dataset and model
+            (``"Fashion-MNIST, autoencoder 784-256-64-256-784"``), or
+            ``None`` for none.
+        loss_name: what the loss is, shown on the y axis (``"MSE"``). By
+            default it is read from the model of a ``History`` (``"MSE"`` for
+            ``MeanSquaredError``), else the axis says ``loss``.
+        log_scale: ``True``, ``False``, or ``"auto"`` for a log-scale loss
+            axis when the loss spans more than a factor of 10.
 
     Returns:
         The ``matplotlib.figure.Figure``, with one axes, or two when there are
@@ -43,37 +63,52 @@ def plot_history(history, path=None):
     Raises:
         TypeError: if ``history`` is neither a History nor a dict.
         ValueError: if ``"loss"`` is missing or empty, or the lists differ in
-            length.
+            length, or ``log_scale`` is not one of its values.
 
     Example:
-        >>> fig = plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})
-        >>> len(fig.axes)
-        1
+        >>> fig = plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, loss_name="MSE")
+        >>> len(fig.axes), fig.axes[0].get_ylabel(), fig.axes[0].get_yscale()
+        (1, 'MSE', 'linear')
     """
+    if log_scale not in (True, False, "auto"):
+        raise ValueError(
+            f"`log_scale` must be True, False or 'auto'. Received: log_scale={log_scale!r}."
+        )
     logs, epochs = _history_logs(history)
     metrics = [
         k for k in logs if k != "loss" and not k.startswith("val_") and k not in _NOT_METRICS
     ]
     # A val_ metric whose training counterpart was not recorded still gets shown.
     metrics += [k for k in logs if k.startswith("val_") and k != "val_loss" and k[4:] not in logs]
+    if loss_name is None:
+        loss = getattr(getattr(history, "model", None), "loss", None)
+        loss_name = _LOSS_NAMES.get(type(loss).__name__, "loss")
+    losses = np.concatenate([logs["loss"], logs.get("val_loss", [])])
+    positive = losses[np.isfinite(losses) & (losses > 0)]
+    if log_scale == "auto":
+        log_scale = len(positive) == len(losses) and positive.max() > 10 * positive.min()
 
     from matplotlib.figure import Figure
 
     n_panels = 2 if metrics else 1
-    fig = Figure(figsize=(5.5 * n_panels, 4), layout="constrained")
+    fig = Figure(figsize=(5.5 * n_panels, 4.2), layout="constrained")
     axes = fig.subplots(1, n_panels, squeeze=False)[0]
     marker = "o" if len(epochs) <= 30 else None
-    _plot_curves(axes[0], epochs, logs, ["loss"], marker)
-    axes[0].set_ylabel("loss")
-    axes[0].set_title("Loss")
+    _plot_curves(axes[0], epochs, logs, ["loss"], marker, names={"loss": loss_name})
+    axes[0].set_ylabel(loss_name + (" (log scale)" if log_scale else ""))
+    if log_scale:
+        axes[0].set_yscale("log")
+    axes[0].set_title(f"Loss ({loss_name})" if loss_name != "loss" else "Loss")
     if metrics:
         _plot_curves(axes[1], epochs, logs, metrics, marker)
-        axes[1].set_ylabel("value")
+        axes[1].set_ylabel(metrics[0] if len(metrics) == 1 else "value")
         axes[1].set_title("Metrics")
     for ax in axes:
         ax.set_xlabel("epoch")
         ax.grid(True, alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)
+    if title:
+        fig.suptitle(title)
     _save(fig, path)
     return fig
 
@@ -112,20 +147,24 @@ def _history_logs(history):
     return logs, np.asarray(epochs) + 1
 
 
-def _plot_curves(ax, epochs, logs, keys, marker):
-    """Plots each key solid and its ``val_`` counterpart dashed, in the same colour."""
+def _plot_curves(ax, epochs, logs, keys, marker, names=None):
+    """Plots each key solid and its ``val_`` counterpart dashed, each pair in two colours."""
+    names = names or {}
     for i, key in enumerate(keys):
-        style = {"color": f"C{i}", "marker": marker}
+        train_color, val_color = f"C{2 * i}", f"C{2 * i + 1}"
         if key.startswith("val_"):  # a validation metric without a training one
-            ax.plot(epochs, logs[key], linestyle="--", label=f"validation {key[4:]}", **style)
+            ax.plot(epochs, logs[key], linestyle="--", color=val_color, marker=marker,
+                    label=f"validation {key[4:]}")
             continue
-        ax.plot(epochs, logs[key], label=f"train {key}", **style)
+        name = names.get(key, key)
+        ax.plot(epochs, logs[key], color=train_color, marker=marker, label=f"train {name}")
         if f"val_{key}" in logs:
-            ax.plot(epochs, logs[f"val_{key}"], linestyle="--", label=f"validation {key}", **style)
+            ax.plot(epochs, logs[f"val_{key}"], linestyle="--", color=val_color, marker=marker,
+                    label=f"validation {name}")
     ax.legend()
 
 
-def plot_reconstructions(model, x, n=10, seed=None, path=None):
+def plot_reconstructions(model, x, n=10, seed=None, path=None, title=None):
     """Shows random images above the model's reconstructions of them.
 
     ``n`` images are drawn from ``x`` without replacement, with
@@ -141,6 +180,8 @@ def plot_reconstructions(model, x, n=10, seed=None, path=None):
         n: how many images to show, from 1 to ``len(x)``.
         seed: seed of the random choice, for a reproducible figure.
         path: where to save the figure as a PNG, or ``None``.
+        title: the figure's title, for example the dataset and model, or
+            ``None`` for none.
 
     Returns:
         The ``matplotlib.figure.Figure``: ``2 * n`` axes, one image each;
@@ -196,15 +237,19 @@ def plot_reconstructions(model, x, n=10, seed=None, path=None):
 
     both = np.concatenate([originals.ravel(), predicted.ravel()]).astype(float)
     vmin, vmax = np.nanmin(both), np.nanmax(both)
-    fig = Figure(figsize=(1.2 * n, 2.8), layout="constrained")
+    # Room on the left for horizontal row labels, readable at any n.
+    fig = Figure(figsize=(1.2 * n + 1.4, 2.6 + (0.4 if title else 0)), layout="constrained")
     axes = fig.subplots(2, n, squeeze=False)
-    for row, images, title in ((0, originals, "original"), (1, predicted, "reconstruction")):
+    for row, images, label in ((0, originals, "original"), (1, predicted, "reconstructed")):
         for col in range(n):
             ax = axes[row, col]
             ax.imshow(images[col], cmap="gray", vmin=vmin, vmax=vmax, interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
-        axes[row, 0].set_ylabel(title)
+        axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=12,
+                                labelpad=8)
+    if title:
+        fig.suptitle(title, fontsize=12)
     _save(fig, path)
     return fig
 
@@ -230,7 +275,7 @@ def _image_shape(sample_shape, arg):
     )
 
 
-def plot_confusion_matrix(y_true, y_pred, labels=None, path=None):
+def plot_confusion_matrix(y_true, y_pred, labels=None, path=None, title=None):
     """Draws the confusion matrix as a heatmap with the count in each cell.
 
     Rows are the true classes, columns the predicted ones, so the diagonal
@@ -245,8 +290,11 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, path=None):
         labels: optional display names, ``labels[i]`` naming class ``i``; the
             classes must then be integers ``0..len(labels) - 1``. Without it
             the classes are ``0..max`` for integers, or the sorted distinct
-            values otherwise, named by their values.
+            values otherwise, named by their values. For Fashion-MNIST pass
+            ``kerasite.datasets.fashion_mnist.CLASS_NAMES``.
         path: where to save the figure as a PNG, or ``None``.
+        title: what was classified, for example the dataset and model; the
+            count of correct predictions is added after it.
 
     Returns:
         The ``matplotlib.figure.Figure``: one axes holding one image, the
@@ -291,7 +339,8 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, path=None):
     ax.set_yticks(range(k), names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    ax.set_title(f"Confusion matrix ({matrix.trace()} of {matrix.sum()} correct)")
+    correct = f"{matrix.trace()} of {matrix.sum()} correct"
+    ax.set_title(f"{title}\n({correct})" if title else f"Confusion matrix ({correct})")
     _save(fig, path)
     return fig
 

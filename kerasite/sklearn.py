@@ -115,13 +115,28 @@ class AutoencoderFeatures(TransformerMixin, BaseEstimator):
         return self.autoencoder_.encode(self._validate(X, reset=False), batch_size=1024)
 
     def inverse_transform(self, Z):
-        """Decodes latent features ``Z`` ``(samples, latent_dim)`` back to input space."""
+        """Decodes latent features back to input space.
+
+        Args:
+            Z: latent features, ``(samples, latent_dim)``, as ``transform`` returns.
+
+        Returns:
+            The reconstructions, ``(samples, n_features_in_)``.
+        """
         check_is_fitted(self, "autoencoder_")
         Z = check_array(Z, dtype=[np.float32, np.float64])
         return self.autoencoder_.decode(Z, batch_size=1024)
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the latent features: ``latent0``, ``latent1``, ..."""
+        """Names of the latent features: ``latent0``, ``latent1``, ...
+
+        Args:
+            input_features: ignored; accepted for scikit-learn's API, since the
+                latent features do not map to input columns.
+
+        Returns:
+            An object array of ``latent_dim`` strings.
+        """
         check_is_fitted(self, "autoencoder_")
         return np.asarray([f"latent{i}" for i in range(self.latent_dim)], dtype=object)
 

@@ -108,6 +108,33 @@ def test_denoising_autoencoder_denoises_and_keeps_its_frozen_encoder(tmp_path):
     assert "2 trainable arrays" in out and "encoder unchanged: True" in out
     assert number(r"test accuracy (\d\.\d+)", out) > 0.6
     assert (tmp_path / "run" / "denoising.png").is_file()
+def _fashion_mnist_installed():
+    from kerasite.datasets import fashion_mnist
+
+    mirrors, fashion_mnist.MIRRORS = fashion_mnist.MIRRORS, []  # look, never download
+    try:
+        fashion_mnist.load_data()
+    except Exception:  # noqa: BLE001 - any reason the files are not here
+        return False
+    finally:
+        fashion_mnist.MIRRORS = mirrors
+    return True
+
+
+@pytest.mark.skipif(not _fashion_mnist_installed(),
+                    reason="Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+def test_fashion_mnist_reports_by_class_name(tmp_path):
+    out = run_example("fashion_mnist", "--epochs", "2", "--limit", "3000", "--out", "run",
+                      cwd=tmp_path)
+    assert number(r"test accuracy (\d\.\d+)", out) > 0.6
+    # The classification report names every class, in the dataset's order.
+    names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+             "Sneaker", "Bag", "Ankle boot"]
+    rows = re.findall(r"^\s*(\S.*?)\s+\d\.\d{3}\s+\d\.\d{3}\s+\d\.\d{3}\s+1000$", out,
+                      flags=re.MULTILINE)
+    assert rows == names
+    assert {p.name for p in (tmp_path / "run").iterdir()} == {
+        "history.png", "confusion_matrix.png", "mistakes.png"}
 
 
 # ------------------------------------------------------------------------ the gallery

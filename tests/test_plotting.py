@@ -231,3 +231,60 @@ def test_plotting_does_not_need_pyplot_or_a_display():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+# ------------------------------------------------------- what each figure says it shows
+def test_history_titles_names_the_loss_and_colours_validation_apart():
+    fig = plotting.plot_history({"loss": [0.5, 0.4], "val_loss": [0.6, 0.5]},
+                                title="digits, autoencoder 64-128-32-128-64", loss_name="MSE")
+    ax = fig.axes[0]
+    assert fig.get_suptitle() == "digits, autoencoder 64-128-32-128-64"
+    assert ax.get_ylabel() == "MSE" and ax.get_title() == "Loss (MSE)"
+    train, val = ax.get_lines()
+    assert train.get_label() == "train MSE" and val.get_label() == "validation MSE"
+    assert train.get_color() != val.get_color() and val.get_linestyle() == "--"
+
+
+def test_history_reads_the_loss_name_from_the_model():
+    class MeanSquaredError:
+        pass
+
+    history = FakeHistory({"loss": [1.0, 0.5]}, [0, 1])
+    history.model = type("M", (), {"loss": MeanSquaredError()})()
+    assert plotting.plot_history(history).axes[0].get_ylabel() == "MSE"
+    assert plotting.plot_history({"loss": [1.0, 0.5]}).axes[0].get_ylabel() == "loss"
+
+
+@pytest.mark.parametrize("losses, scale", [
+    ([1.0, 0.2, 0.11], "linear"),       # spans less than a decade
+    ([1.0, 0.2, 0.09], "log"),          # spans more than a decade
+    ([1.0, 0.0, 0.001], "linear"),      # a zero cannot go on a log axis
+])
+def test_history_log_scale_when_the_loss_spans_more_than_a_decade(losses, scale):
+    ax = plotting.plot_history({"loss": losses}).axes[0]
+    assert ax.get_yscale() == scale
+    assert ax.get_ylabel().endswith("(log scale)") == (scale == "log")
+
+
+def test_history_log_scale_can_be_forced_and_is_checked():
+    assert plotting.plot_history({"loss": [1.0, 0.9]}, log_scale=True).axes[0].get_yscale() == "log"
+    with pytest.raises(ValueError, match=r"`log_scale` must be True, False or 'auto'\. Received"):
+        plotting.plot_history({"loss": [1.0]}, log_scale="yes")
+
+
+def test_reconstruction_rows_are_labelled_horizontally_and_titled():
+    x = np.random.default_rng(0).random((6, 64))
+    fig = plotting.plot_reconstructions(HalfModel(), x, n=3, seed=0, title="digits, 64-32-64")
+    assert fig.get_suptitle() == "digits, 64-32-64"
+    labels = [fig.axes[0].yaxis.label, fig.axes[3].yaxis.label]
+    assert [label.get_text() for label in labels] == ["original", "reconstructed"]
+    assert all(label.get_rotation() == 0 and label.get_fontsize() >= 12 for label in labels)
+
+
+def test_confusion_matrix_title_and_class_names():
+    names = ["T-shirt/top", "Trouser", "Pullover"]
+    fig = plotting.plot_confusion_matrix([0, 1, 2, 2], [0, 1, 1, 2], labels=names,
+                                         title="Fashion-MNIST, SVM")
+    ax = fig.axes[0]
+    assert ax.get_title() == "Fashion-MNIST, SVM\n(3 of 4 correct)"
+    assert [t.get_text() for t in ax.get_yticklabels()] == names

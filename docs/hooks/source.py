@@ -18,7 +18,11 @@ import os
 import re
 import textwrap
 
-from mkdocs.exceptions import PluginError
+try:  # MkDocs is only a docs extra: the tests load this hook without it.
+    from mkdocs.exceptions import PluginError
+except ImportError:  # pragma: no cover - exercised on a `.[test]`-only install
+    class PluginError(RuntimeError):
+        """Stands in for MkDocs's error when MkDocs is not installed."""
 
 _DIRECTIVE = re.compile(
     r'^(?P<indent>[ \t]*)\{\{\s*source\(\s*"(?P<name>[\w.]+)"\s*\)\s*\}\}[ \t]*$', re.MULTILINE
