@@ -34,10 +34,10 @@ class Loss:
 
     To write your own loss, subclass it and implement ``forward`` (return the
     scalar loss as a float and keep what the gradient needs) and ``backward``
-    (return d loss / d ``y_pred``, shaped like ``y_pred``); see the guide
-    "Custom losses". The built-in losses implement ``call`` (per-sample
-    values) and ``_grad`` (their elementwise derivative) instead, and let this
-    class apply the sample weights and the reduction.
+    (return d loss / d ``y_pred``, shaped like ``y_pred``); see "Custom
+    losses" in the Losses API reference. The built-in losses implement
+    ``call`` (per-sample values) and ``_grad`` (their elementwise derivative)
+    instead, and let this class apply the sample weights and the reduction.
     """
 
     # Losses whose per-sample value is a mean over the last axis read a 1-D
@@ -858,7 +858,8 @@ Subclass kerasite.losses.Loss and give it forward and backward, for example:
         def backward(self):                            # d loss / d y_pred
             return 4 * self.diff ** 3 / self.diff.size
 
-then pass loss=MeanFourthPower(). The guide "Custom losses" has the details."""
+then pass loss=MeanFourthPower(). "Custom losses" in the Losses API reference
+has the details."""
 
 
 def get(identifier):

@@ -245,9 +245,6 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
-_COMMON = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
-
-
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional (Nesterov) momentum.
 
@@ -255,7 +252,9 @@ class SGD(Optimizer):
         learning_rate: step size (default 0.01); 0 is allowed, as in Keras.
         momentum: ``m`` in ``v = m v - lr g``; 0 means plain SGD.
         nesterov: use Nesterov momentum.
-        weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`Optimizer`.
+
+    ``weight_decay``, ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` work as
+    for every optimizer (see :class:`Optimizer`).
 
     Example:
         >>> import numpy as np
@@ -306,7 +305,9 @@ class RMSprop(Optimizer):
             (default 1e-7).
         centered: divide by an estimate of the gradient's variance instead of
             its second moment.
-        weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`Optimizer`.
+
+    ``weight_decay``, ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` work as
+    for every optimizer (see :class:`Optimizer`).
 
     Example:
         >>> import numpy as np
@@ -368,7 +369,9 @@ class Adam(Optimizer):
         beta_2: decay of the second-moment estimate (default 0.999).
         epsilon: added to the root for stability (default 1e-7).
         amsgrad: use the running maximum of ``v`` (AMSGrad).
-        weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`Optimizer`.
+
+    ``weight_decay``, ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` work as
+    for every optimizer (see :class:`Optimizer`).
 
     Example:
         >>> import numpy as np
@@ -423,8 +426,13 @@ class AdamW(Adam):
     Args:
         learning_rate: step size (default 0.001).
         weight_decay: the decay rate (default 0.004).
-        beta_1, beta_2, epsilon, amsgrad: see :class:`Adam`.
-        clipnorm, clipvalue, global_clipnorm: see :class:`Optimizer`.
+        beta_1: as for :class:`Adam`.
+        beta_2: as for :class:`Adam`.
+        epsilon: as for :class:`Adam`.
+        amsgrad: as for :class:`Adam`.
+        clipnorm: as for every optimizer (see :class:`Optimizer`).
+        clipvalue: as for every optimizer.
+        global_clipnorm: as for every optimizer.
 
     Example:
         >>> import numpy as np
@@ -454,7 +462,9 @@ class Adamax(Optimizer):
         beta_1: decay of the first moment (default 0.9).
         beta_2: decay of the infinity norm (default 0.999).
         epsilon: added to ``u`` for stability (default 1e-7).
-        weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`Optimizer`.
+
+    ``weight_decay``, ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` work as
+    for every optimizer (see :class:`Optimizer`).
 
     Example:
         >>> import numpy as np
@@ -497,8 +507,12 @@ class Nadam(Optimizer):
 
     Args:
         learning_rate: step size (default 0.001).
-        beta_1, beta_2, epsilon: as for :class:`Adam`.
-        weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`Optimizer`.
+        beta_1: decay of the first moment (default 0.9).
+        beta_2: decay of the second moment (default 0.999).
+        epsilon: added to the root for stability (default 1e-7).
+
+    ``weight_decay``, ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` work as
+    for every optimizer (see :class:`Optimizer`).
 
     Example:
         >>> import numpy as np
@@ -567,7 +581,9 @@ class Adagrad(Optimizer):
         learning_rate: step size (default 0.001).
         initial_accumulator_value: the starting value of ``acc`` (default 0.1).
         epsilon: added under the root (default 1e-7).
-        weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`Optimizer`.
+
+    ``weight_decay``, ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` work as
+    for every optimizer (see :class:`Optimizer`).
 
     Example:
         >>> import numpy as np
@@ -615,7 +631,9 @@ class Adadelta(Optimizer):
         learning_rate: step size (default 0.001).
         rho: decay of both running averages (default 0.95).
         epsilon: added under the roots (default 1e-7).
-        weight_decay, clipnorm, clipvalue, global_clipnorm: see :class:`Optimizer`.
+
+    ``weight_decay``, ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` work as
+    for every optimizer (see :class:`Optimizer`).
 
     Example:
         >>> import numpy as np
