@@ -78,6 +78,8 @@ class Loss:
         return self._scaled(self._grad())
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if sample_weight is None:  # a custom forward(y_true, y_pred) without weights works too
+            return self.forward(y_true, y_pred)
         return self.forward(y_true, y_pred, sample_weight)
 
     def call(self, y_true, y_pred):

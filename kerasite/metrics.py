@@ -188,7 +188,13 @@ class MeanMetricWrapper(Mean):
         self._fn, self._fn_kwargs = fn, kwargs
         super().__init__(name if name is not None else getattr(fn, "__name__", "metric"), dtype)
 
+    # How y_true must relate to y_pred: "same" shape, "sparse" (one index per row of
+    # y_pred), or None for a user's function, which checks its own inputs.
+    _labels = None
+
     def update_state(self, y_true, y_pred, sample_weight=None):
+        if self._labels is not None:
+            y_true, y_pred = _check_pair(y_true, y_pred, self._labels, type(self).__name__)
         values = self._fn(np.asarray(y_true), np.asarray(y_pred), **self._fn_kwargs)
         super().update_state(values, sample_weight)
 
@@ -201,6 +207,33 @@ class MeanMetricWrapper(Mean):
             raise TypeError("A MeanMetricWrapper wraps a function and cannot be rebuilt from a "
                             "config; create it again in code.")
         return cls(**config)
+
+
+def _check_pair(y_true, y_pred, labels, owner):
+    """Both arrays, checked: real numbers, a non-empty batch, shapes that fit."""
+    y_true = _as_float_array(y_true, "y_true", owner)
+    y_pred = _as_float_array(y_pred, "y_pred", owner)
+    if y_pred.ndim == 0 or y_pred.size == 0:
+        raise ValueError(f"{owner} needs a non-empty batch of predictions, shaped (batch, ...). "
+                         f"Received: y_pred.shape={y_pred.shape}.")
+    if labels == "sparse":
+        expected = y_pred.shape[:-1]
+        if y_true.shape == expected + (1,):  # (batch, 1) labels, as Keras allows
+            y_true = y_true.reshape(expected)
+        if y_pred.ndim < 2 or y_true.shape != expected:
+            raise ValueError(
+                f"{owner} needs predictions (batch, classes) and one integer label per row, "
+                f"shape (batch,). Received: y_true.shape={y_true.shape}, "
+                f"y_pred.shape={y_pred.shape}.")
+        if np.any((y_true < 0) | (y_true >= y_pred.shape[-1]) | (y_true != np.round(y_true))):
+            raise ValueError(f"{owner} needs integer labels in [0, {y_pred.shape[-1]}). "
+                             f"Received labels from {y_true.min()} to {y_true.max()}.")
+        return y_true, y_pred
+    y_true, y_pred = _pair(y_true, y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"{owner} needs `y_true` and `y_pred` of the same shape. Received: "
+                         f"y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}.")
+    return y_true, y_pred
 
 
 # ======================================================= the metric functions
@@ -305,6 +338,8 @@ class BinaryAccuracy(MeanMetricWrapper):
         0.5
     """
 
+    _labels = "same"
+
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         self.threshold = float(threshold)
         super().__init__(binary_accuracy, name, dtype, threshold=self.threshold)
@@ -320,6 +355,8 @@ class CategoricalAccuracy(MeanMetricWrapper):
         0.5
     """
 
+    _labels = "same"
+
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(categorical_accuracy, name, dtype)
 
@@ -333,6 +370,8 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
         >>> m.result()
         0.5
     """
+
+    _labels = "sparse"
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name, dtype)
@@ -353,6 +392,8 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
         0.5
     """
 
+    _labels = "same"
+
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         self.k = _positive_int("k", k)
         super().__init__(top_k_categorical_accuracy, name, dtype, k=self.k)
@@ -368,6 +409,8 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
         0.5
     """
 
+    _labels = "sparse"
+
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
         self.k = _positive_int("k", k)
         super().__init__(sparse_top_k_categorical_accuracy, name, dtype, k=self.k)
@@ -382,6 +425,8 @@ class MeanSquaredError(MeanMetricWrapper):
         >>> m.result()
         0.25
     """
+
+    _labels = "same"
 
     def __init__(self, name="mean_squared_error", dtype=None):
         super().__init__(mean_squared_error, name, dtype)
@@ -399,6 +444,8 @@ class MeanAbsoluteError(MeanMetricWrapper):
         0.5
     """
 
+    _labels = "same"
+
     def __init__(self, name="mean_absolute_error", dtype=None):
         super().__init__(mean_absolute_error, name, dtype)
 
@@ -412,6 +459,8 @@ class MeanAbsolutePercentageError(MeanMetricWrapper):
         >>> m.result()
         37.5
     """
+
+    _labels = "same"
 
     def __init__(self, name="mean_absolute_percentage_error", dtype=None):
         super().__init__(mean_absolute_percentage_error, name, dtype)
@@ -427,6 +476,8 @@ class MeanSquaredLogarithmicError(MeanMetricWrapper):
         >>> round(m.result(), 6)
         1.0
     """
+
+    _labels = "same"
 
     def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
         super().__init__(mean_squared_logarithmic_error, name, dtype)
@@ -446,8 +497,8 @@ class RootMeanSquaredError(Mean):
         super().__init__(name, dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true, y_pred = _pair(y_true, y_pred)
-        diff = _as_float_array(y_pred, "y_pred", "RootMeanSquaredError") - y_true
+        y_true, y_pred = _check_pair(y_true, y_pred, "same", "RootMeanSquaredError")
+        diff = y_pred - y_true
         super().update_state(diff * diff, sample_weight)
 
     def result(self):
@@ -468,9 +519,9 @@ def _thresholds_list(thresholds, default):
 
 def _confusion_inputs(y_true, y_pred, sample_weight, top_k, class_id, owner):
     """``y_true`` as booleans, ``y_pred`` and the weights, aligned and flattened."""
-    y_true, y_pred = _pair(y_true, y_pred)
-    y_pred = _as_float_array(y_pred, "y_pred", owner)
-    y_true = np.asarray(y_true) != 0
+    y_true, y_pred = _pair(_as_float_array(y_true, "y_true", owner),
+                           _as_float_array(y_pred, "y_pred", owner))
+    y_true = y_true != 0
     if y_true.shape != y_pred.shape:
         raise ValueError(f"{owner} needs `y_true` and `y_pred` of the same shape. Received: "
                          f"y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}.")
@@ -490,6 +541,10 @@ def _confusion_inputs(y_true, y_pred, sample_weight, top_k, class_id, owner):
                           axis=-1)
         y_pred = np.where(keep, y_pred, _NEG_INF)
     if class_id is not None:
+        if y_pred.ndim < 2 or class_id >= y_pred.shape[-1]:
+            raise ValueError(f"{owner}: `class_id={class_id}` needs predictions (batch, classes) "
+                             f"with more than {class_id} classes. Received: "
+                             f"y_pred.shape={y_pred.shape}.")
         y_true, y_pred = y_true[..., class_id], y_pred[..., class_id]
         w = None if w is None else w[..., class_id]
     return y_true.ravel(), y_pred.ravel(), None if w is None else w.ravel()

@@ -330,3 +330,24 @@ def test_new_metrics_work_in_fit_and_evaluate():
                                     "within_half"}
     results = model.evaluate(x, y, verbose=0)
     assert all(math.isfinite(v) for v in np.ravel(results))
+
+
+@pytest.mark.parametrize("make, y, p, message", [
+    (lambda: BinaryAccuracy(), np.zeros((2, 3)), np.zeros((2, 2)),
+     r"BinaryAccuracy needs `y_true` and `y_pred` of the same shape\. Received: "
+     r"y_true\.shape=\(2, 3\), y_pred\.shape=\(2, 2\)\."),
+    (lambda: SparseCategoricalAccuracy(), np.array([0, 3]), np.zeros((2, 3)),
+     r"SparseCategoricalAccuracy needs integer labels in \[0, 3\)\. Received labels from "
+     r"0\.0 to 3\.0\."),
+    (lambda: SparseTopKCategoricalAccuracy(), np.zeros(3), np.zeros((2, 3)),
+     r"needs predictions \(batch, classes\) and one integer label per row"),
+    (lambda: RootMeanSquaredError(), np.zeros(2), np.array([]),
+     r"RootMeanSquaredError needs a non-empty batch of predictions"),
+    (lambda: Recall(class_id=4), np.zeros((2, 3)), np.zeros((2, 3)),
+     r"Recall: `class_id=4` needs predictions \(batch, classes\) with more than 4 classes"),
+    (lambda: MeanSquaredError(), np.array(["a", "b"]), np.zeros(2),
+     r"MeanSquaredError: `y_true` must be an array of numbers\. Received: ndarray\."),
+])
+def test_bad_inputs_get_clear_errors(make, y, p, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        make().update_state(y, p)
