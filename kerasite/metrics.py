@@ -912,8 +912,9 @@ def get(identifier, loss=None, output_shape=None, target_shape=None):
         identifier: ``"accuracy"`` (or ``"acc"``), a name such as ``"mae"``,
             ``"binary_accuracy"``, ``"top_k_categorical_accuracy"``,
             ``"precision"`` or ``"auc"`` (see ``_VALID``), a class name
-            (``"AUC"``), a ``Metric`` instance or class, or any function
-            ``fn(y_true, y_pred)`` returning per-sample values.
+            (``"AUC"``), a ``Metric`` instance or class, a dict made by
+            ``serialize``, or any function ``fn(y_true, y_pred)`` returning
+            per-sample values.
         loss: the compiled loss, used to pick the kind of accuracy.
         output_shape: the model's output shape, ``(None, *features)``.
         target_shape: the labels' shape; integer labels with one axis fewer
@@ -936,6 +937,8 @@ def get(identifier, loss=None, output_shape=None, target_shape=None):
         return identifier
     if inspect.isclass(identifier) and issubclass(identifier, Metric):
         return identifier()
+    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
+        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
     if isinstance(identifier, str):
         if identifier in _CLASSES:
             return _CLASSES[identifier]()
@@ -953,6 +956,24 @@ def get(identifier, loss=None, output_shape=None, target_shape=None):
         "such as 'AUC', an instance of kerasite.metrics.Metric, or a function "
         "fn(y_true, y_pred) returning one value per sample."
     )
+
+
+def serialize(metric):
+    """``{"class_name": ..., "config": ...}`` for a built-in metric, the form ``get`` reads.
+
+    Raises:
+        TypeError: for a metric that wraps a user's function (it cannot be rebuilt
+            from a file) or a class ``get`` does not know.
+
+    Example:
+        >>> serialize(AUC(curve="PR"))["config"]["curve"]
+        'PR'
+    """
+    if type(metric) not in _CLASSES.values():
+        raise TypeError(f"Only kerasite's own metric classes can be serialized; "
+                        f"{type(metric).__name__} cannot be rebuilt from a file. Pass it again "
+                        "to compile after loading.")
+    return {"class_name": type(metric).__name__, "config": metric.get_config()}
 
 
 def _accuracy(name, loss, output_shape, target_shape):

@@ -351,3 +351,18 @@ def test_new_metrics_work_in_fit_and_evaluate():
 def test_bad_inputs_get_clear_errors(make, y, p, message):
     with pytest.raises((ValueError, TypeError), match=message):
         make().update_state(y, p)
+
+
+@pytest.mark.parametrize("metric", [AUC(curve="PR", num_thresholds=50), Precision(thresholds=0.3),
+                                    BinaryAccuracy(threshold=0.2), TopKCategoricalAccuracy(k=3),
+                                    F1Score(average="macro"), Mean(name="m")], ids=repr)
+def test_serialize_round_trip(metric):
+    form = json.loads(json.dumps(metrics.serialize(metric)))
+    again = metrics.get(form)
+    assert type(again) is type(metric) and again.get_config() == metric.get_config()
+
+
+def test_a_wrapped_function_cannot_be_serialized():
+    with pytest.raises(TypeError, match=r"Only kerasite's own metric classes can be serialized; "
+                                        r"MeanMetricWrapper cannot be rebuilt"):
+        metrics.serialize(metrics.get(lambda y, p: y - p))
