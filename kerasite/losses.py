@@ -116,12 +116,9 @@ class Loss:
         return y_true, y_pred
 
     def _reduce(self, losses, sample_weight):
-        """Keras's "sum_over_batch_size"; keeps ``d loss / d per-sample loss`` in ``_coef``."""
+        """Keras's "sum_over_batch_size" with weights; keeps d loss / d losses in ``_coef``."""
         losses = np.asarray(losses)
         n = max(losses.size, 1)
-        if sample_weight is None:
-            self._coef = 1.0 / n
-            return float(losses.sum()) / n
         w = _sample_weights(sample_weight, losses.shape, type(self).__name__)
         self._coef = (w / n).astype(losses.dtype, copy=False)
         return float((losses * w).sum()) / n
