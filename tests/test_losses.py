@@ -649,3 +649,33 @@ def test_new_losses_keep_the_prediction_dtype(loss):
     assert isinstance(loss(np.eye(3)[[0, 2]], pred, sample_weight=[1.0, 2.0]), float)
     grad = loss.backward()
     assert grad.dtype == np.float32 and grad.shape == (2, 3)
+
+
+# ------------------------------------------------------ hostile inputs
+_ODD_INPUTS = [np.zeros((3,)), np.ones((2, 3)), np.ones((2, 3), dtype=int),
+               np.ones((2, 3), dtype=bool), np.array([[np.nan, 1, 2]]), np.ones((2, 2, 3)),
+               np.array("a"), np.array([]), np.ones((2, 3), dtype=complex), np.array([0, 2]),
+               np.ones((1, 1))]
+
+
+@pytest.mark.parametrize("loss", [
+    losses.Huber(), losses.LogCosh(), losses.KLDivergence(), losses.Hinge(),
+    losses.SquaredHinge(), losses.CategoricalHinge(), losses.CosineSimilarity(),
+    losses.MeanAbsolutePercentageError(), losses.MeanSquaredLogarithmicError(), losses.Poisson(),
+    losses.BinaryFocalCrossentropy(from_logits=True), BinaryCrossentropy(label_smoothing=0.1),
+    CategoricalCrossentropy(label_smoothing=0.1), SparseCategoricalCrossentropy(),
+], ids=repr)
+def test_odd_inputs_work_or_get_a_clear_error(loss):
+    """Every pairing of odd arrays (and weights) either works or raises a message naming it."""
+    for y_true in _ODD_INPUTS:
+        for y_pred in _ODD_INPUTS:
+            for weights in (None, [1.0, 2.0]):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        value = loss(y_true, y_pred, sample_weight=weights)
+                        grad = loss.backward()
+                    except (ValueError, TypeError) as exc:
+                        assert type(loss).__name__ in str(exc) or "`" in str(exc), str(exc)
+                        continue
+                assert isinstance(value, float) and grad.shape == y_pred.shape

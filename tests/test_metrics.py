@@ -366,3 +366,31 @@ def test_a_wrapped_function_cannot_be_serialized():
     with pytest.raises(TypeError, match=r"Only kerasite's own metric classes can be serialized; "
                                         r"MeanMetricWrapper cannot be rebuilt"):
         metrics.serialize(metrics.get(lambda y, p: y - p))
+
+
+_ODD_INPUTS = [np.zeros((3,)), np.ones((2, 3)), np.ones((2, 3), dtype=int),
+               np.ones((2, 3), dtype=bool), np.array([[np.nan, 1, 2]]), np.ones((2, 2, 3)),
+               np.array("a"), np.array([]), np.ones((2, 3), dtype=complex), np.array([0, 2]),
+               np.ones((1, 1))]
+
+
+@pytest.mark.parametrize("make", [
+    Precision, lambda: Recall(top_k=1), lambda: Recall(class_id=1), AUC,
+    lambda: AUC(curve="PR"), F1Score, BinaryAccuracy, CategoricalAccuracy,
+    SparseCategoricalAccuracy, lambda: TopKCategoricalAccuracy(k=2),
+    lambda: SparseTopKCategoricalAccuracy(k=2), MeanSquaredError, RootMeanSquaredError,
+    MeanAbsolutePercentageError,
+])
+def test_odd_inputs_work_or_get_a_clear_error(make):
+    """Every pairing of odd arrays (and weights) either works or raises a message naming it."""
+    m = make()
+    for y_true in _ODD_INPUTS:
+        for y_pred in _ODD_INPUTS:
+            for weights in (None, [1.0, 2.0]):
+                m.reset_state()
+                with np.errstate(all="ignore"):
+                    try:
+                        m.update_state(y_true, y_pred, sample_weight=weights)
+                        m.result()
+                    except (ValueError, TypeError) as exc:
+                        assert type(m).__name__ in str(exc) or "`" in str(exc), str(exc)
