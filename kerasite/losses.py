@@ -1,14 +1,27 @@
-"""Loss functions.
+"""Loss functions, each with its forward value and its explicit gradient.
 
-Each loss has ``forward(y_true, y_pred) -> float``, the mean over the batch as
-Keras reports it, and ``backward() -> ndarray``, the gradient of that mean with
-respect to ``y_pred``. ``forward`` caches what ``backward`` needs.
+Every loss has ``forward(y_true, y_pred, sample_weight=None) -> float`` and
+``backward() -> ndarray``, the gradient of that float with respect to
+``y_pred``. ``forward`` caches what ``backward`` needs.
 
-Per-sample losses average over the last axis (MSE, MAE, binary cross-entropy)
-or sum over the classes (categorical cross-entropies); the reported loss is
-their mean over every other axis. For 2-D outputs, MSE is therefore the mean of
-all squared errors.
+The reduction is Keras's ``"sum_over_batch_size"``: ``call`` turns each sample
+into one number by reducing the last axis (a mean for MSE, MAE, binary
+cross-entropy, ...; a sum over the classes for the categorical
+cross-entropies), each of these per-sample values is multiplied by its sample
+weight, and the sum is divided by the number of per-sample values (weighted
+or not). For 2-D outputs without weights, MSE is therefore the mean of all
+squared errors.
+
+The crossentropies also offer ``forward_from_logits(y_true, logits)``: the
+engine calls it when the model ends in a sigmoid or softmax, so the loss is
+computed from the logits (stable, as Keras does), and ``backward`` then
+returns d loss / d logits, ``(p - y) / n``.
+
+Each loss also exists as a function returning the per-sample values, as in
+Keras: ``kerasite.losses.mae(y_true, y_pred)``.
 """
+
+import math
 
 import numpy as np
 
@@ -17,16 +30,73 @@ from kerasite.config import epsilon
 
 
 class Loss:
-    """Base class of losses. ``loss(y_true, y_pred)`` is ``loss.forward(...)``."""
+    """Base class of losses. ``loss(y_true, y_pred)`` is ``loss.forward(...)``.
 
-    def forward(self, y_true, y_pred):
-        raise NotImplementedError
+    To write your own loss, subclass it and implement ``forward`` (return the
+    scalar loss as a float and keep what the gradient needs) and ``backward``
+    (return d loss / d ``y_pred``, shaped like ``y_pred``); see "Custom
+    losses" in the Losses API reference. The built-in losses implement
+    ``call`` (per-sample values) and ``_grad`` (their elementwise derivative)
+    instead, and let this class apply the sample weights and the reduction.
+    """
+
+    # Losses whose per-sample value is a mean over the last axis read a 1-D
+    # ``y_pred`` as one value per sample; the categorical ones read it as one sample.
+    _elementwise = True
+
+    def forward(self, y_true, y_pred, sample_weight=None):
+        """Returns the weighted mean loss over the batch, and caches for ``backward``.
+
+        Args:
+            y_true: targets, ``(batch, *outputs)`` (class indices ``(batch,)``
+                for the sparse crossentropy).
+            y_pred: predictions, ``(batch, *outputs)``.
+            sample_weight: ``None``, or weights ``(batch,)`` (or shaped like the
+                per-sample losses, ``y_pred.shape[:-1]``).
+
+        Returns:
+            ``sum(w * per_sample_loss) / number_of_per_sample_values``, a float.
+        """
+        y_true, y_pred = self._prepare(y_true, y_pred)
+        if sample_weight is None:
+            total, count = self._unweighted(y_true, y_pred)
+            self._coef = 1.0 / count
+            return total / count
+        return self._reduce(self.call(y_true, y_pred), sample_weight)
+
+    def _unweighted(self, y_true, y_pred):
+        """The sum of the per-sample losses and their number, without per-sample arrays."""
+        if type(self)._elements is Loss._elements:
+            losses = self.call(y_true, y_pred)
+            return float(np.sum(losses)), max(np.size(losses), 1)
+        elements = self._elements(y_true, y_pred)
+        d = elements.shape[-1]
+        return float(np.sum(elements)) / d, elements.size // d
 
     def backward(self):
+        """Returns d loss / d ``y_pred`` of the last ``forward``, shaped like ``y_pred``."""
+        return self._scaled(self._grad())
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if sample_weight is None:  # a custom forward(y_true, y_pred) without weights works too
+            return self.forward(y_true, y_pred)
+        return self.forward(y_true, y_pred, sample_weight)
+
+    def call(self, y_true, y_pred):
+        """Per-sample losses, ``y_pred.shape[:-1]``; caches what ``_grad`` needs.
+
+        Losses that average elementwise terms over the last axis define
+        ``_elements`` instead; the others override ``call``.
+        """
+        return _mean_last(self._elements(y_true, y_pred))
+
+    def _elements(self, y_true, y_pred):
+        """Elementwise terms whose mean over the last axis is the per-sample loss."""
         raise NotImplementedError
 
-    def __call__(self, y_true, y_pred):
-        return self.forward(y_true, y_pred)
+    def _grad(self):
+        """d (per-sample loss) / d ``y_pred``, elementwise, shaped like ``y_pred``."""
+        raise NotImplementedError
 
     def get_config(self):
         return {}
@@ -34,6 +104,33 @@ class Loss:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    # ------------------------------------------------------------ the plumbing
+    def _prepare(self, y_true, y_pred):
+        y_true, y_pred = self._arrays(y_true, y_pred)
+        self._check_same_shape(y_true, y_pred)
+        y_true = y_true.astype(y_pred.dtype, copy=False)  # compute in the prediction's dtype
+        self._pred_shape = y_pred.shape
+        if self._elementwise and y_pred.ndim == 1:  # (batch,) is (batch, 1)
+            y_true, y_pred = y_true.reshape(-1, 1), y_pred.reshape(-1, 1)
+        return y_true, y_pred
+
+    def _reduce(self, losses, sample_weight):
+        """Keras's "sum_over_batch_size" with weights; keeps d loss / d losses in ``_coef``."""
+        losses = np.asarray(losses)
+        n = max(losses.size, 1)
+        w = _sample_weights(sample_weight, losses.shape, type(self).__name__)
+        self._coef = (w / n).astype(losses.dtype, copy=False)
+        return float((losses * w).sum()) / n
+
+    def _scaled(self, grad):
+        """``grad`` times d loss / d per-sample loss, in ``y_pred``'s shape and dtype."""
+        coef = self._coef
+        if isinstance(coef, float):
+            grad *= coef
+        else:
+            grad *= coef.reshape(coef.shape + (1,) * (grad.ndim - coef.ndim))
+        return grad.reshape(self._pred_shape)
 
     def _arrays(self, y_true, y_pred):
         """Both inputs as real-valued arrays, ``y_pred`` in a float type; cheap for arrays."""
@@ -82,10 +179,65 @@ class Loss:
         return f"{type(self).__name__}({args})"
 
 
-class MeanSquaredError(Loss):
-    """Mean of ``(y_pred - y_true)**2``; the reports' loss.
+def _sample_weights(sample_weight, shape, name):
+    """``sample_weight`` broadcast to the per-sample losses' ``shape``, as Keras aligns them."""
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise TypeError(
+            f"{name}: `sample_weight` must be an array of numbers, one per sample. "
+            f"Received: {type(sample_weight).__name__}."
+        ) from None
+    if w.ndim == len(shape) + 1 and w.shape[-1] == 1:  # (batch, 1) for (batch,)
+        w = w[..., 0]
+    elif 1 == w.ndim < len(shape) and w.shape[0] == shape[0]:  # (batch,) for (batch, steps)
+        w = w.reshape(w.shape + (1,) * (len(shape) - 1))
+    try:
+        return np.broadcast_to(w, shape)
+    except ValueError:
+        raise ValueError(
+            f"{name}: `sample_weight` must have one weight per sample, shape {shape[:1]}, "
+            f"or the per-sample losses' shape {shape}. Received: sample_weight.shape="
+            f"{np.shape(sample_weight)}. Pass an array with one weight per row of y_pred."
+        ) from None
 
-    Gradient: ``2 (y_pred - y_true) / n`` with ``n`` the number of elements.
+
+_LOG2 = math.log(2.0)
+
+
+def _mean_last(a):
+    """``a.mean(axis=-1)``; einsum is several times faster on small batches."""
+    return np.einsum("...i->...", a) / a.shape[-1]
+
+
+def _sum_last(a):
+    """``a.sum(axis=-1)``, faster through einsum on small batches."""
+    return np.einsum("...i->...", a)
+
+
+def _sigmoid(x):
+    return 0.5 * (1 + np.tanh(0.5 * x))  # stable for any x
+
+
+def _check_number(name, value, low=None, high=None, low_open=False):
+    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating)) \
+        and np.isfinite(value)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value <= high
+    if not ok:
+        bounds = f"in [{low}, {high}]" if high is not None else (
+            f"> {low}" if low_open else f">= {low}") if low is not None else "finite"
+        raise ValueError(f"`{name}` must be a number {bounds}. Received: {name}={value!r}.")
+    return float(value)
+
+
+# ==================================================================== regression
+class MeanSquaredError(Loss):
+    """Mean of ``(y_pred - y_true)**2`` over the last axis; the reports' loss.
+
+    Gradient: ``2 (y_pred - y_true) / d`` per sample, ``d`` the last axis.
 
     Example:
         >>> import numpy as np
@@ -93,21 +245,35 @@ class MeanSquaredError(Loss):
         0.5
     """
 
-    def forward(self, y_true, y_pred):
-        y_true, y_pred = self._arrays(y_true, y_pred)
-        self._check_same_shape(y_true, y_pred)
-        diff = self._diff = self._buffer("_diff_buf", y_pred)
-        np.subtract(y_pred, y_true, out=diff)
-        flat = diff.reshape(-1)
-        return float(np.dot(flat, flat)) / diff.size  # sum of squares through BLAS
+    def _set_diff(self, y_true, y_pred):
+        self._diff = np.subtract(y_pred, y_true, out=self._buffer("_diff_buf", y_pred))
+
+    def call(self, y_true, y_pred):
+        self._set_diff(y_true, y_pred)
+        diff = self._diff
+        return np.einsum("...i,...i->...", diff, diff) / diff.shape[-1]
+
+    def _unweighted(self, y_true, y_pred):
+        self._set_diff(y_true, y_pred)
+        flat = self._diff.reshape(-1)
+        d = self._diff.shape[-1]
+        return float(np.dot(flat, flat)) / d, flat.size // d  # sum of squares through BLAS
+
+    def _grad(self):
+        diff = self._diff
+        return np.multiply(diff, 2.0 / diff.shape[-1], out=self._buffer("_grad_buf", diff))
 
     def backward(self):
-        diff = self._diff
-        return np.multiply(diff, 2.0 / diff.size, out=self._buffer("_grad_buf", diff))
+        if isinstance(self._coef, float):  # no sample weights: one pass over the array
+            diff = self._diff
+            grad = np.multiply(diff, 2.0 / diff.shape[-1] * self._coef,
+                               out=self._buffer("_grad_buf", diff))
+            return grad.reshape(self._pred_shape)
+        return super().backward()
 
 
 class MeanAbsoluteError(Loss):
-    """Mean of ``|y_pred - y_true|``. Gradient: ``sign(y_pred - y_true) / n``.
+    """Mean of ``|y_pred - y_true|``. Gradient: ``sign(y_pred - y_true) / d``.
 
     Example:
         >>> import numpy as np
@@ -115,28 +281,325 @@ class MeanAbsoluteError(Loss):
         0.5
     """
 
-    def forward(self, y_true, y_pred):
-        y_true, y_pred = self._arrays(y_true, y_pred)
-        self._check_same_shape(y_true, y_pred)
-        diff = self._diff = self._buffer("_diff_buf", y_pred)
-        np.subtract(y_pred, y_true, out=diff)
-        return float(np.abs(diff).sum()) / diff.size
+    def _elements(self, y_true, y_pred):
+        diff = self._diff = np.subtract(y_pred, y_true, out=self._buffer("_diff_buf", y_pred))
+        return np.abs(diff)
 
-    def backward(self):
+    def _grad(self):
         grad = np.sign(self._diff, out=self._buffer("_grad_buf", self._diff))
-        grad /= grad.size
+        grad /= grad.shape[-1]
         return grad
 
 
-class BinaryCrossentropy(Loss):
+class MeanAbsolutePercentageError(Loss):
+    """``100 * mean(|y_true - y_pred| / max(|y_true|, eps))`` over the last axis.
+
+    Gradient: ``100 sign(y_pred - y_true) / max(|y_true|, eps) / d``.
+
+    Example:
+        >>> import numpy as np
+        >>> MeanAbsolutePercentageError()(np.array([[2.0, 4.0]]), np.array([[1.0, 5.0]]))
+        37.5
+    """
+
+    def _elements(self, y_true, y_pred):
+        self._scale = 100.0 / np.maximum(np.abs(y_true), epsilon()).astype(y_pred.dtype)
+        self._diff = y_pred - y_true
+        return np.abs(self._diff) * self._scale
+
+    def _grad(self):
+        return np.sign(self._diff) * self._scale / self._diff.shape[-1]
+
+
+class MeanSquaredLogarithmicError(Loss):
+    """Mean of ``(log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))**2``.
+
+    Gradient: ``2 (log_p - log_t) / (max(y_pred, eps) + 1) / d``, taken at the
+    clipped value (so a negative prediction is still pulled up).
+
+    Example:
+        >>> import numpy as np
+        >>> round(MeanSquaredLogarithmicError()(np.array([[0.0]]), np.array([[np.e - 1]])), 6)
+        1.0
+    """
+
+    def _elements(self, y_true, y_pred):
+        self._p1 = np.maximum(y_pred, epsilon()) + 1
+        self._d = np.log(self._p1) - np.log(np.maximum(y_true, epsilon()) + 1)
+        return self._d * self._d
+
+    def _grad(self):
+        return 2 * self._d / self._p1 / self._d.shape[-1]
+
+
+class Huber(Loss):
+    """Quadratic for small errors, linear for large ones.
+
+    Per element, with ``e = y_pred - y_true``: ``e**2 / 2`` if ``|e| <= delta``,
+    else ``delta |e| - delta**2 / 2``; averaged over the last axis. Gradient:
+    ``clip(e, -delta, delta) / d``.
+
+    Args:
+        delta: where the loss turns from quadratic to linear, a positive number.
+
+    Example:
+        >>> import numpy as np
+        >>> Huber()(np.array([[0.0, 0.0]]), np.array([[0.5, 3.0]]))
+        1.3125
+    """
+
+    def __init__(self, delta=1.0):
+        self.delta = _check_number("delta", delta, low=0, low_open=True)
+
+    def _elements(self, y_true, y_pred):
+        e = self._e = y_pred - y_true
+        a = np.abs(e)
+        d = self.delta
+        return np.where(a <= d, 0.5 * e * e, d * a - 0.5 * d * d)
+
+    def _grad(self):
+        return np.clip(self._e, -self.delta, self.delta) / self._e.shape[-1]
+
+    def get_config(self):
+        return {"delta": self.delta}
+
+
+class LogCosh(Loss):
+    """Mean of ``log(cosh(y_pred - y_true))``, computed as ``x + softplus(-2x) - log 2``.
+
+    Gradient: ``tanh(y_pred - y_true) / d``.
+
+    Example:
+        >>> import numpy as np
+        >>> round(LogCosh()(np.array([[0.0]]), np.array([[1.0]])), 6)
+        0.433781
+    """
+
+    def _elements(self, y_true, y_pred):
+        x = self._x = y_pred - y_true
+        # softplus(-2x) = max(-2x, 0) + log1p(exp(-|2x|)) never overflows
+        return x + np.maximum(-2 * x, 0) + np.log1p(np.exp(-np.abs(2 * x))) - _LOG2
+
+    def _grad(self):
+        return np.tanh(self._x) / self._x.shape[-1]
+
+
+class CosineSimilarity(Loss):
+    """Minus the cosine of the angle between ``y_true`` and ``y_pred`` (per sample).
+
+    ``-sum(t_hat * p_hat)`` with ``v_hat = v / max(|v|, eps)`` along the last
+    axis, so the loss lies in [-1, 1] and -1 is best. Gradient, with
+    ``u = p_hat``: ``-(t_hat - (t_hat . u) u) / |p|``.
+
+    Args:
+        axis: the axis of the vectors; only -1 (the last) is supported.
+
+    Example:
+        >>> import numpy as np
+        >>> CosineSimilarity()(np.array([[0.0, 1.0]]), np.array([[0.0, 3.0]]))
+        -1.0
+    """
+
+    _elementwise = False
+
+    def __init__(self, axis=-1):
+        if axis != -1:
+            raise ValueError(f"CosineSimilarity supports only `axis=-1` (the last axis). "
+                             f"Received: axis={axis!r}. Move the vector axis last first.")
+        self.axis = -1
+
+    def call(self, y_true, y_pred):
+        eps = epsilon()
+        inv_t = 1 / np.maximum(np.sqrt((y_true * y_true).sum(-1, keepdims=True)), eps)
+        norm_p = np.sqrt((y_pred * y_pred).sum(-1, keepdims=True))
+        self._inv_p = 1 / np.maximum(norm_p, eps)
+        self._clamped = norm_p < eps
+        self._t = (y_true * inv_t).astype(y_pred.dtype, copy=False)
+        self._u = y_pred * self._inv_p
+        self._cos = (self._t * self._u).sum(-1, keepdims=True)
+        return -self._cos[..., 0]
+
+    def _grad(self):
+        # d/dp of -t.p/|p| is -(t - (t.u) u)/|p|; below eps the norm is held at eps
+        radial = np.where(self._clamped, 0.0, self._cos * self._u)
+        return -(self._t - radial) * self._inv_p
+
+    def get_config(self):
+        return {"axis": self.axis}
+
+
+# ================================================================ probabilistic
+class Poisson(Loss):
+    """Mean of ``y_pred - y_true log(y_pred + eps)``, for counts.
+
+    Gradient: ``(1 - y_true / (y_pred + eps)) / d``.
+
+    Example:
+        >>> import numpy as np
+        >>> Poisson()(np.array([[0.0]]), np.array([[2.0]]))
+        2.0
+    """
+
+    def _elements(self, y_true, y_pred):
+        self._y, self._pe = y_true, y_pred + epsilon()
+        return y_pred - y_true * np.log(self._pe)
+
+    def _grad(self):
+        return (1 - self._y / self._pe) / self._pe.shape[-1]
+
+
+class KLDivergence(Loss):
+    """``sum(t log(t / p))`` over the last axis, ``t`` and ``p`` clipped to ``[eps, 1]``.
+
+    Gradient: ``-t / p``, taken at the clipped ``p`` (as for the
+    crossentropies, so a saturated output still learns).
+
+    Example:
+        >>> import numpy as np
+        >>> round(KLDivergence()(np.array([[0.5, 0.5]]), np.array([[0.25, 0.75]])), 6)
+        0.143841
+    """
+
+    _elementwise = False
+
+    def call(self, y_true, y_pred):
+        t = np.clip(y_true, epsilon(), 1).astype(y_pred.dtype, copy=False)
+        p = np.clip(y_pred, epsilon(), 1)
+        self._t, self._p = t, p
+        return (t * np.log(t / p)).sum(axis=-1)
+
+    def _grad(self):
+        return -self._t / self._p
+
+
+# ========================================================================= hinge
+def _hinge_labels(y):
+    """Labels in {0, 1} become {-1, 1}, as Keras converts them; others stay as given."""
+    if np.all((y == 0) | (y == 1)):
+        return 2.0 * y - 1.0
+    return y
+
+
+class Hinge(Loss):
+    """Mean of ``max(1 - y_true y_pred, 0)``; labels -1/1 (0/1 are converted).
+
+    Gradient: ``-y_true / d`` where the margin is violated, else 0.
+
+    Example:
+        >>> import numpy as np
+        >>> Hinge()(np.array([[1.0, 0.0]]), np.array([[0.5, 0.5]]))
+        1.0
+    """
+
+    def _elements(self, y_true, y_pred):
+        y = self._y = _hinge_labels(y_true)
+        self._margin = np.maximum(1 - y * y_pred, 0)
+        return self._margin
+
+    def _grad(self):
+        return np.where(self._margin > 0, -self._y, 0.0).astype(self._margin.dtype) \
+            / self._margin.shape[-1]
+
+
+class SquaredHinge(Hinge):
+    """Mean of ``max(1 - y_true y_pred, 0)**2``; labels -1/1 (0/1 are converted).
+
+    Gradient: ``-2 y_true max(1 - y_true y_pred, 0) / d``.
+
+    Example:
+        >>> import numpy as np
+        >>> SquaredHinge()(np.array([[1.0, 0.0]]), np.array([[0.5, 0.5]]))
+        1.25
+    """
+
+    def _elements(self, y_true, y_pred):
+        super()._elements(y_true, y_pred)
+        return self._margin * self._margin
+
+    def _grad(self):
+        return -2 * self._y * self._margin / self._margin.shape[-1]
+
+
+class CategoricalHinge(Loss):
+    """``max(neg - pos + 1, 0)`` per sample, for one-hot labels.
+
+    ``pos = sum(y_true y_pred)`` is the true class's score and
+    ``neg = max((1 - y_true) y_pred)`` the best wrong one. Gradient where the
+    margin is violated: ``-y_true`` plus ``(1 - y_true)`` at the best wrong class.
+
+    Example:
+        >>> import numpy as np
+        >>> round(CategoricalHinge()(np.array([[0.0, 1.0]]), np.array([[0.7, 0.3]])), 6)
+        1.4
+    """
+
+    _elementwise = False
+
+    def call(self, y_true, y_pred):
+        y = self._y = y_true.astype(y_pred.dtype, copy=False)
+        wrong = (1 - y) * y_pred
+        self._arg = wrong.argmax(axis=-1)[..., None]
+        self._wrong_weight = np.take_along_axis(1 - y, self._arg, axis=-1)
+        losses = np.take_along_axis(wrong, self._arg, -1)[..., 0] - (y * y_pred).sum(-1) + 1
+        self._active = losses > 0
+        return np.maximum(losses, 0)
+
+    def _grad(self):
+        grad = -self._y.copy()
+        np.put_along_axis(grad, self._arg,
+                          np.take_along_axis(grad, self._arg, -1) + self._wrong_weight, axis=-1)
+        grad *= self._active[..., None]
+        return grad
+
+
+# ================================================================ crossentropies
+class _FromLogits(Loss):
+    """The crossentropies: ``forward_from_logits`` for a model ending in sigmoid/softmax."""
+
+    def forward_from_logits(self, y_true, logits, sample_weight=None):
+        """The loss of ``activation(logits)`` computed from the logits, stably.
+
+        The engine calls it, with ``from_logits=False``, when the model's last
+        layer ends in a sigmoid (binary) or softmax (categorical): the result
+        is the loss on the probabilities without their clipping, as Keras
+        computes it, and the next ``backward`` returns d loss / d ``logits``,
+        ``(p - y) / n`` per element for one-hot or 0/1 labels.
+
+        Args:
+            y_true: the labels, as for ``forward``.
+            logits: the pre-activation outputs, shaped like the probabilities.
+            sample_weight: as for ``forward``.
+
+        Returns:
+            The weighted mean loss, a float.
+
+        Example:
+            >>> import numpy as np
+            >>> loss = BinaryCrossentropy()
+            >>> round(loss.forward_from_logits(np.array([[1.0]]), np.array([[-30.0]])), 4)
+            30.0
+        """
+        saved, self.from_logits = self.from_logits, True
+        try:
+            return self.forward(y_true, logits, sample_weight)
+        finally:
+            self.from_logits = saved
+
+    def _grad(self):
+        return self._grad_logits() if self._logits else self._grad_probabilities()
+
+
+class BinaryCrossentropy(_FromLogits):
     """``-[y log p + (1 - y) log(1 - p)]``, averaged, for 0/1 (or soft) labels.
 
     Args:
         from_logits: ``True`` if ``y_pred`` are logits (any real number),
             ``False`` if they are probabilities (a sigmoid's outputs).
+        label_smoothing: in [0, 1]; the labels become
+            ``y (1 - label_smoothing) + label_smoothing / 2``.
 
     With logits it uses ``max(x, 0) - x y + log(1 + exp(-|x|))``, which never
-    overflows, and the gradient ``(sigmoid(x) - y) / n``. Probabilities are
+    overflows, and the gradient ``(sigmoid(x) - y) / d``. Probabilities are
     clipped to ``[eps, 1 - eps]`` (eps = 1e-7) so that 0 and 1 stay finite; the
     gradient is taken at the clipped value, so a saturated output still learns.
 
@@ -146,48 +609,114 @@ class BinaryCrossentropy(Loss):
         0.693147
     """
 
-    def __init__(self, from_logits=False):
+    def __init__(self, from_logits=False, label_smoothing=0.0):
         self.from_logits = bool(from_logits)
+        self.label_smoothing = _check_number("label_smoothing", label_smoothing, 0, 1)
 
-    def forward(self, y_true, y_pred):
-        y_true, y_pred = self._arrays(y_true, y_pred)
-        self._check_same_shape(y_true, y_pred)
-        self._y, n = y_true, y_pred.size
-        if self.from_logits:
-            x = y_pred
-            self._x = x
-            losses = np.maximum(x, 0) - x * y_true + np.log1p(np.exp(-np.abs(x)))
-            return float(losses.sum()) / n
-        p = np.clip(y_pred, epsilon(), 1 - epsilon())
-        self._p = p
-        losses = y_true * np.log(p) + (1 - y_true) * np.log1p(-p)
-        return -float(losses.sum()) / n
+    def _smooth(self, y):
+        ls = self.label_smoothing
+        return y * (1 - ls) + 0.5 * ls if ls else y
 
-    def backward(self):
-        y = self._y
+    def _elements(self, y_true, y_pred):
         if self.from_logits:
-            x = self._x
-            # sigmoid(x) = (1 + tanh(x/2)) / 2 is stable for any x.
-            grad = 0.5 * (1 + np.tanh(0.5 * x)) - y
-            return (grad / x.size).astype(x.dtype, copy=False)
+            return self._elements_logits(y_true, y_pred)
+        return self._elements_probabilities(y_true, y_pred)
+
+    def _elements_logits(self, y_true, x):
+        y = self._y = self._smooth(y_true)
+        self._x, self._logits = x, True
+        # -[y log s(x) + (1-y) log(1-s(x))] = max(x, 0) - x y + log(1 + e^-|x|)
+        return np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+
+    def _grad_logits(self):
+        x = self._x
+        return (_sigmoid(x) - self._y) / x.shape[-1]
+
+    def _elements_probabilities(self, y_true, y_pred):
+        y = self._y = self._smooth(y_true)
+        p = self._p = np.clip(y_pred, epsilon(), 1 - epsilon())
+        self._logits = False
+        return -(y * np.log(p) + (1 - y) * np.log1p(-p))
+
+    def _grad_probabilities(self):
         p = self._p
-        grad = (p - y) / (p * (1 - p))  # d/dp of -[y log p + (1-y) log(1-p)]
-        return (grad / p.size).astype(p.dtype, copy=False)
+        return (p - self._y) / (p * (1 - p)) / p.shape[-1]  # d/dp of -[y log p + (1-y) log(1-p)]
 
     def get_config(self):
-        return {"from_logits": self.from_logits}
+        return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing}
 
 
-class CategoricalCrossentropy(Loss):
+class BinaryFocalCrossentropy(Loss):
+    """Binary crossentropy scaled by ``(1 - p_t)**gamma``: easy examples weigh less.
+
+    Per element, with ``p`` the probability (``sigmoid(y_pred)`` for logits),
+    ``p_t = y p + (1 - y)(1 - p)`` and ``bce`` the binary crossentropy on
+    ``p`` clipped to ``[eps, 1 - eps]``: ``w (1 - p_t)**gamma bce``, averaged
+    over the last axis; ``w = y alpha + (1 - y)(1 - alpha)`` with
+    ``apply_class_balancing``, else 1. Gradient (d/dp, chained through the
+    sigmoid for logits): ``w [-gamma (1 - p_t)**(gamma-1) (2y - 1) bce
+    + (1 - p_t)**gamma (p - y) / (p (1 - p))]``.
+
+    Args:
+        apply_class_balancing: weigh the classes by ``alpha``.
+        alpha: the weight of class 1 with class balancing, in [0, 1].
+        gamma: the focusing exponent, >= 0 (0 gives the weighted crossentropy).
+        from_logits: ``True`` if ``y_pred`` are logits.
+        label_smoothing: in [0, 1], as for ``BinaryCrossentropy``.
+
+    Example:
+        >>> import numpy as np
+        >>> round(BinaryFocalCrossentropy(gamma=1.0)(np.array([[1.0]]), np.array([[0.5]])), 6)
+        0.346574
+    """
+
+    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
+                 label_smoothing=0.0):
+        self.apply_class_balancing = bool(apply_class_balancing)
+        self.alpha = _check_number("alpha", alpha, 0, 1)
+        self.gamma = _check_number("gamma", gamma, low=0)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = _check_number("label_smoothing", label_smoothing, 0, 1)
+
+    def _elements(self, y_true, y_pred):
+        ls = self.label_smoothing
+        y = self._y = y_true * (1 - ls) + 0.5 * ls if ls else y_true
+        p = self._praw = _sigmoid(y_pred) if self.from_logits else y_pred
+        pc = self._pc = np.clip(p, epsilon(), 1 - epsilon())
+        self._bce = -(y * np.log(pc) + (1 - y) * np.log1p(-pc))
+        q = self._q = 1 - (y * p + (1 - y) * (1 - p))  # 1 - p_t
+        self._w = y * self.alpha + (1 - y) * (1 - self.alpha) if self.apply_class_balancing \
+            else 1.0
+        return self._w * q ** self.gamma * self._bce
+
+    def _grad(self):
+        y, p, pc, q, g = self._y, self._praw, self._pc, self._q, self.gamma
+        grad = q ** g * (pc - y) / (pc * (1 - pc))
+        if g:  # d(1 - p_t)/dp = -(2y - 1)
+            grad -= g * np.maximum(q, 1e-30) ** (g - 1) * (2 * y - 1) * self._bce
+        grad = grad * self._w / p.shape[-1]
+        if self.from_logits:
+            grad *= p * (1 - p)  # d sigmoid / dx
+        return grad
+
+    def get_config(self):
+        return {"apply_class_balancing": self.apply_class_balancing, "alpha": self.alpha,
+                "gamma": self.gamma, "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing}
+
+
+class CategoricalCrossentropy(_FromLogits):
     """``-sum(y log p)`` over the classes, averaged over samples; one-hot labels.
 
     Args:
         from_logits: ``True`` if ``y_pred`` are logits, ``False`` if they are
             probabilities (a softmax's outputs).
+        label_smoothing: in [0, 1]; the labels become
+            ``y (1 - label_smoothing) + label_smoothing / classes``.
 
     With logits it uses a log-softmax, ``x - max - log(sum(exp(x - max)))``,
-    and the gradient ``(softmax(x) sum(y) - y) / batch``. Probabilities are
-    normalised to sum to 1 and clipped to ``[eps, 1 - eps]``, as Keras does.
+    and the gradient ``softmax(x) sum(y) - y``. Probabilities are normalised
+    to sum to 1 and clipped to ``[eps, 1 - eps]``, as Keras does.
 
     Example:
         >>> import numpy as np
@@ -195,51 +724,55 @@ class CategoricalCrossentropy(Loss):
         0.693147
     """
 
-    def __init__(self, from_logits=False):
+    _elementwise = False
+
+    def __init__(self, from_logits=False, label_smoothing=0.0):
         self.from_logits = bool(from_logits)
+        self.label_smoothing = _check_number("label_smoothing", label_smoothing, 0, 1)
 
-    def forward(self, y_true, y_pred):
-        y_true, y_pred = self._arrays(y_true, y_pred)
-        self._check_same_shape(y_true, y_pred)
-        return self._forward(y_true, y_pred)
+    def _smooth(self, y):
+        ls = self.label_smoothing
+        return y * (1 - ls) + ls / y.shape[-1] if ls else y
 
-    def _forward(self, y_true, y_pred):
-        self._y = y_true
-        batch = y_pred.size // y_pred.shape[-1]
+    def call(self, y_true, y_pred):
         if self.from_logits:
-            shifted = y_pred - y_pred.max(axis=-1, keepdims=True)
-            log_sum = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-            log_p = shifted - log_sum
-            self._softmax = np.exp(log_p)
-            return -float((y_true * log_p).sum()) / batch
-        total = y_pred.sum(axis=-1, keepdims=True)
-        p = np.clip(y_pred / total, epsilon(), 1 - epsilon())
-        self._p, self._total = p, total
-        return -float((y_true * np.log(p)).sum()) / batch
+            return self._call_logits(y_true, y_pred)
+        return self._call_probabilities(y_true, y_pred)
 
-    def backward(self):
+    def _call_logits(self, y_true, x):
+        y = self._y = self._smooth(y_true)
+        shifted = x - x.max(axis=-1, keepdims=True)
+        log_p = shifted - np.log(_sum_last(np.exp(shifted))[..., None])
+        self._softmax, self._logits = np.exp(log_p), True
+        return -_sum_last(y * log_p)
+
+    def _grad_logits(self):
         y = self._y
-        if self.from_logits:
-            s = self._softmax
-            batch = s.size // s.shape[-1]
-            grad = s * y.sum(axis=-1, keepdims=True) - y
-            return (grad / batch).astype(s.dtype, copy=False)
-        p, total = self._p, self._total
-        batch = p.size // p.shape[-1]
+        return self._softmax * _sum_last(y)[..., None] - y
+
+    def _call_probabilities(self, y_true, y_pred):
+        y = self._y = self._smooth(y_true)
+        total = _sum_last(y_pred)[..., None]
+        p = np.clip(y_pred / total, epsilon(), 1 - epsilon())
+        self._p, self._total, self._logits = p, total, False
+        return -_sum_last(y * np.log(p))
+
+    def _grad_probabilities(self):
+        p = self._p
         # loss = -sum y log(q) with q = p / S: dL/dp = (dL/dq - sum(dL/dq * q)) / S
-        dq = -y / p
-        grad = (dq - (dq * p).sum(axis=-1, keepdims=True)) / total
-        return (grad / batch).astype(p.dtype, copy=False)
+        dq = -self._y / p
+        return ((dq - _sum_last(dq * p)[..., None]) / self._total).astype(
+            p.dtype, copy=False)
 
     def get_config(self):
-        return {"from_logits": self.from_logits}
+        return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing}
 
 
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     """Categorical cross-entropy with integer labels instead of one-hot rows.
 
     ``y_true`` holds class indices, shape ``(batch,)`` or ``(batch, 1)``;
-    ``y_pred`` is ``(batch, classes)``.
+    ``y_pred`` is ``(batch, classes)``. As in Keras, it has no label smoothing.
 
     Example:
         >>> import numpy as np
@@ -247,8 +780,12 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         0.693147
     """
 
-    def forward(self, y_true, y_pred):
+    def __init__(self, from_logits=False):
+        super().__init__(from_logits=from_logits)
+
+    def _prepare(self, y_true, y_pred):
         y_true, y_pred = self._arrays(y_true, y_pred)
+        self._pred_shape = y_pred.shape
         if y_pred.ndim < 2:
             raise ValueError(
                 "SparseCategoricalCrossentropy needs predictions of shape (batch, classes). "
@@ -273,7 +810,10 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
             )
         one_hot = np.zeros(y_pred.shape, dtype=y_pred.dtype)
         np.put_along_axis(one_hot, labels[..., None], 1, axis=-1)
-        return self._forward(one_hot, y_pred)
+        return one_hot, y_pred
+
+    def get_config(self):
+        return {"from_logits": self.from_logits}
 
 
 def _label_hint(loss, y_true, y_pred):
@@ -287,34 +827,129 @@ def _label_hint(loss, y_true, y_pred):
     return "Make the labels match the model's output shape."
 
 
+# ================================================================ function forms
+def _function_form(cls, doc):
+    def per_sample(y_true, y_pred, **kwargs):
+        loss = cls(**kwargs)
+        y_true, y_pred = loss._arrays(y_true, y_pred)
+        if not isinstance(loss, SparseCategoricalCrossentropy):
+            loss._check_same_shape(y_true, y_pred)
+            y_true = y_true.astype(y_pred.dtype, copy=False)
+        else:
+            y_true, y_pred = loss._prepare(y_true, y_pred)
+        return np.asarray(loss.call(y_true, y_pred))
+
+    per_sample.__doc__ = (
+        f"Per-sample {doc}: ``{cls.__name__}`` without the reduction.\n\n"
+        "Args:\n    y_true: targets, ``(batch, *outputs)``.\n"
+        "    y_pred: predictions, ``(batch, *outputs)``.\n"
+        f"    **kwargs: the arguments of ``{cls.__name__}``.\n\n"
+        "Returns:\n    The loss of each sample, ``y_pred.shape[:-1]``.\n"
+    )
+    per_sample._loss_class = cls
+    return per_sample
+
+
+mean_squared_error = mse = MSE = _function_form(MeanSquaredError, "mean squared error")
+mean_absolute_error = mae = MAE = _function_form(MeanAbsoluteError, "mean absolute error")
+mean_absolute_percentage_error = mape = MAPE = _function_form(
+    MeanAbsolutePercentageError, "mean absolute percentage error")
+mean_squared_logarithmic_error = msle = MSLE = _function_form(
+    MeanSquaredLogarithmicError, "mean squared logarithmic error")
+huber = _function_form(Huber, "Huber loss")
+log_cosh = logcosh = _function_form(LogCosh, "log-cosh loss")
+cosine_similarity = _function_form(CosineSimilarity, "negative cosine similarity")
+poisson = _function_form(Poisson, "Poisson loss")
+kl_divergence = kld = KLD = _function_form(KLDivergence, "Kullback-Leibler divergence")
+hinge = _function_form(Hinge, "hinge loss")
+squared_hinge = _function_form(SquaredHinge, "squared hinge loss")
+categorical_hinge = _function_form(CategoricalHinge, "categorical hinge loss")
+binary_crossentropy = _function_form(BinaryCrossentropy, "binary crossentropy")
+binary_focal_crossentropy = _function_form(BinaryFocalCrossentropy,
+                                           "binary focal crossentropy")
+categorical_crossentropy = _function_form(CategoricalCrossentropy, "categorical crossentropy")
+sparse_categorical_crossentropy = _function_form(SparseCategoricalCrossentropy,
+                                                 "sparse categorical crossentropy")
+
 _BY_NAME = {
     "mse": MeanSquaredError,
     "mean_squared_error": MeanSquaredError,
     "mae": MeanAbsoluteError,
     "mean_absolute_error": MeanAbsoluteError,
+    "mape": MeanAbsolutePercentageError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "huber": Huber,
+    "huber_loss": Huber,
+    "log_cosh": LogCosh,
+    "logcosh": LogCosh,
+    "cosine_similarity": CosineSimilarity,
+    "poisson": Poisson,
+    "kl_divergence": KLDivergence,
+    "kld": KLDivergence,
+    "kullback_leibler_divergence": KLDivergence,
+    "hinge": Hinge,
+    "squared_hinge": SquaredHinge,
+    "categorical_hinge": CategoricalHinge,
     "binary_crossentropy": BinaryCrossentropy,
+    "bce": BinaryCrossentropy,
+    "binary_focal_crossentropy": BinaryFocalCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
 }
+# Keras also accepts the class names as strings ("MeanSquaredError").
+_BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_NAME.values()}
 
+_CUSTOM_LOSS_HINT = """\
+A loss must come with its gradient, because kerasite back-propagates explicitly.
+Subclass kerasite.losses.Loss and give it forward and backward, for example:
+
+    class MeanFourthPower(kerasite.losses.Loss):
+        def forward(self, y_true, y_pred, sample_weight=None):
+            self.diff = y_pred - y_true                # keep what backward needs
+            return float(np.mean(self.diff ** 4))
+
+        def backward(self):                            # d loss / d y_pred
+            return 4 * self.diff ** 3 / self.diff.size
+
+then pass loss=MeanFourthPower(). "Custom losses" in the Losses API reference
+has the details."""
 
 
 def get(identifier):
-    """Returns a loss from a name, a config dict or an instance.
+    """Returns a loss from a name, a config dict, a class, a function form or an instance.
 
     Args:
-        identifier: ``"mse"``, ``"mae"``, ``"binary_crossentropy"``,
-            ``"categorical_crossentropy"``, ``"sparse_categorical_crossentropy"``
-            (or the long names ``"mean_squared_error"``, ...); a ``Loss``; or a
+        identifier: a name such as ``"mse"``, ``"huber"``, ``"kld"`` or
+            ``"binary_crossentropy"`` (every name Keras accepts, see
+            ``kerasite.losses._BY_NAME``); a ``Loss`` instance or subclass; one
+            of this module's functions (``kerasite.losses.mae``); or a
             ``{"class_name": ..., "config": ...}`` dict.
 
     Raises:
+        TypeError: for a plain function, showing how to write a ``Loss``.
         ValueError: for an unknown name, listing the valid ones.
 
     Example:
         >>> get("mse")
         MeanSquaredError()
+        >>> get(mae)
+        MeanAbsoluteError()
     """
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if isinstance(identifier, str) and identifier in _BY_CLASS_NAME:
+        return _BY_CLASS_NAME[identifier]()
+    cls = getattr(identifier, "_loss_class", None)
+    if cls is not None:
+        return cls()
+    if callable(identifier) and not isinstance(identifier, Loss):
+        name = getattr(identifier, "__name__", type(identifier).__name__)
+        raise TypeError(
+            f"`loss` received the plain function {name!r}, which has no gradient. "
+            + _CUSTOM_LOSS_HINT
+        )
     return _registry.lookup(identifier, Loss, _BY_NAME, "loss",
                             "pass an instance of kerasite.losses.Loss")
 

@@ -216,10 +216,11 @@ def test_get_returns_an_instance_unchanged():
     assert optimizers.get(opt) is opt
 
 
-@pytest.mark.parametrize("identifier", ["adamw", None, {"class_name": "Nadam", "config": {}}])
+@pytest.mark.parametrize("identifier", ["adamwx", None, {"class_name": "Lion", "config": {}}])
 def test_unknown_optimizer_lists_the_valid_names(identifier):
     with pytest.raises(ValueError, match=r"Unknown optimizer: .*Valid names are "
-                                         r"\['adam', 'rmsprop', 'sgd'\]"):
+                                         r"\['adadelta', 'adagrad', 'adam', 'adamax', 'adamw', "
+                                         r"'nadam', 'rmsprop', 'sgd'\]"):
         optimizers.get(identifier)
 
 
@@ -238,19 +239,30 @@ def test_config_round_trip(opt):
 
 
 def test_config_holds_the_settings():
+    common = {"weight_decay": None, "clipnorm": None, "clipvalue": None,
+              "global_clipnorm": None}
     assert SGD(learning_rate=0.3, momentum=0.9, nesterov=True).get_config() == {
-        "learning_rate": 0.3, "clipnorm": None, "momentum": 0.9, "nesterov": True}
-    assert Adam().get_config() == {"learning_rate": 0.001, "clipnorm": None, "beta_1": 0.9,
-                                   "beta_2": 0.999, "epsilon": 1e-7}
+        "learning_rate": 0.3, **common, "momentum": 0.9, "nesterov": True}
+    assert Adam().get_config() == {"learning_rate": 0.001, **common, "beta_1": 0.9,
+                                   "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": False}
 
 
 # ------------------------------------------------------------------- errors
 @pytest.mark.parametrize("cls", [SGD, RMSprop, Adam])
-@pytest.mark.parametrize("lr", [0, -0.1, "0.1", None, True, float("nan"), float("inf")])
-def test_learning_rate_must_be_positive(cls, lr):
-    with pytest.raises(ValueError, match=r"`learning_rate` must be a positive number\. "
+@pytest.mark.parametrize("lr", [-0.1, "0.1", None, True, float("nan"), float("inf")])
+def test_learning_rate_must_be_a_number_at_least_0(cls, lr):
+    with pytest.raises(ValueError, match=r"`learning_rate` must be a number >= 0 or a "
+                                         r"kerasite\.optimizers\.schedules schedule\. "
                                          r"Received: learning_rate="):
         cls(learning_rate=lr)
+
+
+def test_a_learning_rate_of_0_is_accepted_as_in_keras():
+    """Issue 12: Keras accepts SGD(learning_rate=0.0); the weights then stay put."""
+    w = np.array([1.0])
+    opt = SGD(learning_rate=0.0)
+    opt.apply_gradients([(np.array([3.0]), w)])
+    assert w[0] == 1.0 and opt.iterations == 1
 
 
 def test_learning_rate_error_shows_the_value():
@@ -275,3 +287,299 @@ def test_other_settings_are_checked():
     with pytest.raises(ValueError, match=r"`epsilon` must be a positive number\. "
                                          r"Received: epsilon=0\."):
         Adam(epsilon=0)
+
+
+# ============================================== Keras 3's optimizers and options
+from kerasite.optimizers import Adadelta, Adagrad, Adamax, AdamW, Nadam, schedules  # noqa: E402
+
+W0 = [np.array([[1.0, -2.0], [0.5, 3.0]]), np.array([0.1, -0.3])]
+STEP_GRADS = [[np.array([[0.5, -1.0], [2.0, 0.1]]), np.array([0.3, -0.7])],
+              [np.array([[-0.2, 0.4], [1.0, 0.0]]), np.array([-1.5, 0.2])],
+              [np.array([[0.9, 0.9], [-0.3, 0.6]]), np.array([0.05, 0.6])],
+              [np.array([[0.1, -0.1], [0.2, -2.0]]), np.array([0.4, 0.4])]]
+
+KERAS_OPTIMIZERS = {
+    "sgd": lambda: SGD(0.1),
+    "sgd_momentum_nesterov_wd": lambda: SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
+    "rmsprop_momentum_centered": lambda: RMSprop(0.01, momentum=0.5, centered=True),
+    "rmsprop_momentum": lambda: RMSprop(0.01, rho=0.8, momentum=0.9),
+    "adam_amsgrad": lambda: Adam(0.1, amsgrad=True),
+    "adamw": lambda: AdamW(0.1, weight_decay=0.05),
+    "adamax": lambda: Adamax(0.1),
+    "nadam": lambda: Nadam(0.1),
+    "adagrad": lambda: Adagrad(0.1),
+    "adadelta": lambda: Adadelta(1.0),
+    "adam_clipnorm": lambda: Adam(0.1, clipnorm=1.0),
+    "sgd_clipvalue": lambda: SGD(0.1, clipvalue=0.5),
+    "sgd_global_clipnorm": lambda: SGD(0.1, global_clipnorm=1.0),
+    "rmsprop_wd_schedule": lambda: RMSprop(schedules.ExponentialDecay(0.01, 2, 0.5),
+                                           weight_decay=0.2),
+    "adam_cosine_warmup": lambda: Adam(schedules.CosineDecay(0.0, 5, warmup_target=0.1,
+                                                             warmup_steps=2)),
+    "nadam_wd_clip": lambda: Nadam(0.05, weight_decay=0.01, global_clipnorm=1.5),
+}
+
+# The two weights after the four steps above, from a Keras 3.15.1 run (JAX backend,
+# jax_enable_x64, floatx float64): keras.optimizers.<same settings>.apply_gradients(...)
+KERAS_RESULTS = {
+    "sgd": [[[0.87, -2.02], [0.20999999999999996, 3.1300000000000003]], [0.17500000000000002, -0.35]],
+    "sgd_momentum_nesterov_wd": [[[0.566504855, -1.8785797100000001], [-0.6193328150000001, 3.060175438999999]], [0.395110328, -0.31243246599999996]],
+    "rmsprop_momentum_centered": [[[0.9113258868864754, -1.9890782225834396], [0.41308358556991337, 2.9184146692489525]], [0.08314366274549724, -0.2996411405487042]],
+    "rmsprop_momentum": [[[0.9071598331882748, -1.9762969215103108], [0.3977224856411292, 2.9025747943589026]], [0.07422767407673884, -0.2823957715214235]],
+    "adam_amsgrad": [[[0.7354928488715837, -1.8985414443814395], [0.18739516309731688, 2.800074424048612]], [0.1242480253847617, -0.20404627700991695]],
+    "adamw": [[[0.7178222856574913, -1.8605752327370453], [0.18020684464871548, 2.743007845970081]], [0.122937914399593, -0.19995010315599604]],
+    "adamax": [[[0.7915525503056389, -1.899191821837505], [0.2531475652165497, 2.8308695974937765]], [0.07989503306453562, -0.20354085913988967]],
+    "nadam": [[[0.809873998798906, -1.9855873708939082], [0.3253896134457329, 2.8851221567143925]], [0.0738104467565556, -0.3253288000818288]],
+    "adagrad": [[[0.8562609243381851, -1.9959091466702803], [0.3613694467037048, 2.97692664656902]], [0.09920864393864165, -0.331667856148479]],
+    "adadelta": [[[0.9972334002362682, -2.000551636002429], [0.49777048036631866, 2.999280429611379]], [0.09972961381361128, -0.30148606659642413]],
+    "adam_clipnorm": [[[0.7844889010840874, -1.975599266296148], [0.17565422496891592, 2.795668517099183]], [0.09604282563205618, -0.18919974727535815]],
+    "sgd_clipvalue": [[[0.9099999999999999, -2.0300000000000002], [0.41000000000000003, 2.99]], [0.075, -0.36]],
+    "sgd_global_clipnorm": [[[0.9275320717833344, -2.032958380574469], [0.37338938564031937, 3.0529554332522375]], [0.1455604786859055, -0.3393225215713109]],
+    "rmsprop_wd_schedule": [[[0.9570042542155323, -1.9767466942445733], [0.456676569593989, 2.9482603912848284]], [0.08622774773594984, -0.28881067898517027]],
+    "adam_cosine_warmup": [[[0.8586364220669299, -2.014617287280905], [0.339396568055332, 2.9298572755749306]], [0.19239356501698743, -0.32282484721406074]],
+    "nadam_wd_clip": [[[0.9056465653850709, -2.003102514982331], [0.4098677006751055, 2.93439240866324]], [0.08867364066712734, -0.3237948225144044]],
+}
+
+
+def _four_steps(opt):
+    ws = [w.copy() for w in W0]
+    for grads in STEP_GRADS:
+        opt.apply_gradients(zip(grads, ws))
+    return ws
+
+
+@pytest.mark.parametrize("case", KERAS_OPTIMIZERS)
+def test_four_steps_match_keras(case):
+    ws = _four_steps(KERAS_OPTIMIZERS[case]())
+    # Keras's CosineDecay computes in float32 internally, hence 1e-8 and not 1e-15
+    tol = 1e-8 if case == "adam_cosine_warmup" else 1e-14
+    for w, expected in zip(ws, KERAS_RESULTS[case]):
+        np.testing.assert_allclose(w, expected, rtol=0, atol=tol)
+
+
+def test_adagrad_by_hand():
+    # acc = 0.1 + g^2; p -= lr g / sqrt(acc + eps)
+    w = _run(Adagrad(learning_rate=0.1), [1.0, 0.5])
+    acc1, acc2 = 0.1 + 1.0, 0.1 + 1.0 + 0.25
+    w1 = 1.0 - 0.1 * 1.0 / math.sqrt(acc1 + 1e-7)
+    assert w == pytest.approx([w1, w1 - 0.1 * 0.5 / math.sqrt(acc2 + 1e-7)], rel=1e-14)
+
+
+def test_adadelta_by_hand():
+    rho, eps, lr = 0.95, 1e-7, 1.0
+    eg = (1 - rho) * 1.0
+    d = -math.sqrt(0 + eps) * 1.0 / math.sqrt(eg + eps)
+    ed = (1 - rho) * d * d
+    w1 = 1.0 + lr * d
+    eg2 = rho * eg + (1 - rho) * 0.25
+    d2 = -math.sqrt(ed + eps) * 0.5 / math.sqrt(eg2 + eps)
+    assert _run(Adadelta(learning_rate=lr), [1.0, 0.5]) == pytest.approx([w1, w1 + lr * d2],
+                                                                        rel=1e-14)
+
+
+def test_adamax_by_hand():
+    # t=1: m = 0.1 g, u = |g|; p -= lr m / ((1 - 0.9) (u + eps))
+    m1, u1 = 0.1 * 1.0, 1.0
+    w1 = 1.0 - 0.1 * m1 / ((1 - 0.9) * (u1 + 1e-7))
+    m2, u2 = m1 + 0.1 * (-2.0 - m1), max(0.999 * u1, 2.0)
+    w2 = w1 - 0.1 * m2 / ((1 - 0.81) * (u2 + 1e-7))
+    assert _run(Adamax(learning_rate=0.1), [1.0, -2.0]) == pytest.approx([w1, w2], rel=1e-14)
+
+
+def test_nadam_by_hand():
+    b1, b2, eps, lr, g = 0.9, 0.999, 1e-7, 0.1, 0.5
+    mu1, mu2 = b1 * (1 - 0.5 * 0.96), b1 * (1 - 0.5 * 0.96**2)
+    m, v = (1 - b1) * g, (1 - b2) * g * g
+    m_hat = mu2 * m / (1 - mu1 * mu2) + (1 - mu1) * g / (1 - mu1)
+    v_hat = v / (1 - b2)
+    assert _run(Nadam(learning_rate=lr), [g]) == pytest.approx(
+        [1.0 - lr * m_hat / (math.sqrt(v_hat) + eps)], rel=1e-14)
+
+
+def test_amsgrad_keeps_the_largest_second_moment():
+    opt = Adam(learning_rate=0.1, amsgrad=True)
+    w = np.array([1.0])
+    opt.apply_gradients([(np.array([2.0]), w)])
+    opt.apply_gradients([(np.array([0.0]), w)])
+    state = opt.get_state()
+    assert state["v_hat/0"][0] == pytest.approx(0.001 * 4.0)  # v after step 1
+    assert state["v/0"][0] == pytest.approx(0.999 * 0.001 * 4.0)  # v has decayed since
+
+
+def test_rmsprop_centered_and_momentum_by_hand():
+    rho, eps, lr, mom = 0.9, 1e-7, 0.01, 0.5
+    s, a, v, w = 0.0, 0.0, 0.0, 1.0
+    expected = []
+    for g in (1.0, -0.5):
+        s = rho * s + (1 - rho) * g * g
+        a = rho * a + (1 - rho) * g
+        v = mom * v + lr * g / math.sqrt(s - a * a + eps)
+        w -= v
+        expected.append(w)
+    assert _run(RMSprop(lr, momentum=mom, centered=True), [1.0, -0.5]) == \
+        pytest.approx(expected, rel=1e-14)
+
+
+def test_weight_decay_is_decoupled_and_comes_first():
+    # p -= lr wd p, then the SGD step on the (unchanged) gradient
+    assert _run(SGD(0.1, weight_decay=0.5), [1.0]) == pytest.approx([1.0 - 0.05 - 0.1])
+    # AdamW with a zero gradient: only the decay moves the weight
+    assert _run(AdamW(0.1, weight_decay=0.5), [0.0, 0.0]) == pytest.approx([0.95, 0.9025])
+    assert AdamW().weight_decay == 0.004  # Keras's default
+
+
+def test_clipvalue_and_global_clipnorm():
+    w1, w2 = np.zeros(2), np.zeros(1)
+    SGD(1.0, clipvalue=0.5).apply_gradients([(np.array([3.0, -0.2]), w1),
+                                             (np.array([-4.0]), w2)])
+    np.testing.assert_allclose(w1, [-0.5, 0.2])
+    np.testing.assert_allclose(w2, [0.5])
+    w1, w2 = np.zeros(2), np.zeros(1)
+    g1, g2 = np.array([3.0, 0.0]), np.array([4.0])  # joint norm 5
+    SGD(1.0, global_clipnorm=1.0).apply_gradients([(g1, w1), (g2, w2)])
+    np.testing.assert_allclose(w1, [-0.6, 0.0])
+    np.testing.assert_allclose(w2, [-0.8])
+    np.testing.assert_array_equal(g1, [3.0, 0.0])  # the caller's gradients are untouched
+
+
+def test_only_one_clipping_at_a_time():
+    with pytest.raises(ValueError, match=r"Only one of `clipnorm`, `clipvalue` and "
+                                         r"`global_clipnorm` can be set\. Received: "
+                                         r"clipnorm=1\.0, clipvalue=2\.0\."):
+        SGD(clipnorm=1.0, clipvalue=2.0)
+
+
+ALL_OPTIMIZERS = {
+    "sgd_momentum": lambda: SGD(0.1, momentum=0.9, weight_decay=0.01),
+    "rmsprop_centered_momentum": lambda: RMSprop(0.01, momentum=0.5, centered=True),
+    "adam_amsgrad": lambda: Adam(0.01, amsgrad=True, clipvalue=0.5),
+    "adamw": lambda: AdamW(0.01, global_clipnorm=1.0),
+    "adamax": lambda: Adamax(0.01),
+    "nadam": lambda: Nadam(0.01),
+    "adagrad": lambda: Adagrad(0.1),
+    "adadelta": lambda: Adadelta(1.0),
+    "adam_schedule": lambda: Adam(schedules.CosineDecayRestarts(0.01, 2)),
+}
+
+
+@pytest.mark.parametrize("case", ALL_OPTIMIZERS)
+def test_every_optimizer_resumes_bit_exactly(case):
+    make = ALL_OPTIMIZERS[case]
+    rng = np.random.default_rng(0)
+    grads = [(rng.normal(size=(3, 2)), rng.normal(size=2)) for _ in range(6)]
+    W, b = np.ones((3, 2)), np.zeros(2)
+    opt = make()
+    for gW, gb in grads[:3]:
+        opt.apply_gradients([(gW, W), (gb, b)])
+    state = opt.get_state()
+    saved = {k: np.asarray(v) for k, v in state.items()}  # as an .npz file holds them
+    config = json.loads(json.dumps(optimizers.serialize(opt)))
+
+    W2, b2 = W.copy(), b.copy()
+    restored = optimizers.get(config)
+    restored.set_state(saved, [W2, b2])
+    assert set(restored.get_state()) == set(state)
+    for gW, gb in grads[3:]:
+        opt.apply_gradients([(gW, W), (gb, b)])
+        restored.apply_gradients([(gW, W2), (gb, b2)])
+    np.testing.assert_array_equal(W2, W)
+    np.testing.assert_array_equal(b2, b)
+
+
+def test_state_keys_of_the_new_optimizers():
+    def keys(opt):
+        opt.apply_gradients([(np.ones(1), np.zeros(1))])
+        return set(opt.get_state())
+
+    assert keys(Adagrad()) == {"iterations", "accumulator/0"}
+    assert keys(Adadelta()) == {"iterations", "accumulated_grad/0", "accumulated_delta_var/0"}
+    assert keys(Adamax()) == {"iterations", "m/0", "u/0"}
+    assert keys(Nadam()) == {"iterations", "m/0", "v/0", "u_product"}
+    assert keys(Adam(amsgrad=True)) == {"iterations", "m/0", "v/0", "v_hat/0"}
+    assert keys(RMSprop(momentum=0.9, centered=True)) == {
+        "iterations", "velocity/0", "momentum/0", "average_gradient/0"}
+
+
+@pytest.mark.parametrize("opt", [
+    Adagrad(0.1, initial_accumulator_value=0.5, epsilon=1e-6), Adadelta(rho=0.9),
+    Adamax(beta_2=0.99), Nadam(weight_decay=0.1), AdamW(amsgrad=True, clipnorm=1.0),
+    RMSprop(momentum=0.5, centered=True, clipvalue=2.0), SGD(global_clipnorm=3.0),
+    Adam(schedules.ExponentialDecay(0.1, 100, 0.9, staircase=True)),
+], ids=repr)
+def test_new_optimizers_config_round_trip(opt):
+    cfg = json.loads(json.dumps(optimizers.serialize(opt)))
+    rebuilt = optimizers.get(cfg)
+    assert type(rebuilt) is type(opt) and rebuilt.get_config() == opt.get_config()
+
+
+@pytest.mark.parametrize("name, cls", [("adamw", AdamW), ("adamax", Adamax), ("nadam", Nadam),
+                                       ("adagrad", Adagrad), ("adadelta", Adadelta)])
+def test_new_names_give_keras_defaults(name, cls):
+    opt = optimizers.get(name)
+    assert type(opt) is cls and opt.learning_rate == 0.001
+
+
+# ------------------------------------------------------- schedules in optimizers
+def test_a_schedule_is_evaluated_at_iterations():
+    schedule = schedules.PiecewiseConstantDecay([1], [0.5, 0.1])
+    opt = SGD(learning_rate=schedule)
+    assert opt.learning_rate == 0.5
+    # steps taken at iterations 0 and 1 use 0.5; the one at iteration 2 uses 0.1
+    assert _run(opt, [1.0, 1.0, 1.0]) == pytest.approx([0.5, 0.0, -0.1])
+    assert opt.learning_rate == 0.1 and isinstance(opt.learning_rate, float)
+
+
+def test_a_float_learning_rate_stays_settable():
+    opt = Adam(0.01)
+    opt.learning_rate = 0.005  # ReduceLROnPlateau does this
+    assert opt.learning_rate == 0.005 and opt.get_config()["learning_rate"] == 0.005
+    opt.learning_rate = schedules.ExponentialDecay(0.1, 1, 0.5)
+    assert opt.learning_rate == 0.1
+
+
+def test_a_scheduled_learning_rate_cannot_be_overwritten_with_a_number():
+    opt = SGD(schedules.ExponentialDecay(0.1, 10, 0.5))
+    with pytest.raises(TypeError, match=r"learning rate follows the schedule "
+                                        r"ExponentialDecay\(.*\), so it cannot be set to 0\.01\. "
+                                        r"Create the optimizer with a float `learning_rate`"):
+        opt.learning_rate = 0.01
+
+
+def test_the_schedule_is_in_the_optimizer_config():
+    opt = SGD(schedules.InverseTimeDecay(0.1, 4, 0.5))
+    assert opt.get_config()["learning_rate"] == {
+        "class_name": "InverseTimeDecay",
+        "config": {"initial_learning_rate": 0.1, "decay_steps": 4, "decay_rate": 0.5,
+                   "staircase": False, "name": "InverseTimeDecay"}}
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Nadam(0.01, weight_decay=0.01),
+    lambda: AdamW(0.01, amsgrad=True, clipvalue=1.0),
+    lambda: RMSprop(0.01, momentum=0.5, centered=True),
+    lambda: Adadelta(1.0),
+    lambda: Adagrad(0.05, global_clipnorm=1.0),
+    lambda: Adamax(0.01),
+], ids=["nadam", "adamw_amsgrad", "rmsprop_centered", "adadelta", "adagrad", "adamax"])
+def test_model_save_and_load_resumes_every_optimizer_exactly(tmp_path, make):
+    from kerasite import Input, Sequential, models
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(48, 3)).astype("float32")
+    y = (x @ np.array([[1.0], [-2.0], [0.5]])).astype("float32")
+
+    def model():
+        m = Sequential([Input((3,)), layers.Dense(4, activation="tanh"), layers.Dense(1)])
+        m.compile(optimizer=make(), loss="mse")
+        return m
+
+    whole, half = model(), model()
+    half.set_weights(whole.get_weights())
+    half._seed = whole._seed  # the same shuffling in both runs
+    whole.fit(x, y, epochs=4, batch_size=16, verbose=0)
+    half.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    half.save(tmp_path / "half.kerasite")
+    resumed = models.load_model(tmp_path / "half.kerasite")
+    resumed.fit(x, y, epochs=4, initial_epoch=2, batch_size=16, verbose=0)
+    for a, b in zip(resumed.get_weights(), whole.get_weights()):
+        np.testing.assert_array_equal(a, b)

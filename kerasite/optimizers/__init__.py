@@ -1,0 +1,725 @@
+"""Optimizers: update weights in place from their gradients.
+
+An optimizer receives ``(gradient, parameter)`` pairs and changes each
+parameter array in place (``-=``), so layers keep the same array objects.
+Its state (momentum, moment estimates, the step count) is created lazily with
+``zeros_like`` on the first step, and ``get_state``/``set_state`` expose it so
+a saved run resumes exactly.
+
+The update rules follow Keras 3's formulas (each class's docstring gives its
+own), with ``g`` the gradient, ``lr`` the learning rate and ``t`` the step
+number counted from 1. Each step runs in Keras's order: the gradients are
+clipped (``clipnorm``, ``clipvalue`` or ``global_clipnorm``), the weights
+decay (``weight_decay``: ``p -= lr * wd * p``), then the update rule runs.
+``learning_rate`` may be a schedule from :mod:`kerasite.optimizers.schedules`,
+evaluated at the number of steps already taken.
+
+* SGD: ``p -= lr g``; with momentum ``v = m v - lr g; p += v``; Nesterov
+  ``v = m v - lr g; p += m v - lr g``.
+* RMSprop: ``s = rho s + (1 - rho) g**2; p -= lr g / sqrt(s + eps)``.
+* Adam: ``m += (1 - b1)(g - m); v += (1 - b2)(g**2 - v);
+  p -= lr sqrt(1 - b2**t) / (1 - b1**t) * m / (sqrt(v) + eps)``.
+* AdamW, Adamax, Nadam, Adagrad, Adadelta: see their classes.
+"""
+
+import math
+
+import numpy as np
+
+from kerasite import _registry
+from kerasite.optimizers import schedules
+
+
+class Optimizer:
+    """Base class. Subclasses implement ``_update(i, p, g, lr)`` for one weight.
+
+    Every optimizer takes Keras 3's common arguments.
+
+    Args:
+        learning_rate: the step size, a number >= 0, or a
+            :class:`~kerasite.optimizers.schedules.LearningRateSchedule`
+            evaluated at ``iterations``.
+        weight_decay: if set, each weight first shrinks by
+            ``p -= lr * weight_decay * p`` (decoupled weight decay, as Keras 3).
+        clipnorm: rescale each gradient whose L2 norm exceeds it to that norm
+            (per weight).
+        clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: rescale all gradients together so that their joint
+            L2 norm is at most this. Only one of the three clippings can be set.
+
+    Attributes:
+        iterations: the number of steps taken so far.
+        learning_rate: the current learning rate, a float (the schedule's value
+            at ``iterations`` when there is one). A float learning rate can be
+            set, e.g. by ``ReduceLROnPlateau``.
+    """
+
+    _slot_names = ()
+
+    def __init__(self, learning_rate=0.01, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None):
+        self._learning_rate = _learning_rate(learning_rate)
+        self.weight_decay = None if weight_decay is None else _non_negative(
+            "weight_decay", weight_decay)
+        self.clipnorm = None if clipnorm is None else _positive("clipnorm", clipnorm)
+        self.clipvalue = None if clipvalue is None else _positive("clipvalue", clipvalue)
+        self.global_clipnorm = None if global_clipnorm is None else _positive(
+            "global_clipnorm", global_clipnorm)
+        given = [k for k in ("clipnorm", "clipvalue", "global_clipnorm")
+                 if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+                f"Received: {', '.join(f'{k}={getattr(self, k)}' for k in given)}."
+            )
+        self.iterations = 0
+        self._slots = None  # {slot name: [array per weight]}, made on the first step
+        self._scratch = None
+        self._clipped = None
+
+    # ----------------------------------------------------------- learning rate
+    @property
+    def learning_rate(self):
+        """The learning rate of the next step, a float."""
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            return float(lr(self.iterations))
+        return lr
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule) and \
+                not isinstance(value, schedules.LearningRateSchedule):
+            raise TypeError(
+                f"This optimizer's learning rate follows the schedule {self._learning_rate!r}, "
+                f"so it cannot be set to {value!r}. Create the optimizer with a float "
+                "`learning_rate` to set it (e.g. from ReduceLROnPlateau), or assign another "
+                "schedule."
+            )
+        self._learning_rate = _learning_rate(value)
+
+    # ----------------------------------------------------------------- stepping
+    def apply_gradients(self, grads_and_vars):
+        """Updates each ``var`` in place from its ``grad``.
+
+        In Keras's order: clip the gradients, apply the weight decay, then the
+        update rule, all with the learning rate at the current ``iterations``;
+        then count the step.
+
+        Args:
+            grads_and_vars: iterable of ``(gradient, parameter)`` array pairs,
+                the same parameters in the same order at every step.
+        """
+        pairs = list(grads_and_vars)
+        if self._slots is None:
+            self._build([p for _, p in pairs])
+        elif len(pairs) != len(self._scratch):
+            raise ValueError(
+                f"This optimizer was built for {len(self._scratch)} weights and now "
+                f"received {len(pairs)}. Use one optimizer per model, or a new one."
+            )
+        lr = self.learning_rate
+        grads = self._clip([g for g, _ in pairs])
+        if self.weight_decay:
+            for _, p in pairs:
+                p -= (lr * self.weight_decay) * p  # decoupled: p -= lr wd p
+        self.iterations += 1
+        self._begin_step()
+        step_lr = self._step_learning_rate(lr)
+        for i, (g, (_, p)) in enumerate(zip(grads, pairs)):
+            self._update(i, p, g, step_lr)
+
+    def _build(self, params):
+        self._scratch = [np.empty_like(p) for p in params]
+        # The clipped gradient needs its own buffer: ``_update`` overwrites the scratch
+        # array while it still reads ``g``.
+        clipping = self.clipnorm or self.clipvalue or self.global_clipnorm
+        self._clipped = [np.empty_like(p) for p in params] if clipping else None
+        self._slots = {name: [self._slot_init(name, p) for p in params]
+                       for name in self._slot_names}
+
+    def _slot_init(self, name, p):
+        return np.zeros_like(p)
+
+    def _begin_step(self):
+        """Once per step, after ``iterations`` is counted (Nadam's running product)."""
+
+    def _step_learning_rate(self, lr):
+        return lr
+
+    def _clip(self, grads):
+        if self.clipnorm is not None:
+            return [self._clip_norm(g, out) for g, out in zip(grads, self._clipped)]
+        if self.clipvalue is not None:
+            return [np.clip(g, -self.clipvalue, self.clipvalue, out=out)
+                    for g, out in zip(grads, self._clipped)]
+        if self.global_clipnorm is not None:
+            norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+            clip = self.global_clipnorm
+            if norm <= clip:
+                return grads
+            # scale = clip / norm; NaN for a non-finite norm, as in Keras
+            scale = clip / norm if math.isfinite(norm) else math.nan
+            return [np.multiply(g, scale, out=out) for g, out in zip(grads, self._clipped)]
+        return grads
+
+    def _clip_norm(self, g, out):
+        norm = math.sqrt(float(np.vdot(g, g)))
+        if norm <= self.clipnorm:
+            return g
+        return np.multiply(g, self.clipnorm / norm, out=out)
+
+    def _update(self, i, p, g, lr):
+        raise NotImplementedError
+
+    # -------------------------------------------------------------------- state
+    def get_state(self):
+        """Everything a resume needs: the step count and the slot arrays.
+
+        Returns:
+            ``{"iterations": int, "<slot>/<i>": array, ...}``, copies (for
+            Adam, ``"m/0"``, ``"v/0"``, ... one per weight; Nadam adds the
+            0-d array ``"u_product"``).
+        """
+        state = {"iterations": self.iterations}
+        for name, arrays in (self._slots or {}).items():
+            for i, a in enumerate(arrays):
+                state[f"{name}/{i}"] = a.copy()
+        state.update(self._scalar_state())
+        return state
+
+    def _scalar_state(self):
+        return {}
+
+    def _set_scalar_state(self, state):
+        pass
+
+    def set_state(self, state, params):
+        """Restores ``get_state()``'s output for the weights ``params``.
+
+        Args:
+            state: a dict from ``get_state``.
+            params: the weights the state belongs to, in ``apply_gradients`` order.
+
+        Raises:
+            ValueError: if a slot is missing or has the wrong shape.
+        """
+        self._build(params)
+        self.iterations = int(state["iterations"])
+        for name, arrays in self._slots.items():
+            for i, a in enumerate(arrays):
+                key = f"{name}/{i}"
+                if key not in state:
+                    raise ValueError(f"Optimizer state is missing '{key}'.")
+                value = np.asarray(state[key])
+                if value.shape != a.shape:
+                    raise ValueError(
+                        f"Optimizer state '{key}' has shape {value.shape}; the weight it "
+                        f"belongs to has shape {a.shape}."
+                    )
+                a[...] = value
+        self._set_scalar_state(state)
+
+    # ------------------------------------------------------------------- config
+    def get_config(self):
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            lr = schedules.serialize(lr)
+        return {"learning_rate": lr, "weight_decay": self.weight_decay,
+                "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
+                "global_clipnorm": self.global_clipnorm}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"])
+        return cls(**config)
+
+    def __repr__(self):
+        config = self.get_config()
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            config["learning_rate"] = self._learning_rate
+        args = ", ".join(f"{k}={v!r}" for k, v in config.items()
+                         if v is not None or k == "learning_rate")
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional (Nesterov) momentum.
+
+    Args:
+        learning_rate: step size (default 0.01); 0 is allowed, as in Keras.
+        momentum: ``m`` in ``v = m v - lr g``; 0 means plain SGD.
+        nesterov: use Nesterov momentum.
+
+    ``weight_decay``, ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` work as
+    for every optimizer (see :class:`Optimizer`).
+
+    Example:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0]), np.array([0.5])
+        >>> SGD(learning_rate=0.1).apply_gradients([(g, w)]); w
+        array([0.95])
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) \
+                or not 0 <= momentum <= 1:
+            raise ValueError(f"`momentum` must be a number in [0, 1]. Received: momentum={momentum!r}.")
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self._slot_names = ("momentum",) if self.momentum else ()
+
+    def _update(self, i, p, g, lr):
+        step = self._scratch[i]
+        np.multiply(g, -lr, out=step)  # step = -lr g
+        if self.momentum:
+            v = self._slots["momentum"][i]
+            v *= self.momentum
+            v += step  # v = m v - lr g
+            if self.nesterov:
+                step += self.momentum * v
+            else:
+                step = v
+        p += step
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class RMSprop(Optimizer):
+    """Divides the step by a running root mean square of recent gradients.
+
+    ``s = rho s + (1 - rho) g**2``; centered also tracks ``a = rho a + (1 - rho) g``
+    and uses ``s - a**2``; ``inc = lr g / sqrt(s + eps)``; with momentum
+    ``v = momentum v + inc; p -= v``, else ``p -= inc``.
+
+    Args:
+        learning_rate: step size (default 0.001).
+        rho: decay of the running average of ``g**2`` (default 0.9).
+        momentum: momentum on the increments (default 0).
+        epsilon: added to the running average under the root, for stability
+            (default 1e-7).
+        centered: divide by an estimate of the gradient's variance instead of
+            its second moment.
+
+    ``weight_decay``, ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` work as
+    for every optimizer (see :class:`Optimizer`).
+
+    Example:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0]), np.array([0.5])
+        >>> RMSprop(learning_rate=0.1).apply_gradients([(g, w)]); w.round(4)
+        array([0.6838])
+    """
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
+        self.rho = _fraction("rho", rho)
+        self.momentum = _fraction("momentum", momentum)
+        self.epsilon = _positive("epsilon", epsilon)
+        self.centered = bool(centered)
+        self._slot_names = ("velocity",) + (("momentum",) if self.momentum else ()) \
+            + (("average_gradient",) if self.centered else ())
+
+    def _update(self, i, p, g, lr):
+        s, step = self._slots["velocity"][i], self._scratch[i]
+        s *= self.rho
+        np.multiply(g, g, out=step)
+        step *= 1 - self.rho
+        s += step  # s = rho s + (1 - rho) g^2
+        if self.centered:
+            a = self._slots["average_gradient"][i]
+            a *= self.rho
+            a += (1 - self.rho) * g  # a = rho a + (1 - rho) g
+            np.multiply(a, a, out=step)
+            np.subtract(s, step, out=step)
+            step += self.epsilon  # s - a^2 + eps
+        else:
+            np.add(s, self.epsilon, out=step)
+        np.sqrt(step, out=step)  # sqrt(s + eps), as Keras does
+        np.divide(g, step, out=step)
+        step *= lr
+        if self.momentum:
+            v = self._slots["momentum"][i]
+            v *= self.momentum
+            v += step  # v = momentum v + inc
+            step = v
+        p -= step
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
+                "epsilon": self.epsilon, "centered": self.centered}
+
+
+class Adam(Optimizer):
+    """Adam: momentum on the gradient and on its square, with bias correction.
+
+    ``m += (1 - b1)(g - m); v += (1 - b2)(g**2 - v)``; with amsgrad
+    ``v_hat = max(v_hat, v)`` replaces ``v``;
+    ``p -= lr sqrt(1 - b2**t) / (1 - b1**t) * m / (sqrt(v) + eps)``.
+
+    Args:
+        learning_rate: step size (default 0.001).
+        beta_1: decay of the first-moment estimate (default 0.9).
+        beta_2: decay of the second-moment estimate (default 0.999).
+        epsilon: added to the root for stability (default 1e-7).
+        amsgrad: use the running maximum of ``v`` (AMSGrad).
+
+    ``weight_decay``, ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` work as
+    for every optimizer (see :class:`Optimizer`).
+
+    Example:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0]), np.array([0.5])
+        >>> Adam(learning_rate=0.1).apply_gradients([(g, w)]); w.round(4)
+        array([0.9])
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
+        self.beta_1 = _fraction("beta_1", beta_1)
+        self.beta_2 = _fraction("beta_2", beta_2)
+        self.epsilon = _positive("epsilon", epsilon)
+        self.amsgrad = bool(amsgrad)
+        self._slot_names = ("m", "v", "v_hat") if self.amsgrad else ("m", "v")
+
+    def _step_learning_rate(self, lr):
+        t = self.iterations
+        return lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+
+    def _update(self, i, p, g, lr):
+        m, v, step = self._slots["m"][i], self._slots["v"][i], self._scratch[i]
+        np.subtract(g, m, out=step)
+        step *= 1 - self.beta_1
+        m += step  # m += (1 - b1)(g - m)
+        np.multiply(g, g, out=step)
+        step -= v
+        step *= 1 - self.beta_2
+        v += step  # v += (1 - b2)(g^2 - v)
+        if self.amsgrad:
+            v = np.maximum(self._slots["v_hat"][i], v, out=self._slots["v_hat"][i])
+        np.sqrt(v, out=step)
+        step += self.epsilon
+        np.divide(m, step, out=step)
+        step *= lr
+        p -= step
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay, on by default (``weight_decay=0.004``).
+
+    Each step first shrinks every weight, ``p -= lr * weight_decay * p``, then
+    takes the Adam step; unlike an L2 penalty, the decay is not rescaled by
+    Adam's second moments.
+
+    Args:
+        learning_rate: step size (default 0.001).
+        weight_decay: the decay rate (default 0.004).
+        beta_1: as for :class:`Adam`.
+        beta_2: as for :class:`Adam`.
+        epsilon: as for :class:`Adam`.
+        amsgrad: as for :class:`Adam`.
+        clipnorm: as for every optimizer (see :class:`Optimizer`).
+        clipvalue: as for every optimizer.
+        global_clipnorm: as for every optimizer.
+
+    Example:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0]), np.array([0.0])
+        >>> AdamW(learning_rate=0.1, weight_decay=0.5).apply_gradients([(g, w)]); w
+        array([0.95])
+    """
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7, amsgrad=False, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None):
+        if weight_decay is None:
+            raise ValueError("AdamW needs a `weight_decay` (a number >= 0). Received: "
+                             "weight_decay=None. Use Adam for no weight decay.")
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay,
+                         clipnorm, clipvalue, global_clipnorm)
+
+
+class Adamax(Optimizer):
+    """Adam with the infinity norm: ``u = max(b2 u, |g|)`` instead of ``v``.
+
+    ``m += (1 - b1)(g - m); u = max(b2 u, |g|);
+    p -= lr m / ((1 - b1**t)(u + eps))``.
+
+    Args:
+        learning_rate: step size (default 0.001).
+        beta_1: decay of the first moment (default 0.9).
+        beta_2: decay of the infinity norm (default 0.999).
+        epsilon: added to ``u`` for stability (default 1e-7).
+
+    ``weight_decay``, ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` work as
+    for every optimizer (see :class:`Optimizer`).
+
+    Example:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0]), np.array([0.5])
+        >>> Adamax(learning_rate=0.1).apply_gradients([(g, w)]); w.round(4)
+        array([0.9])
+    """
+
+    _slot_names = ("m", "u")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
+        self.beta_1 = _fraction("beta_1", beta_1)
+        self.beta_2 = _fraction("beta_2", beta_2)
+        self.epsilon = _positive("epsilon", epsilon)
+
+    def _update(self, i, p, g, lr):
+        m, u, step = self._slots["m"][i], self._slots["u"][i], self._scratch[i]
+        m += (1 - self.beta_1) * (g - m)
+        u *= self.beta_2
+        np.maximum(u, np.abs(g, out=step), out=u)  # u = max(b2 u, |g|)
+        np.add(u, self.epsilon, out=step)
+        step *= 1 - self.beta_1**self.iterations
+        np.divide(m, step, out=step)
+        step *= lr
+        p -= step
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class Nadam(Optimizer):
+    """Adam with Nesterov momentum, with Keras's momentum schedule.
+
+    With ``mu_t = b1 (1 - 0.96**t / 2)`` and ``prod_t = mu_1 ... mu_t``:
+    ``m_hat = mu_{t+1} m / (1 - prod_t mu_{t+1}) + (1 - mu_t) g / (1 - prod_t)``,
+    ``v_hat = v / (1 - b2**t)``, ``p -= lr m_hat / (sqrt(v_hat) + eps)``.
+
+    Args:
+        learning_rate: step size (default 0.001).
+        beta_1: decay of the first moment (default 0.9).
+        beta_2: decay of the second moment (default 0.999).
+        epsilon: added to the root for stability (default 1e-7).
+
+    ``weight_decay``, ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` work as
+    for every optimizer (see :class:`Optimizer`).
+
+    Example:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0]), np.array([0.5])
+        >>> Nadam(learning_rate=0.1).apply_gradients([(g, w)]); w.round(4)
+        array([0.8937])
+    """
+
+    _slot_names = ("m", "v")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
+        self.beta_1 = _fraction("beta_1", beta_1)
+        self.beta_2 = _fraction("beta_2", beta_2)
+        self.epsilon = _positive("epsilon", epsilon)
+        self._u_product = 1.0
+
+    def _mu(self, t):
+        return self.beta_1 * (1 - 0.5 * 0.96**t)
+
+    def _begin_step(self):
+        self._u_product *= self._mu(self.iterations)  # prod_t, once per step
+
+    def _update(self, i, p, g, lr):
+        m, v, step = self._slots["m"][i], self._slots["v"][i], self._scratch[i]
+        t, prod = self.iterations, self._u_product
+        mu, mu_next = self._mu(t), self._mu(t + 1)
+        m += (1 - self.beta_1) * (g - m)
+        np.multiply(g, g, out=step)
+        step -= v
+        step *= 1 - self.beta_2
+        v += step  # v += (1 - b2)(g^2 - v)
+        np.divide(v, 1 - self.beta_2**t, out=step)
+        np.sqrt(step, out=step)
+        step += self.epsilon  # sqrt(v_hat) + eps
+        m_hat = m * (mu_next / (1 - prod * mu_next)) + g * ((1 - mu) / (1 - prod))
+        np.divide(m_hat, step, out=step)
+        step *= lr
+        p -= step
+
+    def _scalar_state(self):
+        return {"u_product": np.array(self._u_product)}
+
+    def _set_scalar_state(self, state):
+        if "u_product" not in state:
+            raise ValueError("Optimizer state is missing 'u_product'.")
+        self._u_product = float(state["u_product"])
+
+    def _build(self, params):
+        super()._build(params)
+        self._u_product = 1.0
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class Adagrad(Optimizer):
+    """Divides by the root of the sum of all past squared gradients.
+
+    ``acc += g**2; p -= lr g / sqrt(acc + eps)``, with ``acc`` starting at
+    ``initial_accumulator_value``.
+
+    Args:
+        learning_rate: step size (default 0.001).
+        initial_accumulator_value: the starting value of ``acc`` (default 0.1).
+        epsilon: added under the root (default 1e-7).
+
+    ``weight_decay``, ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` work as
+    for every optimizer (see :class:`Optimizer`).
+
+    Example:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0]), np.array([0.3])
+        >>> Adagrad(learning_rate=0.1).apply_gradients([(g, w)]); w.round(4)
+        array([0.9312])
+    """
+
+    _slot_names = ("accumulator",)
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
+        self.initial_accumulator_value = _non_negative("initial_accumulator_value",
+                                                       initial_accumulator_value)
+        self.epsilon = _positive("epsilon", epsilon)
+
+    def _slot_init(self, name, p):
+        return np.full_like(p, self.initial_accumulator_value)
+
+    def _update(self, i, p, g, lr):
+        acc, step = self._slots["accumulator"][i], self._scratch[i]
+        np.multiply(g, g, out=step)
+        acc += step  # acc += g^2
+        np.add(acc, self.epsilon, out=step)
+        np.sqrt(step, out=step)
+        np.divide(g, step, out=step)
+        step *= lr
+        p -= step
+
+    def get_config(self):
+        return {**super().get_config(),
+                "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+class Adadelta(Optimizer):
+    """Scales each step by the ratio of running RMS of past steps and of gradients.
+
+    ``Eg = rho Eg + (1 - rho) g**2;
+    d = -sqrt(Ed + eps) g / sqrt(Eg + eps); Ed = rho Ed + (1 - rho) d**2;
+    p += lr d``.
+
+    Args:
+        learning_rate: step size (default 0.001).
+        rho: decay of both running averages (default 0.95).
+        epsilon: added under the roots (default 1e-7).
+
+    ``weight_decay``, ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` work as
+    for every optimizer (see :class:`Optimizer`).
+
+    Example:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0]), np.array([0.5])
+        >>> Adadelta(learning_rate=1.0).apply_gradients([(g, w)]); w.round(6)
+        array([0.998586])
+    """
+
+    _slot_names = ("accumulated_grad", "accumulated_delta_var")
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
+        self.rho = _fraction("rho", rho)
+        self.epsilon = _positive("epsilon", epsilon)
+
+    def _update(self, i, p, g, lr):
+        eg, ed = self._slots["accumulated_grad"][i], self._slots["accumulated_delta_var"][i]
+        step, rho, eps = self._scratch[i], self.rho, self.epsilon
+        eg *= rho
+        eg += (1 - rho) * g * g  # Eg = rho Eg + (1 - rho) g^2
+        np.divide(np.sqrt(ed + eps), np.sqrt(eg + eps), out=step)
+        step *= g
+        np.negative(step, out=step)  # d = -sqrt(Ed + eps) g / sqrt(Eg + eps)
+        ed *= rho
+        ed += (1 - rho) * step * step  # Ed = rho Ed + (1 - rho) d^2
+        step *= lr
+        p += step
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+def _learning_rate(value):
+    if isinstance(value, schedules.LearningRateSchedule):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+            or not value >= 0 or not math.isfinite(value):
+        raise ValueError(
+            "`learning_rate` must be a number >= 0 or a kerasite.optimizers.schedules "
+            f"schedule. Received: learning_rate={value!r}."
+        )
+    return float(value)
+
+
+def _positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+            or not value > 0 or not math.isfinite(value):
+        raise ValueError(f"`{name}` must be a positive number. Received: {name}={value!r}.")
+    return float(value)
+
+
+def _non_negative(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+            or not value >= 0 or not math.isfinite(value):
+        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}.")
+    return float(value)
+
+
+def _fraction(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
+            or not 0 <= value < 1:
+        raise ValueError(f"`{name}` must be a number in [0, 1). Received: {name}={value!r}.")
+    return float(value)
+
+
+_BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adamw": AdamW, "adamax": Adamax,
+            "nadam": Nadam, "adagrad": Adagrad, "adadelta": Adadelta}
+
+
+def get(identifier):
+    """Returns an optimizer from a name, a config dict or an instance.
+
+    Names give the Keras defaults: ``"sgd"`` (lr 0.01), ``"adam"``,
+    ``"adamw"``, ``"adamax"``, ``"nadam"``, ``"adagrad"``, ``"adadelta"`` and
+    ``"rmsprop"`` (lr 0.001).
+
+    Raises:
+        ValueError: for an unknown name, listing the valid ones.
+
+    Example:
+        >>> get("adam")
+        Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07, amsgrad=False)
+    """
+    return _registry.lookup(identifier, Optimizer, _BY_NAME, "optimizer",
+                            "pass an instance such as kerasite.optimizers.SGD(learning_rate=0.1)")
+
+
+serialize = _registry.serialize
