@@ -26,7 +26,9 @@ Guarantees
 ----------
 
 * **Atomic writes.** The bytes go to a temporary file in the target's
-  directory, named ``.<file name>.<pid>-<8 hex digits>.tmp``; it is flushed
+  directory, named ``.<file name>.<pid>-<8 hex digits>.tmp`` (a name too
+  long for the file system is shortened, with a hash), created with the
+  permission bits of the file it replaces; it is flushed
   and ``fsync``-ed, then ``os.replace``-d over the target. If anything fails,
   the temporary file is removed and the error re-raised, so the target is
   either the old file or the new one, never a mix. A process killed during a
@@ -45,6 +47,7 @@ Guarantees
 
 import contextlib
 import errno
+import hashlib
 import io
 import json
 import math
@@ -259,15 +262,58 @@ def _check_extension(filepath, extension, caller, alternative):
     return path
 
 
-def _temp_pattern(path):
-    return re.compile(r"\." + re.escape(os.path.basename(path)) + r"\.(\d+)-[0-9a-f]{8}\.tmp\Z")
+# ".<stem>.<pid>-<8 hex digits>.tmp": at most this many bytes besides the stem.
+_TEMP_EXTRA = len(".") + len(".4294967295-") + 8 + len(".tmp")
+
+
+def _temp_stem(path, directory):
+    """The part of the temporary name taken from the target's name.
+
+    The file name itself when the temporary name fits the file system's limit
+    on name length; otherwise its start, then ``~`` and 8 hex digits of its
+    hash, so that a target name at the limit can still be saved (issue 15).
+    """
+    name = os.path.basename(path)
+    try:
+        limit = os.pathconf(directory, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):
+        limit = 255
+    room = limit - _TEMP_EXTRA
+    encoded = name.encode("utf-8", "surrogateescape")
+    if len(encoded) <= room:
+        return name
+    digest = hashlib.sha256(encoded).hexdigest()[:8]
+    head = encoded[:max(room - 9, 1)].decode("utf-8", "ignore")  # never cut a character
+    return f"{head}~{digest}"
+
+
+def _temp_pattern(path, directory):
+    stem = _temp_stem(path, directory)
+    return re.compile(r"\." + re.escape(stem) + r"\.(\d+)-[0-9a-f]{8}\.tmp\Z")
+
+
+def _new_file_mode(path):
+    """The permission bits the saved file will have, so its temporary file has them too.
+
+    A file being replaced keeps its bits: a private (0o600) checkpoint must not
+    be readable by others even while it is rewritten (issue 15, item 3).
+    ``None`` for a new file, which gets 0o666 minus the umask, as any new file
+    does.
+    """
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        return None
 
 
 def _atomic_write(path, write):
     """Writes ``path`` through ``write(fileobj)`` so it holds the old bytes or the new, never a mix.
 
-    The temporary file is opened with ``O_CREAT | O_EXCL`` and mode 0o666, so
-    the umask applies as for any new file (``mkstemp`` would force 0o600).
+    The temporary file is opened with ``O_CREAT | O_EXCL`` and, for a new
+    target, mode 0o666, so the umask applies as for any new file (``mkstemp``
+    would force 0o600). When a file is replaced, the temporary file is created
+    with that file's permission bits, so its contents are never more readable
+    than the old file's were.
     """
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -278,21 +324,25 @@ def _atomic_write(path, write):
         raise IsADirectoryError(errno.EISDIR, "Cannot save: a directory has this name", path)
     _remove_stale_temps(path, directory)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    stem = _temp_stem(path, directory)
+    mode = _new_file_mode(path)
     while True:
-        tmp = os.path.join(directory, f".{os.path.basename(path)}."
-                                      f"{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        tmp = os.path.join(directory, f".{stem}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
         try:
-            fd = os.open(tmp, flags, 0o666)
+            # Created with the final mode (less the umask, which can only remove bits),
+            # never wider than the file it replaces.
+            fd = os.open(tmp, flags, 0o666 if mode is None else mode)
             break
         except FileExistsError:  # 2**32 names: a clash is all but impossible
             continue
     try:
         with os.fdopen(fd, "wb") as f:
+            if mode is not None and hasattr(os, "fchmod"):  # bits the umask removed
+                with contextlib.suppress(OSError):
+                    os.fchmod(f.fileno(), mode)
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        with contextlib.suppress(OSError):  # keep the permissions of the file replaced
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -321,7 +371,7 @@ def _remove_stale_temps(path, directory):
     """
     if os.name != "posix":
         return
-    pattern = _temp_pattern(path)
+    pattern = _temp_pattern(path, directory)
     with contextlib.suppress(OSError):
         for entry in os.listdir(directory):
             match = pattern.match(entry)

@@ -750,3 +750,41 @@ def test_any_damage_gives_a_clear_error_or_the_same_model(tmp_path, data):
     # Only bytes that no reader checks (time stamps, attributes) may change without an error.
     assert all(np.array_equal(a, b) for a, b in zip(loaded.get_weights(), weights))
     assert np.array_equal(loaded.predict(_data()[0]), predictions)
+
+
+# ======================================================= issue 15: hostile files, leaks
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+@pytest.mark.parametrize("kind, name", [("save", "m.kerasite"), ("save_weights", "m.weights.npz")])
+def test_a_private_file_is_never_readable_by_others_while_it_is_rewritten(
+        tmp_path, monkeypatch, kind, name):
+    # Issue 15, item 3: the temporary file must have the target's mode from the
+    # moment it exists, not only after its bytes are written.
+    model = _trained()
+    path = tmp_path / name
+    getattr(model, kind)(path)
+    os.chmod(path, 0o600)
+    modes = []
+    real_fsync = os.fsync
+
+    def spying_fsync(fd):  # the first fsync is the temporary file's, before any chmod
+        modes.append(os.fstat(fd).st_mode & 0o777)
+        return real_fsync(fd)
+
+    monkeypatch.setattr(saving.os, "fsync", spying_fsync)
+    getattr(model, kind)(path)
+    assert modes and modes[0] == 0o600, [oct(m) for m in modes]
+    assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+def test_a_file_name_at_the_file_system_limit_can_be_saved(tmp_path):
+    # Issue 15, item 15: the temporary name must not be longer than the limit.
+    limit = os.pathconf(tmp_path, "PC_NAME_MAX") if hasattr(os, "pathconf") else 255
+    model = _trained()
+    path = tmp_path / ("m" * (limit - len(".kerasite")) + ".kerasite")
+    model.save(path)
+    model.save(path)  # and again, over the first
+    assert os.listdir(tmp_path) == [path.name]
+    assert _same_weights(load_model(path), model)
+    weights = tmp_path / ("w" * (limit - len(".weights.npz")) + ".weights.npz")
+    model.save_weights(weights)
+    assert sorted(os.listdir(tmp_path)) == sorted([path.name, weights.name])
