@@ -39,6 +39,12 @@ Guarantees
   JSON with ``json.loads``, model classes come from a fixed table and layers
   only from the registry of ``kerasite.layers``. Nothing named in a file is
   imported or evaluated.
+* **Bounded memory on hostile files.** Every member of the archive and of
+  its ``.npz`` members is checked before it is read: its name must be one
+  kerasite writes, it must be stored uncompressed (a deflate or bzip2 member
+  could expand a few KB into GiB), and each ``.npy`` header must declare
+  exactly the bytes the member holds. Reading a file therefore takes a small
+  multiple of its size, whatever it claims.
 * **Clear errors.** A missing, truncated or corrupted file raises
   ``OSError``; a well-formed file that does not fit (unknown layer, newer
   format, missing or misshapen weights) raises ``ValueError``. Every message
@@ -176,8 +182,8 @@ def load_model(filepath, compile=True):
     state = _training_state(config.get("training_state"), path)
     with _global_rng_untouched(), _content_errors(path, "architecture in config.json"):
         model = classes[class_name].from_config(config["config"])
-    _load_weight_arrays(model, _parse_npz(members[_WEIGHTS], f"'{path}' (member {_WEIGHTS})"),
-                        path)
+    _load_weight_arrays(model, _parse_npz(members[_WEIGHTS], f"'{path}' (member {_WEIGHTS})",
+                                          _WEIGHT_MEMBERS), path)
     model.completed_epochs = state["completed_epochs"]
     model._seed = state["seed"]
 
@@ -189,7 +195,8 @@ def load_model(filepath, compile=True):
             model.compile(optimizer=optimizers.get(compile_config["optimizer"]),
                           loss=losses.get(compile_config["loss"]),
                           metrics=list(compile_config.get("metrics") or []))
-        arrays = _parse_npz(members[_OPTIMIZER], f"'{path}' (member {_OPTIMIZER})")
+        arrays = _parse_npz(members[_OPTIMIZER], f"'{path}' (member {_OPTIMIZER})",
+                            _OPTIMIZER_MEMBERS)
         _restore_optimizer(model, state, arrays, path)
     return model
 
@@ -248,7 +255,7 @@ def load_weights(model, filepath):
             f"load_weights reads '{WEIGHTS_EXTENSION}' files (from save_weights) and "
             f"'{MODEL_EXTENSION}' files (from save). Received: filepath={path!r}."
         )
-    _load_weight_arrays(model, _parse_npz(data, source), path)
+    _load_weight_arrays(model, _parse_npz(data, source, _WEIGHT_MEMBERS), path)
 
 
 # ================================================================ atomic writing
@@ -456,21 +463,27 @@ def _read_archive(path, kind):
         raise _corrupted(path, EOFError("the end of the archive is missing"))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            members = {name: archive.read(name) for name in (_CONFIG, _WEIGHTS, _OPTIMIZER)
-                       if name in names}
+            infos = archive.infolist()
     except Exception as exc:  # noqa: BLE001  (any failure to parse these bytes: a bad file)
         raise _corrupted(path, exc) from None
-    if _CONFIG not in members and data[26:28] == len(_CONFIG).to_bytes(2, "little") \
+    names = {info.filename for info in infos}
+    if _CONFIG not in names and data[26:28] == len(_CONFIG).to_bytes(2, "little") \
             and data[30:30 + len(_CONFIG)] == _CONFIG.encode():
         # The first member is config.json, yet the directory lacks it: the end record read
         # was a member's, left at the end by a cut exactly after that member.
         raise _corrupted(path, EOFError("the archive's directory is missing"))
-    if _CONFIG not in members and any(name.endswith(".npy") for name in names):
+    if _CONFIG not in names and any(name.endswith(".npy") for name in names):
         raise ValueError(
             f"'{path}' holds weights only (a save_weights file), not a whole model. Build the "
             "model in code, then call model.load_weights(path)."
         )
+    _check_members(infos, _MODEL_MEMBERS, len(data), f"'{path}'")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = {name: archive.read(name) for name in (_CONFIG, _WEIGHTS, _OPTIMIZER)
+                       if name in names}
+    except Exception as exc:  # noqa: BLE001  (any failure to parse these bytes: a bad file)
+        raise _corrupted(path, exc) from None
     for name in (_CONFIG, _WEIGHTS, _OPTIMIZER):
         if name not in members:
             raise OSError(
@@ -505,29 +518,125 @@ def _parse_json(data, path):
     return config
 
 
-def _parse_npz(data, source):
-    """The arrays of an ``.npz`` archive given as bytes; refuses pickled objects."""
+def _parse_npz(data, source, allowed):
+    """The arrays of an ``.npz`` archive given as bytes, each checked before it is read.
+
+    Only members named by the regular expression ``allowed``, stored
+    uncompressed, whose ``.npy`` header declares exactly the bytes the member
+    holds, are read; pickled (object) arrays are refused. So the memory used
+    never exceeds a small multiple of ``len(data)``, whatever the file claims.
+    """
     if not data.startswith(_ZIP_MAGIC):
         raise OSError(f"Cannot load {source}: it is not an .npz archive. The file is "
                       "corrupted; save it again.")
-    arrays = {}
-    key = None
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            for key in npz.files:
-                arrays[key] = npz[key]
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise ValueError(
-                f"Refusing to load {source}: array {key!r} holds pickled Python objects, and "
-                "unpickling can run any code. kerasite reads plain numeric arrays only; do not "
-                "trust this file."
-            ) from None
-        raise OSError(f"Cannot load {source}: it is corrupted ({exc}). Save it again.") from None
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
     except Exception as exc:  # noqa: BLE001  (any failure to parse these bytes: a bad file)
         raise OSError(f"Cannot load {source}: it is truncated or corrupted "
                       f"({type(exc).__name__}: {exc}). Save it again.") from None
+    with archive:
+        _check_members(infos, allowed, len(data), source)
+        arrays = {}
+        for info in infos:
+            key = info.filename[:-len(".npy")]
+            try:
+                raw = archive.read(info)  # checks the CRC; at most info.file_size bytes
+            except Exception as exc:  # noqa: BLE001
+                raise OSError(f"Cannot load {source}: it is corrupted ({type(exc).__name__}: "
+                              f"{exc}). Save it again.") from None
+            arrays[key] = _parse_npy(raw, key, source)
     return arrays
+
+
+# ============================================== archive checks (issue 15, items 4, 10)
+# kerasite writes exactly these members; anything else is refused by name.
+_MODEL_MEMBERS = re.compile(r"(config\.json|weights\.npz|optimizer\.npz)\Z")
+_WEIGHT_MEMBERS = re.compile(
+    r"(__format_version__|__input_shape__|\d{1,9}/[A-Za-z_][A-Za-z0-9_]{0,99})\.npy\Z")
+_OPTIMIZER_MEMBERS = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}/\d{1,9}\.npy\Z")
+_MEMBER_KINDS = {
+    _MODEL_MEMBERS: "config.json, weights.npz and optimizer.npz",
+    _WEIGHT_MEMBERS: "'<layer index>/<weight name>.npy', '__format_version__.npy' and "
+                     "'__input_shape__.npy'",
+    _OPTIMIZER_MEMBERS: "'<slot>/<weight index>.npy'",
+}
+_METHODS = {zipfile.ZIP_DEFLATED: "deflate", zipfile.ZIP_BZIP2: "bzip2",
+            zipfile.ZIP_LZMA: "lzma"}
+
+
+def _check_members(infos, allowed, archive_size, source):
+    """Checks every member's name, compression and declared size before any is read.
+
+    kerasite writes stored (uncompressed) members, so a stored member's size is
+    its size on disk, and the sizes add up to no more than the archive's. A
+    compressed member could expand a few KB into GiB, so it is refused unread.
+    """
+    seen = set()
+    total = 0
+    for info in infos:
+        name = info.filename
+        if not allowed.match(name):
+            raise ValueError(
+                f"Refusing to load {source}: unknown member {name!r}. kerasite writes only "
+                f"{_MEMBER_KINDS[allowed]}; this file was altered or not written by kerasite."
+            )
+        if name in seen:
+            raise ValueError(f"Refusing to load {source}: member {name!r} appears twice. The "
+                             "file was altered or not written by kerasite.")
+        seen.add(name)
+        if info.compress_type != zipfile.ZIP_STORED and info.compress_type not in _METHODS:
+            raise OSError(f"Cannot load {source}: it is truncated or corrupted (member {name!r} "
+                          f"has unknown compression method {info.compress_type}). Restore it "
+                          "from a backup or save the model again.")
+        if info.compress_type != zipfile.ZIP_STORED:
+            method = _METHODS[info.compress_type]
+            raise ValueError(
+                f"Refusing to load {source}: member {name!r} is compressed ({method}), and "
+                "decompressing it could take unbounded memory. kerasite writes stored "
+                "(uncompressed) members only: save the model again with kerasite."
+            )
+        if info.file_size != info.compress_size:
+            raise OSError(f"Cannot load {source}: member {name!r} declares {info.file_size} "
+                          f"bytes but stores {info.compress_size}. The file is corrupted; "
+                          "save it again.")
+        total += info.file_size
+    if total > archive_size:
+        raise OSError(f"Cannot load {source}: its members declare {total} bytes, more than the "
+                      f"archive's {archive_size}. The file is corrupted; save it again.")
+
+
+def _parse_npy(raw, key, source):
+    """One ``.npy`` member as an array, after checking its header against its size."""
+    f = io.BytesIO(raw)
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f".npy format version {version[0]}.{version[1]} is not one "
+                             "kerasite writes")
+    except ValueError as exc:
+        raise OSError(f"Cannot load {source}: array {key!r} has no valid .npy header ({exc}). "
+                      "The file is corrupted; save it again.") from None
+    if dtype.hasobject:
+        raise ValueError(
+            f"Refusing to load {source}: array {key!r} holds pickled Python objects, and "
+            "unpickling can run any code. kerasite reads plain numeric arrays only; do not "
+            "trust this file."
+        )
+    count = math.prod(shape)  # Python integers: no overflow, whatever the header says
+    held = len(raw) - f.tell()
+    if count * dtype.itemsize != held:
+        raise OSError(
+            f"Cannot load {source}: array {key!r} declares shape {shape} of {dtype} "
+            f"({count * dtype.itemsize} bytes), but the archive holds {held} bytes for it. "
+            "The file is truncated or corrupted; save it again."
+        )
+    array = np.frombuffer(raw, dtype=dtype, count=count, offset=f.tell())
+    return array.reshape(shape, order="F" if fortran else "C").copy()
 
 
 def _check_format_version(version, path, member):

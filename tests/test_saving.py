@@ -788,3 +788,155 @@ def test_a_file_name_at_the_file_system_limit_can_be_saved(tmp_path):
     weights = tmp_path / ("w" * (limit - len(".weights.npz")) + ".weights.npz")
     model.save_weights(weights)
     assert sorted(os.listdir(tmp_path)) == sorted([path.name, weights.name])
+
+
+def _write_zeros_npy(f, size):
+    """Writes a valid ``.npy`` of ``size`` bytes of float32 zeros, 1 MiB at a time."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f4", "fortran_order": False, "shape": (size // 4,)})
+    f.write(header.getvalue())
+    chunk = bytes(1 << 20)
+    for _ in range(size >> 20):
+        f.write(chunk)
+
+
+def _bomb_zip(name, size, compression, extra=None):
+    """A zip whose member ``name`` holds ``size`` bytes of zeros, compressed: KB on disk.
+
+    A member named ``*.npy`` is a valid array; one named ``*.npz`` a valid stored
+    archive holding ``0/W.npy``: both would load if their size were not checked.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for other, data in (extra or {}).items():
+            archive.writestr(zipfile.ZipInfo(other), data)  # ZipInfo: stored
+        with archive.open(name, "w", force_zip64=True) as member:
+            if name.endswith(".npz"):
+                with zipfile.ZipFile(member, "w") as inner, \
+                        inner.open("0/W.npy", "w", force_zip64=True) as npy:
+                    _write_zeros_npy(npy, size)
+            else:
+                _write_zeros_npy(member, size)
+    return buffer.getvalue()
+
+
+def _peak_memory(fn):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+BOMB = 256 << 20  # 256 MiB of zeros: a few hundred KB compressed
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2],
+                         ids=["deflate", "bzip2"])
+@pytest.mark.parametrize("where", ["model member", "npy inside a model", "weights file"])
+def test_compressed_members_are_refused_before_they_are_decompressed(
+        tmp_path, compression, where):
+    # Issue 15, item 4: kerasite writes stored members only; anything compressed
+    # could expand without bound, so it is refused before a byte is inflated.
+    model = _trained()
+    good = tmp_path / "good.kerasite"
+    model.save(good)
+    members = _members(good)
+    if where == "model member":
+        path = tmp_path / "bomb.kerasite"
+        path.write_bytes(_bomb_zip("weights.npz", BOMB, compression,
+                                   {"config.json": members["config.json"],
+                                    "optimizer.npz": members["optimizer.npz"]}))
+        load = functools.partial(load_model, path)
+    else:
+        inner = _bomb_zip("0/W.npy", BOMB, compression)
+        if where == "npy inside a model":
+            path = tmp_path / "bomb.kerasite"
+            _write_members(path, {**members, "weights.npz": inner})
+            load = functools.partial(load_model, path)
+        else:
+            path = tmp_path / "bomb.weights.npz"
+            path.write_bytes(inner)
+            load = functools.partial(model.load_weights, path)
+    assert path.stat().st_size < 2 << 20
+    errors = []
+
+    def attempt():
+        try:
+            load()
+        except (OSError, ValueError) as exc:
+            errors.append(exc)
+
+    peak = _peak_memory(attempt)
+    assert errors and re.search(r"compressed \((deflate|bzip2)\).*kerasite writes stored",
+                                str(errors[0])), errors
+    assert peak < 16 << 20, f"{peak / 2**20:.0f} MiB"
+
+
+def _npy_with_header(shape, dtype="<f4", data=b""):
+    header = {"descr": dtype, "fortran_order": False, "shape": shape}
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue() + data
+
+
+@pytest.mark.parametrize("shape", [(10**9,), (2**31, 2**31), (8, 6)])
+def test_an_npy_header_declaring_more_data_than_the_member_holds_is_refused(tmp_path, shape):
+    # Issue 15, item 4: each member's declared size is checked against its real size
+    # before its data is read, so a 100-byte header cannot make the loader allocate GiB.
+    model = _trained()
+    path = tmp_path / "m.weights.npz"
+    model.save_weights(path)
+    members = _members(path)
+    members["0/W.npy"] = _npy_with_header(shape, data=bytes(64))
+    _write_members(path, members)
+    before = model.get_weights()
+    peak = _peak_memory(lambda: pytest.raises(OSError, model.load_weights, path))
+    with pytest.raises(OSError, match=r"'0/W' declares shape .* but the archive holds"):
+        model.load_weights(path)
+    assert peak < 16 << 20, f"{peak / 2**20:.0f} MiB"
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
+@pytest.mark.parametrize("name, data", [
+    ("0/W", np.zeros((4, 8), np.float32).tobytes()),
+    ("__format_version__", b"1"),
+    ("notes.txt", b"hello"),
+    ("../escape.npy", b""),
+    ("0/W.npy.npy", b""),
+], ids=["no suffix", "meta without suffix", "text", "traversal", "double suffix"])
+def test_unknown_archive_members_are_refused_by_name(tmp_path, name, data):
+    # Issue 15, item 10: members kerasite never writes were returned as bytes and
+    # crashed the loader with a raw AttributeError.
+    model = _trained()
+    weights = tmp_path / "m.weights.npz"
+    model.save_weights(weights)
+    _write_members(weights, {**_members(weights), name: data})
+    with pytest.raises(ValueError, match=rf"unknown member {re.escape(repr(name))}.*kerasite "
+                                         r"writes only"):
+        model.load_weights(weights)
+    path = tmp_path / "m.kerasite"
+    for member in ("weights.npz", "optimizer.npz"):
+        model.save(path)
+        _rewrite(path, **{member.replace(".", "_"): _with_member(_members(path)[member],
+                                                                 name, data)})
+        with pytest.raises(ValueError, match=rf"unknown member {re.escape(repr(name))}"):
+            load_model(path)
+    model.save(path)
+    _write_members(path, {**_members(path), "extra.py": b"import os"})
+    with pytest.raises(ValueError, match=r"unknown member 'extra\.py'"):
+        load_model(path)
+
+
+def _with_member(npz_bytes, name, data):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(npz_bytes)) as old, zipfile.ZipFile(buffer, "w") as new:
+        for info in old.infolist():
+            new.writestr(info, old.read(info))
+        new.writestr(name, data)
+    return buffer.getvalue()
