@@ -653,16 +653,25 @@ def _check_format_version(version, path, member):
         )
 
 
+_MAX_COUNT = 2**63 - 1
+
+
+def _short_repr(value):
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+
+
 def _training_state(state, path):
     if not isinstance(state, dict):
         raise ValueError(f"Cannot load '{path}': config.json has no training_state.")
     checked = {}
     for key in ("completed_epochs", "seed", "optimizer_iterations"):
         value = state.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        # Bounded so that every later use (a seed, beta ** iterations) stays computable.
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_COUNT:
             raise ValueError(
-                f"Cannot load '{path}': training_state.{key} must be an integer >= 0. "
-                f"Found {value!r}."
+                f"Cannot load '{path}': training_state.{key} must be an integer from 0 to "
+                f"{_MAX_COUNT}. Found {_short_repr(value)}."
             )
         checked[key] = value
     lr = state.get("learning_rate")
@@ -780,8 +789,10 @@ def _restore_optimizer(model, state, arrays, path):
             f"Cannot load '{path}': it holds optimizer state but no weights for it. The file is "
             "inconsistent; save the model again."
         )
+    _check_optimizer_arrays(optimizer, arrays, path)
     try:
-        optimizer.set_state({"iterations": iterations, **arrays}, model.trainable_weights)
+        # The validated step count comes last, so no array in the file can replace it.
+        optimizer.set_state({**arrays, "iterations": iterations}, model.trainable_weights)
     except (ValueError, TypeError, KeyError) as exc:
         raise ValueError(f"Cannot load '{path}': the optimizer state in {_OPTIMIZER} does not "
                          f"fit the model: {exc}") from None
@@ -792,3 +803,31 @@ def _restore_optimizer(model, state, arrays, path):
             f"{type(optimizer).__name__} does not use: {', '.join(map(repr, extra[:5]))}. The "
             "file is inconsistent; save the model again."
         )
+
+
+# Slots that hold running averages of squares: negative values would give NaN.
+_NONNEGATIVE_SLOTS = {"Adam": ("v",), "RMSprop": ("velocity",)}
+
+
+def _check_optimizer_arrays(optimizer, arrays, path):
+    """Refuses slot arrays the optimizer could not step with (issue 15, item 8).
+
+    As strict as the weights: real floating-point arrays only, and finite; the
+    second-moment slots (Adam's ``v``, RMSprop's ``velocity``, or those an
+    optimizer lists in ``_nonnegative_slots``) also non-negative.
+    """
+    nonnegative = getattr(optimizer, "_nonnegative_slots",
+                          _NONNEGATIVE_SLOTS.get(type(optimizer).__name__, ()))
+    for key, value in arrays.items():
+        problem = None
+        if value.dtype.kind != "f":
+            problem = f"has dtype {value.dtype}; optimizer state must be float arrays"
+        elif not np.isfinite(value).all():
+            problem = ("holds NaN or infinite values, so training had diverged when it was "
+                       "saved. Load it with compile=False to keep only the weights")
+        elif key.split("/", 1)[0] in nonnegative and (value < 0).any():
+            problem = ("holds negative values, but it is a running mean of squared gradients, "
+                       "which cannot be negative")
+        if problem:
+            raise ValueError(f"Cannot load '{path}': the optimizer state in {_OPTIMIZER} is "
+                             f"not usable: '{key}' {problem}.")

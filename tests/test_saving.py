@@ -556,8 +556,8 @@ def test_a_missing_or_invalid_format_version_is_refused(tmp_path, version):
 
 
 @pytest.mark.parametrize("key, value, message", [
-    ("completed_epochs", -1, r"training_state\.completed_epochs must be an integer >= 0"),
-    ("seed", "0", r"training_state\.seed must be an integer >= 0"),
+    ("completed_epochs", -1, r"training_state\.completed_epochs must be an integer from 0 to"),
+    ("seed", "0", r"training_state\.seed must be an integer from 0 to"),
     ("learning_rate", 0, r"training_state\.learning_rate must be a positive number"),
 ])
 def test_an_invalid_training_state_is_refused(tmp_path, key, value, message):
@@ -940,3 +940,52 @@ def _with_member(npz_bytes, name, data):
             new.writestr(info, old.read(info))
         new.writestr(name, data)
     return buffer.getvalue()
+
+
+def test_an_iterations_array_cannot_override_the_validated_step_count(tmp_path):
+    # Issue 15, item 8: an extra 'iterations' array used to win over training_state;
+    # -1 loaded, then fit raised ZeroDivisionError.
+    path = tmp_path / "m.kerasite"
+    _trained().save(path)
+    state = _npz_arrays(_members(path)["optimizer.npz"])
+    _rewrite(path, optimizer_npz=_npz({**state, "iterations": np.array(-1)}))
+    with pytest.raises(ValueError, match=r"unknown member 'iterations\.npy'"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("optimizer, slot, value, message", [
+    ("adam", "m/0", lambda a: a.astype(np.complex64), r"'m/0' has dtype complex64"),
+    ("adam", "m/0", lambda a: a.astype("U3"), r"'m/0' has dtype <U3"),
+    ("adam", "m/0", lambda a: a > 0, r"'m/0' has dtype bool"),
+    ("adam", "m/0", lambda a: a.astype(np.int32), r"'m/0' has dtype int32"),
+    ("adam", "v/2", lambda a: a - 1.0, r"'v/2' holds negative values"),
+    ("rmsprop", "velocity/0", lambda a: -a - 1.0, r"'velocity/0' holds negative values"),
+    ("adam", "m/1", lambda a: np.full_like(a, np.nan), r"'m/1' holds NaN or infinite"),
+    ("sgd_momentum", "momentum/0", lambda a: np.full_like(a, np.inf),
+     r"'momentum/0' holds NaN or infinite"),
+])
+def test_optimizer_slots_are_checked_as_strictly_as_weights(
+        tmp_path, optimizer, slot, value, message):
+    # Issue 15, item 8: a negative second moment gave NaN on the next step; wrong dtypes
+    # loaded and were cast silently.
+    if optimizer == "sgd_momentum":
+        optimizer = optimizers.SGD(0.01, momentum=0.9)
+    path = tmp_path / "m.kerasite"
+    _trained(optimizer=optimizer).save(path)
+    state = _npz_arrays(_members(path)["optimizer.npz"])
+    state[slot] = value(state[slot])
+    _rewrite(path, optimizer_npz=_npz(state))
+    with pytest.raises(ValueError, match=r"Cannot load .*m\.kerasite'.*optimizer.*" + message):
+        load_model(path)
+
+
+@pytest.mark.parametrize("value", [2**63, 10**400])
+def test_a_step_count_too_large_to_compute_with_is_refused(tmp_path, value):
+    path = tmp_path / "m.kerasite"
+    _trained().save(path)
+    config = _config(path)
+    config["training_state"]["optimizer_iterations"] = value
+    _rewrite(path, config_json=json.dumps(config).encode())
+    with pytest.raises(ValueError, match=r"training_state\.optimizer_iterations must be an "
+                                         r"integer from 0 to"):
+        load_model(path)
