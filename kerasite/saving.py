@@ -229,7 +229,8 @@ def load_weights(model, filepath):
 
     Every weight is checked (names, count, shape, dtype) before any is
     written, so a mismatch leaves the model unchanged. An unbuilt model is
-    first built for the input shape stored in the file. From a ``.kerasite``
+    built for the input shape stored in the file, once the weights are known
+    to fit it: a refused file leaves it unbuilt. From a ``.kerasite``
     file only the weights are taken: the optimizer state and the epoch count
     stay as they are (use ``load_model`` to resume training).
 
@@ -255,7 +256,28 @@ def load_weights(model, filepath):
             f"load_weights reads '{WEIGHTS_EXTENSION}' files (from save_weights) and "
             f"'{MODEL_EXTENSION}' files (from save). Received: filepath={path!r}."
         )
-    _load_weight_arrays(model, _parse_npz(data, source, _WEIGHT_MEMBERS), path)
+    arrays = _parse_npz(data, source, _WEIGHT_MEMBERS)
+    _rehearse_on_a_copy(model, arrays, path)
+    _load_weight_arrays(model, arrays, path)
+
+
+def _rehearse_on_a_copy(model, arrays, path):
+    """Loads ``arrays`` into a copy of an unbuilt ``model`` first (issue 15, item 9).
+
+    An unbuilt model is built for the file's input shape before its weights
+    can be checked. Doing that on a copy first means a file that does not fit
+    raises before ``model`` is touched; the model is built only once the copy
+    took every weight. A model class that cannot be copied from its config is
+    built in place, as before.
+    """
+    if model.built or not set(arrays) - {_META_VERSION, _META_INPUT_SHAPE}:
+        return
+    try:
+        with _global_rng_untouched():
+            copy = type(model).from_config(model.get_config())
+    except Exception:  # noqa: BLE001  (a custom model class: no rehearsal possible)
+        return
+    _load_weight_arrays(copy, dict(arrays), path)
 
 
 # ================================================================ atomic writing

@@ -989,3 +989,24 @@ def test_a_step_count_too_large_to_compute_with_is_refused(tmp_path, value):
     with pytest.raises(ValueError, match=r"training_state\.optimizer_iterations must be an "
                                          r"integer from 0 to"):
         load_model(path)
+
+
+@pytest.mark.parametrize("other", [
+    lambda: Sequential([layers.Dense(8, activation="relu"), layers.Dropout(0.25),
+                        layers.Dense(6), layers.Dense(3)]),
+    lambda: Sequential([layers.Dense(8), layers.Dense(2)]),
+    lambda: Sequential([layers.Reshape((3,)), layers.Dense(2)]),
+], ids=["misshapen", "fewer layers", "cannot take the shape"])
+def test_a_refused_load_weights_leaves_an_unbuilt_model_unbuilt(tmp_path, other):
+    # Issue 15, item 9: the model used to be built for the file's input shape before
+    # the checks failed. A failure must leave the model as it was.
+    path = tmp_path / "w.weights.npz"
+    _trained().save_weights(path)
+    model = other()
+    config = model.get_config()
+    with pytest.raises(ValueError, match=r"Cannot load"):
+        model.load_weights(path)
+    assert not model.built and model.input_shape is None
+    assert not any(layer.built for layer in model.layers)
+    assert model.get_config() == config
+    model.build((None, 3))  # and it can still be built for another shape
