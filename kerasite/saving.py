@@ -7,12 +7,14 @@ A ``.kerasite`` file is a zip archive (members stored uncompressed, each
 checked by its CRC-32) holding three members:
 
 * ``config.json``: ``{"class_name", "config", "compile_config",
-  "training_state", "kerasite_version", "format_version"}``. ``class_name``
+  "training_state", "kerasite_version", "format_version", "floatx"}``. ``class_name``
   is one of ``Sequential``, ``Model``, ``Encoder``, ``Decoder``,
   ``Autoencoder``; ``config`` is ``model.get_config()``;
   ``compile_config`` is ``model.get_compile_config()`` (``null`` before
   ``compile``); ``training_state`` holds ``completed_epochs``, the model's
-  ``seed``, the ``optimizer_iterations`` and the ``learning_rate``.
+  ``seed``, the ``optimizer_iterations`` and the ``learning_rate``;
+  ``floatx`` is the float type of the weights (``"float32"`` or
+  ``"float64"``): loading in a process that uses the other one warns.
 * ``weights.npz``: one array per weight, keyed ``"<layer index>/<param
   name>"`` (``"0/W"``, ``"0/b"``, ...), plus ``"__format_version__"`` and,
   for a built model, ``"__input_shape__"`` (the shape of one sample).
@@ -122,6 +124,7 @@ def save_model(model, filepath):
     config = {
         "format_version": FORMAT_VERSION,
         "kerasite_version": kerasite.__version__,
+        "floatx": _weights_floatx(model),
         "class_name": class_name,
         "config": model.get_config(),
         "compile_config": model.get_compile_config(),
@@ -180,6 +183,7 @@ def load_model(filepath, compile=True):
             f"{', '.join(classes)}."
         )
     state = _training_state(config.get("training_state"), path)
+    _warn_on_precision_change(_saved_floatx(config, path), path)
     with _global_rng_untouched(), _content_errors(path, "architecture in config.json"):
         model = classes[class_name].from_config(config["config"])
     _load_weight_arrays(model, _parse_npz(members[_WEIGHTS], f"'{path}' (member {_WEIGHTS})",
@@ -257,6 +261,7 @@ def load_weights(model, filepath):
             f"'{MODEL_EXTENSION}' files (from save). Received: filepath={path!r}."
         )
     arrays = _parse_npz(data, source, _WEIGHT_MEMBERS)
+    _warn_on_weight_dtype(model, arrays, path)
     _rehearse_on_a_copy(model, arrays, path)
     _load_weight_arrays(model, arrays, path)
 
@@ -278,6 +283,64 @@ def _rehearse_on_a_copy(model, arrays, path):
     except Exception:  # noqa: BLE001  (a custom model class: no rehearsal possible)
         return
     _load_weight_arrays(copy, dict(arrays), path)
+
+
+# ============================================== precision (issue 15, item 6)
+def _weights_floatx(model):
+    """The float type of the model's weights (``floatx()`` when it has none yet)."""
+    from kerasite.config import floatx
+
+    for layer in model.layers:
+        for value in layer.params.values():
+            return value.dtype.name
+    return floatx()
+
+
+def _saved_floatx(config, path):
+    if "floatx" not in config:
+        return None  # written before the precision was recorded
+    value = config["floatx"]
+    if value not in ("float32", "float64"):
+        raise ValueError(f"Cannot load '{path}': config.json's floatx must be 'float32' or "
+                         f"'float64'. Found {_short_repr(value)}.")
+    return value
+
+
+def _warn_on_precision_change(saved, path):
+    """Warns when a model saved in one float type is loaded in a process using another."""
+    import warnings
+
+    from kerasite.config import floatx
+
+    if saved is not None and saved != floatx():
+        warnings.warn(
+            f"'{path}' was saved in {saved}, but this process uses {floatx()} "
+            f"(kerasite.config.floatx()): its weights are cast to {floatx()}, and its "
+            f"predictions differ from the saved model's. To restore it exactly, call "
+            f"kerasite.config.set_floatx({saved!r}) before loading.",
+            UserWarning, stacklevel=3)
+
+
+def _warn_on_weight_dtype(model, arrays, path):
+    """Warns when ``load_weights`` casts the file's weights to another float type."""
+    import warnings
+
+    if not model.built:
+        from kerasite.config import floatx
+
+        target = floatx()
+    else:
+        target = _weights_floatx(model)
+    saved = {a.dtype.name for key, a in arrays.items()
+             if not key.startswith("__") and a.dtype.kind == "f"}
+    saved.discard(target)
+    if saved:
+        kind = sorted(saved)[0]
+        warnings.warn(
+            f"'{path}' holds {kind} weights, but this model's are {target}: they are cast "
+            f"to {target}, and predictions differ from the saved model's. To keep them "
+            f"exactly, call kerasite.config.set_floatx({kind!r}) before building the model.",
+            UserWarning, stacklevel=3)
 
 
 # ================================================================ atomic writing

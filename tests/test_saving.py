@@ -1010,3 +1010,63 @@ def test_a_refused_load_weights_leaves_an_unbuilt_model_unbuilt(tmp_path, other)
     assert not any(layer.built for layer in model.layers)
     assert model.get_config() == config
     model.build((None, 3))  # and it can still be built for another shape
+
+
+@pytest.fixture
+def float64_model_file(tmp_path):
+    from kerasite import config
+
+    config.set_floatx("float64")
+    try:
+        model = _trained()
+        path = tmp_path / "m64.kerasite"
+        model.save(path)
+        model.save_weights(tmp_path / "m64.weights.npz")
+        x = _data()[0].astype(np.float64)
+        expected = model.predict(x)
+    finally:
+        config.set_floatx("float32")
+    return path, x, expected
+
+
+def test_a_float64_model_loaded_at_float32_warns_and_says_how_to_restore_it(
+        float64_model_file):
+    # Issue 15, item 6: it used to load as float32, predict differently, and say nothing.
+    from kerasite import config
+
+    path, x, expected = float64_model_file
+    assert _config(path)["floatx"] == "float64"
+    with pytest.warns(UserWarning, match=r"m64\.kerasite' was saved in float64, but this "
+                                         r"process uses float32.*set_floatx\('float64'\)"):
+        loaded = load_model(path)
+    assert loaded.get_weights()[0].dtype == np.float32
+    config.set_floatx("float64")
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            restored = load_model(path)
+        assert np.array_equal(restored.predict(x), expected)  # bit for bit, once restored
+    finally:
+        config.set_floatx("float32")
+
+
+def test_float64_weights_loaded_into_a_float32_model_warn(float64_model_file):
+    path, _, _ = float64_model_file
+    model = _model()
+    with pytest.warns(UserWarning, match=r"m64\.weights\.npz' holds float64 weights, but "
+                                         r"this model's are float32"):
+        model.load_weights(path.with_name("m64.weights.npz"))
+
+
+@pytest.mark.parametrize("value", ["float16", 64, None])
+def test_an_invalid_floatx_in_the_file_is_refused(tmp_path, value):
+    path = tmp_path / "m.kerasite"
+    _trained().save(path)
+    config = _config(path)
+    config["floatx"] = value
+    _rewrite(path, config_json=json.dumps(config).encode())
+    with pytest.raises(ValueError, match=r"config\.json's floatx must be 'float32' or "
+                                         r"'float64'"):
+        load_model(path)
