@@ -70,6 +70,11 @@ FORMAT_VERSION = 1
 MODEL_EXTENSION = ".kerasite"
 WEIGHTS_EXTENSION = ".weights.npz"
 
+# The limits of what loading accepts (see docs/guarantees.md, "Limits"). Both
+# are module settings a user may raise, e.g. ``kerasite.saving.MAX_LAYERS = 50_000``.
+MAX_FILE_SIZE = 2**31  # bytes: a file is read whole, so this bounds the memory of a load
+MAX_LAYERS = 10_000  # layers in one file, nested models included
+
 _CONFIG = "config.json"
 _WEIGHTS = "weights.npz"
 _OPTIMIZER = "optimizer.npz"
@@ -184,6 +189,7 @@ def load_model(filepath, compile=True):
         )
     state = _training_state(config.get("training_state"), path)
     _warn_on_precision_change(_saved_floatx(config, path), path)
+    _check_layer_count(config.get("config"), path)
     with _global_rng_untouched(), _content_errors(path, "architecture in config.json"):
         model = classes[class_name].from_config(config["config"])
     _load_weight_arrays(model, _parse_npz(members[_WEIGHTS], f"'{path}' (member {_WEIGHTS})",
@@ -525,7 +531,16 @@ def _npz_bytes(arrays):
 def _read_file(path, kind):
     try:
         with open(path, "rb") as f:
-            return f.read()
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_FILE_SIZE:
+                raise ValueError(
+                    f"Cannot load '{path}': it is {size} bytes; kerasite loads files of "
+                    f"at most {MAX_FILE_SIZE} bytes (kerasite.saving.MAX_FILE_SIZE), since it "
+                    "reads a file whole. If you trust this file, raise the limit first."
+                )
+            # Saves replace files whole, so a file does not grow while open; one that
+            # does (written in place by another program) reads as truncated.
+            return f.read(size)
     except FileNotFoundError:
         raise FileNotFoundError(
             errno.ENOENT, f"No {kind} file at this path (working directory: {os.getcwd()}). "
@@ -796,6 +811,31 @@ def _global_rng_untouched():
         yield
     finally:
         rng.bit_generator.state = state
+
+
+def _check_layer_count(architecture, path):
+    """Refuses a config describing more than ``MAX_LAYERS`` layers (issue 15, item 12).
+
+    Counted on the JSON, before any layer is made: every entry of every
+    ``"layers"`` list, at any depth, so nested models count in full.
+    """
+    count = 0
+    stack = [architecture]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            layers = node.get("layers")
+            if isinstance(layers, list):
+                count += len(layers)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    if count > MAX_LAYERS:
+        raise ValueError(
+            f"Cannot load '{path}': it describes {count} layers; kerasite loads at most "
+            f"{MAX_LAYERS} (kerasite.saving.MAX_LAYERS). If you trust this file, raise the "
+            "limit first."
+        )
 
 
 def _model_classes():

@@ -1070,3 +1070,53 @@ def test_an_invalid_floatx_in_the_file_is_refused(tmp_path, value):
     with pytest.raises(ValueError, match=r"config\.json's floatx must be 'float32' or "
                                          r"'float64'"):
         load_model(path)
+
+
+def _with_extra_layers(path, n):
+    config = _config(path)
+    config["config"]["layers"] += [
+        {"class_name": "Dropout", "config": {"rate": 0.0, "name": f"extra_{i}"}}
+        for i in range(n)]
+    _rewrite(path, config_json=json.dumps(config).encode())
+
+
+def test_the_layer_count_is_capped_before_any_layer_is_made(tmp_path, monkeypatch):
+    # Issue 15, item 12: a 100 KB config with 40,000 layers took minutes to load.
+    # The cap is checked on the JSON, before a single layer is made.
+    monkeypatch.setattr(saving, "MAX_LAYERS", 10, raising=False)
+    path = tmp_path / "m.kerasite"
+    _trained().save(path)  # 4 layers
+    _with_extra_layers(path, 6)
+    assert len(load_model(path).layers) == 10  # at the cap: loads
+    _with_extra_layers(path, 1)
+    made = []
+    real = layers.deserialize
+    monkeypatch.setattr(layers, "deserialize", lambda c: made.append(c) or real(c))
+    with pytest.raises(ValueError, match=r"m\.kerasite': it describes 11 layers; kerasite "
+                                         r"loads at most 10 \(kerasite\.saving\.MAX_LAYERS\)"):
+        load_model(path)
+    assert made == []
+
+
+def test_the_layer_cap_counts_nested_models(tmp_path, monkeypatch):
+    monkeypatch.setattr(saving, "MAX_LAYERS", 3, raising=False)
+    encoder = Encoder([layers.Dense(3, input_shape=(4,)), layers.Dense(2)])
+    decoder = Decoder([layers.Dense(3), layers.Dense(4)])
+    model = Autoencoder(encoder, decoder)
+    model.build((None, 4))
+    path = tmp_path / "ae.kerasite"
+    model.save(path)
+    with pytest.raises(ValueError, match=r"describes 4 layers"):
+        load_model(path)
+
+
+def test_a_file_larger_than_the_cap_is_refused_unread(tmp_path, monkeypatch):
+    path = tmp_path / "m.kerasite"
+    _trained().save(path)
+    monkeypatch.setattr(saving, "MAX_FILE_SIZE", path.stat().st_size - 1, raising=False)
+    with pytest.raises(ValueError, match=r"m\.kerasite': it is \d+ bytes; kerasite loads "
+                                         r"files of at most \d+ bytes \(kerasite\.saving\."
+                                         r"MAX_FILE_SIZE\)"):
+        load_model(path)
+    with pytest.raises(ValueError, match=r"MAX_FILE_SIZE"):
+        _trained().load_weights(path)
