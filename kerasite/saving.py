@@ -12,7 +12,9 @@ checked by its CRC-32) holding three members:
   ``Autoencoder``; ``config`` is ``model.get_config()``;
   ``compile_config`` is ``model.get_compile_config()`` (``null`` before
   ``compile``); ``training_state`` holds ``completed_epochs``, the model's
-  ``seed``, the ``optimizer_iterations`` and the ``learning_rate``;
+  ``seed``, the ``optimizer_iterations``, the ``learning_rate`` and
+  ``epoch_in_progress`` (``null``, or the 0-based epoch a save made between
+  batches cut short: ``fit`` then warns that a resume will not be exact);
   ``floatx`` is the float type of the weights (``"float32"`` or
   ``"float64"``): loading in a process that uses the other one warns.
 * ``weights.npz``: one array per weight, keyed ``"<layer index>/<param
@@ -138,6 +140,7 @@ def save_model(model, filepath):
             "seed": int(model._seed),
             "optimizer_iterations": int(optimizer_state.pop("iterations")),
             "learning_rate": float(model.optimizer.learning_rate) if model.compiled else None,
+            "epoch_in_progress": getattr(model, "_epoch_in_progress", None),
         },
     }
     # Everything is serialised before the temporary file exists, so a bad config
@@ -196,6 +199,7 @@ def load_model(filepath, compile=True):
                                           _WEIGHT_MEMBERS), path)
     model.completed_epochs = state["completed_epochs"]
     model._seed = state["seed"]
+    model._epoch_in_progress = state["epoch_in_progress"]
 
     compile_config = config.get("compile_config")
     if compile and compile_config is not None:
@@ -782,7 +786,38 @@ def _training_state(state, path):
             f"Found {lr!r}."
         )
     checked["learning_rate"] = lr
+    in_progress = state.get("epoch_in_progress")  # absent from older files: a boundary
+    if in_progress is not None and (isinstance(in_progress, bool) or not isinstance(
+            in_progress, int) or not 0 <= in_progress <= _MAX_COUNT):
+        raise ValueError(
+            f"Cannot load '{path}': training_state.epoch_in_progress must be null or an "
+            f"integer from 0 to {_MAX_COUNT}. Found {_short_repr(in_progress)}."
+        )
+    checked["epoch_in_progress"] = in_progress
     return checked
+
+
+def _warn_if_resuming_mid_epoch(model, initial_epoch):
+    """Called by ``fit``: warns when the model stopped inside an epoch (issue 15, item 7).
+
+    After ``except KeyboardInterrupt: model.save(...)``, or a checkpoint saved
+    every N batches, the weights and the optimizer hold part of an epoch that
+    ``completed_epochs`` does not count. Training from there works, but repeats
+    those steps, so it cannot match a run that was never interrupted.
+    """
+    import warnings
+
+    epoch = getattr(model, "_epoch_in_progress", None)
+    if epoch is None:
+        return
+    warnings.warn(
+        f"Model '{model.name}' stopped in the middle of epoch {epoch + 1} (interrupted, or "
+        "saved between batches): its weights and optimizer already hold part of that epoch, "
+        f"which completed_epochs={model.completed_epochs} does not count. Training from "
+        f"initial_epoch={initial_epoch} repeats those steps, so the result will not match an "
+        "uninterrupted run. For an exact resume, load a checkpoint saved at the end of an "
+        "epoch (ModelCheckpoint with save_freq='epoch').",
+        UserWarning, stacklevel=3)
 
 
 @contextlib.contextmanager

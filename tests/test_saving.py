@@ -111,8 +111,9 @@ def test_save_writes_one_zip_with_config_weights_and_optimizer_state(tmp_path):
     assert config["compile_config"] == model.get_compile_config()
     assert config["training_state"] == {
         "completed_epochs": 3, "seed": model._seed,
-        "optimizer_iterations": 15, "learning_rate": 0.001,
+        "optimizer_iterations": 15, "learning_rate": 0.001, "epoch_in_progress": None,
     }
+    assert config["floatx"] == "float32"
     assert model.optimizer.iterations == 15  # 3 epochs of 5 batches
     weights = _npz_arrays(members["weights.npz"])
     assert sorted(weights) == ["0/W", "0/b", "2/W", "2/b", "3/W", "3/b",

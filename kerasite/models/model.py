@@ -252,6 +252,9 @@ class Model:
                 f"hold out. Received: validation_split={validation_split!r}."
             )
         x, y = self._prepare_xy(x, y)
+        from kerasite import saving
+
+        saving._warn_if_resuming_mid_epoch(self, initial_epoch)
         if validation_split and validation_data is not None:
             raise ValueError("Pass either `validation_data` or `validation_split`, not both.")
         val = None
@@ -308,6 +311,7 @@ class Model:
             order = utils.epoch_rng(self._seed, epoch).permutation(n) \
                 if shuffle and steps > 1 else None
             callback_list.on_epoch_begin(epoch)
+            self._epoch_in_progress = epoch  # saved as such until the epoch completes
             for m in metrics:
                 m.reset()
             loss_sum, seen = 0.0, 0
@@ -351,6 +355,7 @@ class Model:
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             if seen == n:  # an epoch cut short (e.g. by TerminateOnNaN) is not completed
                 self.completed_epochs = epoch + 1  # saved by checkpoints; resume from here
+                self._epoch_in_progress = None
             callback_list.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
