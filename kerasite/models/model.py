@@ -278,6 +278,8 @@ class Model:
         cbs = [*user_callbacks, history]
         if verbose:
             cbs.append(ProgressBar(verbose=int(verbose)))
+        log_keys = ["loss", *(m.name for m in metrics)]  # ModelCheckpoint checks its template
+        self._epoch_log_keys = log_keys + ["val_" + k for k in log_keys if val is not None]
         params = {"epochs": epochs, "steps": steps, "verbose": int(verbose),
                   "batch_size": batch_size, "samples": n}
         callback_list = CallbackList(cbs, model=self, params=params)
