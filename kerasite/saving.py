@@ -733,7 +733,9 @@ def _parse_npy(raw, key, source):
         )
     count = math.prod(shape)  # Python integers: no overflow, whatever the header says
     held = len(raw) - f.tell()
-    if count * dtype.itemsize != held:
+    # A zero dimension makes any other one "fit"; (0, 2**62) still cannot be made.
+    span = math.prod(max(d, 1) for d in shape) * dtype.itemsize
+    if count * dtype.itemsize != held or span > max(held, 1 << 20):
         raise OSError(
             f"Cannot load {source}: array {key!r} declares shape {shape} of {dtype} "
             f"({count * dtype.itemsize} bytes), but the archive holds {held} bytes for it. "

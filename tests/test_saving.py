@@ -1171,3 +1171,43 @@ def test_a_softmax_with_an_axis_the_input_lacks_is_refused_on_load(tmp_path, axi
     _with_layer_config(path, 1, axis=axis)
     with pytest.raises(ValueError, match=r"Cannot load .*axis"):
         load_model(path)
+
+
+@functools.lru_cache(maxsize=1)
+def _weights_reference():
+    model = _trained()
+    path = os.path.join(tempfile.mkdtemp(), "ref.weights.npz")
+    model.save_weights(path)
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=st.lists(st.one_of(st.integers(0, 9), st.sampled_from([2**20, 2**31, 2**40,
+                                                                      2**62])), max_size=4),
+       dtype=st.sampled_from(["<f4", ">f8", "<f2", "<i8", "|b1", "<c16", "<U3", "|V8"]),
+       n_data=st.integers(0, 200))
+def test_any_npy_header_gives_a_clear_error_or_the_array_it_holds(tmp_path, shape, dtype,
+                                                                   n_data):
+    # Issue 15, item 4 as a property: whatever shape and dtype a member's header claims,
+    # loading reads no more than the member holds and fails cleanly, or (when the claim is
+    # honest) refuses it as a misshapen or non-float weight, leaving the model unchanged.
+    import tracemalloc
+
+    members = dict(_weights_reference())
+    members["0/W.npy"] = _npy_with_header(tuple(shape), dtype, bytes(n_data))
+    path = tmp_path / f"h{abs(hash((tuple(shape), dtype, n_data)))}.weights.npz"
+    _write_members(path, members)
+    model = _trained()
+    before = model.get_weights()
+    tracemalloc.start()
+    try:
+        with pytest.raises((OSError, ValueError)) as info:
+            model.load_weights(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20, f"{peak / 2**20:.0f} MiB"
+    assert path.name in str(info.value)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
