@@ -239,6 +239,20 @@ class _TrickleHeaders(_Trickle):
     in_headers = True
 
 
+class _LongTrickle(_Trickle):
+    """Trickles for up to a minute: long enough for a loaded machine to start a process."""
+
+    def do_GET(self):
+        self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Length: 5000\r\n\r\n\x1f\x8b")
+        for _ in range(1200):
+            try:
+                self.wfile.write(b"\x00")
+                self.wfile.flush()
+            except OSError:  # the client was killed
+                return
+            time.sleep(0.05)
+
+
 @pytest.mark.parametrize("handler", [_Trickle, _TrickleHeaders], ids=["body", "headers"])
 def test_a_mirror_that_trickles_is_cut_off_at_the_deadline(monkeypatch, isolated, serve, fakes,
                                                            handler):
@@ -351,7 +365,7 @@ def test_a_download_killed_midway_leaves_a_file_the_next_load_removes(
     import sys
 
     _, specs = fakes.write_dataset(tmp_path / "served", seed=3)
-    url = serve(None, handler=_Trickle)
+    url = serve(None, handler=_LongTrickle)
     script = (
         "import sys; from kerasite.datasets import _files, fashion_mnist\n"
         "fashion_mnist.FILES = [_files.RemoteFile(*a) for a in "
@@ -366,7 +380,7 @@ def test_a_download_killed_midway_leaves_a_file_the_next_load_removes(
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     cache = cache_of(isolated)
     try:
-        for _ in range(400):  # up to 20 s for the interpreter to start and connect
+        for _ in range(1000):  # up to 50 s for the interpreter to start and connect
             if listing(cache):
                 break
             time.sleep(0.05)
