@@ -196,7 +196,7 @@ def load_model(filepath, compile=True):
     with _global_rng_untouched(), _content_errors(path, "architecture in config.json"):
         model = classes[class_name].from_config(config["config"])
     _load_weight_arrays(model, _parse_npz(members[_WEIGHTS], f"'{path}' (member {_WEIGHTS})",
-                                          _WEIGHT_MEMBERS), path)
+                                          _WEIGHT_MEMBERS, _weight_size_limits(model)), path)
     model.completed_epochs = state["completed_epochs"]
     model._seed = state["seed"]
     model._epoch_in_progress = state["epoch_in_progress"]
@@ -270,7 +270,7 @@ def load_weights(model, filepath):
             f"load_weights reads '{WEIGHTS_EXTENSION}' files (from save_weights) and "
             f"'{MODEL_EXTENSION}' files (from save). Received: filepath={path!r}."
         )
-    arrays = _parse_npz(data, source, _WEIGHT_MEMBERS)
+    arrays = _parse_npz(data, source, _WEIGHT_MEMBERS, _weight_size_limits(model))
     _warn_on_weight_dtype(model, arrays, path)
     _rehearse_on_a_copy(model, arrays, path)
     _load_weight_arrays(model, arrays, path)
@@ -622,13 +622,15 @@ def _parse_json(data, path):
     return config
 
 
-def _parse_npz(data, source, allowed):
+def _parse_npz(data, source, allowed, limits=None):
     """The arrays of an ``.npz`` archive given as bytes, each checked before it is read.
 
     Only members named by the regular expression ``allowed``, stored
     uncompressed, whose ``.npy`` header declares exactly the bytes the member
     holds, are read; pickled (object) arrays are refused. So the memory used
     never exceeds a small multiple of ``len(data)``, whatever the file claims.
+    ``limits`` maps member names to ``(weight key, shape, most bytes)``: a
+    member larger than the weight it is for can need is refused unread.
     """
     if not data.startswith(_ZIP_MAGIC):
         raise OSError(f"Cannot load {source}: it is not an .npz archive. The file is "
@@ -640,7 +642,7 @@ def _parse_npz(data, source, allowed):
         raise OSError(f"Cannot load {source}: it is truncated or corrupted "
                       f"({type(exc).__name__}: {exc}). Save it again.") from None
     with archive:
-        _check_members(infos, allowed, len(data), source)
+        _check_members(infos, allowed, len(data), source, limits)
         arrays = {}
         for info in infos:
             key = info.filename[:-len(".npy")]
@@ -669,7 +671,23 @@ _METHODS = {zipfile.ZIP_DEFLATED: "deflate", zipfile.ZIP_BZIP2: "bzip2",
             zipfile.ZIP_LZMA: "lzma"}
 
 
-def _check_members(infos, allowed, archive_size, source):
+def _weight_size_limits(model):
+    """For a built model: the most bytes each weight's ``.npy`` member can need.
+
+    A weight is at most float64 (8 bytes a value), plus its ``.npy`` header, so
+    a larger member cannot be that weight, whatever it holds. Keyed as
+    ``_weight_arrays`` keys the weights. ``None`` for an unbuilt model.
+    """
+    if not model.built:
+        return None
+    return {f"{i}/{name}.npy": (f"{i}/{name}", param.shape, 8 * param.size + _NPY_HEADER_MAX)
+            for i, layer in enumerate(model.layers) for name, param in layer.params.items()}
+
+
+_NPY_HEADER_MAX = 4096  # NumPy writes 128 bytes for a weight's header; 4 KiB is generous
+
+
+def _check_members(infos, allowed, archive_size, source, limits=None):
     """Checks every member's name, compression and declared size before any is read.
 
     kerasite writes stored (uncompressed) members, so a stored member's size is
@@ -704,6 +722,14 @@ def _check_members(infos, allowed, archive_size, source):
             raise OSError(f"Cannot load {source}: member {name!r} declares {info.file_size} "
                           f"bytes but stores {info.compress_size}. The file is corrupted; "
                           "save it again.")
+        limit = (limits or {}).get(name)
+        if limit is not None and info.file_size > limit[2]:
+            key, shape, most = limit
+            raise ValueError(
+                f"Refusing to load {source}: member {name!r} declares {info.file_size} bytes, "
+                f"more than weight {key!r} of shape {shape} can need (at most {most}, as "
+                "float64). The file was saved from a different architecture, or altered."
+            )
         total += info.file_size
     if total > archive_size:
         raise OSError(f"Cannot load {source}: its members declare {total} bytes, more than the "

@@ -1211,3 +1211,32 @@ def test_any_npy_header_gives_a_clear_error_or_the_array_it_holds(tmp_path, shap
     assert peak < 4 << 20, f"{peak / 2**20:.0f} MiB"
     assert path.name in str(info.value)
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
+@pytest.mark.parametrize("kind", ["model", "weights"])
+def test_a_weight_member_larger_than_its_weight_needs_is_refused_unread(tmp_path, kind):
+    # Issue 15, item 4: each member's declared size is checked against the size the
+    # model's config implies for that weight, before the member is read.
+    model = _trained()
+    path = tmp_path / ("m.kerasite" if kind == "model" else "m.weights.npz")
+    getattr(model, "save" if kind == "model" else "save_weights")(path)
+    big = io.BytesIO()
+    np.save(big, np.zeros((4000, 8), np.float64))  # '0/W' is (4, 8)
+    if kind == "model":
+        weights = _members(path)["weights.npz"]
+        _rewrite(path, weights_npz=_with_member_replaced(weights, "0/W.npy", big.getvalue()))
+        load = functools.partial(load_model, path)
+    else:
+        _write_members(path, {**_members(path), "0/W.npy": big.getvalue()})
+        load = functools.partial(model.load_weights, path)
+    with pytest.raises(ValueError, match=r"member '0/W\.npy' declares 256128 bytes, more than "
+                                         r"weight '0/W' of shape \(4, 8\) can need"):
+        load()
+
+
+def _with_member_replaced(npz_bytes, name, data):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(npz_bytes)) as old, zipfile.ZipFile(buffer, "w") as new:
+        for info in old.infolist():
+            new.writestr(info.filename, data if info.filename == name else old.read(info))
+    return buffer.getvalue()
