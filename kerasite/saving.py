@@ -7,12 +7,16 @@ A ``.kerasite`` file is a zip archive (members stored uncompressed, each
 checked by its CRC-32) holding three members:
 
 * ``config.json``: ``{"class_name", "config", "compile_config",
-  "training_state", "kerasite_version", "format_version"}``. ``class_name``
+  "training_state", "kerasite_version", "format_version", "floatx"}``. ``class_name``
   is one of ``Sequential``, ``Model``, ``Encoder``, ``Decoder``,
   ``Autoencoder``; ``config`` is ``model.get_config()``;
   ``compile_config`` is ``model.get_compile_config()`` (``null`` before
   ``compile``); ``training_state`` holds ``completed_epochs``, the model's
-  ``seed``, the ``optimizer_iterations`` and the ``learning_rate``.
+  ``seed``, the ``optimizer_iterations``, the ``learning_rate`` and
+  ``epoch_in_progress`` (``null``, or the 0-based epoch a save made between
+  batches cut short: ``fit`` then warns that a resume will not be exact);
+  ``floatx`` is the float type of the weights (``"float32"`` or
+  ``"float64"``): loading in a process that uses the other one warns.
 * ``weights.npz``: one array per weight, keyed ``"<layer index>/<param
   name>"`` (``"0/W"``, ``"0/b"``, ...), plus ``"__format_version__"`` and,
   for a built model, ``"__input_shape__"`` (the shape of one sample).
@@ -26,7 +30,9 @@ Guarantees
 ----------
 
 * **Atomic writes.** The bytes go to a temporary file in the target's
-  directory, named ``.<file name>.<pid>-<8 hex digits>.tmp``; it is flushed
+  directory, named ``.<file name>.<pid>-<8 hex digits>.tmp`` (a name too
+  long for the file system is shortened, with a hash), created with the
+  permission bits of the file it replaces; it is flushed
   and ``fsync``-ed, then ``os.replace``-d over the target. If anything fails,
   the temporary file is removed and the error re-raised, so the target is
   either the old file or the new one, never a mix. A process killed during a
@@ -37,6 +43,12 @@ Guarantees
   JSON with ``json.loads``, model classes come from a fixed table and layers
   only from the registry of ``kerasite.layers``. Nothing named in a file is
   imported or evaluated.
+* **Bounded memory on hostile files.** Every member of the archive and of
+  its ``.npz`` members is checked before it is read: its name must be one
+  kerasite writes, it must be stored uncompressed (a deflate or bzip2 member
+  could expand a few KB into GiB), and each ``.npy`` header must declare
+  exactly the bytes the member holds. Reading a file therefore takes a small
+  multiple of its size, whatever it claims.
 * **Clear errors.** A missing, truncated or corrupted file raises
   ``OSError``; a well-formed file that does not fit (unknown layer, newer
   format, missing or misshapen weights) raises ``ValueError``. Every message
@@ -45,6 +57,7 @@ Guarantees
 
 import contextlib
 import errno
+import hashlib
 import io
 import json
 import math
@@ -58,6 +71,11 @@ import numpy as np
 FORMAT_VERSION = 1
 MODEL_EXTENSION = ".kerasite"
 WEIGHTS_EXTENSION = ".weights.npz"
+
+# The limits of what loading accepts (see docs/guarantees.md, "Limits"). Both
+# are module settings a user may raise, e.g. ``kerasite.saving.MAX_LAYERS = 50_000``.
+MAX_FILE_SIZE = 2**31  # bytes: a file is read whole, so this bounds the memory of a load
+MAX_LAYERS = 10_000  # layers in one file, nested models included
 
 _CONFIG = "config.json"
 _WEIGHTS = "weights.npz"
@@ -115,6 +133,7 @@ def save_model(model, filepath):
     config = {
         "format_version": FORMAT_VERSION,
         "kerasite_version": kerasite.__version__,
+        "floatx": _weights_floatx(model),
         "class_name": class_name,
         "config": model.get_config(),
         "compile_config": model.get_compile_config(),
@@ -123,6 +142,7 @@ def save_model(model, filepath):
             "seed": int(model._seed),
             "optimizer_iterations": int(optimizer_state.pop("iterations")),
             "learning_rate": float(model.optimizer.learning_rate) if model.compiled else None,
+            "epoch_in_progress": getattr(model, "_epoch_in_progress", None),
         },
     }
     # Everything is serialised before the temporary file exists, so a bad config
@@ -173,12 +193,15 @@ def load_model(filepath, compile=True):
             f"{', '.join(classes)}."
         )
     state = _training_state(config.get("training_state"), path)
+    _warn_on_precision_change(_saved_floatx(config, path), path)
+    _check_layer_count(config.get("config"), path)
     with _global_rng_untouched(), _content_errors(path, "architecture in config.json"):
         model = classes[class_name].from_config(config["config"])
-    _load_weight_arrays(model, _parse_npz(members[_WEIGHTS], f"'{path}' (member {_WEIGHTS})"),
-                        path)
+    _load_weight_arrays(model, _parse_npz(members[_WEIGHTS], f"'{path}' (member {_WEIGHTS})",
+                                          _WEIGHT_MEMBERS, _weight_size_limits(model)), path)
     model.completed_epochs = state["completed_epochs"]
     model._seed = state["seed"]
+    model._epoch_in_progress = state["epoch_in_progress"]
 
     compile_config = config.get("compile_config")
     if compile and compile_config is not None:
@@ -188,7 +211,8 @@ def load_model(filepath, compile=True):
             model.compile(optimizer=optimizers.get(compile_config["optimizer"]),
                           loss=losses.get(compile_config["loss"]),
                           metrics=list(compile_config.get("metrics") or []))
-        arrays = _parse_npz(members[_OPTIMIZER], f"'{path}' (member {_OPTIMIZER})")
+        arrays = _parse_npz(members[_OPTIMIZER], f"'{path}' (member {_OPTIMIZER})",
+                            _OPTIMIZER_MEMBERS)
         _restore_optimizer(model, state, arrays, path)
     return model
 
@@ -221,7 +245,8 @@ def load_weights(model, filepath):
 
     Every weight is checked (names, count, shape, dtype) before any is
     written, so a mismatch leaves the model unchanged. An unbuilt model is
-    first built for the input shape stored in the file. From a ``.kerasite``
+    built for the input shape stored in the file, once the weights are known
+    to fit it: a refused file leaves it unbuilt. From a ``.kerasite``
     file only the weights are taken: the optimizer state and the epoch count
     stay as they are (use ``load_model`` to resume training).
 
@@ -247,7 +272,87 @@ def load_weights(model, filepath):
             f"load_weights reads '{WEIGHTS_EXTENSION}' files (from save_weights) and "
             f"'{MODEL_EXTENSION}' files (from save). Received: filepath={path!r}."
         )
-    _load_weight_arrays(model, _parse_npz(data, source), path)
+    arrays = _parse_npz(data, source, _WEIGHT_MEMBERS, _weight_size_limits(model))
+    _warn_on_weight_dtype(model, arrays, path)
+    _rehearse_on_a_copy(model, arrays, path)
+    _load_weight_arrays(model, arrays, path)
+
+
+def _rehearse_on_a_copy(model, arrays, path):
+    """Loads ``arrays`` into a copy of an unbuilt ``model`` first (issue 15, item 9).
+
+    An unbuilt model is built for the file's input shape before its weights
+    can be checked. Doing that on a copy first means a file that does not fit
+    raises before ``model`` is touched; the model is built only once the copy
+    took every weight. A model class that cannot be copied from its config is
+    built in place, as before.
+    """
+    if model.built or not set(arrays) - {_META_VERSION, _META_INPUT_SHAPE}:
+        return
+    try:
+        with _global_rng_untouched():
+            copy = type(model).from_config(model.get_config())
+    except Exception:  # noqa: BLE001  (a custom model class: no rehearsal possible)
+        return
+    _load_weight_arrays(copy, dict(arrays), path)
+
+
+# ============================================== precision (issue 15, item 6)
+def _weights_floatx(model):
+    """The float type of the model's weights (``floatx()`` when it has none yet)."""
+    from kerasite.config import floatx
+
+    for layer in model.layers:
+        for value in layer.params.values():
+            return value.dtype.name
+    return floatx()
+
+
+def _saved_floatx(config, path):
+    if "floatx" not in config:
+        return None  # written before the precision was recorded
+    value = config["floatx"]
+    if value not in ("float32", "float64"):
+        raise ValueError(f"Cannot load '{path}': config.json's floatx must be 'float32' or "
+                         f"'float64'. Found {_short_repr(value)}.")
+    return value
+
+
+def _warn_on_precision_change(saved, path):
+    """Warns when a model saved in one float type is loaded in a process using another."""
+    import warnings
+
+    from kerasite.config import floatx
+
+    if saved is not None and saved != floatx():
+        warnings.warn(
+            f"'{path}' was saved in {saved}, but this process uses {floatx()} "
+            f"(kerasite.config.floatx()): its weights are cast to {floatx()}, and its "
+            f"predictions differ from the saved model's. To restore it exactly, call "
+            f"kerasite.config.set_floatx({saved!r}) before loading.",
+            UserWarning, stacklevel=3)
+
+
+def _warn_on_weight_dtype(model, arrays, path):
+    """Warns when ``load_weights`` casts the file's weights to another float type."""
+    import warnings
+
+    if not model.built:
+        from kerasite.config import floatx
+
+        target = floatx()
+    else:
+        target = _weights_floatx(model)
+    saved = {a.dtype.name for key, a in arrays.items()
+             if not key.startswith("__") and a.dtype.kind == "f"}
+    saved.discard(target)
+    if saved:
+        kind = sorted(saved)[0]
+        warnings.warn(
+            f"'{path}' holds {kind} weights, but this model's are {target}: they are cast "
+            f"to {target}, and predictions differ from the saved model's. To keep them "
+            f"exactly, call kerasite.config.set_floatx({kind!r}) before building the model.",
+            UserWarning, stacklevel=3)
 
 
 # ================================================================ atomic writing
@@ -261,15 +366,58 @@ def _check_extension(filepath, extension, caller, alternative):
     return path
 
 
-def _temp_pattern(path):
-    return re.compile(r"\." + re.escape(os.path.basename(path)) + r"\.(\d+)-[0-9a-f]{8}\.tmp\Z")
+# ".<stem>.<pid>-<8 hex digits>.tmp": at most this many bytes besides the stem.
+_TEMP_EXTRA = len(".") + len(".4294967295-") + 8 + len(".tmp")
+
+
+def _temp_stem(path, directory):
+    """The part of the temporary name taken from the target's name.
+
+    The file name itself when the temporary name fits the file system's limit
+    on name length; otherwise its start, then ``~`` and 8 hex digits of its
+    hash, so that a target name at the limit can still be saved (issue 15).
+    """
+    name = os.path.basename(path)
+    try:
+        limit = os.pathconf(directory, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):
+        limit = 255
+    room = limit - _TEMP_EXTRA
+    encoded = name.encode("utf-8", "surrogateescape")
+    if len(encoded) <= room:
+        return name
+    digest = hashlib.sha256(encoded).hexdigest()[:8]
+    head = encoded[:max(room - 9, 1)].decode("utf-8", "ignore")  # never cut a character
+    return f"{head}~{digest}"
+
+
+def _temp_pattern(path, directory):
+    stem = _temp_stem(path, directory)
+    return re.compile(r"\." + re.escape(stem) + r"\.(\d+)-[0-9a-f]{8}\.tmp\Z")
+
+
+def _new_file_mode(path):
+    """The permission bits the saved file will have, so its temporary file has them too.
+
+    A file being replaced keeps its bits: a private (0o600) checkpoint must not
+    be readable by others even while it is rewritten (issue 15, item 3).
+    ``None`` for a new file, which gets 0o666 minus the umask, as any new file
+    does.
+    """
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        return None
 
 
 def _atomic_write(path, write):
     """Writes ``path`` through ``write(fileobj)`` so it holds the old bytes or the new, never a mix.
 
-    The temporary file is opened with ``O_CREAT | O_EXCL`` and mode 0o666, so
-    the umask applies as for any new file (``mkstemp`` would force 0o600).
+    The temporary file is opened with ``O_CREAT | O_EXCL`` and, for a new
+    target, mode 0o666, so the umask applies as for any new file (``mkstemp``
+    would force 0o600). When a file is replaced, the temporary file is created
+    with that file's permission bits, so its contents are never more readable
+    than the old file's were.
     """
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -280,21 +428,25 @@ def _atomic_write(path, write):
         raise IsADirectoryError(errno.EISDIR, "Cannot save: a directory has this name", path)
     _remove_stale_temps(path, directory)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    stem = _temp_stem(path, directory)
+    mode = _new_file_mode(path)
     while True:
-        tmp = os.path.join(directory, f".{os.path.basename(path)}."
-                                      f"{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        tmp = os.path.join(directory, f".{stem}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
         try:
-            fd = os.open(tmp, flags, 0o666)
+            # Created with the final mode (less the umask, which can only remove bits),
+            # never wider than the file it replaces.
+            fd = os.open(tmp, flags, 0o666 if mode is None else mode)
             break
         except FileExistsError:  # 2**32 names: a clash is all but impossible
             continue
     try:
         with os.fdopen(fd, "wb") as f:
+            if mode is not None and hasattr(os, "fchmod"):  # bits the umask removed
+                with contextlib.suppress(OSError):
+                    os.fchmod(f.fileno(), mode)
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        with contextlib.suppress(OSError):  # keep the permissions of the file replaced
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -323,7 +475,7 @@ def _remove_stale_temps(path, directory):
     """
     if os.name != "posix":
         return
-    pattern = _temp_pattern(path)
+    pattern = _temp_pattern(path, directory)
     with contextlib.suppress(OSError):
         for entry in os.listdir(directory):
             match = pattern.match(entry)
@@ -385,7 +537,16 @@ def _npz_bytes(arrays):
 def _read_file(path, kind):
     try:
         with open(path, "rb") as f:
-            return f.read()
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_FILE_SIZE:
+                raise ValueError(
+                    f"Cannot load '{path}': it is {size} bytes; kerasite loads files of "
+                    f"at most {MAX_FILE_SIZE} bytes (kerasite.saving.MAX_FILE_SIZE), since it "
+                    "reads a file whole. If you trust this file, raise the limit first."
+                )
+            # Saves replace files whole, so a file does not grow while open; one that
+            # does (written in place by another program) reads as truncated.
+            return f.read(size)
     except FileNotFoundError:
         raise FileNotFoundError(
             errno.ENOENT, f"No {kind} file at this path (working directory: {os.getcwd()}). "
@@ -408,21 +569,27 @@ def _read_archive(path, kind):
         raise _corrupted(path, EOFError("the end of the archive is missing"))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            members = {name: archive.read(name) for name in (_CONFIG, _WEIGHTS, _OPTIMIZER)
-                       if name in names}
+            infos = archive.infolist()
     except Exception as exc:  # noqa: BLE001  (any failure to parse these bytes: a bad file)
         raise _corrupted(path, exc) from None
-    if _CONFIG not in members and data[26:28] == len(_CONFIG).to_bytes(2, "little") \
+    names = {info.filename for info in infos}
+    if _CONFIG not in names and data[26:28] == len(_CONFIG).to_bytes(2, "little") \
             and data[30:30 + len(_CONFIG)] == _CONFIG.encode():
         # The first member is config.json, yet the directory lacks it: the end record read
         # was a member's, left at the end by a cut exactly after that member.
         raise _corrupted(path, EOFError("the archive's directory is missing"))
-    if _CONFIG not in members and any(name.endswith(".npy") for name in names):
+    if _CONFIG not in names and any(name.endswith(".npy") for name in names):
         raise ValueError(
             f"'{path}' holds weights only (a save_weights file), not a whole model. Build the "
             "model in code, then call model.load_weights(path)."
         )
+    _check_members(infos, _MODEL_MEMBERS, len(data), f"'{path}'")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = {name: archive.read(name) for name in (_CONFIG, _WEIGHTS, _OPTIMIZER)
+                       if name in names}
+    except Exception as exc:  # noqa: BLE001  (any failure to parse these bytes: a bad file)
+        raise _corrupted(path, exc) from None
     for name in (_CONFIG, _WEIGHTS, _OPTIMIZER):
         if name not in members:
             raise OSError(
@@ -457,29 +624,156 @@ def _parse_json(data, path):
     return config
 
 
-def _parse_npz(data, source):
-    """The arrays of an ``.npz`` archive given as bytes; refuses pickled objects."""
+def _parse_npz(data, source, allowed, limits=None):
+    """The arrays of an ``.npz`` archive given as bytes, each checked before it is read.
+
+    Only members named by the regular expression ``allowed``, stored
+    uncompressed, whose ``.npy`` header declares exactly the bytes the member
+    holds, are read; pickled (object) arrays are refused. So the memory used
+    never exceeds a small multiple of ``len(data)``, whatever the file claims.
+    ``limits`` maps member names to ``(weight key, shape, most bytes)``: a
+    member larger than the weight it is for can need is refused unread.
+    """
     if not data.startswith(_ZIP_MAGIC):
         raise OSError(f"Cannot load {source}: it is not an .npz archive. The file is "
                       "corrupted; save it again.")
-    arrays = {}
-    key = None
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            for key in npz.files:
-                arrays[key] = npz[key]
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise ValueError(
-                f"Refusing to load {source}: array {key!r} holds pickled Python objects, and "
-                "unpickling can run any code. kerasite reads plain numeric arrays only; do not "
-                "trust this file."
-            ) from None
-        raise OSError(f"Cannot load {source}: it is corrupted ({exc}). Save it again.") from None
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
     except Exception as exc:  # noqa: BLE001  (any failure to parse these bytes: a bad file)
         raise OSError(f"Cannot load {source}: it is truncated or corrupted "
                       f"({type(exc).__name__}: {exc}). Save it again.") from None
+    with archive:
+        _check_members(infos, allowed, len(data), source, limits)
+        arrays = {}
+        for info in infos:
+            key = info.filename[:-len(".npy")]
+            try:
+                raw = archive.read(info)  # checks the CRC; at most info.file_size bytes
+            except Exception as exc:  # noqa: BLE001
+                raise OSError(f"Cannot load {source}: it is corrupted ({type(exc).__name__}: "
+                              f"{exc}). Save it again.") from None
+            arrays[key] = _parse_npy(raw, key, source)
     return arrays
+
+
+# ============================================== archive checks (issue 15, items 4, 10)
+# kerasite writes exactly these members; anything else is refused by name.
+_MODEL_MEMBERS = re.compile(r"(config\.json|weights\.npz|optimizer\.npz)\Z")
+# A nested model's weights are keyed by the path of layer indices: "2/0/W".
+_WEIGHT_MEMBERS = re.compile(
+    r"(__format_version__|__input_shape__|(\d{1,9}/){1,16}[A-Za-z_][A-Za-z0-9_]{0,99})\.npy\Z")
+# Per-weight slots "<slot>/<i>", and an optimizer's scalars (Nadam's "u_product").
+# The step count is never an array: it comes from the validated training_state.
+_OPTIMIZER_MEMBERS = re.compile(r"(?!iterations\.npy)[A-Za-z_][A-Za-z0-9_]{0,99}(/\d{1,9})?\.npy\Z")
+_MEMBER_KINDS = {
+    _MODEL_MEMBERS: "config.json, weights.npz and optimizer.npz",
+    _WEIGHT_MEMBERS: "'<layer index>/<weight name>.npy' (nested: '<i>/<j>/<name>.npy'), "
+                     "'__format_version__.npy' and '__input_shape__.npy'",
+    _OPTIMIZER_MEMBERS: "'<slot>/<weight index>.npy' and '<scalar>.npy'",
+}
+_METHODS = {zipfile.ZIP_DEFLATED: "deflate", zipfile.ZIP_BZIP2: "bzip2",
+            zipfile.ZIP_LZMA: "lzma"}
+
+
+def _weight_size_limits(model):
+    """For a built model: the most bytes each weight's ``.npy`` member can need.
+
+    A weight is at most float64 (8 bytes a value), plus its ``.npy`` header, so
+    a larger member cannot be that weight, whatever it holds. Keyed as
+    ``_weight_arrays`` keys the weights. ``None`` for an unbuilt model.
+    """
+    if not model.built:
+        return None
+    return {f"{i}/{name}.npy": (f"{i}/{name}", param.shape, 8 * param.size + _NPY_HEADER_MAX)
+            for i, layer in enumerate(model.layers) for name, param in layer.params.items()}
+
+
+_NPY_HEADER_MAX = 4096  # NumPy writes 128 bytes for a weight's header; 4 KiB is generous
+
+
+def _check_members(infos, allowed, archive_size, source, limits=None):
+    """Checks every member's name, compression and declared size before any is read.
+
+    kerasite writes stored (uncompressed) members, so a stored member's size is
+    its size on disk, and the sizes add up to no more than the archive's. A
+    compressed member could expand a few KB into GiB, so it is refused unread.
+    """
+    seen = set()
+    total = 0
+    for info in infos:
+        name = info.filename
+        if not allowed.match(name):
+            raise ValueError(
+                f"Refusing to load {source}: unknown member {name!r}. kerasite writes only "
+                f"{_MEMBER_KINDS[allowed]}; this file was altered or not written by kerasite."
+            )
+        if name in seen:
+            raise ValueError(f"Refusing to load {source}: member {name!r} appears twice. The "
+                             "file was altered or not written by kerasite.")
+        seen.add(name)
+        if info.compress_type != zipfile.ZIP_STORED and info.compress_type not in _METHODS:
+            raise OSError(f"Cannot load {source}: it is truncated or corrupted (member {name!r} "
+                          f"has unknown compression method {info.compress_type}). Restore it "
+                          "from a backup or save the model again.")
+        if info.compress_type != zipfile.ZIP_STORED:
+            method = _METHODS[info.compress_type]
+            raise ValueError(
+                f"Refusing to load {source}: member {name!r} is compressed ({method}), and "
+                "decompressing it could take unbounded memory. kerasite writes stored "
+                "(uncompressed) members only: save the model again with kerasite."
+            )
+        if info.file_size != info.compress_size:
+            raise OSError(f"Cannot load {source}: member {name!r} declares {info.file_size} "
+                          f"bytes but stores {info.compress_size}. The file is corrupted; "
+                          "save it again.")
+        limit = (limits or {}).get(name)
+        if limit is not None and info.file_size > limit[2]:
+            key, shape, most = limit
+            raise ValueError(
+                f"Refusing to load {source}: member {name!r} declares {info.file_size} bytes, "
+                f"more than weight {key!r} of shape {shape} can need (at most {most}, as "
+                "float64). The file was saved from a different architecture, or altered."
+            )
+        total += info.file_size
+    if total > archive_size:
+        raise OSError(f"Cannot load {source}: its members declare {total} bytes, more than the "
+                      f"archive's {archive_size}. The file is corrupted; save it again.")
+
+
+def _parse_npy(raw, key, source):
+    """One ``.npy`` member as an array, after checking its header against its size."""
+    f = io.BytesIO(raw)
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f".npy format version {version[0]}.{version[1]} is not one "
+                             "kerasite writes")
+    except ValueError as exc:
+        raise OSError(f"Cannot load {source}: array {key!r} has no valid .npy header ({exc}). "
+                      "The file is corrupted; save it again.") from None
+    if dtype.hasobject:
+        raise ValueError(
+            f"Refusing to load {source}: array {key!r} holds pickled Python objects, and "
+            "unpickling can run any code. kerasite reads plain numeric arrays only; do not "
+            "trust this file."
+        )
+    count = math.prod(shape)  # Python integers: no overflow, whatever the header says
+    held = len(raw) - f.tell()
+    # A zero dimension makes any other one "fit"; (0, 2**62) still cannot be made.
+    span = math.prod(max(d, 1) for d in shape) * dtype.itemsize
+    if count * dtype.itemsize != held or span > max(held, 1 << 20):
+        raise OSError(
+            f"Cannot load {source}: array {key!r} declares shape {shape} of {dtype} "
+            f"({count * dtype.itemsize} bytes), but the archive holds {held} bytes for it. "
+            "The file is truncated or corrupted; save it again."
+        )
+    array = np.frombuffer(raw, dtype=dtype, count=count, offset=f.tell())
+    return array.reshape(shape, order="F" if fortran else "C").copy()
 
 
 def _check_format_version(version, path, member):
@@ -496,27 +790,67 @@ def _check_format_version(version, path, member):
         )
 
 
+_MAX_COUNT = 2**63 - 1
+
+
+def _short_repr(value):
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+
+
 def _training_state(state, path):
     if not isinstance(state, dict):
         raise ValueError(f"Cannot load '{path}': config.json has no training_state.")
     checked = {}
     for key in ("completed_epochs", "seed", "optimizer_iterations"):
         value = state.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        # Bounded so that every later use (a seed, beta ** iterations) stays computable.
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_COUNT:
             raise ValueError(
-                f"Cannot load '{path}': training_state.{key} must be an integer >= 0. "
-                f"Found {value!r}."
+                f"Cannot load '{path}': training_state.{key} must be an integer from 0 to "
+                f"{_MAX_COUNT}. Found {_short_repr(value)}."
             )
         checked[key] = value
     lr = state.get("learning_rate")
     if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float))
-                           or not math.isfinite(lr) or lr <= 0):
+                           or not math.isfinite(lr) or lr < 0):
         raise ValueError(
-            f"Cannot load '{path}': training_state.learning_rate must be a positive number. "
+            f"Cannot load '{path}': training_state.learning_rate must be a number >= 0. "
             f"Found {lr!r}."
         )
     checked["learning_rate"] = lr
+    in_progress = state.get("epoch_in_progress")  # absent from older files: a boundary
+    if in_progress is not None and (isinstance(in_progress, bool) or not isinstance(
+            in_progress, int) or not 0 <= in_progress <= _MAX_COUNT):
+        raise ValueError(
+            f"Cannot load '{path}': training_state.epoch_in_progress must be null or an "
+            f"integer from 0 to {_MAX_COUNT}. Found {_short_repr(in_progress)}."
+        )
+    checked["epoch_in_progress"] = in_progress
     return checked
+
+
+def _warn_if_resuming_mid_epoch(model, initial_epoch):
+    """Called by ``fit``: warns when the model stopped inside an epoch (issue 15, item 7).
+
+    After ``except KeyboardInterrupt: model.save(...)``, or a checkpoint saved
+    every N batches, the weights and the optimizer hold part of an epoch that
+    ``completed_epochs`` does not count. Training from there works, but repeats
+    those steps, so it cannot match a run that was never interrupted.
+    """
+    import warnings
+
+    epoch = getattr(model, "_epoch_in_progress", None)
+    if epoch is None:
+        return
+    warnings.warn(
+        f"Model '{model.name}' stopped in the middle of epoch {epoch + 1} (interrupted, or "
+        "saved between batches): its weights and optimizer already hold part of that epoch, "
+        f"which completed_epochs={model.completed_epochs} does not count. Training from "
+        f"initial_epoch={initial_epoch} repeats those steps, so the result will not match an "
+        "uninterrupted run. For an exact resume, load a checkpoint saved at the end of an "
+        "epoch (ModelCheckpoint with save_freq='epoch').",
+        UserWarning, stacklevel=3)
 
 
 @contextlib.contextmanager
@@ -545,6 +879,31 @@ def _global_rng_untouched():
         yield
     finally:
         rng.bit_generator.state = state
+
+
+def _check_layer_count(architecture, path):
+    """Refuses a config describing more than ``MAX_LAYERS`` layers (issue 15, item 12).
+
+    Counted on the JSON, before any layer is made: every entry of every
+    ``"layers"`` list, at any depth, so nested models count in full.
+    """
+    count = 0
+    stack = [architecture]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            layers = node.get("layers")
+            if isinstance(layers, list):
+                count += len(layers)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    if count > MAX_LAYERS:
+        raise ValueError(
+            f"Cannot load '{path}': it describes {count} layers; kerasite loads at most "
+            f"{MAX_LAYERS} (kerasite.saving.MAX_LAYERS). If you trust this file, raise the "
+            "limit first."
+        )
 
 
 def _model_classes():
@@ -656,7 +1015,11 @@ def _load_weight_arrays(model, arrays, path):
 
 def _restore_optimizer(model, state, arrays, path):
     optimizer = model.optimizer
-    if state["learning_rate"] is not None:
+    from kerasite.optimizers import schedules
+
+    # A schedule's rate follows the restored step count; only a plain rate is stored.
+    if state["learning_rate"] is not None and \
+            not isinstance(optimizer._learning_rate, schedules.LearningRateSchedule):
         optimizer.learning_rate = float(state["learning_rate"])
     iterations = state["optimizer_iterations"]
     if not iterations and not arrays:
@@ -666,8 +1029,10 @@ def _restore_optimizer(model, state, arrays, path):
             f"Cannot load '{path}': it holds optimizer state but no weights for it. The file is "
             "inconsistent; save the model again."
         )
+    _check_optimizer_arrays(optimizer, arrays, path)
     try:
-        optimizer.set_state({"iterations": iterations, **arrays}, model.trainable_weights)
+        # The validated step count comes last, so no array in the file can replace it.
+        optimizer.set_state({**arrays, "iterations": iterations}, model.trainable_weights)
     except (ValueError, TypeError, KeyError) as exc:
         raise ValueError(f"Cannot load '{path}': the optimizer state in {_OPTIMIZER} does not "
                          f"fit the model: {exc}") from None
@@ -678,3 +1043,31 @@ def _restore_optimizer(model, state, arrays, path):
             f"{type(optimizer).__name__} does not use: {', '.join(map(repr, extra[:5]))}. The "
             "file is inconsistent; save the model again."
         )
+
+
+# Slots that hold running averages of squares: negative values would give NaN.
+_NONNEGATIVE_SLOTS = {"Adam": ("v",), "RMSprop": ("velocity",)}
+
+
+def _check_optimizer_arrays(optimizer, arrays, path):
+    """Refuses slot arrays the optimizer could not step with (issue 15, item 8).
+
+    As strict as the weights: real floating-point arrays only, and finite; the
+    second-moment slots (Adam's ``v``, RMSprop's ``velocity``, or those an
+    optimizer lists in ``_nonnegative_slots``) also non-negative.
+    """
+    nonnegative = getattr(optimizer, "_nonnegative_slots",
+                          _NONNEGATIVE_SLOTS.get(type(optimizer).__name__, ()))
+    for key, value in arrays.items():
+        problem = None
+        if value.dtype.kind != "f":
+            problem = f"has dtype {value.dtype}; optimizer state must be float arrays"
+        elif not np.isfinite(value).all():
+            problem = ("holds NaN or infinite values, so training had diverged when it was "
+                       "saved. Load it with compile=False to keep only the weights")
+        elif key.split("/", 1)[0] in nonnegative and (value < 0).any():
+            problem = ("holds negative values, but it is a running mean of squared gradients, "
+                       "which cannot be negative")
+        if problem:
+            raise ValueError(f"Cannot load '{path}': the optimizer state in {_OPTIMIZER} is "
+                             f"not usable: '{key}' {problem}.")

@@ -11,7 +11,7 @@ import warnings
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 import kerasite
@@ -211,3 +211,39 @@ def test_idx_reader_on_random_bytes(tmp_path_factory, data):
         assert str(path.name) in str(exc) or "IDX" in str(exc)
     else:  # random bytes that happen to form a valid IDX file
         assert isinstance(result, np.ndarray)
+
+
+# Sizes an attacker picks: small, at the edges of int32/int64 products, and the largest
+# a 4-byte IDX dimension can hold.
+IDX_DIMS = st.one_of(st.integers(0, 40), st.sampled_from([2**16, 2**21, 2**22, 2**31 - 1,
+                                                           2**31, 2**32 - 1]))
+
+
+@SETTINGS
+@given(ndim=st.sampled_from([1, 3]), dims=st.lists(IDX_DIMS, min_size=3, max_size=3),
+       n_data=st.integers(0, 64), packed=st.booleans())
+@example(ndim=3, dims=[2**22, 2**21, 2**21], n_data=0, packed=False)  # 2**64: wrapped to 0
+@example(ndim=3, dims=[2**32 - 1, 2**32 - 1, 2**32 - 1], n_data=7, packed=True)
+def test_idx_reader_on_headers_that_lie(tmp_path_factory, ndim, dims, n_data, packed):
+    # Issue 15, item 11: any declared shape, honest or not, gives a clean error or the
+    # right array, and the reader never allocates for data the file does not hold.
+    import gzip
+    import math
+    import tracemalloc
+
+    shape = dims[:ndim]
+    raw = b"".join(d.to_bytes(4, "big") for d in (0x800 | ndim, *shape)) + bytes(n_data)
+    path = tmp_path_factory.mktemp("idx") / "lying-idx-ubyte"
+    path.write_bytes(gzip.compress(raw) if packed else raw)
+    tracemalloc.start()
+    try:
+        result, exc = call(read_idx, path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20, f"{peak / 2**20:.0f} MiB for a {len(raw)}-byte file"
+    if exc is not None:
+        assert_clean_error(exc)
+        assert path.name in str(exc), exc  # kerasite's messages name the file; NumPy's do not
+    else:
+        assert math.prod(shape) == n_data and result.shape == tuple(shape)

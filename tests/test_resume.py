@@ -214,3 +214,63 @@ def test_monitoring_callbacks_start_afresh_when_training_resumes(tmp_path):
     resumed.fit(x, y, initial_epoch=2, epochs=4, callbacks=[callback], **FIT)
     # Epoch 3 only sets a new "best"; epoch 4 reduces: one reduction fewer than straight.
     assert resumed.optimizer.learning_rate == 0.001 * 0.5 ** 2
+
+
+# ========================================= issue 15, item 7: a save after Ctrl-C
+class _CtrlCAt(_CrashAt):
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.current, batch) == (self.epoch, self.batch):
+            raise KeyboardInterrupt
+
+
+def _interrupted(tmp_path):
+    """The common pattern: Ctrl-C in epoch 3, then ``except KeyboardInterrupt: save``."""
+    model = _model()
+    path = tmp_path / "interrupted.kerasite"
+    try:
+        model.fit(*_data(), epochs=EPOCHS, callbacks=[_CtrlCAt(2, 3)], **FIT)
+    except KeyboardInterrupt:
+        model.save(path)
+    return model, path
+
+
+def test_a_save_after_ctrl_c_is_marked_as_made_mid_epoch(tmp_path):
+    import json
+    import zipfile
+
+    _, path = _interrupted(tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        state = json.loads(archive.read("config.json"))["training_state"]
+    assert state["completed_epochs"] == 2
+    assert state["epoch_in_progress"] == 2  # epoch 3 (0-based 2) was cut short
+    assert state["optimizer_iterations"] == 2 * 7 + 4  # the steps really taken
+
+
+@pytest.mark.parametrize("reload", [True, False], ids=["loaded", "same process"])
+def test_resuming_a_cut_short_epoch_warns_that_the_run_will_differ(tmp_path, reload):
+    model, path = _interrupted(tmp_path)
+    if reload:
+        model = load_model(path)
+    with pytest.warns(UserWarning, match=r"stopped in the middle of epoch 3 .* will not match "
+                                         r"an uninterrupted run"):
+        model.fit(*_data(), initial_epoch=model.completed_epochs, epochs=EPOCHS, **FIT)
+    # Once an epoch completes, the model is at a boundary again: no more warnings.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(*_data(), initial_epoch=EPOCHS, epochs=EPOCHS + 1, **FIT)
+
+
+def test_a_checkpoint_at_an_epoch_boundary_resumes_without_a_warning(tmp_path):
+    import warnings
+
+    path = tmp_path / "ckpt.kerasite"
+    with pytest.raises(KeyboardInterrupt):
+        _model().fit(*_data(), epochs=EPOCHS, callbacks=[ModelCheckpoint(path), _CtrlCAt(2, 3)],
+                     **FIT)
+    model = load_model(path)
+    assert model.completed_epochs == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(*_data(), initial_epoch=model.completed_epochs, epochs=3, **FIT)

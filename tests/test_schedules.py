@@ -146,9 +146,6 @@ def test_a_custom_schedule_subclass_works_in_an_optimizer():
     assert w[0] == pytest.approx(-0.6)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "saving._restore_optimizer assigns the saved float learning rate, which a scheduled "
-    "optimizer refuses; the lead ports the one-line change listed in the losses-optim report"))
 def test_a_saved_model_resumes_on_its_schedule(tmp_path):
     from kerasite import Input, Sequential, layers, models
 

@@ -2,14 +2,19 @@
 
 import math
 import os
+import string
 import warnings
+
+import numpy as np
 
 from kerasite.callbacks.base import Callback
 from kerasite.callbacks.monitoring import _direction
 
+_INTEGER_FIELDS = ("epoch", "batch")  # formatted as integers; every other field is a float
+
 
 class ModelCheckpoint(Callback):
-    """Saves the model at the end of every epoch, or only when it improves.
+    """Saves the model at the end of every epoch (or every N batches), or when it improves.
 
     A full save (``model.save``) holds the weights, the optimizer state, the
     number of completed epochs and the model's seed: everything needed to
@@ -18,22 +23,45 @@ class ModelCheckpoint(Callback):
     weights as an uninterrupted run. Every write is atomic, so a crash during
     a save leaves the previous checkpoint intact.
 
+    A save is skipped, with a warning, when the weights hold NaN or infinite
+    values, or when a loss in the logs (``loss``, ``val_loss``, ...) or the
+    monitored value is not finite: the last good checkpoint is never replaced
+    by an unusable one.
+
+    ``filepath`` is checked when the callback is made (its fields must be
+    names with valid format specs) and again when training begins, against
+    the keys ``fit`` will log, so a typo fails before the first epoch trains.
+
     Args:
-        filepath: where to save; may hold ``{epoch}`` (counted from 1) and logs
-            keys, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.kerasite"``.
+        filepath: where to save; may hold ``{epoch}`` (counted from 1),
+            ``{batch}`` (counted from 1, with an integer ``save_freq``) and
+            logs keys, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.kerasite"``.
         monitor: the logs key compared when ``save_best_only``.
         verbose: 1 prints each save.
         save_best_only: save only when ``monitor`` improves on the best so far.
+            If ``monitor`` is not in the logs, it warns and saves, as Keras
+            does.
         save_weights_only: save the weights alone (``model.save_weights``).
         mode: ``"min"``, ``"max"`` or ``"auto"`` (inferred from the name).
+        save_freq: ``"epoch"`` to save after every epoch, or an integer N to
+            save after every N training batches, counted across epochs (as in
+            Keras). A save between batches is marked as made mid-epoch, and
+            ``fit`` warns that resuming from it is not exact.
         initial_value_threshold: the value to beat before the first save.
+
+    Raises:
+        ValueError: for a malformed ``filepath`` template, a bad ``mode`` or
+            ``save_freq``; at the start of ``fit``, for a ``filepath`` field
+            that ``fit`` will not log.
 
     Example:
         >>> checkpoint = ModelCheckpoint("best.kerasite", save_best_only=True)
+        >>> every_100 = ModelCheckpoint("ckpt-{epoch}-{batch}.kerasite", save_freq=100)
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 save_weights_only=False, mode="auto", initial_value_threshold=None):
+                 save_weights_only=False, mode="auto", save_freq="epoch",
+                 initial_value_threshold=None):
         super().__init__()
         self.filepath = os.fspath(filepath)
         self.monitor = monitor
@@ -43,33 +71,166 @@ class ModelCheckpoint(Callback):
         self.mode = mode
         if mode != "auto":
             _direction(monitor, mode, "ModelCheckpoint")
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
+                                     or save_freq < 1):
+            raise ValueError(
+                "`save_freq` must be 'epoch' or a positive integer (save every that many "
+                f"batches). Received: save_freq={save_freq!r}."
+            )
+        self.save_freq = save_freq
+        self._fields = _template_fields(self.filepath)
         self.best = initial_value_threshold
+        self._batches_since_save = 0
+        self._epoch = 0
+
+    # -------------------------------------------------------------------- hooks
+    def on_train_begin(self, logs=None):
+        self._batches_since_save = 0
+        self._check_fields_against(getattr(self.model, "_epoch_log_keys", None))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        self._batches_since_save += 1
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            self._save(self._epoch, batch, logs or {})
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        loss = logs.get("loss")
-        if loss is not None and not math.isfinite(loss):
+        if self.save_freq == "epoch":
+            self._save(epoch, None, logs or {})
+
+    # ------------------------------------------------------------------- saving
+    def _save(self, epoch, batch, logs):
+        when = f"epoch {epoch + 1}" + ("" if batch is None else f", batch {batch + 1}")
+        problem = self._unusable(logs)
+        if problem:
             # Saving now would replace the last good checkpoint with unusable weights.
-            warnings.warn(
-                f"ModelCheckpoint did not save epoch {epoch + 1}: the loss is {loss}, so the "
-                "weights are not usable. The previous checkpoint is kept.", stacklevel=2)
+            warnings.warn(f"ModelCheckpoint did not save {when}: {problem}. The previous "
+                          "checkpoint is kept.", stacklevel=3)
             return
         if self.save_best_only:
             current = logs.get(self.monitor)
             if current is None:
                 warnings.warn(
-                    f"ModelCheckpoint can save the best model only with `{self.monitor}` in the "
-                    f"logs; available keys are {', '.join(logs)}. Skipping.", stacklevel=2)
-                return
-            sense = _direction(self.monitor, self.mode, "ModelCheckpoint")
-            if self.best is not None and not (current < self.best if sense == "min"
-                                              else current > self.best):
-                return
-            self.best = current
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+                    f"ModelCheckpoint(save_best_only=True) monitors `{self.monitor}`, which is "
+                    f"not in the logs (keys: {', '.join(logs) or 'none'}), so it saves every "
+                    f"{'epoch' if batch is None else 'time'}, as Keras does. Pass validation "
+                    "data for a 'val_' quantity, or monitor another key.", stacklevel=3)
+            else:
+                sense = _direction(self.monitor, self.mode, "ModelCheckpoint")
+                if self.best is not None and not (current < self.best if sense == "min"
+                                                  else current > self.best):
+                    return
+                self.best = current
+        path = self._format(epoch, batch, logs)
         if self.save_weights_only:
             self.model.save_weights(path)
         else:
             self.model.save(path)
         if self.verbose:
-            print(f"Epoch {epoch + 1}: saved the model to {path}")
+            print(f"{when[0].upper()}{when[1:]}: saved the model to {path}")
+
+    def _unusable(self, logs):
+        """Why the model should not be saved now, or ``None``."""
+        for key, value in logs.items():
+            if (key == self.monitor or key.endswith("loss")) and \
+                    isinstance(value, (int, float)) and not math.isfinite(value):
+                return f"{key} is {value}, so the weights are not usable"
+        for layer in self.model.layers:
+            for value in layer.params.values():
+                if not np.isfinite(value).all():
+                    return (f"the weights hold NaN or infinite values (layer '{layer.name}'), "
+                            "so they are not usable")
+        return None
+
+    def _format(self, epoch, batch, logs):
+        values = {**logs, "epoch": epoch + 1}
+        if batch is not None:
+            values["batch"] = batch + 1
+        try:
+            return self.filepath.format(**values)
+        except KeyError as exc:
+            raise ValueError(
+                f"ModelCheckpoint's `filepath` {self.filepath!r} needs {{{exc.args[0]}}}, "
+                f"which is not in the logs at epoch {epoch + 1}. Available: "
+                f"{', '.join(values)}."
+            ) from None
+
+    def _check_fields_against(self, log_keys):
+        """Checks the template's fields against the keys ``fit`` will log (issue 15, item 14).
+
+        ``log_keys`` lists the epoch-end logs keys, ``val_`` ones included when
+        there is validation data, as ``fit`` sets them on the model. Without
+        them (a custom training loop), the keys are checked at each save.
+        """
+        if log_keys is None:
+            return
+        by_batch = self.save_freq != "epoch"
+        available = ["epoch", *(["batch"] if by_batch else []), *log_keys]
+        if by_batch:  # batch logs have no validation values
+            available = [k for k in available if not k.startswith("val_")]
+        for name in self._fields:
+            if name in available or name == "learning_rate":  # logged by LR callbacks
+                continue
+            if name.startswith("val_") and name in log_keys:
+                why = (f"logs at the end of a batch (save_freq={self.save_freq}: a save every "
+                       f"{self.save_freq} batches) have no validation values")
+            elif name.startswith("val_"):
+                why = "fit was given no validation data (validation_data or validation_split)"
+            elif name == "batch":
+                why = "there is a batch number only with an integer save_freq"
+            else:
+                why = "fit will not log it"
+            raise ValueError(
+                f"ModelCheckpoint's `filepath` {self.filepath!r} uses {{{name}}}, but {why}. "
+                f"Available: {', '.join(available)}."
+            )
+
+
+def _template_fields(filepath):
+    """The field names of a ``str.format`` template, after checking its syntax.
+
+    Raises:
+        ValueError: naming the offending field, for positional fields, attribute
+            or index access, nested specs, bad conversions, format specs that do
+            not apply to the value (``{epoch:s}``) and unbalanced braces.
+    """
+    def fail(reason):
+        return ValueError(
+            f"ModelCheckpoint's `filepath` {filepath!r} is not a valid template: {reason}. "
+            "Use named fields such as {epoch:03d} or {val_loss:.3f}, and double a brace "
+            "('{{', '}}') to keep it in the name."
+        )
+
+    try:
+        parts = list(string.Formatter().parse(filepath))
+    except ValueError as exc:
+        raise fail(f"unbalanced braces ({exc})") from None
+    names = []
+    for _, field, spec, conversion in parts:
+        if field is None:
+            continue
+        shown = "{" + field + (f"!{conversion}" if conversion else "") + \
+            (f":{spec}" if spec else "") + "}"
+        if field == "" or field.isdigit():
+            raise fail(f"positional field {shown} (fields must be named)")
+        if not field.isidentifier():
+            raise fail(f"{shown} uses attribute or index access")
+        if conversion not in (None, "r", "s", "a"):
+            raise fail(f"{shown} has the unknown conversion !{conversion}")
+        if "{" in spec or "}" in spec:
+            raise fail(f"{shown} has a nested field in its format spec")
+        sample = 1 if field in _INTEGER_FIELDS else 0.5
+        if conversion:
+            sample = repr(sample) if conversion == "r" else str(sample)
+        try:
+            format(sample, spec)
+        except ValueError as exc:
+            kind = "integer" if field in _INTEGER_FIELDS else "number"
+            raise fail(f"{shown} does not format a {kind} ({exc})") from None
+        names.append(field)
+    return names

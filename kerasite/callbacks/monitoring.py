@@ -215,6 +215,10 @@ class TerminateOnNaN(Callback):
 
     Without it, ``fit`` finishes its epochs with NaN weights (and warns once).
     With it, training stops after the bad batch, with a message saying where.
+    It also checks the epoch's logs, validation values included: the last
+    step of an epoch can overflow the weights while that epoch's training
+    loss, computed before the step, is still finite; ``val_loss`` then shows
+    it, and training stops at the end of that epoch.
 
     Example:
         >>> stop_on_nan = TerminateOnNaN()
@@ -226,7 +230,19 @@ class TerminateOnNaN(Callback):
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
-            print(f"Epoch {getattr(self, '_epoch', 0) + 1}, batch {batch}: the loss is {loss}; "
-                  "terminating training. Lower the learning rate, check the data for "
-                  "extreme values, or clip gradients (clipnorm=).")
-            self.model.stop_training = True
+            self._stop(f"Epoch {getattr(self, '_epoch', 0) + 1}, batch {batch}: the loss is "
+                       f"{loss}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.model.stop_training:
+            return  # already stopped (by the batch check or another callback)
+        for key, value in (logs or {}).items():
+            if key.endswith("loss") and isinstance(value, (int, float)) \
+                    and not math.isfinite(value):
+                self._stop(f"Epoch {epoch + 1}: {key} is {value}")
+                return
+
+    def _stop(self, where):
+        print(f"{where}; terminating training. Lower the learning rate, check the data for "
+              "extreme values, or clip gradients (clipnorm=).")
+        self.model.stop_training = True

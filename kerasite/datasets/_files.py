@@ -20,12 +20,24 @@ changes the file hash but not the data. A download goes to a temporary file
 in the cache directory, is checked, and only then is moved into place with
 ``os.replace``, which is atomic, so the cache never holds a partial or
 corrupted file.
+
+A download is bounded in time and size: each read waits at most ``TIMEOUT``
+seconds, the whole file at most ``DEADLINE`` seconds (a watchdog thread shuts
+the connection down when it passes, so a mirror trickling a byte at a time
+cannot hold ``load_data`` forever), and a reply longer than the file's
+published size plus a quarter is stopped there. A process killed mid-download
+cannot remove its temporary file; the next ``load_data`` of that dataset
+removes it once the process is gone.
 """
 
 import gzip
 import hashlib
 import os
+import re
+import socket
 import tempfile
+import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -41,8 +53,19 @@ HOME_ENV = "KERASITE_HOME"
 # Seconds to wait for a connection or for the next chunk of data. Short, so
 # that a machine without network fails in seconds rather than minutes.
 TIMEOUT = 5.0
+# Seconds one file's download may take in all, from connecting to the last byte:
+# a mirror that trickles a byte at a time never trips TIMEOUT, but trips this.
+DEADLINE = 600.0
+# Bytes a reply may have when the file's size is not known; a file whose size is
+# known may exceed it by a quarter, plus 64 KiB (a mirror may recompress it).
+MAX_DOWNLOAD_SIZE = 1 << 30
+# A temporary file of a download killed before it could clean up; the next
+# load removes it once its process is gone (or, for names without a process
+# id, written by older versions, after an hour).
+STALE_AFTER = 3600.0
 _CHUNK = 1 << 20
 _TMP_SUFFIX = ".kerasite.tmp"
+_TMP_PATTERN = re.compile(r"\..+\.(?:(\d+)-)?[a-z0-9_]{8}" + re.escape(_TMP_SUFFIX) + r"\Z")
 _USER_AGENT = "kerasite-datasets (Python urllib)"
 _PATH_ARG = "`path` argument"
 
@@ -71,11 +94,22 @@ class RemoteFile:
         content_sha256: the SHA-256 of the gzip-decompressed contents, or
             ``None`` when it is not pinned (the file hash is then the only one
             accepted).
+        size: the published size in bytes, or ``None``. A download stops once
+            it exceeds this by a quarter plus 64 KiB (``MAX_DOWNLOAD_SIZE``
+            when unknown).
     """
 
     filename: str
     sha256: str
     content_sha256: str | None = None
+    size: int | None = None
+
+    @property
+    def max_download_size(self):
+        """The most bytes a download of this file may bring before it is refused."""
+        if self.size is None:
+            return MAX_DOWNLOAD_SIZE
+        return self.size + self.size // 4 + (64 << 10)
 
 
 def kerasite_home():
@@ -231,6 +265,7 @@ def fetch(name, title, file_sets, mirrors, path=None, hint=""):
             f"{'is not a directory' if os.path.exists(path) else 'does not exist'}. "
             "Fix the path, or leave it out to use KERASITE_DATA_DIR, the cache or a download."
         )
+    _remove_stale_temps(cache_dir(name))
     looked = []
     for where, directory in _places(name, path):
         if directory is None:
@@ -319,7 +354,10 @@ def _download_files(directory, title, files, mirrors):
             except urllib.error.HTTPError as exc:
                 failures.append(f"{url}: HTTP error {exc.code} {exc.reason}")
                 continue
-            except (OSError, HTTPException) as exc:
+            except DownloadTooLargeError as exc:
+                failures.append(f"{url}: {exc}")
+                continue
+            except (OSError, HTTPException) as exc:  # a timeout or the deadline, too
                 unreachable.add(host)
                 failures.append(f"{url}: {_reason(exc)}")
                 continue
@@ -345,17 +383,132 @@ def _reason(exc):
     return f"{type(exc).__name__}: {text}"
 
 
+class DownloadTooLargeError(OSError):
+    """A reply larger than the file it should be; the download was stopped there."""
+
+
+class _Watchdog:
+    """Shuts the sockets of one download down once its deadline passes.
+
+    A per-read timeout cannot bound a download: a mirror that sends a byte
+    every few seconds satisfies every read. The watchdog is a timer thread;
+    when it fires, it shuts down each socket the download opened, so the read
+    blocked in the main thread returns at once, and ``expired`` tells why.
+    """
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.expired = False
+        self._sockets = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self):
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._timer.cancel()
+
+    def watch(self, sock):
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+        return sock
+
+    def _expire(self):
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def check(self):
+        if self.expired:
+            raise TimeoutError(
+                f"the download took longer than {self.seconds:g} s (the deadline, "
+                "kerasite.datasets._files.DEADLINE) and was stopped"
+            )
+
+
+def _shut(sock):
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _watched(connection_class, watchdog):
+    """A factory of ``connection_class`` whose sockets the watchdog can shut down."""
+
+    def make(*args, **kwargs):
+        connection = connection_class(*args, **kwargs)
+        create = connection._create_connection  # the raw socket, before any TLS
+        connection._create_connection = lambda *a, **k: watchdog.watch(create(*a, **k))
+        return connection
+
+    return make
+
+
+class _WatchedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, watchdog):
+        super().__init__()
+        self.watchdog = watchdog
+
+    def do_open(self, http_class, req, **kwargs):
+        return super().do_open(_watched(http_class, self.watchdog), req, **kwargs)
+
+
+class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, watchdog):
+        super().__init__()
+        self.watchdog = watchdog
+
+    def do_open(self, http_class, req, **kwargs):
+        return super().do_open(_watched(http_class, self.watchdog), req, **kwargs)
+
+
+def _open(request, timeout, watchdog):
+    """``urlopen`` whose connections (redirects included) ``watchdog`` can cut."""
+    opener = urllib.request.build_opener(_WatchedHTTPHandler(watchdog),
+                                         _WatchedHTTPSHandler(watchdog))
+    return opener.open(request, timeout=timeout)
+
+
 def _download_one(url, spec, title, target):
-    """Downloads ``url`` into a temporary file, verifies it, then moves it to ``target``."""
+    """Downloads ``url`` into a temporary file, verifies it, then moves it to ``target``.
+
+    Bounded three ways: each read waits at most ``TIMEOUT`` seconds, the whole
+    download at most ``DEADLINE`` seconds, and at most
+    ``spec.max_download_size`` bytes are written.
+    """
+    with _Watchdog(DEADLINE) as watchdog:
+        try:
+            _download_within(url, spec, title, target, watchdog)
+        except (OSError, HTTPException, ValueError):
+            watchdog.check()  # the deadline, rather than the error it caused
+            raise
+        watchdog.check()
+
+
+def _download_within(url, spec, title, target, watchdog):
     from tqdm.auto import tqdm
 
+    limit = spec.max_download_size
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+    with _open(request, TIMEOUT, watchdog) as response:
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
-        fd, tmp = tempfile.mkstemp(
-            dir=os.path.dirname(target), prefix=f".{spec.filename}.", suffix=_TMP_SUFFIX
-        )
+        if total is not None and total > limit:
+            raise DownloadTooLargeError(
+                f"the reply declares {total} bytes, more than the {limit} this file can have; "
+                "nothing was downloaded"
+            )
+        # The process id in the name tells a later load whether this file is stale.
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target),
+                                   prefix=f".{spec.filename}.{os.getpid()}-",
+                                   suffix=_TMP_SUFFIX)
         try:
             received = 0
             with (
@@ -365,9 +518,15 @@ def _download_one(url, spec, title, target):
                 ) as bar,
             ):
                 for chunk in iter(lambda: response.read(_CHUNK), b""):
-                    out.write(chunk)
                     received += len(chunk)
+                    if received > limit:
+                        raise DownloadTooLargeError(
+                            f"the reply went on past {limit} bytes, more than this file can "
+                            "have; the download was stopped there"
+                        )
+                    out.write(chunk)
                     bar.update(len(chunk))
+                watchdog.check()
                 out.flush()
                 os.fsync(out.fileno())
             if total is not None and received != total:
@@ -382,6 +541,37 @@ def _download_one(url, spec, title, target):
             except FileNotFoundError:
                 pass
             raise
+
+
+def _remove_stale_temps(directory):
+    """Removes the temporary files of downloads killed before they could clean up.
+
+    A file named with a process id is stale once that process is gone (POSIX);
+    one without (written by older kerasite versions) once it is older than
+    ``STALE_AFTER`` seconds. Files of downloads still running are kept.
+    """
+    from kerasite.saving import _process_running
+
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    now = time.time()
+    for entry in entries:
+        match = _TMP_PATTERN.match(entry)
+        if not match:
+            continue
+        path = os.path.join(directory, entry)
+        pid = match.group(1)
+        try:
+            if pid is not None:
+                stale = os.name == "posix" and not _process_running(int(pid))
+            else:
+                stale = now - os.stat(path).st_mtime > STALE_AFTER
+            if stale:
+                os.unlink(path)
+        except (OSError, ValueError):
+            pass
 
 
 def _not_found_message(name, title, file_sets, looked, failures, hint):

@@ -9,6 +9,8 @@ the first two bytes rather than trusting the file name.
 """
 
 import gzip
+import io
+import math
 import os
 import zlib
 
@@ -27,13 +29,24 @@ _TYPE_NAMES = {
 }
 
 
+# Limits on what read_idx accepts (see docs/guarantees.md, "Limits").
+MAX_IDX_BYTES = 2**31  # data bytes one file may declare: 2 GiB (EMNIST's largest is 0.55 GiB)
+_MAX_DEFLATE_RATIO = 1032  # deflate cannot expand data more than 1032-fold
+_EXTRA_SHOWN = 1 << 20  # trailing bytes counted for the message, at most
+_CHUNK = 1 << 20
+
+
 def read_idx(path_or_fileobj):
     """Reads a uint8 IDX file (plain or gzip-compressed) into an array.
 
-    Everything about the file is checked before the array is made: the magic
-    number, that the header holds every dimension, and that the data has
-    exactly as many bytes as the dimensions promise, so a truncated download
-    is reported instead of being silently reshaped.
+    The header is read and checked first, and the data is then read as a
+    stream up to the size the header declares, so a file that lies (a gzip
+    "bomb" that expands to GiB, a header declaring more than it holds) is
+    refused after reading no more than the data it promised: the magic
+    number, that the header holds every dimension, that the declared size is
+    at most ``MAX_IDX_BYTES`` (2 GiB) and, for gzip data of known size, no
+    more than deflate can expand that size to, and that the data has exactly
+    as many bytes as the dimensions promise.
 
     Args:
         path_or_fileobj: a path (``str`` or ``os.PathLike``) or a binary file
@@ -47,8 +60,9 @@ def read_idx(path_or_fileobj):
 
     Raises:
         ValueError: if the data is not valid gzip, is not a uint8 IDX file
-            with 1 or 3 dimensions, has a short header, or its length does
-            not match the dimensions. The message names the file.
+            with 1 or 3 dimensions, has a short header, declares more data
+            than the limits allow, or its length does not match the
+            dimensions. The message names the file.
         TypeError: if ``path_or_fileobj`` is neither a path nor a binary file
             object.
         OSError: if the path cannot be opened.
@@ -59,54 +73,111 @@ def read_idx(path_or_fileobj):
         >>> read_idx(io.BytesIO(raw))
         array([7, 2, 1], dtype=uint8)
     """
-    data, name = _read_all(path_or_fileobj)
-    if data[:2] == _GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ValueError(
-                f"{name} is not a valid gzip file ({exc}). It is probably truncated or "
-                "corrupted: delete it and download it again."
-            ) from None
-    return _parse(data, name)
-
-
-def _read_all(path_or_fileobj):
-    """Returns ``(bytes, display name)`` for a path or a binary file object."""
     if isinstance(path_or_fileobj, (str, os.PathLike)):
         name = os.fspath(path_or_fileobj)
         with open(name, "rb") as f:
-            return f.read(), name
-    read = getattr(path_or_fileobj, "read", None)
-    if read is None:
+            return _read_stream(f, name, os.fstat(f.fileno()).st_size)
+    if getattr(path_or_fileobj, "read", None) is None:
         raise TypeError(
             "`path_or_fileobj` must be a path or a binary file object. "
             f"Received: path_or_fileobj={path_or_fileobj!r} of type "
             f"{type(path_or_fileobj).__name__}. Pass a file name, or a file opened with "
             "open(name, 'rb')."
         )
-    data = read()
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(
-            "`path_or_fileobj` must be opened in binary mode, but its read() returned "
-            f"{type(data).__name__}. Open the file with open(name, 'rb')."
-        )
     name = getattr(path_or_fileobj, "name", None)
-    return bytes(data), (
-        os.fspath(name) if isinstance(name, (str, os.PathLike)) else "<file object>"
-    )
+    name = os.fspath(name) if isinstance(name, (str, os.PathLike)) else "<file object>"
+    stream = io.BufferedReader(_RawReader(path_or_fileobj))
+    return _read_stream(stream, name, _remaining_size(path_or_fileobj))
 
 
-def _parse(data, name):
-    """Checks the header of decompressed IDX bytes and returns the array."""
-    if len(data) < 4:
+class _RawReader(io.RawIOBase):
+    """Adapts any object with ``read(n) -> bytes`` so it can be buffered and peeked."""
+
+    def __init__(self, fileobj):
+        self.fileobj = fileobj
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self.fileobj.read(len(buffer))
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(
+                "`path_or_fileobj` must be opened in binary mode, but its read() returned "
+                f"{type(data).__name__}. Open the file with open(name, 'rb')."
+            )
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _remaining_size(fileobj):
+    """Bytes left in a seekable file object, or ``None`` when it cannot tell."""
+    try:
+        here = fileobj.tell()
+        end = fileobj.seek(0, os.SEEK_END)
+        fileobj.seek(here)
+        return end - here
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _read_stream(f, name, stored_size):
+    """Reads IDX data from the buffered binary stream ``f``: header first, then the data."""
+    compressed = f.peek(2)[:2] == _GZIP_MAGIC
+    stream = gzip.GzipFile(fileobj=f, mode="rb") if compressed else f
+    try:
+        head = _read_up_to(stream, 4)
+        ndim = _check_magic(head, name)
+        header = head + _read_up_to(stream, 4 * ndim)
+        shape, expected = _check_dimensions(header, ndim, name, compressed, stored_size)
+        data = _read_up_to(stream, expected)
+        extra = len(_read_up_to(stream, _EXTRA_SHOWN + 1))
+    except (OSError, EOFError, zlib.error) as exc:
+        if not compressed:
+            raise
         raise ValueError(
-            f"{name} is too short to be an IDX file: it has {len(data)} bytes, but the "
+            f"{name} is not a valid gzip file ({exc}). It is probably truncated or "
+            "corrupted: delete it and download it again."
+        ) from None
+    if len(data) < expected:
+        raise ValueError(
+            f"{name} is truncated: its header declares the shape {shape}, i.e. {expected} "
+            f"data bytes, but only {len(data)} follow ({expected - len(data)} missing). "
+            "Delete the file and download it again."
+        )
+    if extra:
+        more = f"more than {_EXTRA_SHOWN}" if extra > _EXTRA_SHOWN else str(extra)
+        raise ValueError(
+            f"{name} does not match its header: the shape {shape} needs {expected} data "
+            f"bytes, but more follow ({more} extra). The dimensions in the header are wrong "
+            "or the file is not an IDX file."
+        )
+    # frombuffer over bytes is read-only; copy so users can edit the arrays, as with Keras.
+    return np.frombuffer(data, dtype=np.uint8).reshape(shape).copy()
+
+
+def _read_up_to(stream, n):
+    """Up to ``n`` bytes (fewer only at the end of the data), read 1 MiB at a time."""
+    parts, got = [], 0
+    while got < n:
+        part = stream.read(min(_CHUNK, n - got))
+        if not part:
+            break
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
+
+
+def _check_magic(head, name):
+    """Checks the 4-byte magic number; returns the number of dimensions."""
+    if len(head) < 4:
+        raise ValueError(
+            f"{name} is too short to be an IDX file: it has {len(head)} bytes, but the "
             "magic number alone needs 4. The file is empty or truncated."
         )
-    magic = int.from_bytes(data[:4], "big")
-    type_code, ndim = data[2], data[3]
-    if data[0] != 0 or data[1] != 0:
+    magic = int.from_bytes(head[:4], "big")
+    type_code, ndim = head[2], head[3]
+    if head[0] != 0 or head[1] != 0:
         raise ValueError(
             f"{name} is not an IDX file: its magic number is 0x{magic:08X}, but IDX files "
             "start with two zero bytes (0x00000801 for labels, 0x00000803 for images)."
@@ -123,34 +194,39 @@ def _parse(data, name):
             f"{name} has magic number 0x{magic:08X}, which declares {ndim} dimensions; "
             "expected 0x00000801 (1-D labels) or 0x00000803 (3-D images)."
         )
+    return ndim
+
+
+def _check_dimensions(header, ndim, name, compressed, stored_size):
+    """The declared shape and data size, checked against the limits before any data is read."""
     header_len = 4 + 4 * ndim
-    if len(data) < header_len:
+    if len(header) < header_len:
         raise ValueError(
             f"{name} is truncated inside its header: {ndim} dimensions need {header_len} "
-            f"header bytes, but the file has only {len(data)}."
+            f"header bytes, but the file has only {len(header)}."
         )
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(header[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if 0 in shape:
         raise ValueError(
             f"{name} declares the shape {shape}, which has a zero dimension; every "
             "dimension of an IDX file must be at least 1."
         )
-    expected = int(np.prod(shape, dtype=np.int64))
-    actual = len(data) - header_len
-    if actual < expected:
+    expected = math.prod(shape)  # Python integers: no overflow, however large the header
+    if expected > MAX_IDX_BYTES:
         raise ValueError(
-            f"{name} is truncated: its header declares the shape {shape}, i.e. {expected} "
-            f"data bytes, but only {actual} follow ({expected - actual} missing). "
-            "Delete the file and download it again."
+            f"{name} declares the shape {shape}, i.e. {expected} data bytes, more than "
+            f"read_idx accepts ({MAX_IDX_BYTES}, kerasite.datasets._idx.MAX_IDX_BYTES). The "
+            "header is corrupted, or the file is not an IDX file kerasite can load."
         )
-    if actual > expected:
+    if compressed and stored_size is not None \
+            and expected + header_len > _MAX_DEFLATE_RATIO * stored_size:
         raise ValueError(
-            f"{name} does not match its header: the shape {shape} needs {expected} data "
-            f"bytes, but {actual} follow ({actual - expected} extra). The dimensions in "
-            "the header are wrong or the file is not an IDX file."
+            f"{name} declares the shape {shape}, i.e. {expected} data bytes, but a "
+            f"compressed file of {stored_size} bytes cannot hold that much (deflate expands "
+            f"at most {_MAX_DEFLATE_RATIO}-fold). The file is truncated or corrupted: delete "
+            "it and download it again."
         )
-    # frombuffer over bytes is read-only; copy so users can edit the arrays, as with Keras.
-    return np.frombuffer(data, dtype=np.uint8, offset=header_len).reshape(shape).copy()
+    return shape, expected
 
 
 def read_idx_split(paths, title, image_shape=(28, 28)):

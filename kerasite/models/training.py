@@ -201,6 +201,9 @@ class Trainer:
                 f"hold out. Received: validation_split={validation_split!r}."
             )
         xs, ys = self._prepare_xy(x, y)
+        from kerasite import saving
+
+        saving._warn_if_resuming_mid_epoch(self, initial_epoch)
         self._training_setup()
         if validation_split and validation_data is not None:
             raise ValueError("Pass either `validation_data` or `validation_split`, not both.")
@@ -222,6 +225,11 @@ class Trainer:
         n = len(xs[0])
         steps = math.ceil(n / batch_size)
         metrics = self._make_metrics(ys)
+        # The keys every epoch's logs will hold: ModelCheckpoint checks its path against them.
+        several = len(self.output_names) > 1
+        log_keys = ["loss", *([f"{name}_loss" for name in self.output_names] if several else []),
+                    *(m.name for m in metrics)]
+        self._epoch_log_keys = log_keys + ["val_" + k for k in log_keys if val is not None]
         history = History()
         cbs = [*list(callbacks or []), history]
         if verbose:
@@ -261,6 +269,7 @@ class Trainer:
             order = utils.epoch_rng(self._seed, epoch).permutation(n) \
                 if shuffle and steps > 1 else None
             callback_list.on_epoch_begin(epoch)
+            self._epoch_in_progress = epoch  # a save now is marked mid-epoch
             for m in metrics:
                 m.reset()
             sums, seen = None, 0
@@ -308,6 +317,7 @@ class Trainer:
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             if seen == n:  # an epoch cut short (e.g. by TerminateOnNaN) is not completed
                 self.completed_epochs = epoch + 1  # saved by checkpoints; resume from here
+                self._epoch_in_progress = None
             callback_list.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break

@@ -9,7 +9,6 @@ import hashlib
 import http.server
 import os
 import time
-import urllib.request
 
 import numpy as np
 import pytest
@@ -158,13 +157,13 @@ def test_offline_error_lists_every_place_and_is_fast(
     # carries the short timeout, and a host that refused is never tried again
     # (so four files and two dead mirrors mean two attempts, not eight).
     attempts = []
-    real_urlopen = urllib.request.urlopen
+    real_open = _files._open
 
-    def recording_urlopen(request, *args, timeout=None, **kwargs):
+    def recording_open(request, timeout, watchdog):
         attempts.append((getattr(request, "full_url", request), timeout))
-        return real_urlopen(request, *args, timeout=timeout, **kwargs)
+        return real_open(request, timeout, watchdog)
 
-    monkeypatch.setattr(urllib.request, "urlopen", recording_urlopen)
+    monkeypatch.setattr(_files, "_open", recording_open)
     with pytest.raises(DatasetNotFoundError) as info:
         loader.load_data(path=given)
 
@@ -204,3 +203,194 @@ def test_unreachable_host_is_not_retried_for_later_files(monkeypatch, mirror, fa
     fashion_mnist.load_data()
     # The dead host is tried once; the other three files go straight to the live one.
     assert [u.startswith(dead) for u in tried] == [True, False, False, False, False]
+
+
+# ====================================================== issue 15, item 5: bounded downloads
+class _Trickle(http.server.BaseHTTPRequestHandler):
+    """Sends a byte every 0.05 s, 200 bytes at most: each read succeeds, the whole never ends.
+
+    ``in_headers`` trickles the status line and headers too. Bounded, so that
+    even a kerasite without a deadline finishes the test (with the wrong error).
+    """
+
+    in_headers = False
+    protocol_version = "HTTP/1.0"
+
+    def do_GET(self):
+        head = b"HTTP/1.0 200 OK\r\nContent-Length: 5000\r\n\r\n"
+        body = head if self.in_headers else b"\x1f\x8b" + bytes(198)
+        if not self.in_headers:
+            self.wfile.write(head)
+            self.wfile.flush()
+        for i in range(len(body)):
+            try:
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+            except OSError:  # the client gave up
+                return
+            time.sleep(0.05)
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+class _TrickleHeaders(_Trickle):
+    in_headers = True
+
+
+class _LongTrickle(_Trickle):
+    """Trickles for up to a minute: long enough for a loaded machine to start a process."""
+
+    def do_GET(self):
+        self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Length: 5000\r\n\r\n\x1f\x8b")
+        for _ in range(1200):
+            try:
+                self.wfile.write(b"\x00")
+                self.wfile.flush()
+            except OSError:  # the client was killed
+                return
+            time.sleep(0.05)
+
+
+@pytest.mark.parametrize("handler", [_Trickle, _TrickleHeaders], ids=["body", "headers"])
+def test_a_mirror_that_trickles_is_cut_off_at_the_deadline(monkeypatch, isolated, serve, fakes,
+                                                           handler):
+    _, specs = fakes.write_dataset(isolated["system"] / "unused")
+    monkeypatch.setattr(fashion_mnist, "FILES", specs)
+    monkeypatch.setattr(fashion_mnist, "MIRRORS", [serve(None, handler=handler)])
+    monkeypatch.setattr(_files, "DEADLINE", 0.5)
+    with pytest.raises(DatasetNotFoundError, match=r"took longer than 0\.5 s \(the deadline"):
+        fashion_mnist.load_data()
+    assert not cache_of(isolated).exists()
+
+
+class _Flood(http.server.BaseHTTPRequestHandler):
+    """Replies with 64 MiB (or declares it), counting what the client accepted."""
+
+    sent = []
+    declare = False
+    protocol_version = "HTTP/1.0"
+
+    def do_GET(self):
+        self.send_response(200)
+        if self.declare:
+            self.send_header("Content-Length", str(64 << 20))
+        self.end_headers()
+        chunk, sent = bytes(64 << 10), 0
+        try:
+            for _ in range(1024):
+                self.wfile.write(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass
+        type(self).sent.append(sent)
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("declare", [False, True], ids=["undeclared", "declared"])
+def test_a_reply_far_larger_than_the_file_is_stopped_at_the_size_limit(
+        monkeypatch, isolated, serve, fakes, declare):
+    _, specs = fakes.write_dataset(isolated["system"] / "unused")
+    specs = [_files.RemoteFile(s.filename, s.sha256, s.content_sha256,
+                               size=(isolated["system"] / "unused" / s.filename).stat().st_size)
+             for s in specs]
+    handler = type("Flood", (_Flood,), {"sent": [], "declare": declare})
+    monkeypatch.setattr(fashion_mnist, "FILES", specs)
+    monkeypatch.setattr(fashion_mnist, "MIRRORS", [serve(None, handler=handler)])
+    expected = r"declares 67108864 bytes, more than the \d+" if declare \
+        else r"went on past \d+ bytes, more than this file can have"
+    with pytest.raises(DatasetNotFoundError, match=expected):
+        fashion_mnist.load_data()
+    assert not cache_of(isolated).exists()
+    # The client stopped reading near the limit (~70 KB here), not at 64 MiB.
+    for _ in range(100):  # the handler thread records its count once the client is gone
+        if handler.sent:
+            break
+        time.sleep(0.05)
+    assert handler.sent and handler.sent[0] < 16 << 20, handler.sent
+
+
+def test_published_sizes_are_pinned_and_match_the_debian_files():
+    # Debian's recompressed files drop the file name from the gzip header: the same
+    # data, a few bytes shorter, well within the margin.
+    for spec in fashion_mnist.FILES + mnist.FILES:
+        assert spec.size is not None and spec.max_download_size > spec.size
+    debian = "/usr/share/datasets/fashion-mnist"
+    if os.path.isdir(debian):
+        for spec in fashion_mnist.FILES:
+            local = os.path.getsize(os.path.join(debian, spec.filename))
+            assert spec.size - 64 <= local <= spec.max_download_size
+
+
+def _dead_pid():
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process ids are checked on POSIX")
+def test_temporary_files_of_killed_downloads_are_removed(monkeypatch, isolated, mirror):
+    arrays, _, url = mirror
+    cache = cache_of(isolated)
+    cache.mkdir(parents=True)
+    dead = cache / f".train-images-idx3-ubyte.gz.{_dead_pid()}-abcd1234.kerasite.tmp"
+    legacy_old = cache / ".t10k-images-idx3-ubyte.gz.q1w2e3r4.kerasite.tmp"  # no process id
+    legacy_new = cache / ".t10k-labels-idx1-ubyte.gz.z9x8c7v6.kerasite.tmp"
+    running = cache / f".train-labels-idx1-ubyte.gz.{os.getpid()}-0a1b2c3d.kerasite.tmp"
+    other = cache / "notes.txt"
+    for path in (dead, legacy_old, legacy_new, running, other):
+        path.write_bytes(b"partial")
+    old = time.time() - 2 * _files.STALE_AFTER
+    os.utime(legacy_old, (old, old))
+    monkeypatch.setattr(fashion_mnist, "MIRRORS", [url])
+    fashion_mnist.load_data()
+    assert not dead.exists() and not legacy_old.exists()
+    assert legacy_new.exists() and running.exists() and other.exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs SIGKILL")
+def test_a_download_killed_midway_leaves_a_file_the_next_load_removes(
+        tmp_path, monkeypatch, isolated, fakes, serve):
+    # Fault injection: a real process downloading from a trickling mirror is killed
+    # with SIGKILL once its temporary file exists; the next load cleans up after it.
+    import signal
+    import subprocess
+    import sys
+
+    _, specs = fakes.write_dataset(tmp_path / "served", seed=3)
+    url = serve(None, handler=_LongTrickle)
+    script = (
+        "import sys; from kerasite.datasets import _files, fashion_mnist\n"
+        "fashion_mnist.FILES = [_files.RemoteFile(*a) for a in "
+        f"{[(s.filename, s.sha256, s.content_sha256) for s in specs]!r}]\n"
+        f"fashion_mnist.MIRRORS = [{url!r}]\n"
+        f"_files.SYSTEM_DIR = {str(isolated['system'])!r}\n"
+        "fashion_mnist.load_data()\n"
+    )
+    env = {**os.environ, "KERASITE_HOME": str(isolated["home"]),
+           "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cache = cache_of(isolated)
+    try:
+        for _ in range(1000):  # up to 50 s for the interpreter to start and connect
+            if listing(cache):
+                break
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    (leftover,) = listing(cache)
+    assert leftover.startswith(".train-images-idx3-ubyte.gz.") and f".{proc.pid}-" in leftover
+
+    monkeypatch.setattr(fashion_mnist, "FILES", specs)
+    monkeypatch.setattr(fashion_mnist, "MIRRORS", [serve(tmp_path / "served")])
+    fashion_mnist.load_data()
+    assert listing(cache) == sorted(fakes.names)

@@ -132,3 +132,81 @@ def test_reads_real_fashion_mnist_test_labels():
     y = read_idx(pathlib.Path("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz"))
     assert y.shape == (10000,) and y.dtype == np.uint8
     np.testing.assert_array_equal(np.bincount(y), np.full(10, 1000))
+
+
+# ======================================= issue 15, item 11: header first, bounded reads
+def _peak_memory(fn):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def _gzip_stream(path, head, zeros):
+    """Writes ``head`` then ``zeros`` zero bytes, gzip-compressed, 1 MiB at a time."""
+    with gzip.open(path, "wb", compresslevel=9) as f:
+        f.write(head)
+        chunk = bytes(1 << 20)
+        for _ in range(zeros >> 20):
+            f.write(chunk)
+    return path
+
+
+BOMB = 256 << 20  # 256 MiB of zeros: about 250 KB of gzip
+
+
+@pytest.mark.parametrize("head, match", [
+    ((0x12345678).to_bytes(4, "big"), r"is not an IDX file"),
+    (b"".join(d.to_bytes(4, "big") for d in (0x803, 10, 28, 28)), r"\(\d+ extra|more follow"),
+], ids=["bad magic", "valid header, too much data"])
+@pytest.mark.parametrize("as_file_object", [False, True], ids=["path", "file object"])
+def test_a_gzip_bomb_is_refused_after_reading_no_more_than_its_header_declares(
+        tmp_path, head, match, as_file_object):
+    path = _gzip_stream(tmp_path / "bomb.gz", head, BOMB)
+    assert path.stat().st_size < 1 << 20
+    errors = []
+
+    def attempt():
+        try:
+            if as_file_object:
+                with open(path, "rb") as f:
+                    read_idx(f)
+            else:
+                read_idx(path)
+        except ValueError as exc:
+            errors.append(exc)
+
+    peak = _peak_memory(attempt)
+    assert errors and __import__("re").search(match, str(errors[0])), errors
+    assert peak < 32 << 20, f"{peak / 2**20:.0f} MiB"
+
+
+def test_declared_dimensions_too_large_to_hold_are_refused_without_wrapping(tmp_path):
+    # 2**22 * 2**21 * 2**21 == 2**64: in int64 arithmetic that wrapped to 0 bytes.
+    dims = (2**22, 2**21, 2**21)
+    data = b"".join(d.to_bytes(4, "big") for d in (0x803, *dims))
+    with pytest.raises(ValueError, match=r"declares the shape \(4194304, 2097152, 2097152\), "
+                                         r"i\.e\. 18446744073709551616 data bytes, more than"):
+        read_idx(write(tmp_path / "huge.idx", data))
+
+
+def test_a_gzip_declaring_more_than_deflate_can_expand_to_is_refused_unread(tmp_path):
+    # Deflate expands at most 1032:1, so this header cannot be honest.
+    head = b"".join(d.to_bytes(4, "big") for d in (0x803, 100_000, 28, 28))
+    path = write(tmp_path / "liar.gz", gzip.compress(head + bytes(1000)))
+    with pytest.raises(ValueError, match=r"liar\.gz declares the shape \(100000, 28, 28\).*"
+                                         r"compressed file of \d+ bytes cannot hold"):
+        read_idx(path)
+
+
+def test_a_large_legitimate_gzip_still_reads(tmp_path, fakes):
+    images = np.random.default_rng(0).integers(0, 256, (300, 28, 28), dtype=np.uint8)
+    path = write(tmp_path / "big.gz", gzip.compress(fakes.idx_bytes(images)))
+    np.testing.assert_array_equal(read_idx(path), images)
+    with open(path, "rb") as f:
+        np.testing.assert_array_equal(read_idx(f), images)
