@@ -65,8 +65,18 @@ class _Elementwise(Layer):
 
     _cache_attrs = ("z",)
 
+    # Set by a model, for the span of its own training step or evaluation, on the
+    # sigmoid or softmax that ends an output whose crossentropy it computes from
+    # the logits, as Keras does. ``call`` then keeps its input (the logits) and
+    # writes its output elsewhere; ``backward`` passes the gradient through
+    # unchanged, since the loss already gives it with respect to the logits.
+    fused_with_loss = False
+
     def call(self, x, training=False, out=None):
-        if out is None:
+        if self.fused_with_loss:
+            self.logits = x
+            out = self._own_out(x, out, training)
+        elif out is None:
             out = self._out("z", x.shape, x.dtype, training)
         self.z = self.apply(x, out)
         return self.z
@@ -74,6 +84,8 @@ class _Elementwise(Layer):
     def backward(self, grad_output, need_input_grad=True):
         if not need_input_grad:
             return None
+        if self.fused_with_loss:  # d loss / d logits already: sigmoid/softmax + crossentropy
+            return grad_output
         dx = self._workspace("dx", grad_output.shape, grad_output.dtype)
         return self.gradient(grad_output, self.z, dx)
 
@@ -367,6 +379,8 @@ class Sigmoid(_Elementwise):
         array([[0.5]])
     """
 
+    _cache_attrs = ("z", "logits")
+
     def apply(self, x, out):
         return _sigmoid(x, out)
 
@@ -408,6 +422,8 @@ class Softmax(_Elementwise):
         >>> Softmax().forward(np.array([[0.0, 0.0]]))
         array([[0.5, 0.5]])
     """
+
+    _cache_attrs = ("z", "logits")
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -676,7 +692,7 @@ class Activation(_Elementwise):
     def call(self, x, training=False, out=None):
         z = self.activation.call(x, training, out)
         for attr in self._cache_attrs:
-            setattr(self, attr, getattr(self.activation, attr))
+            setattr(self, attr, getattr(self.activation, attr, None))
         return z
 
     def backward(self, grad_output, need_input_grad=True):

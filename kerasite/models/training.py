@@ -145,6 +145,40 @@ class Trainer:
         # constraints applied after each step, as Keras does.
         self._regularized = [leaf for leaf in leaves if leaf.trainable and leaf.regularizers]
         self._constrained = [leaf for leaf in leaves if leaf.trainable and leaf.constraints]
+        self._fused = self._find_fused_outputs()
+
+    def _find_fused_outputs(self):
+        """For each output, the sigmoid/softmax whose logits its crossentropy can use, or None.
+
+        Keras computes binary crossentropy after a sigmoid, and categorical or
+        sparse categorical crossentropy after a softmax, from the logits: the
+        loss stays exact where the probabilities saturate (19.7, not the 7.9
+        that clipping gives) and a confidently wrong output still learns. So
+        does kerasite, for the same pairs, with ``from_logits=False``.
+        """
+        from kerasite.layers import activations
+
+        fused = []
+        for tensor, loss in zip(self._graph.outputs, self._losses):
+            layer = tensor.node.layer
+            act = layer if isinstance(layer, activations._Elementwise) else \
+                getattr(layer, "activation", None)
+            if isinstance(act, activations.Activation):  # layers.Activation("softmax")
+                act = act.activation
+            wanted = activations.Sigmoid if type(loss) is losses.BinaryCrossentropy else \
+                activations.Softmax if type(loss) in (losses.CategoricalCrossentropy,
+                                                      losses.SparseCategoricalCrossentropy) \
+                else None
+            ok = wanted is not None and type(act) is wanted and not loss.from_logits and \
+                getattr(act, "axis", -1) in (-1, len(tensor.shape) - 1) and \
+                sum(node.layer is layer for node in self._graph.nodes) == 1
+            fused.append(act if ok else None)
+        return fused
+
+    def _set_fused(self, on):
+        for act in self._fused:
+            if act is not None:
+                act.fused_with_loss = on
 
     # ===================================================================== fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -326,9 +360,13 @@ class Trainer:
     def _train_step(self, xs, ys):
         """One gradient step on a batch; returns (the loss values, the predictions)."""
         graph = self._graph
-        outs = graph.forward(xs, training=True)
-        values, grads = self._losses_and_grads(ys, outs)
-        graph.backward(grads, need_input_grad=False)
+        self._set_fused(True)  # only for this model's step: the layers may serve others
+        try:
+            outs = graph.forward(xs, training=True)
+            values, grads = self._losses_and_grads(ys, outs)
+            graph.backward(grads, need_input_grad=False)
+        finally:
+            self._set_fused(False)
         if self._regularized or graph._activity:
             # The loss Keras reports includes the regularization penalties.
             penalty = graph.activity_loss
@@ -350,13 +388,19 @@ class Trainer:
         return penalty
 
     def _losses_and_grads(self, ys, outs):
-        """[total, per-output losses...] and d total / d output for each output."""
+        """[total, per-output losses...] and d total / d output for each output.
+
+        For a fused output (see ``_find_fused_outputs``) the loss comes from
+        the logits and its gradient is with respect to them.
+        """
         if len(outs) == 1 and self._loss_weights[0] == 1.0:  # the common case, kept lean
-            loss = self._losses[0]
-            return [loss.forward(ys[0], outs[0])], [loss.backward()]
+            loss, act = self._losses[0], self._fused[0]
+            value = loss.forward(ys[0], outs[0]) if act is None else \
+                loss.forward_from_logits(ys[0], act.logits)
+            return [value], [loss.backward()]
         values, grads, total = [], [], 0.0
-        for loss, w, y, out in zip(self._losses, self._loss_weights, ys, outs):
-            v = loss.forward(y, out)
+        for loss, act, w, y, out in zip(self._losses, self._fused, self._loss_weights, ys, outs):
+            v = loss.forward(y, out) if act is None else loss.forward_from_logits(y, act.logits)
             g = loss.backward()
             values.append(v)
             total += w * v
@@ -559,11 +603,23 @@ class Trainer:
         """Loss and metrics over ``xs``, batch by batch; ``lazy`` x still needs casting."""
         for m in metrics:
             m.reset()
-        sums = None
-        n = len(xs[0])
         graph = self._infer_graph
         regularized = any(leaf.regularizers for leaf in self._leaf_layers())
         hooks = callback_list is not None and callback_list.wants_test_batch_hooks
+        if self._grads_and_vars is None:
+            self._training_setup()  # which outputs are fused, and the penalties
+        self._set_fused(True)
+        try:
+            logs = self._evaluate_batches(xs, ys, batch_size, metrics, callback_list, lazy,
+                                          hooks, graph, regularized)
+        finally:
+            self._set_fused(False)
+        self.clear_cache()
+        return logs
+
+    def _evaluate_batches(self, xs, ys, batch_size, metrics, callback_list, lazy, hooks, graph,
+                          regularized):
+        sums, n = None, len(xs[0])
         for step, start in enumerate(range(0, n, batch_size)):
             if hooks:
                 callback_list.on_test_batch_begin(step)
@@ -589,13 +645,13 @@ class Trainer:
         logs = self._loss_logs([s / n for s in sums])
         for m in metrics:
             logs[m.name] = m.result()
-        self.clear_cache()
         return logs
 
     def _loss_values(self, ys, outs):
+        values = [loss.forward(y, out) if act is None else loss.forward_from_logits(y, act.logits)
+                  for loss, act, y, out in zip(self._losses, self._fused, ys, outs)]
         if len(outs) == 1:
-            return [self._losses[0].forward(ys[0], outs[0]) * self._loss_weights[0]]
-        values = [loss.forward(y, out) for loss, y, out in zip(self._losses, ys, outs)]
+            return [values[0] * self._loss_weights[0]]
         return [sum(w * v for w, v in zip(self._loss_weights, values)), *values]
 
     def predict(self, x, batch_size=None, verbose=0, callbacks=None):
