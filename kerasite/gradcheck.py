@@ -90,7 +90,7 @@ def check_gradients(model_or_layer, x, y, loss, eps=1e-5, training=False):
     evaluate(x)
     dx = np.array(model_or_layer.backward(loss.backward()), copy=True)
     analytic = [(f"{layer.name}/{k}", layer.params[k], layer.grads[k].copy())
-                for layer in layers for k in layer.params]
+                for layer in layers for k in layer.grads]  # non-trainable weights have no gradient
 
     rows = []
     for name, param, grad in analytic:

@@ -15,13 +15,24 @@ from kerasite.layers.activations import (
     Tanh,
 )
 from kerasite.layers.base import Layer, NotBuiltError
+from kerasite.layers.conv import Conv2D, Conv2DTranspose
 from kerasite.layers.dense import Dense
 from kerasite.layers.dropout import Dropout
-from kerasite.layers.reshaping import Flatten, Reshape
+from kerasite.layers.normalization import BatchNormalization, LayerNormalization
+from kerasite.layers.pooling import (
+    AveragePooling2D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
+    MaxPooling2D,
+)
+from kerasite.layers.reshaping import Cropping2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D
 
 _REGISTRY = {
     cls.__name__: cls
-    for cls in (Dense, Dropout, Flatten, Reshape, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Linear)
+    for cls in (Dense, Dropout, Flatten, Reshape, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Linear,
+                Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
+                GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D, BatchNormalization,
+                LayerNormalization)
 }
 
 
@@ -96,5 +107,8 @@ def deserialize(config):
 __all__ = [
     "Layer", "NotBuiltError", "Dense", "Dropout", "Flatten", "Reshape", "Activation",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Linear",
+    "Conv2D", "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+    "GlobalMaxPooling2D", "UpSampling2D", "ZeroPadding2D", "Cropping2D",
+    "BatchNormalization", "LayerNormalization",
     "register", "serialize", "deserialize",
 ]
