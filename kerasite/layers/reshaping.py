@@ -104,9 +104,7 @@ class Reshape(Layer):
 def _pads(value, arg, example):
     """``1`` -> ``((1, 1), (1, 1))``; ``(1, 2)`` -> ``((1, 1), (2, 2))``; pairs of pairs stay."""
     try:
-        if isinstance(value, (int, np.integer)):
-            value = (value, value)
-        items = tuple(value)
+        items = tuple((value, value) if isinstance(value, (int, np.integer)) else value)
         if len(items) == 2 and all(isinstance(v, (int, np.integer)) for v in items):
             items = ((items[0], items[0]), (items[1], items[1]))
         items = tuple(tuple(v) for v in items)

@@ -611,7 +611,7 @@ class Model:
 
     @property
     def trainable_weights(self):
-        return [p for layer in self.layers if layer.trainable for p in layer.params.values()]
+        return [w for layer in self.layers for w in layer.trainable_weights]
 
     def summary(self, print_fn=None):
         """Prints a table of the layers, their output shapes and parameter counts.
@@ -653,7 +653,7 @@ class Model:
                 " | " + cells[2].rjust(widths[2]) + " |"
 
         total = self.count_params()
-        trainable = sum(layer.count_params() for layer in self.layers if layer.trainable)
+        trainable = sum(w.size for w in self.trainable_weights)
         print_fn(f'Model: "{self.name}"')
         print_fn(rule)
         print_fn(line(("Layer (type)", "Output Shape", "Param #")))
