@@ -99,16 +99,21 @@ class MaxPooling2D(_Pooling2D):
         (ho, _, _), (wo, _, _) = self._geometry(x.shape)
         xp = self._padded(x, -np.inf, "xp")
         y = self._out("y", (n, ho, wo, c), x.dtype, training)
-        argmax = self._workspace("argmax", y.shape, np.uint8)
-        bigger = self._workspace("bigger", y.shape, bool)
+        cells = [self._window(xp, i, j, (ho, wo))
+                 for i in range(self.pool_size[0]) for j in range(self.pool_size[1])]
+        np.copyto(y, cells[0])
+        for cell in cells[1:]:
+            np.maximum(y, cell, out=y)
+        # Which cell held the max, the first one on ties (as TensorFlow). With
+        # ne_k = (cell_k != max): index = ne_0 (1 + ne_1 (1 + ne_2 (...))), built
+        # from the inside out with contiguous integer ops (masked writes are slow).
+        argmax = self._workspace("argmax", y.shape, np.uint8 if len(cells) <= 256 else np.int32)
         argmax.fill(0)
-        ph, pw = self.pool_size
-        np.copyto(y, self._window(xp, 0, 0, (ho, wo)))
-        for k in range(1, ph * pw):
-            cell = self._window(xp, k // pw, k % pw, (ho, wo))
-            np.greater(cell, y, out=bigger)  # strict: ties keep the first cell
-            np.copyto(y, cell, where=bigger)
-            np.copyto(argmax, k, where=bigger)
+        not_max = self._workspace("not_max", y.shape, bool)
+        for k in range(len(cells) - 2, -1, -1):
+            argmax += 1
+            np.not_equal(cells[k], y, out=not_max)
+            np.multiply(argmax, not_max, out=argmax)
         self.argmax = argmax
         return y
 
@@ -119,13 +124,19 @@ class MaxPooling2D(_Pooling2D):
         (_, pt, pb), (_, pl, pr) = self._geometry(self.input_shape)
         _, h, w, _ = self.input_shape
         dxp = self._workspace("dxp", (n, h + pt + pb, w + pl + pr, c), grad_output.dtype)
-        dxp.fill(0)
-        hit = self._workspace("hit", grad_output.shape, grad_output.dtype)
-        ph, pw = self.pool_size
+        (ph, pw), (sh, sw) = self.pool_size, self.strides
+        # Windows that neither overlap nor leave gaps write every cell exactly once.
+        overlap = sh < ph or sw < pw
+        if overlap or (sh, sw) != (ph, pw) or dxp.shape[1:3] != (ho * sh, wo * sw):
+            dxp.fill(0)
+        hit = self._workspace("hit", grad_output.shape, bool)
         for k in range(ph * pw):
-            np.equal(self.argmax, k, out=hit, casting="unsafe")
-            hit *= grad_output
-            self._window(dxp, k // pw, k % pw, (ho, wo))[...] += hit
+            cell = self._window(dxp, k // pw, k % pw, (ho, wo))
+            np.equal(self.argmax, k, out=hit)
+            if overlap:
+                cell += grad_output * hit
+            else:
+                np.multiply(grad_output, hit, out=cell)
         return self._crop(dxp)
 
 
