@@ -9,6 +9,7 @@ Run:
     python examples/autoencoder_svm.py                      # bundled 8x8 digits, offline
     python examples/autoencoder_svm.py --dataset fashion_mnist
     python examples/autoencoder_svm.py --dataset mnist      # needs the MNIST files
+    python examples/autoencoder_svm.py --model conv         # the convolutional autoencoder
 
 Everything (plots, metrics, the trained model) goes to --out (default runs/<timestamp>).
 """
@@ -27,20 +28,30 @@ from kerasite.callbacks import Timer
 from kerasite.models import Autoencoder
 
 # Sensible settings per dataset; every one can be overridden on the command line.
+# `hidden` sizes the dense autoencoder's layers, `filters` the conv one's Conv2D layers
+# (each followed by a 2x2 pooling: 8x8 digits go 8 -> 4 -> 2, 28x28 images 28 -> 14 -> 7).
 DEFAULTS = {
-    "digits": {"hidden": [128], "latent_dim": 32, "epochs": 150, "batch_size": 32},
-    "mnist": {"hidden": [256], "latent_dim": 64, "epochs": 30, "batch_size": 128},
-    "fashion_mnist": {"hidden": [256], "latent_dim": 64, "epochs": 30, "batch_size": 128},
+    "digits": {"hidden": [128], "filters": [16, 8], "latent_dim": 32, "epochs": 150,
+               "batch_size": 32},
+    "mnist": {"hidden": [256], "filters": [16, 8], "latent_dim": 64, "epochs": 30,
+              "batch_size": 128},
+    "fashion_mnist": {"hidden": [256], "filters": [16, 8], "latent_dim": 64, "epochs": 30,
+                      "batch_size": 128},
 }
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=sorted(DEFAULTS), default="digits")
+    parser.add_argument("--model", choices=["dense", "conv"], default="dense",
+                        help="dense: Autoencoder.dense; conv: Autoencoder.conv (Conv2D, "
+                             "MaxPooling2D, UpSampling2D)")
     parser.add_argument("--data-dir", default=None, help="folder holding the dataset files")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--latent-dim", type=int)
     parser.add_argument("--hidden", type=int, nargs="+", help="encoder hidden sizes, e.g. 256")
+    parser.add_argument("--filters", type=int, nargs="+",
+                        help="with --model conv: the encoder's Conv2D filters, e.g. 16 8")
     parser.add_argument("--optimizer", choices=["adam", "sgd", "rmsprop"], default="adam")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--batch-size", type=int)
@@ -83,8 +94,12 @@ def main(argv=None):
                                                       args.validation_fraction, args.seed)
 
     # ---- autoencoder ---------------------------------------------------------
-    model = Autoencoder.dense(input_shape=x_train.shape[1:], hidden=tuple(args.hidden),
-                              latent_dim=args.latent_dim)
+    if args.model == "conv":
+        model = Autoencoder.conv(input_shape=x_train.shape[1:], filters=tuple(args.filters),
+                                 latent_dim=args.latent_dim)
+    else:
+        model = Autoencoder.dense(input_shape=x_train.shape[1:], hidden=tuple(args.hidden),
+                                  latent_dim=args.latent_dim)
     optimizer = kerasite.optimizers.get(args.optimizer)
     optimizer.learning_rate = args.learning_rate
     model.compile(optimizer=optimizer, loss="mse")
@@ -127,7 +142,8 @@ def main(argv=None):
     plotting.plot_confusion_matrix(y_test, predicted, path=out / "confusion_matrix.png")
 
     results = {
-        "dataset": args.dataset, "epochs": args.epochs, "hidden": args.hidden,
+        "dataset": args.dataset, "model": args.model, "epochs": args.epochs,
+        **({"filters": args.filters} if args.model == "conv" else {"hidden": args.hidden}),
         "latent_dim": args.latent_dim, "optimizer": args.optimizer,
         "learning_rate": args.learning_rate, "batch_size": args.batch_size, "seed": args.seed,
         "train_test_overlap": int(len(overlap)),
