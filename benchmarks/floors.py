@@ -163,7 +163,8 @@ class ConvnetBlasFloor:
     def __init__(self, n_samples, batch_size, seed=0):
         rng = np.random.default_rng(seed)
         shapes = [(k, f) for _, k, f in self.CONVS] + [self.DENSE]
-        self.W = [rng.standard_normal(s, dtype=np.float32) / np.sqrt(s[0]) for s in shapes]
+        # float32 throughout: a NumPy float64 scalar would promote the weights to float64.
+        self.W = [(rng.standard_normal(s) / np.sqrt(s[0])).astype(np.float32) for s in shapes]
         self.dW = [np.empty_like(w) for w in self.W]
         self.batch_sizes = batch_sizes(n_samples, batch_size)
         self.buffers = {}

@@ -39,6 +39,7 @@ def test_the_convnet_floor_runs_its_products():
     assert floor.batch_sizes == [128, 128, 44]
     assert floor.run_epoch() > 0
     assert [w.shape for w in floor.dW] == [(9, 32), (288, 64), (1600, 10)]
+    assert {w.dtype for w in floor.W} == {np.dtype(np.float32)}  # no slow mixed-type products
 
 
 def _results(keras_accuracy):

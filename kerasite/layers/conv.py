@@ -193,8 +193,10 @@ class Conv2DTranspose(_Conv):
             ``H * sh + max(kh_eff - sh, 0)`` for ``"valid"`` and ``H * sh``
             for ``"same"`` (``kh_eff = (kh - 1) * dh + 1``).
         dilation_rate: ``(dh, dw)`` spacing between kernel taps, or one integer.
-        activation, use_bias, kernel_initializer, bias_initializer: as in
-            ``Conv2D``.
+        activation: an activation name, an activation layer, or ``None``.
+        use_bias: whether to add a bias per filter.
+        kernel_initializer: initializer of the kernel (``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (zeros).
 
     Shapes:
         input ``(batch, H, W, in)``; kernel ``W`` ``(kh, kw, filters, in)``

@@ -65,8 +65,10 @@ class BatchNormalization(Layer):
         epsilon: added to the variance before the square root.
         center: whether to learn the shift ``beta``.
         scale: whether to learn the scale ``gamma``.
-        beta_initializer, gamma_initializer, moving_mean_initializer,
-        moving_variance_initializer: initializers (zeros, ones, zeros, ones).
+        beta_initializer: initializer of ``beta`` (zeros).
+        gamma_initializer: initializer of ``gamma`` (ones).
+        moving_mean_initializer: initializer of the moving mean (zeros).
+        moving_variance_initializer: initializer of the moving variance (ones).
 
     Weights (Keras's order): ``gamma``, ``beta`` (trainable, if ``scale`` and
     ``center``), ``moving_mean``, ``moving_variance`` (non-trainable, updated
@@ -198,7 +200,8 @@ class LayerNormalization(Layer):
         epsilon: added to the variance before the square root.
         center: whether to learn the shift ``beta``.
         scale: whether to learn the scale ``gamma``.
-        beta_initializer, gamma_initializer: initializers (zeros, ones).
+        beta_initializer: initializer of ``beta`` (zeros).
+        gamma_initializer: initializer of ``gamma`` (ones).
 
     Weights: ``gamma`` then ``beta``, shaped like the normalised axes.
 
