@@ -9,8 +9,9 @@ The images are looked for in this order, and the first that works is used:
 3. scikit-learn's 8x8 digits, upsampled to 28x28 and tiled to the same count;
 4. random images, so that the timings still mean something.
 
-Only the images are used: the autoencoder's target is its input. The source
-is returned with the arrays, so that the report can say what was measured.
+The autoencoder uses only the images (its target is its input); the convnet
+also needs the labels, from ``load_labeled``. The source is returned with the
+arrays, so that the report can say what was measured.
 """
 
 import gzip
@@ -107,3 +108,49 @@ def _random_images():
     return (images[:N_TRAIN], images[N_TRAIN:],
             ("FALLBACK: Fashion-MNIST and scikit-learn not found; uniform random images "
             "(timings valid, MSE meaningless)"))
+
+
+def load_labeled(n_train=N_TRAIN, n_test=N_TEST):
+    """Returns ``(x_train, y_train, x_test, y_test, source)`` for the convnet.
+
+    The images are ``(n, 28, 28, 1)`` float32 in [0, 1] (channels-last, as
+    Keras), the labels int64 class indices. From Debian's files, else
+    ``kerasite.datasets.fashion_mnist``, else random images and labels (the
+    timings still mean something, the accuracy does not).
+    """
+    found = None
+    train = os.path.join(FASHION_DIR, "train-labels-idx1-ubyte.gz")
+    test = os.path.join(FASHION_DIR, "t10k-labels-idx1-ubyte.gz")
+    images = _debian_files()
+    if images is not None and os.path.exists(train) and os.path.exists(test):
+        found = images[0], read_idx_labels(train), images[1], read_idx_labels(test), images[2]
+    if found is None:
+        try:
+            from kerasite.datasets import fashion_mnist
+            (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()
+            found = (x_train, y_train, x_test, y_test,
+                     "Fashion-MNIST, via kerasite.datasets.fashion_mnist.load_data()")
+        except (ImportError, OSError, ValueError):
+            rng = np.random.default_rng(0)
+            x_train, x_test, _ = _random_images()
+            found = (x_train, rng.integers(0, 10, N_TRAIN), x_test, rng.integers(0, 10, N_TEST),
+                     "FALLBACK: Fashion-MNIST not found; random images and labels (timings "
+                     "valid, accuracy meaningless)")
+    x_train, y_train, x_test, y_test, source = found
+    shape = (-1, 28, 28, 1)
+    return (_as_unit_float32(x_train[:n_train]).reshape(shape), np.asarray(y_train[:n_train],
+            dtype=np.int64), _as_unit_float32(x_test[:n_test]).reshape(shape),
+            np.asarray(y_test[:n_test], dtype=np.int64), source)
+
+
+def read_idx_labels(path):
+    """Reads a gzip IDX label file: magic 0x00000801, then n, then one byte per label."""
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    magic, n = struct.unpack(">2i", raw[:8])
+    if magic != 0x0801:
+        raise ValueError(f"{path} is not an IDX label file (magic {magic:#010x}).")
+    labels = np.frombuffer(raw, dtype=np.uint8, offset=8)
+    if labels.size != n:
+        raise ValueError(f"{path} holds {labels.size} labels; its header promises {n}.")
+    return labels

@@ -137,3 +137,56 @@ def plain_xor(weights, epochs, learning_rate=0.5):
         db2 *= learning_rate
         b2 -= db2
     return loss, [W1, b1, W2, b2]
+
+
+class ConvnetBlasFloor:
+    """The matrix products of one epoch of keras.io's convnet, as im2col does them.
+
+    Per batch of ``b`` images, with the convolutions as im2col products
+    (``cols`` has one row per output pixel, ``kh * kw * in`` columns):
+
+    * conv 1 (26x26 outputs, 9 -> 32): forward and weight gradient (the data
+      needs no input gradient);
+    * conv 2 (11x11 outputs, 288 -> 64): forward, weight gradient and the
+      input-gradient product ``g @ K^T``;
+    * Dense (1600 -> 10): forward, weight and input gradients.
+
+    Eight products, float32, into preallocated arrays. Everything else a
+    framework does (im2col and col2im copies, pooling, activations, Adam) is
+    on top of this.
+    """
+
+    # (output pixels per image, im2col columns, filters) per conv; then the Dense sizes.
+    CONVS = ((26 * 26, 9, 32), (11 * 11, 288, 64))
+    DENSE = (1600, 10)
+
+    def __init__(self, n_samples, batch_size, seed=0):
+        rng = np.random.default_rng(seed)
+        shapes = [(k, f) for _, k, f in self.CONVS] + [self.DENSE]
+        # float32 throughout: a NumPy float64 scalar would promote the weights to float64.
+        self.W = [(rng.standard_normal(s) / np.sqrt(s[0])).astype(np.float32) for s in shapes]
+        self.dW = [np.empty_like(w) for w in self.W]
+        self.batch_sizes = batch_sizes(n_samples, batch_size)
+        self.buffers = {}
+        for b in set(self.batch_sizes):
+            rows = [b * p for p, _, _ in self.CONVS] + [b]
+            self.buffers[b] = [
+                (rng.random((r, w.shape[0]), dtype=np.float32),  # layer input (cols)
+                 np.empty((r, w.shape[1]), dtype=np.float32),     # output
+                 rng.standard_normal((r, w.shape[1]), dtype=np.float32),  # output gradient
+                 np.empty((r, w.shape[0]), dtype=np.float32))     # input gradient
+                for r, w in zip(rows, self.W)]
+
+    def run_epoch(self):
+        """Runs one epoch of products; returns its duration in seconds."""
+        start = time.perf_counter()
+        for b in self.batch_sizes:
+            layers = self.buffers[b]
+            for (x, z, _, _), W in zip(layers, self.W):
+                np.matmul(x, W, out=z)
+            for i in reversed(range(len(layers))):
+                x, _, g, dx = layers[i]
+                np.matmul(x.T, g, out=self.dW[i])
+                if i > 0:
+                    np.matmul(g, self.W[i].T, out=dx)
+        return time.perf_counter() - start

@@ -1,4 +1,9 @@
-"""The reports' autoencoder in kerasite, tf.keras and PyTorch, behind one interface.
+"""The benchmark models in kerasite, tf.keras and PyTorch, behind one interface.
+
+Two models: the reports' autoencoder (``MODELS["autoencoder"]``, the
+default) and keras.io's simple convnet (``"convnet"``). This docstring
+describes the autoencoder; the convnet's trainers follow the same interface
+and are described at ``CONVNET`` below.
 
 Every trainer is built from the same initial weights (kerasite's, copied into
 the others) and trains the same way: MSE loss, plain SGD with learning rate
@@ -48,9 +53,16 @@ def initial_weights(seed):
     return build_kerasite_autoencoder(seed).get_weights()
 
 
-def make_trainer(framework, weights, batch_size, seed, threads, **options):
-    """Returns the trainer for ``framework`` (``"kerasite"``, ``"torch"`` or ``"keras"``)."""
-    classes = {"kerasite": KerasiteTrainer, "torch": TorchTrainer, "keras": KerasTrainer}
+def make_trainer(framework, weights, batch_size, seed, threads, model="autoencoder", **options):
+    """Returns the trainer for ``framework`` (``"kerasite"``, ``"torch"`` or ``"keras"``).
+
+    ``model`` is ``"autoencoder"`` or ``"convnet"``.
+    """
+    if model == "convnet":
+        classes = {"kerasite": KerasiteConvnetTrainer, "torch": TorchConvnetTrainer,
+                   "keras": KerasConvnetTrainer}
+    else:
+        classes = {"kerasite": KerasiteTrainer, "torch": TorchTrainer, "keras": KerasTrainer}
     return classes[framework](weights, batch_size, seed, threads, **options)
 
 
@@ -216,3 +228,166 @@ class TorchTrainer:
     def predict(self, x):
         with self.torch.inference_mode():
             return self.model(self.torch.from_numpy(x)).numpy()
+
+
+# ============================================================================ convnet
+# keras.io's "Simple MNIST convnet": (filters or units, activation) per layer, with
+# MaxPooling2D(2) after each Conv2D (3x3, "valid"), then Flatten, Dropout(0.5) and the
+# softmax Dense layer. Trained with Adam (Keras's defaults: lr 1e-3, epsilon 1e-7) on
+# the sparse categorical cross-entropy, batches of 128, on (28, 28, 1) images. The
+# dropout masks differ between frameworks, so losses agree only statistically.
+CONVNET = {"conv": ((32, "relu"), (64, "relu")), "dropout": 0.5, "classes": 10,
+           "input": (28, 28, 1)}
+
+
+def build_kerasite_convnet(seed):
+    """keras.io's convnet as a kerasite ``Sequential``, with seeded initial weights."""
+    import kerasite
+    from kerasite import layers
+
+    kerasite.utils.set_random_seed(seed)
+    body = []
+    for filters, act in CONVNET["conv"]:
+        body += [layers.Conv2D(filters, 3, activation=act), layers.MaxPooling2D(2)]
+    return kerasite.Sequential([
+        kerasite.Input(CONVNET["input"]), *body, layers.Flatten(),
+        layers.Dropout(CONVNET["dropout"], seed=seed),
+        layers.Dense(CONVNET["classes"], activation="softmax")])
+
+
+def initial_convnet_weights(seed):
+    """``[K1, b1, K2, b2, W, b]`` in Keras's layouts (kernels ``(kh, kw, in, out)``)."""
+    return build_kerasite_convnet(seed).get_weights()
+
+
+class KerasiteConvnetTrainer(KerasiteTrainer):
+    """kerasite's convnet: ``fit(x, y, epochs=e + 1, initial_epoch=e)`` once per epoch."""
+
+    def __init__(self, weights, batch_size, seed, threads, verbose=0, stdout=None):
+        import kerasite
+
+        self.model = build_kerasite_convnet(seed)
+        self.model.set_weights(weights)
+        self.model.compile(optimizer=kerasite.optimizers.Adam(learning_rate=1e-3, epsilon=1e-7),
+                           loss="sparse_categorical_crossentropy")
+        self.batch_size, self.verbose, self.stdout, self.epoch = batch_size, verbose, stdout, 0
+        self.timer = _epoch_timer(kerasite.callbacks.Callback)
+        self.versions = {"kerasite": kerasite.__version__, "numpy": np.__version__}
+
+    def train_epoch(self, x, y):
+        start = time.perf_counter()
+        history = self.model.fit(x, y, batch_size=self.batch_size, epochs=self.epoch + 1,
+                                 initial_epoch=self.epoch, shuffle=True, verbose=0,
+                                 callbacks=[self.timer])
+        call_s = time.perf_counter() - start
+        self.epoch += 1
+        return {"epoch_s": self.timer.seconds, "call_s": call_s,
+                "loss": float(history.history["loss"][-1])}
+
+
+class KerasConvnetTrainer(KerasTrainer):
+    """tf.keras: keras.io's convnet, ``fit(x, y, epochs=1)`` once per epoch."""
+
+    def __init__(self, weights, batch_size, seed, threads):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        keras = tf.keras
+        keras.utils.set_random_seed(seed)
+        body = []
+        for filters, act in CONVNET["conv"]:
+            body += [keras.layers.Conv2D(filters, (3, 3), activation=act),
+                     keras.layers.MaxPooling2D((2, 2))]
+        self.model = keras.Sequential([
+            keras.Input(CONVNET["input"]), *body, keras.layers.Flatten(),
+            keras.layers.Dropout(CONVNET["dropout"]),
+            keras.layers.Dense(CONVNET["classes"], activation="softmax")])
+        self.model.set_weights(weights)  # the same layouts as kerasite's
+        self.model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3, epsilon=1e-7),
+                           loss="sparse_categorical_crossentropy")
+        self.batch_size = batch_size
+        self.timer = _epoch_timer(keras.callbacks.Callback)
+        self.versions = {"tensorflow": tf.__version__, "keras": keras.__version__,
+                         "numpy": np.__version__}
+
+    def train_epoch(self, x, y):
+        start = time.perf_counter()
+        history = self.model.fit(x, y, batch_size=self.batch_size, epochs=1, shuffle=True,
+                                 verbose=0, callbacks=[self.timer])
+        call_s = time.perf_counter() - start
+        self.versions["jit_compile"] = bool(self.model.jit_compile)
+        return {"epoch_s": self.timer.seconds, "call_s": call_s,
+                "loss": float(history.history["loss"][-1])}
+
+
+class TorchConvnetTrainer:
+    """PyTorch: the same convnet, channels-first as PyTorch wants, the usual loop.
+
+    The images are transposed to ``(n, 1, 28, 28)`` once, outside the timed
+    epoch. The kernels go from Keras's ``(kh, kw, in, out)`` to PyTorch's
+    ``(out, in, kh, kw)``, and the Dense rows are permuted from kerasite's
+    (h, w, c) flatten order to PyTorch's (c, h, w). The softmax is folded into
+    ``cross_entropy`` (the same maths, done stably).
+    """
+
+    def __init__(self, weights, batch_size, seed, threads):
+        import torch
+
+        torch.set_num_threads(threads)
+        torch.manual_seed(seed)
+        nn = torch.nn
+        modules, channels, side = [], CONVNET["input"][2], CONVNET["input"][0]
+        for (filters, _), K, b in zip(CONVNET["conv"], weights[0:4:2], weights[1:4:2]):
+            conv = nn.Conv2d(channels, filters, 3)
+            with torch.no_grad():
+                conv.weight.copy_(torch.from_numpy(np.ascontiguousarray(K.transpose(3, 2, 0, 1))))
+                conv.bias.copy_(torch.from_numpy(b))
+            modules += [conv, nn.ReLU(), nn.MaxPool2d(2)]
+            channels, side = filters, (side - 2) // 2
+        W, b = weights[4], weights[5]
+        dense = nn.Linear(W.shape[0], W.shape[1])
+        W_chw = W.reshape(side, side, channels, -1).transpose(2, 0, 1, 3).reshape(W.shape)
+        with torch.no_grad():
+            dense.weight.copy_(torch.from_numpy(np.ascontiguousarray(W_chw.T)))
+            dense.bias.copy_(torch.from_numpy(b))
+        modules += [nn.Flatten(), nn.Dropout(CONVNET["dropout"]), dense]
+        self.torch = torch
+        self.model = nn.Sequential(*modules)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3, eps=1e-7)
+        self.generator = torch.Generator().manual_seed(seed)
+        self.batch_size = batch_size
+        self._nchw = {}
+        self.versions = {"torch": torch.__version__, "threads": torch.get_num_threads(),
+                         "numpy": np.__version__}
+
+    def _channels_first(self, x):
+        key = id(x)
+        if key not in self._nchw:
+            self._nchw[key] = self.torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+        return self._nchw[key]
+
+    def train_epoch(self, x, y):
+        torch = self.torch
+        data, labels = self._channels_first(x), torch.from_numpy(y)
+        n = len(data)
+        total = 0.0
+        self.model.train()
+        start = time.perf_counter()
+        order = torch.randperm(n, generator=self.generator)
+        for first in range(0, n, self.batch_size):
+            idx = order[first:first + self.batch_size]
+            loss = torch.nn.functional.cross_entropy(self.model(data[idx]), labels[idx])
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            total += loss.item() * len(idx)
+        seconds = time.perf_counter() - start
+        return {"epoch_s": seconds, "call_s": seconds, "loss": total / n}
+
+    def predict(self, x):
+        self.model.eval()
+        with self.torch.inference_mode():
+            logits = self.model(self._channels_first(x))
+            return self.torch.softmax(logits, dim=1).numpy()

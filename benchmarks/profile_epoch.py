@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/profile_epoch.py               # the autoencoder, 3 epochs
     python benchmarks/profile_epoch.py --xor         # XOR fit() vs the plain loop
+    python benchmarks/profile_epoch.py --convnet --subset 12800   # keras.io's convnet
     python benchmarks/profile_epoch.py --cprofile    # also cProfile's top functions
     py-spy record --native --format raw -o epoch.raw -- python benchmarks/profile_epoch.py --bare
     python benchmarks/profile_epoch.py --summarize-py-spy epoch.raw
@@ -191,6 +192,72 @@ def profile_autoencoder(args):
         _print_cprofile(profiler)
 
 
+def wrap_convnet(timer):
+    """Phases of the convnet's step: im2col, col2im, the conv products, pooling, ..."""
+    from kerasite import losses, optimizers
+    from kerasite.layers import activations, conv, dense, dropout, pooling, reshaping
+    from kerasite.models import model
+
+    targets = [
+        (model.Model, "fit", "fit loop, callbacks, logs (Python)"),
+        (model._Gather, "__call__", "batch gather"),
+        (model.Model, "_train_step", "train step glue"),
+        (conv, "im2col", "im2col (gather the windows)"),
+        (conv, "col2im", "col2im (add the windows back)"),
+        (conv.Conv2D, "call", "Conv2D forward: matmul + bias + padding"),
+        (conv.Conv2D, "backward", "Conv2D backward: 2 matmuls + bias grad"),
+        (activations.Activation, "call", "activations forward (ReLU, softmax)"),
+        (activations.Activation, "backward", "activations backward"),
+        (pooling.MaxPooling2D, "call", "MaxPooling2D forward (max + argmax)"),
+        (pooling.MaxPooling2D, "backward", "MaxPooling2D backward"),
+        (dense.Dense, "call", "Dense, Dropout, Flatten"),
+        (dense.Dense, "backward", "Dense, Dropout, Flatten"),
+        (dropout.Dropout, "call", "Dense, Dropout, Flatten"),
+        (dropout.Dropout, "backward", "Dense, Dropout, Flatten"),
+        (reshaping.Flatten, "call", "Dense, Dropout, Flatten"),
+        (reshaping.Flatten, "backward", "Dense, Dropout, Flatten"),
+        (losses.SparseCategoricalCrossentropy, "forward", "loss"),
+        (losses.SparseCategoricalCrossentropy, "backward", "loss"),
+        (optimizers.Optimizer, "apply_gradients", "optimizer (Adam)"),
+    ]
+    for owner, attribute, phase in targets:
+        if attribute in owner.__dict__:
+            timer.wrap(owner, attribute, phase)
+
+
+def profile_convnet(args):
+    """Phase profile of keras.io's convnet, and its 8 products alone (the floor)."""
+    n = args.subset or data.N_TRAIN
+    x_train, y_train, _, _, source = data.load_labeled(n, 1)
+    print(f"Data: {source}; {len(x_train):,} images")
+    trainer = peers.make_trainer("kerasite", peers.initial_convnet_weights(0), 128, 0,
+                                 args.threads, model="convnet")
+    trainer.train_epoch(x_train, y_train)  # warm-up
+    floor = floors.ConvnetBlasFloor(len(x_train), 128)
+    plain, floor_s = [], []
+    for _ in range(args.epochs):  # interleaved, so that the machine's mood hits both
+        plain.append(trainer.train_epoch(x_train, y_train)["call_s"])
+        floor_s.append(floor.run_epoch())
+    timer = PhaseTimer()
+    wrap_convnet(timer)
+    try:
+        start = time.perf_counter()
+        for _ in range(args.epochs):
+            trainer.train_epoch(x_train, y_train)
+        total = (time.perf_counter() - start) / args.epochs
+    finally:
+        timer.restore()
+    print(f"\nkerasite epoch: {np.median(plain):.3f} s unwrapped (median of {args.epochs}); "
+          f"the 8 products alone: {np.median(floor_s):.3f} s "
+          f"({np.median(np.array(plain) / np.array(floor_s)):.2f}x); "
+          f"{total:.3f} s with the phase timers")
+    print(f"\n{'phase':50s} {'s/epoch':>8s} {'share':>6s} {'calls/epoch':>12s}")
+    for phase, seconds in sorted(timer.seconds.items(), key=lambda kv: -kv[1]):
+        per_epoch = seconds / args.epochs
+        print(f"{phase:50s} {per_epoch:8.3f} {per_epoch / total:6.1%} "
+              f"{timer.calls[phase] / args.epochs:12.0f}")
+
+
 def profile_xor(args):
     import kerasite
     from kerasite import layers
@@ -359,6 +426,8 @@ def main(argv=None):
     parser.add_argument("--bare", action="store_true",
                         help="only train (for an external profiler such as py-spy)")
     parser.add_argument("--xor", action="store_true", help="profile XOR fit() instead")
+    parser.add_argument("--convnet", action="store_true",
+                        help="profile keras.io's convnet instead (Fashion-MNIST with labels)")
     parser.add_argument("--xor-epochs", type=int, default=10_000)
     parser.add_argument("--what-if", action="store_true",
                         help="time prototypes of the recommended engine changes (A/B)")
@@ -371,6 +440,8 @@ def main(argv=None):
         what_if(args)
     elif args.xor:
         profile_xor(args)
+    elif args.convnet:
+        profile_convnet(args)
     else:
         profile_autoencoder(args)
 

@@ -5,6 +5,7 @@ Usage::
     python benchmarks/run.py                     # everything, 5 timed epochs
     python benchmarks/run.py --quick --frameworks kerasite   # under a minute
     python benchmarks/run.py --epochs 10 --frameworks kerasite,torch
+    python benchmarks/run.py --model convnet     # keras.io's simple convnet instead
 
 What it does, in order:
 
@@ -51,6 +52,9 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", choices=["autoencoder", "convnet"], default="autoencoder",
+                        help="the reports' dense autoencoder (default), or keras.io's simple "
+                             "convnet (Conv2D, MaxPooling2D, Adam, Fashion-MNIST's labels)")
     parser.add_argument("--quick", action="store_true",
                         help="6,000 images, 2 timed epochs, 1,000 XOR epochs: under a minute")
     parser.add_argument("--epochs", type=int, default=None,
@@ -110,10 +114,16 @@ def python_for(framework, keras_python):
 
 def prepare_inputs(folder, args):
     """Saves the data and the initial weights where the workers will read them."""
-    x_train, x_test, source = data.load(args.n_train, args.n_test)
+    if args.model == "convnet":
+        x_train, y_train, x_test, y_test, source = data.load_labeled(args.n_train, args.n_test)
+        np.save(folder / "y_train.npy", y_train)
+        np.save(folder / "y_test.npy", y_test)
+        weights = peers.initial_convnet_weights(args.seed)
+    else:
+        x_train, x_test, source = data.load(args.n_train, args.n_test)
+        weights = peers.initial_weights(args.seed)
     np.save(folder / "x_train.npy", x_train)
     np.save(folder / "x_test.npy", x_test)
-    weights = peers.initial_weights(args.seed)
     np.savez(folder / "weights.npz", **{f"w{i}": w for i, w in enumerate(weights)})
     return source, len(x_train), len(x_test)
 
@@ -132,7 +142,8 @@ def start_workers(args, folder, log_dir):
         try:
             info[name] = worker.request(
                 "setup", framework=name, data_dir=str(folder), batch_size=args.batch_size,
-                seed=args.seed, threads=args.threads, extras=(name == "kerasite"))
+                seed=args.seed, threads=args.threads, extras=(name == "kerasite"),
+                model=args.model)
         except (ModuleNotFoundError, WorkerError) as exc:
             worker.close()
             if name == "kerasite":
@@ -169,6 +180,8 @@ def run_rounds(workers, skipped, args):
                       ("kerasite", "verbose_file", "kerasite_verbose_file"),
                       ("kerasite", "verbose_tty", "kerasite_verbose_tty"),
                       ("kerasite", "blas_floor", "blas_floor")]
+    if args.model == "convnet":  # the verbose=1 costs are the autoencoder run's business
+        kerasite_group = [kerasite_group[0], kerasite_group[3]]
     groups = [kerasite_group] + [[(name, "train", name)] for name in ("torch", "keras")
                                  if name in workers]
     records = {row: {"epoch_s": [], "call_s": [], "loss": [], "others_pct": [], "warmup_s": []}
@@ -274,7 +287,8 @@ def measure_memory(args, folder, log_dir, names):
         try:
             memory[name] = worker.request(
                 "memory", framework=name, data_dir=str(folder), batch_size=args.batch_size,
-                seed=args.seed, threads=args.threads, epochs=1 if args.quick else 2)
+                seed=args.seed, threads=args.threads, epochs=1 if args.quick else 2,
+                model=args.model)
             print(f"  {peers.LABELS[name]}: peak {memory[name]['peak_mb']:.0f} MB")
         except (ModuleNotFoundError, WorkerError) as exc:
             print(f"  {peers.LABELS[name]}: memory not measured ({str(exc).strip().splitlines()[-1]})")
@@ -307,6 +321,7 @@ def main(argv=None):
             "n_train": n_train, "n_test": n_test, "batch_size": args.batch_size,
             "steps": math.ceil(n_train / args.batch_size), "threads": args.threads,
             "seed": args.seed, "data_source": source, "frameworks": args.frameworks,
+            "model": args.model,
         }
         print("Starting workers ...")
         workers, skipped, setup = start_workers(args, folder, log_dir)
@@ -314,14 +329,18 @@ def main(argv=None):
             print(f"Training round-robin: {args.warmup} warm-up round(s), then rounds until "
                   f"every run has {args.epochs} quiet epochs (at most {args.max_rounds}) ...")
             results["epochs"] = run_rounds(workers, skipped, args)
-            print("Test MSE, XOR, progress-bar hooks ...")
-            results["test_mse"] = collect_test_mse(workers)
-            kerasite = workers["kerasite"]
-            wait_for_quiet(machine.CpuMeter([os.getpid(), kerasite.process.pid]), args)
-            results["xor"] = kerasite.request("xor", epochs=args.xor_epochs,
-                                              trials=args.xor_trials, seed=args.seed)
-            results["bar_hook_cost"] = kerasite.request("bar_hook_cost",
-                                                        steps=results["config"]["steps"])
+            if args.model == "convnet":
+                print("Test accuracy and loss ...")
+                results["test_metrics"] = collect_test_mse(workers)
+            else:
+                print("Test MSE, XOR, progress-bar hooks ...")
+                results["test_mse"] = collect_test_mse(workers)
+                kerasite = workers["kerasite"]
+                wait_for_quiet(machine.CpuMeter([os.getpid(), kerasite.process.pid]), args)
+                results["xor"] = kerasite.request("xor", epochs=args.xor_epochs,
+                                                  trials=args.xor_trials, seed=args.seed)
+                results["bar_hook_cost"] = kerasite.request("bar_hook_cost",
+                                                            steps=results["config"]["steps"])
             results["frameworks"] = {
                 name: {"versions": worker.request("versions"), "python": setup[name]["python"]}
                 for name, worker in workers.items()}

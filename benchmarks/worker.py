@@ -98,22 +98,31 @@ class Session:
 
     def __init__(self):
         self.tasks = {}
-        self.x_train = self.x_test = None
+        self.x_train = self.x_test = self.y_train = self.y_test = None
+        self.model = "autoencoder"
 
-    def setup(self, framework, data_dir, batch_size, seed, threads, extras=False):
+    def setup(self, framework, data_dir, batch_size, seed, threads, extras=False,
+              model="autoencoder"):
         """Loads the data and builds the trainer; kerasite's worker also builds the extras.
 
-        The extras are two more kerasite models trained with ``verbose=1``
-        (to a file, and to a fake terminal), and the BLAS floor.
+        The extras are the BLAS floor and, for the autoencoder, two more
+        kerasite models trained with ``verbose=1`` (to a file, and to a fake
+        terminal).
         """
         from benchmarks import floors, peers
 
         weights, data_dir = _load_inputs(data_dir)
+        self.model = model
         self.x_train = np.load(data_dir / "x_train.npy")
         self.x_test = np.load(data_dir / "x_test.npy")
-        trainer = peers.make_trainer(framework, weights, batch_size, seed, threads)
+        if model == "convnet":
+            self.y_train = np.load(data_dir / "y_train.npy")
+            self.y_test = np.load(data_dir / "y_test.npy")
+        trainer = peers.make_trainer(framework, weights, batch_size, seed, threads, model=model)
         self.tasks = {"train": trainer}
-        if extras:
+        if extras and model == "convnet":
+            self.tasks["blas_floor"] = floors.ConvnetBlasFloor(len(self.x_train), batch_size)
+        elif extras:
             for stdout in ("file", "tty"):
                 self.tasks[f"verbose_{stdout}"] = peers.make_trainer(
                     framework, weights, batch_size, seed, threads, verbose=1, stdout=stdout)
@@ -126,14 +135,26 @@ class Session:
         if task == "blas_floor":
             seconds = runner.run_epoch()
             return {"epoch_s": seconds, "call_s": seconds, "loss": None}
+        if self.model == "convnet":
+            return runner.train_epoch(self.x_train, self.y_train)
         return runner.train_epoch(self.x_train)
 
     def test_mse(self):
-        """Mean squared reconstruction error on the test images, computed here in float64."""
+        """The test metric of every run, computed here in float64 from the predictions.
+
+        The autoencoder: the mean squared reconstruction error. The convnet:
+        ``{"accuracy", "loss"}`` (the mean cross-entropy of the true class).
+        """
         result = {}
         for task, runner in self.tasks.items():
-            if task != "blas_floor":
-                pred = np.asarray(runner.predict(self.x_test), dtype=np.float64)
+            if task == "blas_floor":
+                continue
+            pred = np.asarray(runner.predict(self.x_test), dtype=np.float64)
+            if self.model == "convnet":
+                true = pred[np.arange(len(pred)), self.y_test]
+                result[task] = {"accuracy": float(np.mean(pred.argmax(axis=1) == self.y_test)),
+                                "loss": float(-np.mean(np.log(np.clip(true, 1e-7, 1))))}
+            else:
                 result[task] = float(np.mean(np.square(pred - self.x_test)))
         return result
 
@@ -243,7 +264,7 @@ def _rss_mb():
     return float("nan") if kb is None else kb / 1024
 
 
-def measure_memory(framework, data_dir, batch_size, seed, threads, epochs):
+def measure_memory(framework, data_dir, batch_size, seed, threads, epochs, model="autoencoder"):
     """Peak memory of training, in a worker that has done nothing else.
 
     Steps: build the trainer (importing the framework) and read the RSS
@@ -262,13 +283,14 @@ def measure_memory(framework, data_dir, batch_size, seed, threads, epochs):
     from benchmarks import peers
 
     weights, data_dir = _load_inputs(data_dir)
-    trainer = peers.make_trainer(framework, weights, batch_size, seed, threads)
+    trainer = peers.make_trainer(framework, weights, batch_size, seed, threads, model=model)
     framework_mb = _rss_mb()
     x_train = np.load(data_dir / "x_train.npy")
+    data = (x_train, np.load(data_dir / "y_train.npy")) if model == "convnet" else (x_train,)
     baseline_mb = _rss_mb()
     resettable = _reset_peak_rss()
     for _ in range(epochs):
-        trainer.train_epoch(x_train)
+        trainer.train_epoch(*data)
     peak_mb = _peak_rss_mb()
     result = {
         "framework_mb": framework_mb, "baseline_mb": baseline_mb, "peak_mb": peak_mb,
@@ -279,7 +301,7 @@ def measure_memory(framework, data_dir, batch_size, seed, threads, epochs):
         tracemalloc.start()
         start_bytes, _ = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
-        trainer.train_epoch(x_train)
+        trainer.train_epoch(*data)
         _, peak_bytes = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         result["tracemalloc_peak_mb"] = (peak_bytes - start_bytes) / 2**20

@@ -9,6 +9,7 @@ Run:
     python examples/autoencoder_svm.py                      # bundled 8x8 digits, offline
     python examples/autoencoder_svm.py --dataset fashion_mnist
     python examples/autoencoder_svm.py --dataset mnist      # needs the MNIST files
+    python examples/autoencoder_svm.py --model conv         # the convolutional autoencoder
 
 Everything (plots, metrics, the trained model) goes to --out (default runs/<timestamp>).
 """
@@ -27,10 +28,15 @@ from kerasite.callbacks import Timer
 from kerasite.models import Autoencoder
 
 # Sensible settings per dataset; every one can be overridden on the command line.
+# `hidden` sizes the dense autoencoder's layers, `filters` the conv one's Conv2D layers
+# (each followed by a 2x2 pooling: 8x8 digits go 8 -> 4 -> 2, 28x28 images 28 -> 14 -> 7).
 DEFAULTS = {
-    "digits": {"hidden": [128], "latent_dim": 32, "epochs": 150, "batch_size": 32},
-    "mnist": {"hidden": [256], "latent_dim": 64, "epochs": 30, "batch_size": 128},
-    "fashion_mnist": {"hidden": [256], "latent_dim": 64, "epochs": 30, "batch_size": 128},
+    "digits": {"hidden": [128], "filters": [16, 8], "latent_dim": 32, "epochs": 150,
+               "batch_size": 32},
+    "mnist": {"hidden": [256], "filters": [16, 8], "latent_dim": 64, "epochs": 30,
+              "batch_size": 128},
+    "fashion_mnist": {"hidden": [256], "filters": [16, 8], "latent_dim": 64, "epochs": 30,
+                      "batch_size": 128},
 }
 
 
@@ -39,6 +45,12 @@ def parse_args(argv=None):
     parser.add_argument("--dataset", choices=sorted(DEFAULTS), default="digits",
                         help="images to learn: the bundled 8x8 digits need no download "
                         "(default: %(default)s)")
+    parser.add_argument("--model", choices=["dense", "conv"], default="dense",
+                        help="dense: Autoencoder.dense; conv: Autoencoder.conv (Conv2D, "
+                        "MaxPooling2D, UpSampling2D) (default: %(default)s)")
+    parser.add_argument("--filters", type=int, nargs="+",
+                        help="with --model conv: the encoder's Conv2D filters, e.g. 16 8 "
+                        "(default: 16 8)")
     parser.add_argument("--data-dir", default=None,
                         help="folder holding the dataset files (default: the usual search, "
                         "see the Datasets guide)")
@@ -105,12 +117,16 @@ def main(argv=None):
                                                       args.validation_fraction, args.seed)
 
     # ---- autoencoder ---------------------------------------------------------
-    model = Autoencoder.dense(input_shape=x_train.shape[1:], hidden=tuple(args.hidden),
-                              latent_dim=args.latent_dim)
+    if args.model == "conv":
+        model = Autoencoder.conv(input_shape=x_train.shape[1:], filters=tuple(args.filters),
+                                 latent_dim=args.latent_dim)
+    else:
+        model = Autoencoder.dense(input_shape=x_train.shape[1:], hidden=tuple(args.hidden),
+                                  latent_dim=args.latent_dim)
     optimizer = kerasite.optimizers.get(args.optimizer)
     optimizer.learning_rate = args.learning_rate
     model.compile(optimizer=optimizer, loss="mse")
-    model.summary()
+    model.summary(expand_nested=True)
     timer = Timer()
     history = model.fit(x_fit, epochs=args.epochs, batch_size=args.batch_size,
                         validation_data=x_val, callbacks=[timer], verbose=args.verbose)
@@ -149,7 +165,8 @@ def main(argv=None):
     plotting.plot_confusion_matrix(y_test, predicted, path=out / "confusion_matrix.png")
 
     results = {
-        "dataset": args.dataset, "epochs": args.epochs, "hidden": args.hidden,
+        "dataset": args.dataset, "model": args.model, "epochs": args.epochs,
+        **({"filters": args.filters} if args.model == "conv" else {"hidden": args.hidden}),
         "latent_dim": args.latent_dim, "optimizer": args.optimizer,
         "learning_rate": args.learning_rate, "batch_size": args.batch_size, "seed": args.seed,
         "train_test_overlap": int(len(overlap)),

@@ -26,6 +26,7 @@ from kerasite.layers.activations import (
     Tanh,
 )
 from kerasite.layers.base import Layer, NotBuiltError
+from kerasite.layers.conv import Conv2D, Conv2DTranspose
 from kerasite.layers.dense import Dense
 from kerasite.layers.dropout import Dropout
 from kerasite.layers.input import Input, InputLayer
@@ -50,7 +51,14 @@ from kerasite.layers.lambda_layer import Lambda
 from kerasite.layers.preprocessing import Normalization, Rescaling
 from kerasite.layers.regularization import ActivityRegularization, GaussianDropout, GaussianNoise
 from kerasite.layers.reordering import Permute, RepeatVector
-from kerasite.layers.reshaping import Flatten, Reshape
+from kerasite.layers.normalization import BatchNormalization, LayerNormalization
+from kerasite.layers.pooling import (
+    AveragePooling2D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
+    MaxPooling2D,
+)
+from kerasite.layers.reshaping import Cropping2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D
 
 # Lambda is left out on purpose: it holds code, which loading never builds.
 _REGISTRY = {
@@ -59,7 +67,10 @@ _REGISTRY = {
                 InputLayer, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
                 ELU, SELU, GELU, SiLU, Softplus, Softsign, HardSigmoid, Exponential, Mish,
                 PReLU, Activation, GaussianNoise, GaussianDropout, ActivityRegularization,
-                Rescaling, Normalization, Embedding, RepeatVector, Permute)
+                Rescaling, Normalization, Embedding, RepeatVector, Permute,
+                Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
+                GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D, BatchNormalization,
+                LayerNormalization)
 }
 
 
@@ -141,5 +152,8 @@ __all__ = [
     "Exponential", "Mish", "PReLU",
     "GaussianNoise", "GaussianDropout", "ActivityRegularization", "Rescaling", "Normalization",
     "Embedding", "RepeatVector", "Permute", "Lambda",
+    "Conv2D", "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+    "GlobalMaxPooling2D", "UpSampling2D", "ZeroPadding2D", "Cropping2D",
+    "BatchNormalization", "LayerNormalization",
     "register", "serialize", "deserialize",
 ]

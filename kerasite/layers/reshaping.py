@@ -1,13 +1,18 @@
-"""Layers that only change the shape of the data: ``Flatten`` and ``Reshape``.
+"""Layers that only move values around: ``Flatten``, ``Reshape`` and the 2D resizers.
 
-Both return views, so they cost nothing, and their backward pass reshapes the
-gradient back to the input's shape.
+``Flatten`` and ``Reshape`` return views, so they cost nothing, and their
+backward pass reshapes the gradient back to the input's shape.
+``UpSampling2D``, ``ZeroPadding2D`` and ``Cropping2D`` work on channels-last
+images ``(batch, height, width, channels)``; the gradient of each is the
+opposite move (sum the copies, keep the middle, pad with zeros).
 """
 
 import math
 
 import numpy as np
 
+from kerasite.layers._spatial import check_rank4 as _check_rank4
+from kerasite.layers._spatial import pair
 from kerasite.layers.base import Layer
 
 
@@ -94,3 +99,193 @@ class Reshape(Layer):
 
     def get_config(self):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+def _pads(value, arg, example):
+    """``1`` -> ``((1, 1), (1, 1))``; ``(1, 2)`` -> ``((1, 1), (2, 2))``; pairs of pairs stay."""
+    try:
+        items = tuple((value, value) if isinstance(value, (int, np.integer)) else value)
+        if len(items) == 2 and all(isinstance(v, (int, np.integer)) for v in items):
+            items = ((items[0], items[0]), (items[1], items[1]))
+        items = tuple(tuple(v) for v in items)
+        valid = len(items) == 2 and all(
+            len(v) == 2 and all(isinstance(p, (int, np.integer)) and not isinstance(p, bool)
+                                and p >= 0 for p in v) for v in items)
+    except TypeError:
+        valid = False
+    if not valid:
+        raise ValueError(
+            f"`{arg}` must be a non-negative integer, a tuple of 2 (one per spatial axis) or "
+            f"a tuple of 2 (before, after) tuples, such as {example}. Received: {arg}={value!r}."
+        )
+    return tuple((int(a), int(b)) for a, b in items)
+
+
+class UpSampling2D(Layer):
+    """Repeats every pixel ``size`` times along height and width (nearest neighbour).
+
+    Args:
+        size: ``(sh, sw)`` or one integer, the upsampling factors.
+        interpolation: only ``"nearest"`` is implemented.
+
+    Shapes:
+        ``(batch, H, W, C)`` -> ``(batch, H * sh, W * sw, C)``.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[1.0, 2.0]]).reshape(1, 1, 2, 1)
+        >>> UpSampling2D(2).forward(x)[0, :, :, 0]
+        array([[1., 1., 2., 2.],
+               [1., 1., 2., 2.]])
+    """
+
+    def __init__(self, size=(2, 2), interpolation="nearest", **kwargs):
+        super().__init__(**kwargs)
+        self.size = pair(size, "size")
+        if interpolation != "nearest":
+            raise ValueError(
+                '`interpolation` must be "nearest" (the only mode kerasite implements). '
+                f"Received: interpolation={interpolation!r}."
+            )
+        self.interpolation = interpolation
+
+    def build(self, input_shape):
+        _check_rank4(self, input_shape)
+        super().build(input_shape)
+
+    # y[i * sh + a, j * sw + b] = x[i, j];  dL/dx[i, j] = sum over a, b of dL/dy[i*sh+a, j*sw+b]
+    def call(self, x, training=False):
+        n, h, w, c = x.shape
+        sh, sw = self.size
+        y = self._out("y", (n, h * sh, w * sw, c), x.dtype, training)
+        y.reshape(n, h, sh, w, sw, c)[...] = x[:, :, None, :, None, :]
+        return y
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        n, _, _, c = grad_output.shape
+        _, h, w, _ = self.input_shape
+        sh, sw = self.size
+        return grad_output.reshape(n, h, sh, w, sw, c).sum(axis=(2, 4))
+
+    def compute_output_shape(self, input_shape):
+        _check_rank4(self, input_shape)
+        n, h, w, c = input_shape
+        return (n, None if h is None else h * self.size[0],
+                None if w is None else w * self.size[1], c)
+
+    def get_config(self):
+        return {**super().get_config(), "size": list(self.size),
+                "interpolation": self.interpolation}
+
+
+class ZeroPadding2D(Layer):
+    """Adds rows and columns of zeros around each image.
+
+    Args:
+        padding: an integer (the same on all four sides), ``(ph, pw)``
+            (symmetric), or ``((top, bottom), (left, right))``.
+
+    Shapes:
+        ``(batch, H, W, C)`` -> ``(batch, H + top + bottom, W + left + right, C)``.
+
+    Example:
+        >>> import numpy as np
+        >>> ZeroPadding2D(((1, 0), (0, 1))).forward(np.ones((1, 1, 1, 1)))[0, :, :, 0]
+        array([[0., 0.],
+               [1., 0.]])
+    """
+
+    def __init__(self, padding=(1, 1), **kwargs):
+        super().__init__(**kwargs)
+        self.padding = _pads(padding, "padding", "1, (1, 2) or ((1, 0), (2, 2))")
+
+    def build(self, input_shape):
+        _check_rank4(self, input_shape)
+        super().build(input_shape)
+
+    # y = x surrounded by zeros;  dL/dx = the middle of dL/dy.
+    def call(self, x, training=False):
+        n, h, w, c = x.shape
+        (t, b), (left, r) = self.padding
+        y = self._out("y", (n, h + t + b, w + left + r, c), x.dtype, training)
+        y.fill(0)
+        y[:, t:t + h, left:left + w] = x
+        return y
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        _, h, w, _ = self.input_shape
+        (t, _), (left, _) = self.padding
+        return grad_output[:, t:t + h, left:left + w]
+
+    def compute_output_shape(self, input_shape):
+        _check_rank4(self, input_shape)
+        n, h, w, c = input_shape
+        (t, b), (left, r) = self.padding
+        return (n, None if h is None else h + t + b, None if w is None else w + left + r, c)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": [list(p) for p in self.padding]}
+
+
+class Cropping2D(Layer):
+    """Removes rows and columns from the borders of each image.
+
+    Args:
+        cropping: an integer (the same on all four sides), ``(ch, cw)``
+            (symmetric), or ``((top, bottom), (left, right))``.
+
+    Shapes:
+        ``(batch, H, W, C)`` -> ``(batch, H - top - bottom, W - left - right, C)``.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+        >>> Cropping2D(((1, 0), (0, 1))).forward(x)[0, :, :, 0]
+        array([[3., 4.],
+               [6., 7.]])
+    """
+
+    def __init__(self, cropping=((0, 0), (0, 0)), **kwargs):
+        super().__init__(**kwargs)
+        self.cropping = _pads(cropping, "cropping", "1, (1, 2) or ((1, 0), (2, 2))")
+
+    def build(self, input_shape):
+        self.compute_output_shape(input_shape)
+        super().build(input_shape)
+
+    # y = the middle of x (a view);  dL/dx = dL/dy surrounded by zeros.
+    def call(self, x, training=False):
+        _, h, w, _ = x.shape
+        (t, b), (left, r) = self.cropping
+        return x[:, t:h - b, left:w - r]
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        n, _, _, c = grad_output.shape
+        _, h, w, _ = self.input_shape
+        (t, b), (left, r) = self.cropping
+        dx = self._workspace("dx", (n, h, w, c), grad_output.dtype)
+        dx.fill(0)
+        dx[:, t:h - b, left:w - r] = grad_output
+        return dx
+
+    def compute_output_shape(self, input_shape):
+        _check_rank4(self, input_shape)
+        n, h, w, c = input_shape
+        (t, b), (left, r) = self.cropping
+        ho = None if h is None else h - t - b
+        wo = None if w is None else w - left - r
+        if (ho is not None and ho < 1) or (wo is not None and wo < 1):
+            raise ValueError(
+                f"Layer '{self.name}' (Cropping2D): cropping={self.cropping} removes all of "
+                f"an input of size {(h, w)}. Crop less."
+            )
+        return (n, ho, wo, c)
+
+    def get_config(self):
+        return {**super().get_config(), "cropping": [list(p) for p in self.cropping]}

@@ -6,7 +6,15 @@ minimises the reconstruction error. The encoder then serves as a feature
 extractor for classical models (see ``kerasite.sklearn``).
 """
 
-from kerasite.layers import Dense, Flatten, Reshape
+from kerasite.layers import (
+    Conv2D,
+    Cropping2D,
+    Dense,
+    Flatten,
+    MaxPooling2D,
+    Reshape,
+    UpSampling2D,
+)
 from kerasite.layers.input import Input
 from kerasite.models.model import Model
 from kerasite.models.sequential import Sequential
@@ -120,6 +128,85 @@ class Autoencoder(Model):
         decoder.build((None, latent_dim))
         return cls(encoder, decoder, name=name)
 
+    @classmethod
+    def conv(cls, input_shape=(28, 28), filters=(16, 8), latent_dim=64, kernel_size=3,
+             activation="relu", latent_activation="tanh", output_activation="sigmoid",
+             name=None):
+        """A convolutional autoencoder, in the layout of the Keras blog's.
+
+        The encoder repeats Conv2D (``"same"`` padding) and MaxPooling2D (2x2,
+        ``"same"``, so odd sizes round up) once per entry of ``filters``, then
+        flattens; with a ``latent_dim`` a Dense layer makes the code. The
+        decoder mirrors it with UpSampling2D and Conv2D, ends with a Conv2D to
+        the input's channels, and crops what the rounding up added. For 8x8
+        digits and ``filters=(16, 8)``: 8x8 -> 4x4x16 -> 2x2x8 -> code.
+
+        Args:
+            input_shape: one sample, ``(height, width)`` for greyscale images or
+                ``(height, width, channels)``.
+            filters: the encoder's Conv2D filter counts, outermost first.
+            latent_dim: size of the Dense code, or ``None`` to use the
+                flattened feature maps of the last pooling as the code.
+            kernel_size: of every Conv2D.
+            activation: of the hidden Conv2D layers.
+            latent_activation: of the Dense code layer.
+            output_activation: of the last Conv2D (``"sigmoid"`` suits pixels
+                in [0, 1]).
+            name: a name for the model.
+
+        Returns:
+            A built ``Autoencoder``.
+
+        Example:
+            >>> ae = Autoencoder.conv(input_shape=(8, 8), filters=(4, 2), latent_dim=6)
+            >>> ae.encoder.output_shape, ae.decoder.output_shape
+            ((None, 6), (None, 8, 8))
+        """
+        input_shape = _shape_arg(input_shape)
+        sizes = _sizes_arg(filters, "filters", "(16, 8) or (32,)")
+        if not sizes:  # at least one Conv2D
+            raise ValueError("`filters` must hold at least one filter count, such as (16, 8). "
+                             f"Received: filters={filters!r}.")
+        filters = sizes
+        if latent_dim is not None and (isinstance(latent_dim, bool)
+                                       or not isinstance(latent_dim, int) or latent_dim < 1):
+            raise ValueError("`latent_dim` must be a positive integer or None. "
+                             f"Received: latent_dim={latent_dim!r}.")
+        if len(input_shape) not in (2, 3):
+            raise ValueError(
+                "`input_shape` must be (height, width) or (height, width, channels) for a "
+                f"convolutional autoencoder. Received: input_shape={input_shape!r}."
+            )
+        image = input_shape if len(input_shape) == 3 else (*input_shape, 1)
+        encoder = Encoder(name="encoder")
+        if len(input_shape) == 2:
+            encoder.add(Reshape(image))
+        spatial = image[:2]
+        for f in filters:
+            encoder.add(Conv2D(f, kernel_size, padding="same", activation=activation))
+            encoder.add(MaxPooling2D(2, padding="same"))
+            spatial = tuple(-(-d // 2) for d in spatial)  # "same" pooling rounds up
+        encoder.add(Flatten())
+        maps = (*spatial, filters[-1])
+        if latent_dim is not None:
+            encoder.add(Dense(latent_dim, activation=latent_activation))
+        decoder = Decoder(name="decoder")
+        if latent_dim is not None:
+            decoder.add(Dense(maps[0] * maps[1] * maps[2], activation=activation))
+        decoder.add(Reshape(maps))
+        for f in reversed(filters):
+            decoder.add(UpSampling2D(2))
+            decoder.add(Conv2D(f, kernel_size, padding="same", activation=activation))
+        decoder.add(Conv2D(image[2], kernel_size, padding="same", activation=output_activation))
+        extra = [d * 2 ** len(filters) - want for d, want in zip(spatial, image[:2])]
+        if any(extra):  # odd sizes were rounded up by the pooling: crop the excess
+            decoder.add(Cropping2D(((0, extra[0]), (0, extra[1]))))
+        if len(input_shape) == 2:
+            decoder.add(Reshape(input_shape))
+        encoder.build((None, *input_shape))
+        decoder.build(encoder.output_shape)
+        return cls(encoder, decoder, name=name)
+
     def get_config(self):
         from kerasite import layers
 
@@ -193,7 +280,7 @@ def _shape_arg(shape):
     return shape
 
 
-def _sizes_arg(hidden):
+def _sizes_arg(hidden, arg="hidden", example="(256,) or (512, 128)"):
     if isinstance(hidden, int):
         hidden = (hidden,)
     try:
@@ -203,7 +290,7 @@ def _sizes_arg(hidden):
         valid = False
     if not valid:
         raise ValueError(
-            f"`hidden` must be a tuple of positive integers, such as (256,) or (512, 128). "
-            f"Received: hidden={hidden!r}."
+            f"`{arg}` must be a tuple of positive integers, such as {example}. "
+            f"Received: {arg}={hidden!r}."
         )
     return sizes

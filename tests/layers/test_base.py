@@ -186,9 +186,9 @@ def test_config_keeps_name_trainable_and_declared_input_shape():
 
 
 def test_deserialize_unknown_layer_lists_the_known_ones():
-    with pytest.raises(ValueError, match=r"Unknown layer type 'Conv2D'\. Known types are "
+    with pytest.raises(ValueError, match=r"Unknown layer type 'Conv3D'\. Known types are "
                                          r"\[.*'Dense'.*\]\. Register custom layers"):
-        layers.deserialize({"class_name": "Conv2D", "config": {}})
+        layers.deserialize({"class_name": "Conv3D", "config": {}})
 
 
 def test_deserialize_needs_a_dict():

@@ -1,4 +1,4 @@
-"""Tests of kerasite/layers/reshaping.py: Flatten and Reshape."""
+"""Tests of kerasite/layers/reshaping.py: Flatten, Reshape, UpSampling2D, ZeroPadding2D, Cropping2D."""
 
 import json
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from kerasite import layers
-from kerasite.layers import Flatten, Reshape
+from kerasite.gradcheck import check_gradients
+from kerasite.layers import Cropping2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D
 
 
 # ------------------------------------------------------------------------ Flatten
@@ -115,3 +116,86 @@ def test_reshape_size_mismatch_with_an_inferred_axis():
 def test_reshape_size_mismatch_in_compute_output_shape():
     with pytest.raises(ValueError, match=r"cannot reshape inputs of shape \(batch, 7\)"):
         Reshape((2, 3)).compute_output_shape((None, 7))
+
+
+# ------------------------------------------------------------------ 2D resizers
+def test_upsampling_repeats_each_pixel():
+    x = np.array([[1, 2], [3, 4]], dtype="float32").reshape(1, 2, 2, 1)
+    np.testing.assert_array_equal(UpSampling2D((1, 2)).forward(x)[0, :, :, 0],
+                                  [[1, 1, 2, 2], [3, 3, 4, 4]])
+    np.testing.assert_array_equal(UpSampling2D(2).forward(x)[0, :, :, 0],
+                                  [[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]])
+
+
+def test_upsampling_backward_sums_the_copies():
+    layer = UpSampling2D(2)
+    layer.forward(np.zeros((1, 1, 2, 1)), training=True)
+    g = np.arange(8.0).reshape(1, 2, 4, 1)  # [[0 1 2 3] [4 5 6 7]]
+    np.testing.assert_array_equal(layer.backward(g)[0, :, :, 0], [[0 + 1 + 4 + 5, 2 + 3 + 6 + 7]])
+
+
+def test_zero_padding_and_cropping_by_hand():
+    x = np.arange(1.0, 5.0).reshape(1, 2, 2, 1)
+    padded = ZeroPadding2D(((1, 0), (0, 2))).forward(x)[0, :, :, 0]
+    np.testing.assert_array_equal(padded, [[0, 0, 0, 0], [1, 2, 0, 0], [3, 4, 0, 0]])
+    x = np.arange(16.0).reshape(1, 4, 4, 1)
+    np.testing.assert_array_equal(Cropping2D(1).forward(x)[0, :, :, 0], [[5, 6], [9, 10]])
+    np.testing.assert_array_equal(Cropping2D((0, 1)).forward(x)[0, :, :, 0],
+                                  x[0, :, 1:3, 0])
+
+
+@pytest.mark.parametrize("value, expected", [
+    (2, ((2, 2), (2, 2))), ((1, 3), ((1, 1), (3, 3))), (((1, 0), (0, 2)), ((1, 0), (0, 2))),
+])
+def test_padding_and_cropping_forms(value, expected):
+    assert ZeroPadding2D(value).padding == expected
+    assert Cropping2D(value).cropping == expected
+
+
+@pytest.mark.parametrize("layer, shape, expected", [
+    (UpSampling2D((2, 3)), (None, 3, 4, 2), (None, 6, 12, 2)),
+    (ZeroPadding2D(((1, 0), (2, 3))), (None, 3, 4, 2), (None, 4, 9, 2)),
+    (Cropping2D(((1, 0), (2, 1))), (None, 3, 4, 2), (None, 2, 1, 2)),
+])
+def test_resizer_shapes(layer, shape, expected):
+    assert layer.compute_output_shape(shape) == expected
+    assert layer.forward(np.zeros((2, *shape[1:]))).shape == (2, *expected[1:])
+
+
+@pytest.mark.parametrize("layer", [UpSampling2D((2, 3)), ZeroPadding2D(((1, 0), (2, 1))),
+                                   Cropping2D(((1, 0), (0, 2)))])
+def test_resizer_gradients(layer, float64):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 3, 4, 2))
+    y = rng.normal(size=layer.compute_output_shape(x.shape))
+    report = check_gradients(layer, x, y, "mse")
+    assert report.max_rel_diff < 1e-6, report
+
+
+@pytest.mark.parametrize("layer", [UpSampling2D((1, 2)), ZeroPadding2D(((1, 2), (0, 1))),
+                                   Cropping2D(((0, 1), (2, 0)))])
+def test_resizer_config_round_trip(layer):
+    clone = layers.deserialize(json.loads(json.dumps(layers.serialize(layer))))
+    assert clone.get_config() == layer.get_config()
+
+
+@pytest.mark.parametrize("layer", [UpSampling2D(), ZeroPadding2D(), Cropping2D()])
+def test_resizers_reject_a_wrong_rank(layer):
+    with pytest.raises(ValueError, match=r"expects inputs of rank 4.*Received an input of shape "
+                                         r"\(2, 3, 4\)"):
+        layer.forward(np.zeros((2, 3, 4)))
+
+
+def test_resizer_argument_errors():
+    with pytest.raises(ValueError, match=r"`padding` must be a non-negative integer, a tuple of 2"
+                                         r".* Received: padding=-1"):
+        ZeroPadding2D(-1)
+    with pytest.raises(ValueError, match=r"`cropping` must be .* Received: cropping=\(1, 2, 3\)"):
+        Cropping2D((1, 2, 3))
+    with pytest.raises(ValueError, match=r"`size` must be a positive integer .* Received: size=0"):
+        UpSampling2D(0)
+    with pytest.raises(ValueError, match=r'`interpolation` must be "nearest".*bilinear'):
+        UpSampling2D(interpolation="bilinear")
+    with pytest.raises(ValueError, match=r"cropping=\(\(2, 2\), \(0, 0\)\) removes all of an "
+                                         r"input of size \(4, 4\)"):
+        Cropping2D(((2, 2), (0, 0))).forward(np.zeros((1, 4, 4, 1)))

@@ -1,0 +1,285 @@
+"""2D convolutions, channels-last: ``Conv2D`` and ``Conv2DTranspose``.
+
+A convolution is a Dense layer applied to every window of the image. ``im2col``
+copies each window into one row of a matrix ``cols`` (``(pixels, kh*kw*in)``),
+so the whole convolution is one matrix product ``cols @ W``. Backward is the
+same picture read the other way: ``dW = cols^T g`` and the input gradient is
+``g W^T`` added back onto the image window by window (``col2im``).
+``Conv2DTranspose`` is the adjoint: its forward pass is Conv2D's backward.
+
+Weights use Keras's layouts, so ``get_weights``/``set_weights`` carry them to
+and from Keras unchanged: Conv2D's kernel is ``(kh, kw, in, filters)``,
+Conv2DTranspose's is ``(kh, kw, filters, in)``.
+"""
+
+import numpy as np
+
+from kerasite import initializers
+from kerasite.layers import activations
+from kerasite.layers._spatial import check_rank4, col2im, im2col, out_size, padding_arg, pair
+from kerasite.layers.base import Layer
+
+
+class _Conv(Layer):
+    """What Conv2D and Conv2DTranspose share: arguments, weights, bias and activation."""
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
+                 dilation_rate=(1, 1), activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 1:
+            raise ValueError(f"`filters` must be a positive integer. Received: filters={filters!r}.")
+        self.filters = int(filters)
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.strides = pair(strides, "strides")
+        self.padding = padding_arg(padding)
+        self.dilation_rate = pair(dilation_rate, "dilation_rate")
+        if isinstance(activation, activations._Elementwise):  # each layer needs its own cache
+            activation = type(activation).from_config(activation.get_config())
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.W = self.b = self.dW = self.db = None
+
+    def _k_eff(self):
+        # A dilated kernel of k taps spans (k - 1) * d + 1 pixels.
+        return tuple((k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate))
+
+    def _make_weights(self, kernel_shape):
+        self.W = self.add_weight("W", kernel_shape, self.kernel_initializer)
+        self.dW = self.grads["W"]
+        if self.use_bias:
+            self.b = self.add_weight("b", (self.filters,), self.bias_initializer)
+            self.db = self.grads["b"]
+
+    def _bias_and_activation(self, z, training):
+        """``z`` is ``(pixels, filters)``; adds the bias and applies the activation in place."""
+        if self.use_bias:
+            z += self.b
+        return self.activation.call(z, training, out=z)
+
+    def _bias_grad(self, g):
+        """Sums ``g`` ``(pixels, filters)`` over the pixels into ``db`` (ones @ g, one BLAS call)."""
+        ones = self._workspace("ones", (len(g),), g.dtype)
+        ones.fill(1)
+        np.matmul(ones, g, out=self.db)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "dilation_rate": list(self.dilation_rate),
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+        }
+
+
+class Conv2D(_Conv):
+    """A 2D convolution over ``(batch, height, width, channels)`` images.
+
+    Args:
+        filters: number of output channels, a positive integer.
+        kernel_size: ``(kh, kw)``, or one integer for a square kernel.
+        strides: ``(sh, sw)`` step between windows, or one integer.
+        padding: ``"valid"`` (no padding: the output shrinks) or ``"same"``
+            (zero padding so the output has ``ceil(size / stride)`` pixels).
+        dilation_rate: ``(dh, dw)`` spacing between kernel taps, or one integer.
+        activation: an activation name, an activation layer, or ``None``.
+        use_bias: whether to add a bias per filter.
+        kernel_initializer: initializer of the kernel (``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (zeros).
+
+    Shapes:
+        input ``(batch, H, W, in)``; kernel ``W`` ``(kh, kw, in, filters)``,
+        bias ``b`` ``(filters,)``; output ``(batch, Ho, Wo, filters)`` with
+        ``Ho = (H - kh_eff) // sh + 1`` for ``"valid"`` and ``ceil(H / sh)``
+        for ``"same"``, where ``kh_eff = (kh - 1) * dh + 1``.
+
+    Example:
+        >>> import numpy as np
+        >>> layer = Conv2D(1, 2, kernel_initializer="ones")
+        >>> x = np.arange(9, dtype="float32").reshape(1, 3, 3, 1)
+        >>> layer.forward(x)[0, :, :, 0]
+        array([[ 8., 12.],
+               [20., 24.]], dtype=float32)
+    """
+
+    _cache_attrs = ("cols",)
+
+    def build(self, input_shape):
+        check_rank4(self, input_shape)
+        self._geometry(input_shape)
+        self._make_weights((*self.kernel_size, input_shape[-1], self.filters))
+        super().build(input_shape)
+
+    def _geometry(self, input_shape):
+        """Output size and padding per spatial axis; raises if the kernel does not fit."""
+        axes = [out_size(size, k, s, self.padding)
+                for size, k, s in zip(input_shape[1:3], self._k_eff(), self.strides)]
+        if any(out is not None and out < 1 for out, _, _ in axes):
+            raise ValueError(
+                f"Layer '{self.name}' (Conv2D): the kernel {self.kernel_size} with "
+                f"dilation_rate={self.dilation_rate} spans {self._k_eff()} pixels, larger than "
+                f"the padded input {tuple(input_shape[1:3])} (padding={self.padding!r}). Use a "
+                'smaller kernel_size or dilation_rate, padding="same", or a larger input.'
+            )
+        return axes
+
+    def compute_output_shape(self, input_shape):
+        check_rank4(self, input_shape)
+        (ho, _, _), (wo, _, _) = self._geometry(input_shape)
+        return (input_shape[0], ho, wo, self.filters)
+
+    # Forward and backward, side by side. With cols the im2col matrix
+    # (pixels, kh*kw*in), K the kernel as a (kh*kw*in, filters) matrix:
+    #   z = cols K + b,  a = f(z)
+    #   dL/dK = cols^T dL/dz      dL/db = sum over pixels of dL/dz
+    #   dL/dcols = dL/dz K^T      dL/dx = col2im(dL/dcols), the padding cropped
+    def call(self, x, training=False):
+        n, h, w, c = x.shape
+        (ho, pt, pb), (wo, pl, pr) = self._geometry(x.shape)
+        kh, kw = self.kernel_size
+        xp = x
+        if pt or pb or pl or pr:
+            xp = self._workspace("xp", (n, h + pt + pb, w + pl + pr, c), x.dtype)
+            xp[:, :pt] = 0
+            xp[:, pt + h:] = 0
+            xp[:, :, :pl] = 0
+            xp[:, :, pl + w:] = 0
+            xp[:, pt:pt + h, pl:pl + w] = x
+        cols = self._workspace("cols", (n, ho, wo, kh, kw, c), x.dtype)
+        self.cols = im2col(xp, kh, kw, self.strides, self.dilation_rate, (ho, wo), cols)
+        z = self._out("z", (n * ho * wo, self.filters), self.W.dtype, training)
+        np.matmul(cols.reshape(len(z), -1), self.W.reshape(-1, self.filters), out=z)
+        z = self._bias_and_activation(z, training)
+        return z.reshape(n, ho, wo, self.filters)
+
+    def backward(self, grad_output, need_input_grad=True):
+        n, ho, wo, kh, kw, c = self.cols.shape
+        g = self.activation.backward(grad_output.reshape(-1, self.filters))
+        cols = self.cols.reshape(len(g), -1)
+        kernel = self.W.reshape(-1, self.filters)
+        np.matmul(cols.T, g, out=self.dW.reshape(kernel.shape))
+        if self.use_bias:
+            self._bias_grad(g)
+        if not need_input_grad:
+            return None
+        dcols = self._workspace("dcols", self.cols.shape, g.dtype)
+        np.matmul(g, kernel.T, out=dcols.reshape(cols.shape))
+        _, h, w, _ = self.input_shape
+        (_, pt, pb), (_, pl, pr) = self._geometry(self.input_shape)
+        dxp = self._workspace("dxp", (n, h + pt + pb, w + pl + pr, c), g.dtype)
+        col2im(dcols, self.strides, self.dilation_rate, dxp)
+        return dxp[:, pt:pt + h, pl:pl + w]
+
+
+class Conv2DTranspose(_Conv):
+    """The transposed ("de-") convolution: Conv2D's input gradient as a layer.
+
+    Each input pixel scatters ``kernel * value`` onto a ``kh x kw`` patch of
+    the output, patches ``strides`` apart; this is how decoders upsample.
+
+    Args:
+        filters: number of output channels, a positive integer.
+        kernel_size: ``(kh, kw)``, or one integer.
+        strides: ``(sh, sw)`` or one integer: the upsampling factor.
+        padding: ``"valid"`` or ``"same"``, with Keras's output sizes:
+            ``H * sh + max(kh_eff - sh, 0)`` for ``"valid"`` and ``H * sh``
+            for ``"same"`` (``kh_eff = (kh - 1) * dh + 1``).
+        dilation_rate: ``(dh, dw)`` spacing between kernel taps, or one integer.
+        activation: an activation name, an activation layer, or ``None``.
+        use_bias: whether to add a bias per filter.
+        kernel_initializer: initializer of the kernel (``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (zeros).
+
+    Shapes:
+        input ``(batch, H, W, in)``; kernel ``W`` ``(kh, kw, filters, in)``
+        (Keras's layout, filters before inputs); bias ``(filters,)``; output
+        ``(batch, Ho, Wo, filters)``.
+
+    Example:
+        >>> import numpy as np
+        >>> layer = Conv2DTranspose(1, 2, strides=2, kernel_initializer="ones")
+        >>> x = np.array([[1.0, 2.0]], dtype="float32").reshape(1, 1, 2, 1)
+        >>> layer.forward(x)[0, :, :, 0]
+        array([[1., 1., 2., 2.],
+               [1., 1., 2., 2.]], dtype=float32)
+    """
+
+    _cache_attrs = ("x",)
+
+    def build(self, input_shape):
+        check_rank4(self, input_shape)
+        self._make_weights((*self.kernel_size, self.filters, input_shape[-1]))
+        super().build(input_shape)
+
+    def _geometry(self, input_shape):
+        """Per spatial axis: ``(out, crop_before, scratch)``.
+
+        The patches cover ``full = (size - 1) * s + k_eff`` pixels; the output
+        is ``full[crop_before : crop_before + out]`` in a zeroed scratch of
+        length ``scratch`` (longer than ``full`` when ``k_eff < s``). The crop
+        is the padding the matching Conv2D would add before the image.
+        """
+        axes = []
+        for size, k, s in zip(input_shape[1:3], self._k_eff(), self.strides):
+            if size is None:
+                axes.append((None, 0, 0))
+                continue
+            full = (size - 1) * s + k
+            out = size * s + (max(k - s, 0) if self.padding == "valid" else 0)
+            crop = 0 if self.padding == "valid" else max(k - s, 0) // 2
+            axes.append((out, crop, max(full, crop + out)))
+        return axes
+
+    def compute_output_shape(self, input_shape):
+        check_rank4(self, input_shape)
+        (ho, _, _), (wo, _, _) = self._geometry(input_shape)
+        return (input_shape[0], ho, wo, self.filters)
+
+    # With K the kernel as a (kh*kw*filters, in) matrix and x2 the input as
+    # (pixels, in):  cols = x2 K^T,  z = crop(col2im(cols)) + b,  a = f(z).
+    #   dL/dcols = im2col(dL/dz, zero-padded back to the scratch)
+    #   dL/dK = dL/dcols^T x2     dL/dx = dL/dcols K     dL/db = sum of dL/dz
+    def call(self, x, training=False):
+        n, h, w, c = x.shape
+        (ho, pt, sh), (wo, pl, sw) = self._geometry(x.shape)
+        kh, kw = self.kernel_size
+        self.x = x.reshape(-1, c)
+        kernel = self.W.reshape(-1, c)
+        cols = self._workspace("cols", (n, h, w, kh, kw, self.filters), x.dtype)
+        np.matmul(self.x, kernel.T, out=cols.reshape(len(self.x), -1))
+        scratch = col2im(cols, self.strides, self.dilation_rate,
+                         self._workspace("scratch", (n, sh, sw, self.filters), x.dtype))
+        z = self._out("z", (n, ho, wo, self.filters), self.W.dtype, training)
+        np.copyto(z, scratch[:, pt:pt + ho, pl:pl + wo])
+        z = self._bias_and_activation(z.reshape(-1, self.filters), training)
+        return z.reshape(n, ho, wo, self.filters)
+
+    def backward(self, grad_output, need_input_grad=True):
+        n, ho, wo, f = grad_output.shape
+        _, h, w, c = self.input_shape
+        (_, pt, sh), (_, pl, sw) = self._geometry(self.input_shape)
+        kh, kw = self.kernel_size
+        g = self.activation.backward(grad_output.reshape(-1, f))
+        if self.use_bias:
+            self._bias_grad(g)
+        gpad = self._workspace("gpad", (n, sh, sw, f), g.dtype)
+        gpad.fill(0)
+        gpad[:, pt:pt + ho, pl:pl + wo] = g.reshape(n, ho, wo, f)
+        gcols = im2col(gpad, kh, kw, self.strides, self.dilation_rate, (h, w),
+                       self._workspace("gcols", (n, h, w, kh, kw, f), g.dtype))
+        gcols = gcols.reshape(len(self.x), -1)
+        kernel = self.W.reshape(-1, c)
+        np.matmul(gcols.T, self.x, out=self.dW.reshape(kernel.shape))
+        if not need_input_grad:
+            return None
+        dx = self._workspace("dx", (len(self.x), c), g.dtype)
+        np.matmul(gcols, kernel, out=dx)
+        return dx.reshape(n, h, w, c)

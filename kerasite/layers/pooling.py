@@ -1,0 +1,279 @@
+"""2D pooling, channels-last: max and average over windows, and over the whole image.
+
+The windows of ``MaxPooling2D`` and ``AveragePooling2D`` are strided views of
+the input; both loop over the ``ph * pw`` offsets inside a window (4 for the
+usual 2x2), each step an elementwise operation on a whole output-sized array,
+so there is no Python loop over samples or pixels.
+
+With ``padding="same"`` the padded cells never count: a max ignores them (they
+hold ``-inf``) and an average divides by the number of real pixels in each
+window, as TensorFlow and Keras do.
+"""
+
+import numpy as np
+
+from kerasite.layers._spatial import check_rank4, out_size, padding_arg, pair
+from kerasite.layers.base import Layer
+
+
+class _Pooling2D(Layer):
+    """Shared arguments, geometry and window views of the two windowed poolings."""
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = pair(pool_size, "pool_size")
+        self.strides = self.pool_size if strides is None else pair(strides, "strides")
+        self.padding = padding_arg(padding)
+
+    def build(self, input_shape):
+        check_rank4(self, input_shape)
+        self._geometry(input_shape)
+        super().build(input_shape)
+
+    def _geometry(self, input_shape):
+        axes = [out_size(size, p, s, self.padding)
+                for size, p, s in zip(input_shape[1:3], self.pool_size, self.strides)]
+        if any(out is not None and out < 1 for out, _, _ in axes):
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}): pool_size={self.pool_size} is "
+                f"larger than the input {tuple(input_shape[1:3])} (padding={self.padding!r}). "
+                'Use a smaller pool_size, padding="same", or a larger input.'
+            )
+        return axes
+
+    def compute_output_shape(self, input_shape):
+        check_rank4(self, input_shape)
+        (ho, _, _), (wo, _, _) = self._geometry(input_shape)
+        return (input_shape[0], ho, wo, input_shape[3])
+
+    def _padded(self, x, fill, key):
+        """``x`` with the "same" padding around it, filled with ``fill``; ``x`` itself if none."""
+        (_, pt, pb), (_, pl, pr) = self._geometry(x.shape)
+        if not (pt or pb or pl or pr):
+            return x
+        n, h, w, c = x.shape
+        xp = self._workspace(key, (n, h + pt + pb, w + pl + pr, c), x.dtype)
+        xp.fill(fill)
+        xp[:, pt:pt + h, pl:pl + w] = x
+        return xp
+
+    def _window(self, xp, i, j, out_hw):
+        """The (i, j)-th cell of every window: a strided view ``(batch, Ho, Wo, C)``."""
+        (sh, sw), (ho, wo) = self.strides, out_hw
+        return xp[:, i:i + (ho - 1) * sh + 1:sh, j:j + (wo - 1) * sw + 1:sw]
+
+    def _crop(self, dxp):
+        (_, pt, _), (_, pl, _) = self._geometry(self.input_shape)
+        _, h, w, _ = self.input_shape
+        return dxp[:, pt:pt + h, pl:pl + w]
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": list(self.pool_size),
+                "strides": list(self.strides), "padding": self.padding}
+
+
+class MaxPooling2D(_Pooling2D):
+    """The maximum of each ``pool_size`` window, windows ``strides`` apart.
+
+    Args:
+        pool_size: ``(ph, pw)`` or one integer; ``(2, 2)`` halves the image.
+        strides: ``(sh, sw)``, one integer, or ``None`` for ``pool_size``.
+        padding: ``"valid"`` or ``"same"`` (see ``Conv2D``).
+
+    Shapes:
+        ``(batch, H, W, C)`` -> ``(batch, Ho, Wo, C)``.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[1, 2, 5], [3, 4, 6]], dtype="float32").reshape(1, 2, 3, 1)
+        >>> MaxPooling2D(2, padding="same").forward(x)[0, :, :, 0]
+        array([[4., 6.]], dtype=float32)
+    """
+
+    _cache_attrs = ("argmax",)
+
+    # y = max over the window; the gradient goes to the (first) cell that held
+    # the max: dL/dx[argmax] += dL/dy, zero elsewhere.
+    def call(self, x, training=False):
+        n, _, _, c = x.shape
+        (ho, _, _), (wo, _, _) = self._geometry(x.shape)
+        xp = self._padded(x, -np.inf, "xp")
+        y = self._out("y", (n, ho, wo, c), x.dtype, training)
+        cells = [self._window(xp, i, j, (ho, wo))
+                 for i in range(self.pool_size[0]) for j in range(self.pool_size[1])]
+        np.copyto(y, cells[0])
+        for cell in cells[1:]:
+            np.maximum(y, cell, out=y)
+        # Which cell held the max, the first one on ties (as TensorFlow). With
+        # ne_k = (cell_k != max): index = ne_0 (1 + ne_1 (1 + ne_2 (...))), built
+        # from the inside out with contiguous integer ops (masked writes are slow).
+        argmax = self._workspace("argmax", y.shape, np.uint8 if len(cells) <= 256 else np.int32)
+        argmax.fill(0)
+        not_max = self._workspace("not_max", y.shape, bool)
+        for k in range(len(cells) - 2, -1, -1):
+            argmax += 1
+            np.not_equal(cells[k], y, out=not_max)
+            np.multiply(argmax, not_max, out=argmax)
+        self.argmax = argmax
+        return y
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        n, ho, wo, c = grad_output.shape
+        (_, pt, pb), (_, pl, pr) = self._geometry(self.input_shape)
+        _, h, w, _ = self.input_shape
+        dxp = self._workspace("dxp", (n, h + pt + pb, w + pl + pr, c), grad_output.dtype)
+        (ph, pw), (sh, sw) = self.pool_size, self.strides
+        # Windows that neither overlap nor leave gaps write every cell exactly once.
+        overlap = sh < ph or sw < pw
+        if overlap or (sh, sw) != (ph, pw) or dxp.shape[1:3] != (ho * sh, wo * sw):
+            dxp.fill(0)
+        hit = self._workspace("hit", grad_output.shape, bool)
+        for k in range(ph * pw):
+            cell = self._window(dxp, k // pw, k % pw, (ho, wo))
+            np.equal(self.argmax, k, out=hit)
+            if overlap:
+                cell += grad_output * hit
+            else:
+                np.multiply(grad_output, hit, out=cell)
+        return self._crop(dxp)
+
+
+class AveragePooling2D(_Pooling2D):
+    """The mean of each ``pool_size`` window, windows ``strides`` apart.
+
+    Args:
+        pool_size: ``(ph, pw)`` or one integer.
+        strides: ``(sh, sw)``, one integer, or ``None`` for ``pool_size``.
+        padding: ``"valid"`` or ``"same"``; with ``"same"`` a window on the
+            border averages only its real pixels.
+
+    Shapes:
+        ``(batch, H, W, C)`` -> ``(batch, Ho, Wo, C)``.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[1, 2, 5], [3, 4, 6]], dtype="float32").reshape(1, 2, 3, 1)
+        >>> AveragePooling2D(2, padding="same").forward(x)[0, :, :, 0]
+        array([[2.5, 5.5]], dtype=float32)
+    """
+
+    # y = sum over the window / count; dL/dx gets dL/dy / count at each cell.
+    def build(self, input_shape):
+        super().build(input_shape)
+        # How many real (unpadded) pixels each window holds, (Ho, Wo, 1).
+        ones = np.ones((1, *input_shape[1:3], 1))
+        (ho, _, _), (wo, _, _) = self._geometry(input_shape)
+        padded = self._padded(ones, 0.0, "count")
+        count = sum(self._window(padded, i, j, (ho, wo))
+                    for i in range(self.pool_size[0]) for j in range(self.pool_size[1]))
+        self._inv_count = (1.0 / count[0]).astype(np.float64)
+        self._workspaces.clear()
+
+    def call(self, x, training=False):
+        n, _, _, c = x.shape
+        (ho, _, _), (wo, _, _) = self._geometry(x.shape)
+        xp = self._padded(x, 0.0, "xp")
+        y = self._out("y", (n, ho, wo, c), x.dtype, training)
+        ph, pw = self.pool_size
+        np.copyto(y, self._window(xp, 0, 0, (ho, wo)))
+        for k in range(1, ph * pw):
+            y += self._window(xp, k // pw, k % pw, (ho, wo))
+        y *= self._inv_count.astype(x.dtype, copy=False)
+        return y
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        n, ho, wo, c = grad_output.shape
+        (_, pt, pb), (_, pl, pr) = self._geometry(self.input_shape)
+        _, h, w, _ = self.input_shape
+        dtype = grad_output.dtype
+        share = np.multiply(grad_output, self._inv_count.astype(dtype, copy=False),
+                            out=self._workspace("share", grad_output.shape, dtype))
+        dxp = self._workspace("dxp", (n, h + pt + pb, w + pl + pr, c), dtype)
+        dxp.fill(0)
+        ph, pw = self.pool_size
+        for k in range(ph * pw):
+            self._window(dxp, k // pw, k % pw, (ho, wo))[...] += share
+        return self._crop(dxp)
+
+
+class _GlobalPooling2D(Layer):
+    def __init__(self, keepdims=False, **kwargs):
+        super().__init__(**kwargs)
+        self.keepdims = bool(keepdims)
+
+    def build(self, input_shape):
+        check_rank4(self, input_shape)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        check_rank4(self, input_shape)
+        n, _, _, c = input_shape
+        return (n, 1, 1, c) if self.keepdims else (n, c)
+
+    def _shape_out(self, y):
+        n, c = y.shape
+        return y.reshape(n, 1, 1, c) if self.keepdims else y
+
+    def get_config(self):
+        return {**super().get_config(), "keepdims": self.keepdims}
+
+
+class GlobalAveragePooling2D(_GlobalPooling2D):
+    """The mean over height and width: ``(batch, H, W, C) -> (batch, C)``.
+
+    Args:
+        keepdims: keep the spatial axes, giving ``(batch, 1, 1, C)``.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.arange(8, dtype="float32").reshape(1, 2, 2, 2)
+        >>> GlobalAveragePooling2D().forward(x)
+        array([[3., 4.]], dtype=float32)
+    """
+
+    # y = mean over H, W of x;  dL/dx = dL/dy / (H W), broadcast over H, W.
+    def call(self, x, training=False):
+        return self._shape_out(x.mean(axis=(1, 2)))
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        _, h, w, c = self.input_shape
+        g = grad_output.reshape(-1, 1, 1, c) / (h * w)
+        return np.broadcast_to(g, (len(g), h, w, c))
+
+
+class GlobalMaxPooling2D(_GlobalPooling2D):
+    """The maximum over height and width: ``(batch, H, W, C) -> (batch, C)``.
+
+    Args:
+        keepdims: keep the spatial axes, giving ``(batch, 1, 1, C)``.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.arange(8, dtype="float32").reshape(1, 2, 2, 2)
+        >>> GlobalMaxPooling2D().forward(x)
+        array([[6., 7.]], dtype=float32)
+    """
+
+    _cache_attrs = ("argmax",)
+
+    # y = max over H, W; the gradient goes to the first pixel holding the max.
+    def call(self, x, training=False):
+        n, h, w, c = x.shape
+        flat = x.reshape(n, h * w, c)
+        self.argmax = flat.argmax(axis=1)[:, None, :]  # (batch, 1, C)
+        return self._shape_out(np.take_along_axis(flat, self.argmax, axis=1)[:, 0, :])
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        _, h, w, c = self.input_shape
+        n = len(grad_output)
+        dx = np.zeros((n, h * w, c), dtype=grad_output.dtype)
+        np.put_along_axis(dx, self.argmax, grad_output.reshape(n, 1, c), axis=1)
+        return dx.reshape(n, h, w, c)
