@@ -145,10 +145,12 @@ class CallbackList:
         self._run(self._on_train_end, logs)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._run_indexed(self._on_epoch_begin, epoch, logs)
+        if self._on_epoch_begin:  # most runs have none for epoch_begin: skip the call
+            self._run_indexed(self._on_epoch_begin, epoch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        self._run_indexed(self._on_epoch_end, epoch, logs)
+        if self._on_epoch_end:  # most runs have none for epoch_begin: skip the call
+            self._run_indexed(self._on_epoch_end, epoch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
         self._run_indexed(self._on_train_batch_begin, batch, logs)

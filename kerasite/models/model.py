@@ -372,7 +372,8 @@ class Model(Trainer, Layer):
     # ------------------------------------------------------------ subclassing
     def __setattr__(self, name, value):
         # A subclassed model finds its layers through its attributes, as Keras does.
-        if not name.startswith("_") and _holds_layers(value):
+        if name[0] != "_" and isinstance(value, (Layer, list, tuple, dict)) and \
+                _holds_layers(value):
             tracked = self.__dict__.get("_tracked")
             if tracked is not None and name not in ("layers", "inputs", "outputs"):
                 tracked.append(value)

@@ -146,6 +146,8 @@ class Trainer:
         self._regularized = [leaf for leaf in leaves if leaf.trainable and leaf.regularizers]
         self._constrained = [leaf for leaf in leaves if leaf.trainable and leaf.constraints]
         self._fused = self._find_fused_outputs()
+        self._plain_step = not (self._regularized or self._constrained or self._graph._activity
+                                or any(act is not None for act in self._fused))
 
     def _find_fused_outputs(self):
         """For each output, the sigmoid/softmax whose logits its crossentropy can use, or None.
@@ -293,6 +295,7 @@ class Trainer:
         epoch_logs = {}
         warned_nan = False
         callback_list.on_train_begin()
+        train_step = self._train_step
         # BackupAndRestore may move the start to the epoch after its backup (as in Keras).
         initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
         self._initial_epoch = None
@@ -303,7 +306,10 @@ class Trainer:
             order = utils.epoch_rng(self._seed, epoch).permutation(n) \
                 if shuffle and steps > 1 else None
             callback_list.on_epoch_begin(epoch)
-            self._epoch_in_progress = epoch  # a save now is marked mid-epoch
+            # Plain attributes, set through __dict__: Model.__setattr__ (which finds a
+            # subclassed model's layers) costs a call per epoch here for nothing.
+            state = self.__dict__
+            state["_epoch_in_progress"] = epoch  # a save now is marked mid-epoch
             for m in metrics:
                 m.reset()
             sums, seen = None, 0
@@ -311,7 +317,9 @@ class Trainer:
                 start, stop = step * batch_size, min(n, (step + 1) * batch_size)
                 if want_batch_hooks:
                     callback_list.on_train_batch_begin(step)
-                if order is None:
+                if steps == 1:  # the whole data in one batch (XOR): no slicing at all
+                    xb, yb = xs, ys
+                elif order is None:
                     xb = [a[start:stop] for a in xs]
                     yb = [a[start:stop] for a in ys]
                 else:
@@ -319,10 +327,13 @@ class Trainer:
                     batch = {key: gather(idx) for key, gather in gathers.items()}
                     xb = [batch[id(a)] for a in xs]
                     yb = [batch[id(a)] for a in ys]
-                values, outs = self._train_step(xb, yb)
+                values, outs = train_step(xb, yb)
                 k = stop - start
-                sums = [v * k for v in values] if sums is None else \
-                    [s + v * k for s, v in zip(sums, values)]
+                if sums is None:
+                    sums = [v * k for v in values]
+                else:
+                    for j, v in enumerate(values):
+                        sums[j] += v * k
                 seen = stop
                 for m in metrics:
                     m.update(yb[m.output_index], outs[m.output_index])
@@ -350,8 +361,8 @@ class Trainer:
                 callback_list.on_test_end(val_logs)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             if seen == n:  # an epoch cut short (e.g. by TerminateOnNaN) is not completed
-                self.completed_epochs = epoch + 1  # saved by checkpoints; resume from here
-                self._epoch_in_progress = None
+                state["completed_epochs"] = epoch + 1  # saved by checkpoints; resume here
+                state["_epoch_in_progress"] = None
             callback_list.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
@@ -360,6 +371,12 @@ class Trainer:
     def _train_step(self, xs, ys):
         """One gradient step on a batch; returns (the loss values, the predictions)."""
         graph = self._graph
+        if self._plain_step:  # no fused loss, penalty or constraint: the lean path
+            outs = graph.forward(xs, training=True)
+            values, grads = self._losses_and_grads(ys, outs)
+            graph.backward(grads, need_input_grad=False)
+            self.optimizer.apply_gradients(self._grads_and_vars)
+            return values, outs
         self._set_fused(True)  # only for this model's step: the layers may serve others
         try:
             outs = graph.forward(xs, training=True)

@@ -110,7 +110,7 @@ class Optimizer:
             grads_and_vars: iterable of ``(gradient, parameter)`` array pairs,
                 the same parameters in the same order at every step.
         """
-        pairs = list(grads_and_vars)
+        pairs = grads_and_vars if isinstance(grads_and_vars, list) else list(grads_and_vars)
         if self._slots is None:
             self._build([p for _, p in pairs])
         elif len(pairs) != len(self._scratch):
@@ -119,15 +119,20 @@ class Optimizer:
                 f"received {len(pairs)}. Use one optimizer per model, or a new one."
             )
         lr = self.learning_rate
-        grads = self._clip([g for g, _ in pairs])
         if self.weight_decay:
             for _, p in pairs:
                 p -= (lr * self.weight_decay) * p  # decoupled: p -= lr wd p
         self.iterations += 1
         self._begin_step()
         step_lr = self._step_learning_rate(lr)
+        update = self._update
+        if self._clipped is None:  # no clipping: the gradients as they are
+            for i, (g, p) in enumerate(pairs):
+                update(i, p, g, step_lr)
+            return
+        grads = self._clip([g for g, _ in pairs])
         for i, (g, (_, p)) in enumerate(zip(grads, pairs)):
-            self._update(i, p, g, step_lr)
+            update(i, p, g, step_lr)
 
     def _build(self, params):
         self._scratch = [np.empty_like(p) for p in params]
