@@ -20,7 +20,7 @@ import re
 
 import numpy as np
 
-from kerasite import regularizers
+from kerasite import constraints, regularizers
 from kerasite.config import floatx
 from kerasite.layers.symbolic import Node, SymbolicTensor, is_symbolic
 
@@ -423,6 +423,32 @@ class Layer:
         if self.activity_regularizer is None:
             return grad_output
         return grad_output + self.activity_regularizer.gradient(output) / len(output)
+
+    def _kernel_and_bias_options(self, kernel_regularizer, bias_regularizer, kernel_constraint,
+                                 bias_constraint):
+        """Stores Keras's four weight options of a layer with ``W`` and ``b`` (Dense, Conv2D).
+
+        They then reach ``regularization_penalty`` and ``apply_constraints``
+        through ``self.regularizers`` and ``self.constraints``.
+        """
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        for key, reg in (("W", self.kernel_regularizer), ("b", self.bias_regularizer)):
+            if reg is not None:
+                self.regularizers[key] = reg
+        for key, con in (("W", self.kernel_constraint), ("b", self.bias_constraint)):
+            if con is not None:
+                self.constraints[key] = con
+
+    def _kernel_and_bias_config(self):
+        return {
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+        }
 
     def apply_constraints(self):
         """Projects each constrained weight in place (call it after each optimizer step)."""

@@ -25,7 +25,9 @@ class _Conv(Layer):
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
                  dilation_rate=(1, 1), activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 1:
             raise ValueError(f"`filters` must be a positive integer. Received: filters={filters!r}.")
@@ -40,6 +42,8 @@ class _Conv(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self._kernel_and_bias_options(kernel_regularizer, bias_regularizer, kernel_constraint,
+                                      bias_constraint)
         self.W = self.b = self.dW = self.db = None
 
     def _k_eff(self):
@@ -77,6 +81,7 @@ class _Conv(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self._kernel_and_bias_config(),
         }
 
 
@@ -93,6 +98,10 @@ class Conv2D(_Conv):
         activation: an activation name, an activation layer, or ``None``.
         use_bias: whether to add a bias per filter.
         kernel_initializer: initializer of the kernel (``"glorot_uniform"``).
+        kernel_regularizer, bias_regularizer: penalties on the kernel and the
+            bias (``"l2"``, ``kerasite.regularizers.L2(1e-4)``, ...), or ``None``.
+        kernel_constraint, bias_constraint: projections applied after each
+            update (``"max_norm"``, ``"non_neg"``, ...), or ``None``.
         bias_initializer: initializer of the bias (zeros).
 
     Shapes:
@@ -196,6 +205,10 @@ class Conv2DTranspose(_Conv):
         activation: an activation name, an activation layer, or ``None``.
         use_bias: whether to add a bias per filter.
         kernel_initializer: initializer of the kernel (``"glorot_uniform"``).
+        kernel_regularizer, bias_regularizer: penalties on the kernel and the
+            bias (``"l2"``, ``kerasite.regularizers.L2(1e-4)``, ...), or ``None``.
+        kernel_constraint, bias_constraint: projections applied after each
+            update (``"max_norm"``, ``"non_neg"``, ...), or ``None``.
         bias_initializer: initializer of the bias (zeros).
 
     Shapes:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from kerasite import constraints, initializers, regularizers
+from kerasite import initializers, regularizers
 from kerasite.layers import activations
 from kerasite.layers.base import Layer
 
@@ -71,17 +71,8 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        # The base class applies these through regularization_penalty and apply_constraints.
-        for key, reg in (("W", self.kernel_regularizer), ("b", self.bias_regularizer)):
-            if reg is not None:
-                self.regularizers[key] = reg
-        for key, con in (("W", self.kernel_constraint), ("b", self.bias_constraint)):
-            if con is not None:
-                self.constraints[key] = con
+        self._kernel_and_bias_options(kernel_regularizer, bias_regularizer, kernel_constraint,
+                                      bias_constraint)
         self.W = self.b = self.dW = self.db = None
 
     def build(self, input_shape):
@@ -137,9 +128,6 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._kernel_and_bias_config(),
         }

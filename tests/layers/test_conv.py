@@ -364,3 +364,21 @@ def test_invalid_arguments_are_clear_errors(cls, kwargs, message):
 
 def test_padding_is_case_insensitive_as_in_keras():
     assert Conv2D(1, 3, padding="SAME").padding == "same"
+
+
+def test_conv_kernel_regularizer_and_constraint_reach_fit():
+    # Issue 13: the penalty is added to the loss fit reports, as for Dense.
+    from kerasite import Sequential, constraints, regularizers
+
+    model = Sequential([kerasite.Input((3, 3, 1)),
+                        layers.Conv2D(1, 2, use_bias=False, kernel_initializer="ones",
+                                      kernel_regularizer=regularizers.l2(0.1),
+                                      kernel_constraint=constraints.NonNeg()),
+                        layers.Flatten()])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.zeros((1, 3, 3, 1), dtype="float32")
+    y = np.zeros((1, 4), dtype="float32")
+    # outputs 0, mse 0; penalty 0.1 * 4 (four ones in the kernel)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(0.4, rel=1e-6)
+    model.fit(x, np.full((1, 4), -100.0, dtype="float32"), epochs=1, verbose=0)
+    assert (model.layers[0].W >= 0).all()
