@@ -79,35 +79,42 @@ class Graph:
 
     # -------------------------------------------------------------- structure
     def _sort(self):
-        """Depth-first from the outputs back to the inputs: a topological order."""
+        """Depth-first from the outputs back to the inputs: a topological order.
+
+        Iterative, with an explicit stack, so a model thousands of layers deep
+        does not hit Python's recursion limit.
+        """
         is_input = {id(t) for t in self.inputs}
         order, done, active = [], set(), set()
-
-        def visit(tensor, path):
-            if id(tensor) in is_input:
-                return
-            node = tensor.node
-            if node is None or isinstance(node.layer, InputLayer):
-                raise GraphError(
-                    f"Model '{self.owner}': the graph is disconnected. Output "
-                    f"'{path[0].name}' depends on input '{tensor.name}', which is not among "
-                    f"the model's inputs {[t.name for t in self.inputs]}. Pass every Input the "
-                    "outputs are computed from."
-                )
-            if id(node) in done:
-                return
-            if id(node) in active:  # cannot happen with Input-built graphs; be safe
-                raise GraphError(f"Model '{self.owner}': the graph has a cycle at "
-                                 f"layer '{node.layer.name}'.")
-            active.add(id(node))
-            for t in node.inputs:
-                visit(t, path)
-            active.discard(id(node))
-            done.add(id(node))
-            order.append(node)
-
         for out in self.outputs:
-            visit(out, [out])
+            stack = [(out, False)]
+            while stack:
+                tensor, expanded = stack.pop()
+                if id(tensor) in is_input:
+                    continue
+                node = tensor.node
+                if expanded:  # all of the node's inputs are placed: place the node
+                    active.discard(id(node))
+                    if id(node) not in done:
+                        done.add(id(node))
+                        order.append(node)
+                    continue
+                if node is None or isinstance(node.layer, InputLayer):
+                    raise GraphError(
+                        f"Model '{self.owner}': the graph is disconnected. Output "
+                        f"'{out.name}' depends on input '{tensor.name}', which is not among "
+                        f"the model's inputs {[t.name for t in self.inputs]}. Pass every Input "
+                        "the outputs are computed from."
+                    )
+                if id(node) in done:
+                    continue
+                if id(node) in active:  # cannot happen with Input-built graphs; be safe
+                    raise GraphError(f"Model '{self.owner}': the graph has a cycle at "
+                                     f"layer '{node.layer.name}'.")
+                active.add(id(node))
+                stack.append((tensor, True))
+                for t in reversed(node.inputs):  # the first input is visited first
+                    stack.append((t, False))
         return order
 
     def _check_unique_names(self):

@@ -33,8 +33,15 @@ class Sequential(Model):
         super().__init__(name=name, trainable=trainable)
         self._input_spec = None  # (None, *shape) once known
         self._input_dtype = None
-        for layer in layers or []:
-            self.add(layer)
+        # The graph is made once at the end, not after every layer: linear, not quadratic.
+        self._defer_rebuild = True
+        try:
+            for layer in layers or []:
+                self.add(layer)
+        finally:
+            self._defer_rebuild = False
+        self._check_all_layers()
+        self._rebuild()
 
     def _is_subclassed(self):
         return False
@@ -55,13 +62,33 @@ class Sequential(Model):
                 raise ValueError("An Input must come first in a Sequential model.")
             self._input_spec = (None, *layer.shape)
             self._input_dtype = layer.dtype
-            self._rebuild()
+            if not self._defer_rebuild:
+                self._rebuild()
             return
         if not isinstance(layer, Layer):
             raise TypeError(
                 "Sequential layers must be kerasite.layers.Layer instances (or models). "
                 f"Received: {layer!r} of type {type(layer).__name__}."
             )
+        if not self._defer_rebuild:
+            self._check_new_layer(layer)
+        self.layers.append(layer)
+        if self._input_spec is None and len(self.layers) == 1:
+            if layer.declared_input_shape:
+                self._input_spec = (None, *layer.declared_input_shape)
+            elif isinstance(layer, Model) and layer.built and layer._single_input:
+                self._input_spec = tuple(layer.input_shape)  # a built model brings its input
+        if self._defer_rebuild:
+            return
+        try:
+            self._rebuild()
+        except Exception:
+            self.layers.pop()
+            self._rebuild()
+            raise
+
+    def _check_new_layer(self, layer):
+        """A layer may appear once, and names must be unique (they key the saved weights)."""
         if any(layer is other for other in self.layers):
             raise ValueError(
                 f"Layer '{layer.name}' is already in model '{self.name}'. To apply one layer "
@@ -72,18 +99,16 @@ class Sequential(Model):
                 f"Model '{self.name}' already has a layer named '{layer.name}'. Layer names must "
                 "be unique within a model; pass another name=."
             )
-        self.layers.append(layer)
-        if self._input_spec is None and len(self.layers) == 1:
-            if layer.declared_input_shape:
-                self._input_spec = (None, *layer.declared_input_shape)
-            elif isinstance(layer, Model) and layer.built and layer._single_input:
-                self._input_spec = tuple(layer.input_shape)  # a built model brings its input
-        try:
-            self._rebuild()
-        except Exception:
-            self.layers.pop()
-            self._rebuild()
-            raise
+
+    def _check_all_layers(self):
+        """The same checks for a whole list at once, in linear time."""
+        seen, names = set(), set()
+        for i, layer in enumerate(self.layers):
+            if id(layer) in seen or layer.name in names:
+                self.layers = self.layers[:i]  # the constructor fails: keep what was valid
+                self._check_new_layer(layer)  # raises, with the message add() gives
+            seen.add(id(layer))
+            names.add(layer.name)
 
     def pop(self):
         """Removes the last layer and returns it, as Keras's ``Sequential.pop``.

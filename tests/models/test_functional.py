@@ -473,3 +473,21 @@ def test_keras_functional_merge_forms():
                                                  layers.add([a, b])]))
     x = [np.full((1, 2), v, dtype=np.float32) for v in (1.0, 2.0, 6.0)]
     assert np.array_equal(model.predict(x), [[3.0, 3.0, 3.0, 3.0]])
+
+
+def test_a_model_thousands_of_layers_deep_builds_and_runs():
+    # Issue 15, item 12: building a Sequential rebuilt its graph after every layer
+    # (quadratic), and sorting a deep graph recursed past Python's limit.
+    depth = 3000
+    chain = Sequential([Input((2,)), *[layers.Dense(2, kernel_initializer="identity")
+                                        for _ in range(depth)]])
+    x = np.ones((1, 2), dtype=np.float32)
+    assert np.array_equal(chain.predict(x), x)
+    again = Sequential.from_config(chain.get_config())
+    assert len(again.layers) == depth and again.built
+    inp = Input((2,))
+    h = inp
+    for _ in range(depth):
+        h = layers.Dense(2, kernel_initializer="identity")(h)
+    graph = Model(inp, layers.Add()([h, inp]))  # not a chain: the general path
+    assert np.array_equal(graph.predict(x), 2 * x)
