@@ -98,10 +98,12 @@ class Conv2D(_Conv):
         activation: an activation name, an activation layer, or ``None``.
         use_bias: whether to add a bias per filter.
         kernel_initializer: initializer of the kernel (``"glorot_uniform"``).
-        kernel_regularizer, bias_regularizer: penalties on the kernel and the
-            bias (``"l2"``, ``kerasite.regularizers.L2(1e-4)``, ...), or ``None``.
-        kernel_constraint, bias_constraint: projections applied after each
-            update (``"max_norm"``, ``"non_neg"``, ...), or ``None``.
+        kernel_regularizer: a penalty on the kernel (``"l2"``,
+            ``kerasite.regularizers.L2(1e-4)``, ...), or ``None``.
+        bias_regularizer: a penalty on the bias, or ``None``.
+        kernel_constraint: a projection of the kernel after each update
+            (``"max_norm"``, ``"non_neg"``, ...), or ``None``.
+        bias_constraint: a projection of the bias after each update, or ``None``.
         bias_initializer: initializer of the bias (zeros).
 
     Shapes:
@@ -205,10 +207,12 @@ class Conv2DTranspose(_Conv):
         activation: an activation name, an activation layer, or ``None``.
         use_bias: whether to add a bias per filter.
         kernel_initializer: initializer of the kernel (``"glorot_uniform"``).
-        kernel_regularizer, bias_regularizer: penalties on the kernel and the
-            bias (``"l2"``, ``kerasite.regularizers.L2(1e-4)``, ...), or ``None``.
-        kernel_constraint, bias_constraint: projections applied after each
-            update (``"max_norm"``, ``"non_neg"``, ...), or ``None``.
+        kernel_regularizer: a penalty on the kernel (``"l2"``,
+            ``kerasite.regularizers.L2(1e-4)``, ...), or ``None``.
+        bias_regularizer: a penalty on the bias, or ``None``.
+        kernel_constraint: a projection of the kernel after each update
+            (``"max_norm"``, ``"non_neg"``, ...), or ``None``.
+        bias_constraint: a projection of the bias after each update, or ``None``.
         bias_initializer: initializer of the bias (zeros).
 
     Shapes:
