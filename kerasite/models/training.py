@@ -811,9 +811,10 @@ class Trainer:
         if is_symbolic(inputs):
             return self._call_symbolic(inputs)
         if isinstance(inputs, (list, tuple)) and self.built and not self._single_input:
-            xs = self._prepare_x(inputs)
-            return self.forward(xs, bool(training))
-        return self.forward(_inputs.as_array(inputs, "inputs"), bool(training))
+            out = self.forward(self._prepare_x(inputs), bool(training))
+        else:
+            out = self.forward(_inputs.as_array(inputs, "inputs"), bool(training))
+        return utils.EagerArray.wrap(out)  # an array with .numpy(), as tf's eager tensors
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
