@@ -934,7 +934,12 @@ class Trainer:
 
     # ================================================================ summary
     def summary(self, print_fn=None, expand_nested=False):
-        """Prints a table of the layers, their output shapes and parameter counts.
+        """Prints Keras 3's table of the layers, their output shapes and parameter counts.
+
+        A model whose layers form one chain gets the columns ``Layer (type)``,
+        ``Output Shape`` and ``Param #``; any other functional model also gets
+        ``Connected to`` (``name[node][tensor]`` of each input, as Keras writes
+        it). The totals follow, with the weights' size in memory.
 
         Args:
             print_fn: function called with each line (default ``print``).
@@ -947,49 +952,77 @@ class Trainer:
             >>> from kerasite import Sequential, Input, layers
             >>> Sequential([Input((4,)), layers.Dense(2, name="out")], name="tiny").summary()
             Model: "tiny"
-            +------------------------------+----------------------+------------+
-            | Layer (type)                 | Output Shape         |    Param # |
-            +==============================+======================+============+
-            | out (Dense)                  | (None, 2)            |         10 |
-            +------------------------------+----------------------+------------+
-             Total params: 10
-             Trainable params: 10
-             Non-trainable params: 0
+            ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
+            ┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
+            ┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━┩
+            │ out (Dense)                          │ (None, 2)                   │              10 │
+            └──────────────────────────────────────┴─────────────────────────────┴─────────────────┘
+             Total params: 10 (40.00 B)
+             Trainable params: 10 (40.00 B)
+             Non-trainable params: 0 (0.00 B)
         """
         self._require_built("summary()")
         print_fn = print_fn or print
+        chain = self._is_chain()
         rows = []
 
-        def add_rows(model, indent):
+        def add_rows(model, level):
+            graph = getattr(model, "_graph", None)
             for layer in model.layers:
-                shape = _layer_output_shape(layer)
-                rows.append((f"{indent}{layer.name} ({type(layer).__name__})", shape,
-                             f"{layer.count_params():,}"))
+                prefix = "   " * level + "└ " if level else ""
+                row = [f"{prefix}{layer.name} ({type(layer).__name__})",
+                       _layer_output_shape(layer), f"{layer.count_params():,}"]
+                if not chain:
+                    row.append(_connections(layer, graph) if level == 0 else "")
+                rows.append(row)
                 if expand_nested and hasattr(layer, "_graph") and layer.layers:
-                    add_rows(layer, indent + "  ")
+                    add_rows(layer, level + 1)
 
-        add_rows(self, "")
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in
-                  enumerate(("Layer (type)", "Output Shape", "Param #"))]
-        widths = [max(w, m) for w, m in zip(widths, (28, 20, 10))]
-        rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+        add_rows(self, 0)
+        header = ["Layer (type)", "Output Shape", "Param #"] + ([] if chain else ["Connected to"])
+        # Keras 3's cell widths for its default 88 (chain) or 108 characters; wider content
+        # widens its column (Keras wraps it instead).
+        widths = [max(w, 2 + max(len(r[i]) for r in [header, *rows]))
+                  for i, w in enumerate((38, 29, 17) if chain else (31, 27, 17, 28))]
+        box = _box_characters(print_fn)
 
-        def line(cells):
-            return "| " + cells[0].ljust(widths[0]) + " | " + cells[1].ljust(widths[1]) + \
-                " | " + cells[2].rjust(widths[2]) + " |"
+        def rule(left, fill, mid, right):
+            return left + mid.join(fill * w for w in widths) + right
 
-        total = self.count_params()
-        trainable = int(sum(w.size for w in self.trainable_weights))
+        def line(cells, bar):
+            texts = [" " + (c.rjust(w - 2) if i == 2 else c.ljust(w - 2)) + " "
+                     for i, (c, w) in enumerate(zip(cells, widths))]
+            return bar + bar.join(texts) + bar
+
         print_fn(f'Model: "{self.name}"')
-        print_fn(rule)
-        print_fn(line(("Layer (type)", "Output Shape", "Param #")))
-        print_fn(rule.replace("-", "="))
-        for row in rows:
-            print_fn(line(row))
-        print_fn(rule)
-        print_fn(f" Total params: {total:,}")
-        print_fn(f" Trainable params: {trainable:,}")
-        print_fn(f" Non-trainable params: {total - trainable:,}")
+        print_fn(rule(*box["top"]))
+        print_fn(line(header, box["head_bar"]))
+        print_fn(rule(*box["head_rule"]))
+        for i, row in enumerate(rows):
+            if i:
+                print_fn(rule(*box["row_rule"]))
+            print_fn(line(row, box["bar"]))
+        print_fn(rule(*box["bottom"]))
+        trainable = _unique(self.trainable_weights)
+        non_trainable = _unique(self.non_trainable_weights)
+        for label, weights in (("Total", trainable + non_trainable), ("Trainable", trainable),
+                               ("Non-trainable", non_trainable)):
+            count = int(sum(w.size for w in weights))
+            size = _readable_size(sum(w.nbytes for w in weights))
+            print_fn(f" {label} params: {count:,} ({size})")
+
+    def _is_chain(self):
+        """Whether the layers form one chain (Keras then leaves out "Connected to")."""
+        graph = getattr(self, "_graph", None)
+        if graph is None or self._is_subclassed() or type(self).__name__ == "Sequential":
+            return True
+        uses = {}
+        for node in graph.nodes:
+            for t in node.inputs:
+                uses[id(t)] = uses.get(id(t), 0) + 1
+        return len(graph.inputs) == 1 and all(len(n.inputs) == 1 for n in graph.nodes) and \
+            all(u == 1 for u in uses.values()) and \
+            len({id(n.layer) for n in graph.nodes}) == len(graph.nodes)
 
     # ========================================================== compile config
     def get_compile_config(self):
@@ -1208,9 +1241,57 @@ def _layer_output_shape(layer):
             shape = layer.output_shape
         except (ValueError, AttributeError):
             return "?"
-    if isinstance(shape, list):
-        return ", ".join(_shape_str(s) for s in shape)
+    if isinstance(shape, list):  # as Keras prints several outputs
+        return "[" + ", ".join(_shape_str(s) for s in shape) + "]"
     return _shape_str(shape)
+
+
+def _connections(layer, graph):
+    """Keras's "Connected to" cell: ``producer[node index][tensor index]`` per input."""
+    if graph is None:
+        return "-"
+    cells = []
+    for node in graph.nodes:
+        if node.layer is not layer:
+            continue
+        for t in node.inputs:
+            producer = t.node.layer
+            cells.append(f"{producer.name}[{producer._inbound_nodes.index(t.node)}]"
+                         f"[{t.node.outputs.index(t)}]")
+    return ", ".join(cells) or "-"
+
+
+def _unique(weights):
+    seen = {}
+    for w in weights:
+        seen.setdefault(id(w), w)
+    return list(seen.values())
+
+
+def _readable_size(nbytes):
+    """Bytes as Keras writes them: powers of 1024, two decimals ("1.55 MB")."""
+    size = float(nbytes)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024:
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} PB"
+
+
+def _box_characters(print_fn):
+    """Keras's (rich's) table characters, or ASCII when printing to a stdout that cannot
+    encode them (an old Windows console, for one)."""
+    import sys
+
+    fancy = {"top": "┏━┳┓", "head_bar": "┃", "head_rule": "┡━╇┩", "bar": "│",
+             "row_rule": "├─┼┤", "bottom": "└─┴┘"}
+    encoding = getattr(sys.stdout, "encoding", None) if print_fn is print else None
+    try:
+        "".join(fancy.values()).encode(encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return {"top": "+-++", "head_bar": "|", "head_rule": "+=++", "bar": "|",
+                "row_rule": "+-++", "bottom": "+-++"}
+    return fancy
 
 
 def _shape_str(shape):
