@@ -10,6 +10,7 @@ never move, on the data below, e.g.
 import numpy as np
 import pytest
 
+import kerasite
 from kerasite import Input, Model, Sequential, layers, optimizers
 
 X = np.array([[1, 0], [0, 1], [1, 1], [2, 0], [0, 2]], dtype="float32")
@@ -126,3 +127,45 @@ def test_weight_errors_are_clear():
         model.evaluate(X, Y, sample_weight=[1, 2, np.nan, 1, 1], verbose=0)
     with pytest.raises(ValueError, match=r"`validation_data\[2\]` contains"):
         model.fit(X, Y, validation_data=(X, Y, [1, 2, np.inf, 1, 1]), verbose=0)
+
+
+@pytest.mark.parametrize("loss, activation, labels", [
+    ("sparse_categorical_crossentropy", "softmax", "sparse"),  # fused with the softmax
+    ("categorical_crossentropy", "softmax", "one_hot"),        # fused with the softmax
+    ("binary_crossentropy", "sigmoid", "binary"),              # fused with the sigmoid
+    ("mse", "tanh", "binary"),                                 # not fused
+])
+def test_weighted_step_matches_finite_differences(float64, loss, activation, labels):
+    # One SGD(1.0) step moves each weight by -dL/dw, L the weighted loss of the outputs.
+    # The finite differences of that loss, in float64, must give the same step.
+    rng = np.random.default_rng(0)
+    units = 1 if labels == "binary" else 3
+    x = rng.normal(size=(7, 2))
+    classes = rng.integers(0, 3, size=7)
+    y = {"sparse": classes, "one_hot": np.eye(3)[classes],
+         "binary": (classes[:, None] > 0).astype(float)}[labels]
+    w = rng.uniform(0.0, 3.0, size=7)
+    model = Sequential([Input((2,)), layers.Dense(units, activation=activation)])
+    model.compile(optimizer=optimizers.SGD(1.0), loss=loss)
+    before = [a.copy() for a in model.get_weights()]
+
+    reference = kerasite.losses.get(loss)  # applied to predict's output: no fused path
+
+    def weighted_loss(weights):
+        model.set_weights(weights)
+        return reference.forward(y, model.predict(x, verbose=0), sample_weight=w)
+
+    numeric = []
+    for i, a in enumerate(before):
+        grad = np.zeros_like(a)
+        for j in np.ndindex(a.shape):
+            plus = [b.copy() for b in before]
+            minus = [b.copy() for b in before]
+            plus[i][j] += 1e-6
+            minus[i][j] -= 1e-6
+            grad[j] = (weighted_loss(plus) - weighted_loss(minus)) / 2e-6
+        numeric.append(grad)
+    model.set_weights(before)
+    model.train_on_batch(x, y, sample_weight=w)
+    for b, after, g in zip(before, model.get_weights(), numeric):
+        np.testing.assert_allclose(b - after, g, rtol=1e-6, atol=1e-9)
