@@ -289,8 +289,10 @@ class Trainer:
                     f"{'no training' if split == 0 else 'no validation'} samples out of "
                     f"{n_all}. Use more data or another fraction."
                 )
-            val = ([a[split:] for a in xs], [a[split:] for a in ys],
-                   [None if w is None else w[split:] for w in ws])
+            # Keras splits sample_weight too, but applies class_weight to training only.
+            val_ws = [None] * len(ws) if class_weight is not None else \
+                [None if w is None else w[split:] for w in ws]
+            val = ([a[split:] for a in xs], [a[split:] for a in ys], val_ws)
             xs, ys = [a[:split] for a in xs], [a[:split] for a in ys]
             ws = [None if w is None else w[:split] for w in ws]
 

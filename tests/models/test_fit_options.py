@@ -130,3 +130,16 @@ def test_predict_on_batch_is_a_plain_array():
     again = model.predict_on_batch(X[:2])
     np.testing.assert_allclose(out[:, 0], X.sum(1))  # not overwritten by the next call
     assert again.shape == (2, 1)
+
+
+def test_class_weight_applies_to_training_only_with_validation_split():
+    model = _compiled()
+    y = np.array([0, 1, 1, 0, 1], "float32")
+    history = model.fit(X, y, epochs=1, verbose=0, validation_split=0.4,
+                        class_weight={1: 3.0}, shuffle=False, batch_size=8)
+    e2 = (X.sum(1) - y) ** 2  # 1, 0, 1, 4, 1
+    # Train rows 0-2 weighted 1, 3, 3; validation rows 3-4 unweighted, as in Keras, whose
+    # fit splits (x, y, sample_weight) before turning class_weight into weights for training
+    # (Keras 3.15.1, same data and model: loss 1.3333, val_loss 2.5).
+    assert history.history["loss"] == [pytest.approx((1 + 0 + 3) / 3)]
+    assert history.history["val_loss"] == [pytest.approx((4 + 1) / 2)]
