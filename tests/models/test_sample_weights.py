@@ -169,3 +169,23 @@ def test_weighted_step_matches_finite_differences(float64, loss, activation, lab
     model.train_on_batch(x, y, sample_weight=w)
     for b, after, g in zip(before, model.get_weights(), numeric):
         np.testing.assert_allclose(b - after, g, rtol=1e-6, atol=1e-9)
+
+
+def test_shuffled_batches_carry_their_own_weights():
+    # Whatever the order, the batch-size-weighted mean of sum(w e^2)/k over batches is
+    # sum(w e^2) / n = 1.1: the weights must travel with their rows when shuffled.
+    model = _compiled(weighted_metrics=["mae"])
+    history = model.fit(X, Y, sample_weight=SW, batch_size=2, epochs=3, shuffle=True, verbose=0)
+    assert history.history["loss"] == [pytest.approx(1.1, rel=1e-6)] * 3
+    assert history.history["mae"] == [pytest.approx(5.5 / 6.5, rel=1e-6)] * 3
+
+
+def test_multi_output_weighted_metric_names():
+    inp = Input((2,))
+    model = Model(inp, [layers.Dense(1, name="a")(inp), layers.Dense(1, name="b")(inp)])
+    model.compile(optimizer=optimizers.SGD(0.0), loss="mse", metrics=["mae"],
+                  weighted_metrics=["mae"])
+    logs = model.evaluate(X, [Y, Y], verbose=0, return_dict=True)
+    # Keras 3.15.1 gives the same names (its dict sorted): a_loss, a_mae, a_weighted_mae, ...
+    assert list(logs) == ["loss", "a_loss", "b_loss", "a_mae", "b_mae", "a_weighted_mae",
+                          "b_weighted_mae"]
