@@ -189,3 +189,19 @@ def test_multi_output_weighted_metric_names():
     # Keras 3.15.1 gives the same names (its dict sorted): a_loss, a_mae, a_weighted_mae, ...
     assert list(logs) == ["loss", "a_loss", "b_loss", "a_mae", "b_mae", "a_weighted_mae",
                           "b_weighted_mae"]
+
+
+def test_weighted_metrics_argument_errors():
+    model = _ones_model()
+    with pytest.raises(TypeError, match=r"`weighted_metrics` must be a list, such as \['accuracy'\]"):
+        model.compile(optimizer="sgd", loss="mse", weighted_metrics="mae")
+    with pytest.raises(ValueError, match="bogus"):
+        model.compile(optimizer="sgd", loss="mse", weighted_metrics=["bogus"])
+    unbuilt = Sequential([layers.Dense(1)])
+    with pytest.raises(ValueError, match="bogus"):
+        unbuilt.compile(optimizer="sgd", loss="mse", weighted_metrics=["bogus"])
+
+
+def test_compile_config_keeps_weighted_metrics():
+    model = _compiled(weighted_metrics=["mae"])
+    assert model.get_compile_config()["weighted_metrics"] == ["mae"]
