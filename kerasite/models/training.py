@@ -191,7 +191,7 @@ class Trainer:
     # ===================================================================== fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
         """Trains the model on ``(x, y)`` for a number of epochs.
 
@@ -238,6 +238,8 @@ class Trainer:
                 the previous one stopped; an epoch that reaches the end of the
                 data stops there (with a warning when it had steps left), and
                 the next starts a new, reshuffled pass.
+            validation_steps: validate on the first ``validation_steps``
+                batches of the validation data only (all by default).
             validation_batch_size: batch size for the validation data
                 (``batch_size`` by default).
             validation_freq: validate every ``validation_freq`` epochs (an
@@ -296,6 +298,8 @@ class Trainer:
             xs, ys = [a[:split] for a in xs], [a[:split] for a in ys]
             ws = [None if w is None else w[:split] for w in ws]
 
+        if val is not None:
+            val = _first_batches(val, validation_steps, val_batch_size, "validation_steps")
         n = len(xs[0])
         steps = steps_per_epoch or math.ceil(n / batch_size)
         metrics = self._make_metrics(ys)
@@ -642,7 +646,7 @@ class Trainer:
 
     # ====================================================== evaluate, predict
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None,
-                 callbacks=None, return_dict=False):
+                 steps=None, callbacks=None, return_dict=False):
         """Returns the loss (and metrics) on ``(x, y)``, with dropout off.
 
         Args:
@@ -653,6 +657,7 @@ class Trainer:
                 line when output is not a terminal), 2 one line.
             sample_weight: weights ``(samples,)`` for the loss and the
                 ``weighted_metrics``, as in ``fit``.
+            steps: evaluate only the first ``steps`` batches (all by default).
             callbacks: callbacks whose ``on_test_*`` hooks run, batch hooks
                 included.
             return_dict: return ``{"loss": ..., metric: ...}`` instead.
@@ -668,6 +673,7 @@ class Trainer:
         # x is cast batch by batch (a uint8 memmap is never copied whole).
         xs, ys = self._prepare_xy(x, y, lazy=True)
         ws = self._prepare_weights(sample_weight, None, ys)
+        xs, ys, ws = _first_batches((xs, ys, ws), steps, batch_size, "steps")
         n = len(xs[0])
         cbs = list(callbacks or []) + ([ProgressBar(verbose=verbose)] if verbose else [])
         callback_list = CallbackList(cbs, model=self, params={
@@ -752,7 +758,7 @@ class Trainer:
             return [values[0] * self._loss_weights[0]]
         return [sum(w * v for w, v in zip(self._loss_weights, values)), *values]
 
-    def predict(self, x, batch_size=None, verbose=0, callbacks=None):
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
         """Returns the model's outputs for ``x``, computed batch by batch.
 
         Memory stays bounded by one batch of activations, and nothing is kept
@@ -774,6 +780,7 @@ class Trainer:
                                                 "batch_size")
         verbose = _check_verbose(verbose)
         xs = self._prepare_x(x, lazy=True)  # cast batch by batch: no whole float copy
+        xs = _first_batches((xs,), steps, batch_size, "steps")[0]
         n = len(xs[0])
         cbs = list(callbacks or []) + ([ProgressBar(verbose=verbose)] if verbose else [])
         callback_list = CallbackList(cbs, model=self, params={
@@ -1146,6 +1153,24 @@ def _class_weights(class_weight, y):
     for key, value in class_weight.items():
         weights[labels == key] = value
     return weights
+
+
+def _first_batches(groups, steps, batch_size, name):
+    """The arrays in ``groups`` cut to their first ``steps`` batches (Keras's ``steps``)."""
+    if steps is None:
+        return groups
+    steps = _inputs.check_positive_int(steps, name)
+    n = len(groups[0][0])
+    if steps * batch_size >= n:
+        if steps > math.ceil(n / batch_size):
+            warnings.warn(
+                f"`{name}`={steps} asks for more batches than the {n} samples make "
+                f"({math.ceil(n / batch_size)} of {batch_size}): all of them are used.",
+                stacklevel=3,
+            )
+        return groups
+    stop = steps * batch_size
+    return tuple([None if a is None else a[:stop] for a in group] for group in groups)
 
 
 def _check_validation_freq(freq):

@@ -143,3 +143,17 @@ def test_class_weight_applies_to_training_only_with_validation_split():
     # (Keras 3.15.1, same data and model: loss 1.3333, val_loss 2.5).
     assert history.history["loss"] == [pytest.approx((1 + 0 + 3) / 3)]
     assert history.history["val_loss"] == [pytest.approx((4 + 1) / 2)]
+
+
+def test_steps_in_evaluate_and_predict_and_validation_steps():
+    model = _compiled()
+    # The first 2 batches of 2: rows 0-3, errors 0, -1, 1, 2: batch losses .5 and 2.5.
+    assert model.evaluate(X, Y, batch_size=2, steps=2, verbose=0) == pytest.approx(1.5)
+    assert model.predict(X, batch_size=2, steps=1).shape == (2, 1)
+    history = model.fit(X, Y, epochs=1, batch_size=2, verbose=0, validation_data=(X, Y),
+                        validation_steps=1)
+    assert history.history["val_loss"] == [pytest.approx(0.5)]  # rows 0-1 only
+    with pytest.warns(UserWarning, match="`steps`=9 asks for more batches"):
+        assert model.evaluate(X, Y, batch_size=2, steps=9, verbose=0) == pytest.approx(1.4)
+    with pytest.raises(ValueError, match="`validation_steps` must be an integer >= 1"):
+        model.fit(X, Y, validation_data=(X, Y), validation_steps=0, verbose=0)
