@@ -769,6 +769,7 @@ class Trainer:
             batch_size: samples per forward pass (32 by default).
             verbose: 0 (the default: quiet, see "Coming from Keras") or 1/2
                 for a progress bar with the sample count.
+            steps: predict only the first ``steps`` batches (all by default).
             callbacks: callbacks whose ``on_predict_*`` hooks run, batch
                 hooks included (``logs["outputs"]`` holds the batch's outputs).
 
