@@ -935,6 +935,14 @@ class Trainer:
             if w is None:
                 ws.append(None)
                 continue
+            loss = self._losses[i]
+            if not _takes_sample_weight(loss):
+                raise TypeError(
+                    f"`{label}` was given, but the loss {type(loss).__name__}.forward(y_true, "
+                    "y_pred) takes no `sample_weight`. Add a `sample_weight=None` argument to "
+                    "its forward and apply the weights there (see \"Custom losses\" in the "
+                    "Losses API reference), or subclass a built-in loss."
+                )
             a = _inputs.as_array(w, label)
             _inputs.check_lengths(ys[i], a, "y", label)
             if a.ndim == 2 and a.shape[1] == 1:
@@ -1154,6 +1162,19 @@ def _class_weights(class_weight, y):
     for key, value in class_weight.items():
         weights[labels == key] = value
     return weights
+
+
+def _takes_sample_weight(loss):
+    """Whether ``loss.forward`` accepts the weights (a custom loss may take only two arrays)."""
+    import inspect
+
+    try:
+        params = inspect.signature(loss.forward).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params) >= 3 or \
+        any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name == "sample_weight"
+            for p in params)
 
 
 def _first_batches(groups, steps, batch_size, name):

@@ -205,3 +205,20 @@ def test_weighted_metrics_argument_errors():
 def test_compile_config_keeps_weighted_metrics():
     model = _compiled(weighted_metrics=["mae"])
     assert model.get_compile_config()["weighted_metrics"] == ["mae"]
+
+
+def test_custom_loss_without_sample_weight_gets_a_clear_error():
+    class TwoArgs(kerasite.losses.Loss):
+        def forward(self, y_true, y_pred):
+            self._diff = y_pred - y_true
+            return float((self._diff ** 2).mean())
+
+        def backward(self):
+            return 2 * self._diff / self._diff.size
+
+    model = _ones_model()
+    model.compile(optimizer="sgd", loss=TwoArgs())
+    model.fit(X, Y, verbose=0)  # without weights it trains
+    with pytest.raises(TypeError, match=r"TwoArgs.forward\(y_true, y_pred\) takes no "
+                                        r"`sample_weight`. Add a `sample_weight=None`"):
+        model.fit(X, Y, sample_weight=SW, verbose=0)
