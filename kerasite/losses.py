@@ -27,6 +27,7 @@ import numpy as np
 
 from kerasite import _registry
 from kerasite.config import epsilon
+from kerasite.utils import EagerArray
 
 
 class Loss:
@@ -79,8 +80,8 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         if sample_weight is None:  # a custom forward(y_true, y_pred) without weights works too
-            return self.forward(y_true, y_pred)
-        return self.forward(y_true, y_pred, sample_weight)
+            return EagerArray.wrap(self.forward(y_true, y_pred))
+        return EagerArray.wrap(self.forward(y_true, y_pred, sample_weight))
 
     def call(self, y_true, y_pred):
         """Per-sample losses, ``y_pred.shape[:-1]``; caches what ``_grad`` needs.

@@ -23,6 +23,7 @@ import numpy as np
 from kerasite import constraints, regularizers
 from kerasite.config import floatx
 from kerasite.layers.symbolic import Node, SymbolicTensor, is_symbolic
+from kerasite.utils import EagerArray
 
 _name_counts = {}
 
@@ -156,7 +157,7 @@ class Layer:
         """
         if is_symbolic(inputs):
             return self._call_symbolic(inputs)
-        return self.forward(inputs, bool(training))
+        return EagerArray.wrap(self.forward(inputs, bool(training)))  # has .numpy(), as tf
 
     def _call_symbolic(self, inputs):
         multi = isinstance(inputs, (list, tuple))

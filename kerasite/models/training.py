@@ -45,7 +45,8 @@ class Trainer:
         self._grads_and_vars = None
 
     # ================================================================ compile
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None):
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None):
         """Chooses the loss(es), the optimizer and the metrics to report.
 
         Call it again after changing a layer's ``trainable``: as in Keras, the
@@ -56,11 +57,15 @@ class Trainer:
                 optimizer instance (Keras's default is ``"rmsprop"``).
             loss: a loss name or instance; for several outputs, one loss for
                 all, a list with one per output, or a dict keyed by output name.
-            metrics: a list of metric names (``"accuracy"``, ``"mae"``,
-                ``"mse"``) applied to every output, or a list of lists / a dict
-                with one list per output.
             loss_weights: for several outputs, a list or dict of numbers: the
                 total loss is the weighted sum of the outputs' losses.
+            metrics: a list of metric names (``"accuracy"``, ``"mae"``,
+                ``"mse"``) applied to every output, or a list of lists / a dict
+                with one list per output. They ignore sample weights.
+            weighted_metrics: metrics, given as ``metrics`` is, that take the
+                ``sample_weight`` (or ``class_weight``) of ``fit`` and
+                ``evaluate`` into account: ``sum(w * value) / sum(w)``. One
+                named like an unweighted metric is logged as ``weighted_<name>``.
 
         Example:
             >>> from kerasite import Sequential, layers
@@ -73,26 +78,24 @@ class Trainer:
                 optimizer.lower() in losses._BY_NAME and loss.lower() in optimizers._BY_NAME:
             raise ValueError(
                 f"compile() received optimizer={optimizer!r} and loss={loss!r}: they look swapped. "
-                "The order is compile(optimizer, loss, metrics); pass them by keyword."
+                "The order is compile(optimizer, loss, ...); pass them by keyword."
             )
         self.optimizer = optimizers.get(optimizer)
         self._loss_spec, self._loss_weights_spec = loss, loss_weights
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, str) or not isinstance(metrics, (list, tuple, dict)):
-            raise TypeError(
-                f"`metrics` must be a list, such as ['accuracy']. Received: metrics={metrics!r}."
-            )
+        metrics = _check_metrics_arg(metrics, "metrics")
+        weighted_metrics = _check_metrics_arg(weighted_metrics, "weighted_metrics")
         self._metrics_spec = metrics
+        self._weighted_metrics_spec = weighted_metrics
         self.compiled = True
         self._grads_and_vars = None
         if self.built:
             self._resolve_compile()
         else:  # fail now on unknown names rather than at fit time
             self.loss = losses.get(loss) if not isinstance(loss, (list, dict)) else None
-            for m in metrics if isinstance(metrics, (list, tuple)) else []:
-                if not isinstance(m, (list, tuple)):
-                    metrics_module.get(m, self.loss or losses.get("mse"), None)
+            for spec in (metrics, weighted_metrics):
+                for m in spec if isinstance(spec, (list, tuple)) else []:
+                    if not isinstance(m, (list, tuple)):
+                        metrics_module.get(m, self.loss or losses.get("mse"), None)
 
     def _resolve_compile(self):
         """Matches losses, weights and metrics to the outputs (needs the graph)."""
@@ -106,16 +109,21 @@ class Trainer:
         else:
             self._loss_weights = _per_output(weights, names, "loss_weights", _weight,
                                              broadcast=False)
-        spec = self._metrics_spec
+        self._metric_specs = self._metrics_per_output(self._metrics_spec, "metrics")
+        self._weighted_metric_specs = self._metrics_per_output(
+            getattr(self, "_weighted_metrics_spec", []), "weighted_metrics")
+
+    def _metrics_per_output(self, spec, what):
+        names = self.output_names
         if isinstance(spec, dict) or (spec and all(isinstance(m, (list, tuple)) for m in spec)
-                                      and n > 1):
-            per = _per_output(spec, names, "metrics", lambda m: list(m or []), broadcast=False)
+                                      and len(names) > 1):
+            per = _per_output(spec, names, what, lambda m: list(m or []), broadcast=False)
         else:
-            per = [list(spec)] * n
+            per = [list(spec)] * len(names)
         for i, specs in enumerate(per):
             for m in specs:
                 metrics_module.get(m, self._losses[i], None)
-        self._metric_specs = per
+        return per
 
     def _require_compiled(self, what):
         if not self.compiled:
@@ -146,6 +154,7 @@ class Trainer:
         self._regularized = [leaf for leaf in leaves if leaf.trainable and leaf.regularizers]
         self._constrained = [leaf for leaf in leaves if leaf.trainable and leaf.constraints]
         self._fused = self._find_fused_outputs()
+        self._no_weights = [None] * len(self._graph.outputs)
         self._plain_step = not (self._regularized or self._constrained or self._graph._activity
                                 or any(act is not None for act in self._fused))
 
@@ -184,7 +193,9 @@ class Trainer:
 
     # ===================================================================== fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0):
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
         """Trains the model on ``(x, y)`` for a number of epochs.
 
         Each epoch visits every sample once, in mini-batches of ``batch_size``
@@ -192,6 +203,10 @@ class Trainer:
         model's seed and the epoch number. After each epoch the validation
         data, if any, is evaluated with dropout off and without touching the
         weights or the optimizer.
+
+        The logged ``loss`` is, as in Keras, the mean of the batch losses
+        weighted by the batch sizes (the last, smaller batch counts for
+        less); each batch loss is ``sum(w * per_sample_loss) / batch_size``.
 
         Args:
             x: inputs, ``(samples, *features)``; for several inputs a list of
@@ -201,17 +216,37 @@ class Trainer:
                 several outputs a list or a dict keyed by output name.
             batch_size: samples per gradient step (32 by default).
             epochs: index of the last epoch to train (with ``initial_epoch``,
-                as in Keras: epochs ``initial_epoch .. epochs - 1`` run).
+                as in Keras: epochs ``initial_epoch .. epochs - 1`` run; none
+                when ``epochs <= initial_epoch``).
             verbose: 0 silent, 1 progress bar, 2 one line per epoch;
                 ``"auto"`` (the default, as in Keras) means 1.
             callbacks: list of ``Callback`` instances.
             validation_split: fraction in [0, 1) of the data held out for
                 validation. As in Keras, it is the *last* fraction of ``x`` and
-                ``y`` as given, taken before any shuffling: shuffle the data
-                first if it is sorted.
-            validation_data: ``(x_val, y_val)`` evaluated after every epoch.
+                ``y`` (and ``sample_weight``) as given, taken before any
+                shuffling: shuffle the data first if it is sorted. Ignored when
+                ``validation_data`` is given, as in Keras.
+            validation_data: ``(x_val, y_val)`` or
+                ``(x_val, y_val, val_sample_weight)``.
             shuffle: reshuffle the batches every epoch.
+            class_weight: dict mapping a class index to a weight for its
+                samples' loss (for a single output, with integer labels or
+                one-hot rows); classes not listed weigh 1.
+            sample_weight: weights ``(samples,)`` for the samples' losses (and
+                ``weighted_metrics``); for several outputs one array for all,
+                or a list or dict with one per output.
             initial_epoch: epoch to start from (to resume a run).
+            steps_per_epoch: batches per epoch. As in Keras for arrays, the
+                epochs then walk through the data in turn, continuing where
+                the previous one stopped; an epoch that reaches the end of the
+                data stops there (with a warning when it had steps left), and
+                the next starts a new, reshuffled pass.
+            validation_steps: validate on the first ``validation_steps``
+                batches of the validation data only (all by default).
+            validation_batch_size: batch size for the validation data
+                (``batch_size`` by default).
+            validation_freq: validate every ``validation_freq`` epochs (an
+                int, counted from 1), or after the epochs (1-based) in a list.
 
         Returns:
             A ``History`` whose ``history`` dict holds ``"loss"``, each metric,
@@ -225,10 +260,15 @@ class Trainer:
                 what to fix.
         """
         self._require_compiled("fit")
-        epochs = _inputs.check_positive_int(epochs, "epochs")
+        epochs = _inputs.check_positive_int(epochs, "epochs", minimum=0)
         batch_size = _inputs.check_positive_int(32 if batch_size is None else batch_size,
                                                 "batch_size")
         initial_epoch = _inputs.check_positive_int(initial_epoch, "initial_epoch", minimum=0)
+        if steps_per_epoch is not None:
+            steps_per_epoch = _inputs.check_positive_int(steps_per_epoch, "steps_per_epoch")
+        val_batch_size = batch_size if validation_batch_size is None else \
+            _inputs.check_positive_int(validation_batch_size, "validation_batch_size")
+        _check_validation_freq(validation_freq)
         verbose = _check_verbose(verbose)
         if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
                 or not 0 <= validation_split < 1:
@@ -237,15 +277,16 @@ class Trainer:
                 f"hold out. Received: validation_split={validation_split!r}."
             )
         xs, ys = self._prepare_xy(x, y)
+        ws = self._prepare_weights(sample_weight, class_weight, ys)
         from kerasite import saving
 
         saving._warn_if_resuming_mid_epoch(self, initial_epoch)
         self._training_setup()
-        if validation_split and validation_data is not None:
-            raise ValueError("Pass either `validation_data` or `validation_split`, not both.")
         val = None
         n_all = len(xs[0])
-        if validation_split:
+        if validation_data is not None:  # it wins over validation_split, as in Keras
+            val = self._prepare_validation(validation_data)
+        elif validation_split:
             split = int(n_all * (1 - validation_split))
             if split == 0 or split == n_all:
                 raise ValueError(
@@ -253,13 +294,17 @@ class Trainer:
                     f"{'no training' if split == 0 else 'no validation'} samples out of "
                     f"{n_all}. Use more data or another fraction."
                 )
-            val = ([a[split:] for a in xs], [a[split:] for a in ys])
+            # Keras splits sample_weight too, but applies class_weight to training only.
+            val_ws = [None] * len(ws) if class_weight is not None else \
+                [None if w is None else w[split:] for w in ws]
+            val = ([a[split:] for a in xs], [a[split:] for a in ys], val_ws)
             xs, ys = [a[:split] for a in xs], [a[:split] for a in ys]
-        elif validation_data is not None:
-            val = self._prepare_validation(validation_data)
+            ws = [None if w is None else w[:split] for w in ws]
 
+        if val is not None:
+            val = _first_batches(val, validation_steps, val_batch_size, "validation_steps")
         n = len(xs[0])
-        steps = math.ceil(n / batch_size)
+        steps = steps_per_epoch or math.ceil(n / batch_size)
         metrics = self._make_metrics(ys)
         # The keys every epoch's logs will hold: ModelCheckpoint checks its path against them.
         several = len(self.output_names) > 1
@@ -279,32 +324,38 @@ class Trainer:
         # A diverging run overflows; fit reports that itself (a warning, or
         # TerminateOnNaN), so NumPy's per-operation warnings are silenced here.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            epoch_logs = self._fit_loop(xs, ys, val, epochs, initial_epoch, batch_size, steps,
-                                        shuffle, metrics, callback_list)
+            epoch_logs = self._fit_loop(
+                (xs, ys, ws), val, epochs, initial_epoch, batch_size, steps_per_epoch, shuffle,
+                metrics, callback_list, (val_batch_size, validation_freq))
         callback_list.on_train_end(epoch_logs)
         return history
 
-    def _fit_loop(self, xs, ys, val, epochs, initial_epoch, batch_size, steps, shuffle, metrics,
-                  callback_list):
+    def _fit_loop(self, data, val, epochs, initial_epoch, batch_size, steps_per_epoch, shuffle,
+                  metrics, callback_list, validation):
         """The epochs and batches of ``fit``; returns the last epoch's logs."""
+        xs, ys, ws = data
         n = len(xs[0])
+        per_pass = math.ceil(n / batch_size)  # batches in one pass over the data
         # Batch buffers: each batch is gathered into the same arrays, not new copies.
-        gathers = {id(a): _Gather(a) for a in (*xs, *ys)}  # an autoencoder's target is its input
+        arrays = [*xs, *ys, *(w for w in ws if w is not None)]
+        gathers = {id(a): _Gather(a) for a in arrays}  # an autoencoder's target is its input
         batch_logs = {}
         want_batch_hooks = callback_list.wants_batch_hooks
         epoch_logs = {}
         warned_nan = False
+        val_batch_size, validation_freq = validation
         callback_list.on_train_begin()
         train_step = self._train_step
         # BackupAndRestore may move the start to the epoch after its backup (as in Keras).
         initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
         self._initial_epoch = None
+        position, order = 0, None  # the next batch of the current pass, and its order
         for epoch in range(initial_epoch, epochs):
             for layer in self._epoch_aware:
                 layer.set_epoch(epoch)
-            # One batch covers every sample, so its order would change nothing.
-            order = utils.epoch_rng(self._seed, epoch).permutation(n) \
-                if shuffle and steps > 1 else None
+            if position == 0:  # a new pass; one batch covers every sample, so no shuffling
+                order = utils.epoch_rng(self._seed, epoch).permutation(n) \
+                    if shuffle and per_pass > 1 else None
             callback_list.on_epoch_begin(epoch)
             # Plain attributes, set through __dict__: Model.__setattr__ (which finds a
             # subclassed model's layers) costs a call per epoch here for nothing.
@@ -312,38 +363,52 @@ class Trainer:
             state["_epoch_in_progress"] = epoch  # a save now is marked mid-epoch
             for m in metrics:
                 m.reset()
-            sums, seen = None, 0
+            sums, seen, stopped = None, 0, False
+            steps = per_pass if steps_per_epoch is None else steps_per_epoch
             for step in range(steps):
-                start, stop = step * batch_size, min(n, (step + 1) * batch_size)
+                if position == per_pass:  # Keras: the data ran out before steps_per_epoch
+                    warnings.warn(
+                        f"The data ran out after {step} of steps_per_epoch={steps_per_epoch} "
+                        f"batches in epoch {epoch + 1}: {n} samples make {per_pass} batches "
+                        f"of {batch_size}. The next epoch starts a new pass over the data. "
+                        "Lower `steps_per_epoch` (or leave it None) to avoid short epochs.",
+                        stacklevel=3,
+                    )
+                    break
+                start, stop = position * batch_size, min(n, (position + 1) * batch_size)
+                position += 1
                 if want_batch_hooks:
                     callback_list.on_train_batch_begin(step)
-                if steps == 1:  # the whole data in one batch (XOR): no slicing at all
-                    xb, yb = xs, ys
+                if order is None and start == 0 and stop == n:  # all the data (XOR): no slicing
+                    xb, yb, wb = xs, ys, ws
                 elif order is None:
-                    xb = [a[start:stop] for a in xs]
-                    yb = [a[start:stop] for a in ys]
+                    xb, yb, wb = ([None if a is None else a[start:stop] for a in group]
+                                  for group in (xs, ys, ws))
                 else:
                     idx = order[start:stop]
                     batch = {key: gather(idx) for key, gather in gathers.items()}
-                    xb = [batch[id(a)] for a in xs]
-                    yb = [batch[id(a)] for a in ys]
-                values, outs = train_step(xb, yb)
+                    xb, yb, wb = ([None if a is None else batch[id(a)] for a in group]
+                                  for group in (xs, ys, ws))
+                values, outs = train_step(xb, yb, wb)
                 k = stop - start
                 if sums is None:
                     sums = [v * k for v in values]
                 else:
                     for j, v in enumerate(values):
                         sums[j] += v * k
-                seen = stop
-                for m in metrics:
-                    m.update(yb[m.output_index], outs[m.output_index])
+                seen += k
+                if metrics:
+                    self._update_metrics(metrics, yb, outs, wb)
                 if want_batch_hooks:
                     batch_logs.update(self._loss_logs([s / seen for s in sums]))
                     for m in metrics:
                         batch_logs[m.name] = m.result()
                     callback_list.on_train_batch_end(step, batch_logs)
                     if self.stop_training:  # e.g. TerminateOnNaN: stop inside the epoch
+                        stopped = True
                         break
+            if position == per_pass:
+                position = 0
             epoch_logs = self._loss_logs([s / seen for s in sums])
             for m in metrics:
                 epoch_logs[m.name] = m.result()
@@ -355,12 +420,12 @@ class Trainer:
                     "or pass callbacks=[TerminateOnNaN()] to stop at the first bad batch.",
                     stacklevel=3,  # point at the user's call to fit
                 )
-            if val is not None:
+            if val is not None and _should_validate(epoch, validation_freq):
                 callback_list.on_test_begin()
-                val_logs = self._evaluate_arrays(*val, batch_size, metrics, callback_list)
+                val_logs = self._evaluate_arrays(*val, val_batch_size, metrics, callback_list)
                 callback_list.on_test_end(val_logs)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
-            if seen == n:  # an epoch cut short (e.g. by TerminateOnNaN) is not completed
+            if not stopped:  # an epoch cut short (e.g. by TerminateOnNaN) is not completed
                 state["completed_epochs"] = epoch + 1  # saved by checkpoints; resume here
                 state["_epoch_in_progress"] = None
             callback_list.on_epoch_end(epoch, epoch_logs)
@@ -368,19 +433,29 @@ class Trainer:
                 break
         return epoch_logs
 
-    def _train_step(self, xs, ys):
-        """One gradient step on a batch; returns (the loss values, the predictions)."""
+    @staticmethod
+    def _update_metrics(metrics, ys, outs, ws):
+        for m in metrics:
+            i = m.output_index
+            m.update(ys[i], outs[i], ws[i] if m.weighted else None)
+
+    def _train_step(self, xs, ys, ws=None):
+        """One gradient step on a batch; returns (the loss values, the predictions).
+
+        ``ws`` holds one sample-weight array (or None) per output.
+        """
         graph = self._graph
+        ws = ws or self._no_weights
         if self._plain_step:  # no fused loss, penalty or constraint: the lean path
             outs = graph.forward(xs, training=True)
-            values, grads = self._losses_and_grads(ys, outs)
+            values, grads = self._losses_and_grads(ys, outs, ws)
             graph.backward(grads, need_input_grad=False)
             self.optimizer.apply_gradients(self._grads_and_vars)
             return values, outs
         self._set_fused(True)  # only for this model's step: the layers may serve others
         try:
             outs = graph.forward(xs, training=True)
-            values, grads = self._losses_and_grads(ys, outs)
+            values, grads = self._losses_and_grads(ys, outs, ws)
             graph.backward(grads, need_input_grad=False)
         finally:
             self._set_fused(False)
@@ -404,21 +479,19 @@ class Trainer:
                 penalty += leaf.regularization_penalty()
         return penalty
 
-    def _losses_and_grads(self, ys, outs):
+    def _losses_and_grads(self, ys, outs, ws):
         """[total, per-output losses...] and d total / d output for each output.
 
         For a fused output (see ``_find_fused_outputs``) the loss comes from
-        the logits and its gradient is with respect to them.
+        the logits and its gradient is with respect to them. ``ws`` holds the
+        batch's sample weights per output (or None).
         """
         if len(outs) == 1 and self._loss_weights[0] == 1.0:  # the common case, kept lean
-            loss, act = self._losses[0], self._fused[0]
-            value = loss.forward(ys[0], outs[0]) if act is None else \
-                loss.forward_from_logits(ys[0], act.logits)
-            return [value], [loss.backward()]
+            return [self._one_loss(0, ys[0], outs[0], ws[0])], [self._losses[0].backward()]
         values, grads, total = [], [], 0.0
-        for loss, act, w, y, out in zip(self._losses, self._fused, self._loss_weights, ys, outs):
-            v = loss.forward(y, out) if act is None else loss.forward_from_logits(y, act.logits)
-            g = loss.backward()
+        for i, (w, y, out, sw) in enumerate(zip(self._loss_weights, ys, outs, ws)):
+            v = self._one_loss(i, y, out, sw)
+            g = self._losses[i].backward()
             values.append(v)
             total += w * v
             grads.append(g if w == 1.0 else g * w)
@@ -494,17 +567,22 @@ class Trainer:
         return xs, ys
 
     def _prepare_validation(self, data):
-        if isinstance(data, (tuple, list)) and len(data) == 2:
-            return self._prepare_xy(data[0], data[1], "validation_data[0]", "validation_data[1]")
+        """``(xs, ys, ws)`` from ``(x_val, y_val)`` or ``(x_val, y_val, val_sample_weight)``."""
+        if isinstance(data, (tuple, list)) and len(data) in (2, 3):
+            xs, ys = self._prepare_xy(data[0], data[1], "validation_data[0]",
+                                      "validation_data[1]")
+            weights = data[2] if len(data) == 3 else None
+            return xs, ys, self._prepare_weights(weights, None, ys, "validation_data[2]")
         if isinstance(data, (tuple, list)) and len(data) == 1:
             data = data[0]
         if isinstance(data, (tuple, list)) or not self._input_is_target:
             raise ValueError(
-                "`validation_data` must be a tuple (x_val, y_val). "
-                f"Received: {type(data).__name__} of length "
+                "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
+                f"val_sample_weight). Received: {type(data).__name__} of length "
                 f"{len(data) if hasattr(data, '__len__') else '?'}."
             )
-        return self._prepare_xy(data, None, "validation_data", "validation_data")
+        xs, ys = self._prepare_xy(data, None, "validation_data", "validation_data")
+        return xs, ys, [None] * len(ys)
 
     def _check_input_shape(self, xs):
         shapes = [a.shape for a in xs]
@@ -557,22 +635,38 @@ class Trainer:
         return y
 
     def _make_metrics(self, ys):
-        made = []
+        """New metric objects for ``metrics`` then ``weighted_metrics``, named as Keras logs them.
+
+        Each gets ``output_index`` (the output it reads) and ``weighted`` (whether
+        it receives the sample weights).
+        """
+        made, taken = [], set()
         several = len(self._graph.outputs) > 1
-        for i, specs in enumerate(self._metric_specs):
-            for spec in specs:
-                m = metrics_module.get(spec, self._losses[i], self._graph.outputs[i].shape,
-                                       ys[i].shape)
-                if several:
-                    m.name = f"{self.output_names[i]}_{m.name}"
-                m.output_index = i
-                m.reset()
-                made.append(m)
+        groups = ((False, self._metric_specs),
+                  (True, getattr(self, "_weighted_metric_specs", None) or []))
+        for weighted, per_output in groups:
+            for i, specs in enumerate(per_output):
+                for spec in specs:
+                    m = metrics_module.get(spec, self._losses[i], self._graph.outputs[i].shape,
+                                           ys[i].shape)
+                    prefix = f"{self.output_names[i]}_" if several else ""
+                    name = prefix + m.name
+                    if name in taken:  # Keras: "mae" and a weighted "mae" -> "weighted_mae"
+                        name = prefix + "weighted_" + m.name
+                    base, k = name, 1
+                    while name in taken:
+                        name, k = f"{base}_{k}", k + 1
+                    taken.add(name)
+                    m.name = name
+                    m.output_index = i
+                    m.weighted = weighted
+                    m.reset()
+                    made.append(m)
         return made
 
     # ====================================================== evaluate, predict
-    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, return_dict=False,
-                 callbacks=None):
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
         """Returns the loss (and metrics) on ``(x, y)``, with dropout off.
 
         Args:
@@ -581,9 +675,12 @@ class Trainer:
             batch_size: samples per forward pass (32 by default).
             verbose: 0 silent; 1 a progress bar with the sample count (one
                 line when output is not a terminal), 2 one line.
-            return_dict: return ``{"loss": ..., metric: ...}`` instead.
+            sample_weight: weights ``(samples,)`` for the loss and the
+                ``weighted_metrics``, as in ``fit``.
+            steps: evaluate only the first ``steps`` batches (all by default).
             callbacks: callbacks whose ``on_test_*`` hooks run, batch hooks
                 included.
+            return_dict: return ``{"loss": ..., metric: ...}`` instead.
 
         Returns:
             The loss as a float, or ``[loss, *metrics]`` when metrics were
@@ -595,6 +692,8 @@ class Trainer:
         verbose = _check_verbose(verbose)
         # x is cast batch by batch (a uint8 memmap is never copied whole).
         xs, ys = self._prepare_xy(x, y, lazy=True)
+        ws = self._prepare_weights(sample_weight, None, ys)
+        xs, ys, ws = _first_batches((xs, ys, ws), steps, batch_size, "steps")
         n = len(xs[0])
         cbs = list(callbacks or []) + ([ProgressBar(verbose=verbose)] if verbose else [])
         callback_list = CallbackList(cbs, model=self, params={
@@ -602,7 +701,7 @@ class Trainer:
             "batch_size": batch_size})
         callback_list.on_test_begin()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            logs = self._evaluate_arrays(xs, ys, batch_size, self._make_metrics(ys),
+            logs = self._evaluate_arrays(xs, ys, ws, batch_size, self._make_metrics(ys),
                                          callback_list, lazy=True)
         callback_list.on_test_end(logs)
         if not math.isfinite(logs["loss"]):
@@ -616,7 +715,7 @@ class Trainer:
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
-    def _evaluate_arrays(self, xs, ys, batch_size, metrics, callback_list=None, lazy=False):
+    def _evaluate_arrays(self, xs, ys, ws, batch_size, metrics, callback_list=None, lazy=False):
         """Loss and metrics over ``xs``, batch by batch; ``lazy`` x still needs casting."""
         for m in metrics:
             m.reset()
@@ -627,14 +726,14 @@ class Trainer:
             self._training_setup()  # which outputs are fused, and the penalties
         self._set_fused(True)
         try:
-            logs = self._evaluate_batches(xs, ys, batch_size, metrics, callback_list, lazy,
+            logs = self._evaluate_batches(xs, ys, ws, batch_size, metrics, callback_list, lazy,
                                           hooks, graph, regularized)
         finally:
             self._set_fused(False)
         self.clear_cache()
         return logs
 
-    def _evaluate_batches(self, xs, ys, batch_size, metrics, callback_list, lazy, hooks, graph,
+    def _evaluate_batches(self, xs, ys, ws, batch_size, metrics, callback_list, lazy, hooks, graph,
                           regularized):
         sums, n = None, len(xs[0])
         for step, start in enumerate(range(0, n, batch_size)):
@@ -644,15 +743,15 @@ class Trainer:
             if lazy:
                 xb = [_inputs.cast(a, "x", start) for a in xb]
             yb = [a[start:start + batch_size] for a in ys]
+            wb = [None if w is None else w[start:start + batch_size] for w in ws]
             outs = graph.forward(xb, training=False)
-            values = self._loss_values(yb, outs)
+            values = self._loss_values(yb, outs, wb)
             if regularized or graph._activity:
                 values = [values[0] + self._penalty(graph), *values[1:]]
             k = len(xb[0])
             sums = [v * k for v in values] if sums is None else \
                 [s + v * k for s, v in zip(sums, values)]
-            for m in metrics:
-                m.update(yb[m.output_index], outs[m.output_index])
+            self._update_metrics(metrics, yb, outs, wb)
             if hooks:
                 seen = start + k
                 batch_logs = self._loss_logs([s / seen for s in sums])
@@ -664,14 +763,22 @@ class Trainer:
             logs[m.name] = m.result()
         return logs
 
-    def _loss_values(self, ys, outs):
-        values = [loss.forward(y, out) if act is None else loss.forward_from_logits(y, act.logits)
-                  for loss, act, y, out in zip(self._losses, self._fused, ys, outs)]
+    def _one_loss(self, i, y, out, sample_weight):
+        """Output ``i``'s loss, from the logits when fused; only a custom loss may lack weights."""
+        loss, act = self._losses[i], self._fused[i]
+        if act is not None:
+            return loss.forward_from_logits(y, act.logits, sample_weight)
+        if sample_weight is None:  # a custom forward(y_true, y_pred) without weights works too
+            return loss.forward(y, out)
+        return loss.forward(y, out, sample_weight)
+
+    def _loss_values(self, ys, outs, ws):
+        values = [self._one_loss(i, y, out, w) for i, (y, out, w) in enumerate(zip(ys, outs, ws))]
         if len(outs) == 1:
             return [values[0] * self._loss_weights[0]]
         return [sum(w * v for w, v in zip(self._loss_weights, values)), *values]
 
-    def predict(self, x, batch_size=None, verbose=0, callbacks=None):
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
         """Returns the model's outputs for ``x``, computed batch by batch.
 
         Memory stays bounded by one batch of activations, and nothing is kept
@@ -682,6 +789,7 @@ class Trainer:
             batch_size: samples per forward pass (32 by default).
             verbose: 0 (the default: quiet, see "Coming from Keras") or 1/2
                 for a progress bar with the sample count.
+            steps: predict only the first ``steps`` batches (all by default).
             callbacks: callbacks whose ``on_predict_*`` hooks run, batch
                 hooks included (``logs["outputs"]`` holds the batch's outputs).
 
@@ -693,6 +801,7 @@ class Trainer:
                                                 "batch_size")
         verbose = _check_verbose(verbose)
         xs = self._prepare_x(x, lazy=True)  # cast batch by batch: no whole float copy
+        xs = _first_batches((xs,), steps, batch_size, "steps")[0]
         n = len(xs[0])
         cbs = list(callbacks or []) + ([ProgressBar(verbose=verbose)] if verbose else [])
         callback_list = CallbackList(cbs, model=self, params={
@@ -732,50 +841,143 @@ class Trainer:
         if is_symbolic(inputs):
             return self._call_symbolic(inputs)
         if isinstance(inputs, (list, tuple)) and self.built and not self._single_input:
-            xs = self._prepare_x(inputs)
-            return self.forward(xs, bool(training))
-        return self.forward(_inputs.as_array(inputs, "inputs"), bool(training))
+            out = self.forward(self._prepare_x(inputs), bool(training))
+        else:
+            out = self.forward(_inputs.as_array(inputs, "inputs"), bool(training))
+        return utils.EagerArray.wrap(out)  # an array with .numpy(), as tf's eager tensors
 
-    def train_on_batch(self, x, y=None):
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
         """Takes one gradient step on one batch.
+
+        As in Keras 3, the metrics cover this batch only.
 
         Args:
             x: inputs, ``(batch, *features)`` (or a list/dict for several).
             y: targets, as in ``fit`` (omitted for an autoencoder).
+            sample_weight: weights ``(batch,)``, as in ``fit``.
+            class_weight: dict class index -> weight, as in ``fit``.
+            return_dict: return ``{"loss": ..., metric: ...}`` instead.
 
         Returns:
-            The batch's loss, or ``[loss, *metrics]`` when metrics were compiled.
+            The batch's loss, or ``[loss, *metrics]`` when metrics were
+            compiled, or a dict if ``return_dict``.
         """
         self._require_compiled("train_on_batch")
         xs, ys = self._prepare_xy(x, y)
+        ws = self._prepare_weights(sample_weight, class_weight, ys)
         if self._grads_and_vars is None:
             self._training_setup()
         metrics = self._make_metrics(ys)
-        values, outs = self._train_step(xs, ys)
-        for m in metrics:
-            m.update(ys[m.output_index], outs[m.output_index])
-        results = [*values, *(m.result() for m in metrics)]
-        return results[0] if len(results) == 1 else results
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            values, outs = self._train_step(xs, ys, ws)
+        self._update_metrics(metrics, ys, outs, ws)
+        logs = self._loss_logs(values)
+        logs.update((m.name, m.result()) for m in metrics)
+        return _batch_result(logs, return_dict)
 
-    def test_on_batch(self, x, y=None):
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """The loss (and metrics) on one batch, without updating anything.
 
         Args:
             x: inputs, ``(batch, *features)`` (or a list/dict for several).
             y: targets, as in ``fit`` (omitted for an autoencoder).
+            sample_weight: weights ``(batch,)``, as in ``evaluate``.
+            return_dict: return ``{"loss": ..., metric: ...}`` instead.
 
         Returns:
-            The loss, or ``[loss, *metrics]`` when metrics were compiled.
+            The loss, or ``[loss, *metrics]`` when metrics were compiled, or a
+            dict if ``return_dict``.
         """
         self._require_compiled("test_on_batch")
         xs, ys = self._prepare_xy(x, y)
-        logs = self._evaluate_arrays(xs, ys, len(xs[0]), self._make_metrics(ys))
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        ws = self._prepare_weights(sample_weight, None, ys)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            logs = self._evaluate_arrays(xs, ys, ws, len(xs[0]), self._make_metrics(ys))
+        return _batch_result(logs, return_dict)
+
+    def predict_on_batch(self, x):
+        """The model's outputs for one batch, in one forward pass (dropout off).
+
+        Args:
+            x: inputs, ``(batch, *features)`` (or a list/dict for several).
+
+        Returns:
+            A plain array ``(batch, *outputs)`` (a list or dict of arrays for
+            several outputs), as ``predict`` returns.
+        """
+        xs = self._prepare_x(x)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            outs = self._infer_graph.forward(xs, training=False)
+        outs = [np.array(o) for o in outs]  # the graph's buffers are reused by the next call
+        self.clear_cache()
+        return self._pack_outputs(outs)
+
+    # ======================================================== sample weights
+    def _prepare_weights(self, sample_weight, class_weight, ys, name="sample_weight"):
+        """One weight array ``(samples,)`` (or None) per output, checked, as Keras pairs them.
+
+        A single array serves every output; a list or dict gives one per output.
+        ``class_weight`` becomes sample weights from the labels of the only output.
+        """
+        names = self.output_names
+        if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError(
+                    "Pass either `sample_weight` or `class_weight`, not both (Keras refuses "
+                    "both too). Fold the class weights into the sample weights instead, e.g. "
+                    "sample_weight = w * np.array([class_weight.get(c, 1.0) for c in labels])."
+                )
+            if len(names) > 1:
+                raise ValueError(
+                    f"`class_weight` works for a model with a single output; model "
+                    f"'{self.name}' has {len(names)} outputs {names}. Pass `sample_weight` "
+                    "with one array per output instead."
+                )
+            return [_class_weights(class_weight, ys[0])]
+        if sample_weight is None:
+            return [None] * len(names)
+        several = len(names) > 1
+        if several and isinstance(sample_weight, (list, tuple, dict)):
+            raw = _data_list(sample_weight, names, name, "output")
+        else:
+            if several and np.ndim(sample_weight) == 2 and np.shape(sample_weight)[1] != 1:
+                raise ValueError(
+                    f"`{name}` is one array for the {len(names)} outputs {names}, so it must "
+                    "hold one weight per sample, shape (samples,). Received shape "
+                    f"{np.shape(sample_weight)}. Pass a list with one array per output for "
+                    "finer weights."
+                )
+            raw = [sample_weight] * len(names)
+        ws = []
+        for i, w in enumerate(raw):
+            label = f"{name}[{names[i]!r}]" if several and raw[0] is not raw[-1] else name
+            if w is None:
+                ws.append(None)
+                continue
+            loss = self._losses[i]
+            if not _takes_sample_weight(loss):
+                raise TypeError(
+                    f"`{label}` was given, but the loss {type(loss).__name__}.forward(y_true, "
+                    "y_pred) takes no `sample_weight`. Add a `sample_weight=None` argument to "
+                    "its forward and apply the weights there (see \"Custom losses\" in the "
+                    "Losses API reference), or subclass a built-in loss."
+                )
+            a = _inputs.as_array(w, label)
+            _inputs.check_lengths(ys[i], a, "y", label)
+            if a.ndim == 2 and a.shape[1] == 1:
+                a = a[:, 0]
+            ws.append(a)
+        return ws
 
     # ================================================================ summary
     def summary(self, print_fn=None, expand_nested=False):
-        """Prints a table of the layers, their output shapes and parameter counts.
+        """Prints Keras 3's table of the layers, their output shapes and parameter counts.
+
+        A model whose layers form one chain gets the columns ``Layer (type)``,
+        ``Output Shape`` and ``Param #``; any other functional model also gets
+        ``Connected to`` (``name[node][tensor]`` of each input, as Keras writes
+        it). The totals follow, with the weights' size in memory.
 
         Args:
             print_fn: function called with each line (default ``print``).
@@ -788,49 +990,77 @@ class Trainer:
             >>> from kerasite import Sequential, Input, layers
             >>> Sequential([Input((4,)), layers.Dense(2, name="out")], name="tiny").summary()
             Model: "tiny"
-            +------------------------------+----------------------+------------+
-            | Layer (type)                 | Output Shape         |    Param # |
-            +==============================+======================+============+
-            | out (Dense)                  | (None, 2)            |         10 |
-            +------------------------------+----------------------+------------+
-             Total params: 10
-             Trainable params: 10
-             Non-trainable params: 0
+            ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
+            ┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
+            ┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━┩
+            │ out (Dense)                          │ (None, 2)                   │              10 │
+            └──────────────────────────────────────┴─────────────────────────────┴─────────────────┘
+             Total params: 10 (40.00 B)
+             Trainable params: 10 (40.00 B)
+             Non-trainable params: 0 (0.00 B)
         """
         self._require_built("summary()")
         print_fn = print_fn or print
+        chain = self._is_chain()
         rows = []
 
-        def add_rows(model, indent):
+        def add_rows(model, level):
+            graph = getattr(model, "_graph", None)
             for layer in model.layers:
-                shape = _layer_output_shape(layer)
-                rows.append((f"{indent}{layer.name} ({type(layer).__name__})", shape,
-                             f"{layer.count_params():,}"))
+                prefix = "   " * level + "└ " if level else ""
+                row = [f"{prefix}{layer.name} ({type(layer).__name__})",
+                       _layer_output_shape(layer), f"{layer.count_params():,}"]
+                if not chain:
+                    row.append(_connections(layer, graph) if level == 0 else "")
+                rows.append(row)
                 if expand_nested and hasattr(layer, "_graph") and layer.layers:
-                    add_rows(layer, indent + "  ")
+                    add_rows(layer, level + 1)
 
-        add_rows(self, "")
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in
-                  enumerate(("Layer (type)", "Output Shape", "Param #"))]
-        widths = [max(w, m) for w, m in zip(widths, (28, 20, 10))]
-        rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+        add_rows(self, 0)
+        header = ["Layer (type)", "Output Shape", "Param #"] + ([] if chain else ["Connected to"])
+        # Keras 3's cell widths for its default 88 (chain) or 108 characters; wider content
+        # widens its column (Keras wraps it instead).
+        widths = [max(w, 2 + max(len(r[i]) for r in [header, *rows]))
+                  for i, w in enumerate((38, 29, 17) if chain else (31, 27, 17, 28))]
+        box = _box_characters(print_fn)
 
-        def line(cells):
-            return "| " + cells[0].ljust(widths[0]) + " | " + cells[1].ljust(widths[1]) + \
-                " | " + cells[2].rjust(widths[2]) + " |"
+        def rule(left, fill, mid, right):
+            return left + mid.join(fill * w for w in widths) + right
 
-        total = self.count_params()
-        trainable = int(sum(w.size for w in self.trainable_weights))
+        def line(cells, bar):
+            texts = [" " + (c.rjust(w - 2) if i == 2 else c.ljust(w - 2)) + " "
+                     for i, (c, w) in enumerate(zip(cells, widths))]
+            return bar + bar.join(texts) + bar
+
         print_fn(f'Model: "{self.name}"')
-        print_fn(rule)
-        print_fn(line(("Layer (type)", "Output Shape", "Param #")))
-        print_fn(rule.replace("-", "="))
-        for row in rows:
-            print_fn(line(row))
-        print_fn(rule)
-        print_fn(f" Total params: {total:,}")
-        print_fn(f" Trainable params: {trainable:,}")
-        print_fn(f" Non-trainable params: {total - trainable:,}")
+        print_fn(rule(*box["top"]))
+        print_fn(line(header, box["head_bar"]))
+        print_fn(rule(*box["head_rule"]))
+        for i, row in enumerate(rows):
+            if i:
+                print_fn(rule(*box["row_rule"]))
+            print_fn(line(row, box["bar"]))
+        print_fn(rule(*box["bottom"]))
+        trainable = _unique(self.trainable_weights)
+        non_trainable = _unique(self.non_trainable_weights)
+        for label, weights in (("Total", trainable + non_trainable), ("Trainable", trainable),
+                               ("Non-trainable", non_trainable)):
+            count = int(sum(w.size for w in weights))
+            size = _readable_size(sum(w.nbytes for w in weights))
+            print_fn(f" {label} params: {count:,} ({size})")
+
+    def _is_chain(self):
+        """Whether the layers form one chain (Keras then leaves out "Connected to")."""
+        graph = getattr(self, "_graph", None)
+        if graph is None or self._is_subclassed() or type(self).__name__ == "Sequential":
+            return True
+        uses = {}
+        for node in graph.nodes:
+            for t in node.inputs:
+                uses[id(t)] = uses.get(id(t), 0) + 1
+        return len(graph.inputs) == 1 and all(len(n.inputs) == 1 for n in graph.nodes) and \
+            all(u == 1 for u in uses.values()) and \
+            len({id(n.layer) for n in graph.nodes}) == len(graph.nodes)
 
     # ========================================================== compile config
     def get_compile_config(self):
@@ -850,6 +1080,8 @@ class Trainer:
                   "metrics": _plain_metrics(self._metrics_spec)}
         if self._loss_weights_spec is not None:
             config["loss_weights"] = self._loss_weights_spec
+        if getattr(self, "_weighted_metrics_spec", None):
+            config["weighted_metrics"] = _plain_metrics(self._weighted_metrics_spec)
         return config
 
     # ================================================================= saving
@@ -909,6 +1141,106 @@ def _check_verbose(verbose):
     if verbose not in (0, 1, 2, True, False):
         raise ValueError(f"`verbose` must be 0, 1, 2 or 'auto'. Received: verbose={verbose!r}.")
     return int(verbose)
+
+
+def _batch_result(logs, return_dict):
+    if return_dict:
+        return dict(logs)
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def _class_weights(class_weight, y):
+    """Sample weights ``(samples,)`` from ``class_weight`` and the labels ``y``, as Keras reads them.
+
+    One-hot (or probability) rows give their argmax; a single column or
+    integer labels are rounded to the class index. Unlisted classes weigh 1.
+    """
+    if not isinstance(class_weight, dict):
+        raise TypeError(
+            "`class_weight` must be a dict mapping class indices to weights, e.g. "
+            f"{{0: 1.0, 1: 5.0}}. Received: {type(class_weight).__name__}."
+        )
+    for key, value in class_weight.items():
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
+            raise TypeError(
+                f"`class_weight` keys must be integer class indices. Received key {key!r}."
+            )
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or \
+                not math.isfinite(value):
+            raise TypeError(
+                f"`class_weight` values must be finite numbers. Received {key!r}: {value!r}."
+            )
+    if y.ndim > 2:
+        raise ValueError(
+            f"`class_weight` needs one label per sample; the targets have shape {y.shape}. "
+            "Pass `sample_weight` (shaped like the per-sample losses) instead."
+        )
+    labels = y.argmax(axis=-1) if y.ndim == 2 and y.shape[1] != 1 else y.reshape(len(y))
+    labels = np.round(labels).astype(np.int64)
+    weights = np.ones(len(y), dtype=floatx())
+    for key, value in class_weight.items():
+        weights[labels == key] = value
+    return weights
+
+
+def _takes_sample_weight(loss):
+    """Whether ``loss.forward`` accepts the weights (a custom loss may take only two arrays)."""
+    import inspect
+
+    try:
+        params = inspect.signature(loss.forward).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params) >= 3 or \
+        any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name == "sample_weight"
+            for p in params)
+
+
+def _first_batches(groups, steps, batch_size, name):
+    """The arrays in ``groups`` cut to their first ``steps`` batches (Keras's ``steps``)."""
+    if steps is None:
+        return groups
+    steps = _inputs.check_positive_int(steps, name)
+    n = len(groups[0][0])
+    if steps * batch_size >= n:
+        if steps > math.ceil(n / batch_size):
+            warnings.warn(
+                f"`{name}`={steps} asks for more batches than the {n} samples make "
+                f"({math.ceil(n / batch_size)} of {batch_size}): all of them are used.",
+                stacklevel=3,
+            )
+        return groups
+    stop = steps * batch_size
+    return tuple([None if a is None else a[:stop] for a in group] for group in groups)
+
+
+def _check_validation_freq(freq):
+    ok = (isinstance(freq, (int, np.integer)) and not isinstance(freq, bool) and freq >= 1) or \
+        (isinstance(freq, (list, tuple)) and all(
+            isinstance(e, (int, np.integer)) and not isinstance(e, bool) for e in freq))
+    if not ok:
+        raise ValueError(
+            "`validation_freq` must be a positive integer (validate every that many epochs) "
+            f"or a list of 1-based epoch numbers. Received: validation_freq={freq!r}."
+        )
+
+
+def _should_validate(epoch, freq):
+    """Keras counts epochs from 1 here: validation_freq=2 validates after epochs 2, 4, ..."""
+    if isinstance(freq, (list, tuple)):
+        return epoch + 1 in freq
+    return (epoch + 1) % freq == 0
+
+
+def _check_metrics_arg(metrics, what):
+    if metrics is None:
+        return []
+    if isinstance(metrics, str) or not isinstance(metrics, (list, tuple, dict)):
+        raise TypeError(
+            f"`{what}` must be a list, such as ['accuracy']. Received: {what}={metrics!r}."
+        )
+    return metrics
 
 
 def _per_output(spec, names, what, convert, broadcast):
@@ -978,9 +1310,57 @@ def _layer_output_shape(layer):
             shape = layer.output_shape
         except (ValueError, AttributeError):
             return "?"
-    if isinstance(shape, list):
-        return ", ".join(_shape_str(s) for s in shape)
+    if isinstance(shape, list):  # as Keras prints several outputs
+        return "[" + ", ".join(_shape_str(s) for s in shape) + "]"
     return _shape_str(shape)
+
+
+def _connections(layer, graph):
+    """Keras's "Connected to" cell: ``producer[node index][tensor index]`` per input."""
+    if graph is None:
+        return "-"
+    cells = []
+    for node in graph.nodes:
+        if node.layer is not layer:
+            continue
+        for t in node.inputs:
+            producer = t.node.layer
+            cells.append(f"{producer.name}[{producer._inbound_nodes.index(t.node)}]"
+                         f"[{t.node.outputs.index(t)}]")
+    return ", ".join(cells) or "-"
+
+
+def _unique(weights):
+    seen = {}
+    for w in weights:
+        seen.setdefault(id(w), w)
+    return list(seen.values())
+
+
+def _readable_size(nbytes):
+    """Bytes as Keras writes them: powers of 1024, two decimals ("1.55 MB")."""
+    size = float(nbytes)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024:
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} PB"
+
+
+def _box_characters(print_fn):
+    """Keras's (rich's) table characters, or ASCII when printing to a stdout that cannot
+    encode them (an old Windows console, for one)."""
+    import sys
+
+    fancy = {"top": "┏━┳┓", "head_bar": "┃", "head_rule": "┡━╇┩", "bar": "│",
+             "row_rule": "├─┼┤", "bottom": "└─┴┘"}
+    encoding = getattr(sys.stdout, "encoding", None) if print_fn is print else None
+    try:
+        "".join(fancy.values()).encode(encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return {"top": "+-++", "head_bar": "|", "head_rule": "+=++", "bar": "|",
+                "row_rule": "+-++", "bottom": "+-++"}
+    return fancy
 
 
 def _shape_str(shape):

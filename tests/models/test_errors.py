@@ -80,7 +80,10 @@ def test_values_too_large_for_float32():
 @pytest.mark.parametrize("kwargs, pattern", [
     ({"batch_size": 0}, r"`batch_size` must be an integer >= 1\. Received: batch_size=0"),
     ({"batch_size": 2.5}, r"`batch_size` must be an integer"),
-    ({"epochs": 0}, r"`epochs` must be an integer >= 1\. Received: epochs=0"),
+    ({"epochs": -1}, r"`epochs` must be an integer >= 0\. Received: epochs=-1"),
+    ({"steps_per_epoch": 0}, r"`steps_per_epoch` must be an integer >= 1"),
+    ({"validation_freq": 0}, r"`validation_freq` must be a positive integer"),
+    ({"validation_batch_size": 0}, r"`validation_batch_size` must be an integer >= 1"),
     ({"validation_split": 1.0}, r"`validation_split` must be a number in \[0, 1\)"),
     ({"validation_split": -0.1}, r"`validation_split` must be a number in \[0, 1\)"),
     ({"verbose": 3}, r"`verbose` must be 0, 1, 2 or .auto."),

@@ -228,7 +228,7 @@ def test_summary_counts_match_hand_counts():
     model.summary(print_fn=lines.append)
     text = "\n".join(lines)
     # Dense(4) on 3 inputs: 3*4 + 4 = 16; Dense(2) on 4: 4*2 + 2 = 10.
-    assert "| dense" in text and "(None, 4)" in text and "(None, 2)" in text
+    assert "│ dense" in text and "(None, 4)" in text and "(None, 2)" in text
     assert "Total params: 26" in text and "Trainable params: 26" in text
     assert model.count_params() == 26
 

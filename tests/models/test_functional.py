@@ -291,7 +291,7 @@ def test_sequential_of_a_functional_encoder_and_a_softmax():
     lines = []
     classifier.summary(print_fn=lines.append, expand_nested=True)
     table = "\n".join(lines)
-    assert "enc (Model)" in table and "  dense" in table
+    assert "enc (Model)" in table and "   └ dense" in table  # Keras 3 indents so
 
 
 def test_nested_sequential_in_a_functional_graph_trains():
