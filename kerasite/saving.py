@@ -208,9 +208,17 @@ def load_model(filepath, compile=True):
         with _content_errors(path, "compile settings in config.json"):
             from kerasite import losses, optimizers
 
-            model.compile(optimizer=optimizers.get(compile_config["optimizer"]),
-                          loss=losses.get(compile_config["loss"]),
-                          metrics=list(compile_config.get("metrics") or []))
+            loss = compile_config["loss"]
+            if isinstance(loss, dict) and "class_name" not in loss:  # one per output, by name
+                loss = {key: losses.get(value) for key, value in loss.items()}
+            elif isinstance(loss, list):  # one per output, in order
+                loss = [losses.get(value) for value in loss]
+            else:
+                loss = losses.get(loss)
+            model.compile(optimizer=optimizers.get(compile_config["optimizer"]), loss=loss,
+                          metrics=compile_config.get("metrics") or [],
+                          loss_weights=compile_config.get("loss_weights"),
+                          weighted_metrics=compile_config.get("weighted_metrics"))
         arrays = _parse_npz(members[_OPTIMIZER], f"'{path}' (member {_OPTIMIZER})",
                             _OPTIMIZER_MEMBERS)
         _restore_optimizer(model, state, arrays, path)

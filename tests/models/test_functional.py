@@ -491,3 +491,22 @@ def test_a_model_thousands_of_layers_deep_builds_and_runs():
         h = layers.Dense(2, kernel_initializer="identity")(h)
     graph = Model(inp, layers.Add()([h, inp]))  # not a chain: the general path
     assert np.array_equal(graph.predict(x), 2 * x)
+
+
+def test_a_multi_output_model_reloads_with_its_losses_weights_and_metrics(tmp_path):
+    utils.set_random_seed(9)
+    model = _two_in_two_out()
+    model.compile(optimizer="adam", loss={"score": "mse", "kind": "sparse_categorical_crossentropy"},
+                  loss_weights={"score": 1.0, "kind": 0.25},
+                  metrics={"score": ["mae"], "kind": ["accuracy"]})
+    rng = np.random.default_rng(8)
+    xs = [rng.random((16, 3), dtype=np.float32), rng.random((16, 2), dtype=np.float32)]
+    ys = [rng.random((16, 1), dtype=np.float32), rng.integers(0, 3, 16)]
+    model.fit(xs, ys, epochs=1, verbose=0)
+    model.save(tmp_path / "two.kerasite")
+    loaded = load_model(tmp_path / "two.kerasite")
+    expected = model.evaluate(xs, ys, verbose=0, return_dict=True)
+    got = loaded.evaluate(xs, ys, verbose=0, return_dict=True)
+    assert got.keys() == expected.keys() and "kind_accuracy" in got
+    for key in expected:
+        assert got[key] == pytest.approx(expected[key], rel=1e-6), key
