@@ -22,6 +22,7 @@ from collections import Counter
 
 import numpy as np
 
+from kerasite.layers.base import Layer
 from kerasite.layers.input import InputLayer
 
 
@@ -73,6 +74,11 @@ class Graph:
         self.activity_loss = 0.0   # the last forward's activity penalty
         self._outputs_kept = {}    # node -> its output, for the activity gradient
         self._chain = None if self._activity else self._as_chain()
+        # A layer that keeps Layer.forward runs its ``call`` directly in a chain; a model or
+        # a merge layer has a forward of its own.
+        self._chain_calls = [
+            layer.call if type(layer).forward is Layer.forward else layer.forward
+            for layer in self._chain or []]
         self._node_state = {}   # node -> the cache a shared layer left on that call
         self._acc = {}          # id(weight gradient) -> buffer where calls add up
         self._plans = {}        # need_input_grad -> backward plan
@@ -151,9 +157,11 @@ class Graph:
     def forward(self, values, training=False):
         """Runs the graph on one array per input; returns one array per output."""
         if self._chain is not None:
+            # Each layer's ``call`` directly: the shapes were checked when the graph was
+            # made (and the data's at the model's door), so ``forward``'s check is redundant.
             x = values[0]
-            for layer in self._chain:
-                x = layer.forward(x, training)
+            for run in self._chain_calls:
+                x = run(x, training)
             return [x]
         env = {id(t): v for t, v in zip(self.inputs, values)}
         shared, state, activity = self._shared, self._node_state, self._activity

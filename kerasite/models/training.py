@@ -487,7 +487,10 @@ class Trainer:
         batch's sample weights per output (or None).
         """
         if len(outs) == 1 and self._loss_weights[0] == 1.0:  # the common case, kept lean
-            return [self._one_loss(0, ys[0], outs[0], ws[0])], [self._losses[0].backward()]
+            loss = self._losses[0]
+            if ws[0] is None and self._fused[0] is None:
+                return [loss.forward(ys[0], outs[0])], [loss.backward()]
+            return [self._one_loss(0, ys[0], outs[0], ws[0])], [loss.backward()]
         values, grads, total = [], [], 0.0
         for i, (w, y, out, sw) in enumerate(zip(self._loss_weights, ys, outs, ws)):
             v = self._one_loss(i, y, out, sw)
