@@ -361,7 +361,22 @@ class RMSprop(Optimizer):
                 "epsilon": self.epsilon, "centered": self.centered}
 
 
-class Adam(Optimizer):
+class _TwoMoments(Optimizer):
+    """What Adam, Adamax and Nadam share: two decay rates and an epsilon."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
+        self.beta_1 = _fraction("beta_1", beta_1)
+        self.beta_2 = _fraction("beta_2", beta_2)
+        self.epsilon = _positive("epsilon", epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class Adam(_TwoMoments):
     """Adam: momentum on the gradient and on its square, with bias correction.
 
     ``m += (1 - b1)(g - m); v += (1 - b2)(g**2 - v)``; with amsgrad
@@ -388,10 +403,8 @@ class Adam(Optimizer):
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.beta_1 = _fraction("beta_1", beta_1)
-        self.beta_2 = _fraction("beta_2", beta_2)
-        self.epsilon = _positive("epsilon", epsilon)
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, clipnorm,
+                         clipvalue, global_clipnorm)
         self.amsgrad = bool(amsgrad)
         self._slot_names = ("m", "v", "v_hat") if self.amsgrad else ("m", "v")
 
@@ -417,8 +430,7 @@ class Adam(Optimizer):
         p -= step
 
     def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+        return {**super().get_config(), "amsgrad": self.amsgrad}
 
 
 class AdamW(Adam):
@@ -456,7 +468,7 @@ class AdamW(Adam):
                          clipnorm, clipvalue, global_clipnorm)
 
 
-class Adamax(Optimizer):
+class Adamax(_TwoMoments):
     """Adam with the infinity norm: ``u = max(b2 u, |g|)`` instead of ``v``.
 
     ``m += (1 - b1)(g - m); u = max(b2 u, |g|);
@@ -480,13 +492,6 @@ class Adamax(Optimizer):
 
     _slot_names = ("m", "u")
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.beta_1 = _fraction("beta_1", beta_1)
-        self.beta_2 = _fraction("beta_2", beta_2)
-        self.epsilon = _positive("epsilon", epsilon)
-
     def _update(self, i, p, g, lr):
         m, u, step = self._slots["m"][i], self._slots["u"][i], self._scratch[i]
         m += (1 - self.beta_1) * (g - m)
@@ -498,12 +503,8 @@ class Adamax(Optimizer):
         step *= lr
         p -= step
 
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}
 
-
-class Nadam(Optimizer):
+class Nadam(_TwoMoments):
     """Adam with Nesterov momentum, with Keras's momentum schedule.
 
     With ``mu_t = b1 (1 - 0.96**t / 2)`` and ``prod_t = mu_1 ... mu_t``:
@@ -530,10 +531,8 @@ class Nadam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.beta_1 = _fraction("beta_1", beta_1)
-        self.beta_2 = _fraction("beta_2", beta_2)
-        self.epsilon = _positive("epsilon", epsilon)
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, clipnorm,
+                         clipvalue, global_clipnorm)
         self._u_product = 1.0
 
     def _mu(self, t):
@@ -570,10 +569,6 @@ class Nadam(Optimizer):
     def _build(self, params):
         super()._build(params)
         self._u_product = 1.0
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}
 
 
 class Adagrad(Optimizer):
