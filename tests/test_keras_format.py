@@ -123,50 +123,73 @@ def _models():
         layers.Conv2D(3, 3, padding="same", activation="relu", input_shape=(6, 6, 2)),
         layers.BatchNormalization(), layers.MaxPooling2D(), layers.Flatten(),
         layers.Reshape((3, 9)), layers.Flatten(), layers.Dense(2)])
+    a, b = layers.Input((3,), name="a"), layers.Input((2,), name="b")
+    hidden = layers.Dense(4, activation="relu", name="hidden")(layers.Concatenate()([a, b]))
+    two_by_two = Model([a, b], [layers.Dense(1, name="y1")(hidden),
+                                layers.Dense(2, activation="softmax", name="y2")(hidden)])
     return {"sequential": (seq, (5, 4)), "functional": (functional, (5, 4)),
-            "conv": (conv, (5, 6, 6, 2))}
+            "conv": (conv, (5, 6, 6, 2)), "two_by_two": (two_by_two, [(5, 3), (5, 2)])}
 
 
-@pytest.mark.parametrize("kind", ["sequential", "functional", "conv"])
+def _inputs(shape, seed):
+    rng = np.random.default_rng(seed)
+    if isinstance(shape, list):
+        return [rng.normal(size=s).astype("float32") for s in shape]
+    return rng.normal(size=shape).astype("float32")
+
+
+def _as_list(predictions):
+    return list(predictions) if isinstance(predictions, (list, tuple)) else [predictions]
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional", "conv", "two_by_two"])
 def test_kerasite_round_trip_predicts_the_same(tmp_path, kind):
     model, shape = _models()[kind]
     _seeded(model)
-    x = np.random.default_rng(1).normal(size=shape).astype("float32")
+    x = _inputs(shape, 1)
     path = str(tmp_path / "m.keras")
     model.save(path)
     assert sorted(_members(path)) == ["config.json", "metadata.json", "model.weights.h5"]
-    np.testing.assert_array_equal(load_model(path).predict(x, verbose=0),
-                                  model.predict(x, verbose=0))
+    loaded = _as_list(load_model(path).predict(x, verbose=0))
+    for got, want in zip(loaded, _as_list(model.predict(x, verbose=0)), strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.skipif(not os.path.exists(KERAS_PYTHON),
                     reason=f"no Keras 3 environment at {KERAS_PYTHON}")
 def test_keras_reads_kerasite_files(tmp_path):
+    # Keras loads each file, predicts, and runs one epoch of fit on it.
     script = (
         "import os, sys\nos.environ['KERAS_BACKEND'] = 'jax'\nimport keras, numpy as np\n"
         "for stem in sys.argv[1:]:\n"
         "    model = keras.models.load_model(stem + '.keras')\n"
-        "    np.save(stem + '.keras_pred.npy', np.asarray(model.predict(np.load(stem + '.x.npy'),"
-        " verbose=0)))\n"
+        "    with np.load(stem + '.x.npz') as f:\n"
+        "        x = [f[k] for k in sorted(f.files)]\n"
+        "    x = x[0] if len(x) == 1 else x\n"
+        "    y = model.predict(x, verbose=0)\n"
+        "    y = list(y) if isinstance(y, (list, tuple)) else [y]\n"
+        "    np.savez(stem + '.y.npz', *[np.asarray(v) for v in y])\n"
         "    model.compile(optimizer='sgd', loss='mse')\n"
-        "    x = np.load(stem + '.x.npy')\n"
-        "    model.fit(x, model.predict(x, verbose=0), epochs=1, verbose=0)\n")
+        "    model.fit(x, y[0] if len(y) == 1 else y, epochs=1, verbose=0)\n")
     stems, expected = [], {}
     for kind, (model, shape) in _models().items():
         _seeded(model)
-        x = np.random.default_rng(2).normal(size=shape).astype("float32")
+        x = _as_list(_inputs(shape, 2))
         stem = str(tmp_path / kind)
         model.save(stem + ".keras")
-        np.save(stem + ".x.npy", x)
+        np.savez(stem + ".x.npz", *x)
         stems.append(stem)
-        expected[stem] = model.predict(x, verbose=0)
+        expected[stem] = _as_list(model.predict(x[0] if len(x) == 1 else x, verbose=0))
     env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": ""}
     done = subprocess.run([KERAS_PYTHON, "-c", script, *stems], capture_output=True, text=True,
                           env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     for stem in stems:
-        np.testing.assert_allclose(np.load(stem + ".keras_pred.npy"), expected[stem],
-                                   rtol=1e-5, atol=1e-5)
+        with np.load(stem + ".y.npz") as f:
+            got = [f[f"arr_{i}"] for i in range(len(f.files))]
+        assert len(got) == len(expected[stem]), stem
+        for g, e in zip(got, expected[stem]):
+            np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-5)
 
 
 # ================================================================ refused on export
