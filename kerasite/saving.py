@@ -122,7 +122,8 @@ def save_model(model, filepath):
 
         return keras_format.save_keras(model, filepath)
     path = _check_extension(filepath, MODEL_EXTENSION, "model.save",
-                            "or model.save_weights('name.weights.npz') to keep only the weights")
+                            "'model.keras' for Keras 3's format, or "
+                            "model.save_weights('name.weights.npz') to keep only the weights")
     class_name = type(model).__name__
     if _model_classes().get(class_name) is not type(model):
         raise ValueError(

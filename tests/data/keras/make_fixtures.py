@@ -10,12 +10,14 @@ fixed input are stored as ``<name>.inputs.npy`` and ``<name>.expected.npy``.
 """
 import os
 
-os.environ.setdefault("KERAS_BACKEND", "jax")
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+# Keras is imported in main() only, so pytest's doctest collection can import this file
+# in an environment without Keras.
+keras = None
 
 
 def sequential_dense():
@@ -51,6 +53,10 @@ def conv_bn():
 
 
 def main():
+    global keras
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+
     rng = np.random.default_rng(14)
     for make in (sequential_dense, functional_concat, conv_bn):
         model = make()
