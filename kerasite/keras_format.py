@@ -394,11 +394,11 @@ def load_keras(filepath):
     kind, kerasite_config, keras_layers = _model_from_keras(config)
     saving._check_layer_count(kerasite_config, path)
 
-    weights = io.BytesIO(archive.read(_WEIGHTS))
-    with h5py.File(weights, "r") as f:
+    raw = archive.read(_WEIGHTS)
+    with h5py.File(io.BytesIO(raw), "r") as f:
         groups = _weight_group_names(entry["class_name"] for entry in keras_layers)
         # Shapes are checked against build_config before a layer allocates anything.
-        arrays = [_read_layer_weights(h5py, f, group, entry, len(weights.getvalue()))
+        arrays = [_read_layer_weights(h5py, f, group, entry, len(raw))
                   for group, entry in zip(groups, keras_layers)]
     from kerasite.models import Model, Sequential
 

@@ -20,7 +20,7 @@ from kerasite import Model, Sequential, layers  # noqa: E402
 from kerasite.models import load_model  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "keras")
-FIXTURES = ["sequential_dense", "functional_concat", "conv_bn"]
+FIXTURES = ["sequential_dense", "functional_concat", "conv_bn", "functional_zoo"]
 KERAS_PYTHON = "/work/venvs/keras/bin/python"
 
 

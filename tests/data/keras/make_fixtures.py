@@ -52,13 +52,33 @@ def conv_bn():
     ], name="conv_bn")
 
 
+def functional_zoo():
+    # Every activation and merge layer kerasite maps, on one input.
+    inputs = keras.Input((6,), name="x")
+    branches = [keras.layers.Dense(3, activation=name, name=f"dense_{name}")(inputs)
+                for name in ("linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu",
+                             "softplus", "softsign", "exponential", "silu")]
+    a, b = branches[0], branches[1]
+    merged = [keras.layers.Add()([a, b]), keras.layers.Subtract()([a, b]),
+              keras.layers.Multiply()([a, b]), keras.layers.Average()([a, b]),
+              keras.layers.Maximum()([a, b]), keras.layers.Minimum()([a, b]),
+              keras.layers.LeakyReLU(negative_slope=0.2)(a),
+              keras.layers.ReLU(max_value=0.5)(a),
+              keras.layers.Activation("tanh")(b)]
+    joined = keras.layers.Concatenate()(branches + merged)
+    shaped = keras.layers.Reshape((20, 3))(joined)
+    shaped = keras.layers.Softmax(axis=1)(shaped)
+    outputs = keras.layers.Flatten()(shaped)
+    return keras.Model(inputs, outputs, name="functional_zoo")
+
+
 def main():
     global keras
     os.environ.setdefault("KERAS_BACKEND", "jax")
     import keras
 
     rng = np.random.default_rng(14)
-    for make in (sequential_dense, functional_concat, conv_bn):
+    for make in (sequential_dense, functional_concat, conv_bn, functional_zoo):
         model = make()
         # Moving variances must stay positive, so BatchNormalization gets its own draw.
         for layer in model.layers:
