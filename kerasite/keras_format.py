@@ -76,6 +76,10 @@ _FROM_KERAS = {keras_name: name for name, (keras_name, *_rest) in _LAYERS.items(
 _INITIALIZER_OPTIONS = {"kernel_initializer", "bias_initializer", "beta_initializer",
                         "gamma_initializer", "moving_mean_initializer",
                         "moving_variance_initializer"}
+# Initializers with the same class name and config keys in Keras 3.
+_INITIALIZERS = {"Zeros", "Ones", "Constant", "GlorotUniform", "GlorotNormal", "HeNormal",
+                 "HeUniform", "LecunNormal", "LecunUniform", "Orthogonal", "RandomNormal",
+                 "RandomUniform", "TruncatedNormal", "VarianceScaling"}
 # Activations whose Keras 3 definition kerasite's matches; others are refused until checked.
 _ACTIVATIONS = {"linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "softplus",
                 "softsign", "exponential", "silu", "swish"}
@@ -194,6 +198,10 @@ def _layer_to_keras(layer, config):
                     f"Layer '{layer.name}' ({name}): activation {value!r} is not mapped to "
                     f"Keras yet. Mapped: {', '.join(sorted(_ACTIVATIONS))}.")
         elif key in _INITIALIZER_OPTIONS:
+            if value["class_name"] not in _INITIALIZERS:
+                raise ValueError(
+                    f"Layer '{layer.name}' ({name}): `{key}` {value['class_name']} is not "
+                    f"mapped to Keras yet. Mapped: {', '.join(sorted(_INITIALIZERS))}.")
             value = _keras_object(value["class_name"], value.get("config", {}),
                                   "keras.initializers")
         out[key] = value

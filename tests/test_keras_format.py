@@ -110,7 +110,8 @@ def _seeded(model, seed=0):
 
 def _models():
     seq = Sequential([layers.Dense(6, activation="tanh", input_shape=(4,)), layers.Dropout(0.5),
-                      layers.Dense(3, activation="softmax")])
+                      layers.Dense(3, activation="softmax", kernel_initializer="he_normal",
+                                   bias_initializer="ones")])
     inputs = layers.Input((4,), name="x")
     # Branches of different depths: Keras's layer order is not the order they were made in.
     deep = layers.Dense(5, activation="relu", name="deep1")(inputs)
@@ -200,6 +201,8 @@ def test_keras_reads_kerasite_files(tmp_path):
      r"option `kernel_regularizer`=.* is not mapped to Keras yet"),
     (lambda: Sequential([layers.Dense(2, activation="gelu", input_shape=(3,))]),
      r"activation 'gelu' is not mapped to Keras yet"),
+    (lambda: Sequential([layers.Dense(2, kernel_initializer="identity", input_shape=(2,))]),
+     r"`kernel_initializer` Identity is not mapped to Keras yet"),
     (lambda: Sequential([layers.Dense(2)]), r"unbuilt Sequential"),
 ])
 def test_unmapped_models_are_refused_before_any_file_is_written(tmp_path, make, match):
