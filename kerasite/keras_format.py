@@ -408,6 +408,12 @@ def load_keras(filepath):
         # Shapes are checked against build_config before a layer allocates anything.
         arrays = [_read_layer_weights(h5py, f, group, entry, len(raw))
                   for group, entry in zip(groups, keras_layers)]
+    return _build_with_weights(kind, kerasite_config, keras_layers, arrays, path)
+
+
+def _build_with_weights(kind, kerasite_config, keras_layers, arrays, path):
+    """The kerasite model of a translated config, holding ``arrays`` (checked per weight)."""
+    from kerasite import saving
     from kerasite.models import Model, Sequential
 
     cls = Sequential if kind == "Sequential" else Model
@@ -428,6 +434,129 @@ def load_keras(filepath):
                     f"{target.shape}, but the file holds shape {value.shape}.")
             target[...] = value
     return model
+
+
+def load_legacy_h5(filepath):
+    """Reads a whole-model HDF5 file written by Keras 3's ``model.save("m.h5")``.
+
+    The architecture is the ``model_config`` attribute (the same JSON as a
+    ``.keras`` file's ``config.json``) and each layer's weights sit under
+    ``model_weights/<layer name>``, listed by its ``weight_names`` attribute.
+    Files from tf.keras 2 use an older config dialect that kerasite does not
+    read yet; they are refused with a message saying so.
+
+    Args:
+        filepath: an ``.h5`` file.
+
+    Returns:
+        A ``Sequential`` or functional ``Model`` holding the file's weights.
+
+    Raises:
+        ValueError: as ``load_keras``, and for a file without a model config.
+        ImportError: without h5py (``pip install 'kerasite[keras]'``).
+    """
+    from kerasite import saving
+
+    h5py = _import_h5py("Loading an .h5 file")
+    path = os.fspath(filepath)
+    data = saving._read_file(path, "model")
+    try:
+        f = h5py.File(io.BytesIO(data), "r")
+    except OSError:
+        raise OSError(f"Cannot load '{path}': it is not an HDF5 file.") from None
+    with f:
+        raw = f.attrs.get("model_config")
+        if isinstance(raw, bytes):
+            raw = raw.decode("utf-8", "replace")
+        if not isinstance(raw, str):
+            raise ValueError(f"Cannot load '{path}': it holds no model_config, so it is not a "
+                             "whole-model .h5 file (weights alone are not supported yet).")
+        if len(raw) > MAX_CONFIG_SIZE:
+            raise ValueError(f"Cannot load '{path}': its model_config has {len(raw)} characters, "
+                             f"more than MAX_CONFIG_SIZE={MAX_CONFIG_SIZE}.")
+        version = f.attrs.get("keras_version")
+        version = version.decode() if isinstance(version, bytes) else str(version)
+        if not version.startswith("3."):
+            raise ValueError(f"Cannot load '{path}': it was written by Keras {version}; kerasite "
+                             "reads .h5 files written by Keras 3 only, so far. Load it in Keras "
+                             "3 and save it as '.keras'.")
+        try:
+            config = json.loads(raw)
+        except ValueError as exc:
+            raise ValueError(f"Cannot load '{path}': model_config is not valid JSON ({exc}).") \
+                from None
+        kind, kerasite_config, keras_layers = _model_from_keras(config)
+        saving._check_layer_count(kerasite_config, path)
+        arrays = [_read_legacy_layer(h5py, f, entry, len(data)) for entry in keras_layers]
+    return _build_with_weights(kind, kerasite_config, keras_layers, arrays, path)
+
+
+def _read_legacy_layer(h5py, f, entry, file_size):
+    """One layer's arrays from ``model_weights/<name>``, in its ``weight_names`` order."""
+    name = entry["config"].get("name")
+    label = f"layer {name!r} (group 'model_weights/{name}')"
+    group = _hard_group(h5py, f, ["model_weights", name], label)
+    if group is None:
+        if entry["class_name"] in ("Dense", "Conv2D", "BatchNormalization"):
+            raise ValueError(f"The weights file has no group for {label}.")
+        return []
+    names = group.attrs.get("weight_names", [])
+    names = [n.decode() if isinstance(n, bytes) else n for n in np.asarray(names).tolist()]
+    expected = _expected_shapes(entry)
+    if expected is not None and len(expected) != len(names):
+        raise ValueError(f"The weights file holds {len(names)} weights for {label}; "
+                         f"its config implies {len(expected)}.")
+    arrays = []
+    for i, weight in enumerate(names):
+        parts = weight.split("/") if isinstance(weight, str) else []
+        if not parts or any(p in ("", ".", "..") for p in parts):
+            raise ValueError(f"Weight name {weight!r:.100} of {label} is not a plain path "
+                             "inside its group; kerasite refuses it.")
+        parent = _hard_group(h5py, group, parts[:-1], label)
+        if parent is None:
+            raise ValueError(f"Weight {weight!r} of {label} is missing.")
+        arrays.append(_read_dataset(h5py, parent, parts[-1], label,
+                                    None if expected is None else expected[i], file_size))
+    return arrays
+
+
+def _hard_group(h5py, root, parts, label):
+    """``root/parts...`` if every step is a plain (hard-linked) group, else None."""
+    node = root
+    for part in parts:
+        link = node.get(part, getlink=True)
+        if link is None:
+            return None
+        if not isinstance(link, h5py.HardLink):
+            raise ValueError(f"The weights file links {label} elsewhere ({type(link).__name__}); "
+                             "kerasite reads only plain groups and datasets.")
+        node = node[part]
+        if not isinstance(node, h5py.Group):
+            raise ValueError(f"The weights file has a dataset where {label} needs a group.")
+    return node
+
+
+def _read_dataset(h5py, group, key, label, expected, file_size):
+    """``group[key]`` as an array, once its link, type, storage and shape are checked."""
+    if not isinstance(group.get(key, getlink=True), h5py.HardLink):
+        raise ValueError(f"Weight {key} of {label} is missing or a link; kerasite reads plain "
+                         "datasets.")
+    ds = group[key]
+    if not isinstance(ds, h5py.Dataset) or ds.dtype.kind != "f" or ds.dtype.itemsize > 8:
+        raise ValueError(f"Weight {key} of {label} is not a float array "
+                         f"({getattr(ds, 'dtype', type(ds).__name__)}).")
+    if ds.external or ds.is_virtual:
+        raise ValueError(f"Weight {key} of {label} stores its data outside the file; "
+                         "kerasite refuses it.")
+    if expected is not None and tuple(ds.shape) != tuple(expected):
+        raise ValueError(f"Weight {key} of {label} has shape {tuple(ds.shape)}, but the "
+                         f"layer's config implies {tuple(expected)}.")
+    nbytes = int(np.prod(ds.shape, dtype=np.float64)) * ds.dtype.itemsize
+    if nbytes > file_size:
+        raise ValueError(f"Weight {key} of {label} declares shape {tuple(ds.shape)} "
+                         f"({nbytes} bytes), more than the whole weights file holds "
+                         f"({file_size} bytes); kerasite refuses it.")
+    return np.asarray(ds[()])
 
 
 def _check_module(obj, where):
@@ -620,18 +749,11 @@ def _expected_shapes(entry):
 def _read_layer_weights(h5py, f, group, entry, file_size):
     """The arrays under ``layers/<group>/vars``, checked by name, link type, shape and type."""
     label = f"layer {entry['config'].get('name')!r} (group 'layers/{group}/vars')"
-    path = f"layers/{group}/vars"
-    node = f
-    for part in path.split("/"):
-        link = node.get(part, getlink=True)
-        if link is None:
-            if entry["class_name"] not in ("Dense", "Conv2D", "BatchNormalization"):
-                return []
+    node = _hard_group(h5py, f, ["layers", group, "vars"], label)
+    if node is None:
+        if entry["class_name"] in ("Dense", "Conv2D", "BatchNormalization"):
             raise ValueError(f"The weights file has no group for {label}.")
-        if not isinstance(link, h5py.HardLink):
-            raise ValueError(f"The weights file links {label} elsewhere ({type(link).__name__}); "
-                             "kerasite reads only plain groups and datasets.")
-        node = node[part]
+        return []
     names = sorted(node.keys(), key=lambda s: (len(s), s))
     if names != [str(i) for i in range(len(names))]:
         raise ValueError(f"The weights file has unexpected entries {names[:5]} for {label}.")
@@ -639,24 +761,5 @@ def _read_layer_weights(h5py, f, group, entry, file_size):
     if expected is not None and len(expected) != len(names):
         raise ValueError(f"The weights file holds {len(names)} weights for {label}; "
                          f"its config implies {len(expected)}.")
-    arrays = []
-    for i, key in enumerate(names):
-        if not isinstance(node.get(key, getlink=True), h5py.HardLink):
-            raise ValueError(f"Weight {key} of {label} is a link; kerasite reads plain datasets.")
-        ds = node[key]
-        if not isinstance(ds, h5py.Dataset) or ds.dtype.kind != "f" or ds.dtype.itemsize > 8:
-            raise ValueError(f"Weight {key} of {label} is not a float array "
-                             f"({getattr(ds, 'dtype', type(ds).__name__)}).")
-        if ds.external or ds.is_virtual:
-            raise ValueError(f"Weight {key} of {label} stores its data outside the file; "
-                             "kerasite refuses it.")
-        if expected is not None and tuple(ds.shape) != tuple(expected[i]):
-            raise ValueError(f"Weight {key} of {label} has shape {tuple(ds.shape)}, but the "
-                             f"layer's config implies {tuple(expected[i])}.")
-        nbytes = int(np.prod(ds.shape, dtype=np.float64)) * ds.dtype.itemsize
-        if nbytes > file_size:
-            raise ValueError(f"Weight {key} of {label} declares shape {tuple(ds.shape)} "
-                             f"({nbytes} bytes), more than the whole weights file holds "
-                             f"({file_size} bytes); kerasite refuses it.")
-        arrays.append(np.asarray(ds[()]))
-    return arrays
+    return [_read_dataset(h5py, node, key, label, None if expected is None else expected[i],
+                          file_size) for i, key in enumerate(names)]

@@ -171,8 +171,9 @@ def load_model(filepath, compile=True):
     """Loads a model saved by ``model.save``; never runs code from the file.
 
     Args:
-        filepath: a ``.kerasite`` file, or a Keras 3 ``.keras`` file (read by
-            ``kerasite.keras_format.load_keras``; it comes back uncompiled).
+        filepath: a ``.kerasite`` file; or a Keras 3 ``.keras`` file, or an
+            ``.h5`` file written by Keras 3 (read by ``kerasite.keras_format``;
+            the model comes back uncompiled).
         compile: restore the loss, the metrics and the optimizer with its state
             (the default). With ``False`` the model comes back uncompiled.
 
@@ -189,9 +190,11 @@ def load_model(filepath, compile=True):
             weights.
     """
     path = os.fspath(filepath)
-    if path.endswith(".keras"):  # Keras 3's format: kerasite/keras_format.py
+    if path.endswith((".keras", ".h5")):  # Keras 3's formats: kerasite/keras_format.py
         from kerasite import keras_format
 
+        if path.endswith(".h5"):
+            return keras_format.load_legacy_h5(path)
         return keras_format.load_keras(path)
     members = _read_archive(path, "model")
     config = _parse_json(members[_CONFIG], path)

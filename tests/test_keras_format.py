@@ -340,3 +340,68 @@ def test_not_a_zip_and_stray_members_are_refused(tmp_path):
     members["assets/payload.bin"] = b"x"
     with pytest.raises(ValueError, match=r"unexpected member\(s\) \['assets/payload.bin'\]"):
         load_model(_write(str(tmp_path / "m.keras"), members))
+
+
+# ================================================================ Keras 3's legacy .h5
+@pytest.mark.parametrize("name", ["functional_concat", "conv_bn"])
+def test_reads_kerases_legacy_h5_files(name):
+    _, x, expected = _fixture(name)
+    model = load_model(os.path.join(DATA, f"{name}.h5"))
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-5)
+
+
+def _edited_h5(tmp_path, edit):
+    with open(os.path.join(DATA, "functional_concat.h5"), "rb") as src:
+        buffer = io.BytesIO(src.read())
+    with h5py.File(buffer, "r+") as f:
+        edit(f)
+    path = tmp_path / "edited.h5"
+    path.write_bytes(buffer.getvalue())
+    return str(path)
+
+
+def _escaping_weight_name(f):
+    f["model_weights/left"].attrs["weight_names"] = np.array([b"../right/right/kernel",
+                                                              b"left/bias"], dtype=object)
+
+
+def _huge_h5_dataset(f):
+    del f["model_weights/left/left/kernel"]
+    f["model_weights/left/left"].create_dataset("kernel", shape=(2**20, 2**20), dtype="float32",
+                                                chunks=(1, 16))
+
+
+def _h5_lambda(f):
+    config = json.loads(f.attrs["model_config"])
+    _layer_entry(config, "ReLU")["class_name"] = "Lambda"
+    f.attrs["model_config"] = json.dumps(config)
+
+
+def _tf_keras_2(f):
+    f.attrs["keras_version"] = "2.15.0"
+
+
+def _weights_only(f):
+    del f.attrs["model_config"]
+
+
+@pytest.mark.parametrize("edit, match", [
+    (_escaping_weight_name, r"Weight name '../right/right/kernel' of layer 'left' .* is not a "
+                            r"plain path"),
+    # Keras's .h5 config carries no build_config, so the size bound is what catches it.
+    (_huge_h5_dataset, r"declares shape \(1048576, 1048576\) \(4398046511104 bytes\), more "
+                       r"than the whole weights file holds"),
+    (_h5_lambda, r"layer type 'Lambda' is not supported"),
+    (_tf_keras_2, r"written by Keras 2.15.0; kerasite reads .h5 files written by Keras 3 only"),
+    (_weights_only, r"holds no model_config"),
+])
+def test_hostile_h5_files_are_refused(tmp_path, edit, match):
+    with pytest.raises(ValueError, match=match):
+        load_model(_edited_h5(tmp_path, edit))
+
+
+def test_an_h5_that_is_not_hdf5_is_refused(tmp_path):
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"\x89HDF? no")
+    with pytest.raises(OSError, match=r"not an HDF5 file"):
+        load_model(str(junk))

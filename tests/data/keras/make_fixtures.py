@@ -7,6 +7,7 @@ Run with a Python that has Keras 3 (JAX backend) and h5py, from this folder:
 Each model gets seeded random weights (BatchNormalization's moving statistics
 too, so they matter), is saved as ``<name>.keras``, and its predictions on a
 fixed input are stored as ``<name>.inputs.npy`` and ``<name>.expected.npy``.
+Two models are also saved as ``<name>.h5``, Keras's legacy HDF5 format.
 """
 import os
 
@@ -18,6 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # Keras is imported in main() only, so pytest's doctest collection can import this file
 # in an environment without Keras.
 keras = None
+LEGACY_H5 = ("functional_concat", "conv_bn")
 
 
 def sequential_dense():
@@ -97,6 +99,8 @@ def main():
         expected = np.asarray(model.predict(x, verbose=0))
         name = model.name
         model.save(os.path.join(HERE, f"{name}.keras"))
+        if name in LEGACY_H5:  # Keras 3's legacy whole-model HDF5 format too
+            model.save(os.path.join(HERE, f"{name}.h5"))
         np.save(os.path.join(HERE, f"{name}.inputs.npy"), x)
         np.save(os.path.join(HERE, f"{name}.expected.npy"), expected)
         print(name, expected.shape)
