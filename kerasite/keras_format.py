@@ -416,6 +416,16 @@ def _build_with_weights(kind, kerasite_config, keras_layers, arrays, path):
     from kerasite import saving
     from kerasite.models import Model, Sequential
 
+    # The sizes the config asks for must agree with the weights the file holds before
+    # any layer allocates (Keras's .h5 configs carry no build_config to check against).
+    for entry, values in zip(keras_layers, arrays):
+        cfg, label = entry["config"], f"layer {entry['config'].get('name')!r}"
+        size = cfg.get("units", cfg.get("filters"))
+        if entry["class_name"] in ("Dense", "Conv2D") and \
+                (not values or values[0].shape[-1] != size):
+            raise ValueError(f"Cannot load '{path}': {label} asks for {size!r:.30} units or "
+                             f"filters, but its kernel in the file has shape "
+                             f"{values[0].shape if values else None}.")
     cls = Sequential if kind == "Sequential" else Model
     with saving._global_rng_untouched():
         model = cls.from_config(kerasite_config)

@@ -377,6 +377,12 @@ def _h5_lambda(f):
     f.attrs["model_config"] = json.dumps(config)
 
 
+def _h5_huge_units(f):
+    config = json.loads(f.attrs["model_config"])
+    _layer_entry(config, "Dense")["config"]["units"] = 10**12
+    f.attrs["model_config"] = json.dumps(config)
+
+
 def _tf_keras_2(f):
     f.attrs["keras_version"] = "2.15.0"
 
@@ -392,6 +398,8 @@ def _weights_only(f):
     (_huge_h5_dataset, r"declares shape \(1048576, 1048576\) \(4398046511104 bytes\), more "
                        r"than the whole weights file holds"),
     (_h5_lambda, r"layer type 'Lambda' is not supported"),
+    (_h5_huge_units, r"layer 'right' asks for 1000000000000 units or filters, but its kernel in "
+                     r"the file has shape \(4, 3\)"),
     (_tf_keras_2, r"written by Keras 2.15.0; kerasite reads .h5 files written by Keras 3 only"),
     (_weights_only, r"holds no model_config"),
 ])
