@@ -5,7 +5,8 @@ A ``.keras`` file is a zip of three members: ``metadata.json``,
 ``model.weights.h5`` (an HDF5 file with one group per layer,
 ``layers/<snake_case class name>[_k]/vars/<i>``, the layer's weights in
 Keras's order). ``model.save("m.keras")`` and
-``kerasite.models.load_model("m.keras")`` come here.
+``kerasite.models.load_model("m.keras")`` come here, and so does
+``load_model("m.h5")`` for the whole-model HDF5 files Keras 3 writes.
 
 Reading is as guarded as reading a ``.kerasite`` file: layers come only from
 kerasite's registry, by a table from Keras's class names; a ``module`` or

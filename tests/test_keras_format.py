@@ -80,10 +80,12 @@ def test_reads_weights_by_name_in_kerases_layout():
         # Keras orders layers by depth from the output: features, right (3 layers from
         # the output), left, right_relu, merged, head; so "right" is group "dense", "left" is
         # "dense_1" and "head" is "dense_2" (kernel (in, out), then bias).
-        np.testing.assert_array_equal(model.get_layer("right").params["W"], f["layers/dense/vars/0"])
+        np.testing.assert_array_equal(model.get_layer("right").params["W"],
+                                      f["layers/dense/vars/0"])
         np.testing.assert_array_equal(model.get_layer("left").params["W"],
                                       f["layers/dense_1/vars/0"])
-        np.testing.assert_array_equal(model.get_layer("head").params["b"], f["layers/dense_2/vars/1"])
+        np.testing.assert_array_equal(model.get_layer("head").params["b"],
+                                      f["layers/dense_2/vars/1"])
     assert [type(layer).__name__ for layer in model.layers] == [
         "InputLayer", "Dense", "Dense", "ReLU", "Concatenate", "Dense"]
 
