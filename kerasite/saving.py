@@ -97,7 +97,9 @@ def save_model(model, filepath):
     Args:
         model: a ``Sequential``, ``Model``, ``Encoder``, ``Decoder`` or
             ``Autoencoder``.
-        filepath: a path ending in ``.kerasite``.
+        filepath: a path ending in ``.kerasite``; or ``.keras`` to write Keras 3's
+            format instead (architecture and weights only, see
+            ``kerasite.keras_format.save_keras``).
 
     Raises:
         ValueError: for another extension, or a model class that cannot be
@@ -115,8 +117,13 @@ def save_model(model, filepath):
         >>> load_model(path).count_params()
         8
     """
+    if os.fspath(filepath).endswith(".keras"):  # Keras 3's format: kerasite/keras_format.py
+        from kerasite import keras_format
+
+        return keras_format.save_keras(model, filepath)
     path = _check_extension(filepath, MODEL_EXTENSION, "model.save",
-                            "or model.save_weights('name.weights.npz') to keep only the weights")
+                            "'model.keras' for Keras 3's format, or "
+                            "model.save_weights('name.weights.npz') to keep only the weights")
     class_name = type(model).__name__
     if _model_classes().get(class_name) is not type(model):
         raise ValueError(
@@ -164,7 +171,9 @@ def load_model(filepath, compile=True):
     """Loads a model saved by ``model.save``; never runs code from the file.
 
     Args:
-        filepath: a ``.kerasite`` file.
+        filepath: a ``.kerasite`` file; or a Keras 3 ``.keras`` file, or an
+            ``.h5`` file written by Keras 3 (read by ``kerasite.keras_format``;
+            the model comes back uncompiled).
         compile: restore the loss, the metrics and the optimizer with its state
             (the default). With ``False`` the model comes back uncompiled.
 
@@ -181,6 +190,12 @@ def load_model(filepath, compile=True):
             weights.
     """
     path = os.fspath(filepath)
+    if path.endswith((".keras", ".h5")):  # Keras 3's formats: kerasite/keras_format.py
+        from kerasite import keras_format
+
+        if path.endswith(".h5"):
+            return keras_format.load_legacy_h5(path)
+        return keras_format.load_keras(path)
     members = _read_archive(path, "model")
     config = _parse_json(members[_CONFIG], path)
     _check_format_version(config.get("format_version"), path, _CONFIG)

@@ -381,7 +381,8 @@ def test_save_weights_of_an_unbuilt_model_says_to_build_it(tmp_path):
 
 
 # ============================================================ bad arguments
-@pytest.mark.parametrize("name", ["model.h5", "model.keras", "model", "model.weights.npz"])
+# ".keras" is Keras 3's format, written by kerasite/keras_format.py (tests/test_keras_format.py).
+@pytest.mark.parametrize("name", ["model.h5", "model", "model.weights.npz"])
 def test_save_requires_the_kerasite_extension(tmp_path, name):
     with pytest.raises(ValueError, match=r"model\.save needs a file name ending in "
                                          r"'\.kerasite'\. Received: filepath=.*" + name):
