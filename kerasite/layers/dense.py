@@ -91,16 +91,18 @@ class Dense(Layer):
     #   dL/dW = x^T  dL/dz          dL/db = sum over the batch of dL/dz
     #   dL/dx = dL/dz W^T
     def call(self, x, training=False):
-        self.x = x.reshape(-1, x.shape[-1])  # cached for dW; a view, not a copy
+        flat = x.ndim == 2  # the usual case; higher ranks are flattened to rows (a view)
+        self.x = x if flat else x.reshape(-1, x.shape[-1])  # cached for dW
         z = self._out("z", (len(self.x), self.units), self.W.dtype, training)
         np.matmul(self.x, self.W, out=z)
         if self.use_bias:
             z += self.b
         z = self.activation.call(z, training, out=z)  # in place: Dense keeps no z
-        return z.reshape(*x.shape[:-1], self.units)
+        return z if flat else z.reshape(*x.shape[:-1], self.units)
 
     def backward(self, grad_output, need_input_grad=True):
-        g = grad_output.reshape(-1, self.units)
+        flat = grad_output.ndim == 2
+        g = grad_output if flat else grad_output.reshape(-1, self.units)
         g = self.activation.backward(g)
         np.matmul(self.x.T, g, out=self.dW)
         if self.use_bias:
@@ -110,7 +112,7 @@ class Dense(Layer):
             return None
         dx = self._workspace("dx", self.x.shape, g.dtype)
         np.matmul(g, self.W.T, out=dx)
-        return dx.reshape(*grad_output.shape[:-1], self.W.shape[0])
+        return dx if flat else dx.reshape(*grad_output.shape[:-1], self.W.shape[0])
 
     def _ones(self, n, dtype):
         ones = self._workspace("ones", (n,), dtype)
