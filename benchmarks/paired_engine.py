@@ -21,6 +21,13 @@ Usage::
     python benchmarks/paired_engine.py --base 6831c03 --rounds 8
 
 ``--base`` is any git revision; it is checked out into a temporary worktree.
+
+A caveat, measured on a 2-core machine: the dense ratios scatter (an
+interquartile range of 1.0 to 1.4) even on a quiet machine, because the idle
+worker's BLAS threads still spin while the other one trains. The XOR ratios
+(single-threaded work) are tight. For the dense epoch, alternate whole runs
+of the two versions instead, one process at a time, as the closing note of
+issue 10 did.
 """
 
 import argparse
