@@ -36,3 +36,25 @@ def lookup(identifier, base, by_name, kind, hint):
 def serialize(obj):
     """``{"class_name": ..., "config": obj.get_config()}``, the form ``lookup`` reads back."""
     return {"class_name": type(obj).__name__, "config": obj.get_config()}
+
+
+def serialize_optional(obj):
+    """``serialize(obj)``, or ``None`` for ``None`` (no regularizer, no constraint)."""
+    return None if obj is None else serialize(obj)
+
+
+def deserialize_optional(config, classes, kind, get):
+    """Inverse of ``serialize_optional``, building only ``classes`` (name -> class).
+
+    A name or an instance goes through ``get``, the module's own lookup.
+    """
+    if config is None:
+        return None
+    if not isinstance(config, dict):
+        return get(config)
+    cls = classes.get(config.get("class_name"))
+    if cls is None:
+        raise ValueError(f"Unknown {kind} class: {config.get('class_name')!r}. "
+                         f"Valid classes are {sorted(classes)}.")
+    return cls.from_config(dict(config.get("config", {})))
+

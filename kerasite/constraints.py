@@ -29,6 +29,8 @@ import math
 
 import numpy as np
 
+from kerasite import _registry
+
 # Keras's backend.epsilon(): keeps the division defined for an all-zero vector.
 _EPSILON = 1e-7
 
@@ -189,19 +191,9 @@ def get(identifier):
 
 def serialize(constraint):
     """``None`` for ``None``, else ``{"class_name": ..., "config": ...}``."""
-    if constraint is None:
-        return None
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+    return _registry.serialize_optional(constraint)
 
 
 def deserialize(config):
     """Inverse of ``serialize``; builds only the classes of this module."""
-    if config is None:
-        return None
-    if not isinstance(config, dict):
-        return get(config)
-    cls = _CLASSES.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"Unknown constraint class: {config.get('class_name')!r}. "
-                         f"Valid classes are {sorted(_CLASSES)}.")
-    return cls.from_config(dict(config.get("config", {})))
+    return _registry.deserialize_optional(config, _CLASSES, "constraint", get)

@@ -36,6 +36,8 @@ import math
 
 import numpy as np
 
+from kerasite import _registry
+
 
 def _check_factor(value, name):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)) \
@@ -182,19 +184,9 @@ def get(identifier):
 
 def serialize(regularizer):
     """``None`` for ``None``, else ``{"class_name": ..., "config": ...}``."""
-    if regularizer is None:
-        return None
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    return _registry.serialize_optional(regularizer)
 
 
 def deserialize(config):
     """Inverse of ``serialize``; builds only the classes of this module."""
-    if config is None:
-        return None
-    if not isinstance(config, dict):
-        return get(config)
-    cls = _CLASSES.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"Unknown regularizer class: {config.get('class_name')!r}. "
-                         f"Valid classes are {sorted(_CLASSES)}.")
-    return cls.from_config(dict(config.get("config", {})))
+    return _registry.deserialize_optional(config, _CLASSES, "regularizer", get)
