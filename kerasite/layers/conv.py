@@ -46,6 +46,12 @@ class _Conv(Layer):
                                       bias_constraint)
         self.W = self.b = self.dW = self.db = None
 
+    def compute_output_shape(self, input_shape):
+        # Each subclass's _geometry gives its output size along each axis.
+        check_rank4(self, input_shape)
+        (ho, _, _), (wo, _, _) = self._geometry(input_shape)
+        return (input_shape[0], ho, wo, self.filters)
+
     def _k_eff(self):
         # A dilated kernel of k taps spans (k - 1) * d + 1 pixels.
         return tuple((k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate))
@@ -141,11 +147,6 @@ class Conv2D(_Conv):
                 'smaller kernel_size or dilation_rate, padding="same", or a larger input.'
             )
         return axes
-
-    def compute_output_shape(self, input_shape):
-        check_rank4(self, input_shape)
-        (ho, _, _), (wo, _, _) = self._geometry(input_shape)
-        return (input_shape[0], ho, wo, self.filters)
 
     # Forward and backward, side by side. With cols the im2col matrix
     # (pixels, kh*kw*in), K the kernel as a (kh*kw*in, filters) matrix:
@@ -254,11 +255,6 @@ class Conv2DTranspose(_Conv):
             crop = 0 if self.padding == "valid" else max(k - s, 0) // 2
             axes.append((out, crop, max(full, crop + out)))
         return axes
-
-    def compute_output_shape(self, input_shape):
-        check_rank4(self, input_shape)
-        (ho, _, _), (wo, _, _) = self._geometry(input_shape)
-        return (input_shape[0], ho, wo, self.filters)
 
     # With K the kernel as a (kh*kw*filters, in) matrix and x2 the input as
     # (pixels, in):  cols = x2 K^T,  z = crop(col2im(cols)) + b,  a = f(z).
