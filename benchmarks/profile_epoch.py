@@ -89,7 +89,7 @@ def wrap_engine(timer):
     """Wraps the methods of kerasite's training step, each under a readable phase name."""
     from kerasite import losses, optimizers
     from kerasite.layers import activations, base, dense
-    from kerasite.models import _inputs, model
+    from kerasite.models import _inputs, graph, training
 
     targets = [
         (model.Model, "fit", "fit loop, callbacks, logs (Python)"),
@@ -196,12 +196,14 @@ def wrap_convnet(timer):
     """Phases of the convnet's step: im2col, col2im, the conv products, pooling, ..."""
     from kerasite import losses, optimizers
     from kerasite.layers import activations, conv, dense, dropout, pooling, reshaping
-    from kerasite.models import model
+    from kerasite.models import graph, training
 
     targets = [
-        (model.Model, "fit", "fit loop, callbacks, logs (Python)"),
-        (model._Gather, "__call__", "batch gather"),
-        (model.Model, "_train_step", "train step glue"),
+        (training.Trainer, "fit", "fit loop, callbacks, logs (Python)"),
+        (training._Gather, "__call__", "batch gather"),
+        (training.Trainer, "_train_step", "train step glue"),
+        (graph.Graph, "forward", "graph forward/backward loops"),
+        (graph.Graph, "backward", "graph forward/backward loops"),
         (conv, "im2col", "im2col (gather the windows)"),
         (conv, "col2im", "col2im (add the windows back)"),
         (conv.Conv2D, "call", "Conv2D forward: matmul + bias + padding"),

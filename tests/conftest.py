@@ -26,3 +26,19 @@ def float64():
     """Builds layers in float64 for the duration of the test (for gradient checks)."""
     config.set_floatx("float64")
     yield
+
+
+@pytest.fixture(params=["numpy", "accelerated"])
+def both_kernels(request):
+    """Runs a test twice: with the NumPy reference kernels, then with numba's twins.
+
+    A test module opts in with ``pytestmark = pytest.mark.usefixtures("both_kernels")``.
+    The accelerated run is skipped when numba is not installed.
+    """
+    from kerasite import backend
+
+    if request.param == "accelerated" and not backend.accelerator_available():
+        pytest.skip("numba is not installed: pip install 'kerasite[fast]'")
+    previous = backend.use_accelerator(request.param == "accelerated")
+    yield request.param
+    backend.use_accelerator(previous)

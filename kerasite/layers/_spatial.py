@@ -11,6 +11,8 @@ going to the bottom and right, as in TensorFlow and Keras.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from kerasite.backend import kernel
+
 
 def pair(value, arg, allow_zero=False):
     """``3`` -> ``(3, 3)``; ``(3, 2)`` stays; anything else is a ValueError naming ``arg``."""
@@ -72,6 +74,7 @@ def out_size(size, k_eff, stride, padding):
     return out, total // 2, total - total // 2
 
 
+@kernel
 def im2col(xp, kh, kw, stride, dilation, out_hw, out):
     """Copies every window of ``xp`` into ``out``, one row per output pixel.
 
@@ -82,7 +85,8 @@ def im2col(xp, kh, kw, stride, dilation, out_hw, out):
         out: buffer ``(batch, Ho, Wo, kh, kw, C)``, written and returned.
 
     The windows are a strided *view* of ``xp`` (no copy); one ``copyto``
-    gathers them, so the matmul that follows reads contiguous rows.
+    gathers them, so the matmul that follows reads contiguous rows. A marked
+    kernel: ``kerasite/_fast/conv.py`` has its compiled twin.
     """
     n, _, _, c = xp.shape
     s0, s1, s2, s3 = xp.strides
@@ -94,6 +98,7 @@ def im2col(xp, kh, kw, stride, dilation, out_hw, out):
     return out
 
 
+@kernel
 def col2im(cols, stride, dilation, out):
     """The adjoint of ``im2col``: adds every window row back onto the image.
 
@@ -102,7 +107,8 @@ def col2im(cols, stride, dilation, out):
         out: ``(batch, Hp, Wp, C)``, zeroed here, then accumulated and returned.
 
     One loop over the kh * kw kernel offsets; each adds a strided slice, so
-    positions shared by overlapping windows add up.
+    positions shared by overlapping windows add up. A marked kernel, like
+    ``im2col``.
     """
     _, ho, wo, kh, kw, _ = cols.shape
     out.fill(0)

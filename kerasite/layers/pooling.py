@@ -12,6 +12,7 @@ window, as TensorFlow and Keras do.
 
 import numpy as np
 
+from kerasite.backend import kernel
 from kerasite.layers._spatial import check_rank4, out_size, padding_arg, pair
 from kerasite.layers.base import Layer
 
@@ -59,8 +60,7 @@ class _Pooling2D(Layer):
 
     def _window(self, xp, i, j, out_hw):
         """The (i, j)-th cell of every window: a strided view ``(batch, Ho, Wo, C)``."""
-        (sh, sw), (ho, wo) = self.strides, out_hw
-        return xp[:, i:i + (ho - 1) * sh + 1:sh, j:j + (wo - 1) * sw + 1:sw]
+        return _cell(xp, i, j, self.strides, out_hw)
 
     def _crop(self, dxp):
         (_, pt, _), (_, pl, _) = self._geometry(self.input_shape)
@@ -99,45 +99,83 @@ class MaxPooling2D(_Pooling2D):
         (ho, _, _), (wo, _, _) = self._geometry(x.shape)
         xp = self._padded(x, -np.inf, "xp")
         y = self._out("y", (n, ho, wo, c), x.dtype, training)
-        cells = [self._window(xp, i, j, (ho, wo))
-                 for i in range(self.pool_size[0]) for j in range(self.pool_size[1])]
-        np.copyto(y, cells[0])
-        for cell in cells[1:]:
-            np.maximum(y, cell, out=y)
-        # Which cell held the max, the first one on ties (as TensorFlow). With
-        # ne_k = (cell_k != max): index = ne_0 (1 + ne_1 (1 + ne_2 (...))), built
-        # from the inside out with contiguous integer ops (masked writes are slow).
-        argmax = self._workspace("argmax", y.shape, np.uint8 if len(cells) <= 256 else np.int32)
-        argmax.fill(0)
-        not_max = self._workspace("not_max", y.shape, bool)
-        for k in range(len(cells) - 2, -1, -1):
-            argmax += 1
-            np.not_equal(cells[k], y, out=not_max)
-            np.multiply(argmax, not_max, out=argmax)
-        self.argmax = argmax
+        cells = self.pool_size[0] * self.pool_size[1]
+        argmax = self._workspace("argmax", y.shape, np.uint8 if cells <= 256 else np.int32)
+        self.argmax = max_pool(xp, self.pool_size, self.strides, y, argmax)
         return y
 
     def backward(self, grad_output, need_input_grad=True):
         if not need_input_grad:
             return None
-        n, ho, wo, c = grad_output.shape
+        n, _, _, c = grad_output.shape
         (_, pt, pb), (_, pl, pr) = self._geometry(self.input_shape)
         _, h, w, _ = self.input_shape
         dxp = self._workspace("dxp", (n, h + pt + pb, w + pl + pr, c), grad_output.dtype)
-        (ph, pw), (sh, sw) = self.pool_size, self.strides
-        # Windows that neither overlap nor leave gaps write every cell exactly once.
-        overlap = sh < ph or sw < pw
-        if overlap or (sh, sw) != (ph, pw) or dxp.shape[1:3] != (ho * sh, wo * sw):
-            dxp.fill(0)
-        hit = self._workspace("hit", grad_output.shape, bool)
-        for k in range(ph * pw):
-            cell = self._window(dxp, k // pw, k % pw, (ho, wo))
-            np.equal(self.argmax, k, out=hit)
-            if overlap:
-                cell += grad_output * hit
-            else:
-                np.multiply(grad_output, hit, out=cell)
+        max_pool_backward(grad_output, self.argmax, self.pool_size, self.strides, dxp)
         return self._crop(dxp)
+
+
+def _cell(xp, i, j, strides, out_hw):
+    """The (i, j)-th cell of every window: a strided view ``(batch, Ho, Wo, C)``."""
+    (sh, sw), (ho, wo) = strides, out_hw
+    return xp[:, i:i + (ho - 1) * sh + 1:sh, j:j + (wo - 1) * sw + 1:sw]
+
+
+@kernel
+def max_pool(xp, pool_size, strides, y, argmax):
+    """Max over each window of ``xp`` into ``y``, and which cell held it into ``argmax``.
+
+    Args:
+        xp: the (padded) input ``(batch, Hp, Wp, C)``.
+        y: ``(batch, Ho, Wo, C)``, written.
+        argmax: integers ``(batch, Ho, Wo, C)``, written: ``p * pw + q`` for
+            the cell ``(p, q)`` of the window, the first one on ties (as
+            TensorFlow). Returned.
+
+    One step per cell of the window (4 for 2x2), each on whole arrays. A marked
+    kernel: ``kerasite/_fast/conv.py`` has its compiled twin.
+    """
+    out_hw = y.shape[1:3]
+    ph, pw = pool_size
+    cells = [_cell(xp, i, j, strides, out_hw) for i in range(ph) for j in range(pw)]
+    np.copyto(y, cells[0])
+    for cell in cells[1:]:
+        np.maximum(y, cell, out=y)
+    # With ne_k = (cell_k != max): index = ne_0 (1 + ne_1 (1 + ne_2 (...))), built
+    # from the inside out with contiguous integer ops (masked writes are slow).
+    argmax.fill(0)
+    not_max = np.empty(y.shape, bool)
+    for k in range(len(cells) - 2, -1, -1):
+        argmax += 1
+        np.not_equal(cells[k], y, out=not_max)
+        np.multiply(argmax, not_max, out=argmax)
+    return argmax
+
+
+@kernel
+def max_pool_backward(grad_output, argmax, pool_size, strides, dxp):
+    """Routes each ``grad_output`` value to the cell ``argmax`` names; zero elsewhere.
+
+    Args:
+        grad_output: ``(batch, Ho, Wo, C)``.
+        argmax: what ``max_pool`` wrote.
+        dxp: the padded input's gradient ``(batch, Hp, Wp, C)``, written and returned.
+    """
+    (ph, pw), (sh, sw) = pool_size, strides
+    _, ho, wo, _ = grad_output.shape
+    # Windows that neither overlap nor leave gaps write every cell exactly once.
+    overlap = sh < ph or sw < pw
+    if overlap or (sh, sw) != (ph, pw) or dxp.shape[1:3] != (ho * sh, wo * sw):
+        dxp.fill(0)
+    hit = np.empty(grad_output.shape, bool)
+    for k in range(ph * pw):
+        cell = _cell(dxp, k // pw, k % pw, strides, (ho, wo))
+        np.equal(argmax, k, out=hit)
+        if overlap:
+            cell += grad_output * hit
+        else:
+            np.multiply(grad_output, hit, out=cell)
+    return dxp
 
 
 class AveragePooling2D(_Pooling2D):

@@ -15,6 +15,9 @@ from kerasite import Sequential, layers
 from kerasite.gradcheck import check_gradients
 from kerasite.layers import Conv2D, Conv2DTranspose
 
+# Every test runs with the NumPy kernels and again with numba's twins (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("both_kernels")
+
 TOL = 1e-6
 
 

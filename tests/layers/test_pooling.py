@@ -15,6 +15,9 @@ from kerasite.layers import (
     MaxPooling2D,
 )
 
+# Every test runs with the NumPy kernels and again with numba's twins (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("both_kernels")
+
 TOL = 1e-6
 
 # x[0, :, :, 0] of the Keras query: (arange(25) % 11) - 5, as a 5x5 image.

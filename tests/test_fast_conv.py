@@ -1,0 +1,138 @@
+"""The compiled twins of kerasite/_fast/conv.py against their NumPy references.
+
+Each twin must give its reference's result: bit for bit where both only move
+or compare numbers (im2col, max pooling), within float32 rounding where the
+order of additions differs (col2im, the bias sum).
+"""
+
+import numpy as np
+import pytest
+
+from kerasite import backend
+from kerasite.layers import _spatial, conv, pooling
+
+pytestmark = pytest.mark.skipif(not backend.accelerator_available(),
+                                reason="numba is not installed: pip install 'kerasite[fast]'")
+
+# (batch, height, width, channels, kernel, strides, dilation)
+GEOMETRIES = [
+    (2, 7, 6, 1, (3, 3), (1, 1), (1, 1)),   # greyscale: the few-channels path
+    (3, 9, 8, 3, (2, 3), (2, 1), (1, 2)),   # RGB, non-square kernel, dilation
+    (2, 8, 8, 16, (3, 3), (1, 1), (1, 1)),  # many channels: the slice path
+    (1, 11, 10, 9, (2, 2), (3, 3), (1, 1)), # stride larger than the kernel
+    (2, 5, 5, 8, (5, 5), (1, 1), (1, 1)),   # a kernel as large as the image
+]
+
+
+@pytest.fixture(autouse=True)
+def _accelerated():
+    previous = backend.use_accelerator(True)
+    yield
+    backend.use_accelerator(previous)
+
+
+def _windows(geometry, dtype, rng):
+    n, h, w, c, (kh, kw), (sh, sw), (dh, dw) = geometry
+    ho = (h - ((kh - 1) * dh + 1)) // sh + 1
+    wo = (w - ((kw - 1) * dw + 1)) // sw + 1
+    x = rng.standard_normal((n, h, w, c)).astype(dtype)
+    return x, (kh, kw), (sh, sw), (dh, dw), (ho, wo)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+def test_im2col_and_col2im_match_numpy(geometry, dtype):
+    rng = np.random.default_rng(0)
+    x, (kh, kw), strides, dilation, (ho, wo) = _windows(geometry, dtype, rng)
+    shape = (len(x), ho, wo, kh, kw, x.shape[3])
+    fast = _spatial.im2col(x, kh, kw, strides, dilation, (ho, wo), np.empty(shape, dtype))
+    ref = _spatial.im2col.reference(x, kh, kw, strides, dilation, (ho, wo),
+                                    np.empty(shape, dtype))
+    np.testing.assert_array_equal(fast, ref)
+
+    cols = rng.standard_normal(shape).astype(dtype)
+    fast = _spatial.col2im(cols, strides, dilation, np.full(x.shape, np.nan, dtype))
+    ref = _spatial.col2im.reference(cols, strides, dilation, np.empty(x.shape, dtype))
+    np.testing.assert_allclose(fast, ref, rtol=1e-6 if dtype == "float32" else 1e-13, atol=1e-6)
+
+
+def test_im2col_reads_a_non_contiguous_input():
+    # The gradient a Cropping2D passes back, or a crop of the padded image, is a view.
+    rng = np.random.default_rng(1)
+    big = rng.standard_normal((2, 10, 10, 2)).astype("float32")
+    x = big[:, 1:8, 2:9]
+    shape = (2, 5, 5, 3, 3, 2)
+    fast = _spatial.im2col(x, 3, 3, (1, 1), (1, 1), (5, 5), np.empty(shape, "float32"))
+    ref = _spatial.im2col.reference(x, 3, 3, (1, 1), (1, 1), (5, 5), np.empty(shape, "float32"))
+    np.testing.assert_array_equal(fast, ref)
+
+
+@pytest.mark.parametrize("pool, strides, size", [
+    ((2, 2), (2, 2), (8, 8)),  # tiled: each input cell in one window
+    ((2, 2), (2, 2), (9, 7)),  # the last row and column in no window
+    ((3, 3), (2, 2), (9, 9)),  # overlapping windows
+    ((2, 3), (3, 4), (8, 11)), # gaps between windows
+])
+def test_max_pool_and_its_gradient_match_numpy(pool, strides, size):
+    rng = np.random.default_rng(2)
+    # Rounded values make ties, which must go to the first cell in both.
+    x = np.round(rng.standard_normal((3, *size, 5)), 1).astype("float32")
+    ho, wo = ((s - p) // st + 1 for s, p, st in zip(size, pool, strides))
+    y_fast, y_ref = np.empty((3, ho, wo, 5), "float32"), np.empty((3, ho, wo, 5), "float32")
+    a_fast = pooling.max_pool(x, pool, strides, y_fast, np.empty(y_fast.shape, np.uint8))
+    a_ref = pooling.max_pool.reference(x, pool, strides, y_ref, np.empty(y_ref.shape, np.uint8))
+    np.testing.assert_array_equal(y_fast, y_ref)
+    np.testing.assert_array_equal(a_fast, a_ref)
+
+    g = rng.standard_normal(y_fast.shape).astype("float32")
+    fast = pooling.max_pool_backward(g, a_ref, pool, strides, np.full(x.shape, np.nan, "float32"))
+    ref = pooling.max_pool_backward.reference(g, a_ref, pool, strides, np.empty(x.shape, "float32"))
+    np.testing.assert_allclose(fast, ref, rtol=1e-6, atol=1e-7)
+
+
+def test_max_pool_keeps_a_nan_as_numpy_maximum_does():
+    x = np.zeros((1, 2, 2, 1), "float32")
+    x[0, 1, 0, 0] = np.nan
+    y = np.empty((1, 1, 1, 1), "float32")
+    pooling.max_pool(x, (2, 2), (2, 2), y, np.empty(y.shape, np.uint8))
+    assert np.isnan(y[0, 0, 0, 0])
+
+
+@pytest.mark.parametrize("rows, filters", [(1, 1), (37, 5), (5000, 32)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_relu_epilogue_matches_numpy(rows, filters, dtype):
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((rows, filters)).astype(dtype)
+    b = rng.standard_normal(filters).astype(dtype)
+    a_fast = conv.bias_relu(z.copy(), b)
+    a_ref = conv.bias_relu.reference(z.copy(), b)
+    np.testing.assert_array_equal(a_fast, a_ref)
+
+    g = rng.standard_normal((rows, filters)).astype(dtype)
+    db_fast, db_ref = np.empty(filters, dtype), np.empty(filters, dtype)
+    out_fast = conv.relu_grad_and_bias_sum(g, a_ref, np.empty_like(g), db_fast)
+    out_ref = conv.relu_grad_and_bias_sum.reference(g, a_ref, np.empty_like(g), db_ref)
+    np.testing.assert_array_equal(out_fast, out_ref)
+    # The twin sums in float64; the reference's BLAS sums in the data's type.
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(db_fast, db_ref, rtol=tol, atol=tol * np.sqrt(rows))
+
+
+def test_the_switch_turns_the_twins_off():
+    calls = []
+    marked = conv.bias_relu
+    original = backend._FAST[marked.key]
+    backend._FAST[marked.key] = lambda z, b: calls.append("twin") or original(z, b)
+    try:
+        z, b = np.ones((2, 3), "float32"), np.zeros(3, "float32")
+        marked(z, b)
+        backend.use_accelerator(False)
+        marked(z, b)
+    finally:
+        backend._FAST[marked.key] = original
+    assert calls == ["twin"]
+
+
+def test_use_accelerator_checks_its_argument():
+    with pytest.raises(TypeError, match=r"`enabled` must be True or False. Received: enabled='on'"):
+        backend.use_accelerator("on")
