@@ -38,7 +38,7 @@ __all__ = ["xp", "kernel", "use_accelerator", "accelerator_enabled",
 ENV_VARIABLE = "KERASITE_ACCELERATOR"
 
 _FAST = {}         # kernel key -> compiled twin, filled by kerasite._fast
-_state = {"on": None}   # None: not decided yet (decided at the first kernel call)
+_state = {"on": None, "threads": None}   # on=None: not decided yet (at the first kernel call)
 
 
 def accelerator_available():
@@ -48,6 +48,23 @@ def accelerator_available():
 
 def _load_fast():
     import kerasite._fast  # noqa: F401  (registers the compiled twins in _FAST)
+
+    _apply_threads()
+
+
+def set_num_threads(n):
+    """Caps the accelerator's threads at ``n``; ``config.set_num_threads`` calls it."""
+    _state["threads"] = int(n)
+    _apply_threads()
+
+
+def _apply_threads():
+    import sys
+
+    if _state["threads"] is not None and "kerasite._fast" in sys.modules:
+        import numba
+
+        numba.set_num_threads(max(1, min(_state["threads"], numba.config.NUMBA_NUM_THREADS)))
 
 
 def _decide():

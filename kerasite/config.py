@@ -4,6 +4,8 @@ import os
 
 import numpy as np
 
+from kerasite import backend
+
 _FLOATX = "float32"
 _VALID_FLOATX = ("float32", "float64")
 
@@ -73,6 +75,9 @@ _THREAD_LIMITER = None
 def set_num_threads(n="auto"):
     """Sets how many threads NumPy's BLAS (OpenBLAS, MKL or BLIS) may use.
 
+    The optional accelerator's threads (``kerasite.backend``) follow the same
+    setting.
+
     Nearly all of kerasite's time is spent in BLAS matrix products. By default
     BLAS starts one thread per core, which is right on an idle machine. On a
     shared one it is a trap: when another process holds a core, BLAS's threads
@@ -120,6 +125,7 @@ def set_num_threads(n="auto"):
     if _THREAD_LIMITER is not None:
         _THREAD_LIMITER.restore_original_limits()
     _THREAD_LIMITER = threadpoolctl.threadpool_limits(limits=int(n), user_api="blas")
+    backend.set_num_threads(int(n))  # the accelerator's threads, if it is on, follow
     return int(n)
 
 

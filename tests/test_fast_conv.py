@@ -136,3 +136,19 @@ def test_the_switch_turns_the_twins_off():
 def test_use_accelerator_checks_its_argument():
     with pytest.raises(TypeError, match=r"`enabled` must be True or False. Received: enabled='on'"):
         backend.use_accelerator("on")
+
+
+def test_the_accelerator_threads_follow_set_num_threads():
+    pytest.importorskip("threadpoolctl")
+    import numba
+
+    from kerasite import config
+
+    before = config.get_num_threads()
+    try:
+        config.set_num_threads(1)
+        assert numba.get_num_threads() == 1
+        config.set_num_threads(2)
+        assert numba.get_num_threads() == min(2, numba.config.NUMBA_NUM_THREADS)
+    finally:
+        config.set_num_threads(before)

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from kerasite import losses, metrics as metrics_module, optimizers, utils
+from kerasite import backend, losses, metrics as metrics_module, optimizers, utils
 from kerasite.callbacks.base import CallbackList
 from kerasite.callbacks.history import History
 from kerasite.callbacks.progress import ProgressBar
@@ -88,6 +88,7 @@ class Trainer:
         self._weighted_metrics_spec = weighted_metrics
         self.compiled = True
         self._grads_and_vars = None
+        backend.accelerator_enabled()  # loads the optional accelerator now, not mid-epoch
         if self.built:
             self._resolve_compile()
         else:  # fail now on unknown names rather than at fit time
