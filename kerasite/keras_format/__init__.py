@@ -160,7 +160,9 @@ def load_keras(filepath, compile=True):
             model.compile(**compile_args)
             group = _h5.hard_group(h5py, f, ["optimizer", "vars"], "the optimizer")
             if group is not None and len(group):
-                _compile.restore_optimizer(h5py, model, children, group, len(raw), path)
+                # The rebuilt model's layers in Keras's order give Keras's variable order.
+                _config, ours = _layers.model_to_keras(model)
+                _compile.restore_optimizer(h5py, model, ours, group, len(raw), path)
     return model
 
 

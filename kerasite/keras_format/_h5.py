@@ -46,7 +46,7 @@ def write_tree(group, children):
         node = layers.create_group(name)
         if sub is not None:
             write_tree(node, sub)
-        variables = node.create_group("vars")
+        variables = node.require_group("vars")
         if sub is None:
             for i, key in enumerate(weight_keys(layer)):
                 variables.create_dataset(str(i), data=layer.params[key].astype(np.float32))
@@ -66,8 +66,7 @@ def leaf_weights(children):
 
 def write_legacy_weights(group, children):
     """``model_weights``: one group per top-level layer, its ``weight_names`` in order."""
-    group.attrs["layer_names"] = np.array([layer.name.encode() for layer, _ in children],
-                                          dtype=object)
+    group.attrs["layer_names"] = [layer.name.encode() for layer, _ in children]
     for layer, sub in children:
         node = group.create_group(layer.name)
         if sub is None:
@@ -80,11 +79,11 @@ def write_legacy_weights(group, children):
             rest = [p for p in pairs if not _is_trainable(*p)]
             weights = [(f"{layer.name}/{leaf.name}/{KERAS_VARIABLE.get(k, k)}", leaf.params[k])
                        for leaf, k in trainable + rest]
-        node.attrs["weight_names"] = np.array([n.encode() for n, _ in weights], dtype=object)
+        node.attrs["weight_names"] = [n.encode() for n, _ in weights]
         for name, value in weights:
             node.create_dataset(name, data=value.astype(np.float32))
     top = group.create_group("top_level_model_weights")
-    top.attrs["weight_names"] = np.array([], dtype=object)
+    top.attrs["weight_names"] = []
 
 
 def _is_trainable(layer, key):

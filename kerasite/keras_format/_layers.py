@@ -224,7 +224,9 @@ def _child(layer):
 
 
 def _functional_to_keras(model):
-    config = model.get_config()
+    from kerasite.models import Model
+
+    config = Model.get_config(model)  # the graph, also for an Autoencoder
     if config.get("input_keys") or config.get("output_structure", "single") == "dict":
         raise ValueError("Cannot write a model with dict inputs or outputs to a Keras file "
                          "yet: use lists, or save as '.kerasite'.")

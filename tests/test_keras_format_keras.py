@@ -1,0 +1,337 @@
+"""Round trips against real Keras 3 (JAX backend), both ways, for .keras, .h5 and .weights.h5.
+
+Each direction runs Keras once, in a subprocess (tests/test_keras_format.py's
+``run_keras``), for every model at once: JAX starts in a few seconds, and
+never inside the pytest process. Without Keras the module is skipped.
+
+* kerasite -> Keras: kerasite trains, saves; Keras loads, predicts the same,
+  takes one more step (the compiled ``.keras`` files carry the optimizer, so it
+  must be the step kerasite takes next) and fits one epoch.
+* Keras -> kerasite: Keras builds, fits and saves; kerasite loads, predicts
+  the same, takes the step Keras took next, and fits.
+"""
+import json
+import os
+
+import numpy as np
+import pytest
+
+pytest.importorskip("h5py", reason="h5py is not installed: pip install 'kerasite[keras]'")
+
+from kerasite import Model, Sequential, constraints, layers, optimizers  # noqa: E402
+from kerasite.models import Autoencoder, load_model  # noqa: E402
+from tests.test_keras_format import needs_keras, run_keras  # noqa: E402
+
+pytestmark = needs_keras
+
+# float32 on both sides; sums of a few dozen products.
+TOL = {"rtol": 2e-5, "atol": 2e-6}
+# One optimizer step from the same state: Keras's fused XLA kernels and NumPy round differently.
+STEP_TOL = {"rtol": 1e-4, "atol": 1e-6}
+
+
+def _data(shape, outputs, seed=0, n=8):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, *shape)).astype("float32"), \
+        rng.normal(size=(n, outputs)).astype("float32")
+
+
+def _seeded(model, seed=0):
+    rng = np.random.default_rng(seed)
+    for layer in model._leaf_layers():
+        for key, w in layer.params.items():
+            w[...] = rng.uniform(0.5, 1.5, w.shape) if key == "moving_variance" else \
+                rng.normal(0, 0.5, w.shape)
+    return model
+
+
+# ===================================================================== kerasite -> Keras
+def _kerasite_models():
+    """name -> (model, input shape, outputs, optimizer, loss, next step comparable)."""
+    seq = Sequential([
+        layers.Dense(6, activation="tanh", input_shape=(4,), kernel_regularizer="l2",
+                     kernel_constraint=constraints.MaxNorm(2.0)),
+        layers.Dropout(0.5), layers.Dense(3, activation="softmax")], name="seq")
+    inputs = layers.Input((4,), name="x")
+    deep = layers.Dense(5, activation="relu", name="deep1")(inputs)
+    deep = layers.Dense(3, name="deep2", bias_regularizer="l1")(deep)
+    shallow = layers.Dense(3, name="shallow")(inputs)
+    summed = layers.Add(name="sum")([deep, shallow])
+    joined = layers.Concatenate(name="join")([summed, layers.Activation("sigmoid")(shallow)])
+    branches = Model(inputs, layers.Dense(2, name="out")(joined), name="branches")
+    conv = Sequential([
+        layers.Conv2D(3, 3, padding="same", activation="relu", input_shape=(6, 6, 2)),
+        layers.BatchNormalization(), layers.MaxPooling2D(), layers.Dropout(0.25),
+        layers.Flatten(), layers.Dense(2)], name="conv")
+    conv_step = Sequential([
+        layers.Conv2D(2, 3, input_shape=(5, 5, 1)), layers.BatchNormalization(),
+        layers.Flatten(), layers.Dense(2)], name="conv_step")
+    ae = Autoencoder.dense(input_shape=(6,), hidden=(5,), latent_dim=2, name="ae")
+    return {
+        "seq": (seq, (4,), 3, optimizers.Adam(0.01), "categorical_crossentropy", False),
+        "branches": (branches, (4,), 2, optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+                     "mse", True),
+        "conv": (conv, (6, 6, 2), 2, optimizers.SGD(0.05, momentum=0.9), "mse", False),
+        "conv_step": (conv_step, (5, 5, 1), 2, optimizers.SGD(0.05, momentum=0.9,
+                                                                nesterov=True), "mse", True),
+        "ae": (ae, (6,), 6, optimizers.Adam(0.01, amsgrad=True), "mse", True),
+    }
+
+
+# Every optimizer Keras has, on one small model: its slots must land where Keras's are.
+OPTIMIZERS = {
+    "sgd": lambda: optimizers.SGD(0.1),
+    "sgd_momentum": lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+    "adam": lambda: optimizers.Adam(0.01),
+    "adam_amsgrad": lambda: optimizers.Adam(0.01, amsgrad=True),
+    "adamw": lambda: optimizers.AdamW(0.01, weight_decay=0.01),
+    "adamax": lambda: optimizers.Adamax(0.01),
+    "nadam": lambda: optimizers.Nadam(0.01),
+    "rmsprop": lambda: optimizers.RMSprop(0.01),
+    "rmsprop_centered": lambda: optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+    "adagrad": lambda: optimizers.Adagrad(0.1),
+    "adadelta": lambda: optimizers.Adadelta(1.0),
+}
+
+_KERAS_SIDE_OF_KERASITE_FILES = """
+import json
+jobs = json.load(open(sys.argv[1]))
+out = {}
+for job in jobs:
+    with np.load(job["data"]) as d:
+        x, y = d["x"], d["y"]
+    model = keras.models.load_model(job["file"])
+    result = {"compiled": model.compiled if hasattr(model, "compiled") else None}
+    if job["file"].endswith(".keras") and job.get("weights"):
+        model.load_weights(job["weights"])
+    np.save(job["stem"] + ".keras_pred.npy", model.predict(x, verbose=0))
+    if job.get("step"):
+        result["optimizer"] = type(model.optimizer).__name__
+        model.train_on_batch(x, y)
+        model.save(job["stem"] + ".after.keras")
+    if job.get("fit"):
+        model = keras.models.load_model(job["file"])
+        if not model.compiled:
+            model.compile(optimizer="sgd", loss="mse")
+        history = model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+        result["loss"] = float(history.history["loss"][-1])
+    out[job["stem"]] = result
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def kerasite_to_keras(tmp_path_factory):
+    """kerasite writes every model in every format; Keras reads them all, in one process."""
+    tmp = tmp_path_factory.mktemp("kerasite_to_keras")
+    jobs, cases = [], {}
+    for name, (model, shape, outputs, optimizer, loss, step) in _kerasite_models().items():
+        _seeded(model)
+        x, y = _data(shape, outputs, seed=1)
+        model.compile(optimizer=optimizer, loss=loss)
+        model.train_on_batch(x, y)  # so the optimizer holds state worth carrying over
+        stem = str(tmp / name)
+        np.savez(stem + ".npz", x=x, y=y)
+        model.save(stem + ".keras")
+        model.save(stem + ".h5")
+        cases[name] = {"predict": model.predict(x, verbose=0), "model": model, "x": x, "y": y}
+        jobs.append({"stem": stem + "_keras", "file": stem + ".keras", "data": stem + ".npz",
+                     "step": step, "fit": True})
+        jobs.append({"stem": stem + "_h5", "file": stem + ".h5", "data": stem + ".npz",
+                     "fit": True})
+        # Weights alone: other values than the .keras file's, so Keras must take them.
+        model.train_on_batch(x, y)
+        model.save_weights(stem + ".weights.h5")
+        jobs.append({"stem": stem + "_weights", "file": stem + ".keras", "data": stem + ".npz",
+                     "weights": stem + ".weights.h5"})
+        cases[name]["predict_weights"] = model.predict(x, verbose=0)
+    for name, make in OPTIMIZERS.items():
+        model = _seeded(Sequential([layers.Dense(5, activation="tanh", input_shape=(4,)),
+                                    layers.Dense(2)], name=name))
+        x, y = _data((4,), 2, seed=2)
+        model.compile(optimizer=make(), loss="mse")
+        for _ in range(2):
+            model.train_on_batch(x, y)
+        stem = str(tmp / f"opt_{name}")
+        np.savez(stem + ".npz", x=x, y=y)
+        model.save(stem + ".keras")
+        cases[f"opt_{name}"] = {"model": model, "x": x, "y": y}
+        jobs.append({"stem": stem + "_keras", "file": stem + ".keras", "data": stem + ".npz",
+                     "step": True})
+    with open(tmp / "jobs.json", "w") as f:
+        json.dump(jobs, f)
+    results = json.loads(run_keras(_KERAS_SIDE_OF_KERASITE_FILES, tmp / "jobs.json")
+                         .strip().splitlines()[-1])
+    return tmp, cases, results
+
+
+@pytest.mark.parametrize("name", ["seq", "branches", "conv", "conv_step", "ae"])
+@pytest.mark.parametrize("fmt", ["keras", "h5"])
+def test_keras_predicts_and_fits_kerasite_files(kerasite_to_keras, name, fmt):
+    tmp, cases, results = kerasite_to_keras
+    got = np.load(tmp / f"{name}_{fmt}.keras_pred.npy")
+    np.testing.assert_allclose(got, cases[name]["predict"], **TOL)
+    assert np.isfinite(results[str(tmp / f"{name}_{fmt}")]["loss"])
+
+
+@pytest.mark.parametrize("name", ["seq", "branches", "conv", "ae"])
+def test_keras_loads_kerasite_weights_h5(kerasite_to_keras, name):
+    tmp, cases, _ = kerasite_to_keras
+    got = np.load(tmp / f"{name}_weights.keras_pred.npy")
+    np.testing.assert_allclose(got, cases[name]["predict_weights"], **TOL)
+    assert not np.allclose(got, cases[name]["predict"])  # the weights file was really read
+
+
+def _assert_same_weights(kerasite_model, keras_file):
+    other = load_model(keras_file, compile=False)
+    ours = kerasite_model.get_weights()
+    theirs = other.get_weights()
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(b, a, **STEP_TOL)
+
+
+@pytest.mark.parametrize("name", ["branches", "conv_step", "ae",
+                                  *[f"opt_{n}" for n in OPTIMIZERS]])
+def test_keras_continues_training_with_kerasites_optimizer_state(kerasite_to_keras, name):
+    # Keras took one step from the saved file; kerasite takes its next step now. With the
+    # optimizer's slots (momentum, moments, accumulators) in the right places, they agree.
+    tmp, cases, results = kerasite_to_keras
+    case = cases[name]
+    expected = {"opt_sgd": "SGD", "opt_sgd_momentum": "SGD", "opt_adamw": "AdamW",
+                "opt_rmsprop_centered": "RMSprop", "opt_adam_amsgrad": "Adam"}
+    if name.startswith("opt_"):
+        want = expected.get(name, type(case["model"].optimizer).__name__)
+        assert results[str(tmp / f"{name}_keras")]["optimizer"] == want
+    model = case["model"]
+    if name in ("branches", "conv_step", "ae"):
+        model = load_model(str(tmp / f"{name}.keras"))  # the state as saved, before the 2nd step
+    model.train_on_batch(case["x"], case["y"])
+    _assert_same_weights(model, str(tmp / f"{name}_keras.after.keras"))
+
+
+# ===================================================================== Keras -> kerasite
+_KERAS_MODELS = """
+import json
+out_dir = sys.argv[1]
+rng = np.random.default_rng(5)
+L = keras.layers
+
+
+def seq():
+    return keras.Sequential([keras.Input((5,)), L.Dense(8, activation="relu",
+                             kernel_regularizer=keras.regularizers.L1L2(0.01, 0.02)),
+                             L.Dropout(0.3), L.Dense(3, activation="softmax")], name="seq")
+
+
+def branches():
+    x = keras.Input((4,), name="features")
+    left = L.Dense(6, activation="tanh", name="left",
+                   kernel_constraint=keras.constraints.UnitNorm())(x)
+    right = L.ReLU(name="right_relu")(L.Dense(3, name="right")(x))
+    merged = L.Concatenate(name="merged")([left, right])
+    deep = L.Dense(4, name="deep", kernel_initializer="he_uniform")(merged)
+    out = L.Add(name="sum")([deep, L.Dense(4, name="skip")(x)])
+    return keras.Model(x, L.Dense(2, name="head")(out), name="branches")
+
+
+def conv():
+    return keras.Sequential([keras.Input((8, 8, 2)), L.Conv2D(4, 3, padding="same"),
+                             L.BatchNormalization(), L.Activation("relu"), L.MaxPooling2D(),
+                             L.Dropout(0.25), L.Flatten(), L.Dense(3)], name="conv")
+
+
+def ae():
+    encoder = keras.Sequential([keras.Input((6,)), L.Dense(5, activation="relu"),
+                                L.Dense(2, activation="tanh")], name="encoder")
+    code = keras.Input((2,))
+    decoder = keras.Model(code, L.Dense(6, activation="sigmoid")(L.Dense(5)(code)),
+                          name="decoder")
+    x = keras.Input((6,), name="image")
+    return keras.Model(x, decoder(encoder(x)), name="ae")
+
+
+setups = {"seq": (seq, "adam", "categorical_crossentropy"),
+          "branches": (branches, keras.optimizers.RMSprop(0.01, momentum=0.5), "mse"),
+          "conv": (conv, keras.optimizers.SGD(0.05, momentum=0.9), "mse"),
+          "ae": (ae, keras.optimizers.Adam(0.01), "mse")}
+for name, (make, optimizer, loss) in setups.items():
+    model = make()
+    for w in model.weights:
+        w.assign(rng.uniform(0.5, 1.5, w.shape) if "variance" in w.path
+                 else rng.normal(0, 0.5, w.shape))
+    x = rng.normal(size=(8, *model.input_shape[1:])).astype("float32")
+    y = rng.normal(size=(8, model.output_shape[-1])).astype("float32")
+    if loss == "categorical_crossentropy":
+        y = np.eye(3, dtype="float32")[rng.integers(0, 3, 8)]
+    model.compile(optimizer=optimizer, loss=loss, metrics=["mae"])
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    stem = os.path.join(out_dir, name)
+    model.save(stem + ".keras")
+    model.save(stem + ".h5")
+    np.savez(stem + ".npz", x=x, y=y, pred=model.predict(x, verbose=0))
+    if name == "ae":
+        np.save(stem + ".encoded.npy", model.get_layer("encoder").predict(x, verbose=0))
+    model.train_on_batch(x, y)
+    model.save_weights(stem + ".after.weights.h5")
+print("ok")
+"""
+
+
+@pytest.fixture(scope="module")
+def keras_to_kerasite(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("keras_to_kerasite")
+    run_keras(_KERAS_MODELS, tmp)
+    return tmp
+
+
+def _keras_case(tmp, name):
+    with np.load(tmp / f"{name}.npz") as d:
+        return d["x"], d["y"], d["pred"]
+
+
+@pytest.mark.parametrize("name", ["seq", "branches", "conv", "ae"])
+@pytest.mark.parametrize("fmt", ["keras", "h5"])
+def test_kerasite_predicts_and_fits_keras_files(keras_to_kerasite, name, fmt):
+    x, y, pred = _keras_case(keras_to_kerasite, name)
+    model = load_model(str(keras_to_kerasite / f"{name}.{fmt}"))
+    np.testing.assert_allclose(model.predict(x, verbose=0), pred, **TOL)
+    # Both formats carry the compile settings, so fit runs straight away.
+    assert model.compiled
+    history = model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    assert np.isfinite(history.history["loss"][-1])
+
+
+def test_the_encoder_of_a_keras_autoencoder_works_alone(keras_to_kerasite):
+    x, _, _ = _keras_case(keras_to_kerasite, "ae")
+    model = load_model(str(keras_to_kerasite / "ae.keras"))
+    encoder = model.get_layer("encoder")
+    assert type(encoder).__name__ == "Sequential"
+    np.testing.assert_allclose(encoder.predict(x, verbose=0),
+                               np.load(keras_to_kerasite / "ae.encoded.npy"), **TOL)
+
+
+@pytest.mark.parametrize("name, optimizer", [("branches", "RMSprop"), ("ae", "Adam")])
+def test_kerasite_continues_training_with_kerases_optimizer_state(keras_to_kerasite, name,
+                                                                  optimizer):
+    # Keras took one more step after saving (no Dropout in these two, so it is
+    # deterministic); kerasite, from the same file, takes the same step.
+    x, y, _ = _keras_case(keras_to_kerasite, name)
+    model = load_model(str(keras_to_kerasite / f"{name}.keras"))
+    assert type(model.optimizer).__name__ == optimizer
+    assert model.optimizer.iterations == 2  # one epoch of 8 samples in batches of 4
+    model.train_on_batch(x, y)
+    after = load_model(str(keras_to_kerasite / f"{name}.keras"), compile=False)
+    after.load_weights(str(keras_to_kerasite / f"{name}.after.weights.h5"))
+    for a, b in zip(model.get_weights(), after.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, **STEP_TOL)
+
+
+def test_kerasite_reads_kerases_regularizers_and_constraints(keras_to_kerasite):
+    seq = load_model(str(keras_to_kerasite / "seq.keras"))
+    reg = seq.layers[0].kernel_regularizer
+    assert type(reg).__name__ == "L1L2"
+    assert (reg.l1, reg.l2) == pytest.approx((0.01, 0.02))
+    branches = load_model(str(keras_to_kerasite / "branches.keras"))
+    assert type(branches.get_layer("left").kernel_constraint).__name__ == "UnitNorm"
+    assert type(branches.get_layer("deep").kernel_initializer).__name__ == "HeUniform"
