@@ -46,7 +46,7 @@ needs_keras = pytest.mark.skipif(
            "trips against real Keras are skipped")
 
 
-def run_keras(script, *args, timeout=900):
+def run_keras(script, *args, timeout=900, cwd=None):
     """Runs ``script`` (Python source) with Keras 3 on JAX in a subprocess; returns its stdout.
 
     One CPU device and one XLA thread pool, so the Keras side stays light on a
@@ -57,7 +57,7 @@ def run_keras(script, *args, timeout=900):
            "TF_CPP_MIN_LOG_LEVEL": "3"}
     prelude = "import os, sys\nos.environ['KERAS_BACKEND'] = 'jax'\nimport keras, numpy as np\n"
     done = subprocess.run([KERAS_PYTHON, "-c", prelude + script, *map(str, args)],
-                          capture_output=True, text=True, env=env, timeout=timeout)
+                          capture_output=True, text=True, env=env, timeout=timeout, cwd=cwd)
     assert done.returncode == 0, done.stderr[-4000:]
     return done.stdout
 

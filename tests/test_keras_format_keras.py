@@ -67,7 +67,13 @@ def _kerasite_models():
         layers.Conv2D(2, 3, input_shape=(5, 5, 1)), layers.BatchNormalization(),
         layers.Flatten(), layers.Dense(2)], name="conv_step")
     ae = Autoencoder.dense(input_shape=(6,), hidden=(5,), latent_dim=2, name="ae")
+    spatial = Sequential([
+        layers.ZeroPadding2D(((1, 0), (2, 1)), input_shape=(5, 4, 2)),
+        layers.Conv2D(3, 2, strides=2, activation="elu"), layers.AveragePooling2D(2, 1),
+        layers.UpSampling2D((2, 3)), layers.Cropping2D(((1, 0), (0, 2))), layers.Flatten(),
+        layers.Dense(2)], name="spatial")
     return {
+        "spatial": (spatial, (5, 4, 2), 2, optimizers.Adamax(0.01), "mae", True),
         "seq": (seq, (4,), 3, optimizers.Adam(0.01), "categorical_crossentropy", False),
         "branches": (branches, (4,), 2, optimizers.RMSprop(0.01, momentum=0.5, centered=True),
                      "mse", True),
@@ -165,7 +171,7 @@ def kerasite_to_keras(tmp_path_factory):
     return tmp, cases, results
 
 
-@pytest.mark.parametrize("name", ["seq", "branches", "conv", "conv_step", "ae"])
+@pytest.mark.parametrize("name", ["seq", "branches", "conv", "conv_step", "ae", "spatial"])
 @pytest.mark.parametrize("fmt", ["keras", "h5"])
 def test_keras_predicts_and_fits_kerasite_files(kerasite_to_keras, name, fmt):
     tmp, cases, results = kerasite_to_keras
@@ -191,7 +197,7 @@ def _assert_same_weights(kerasite_model, keras_file):
         np.testing.assert_allclose(b, a, **STEP_TOL)
 
 
-@pytest.mark.parametrize("name", ["branches", "conv_step", "ae",
+@pytest.mark.parametrize("name", ["branches", "conv_step", "ae", "spatial",
                                   *[f"opt_{n}" for n in OPTIMIZERS]])
 def test_keras_continues_training_with_kerasites_optimizer_state(kerasite_to_keras, name):
     # Keras took one step from the saved file; kerasite takes its next step now. With the
@@ -204,7 +210,7 @@ def test_keras_continues_training_with_kerasites_optimizer_state(kerasite_to_ker
         want = expected.get(name, type(case["model"].optimizer).__name__)
         assert results[str(tmp / f"{name}_keras")]["optimizer"] == want
     model = case["model"]
-    if name in ("branches", "conv_step", "ae"):
+    if name in ("branches", "conv_step", "ae", "spatial"):
         model = load_model(str(tmp / f"{name}.keras"))  # the state as saved, before the 2nd step
     model.train_on_batch(case["x"], case["y"])
     _assert_same_weights(model, str(tmp / f"{name}_keras.after.keras"))
@@ -251,7 +257,16 @@ def ae():
     return keras.Model(x, decoder(encoder(x)), name="ae")
 
 
+def spatial():
+    return keras.Sequential([keras.Input((5, 4, 2)), L.ZeroPadding2D(((1, 0), (2, 1))),
+                             L.Conv2D(3, 2, strides=2, activation="selu"),
+                             L.AveragePooling2D(2, 1, padding="same"), L.UpSampling2D((2, 3)),
+                             L.Cropping2D(((1, 0), (0, 2))), L.Flatten(), L.Dense(2)],
+                            name="spatial")
+
+
 setups = {"seq": (seq, "adam", "categorical_crossentropy"),
+          "spatial": (spatial, keras.optimizers.Nadam(0.01), "mae"),
           "branches": (branches, keras.optimizers.RMSprop(0.01, momentum=0.5), "mse"),
           "conv": (conv, keras.optimizers.SGD(0.05, momentum=0.9), "mse"),
           "ae": (ae, keras.optimizers.Adam(0.01), "mse")}
@@ -290,7 +305,7 @@ def _keras_case(tmp, name):
         return d["x"], d["y"], d["pred"]
 
 
-@pytest.mark.parametrize("name", ["seq", "branches", "conv", "ae"])
+@pytest.mark.parametrize("name", ["seq", "branches", "conv", "ae", "spatial"])
 @pytest.mark.parametrize("fmt", ["keras", "h5"])
 def test_kerasite_predicts_and_fits_keras_files(keras_to_kerasite, name, fmt):
     x, y, pred = _keras_case(keras_to_kerasite, name)
@@ -311,10 +326,11 @@ def test_the_encoder_of_a_keras_autoencoder_works_alone(keras_to_kerasite):
                                np.load(keras_to_kerasite / "ae.encoded.npy"), **TOL)
 
 
-@pytest.mark.parametrize("name, optimizer", [("branches", "RMSprop"), ("ae", "Adam")])
+@pytest.mark.parametrize("name, optimizer", [("branches", "RMSprop"), ("ae", "Adam"),
+                                             ("spatial", "Nadam")])
 def test_kerasite_continues_training_with_kerases_optimizer_state(keras_to_kerasite, name,
                                                                   optimizer):
-    # Keras took one more step after saving (no Dropout in these two, so it is
+    # Keras took one more step after saving (no Dropout in these, so it is
     # deterministic); kerasite, from the same file, takes the same step.
     x, y, _ = _keras_case(keras_to_kerasite, name)
     model = load_model(str(keras_to_kerasite / f"{name}.keras"))

@@ -29,6 +29,8 @@ _KERAS_SLOTS = {
 _KERAS_ONLY_OPTIONS = {"use_ema": False, "ema_overwrite_frequency": None,
                        "loss_scale_factor": None, "gradient_accumulation_steps": None}
 _IGNORED_OPTIONS = {"name", "ema_momentum", "jit_compile", "is_legacy_optimizer"}
+# Loss options Keras writes that kerasite has no argument for, at the value kerasite uses.
+_KERAS_LOSS_DEFAULTS = {"axis": -1, "ignore_class": None}
 
 
 # ===================================================================== export
@@ -165,6 +167,9 @@ def compile_from_keras(config, path):
                                                                     "auto", None):
                 raise ValueError(f"{label}: loss {value['class_name']!r} uses a reduction "
                                  "other than the mean, which kerasite does not read.")
+            for key, default in _KERAS_LOSS_DEFAULTS.items():
+                if key in cfg and cfg[key] == default:
+                    del cfg[key]  # Keras's default, which is kerasite's fixed behaviour
             return losses.get({"class_name": value["class_name"], "config": cfg})
         if isinstance(value, dict):
             return {k: loss(v) for k, v in value.items()}
