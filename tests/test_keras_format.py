@@ -449,3 +449,154 @@ def test_an_h5_that_is_not_hdf5_is_refused(tmp_path):
     junk.write_bytes(b"\x89HDF? no")
     with pytest.raises(OSError, match=r"not an HDF5 file"):
         load_model(str(junk))
+
+
+# ================================================================ hostile: nested models, compile
+def _compiled_keras_file(tmp_path):
+    """A kerasite-written .keras file: an Autoencoder (nested models), compiled, one Adam step."""
+    from kerasite.models import Autoencoder
+
+    ae = Autoencoder.dense(input_shape=(6,), hidden=(4,), latent_dim=2)
+    ae.compile(optimizer="adam", loss="mse")
+    ae.train_on_batch(np.ones((2, 6), "float32"))
+    path = str(tmp_path / "ae.keras")
+    ae.save(path)
+    return path
+
+
+def _edit_members(tmp_path, source, config_edit=None, weights_edit=None):
+    members = _members(source)
+    if config_edit is not None:
+        config = json.loads(members["config.json"])
+        config_edit(config)
+        members["config.json"] = json.dumps(config).encode()
+    if weights_edit is not None:
+        buffer = io.BytesIO(members["model.weights.h5"])
+        with h5py.File(buffer, "r+") as f:
+            weights_edit(f)
+        members["model.weights.h5"] = buffer.getvalue()
+    return _write(str(tmp_path / "edited.keras"), members)
+
+
+def _nested(config, name):
+    return next(e for e in config["config"]["layers"] if e["name"] == name)
+
+
+def _nested_lambda(config):
+    _nested(config, "encoder")["config"]["layers"][1]["class_name"] = "Lambda"
+
+
+def _nested_unknown(config):
+    _nested(config, "decoder")["config"]["layers"][0]["class_name"] = "Bidirectional"
+
+
+def _nested_module(config):
+    _nested(config, "encoder")["module"] = "my_models"
+
+
+def _loss_module(config):
+    config["compile_config"]["loss"]["module"] = "evil.losses"
+
+
+def _ema(config):
+    config["compile_config"]["optimizer"]["config"]["use_ema"] = True
+
+
+def _schedule(config):
+    config["compile_config"]["optimizer"]["config"]["learning_rate"] = {
+        "module": "keras.optimizers.schedules", "class_name": "ExponentialDecay",
+        "config": {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.9}}
+
+
+@pytest.mark.parametrize("edit, match", [
+    (_nested_lambda, r"layer type 'Lambda' is not supported: it holds code"),
+    (_nested_unknown, r"layer type 'Bidirectional' is not supported"),
+    (_nested_module, r"Nested model 'encoder' names module 'my_models'"),
+    (_loss_module, r"The loss names module 'evil.losses'"),
+    (_ema, r"optimizer option `use_ema` is not supported. Load it with compile=False"),
+    (_schedule, r"its learning-rate schedule is not read yet. Load it with compile=False"),
+])
+def test_hostile_configs_with_nested_models_or_compile_settings_are_refused(tmp_path, edit,
+                                                                             match):
+    path = _edit_members(tmp_path, _compiled_keras_file(tmp_path), config_edit=edit)
+    with pytest.raises(ValueError, match=match):
+        load_model(path)
+
+
+def _optimizer_extra(f):
+    group = f["optimizer/vars"]
+    group.create_dataset(str(len(group)), data=np.zeros(3, "float32"))
+
+
+def _optimizer_slot_shape(f):
+    del f["optimizer/vars/2"]
+    f["optimizer/vars"].create_dataset("2", data=np.zeros((5, 5), "float32"))
+
+
+def _optimizer_nan(f):
+    data = f["optimizer/vars/3"][()]
+    data.flat[0] = np.nan
+    del f["optimizer/vars/3"]
+    f["optimizer/vars"].create_dataset("3", data=data)
+
+
+def _optimizer_negative_step(f):
+    del f["optimizer/vars/0"]
+    f["optimizer/vars"].create_dataset("0", data=np.int64(-5))
+
+
+def _optimizer_huge(f):
+    del f["optimizer/vars/2"]
+    f["optimizer/vars"].create_dataset("2", shape=(2**20, 2**20), dtype="float32",
+                                       chunks=(1, 16))
+
+
+def _optimizer_link(f):
+    del f["optimizer/vars/2"]
+    f["optimizer/vars/2"] = h5py.ExternalLink("/etc/passwd", "/")
+
+
+def _nested_weights_missing(f):
+    del f["layers/sequential"]
+
+
+@pytest.mark.parametrize("edit, match", [
+    (_optimizer_extra, r"holds 19 variables, but Adam for this model has 18 in Keras"),
+    (_optimizer_slot_shape, r"Weight 2 of the optimizer .* has shape \(5, 5\), but the layer's "
+                            r"config implies \(6, 4\)"),
+    (_optimizer_nan, r"optimizer variable 'v/0' holds NaN or infinite values"),
+    (_optimizer_negative_step, r"the step count in the optimizer .* is negative"),
+    (_optimizer_huge, r"has shape \(1048576, 1048576\)"),
+    (_optimizer_link, r"Weight 2 of the optimizer .* is missing or a link"),
+    (_nested_weights_missing, r"no group for the nested model 'encoder' \('layers/sequential'\)"),
+])
+def test_hostile_optimizer_and_nested_weights_are_refused(tmp_path, edit, match):
+    path = _edit_members(tmp_path, _compiled_keras_file(tmp_path), weights_edit=edit)
+    with pytest.raises(ValueError, match=match):
+        load_model(path)
+
+
+def test_compile_false_skips_the_optimizer_of_a_keras_file(tmp_path):
+    path = _edit_members(tmp_path, _compiled_keras_file(tmp_path),
+                         weights_edit=_optimizer_nan)
+    model = load_model(path, compile=False)
+    assert model.optimizer is None and model.get_layer("encoder").built
+
+
+def test_a_reference_to_a_nested_models_own_graph_is_refused(tmp_path):
+    # Keras counts a nested functional model's own graph as its call 0 (so the outer
+    # model's call is 1); a tensor from call 0 would come from inside the nested model.
+    inner_in = layers.Input((3,))
+    inner = Model(inner_in, layers.Dense(2)(inner_in), name="inner")
+    outer_in = layers.Input((3,))
+    outer = Model(outer_in, inner(outer_in))
+    outer.save(str(tmp_path / "m.keras"))
+    config = json.loads(_members(str(tmp_path / "m.keras"))["config.json"])
+    assert config["config"]["output_layers"] == ["inner", 1, 0]
+
+    def edit(config):
+        config["config"]["output_layers"] = ["inner", 0, 0]
+    path = _edit_members(tmp_path, str(tmp_path / "m.keras"), config_edit=edit)
+    with pytest.raises(ValueError, match=r"refers to call 0 of the nested model 'inner', its "
+                                         r"own graph"):
+        load_model(path)

@@ -216,7 +216,7 @@ def restore_optimizer(h5py, model, children, group, file_size, path):
     expected = 2 + len(slots) + int(nadam)
     if len(names) != expected:
         raise ValueError(
-            f"Cannot load '{path}': {label} holds {len(names)} variables, but a "
+            f"Cannot load '{path}': {label} holds {len(names)} variables, but "
             f"{type(optimizer).__name__} for this model has {expected} in Keras (step count, "
             "learning rate, slots). Load it with compile=False to keep only the weights.")
     step = group["0"] if isinstance(group.get("0", getlink=True), h5py.HardLink) else None
