@@ -351,3 +351,48 @@ def test_kerasite_reads_kerases_regularizers_and_constraints(keras_to_kerasite):
     branches = load_model(str(keras_to_kerasite / "branches.keras"))
     assert type(branches.get_layer("left").kernel_constraint).__name__ == "UnitNorm"
     assert type(branches.get_layer("deep").kernel_initializer).__name__ == "HeUniform"
+
+
+# ===================================================================== dict inputs and outputs
+_KERAS_DICT_SIDE = """
+out_dir = sys.argv[1]
+with np.load(os.path.join(out_dir, "x.npz")) as d:
+    x = {"a": d["a"], "b": d["b"]}
+ours = keras.models.load_model(os.path.join(out_dir, "kerasite_dict.keras"))
+pred = ours.predict(x, verbose=0)
+np.savez(os.path.join(out_dir, "keras_pred_of_kerasite.npz"), **pred)
+ours.compile(optimizer="sgd", loss="mse")
+ours.fit(x, pred, epochs=1, verbose=0)
+
+a, b = keras.Input((3,), name="a"), keras.Input((2,), name="b")
+h = keras.layers.Dense(4, activation="relu", name="h")(keras.layers.Concatenate()([a, b]))
+theirs = keras.Model({"a": a, "b": b}, {"score": keras.layers.Dense(1, name="score")(h),
+                                        "probs": keras.layers.Dense(2, activation="softmax",
+                                                                    name="probs")(h)})
+theirs.save(os.path.join(out_dir, "keras_dict.keras"))
+np.savez(os.path.join(out_dir, "keras_pred.npz"), **theirs.predict(x, verbose=0))
+"""
+
+
+def test_dict_inputs_and_outputs_cross_both_ways(tmp_path):
+    a, b = layers.Input((3,), name="a"), layers.Input((2,), name="b")
+    h = layers.Dense(4, activation="tanh", name="h")(layers.Concatenate()([a, b]))
+    model = _seeded(Model({"a": a, "b": b}, {"y": layers.Dense(1, name="y")(h),
+                                             "z": layers.Dense(2, name="z")(h)}))
+    model.save(str(tmp_path / "kerasite_dict.keras"))
+    rng = np.random.default_rng(3)
+    x = {"a": rng.normal(size=(5, 3)).astype("float32"),
+         "b": rng.normal(size=(5, 2)).astype("float32")}
+    np.savez(tmp_path / "x.npz", **x)
+    run_keras(_KERAS_DICT_SIDE, tmp_path)
+    ours = model.predict(x, verbose=0)
+    with np.load(tmp_path / "keras_pred_of_kerasite.npz") as keras_pred:
+        assert sorted(keras_pred.files) == ["y", "z"]
+        for key in ("y", "z"):
+            np.testing.assert_allclose(keras_pred[key], ours[key], **TOL)
+    theirs = load_model(str(tmp_path / "keras_dict.keras"))
+    got = theirs.predict(x, verbose=0)
+    with np.load(tmp_path / "keras_pred.npz") as keras_pred:
+        assert sorted(got) == sorted(keras_pred.files) == ["probs", "score"]
+        for key in ("probs", "score"):
+            np.testing.assert_allclose(got[key], keras_pred[key], **TOL)

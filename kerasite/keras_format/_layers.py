@@ -127,7 +127,7 @@ def keras_class(layer):
 
 
 # ===================================================================== export
-def model_to_keras(model, nested=False):
+def model_to_keras(model):
     """(Keras config of ``model``, its children in Keras's order).
 
     Each child is ``(kerasite layer, grandchildren or None)``: the tree the
@@ -136,7 +136,7 @@ def model_to_keras(model, nested=False):
     from kerasite.models import Model, Sequential
 
     if isinstance(model, Sequential):
-        return _sequential_to_keras(model, nested)
+        return _sequential_to_keras(model)
     if isinstance(model, Model) and not model._is_subclassed():
         return _functional_to_keras(model)
     raise ValueError(
@@ -199,7 +199,7 @@ def _object_to_keras(option, value, label):
     return keras_object(class_name, dict(value.get("config", {})), module)
 
 
-def _sequential_to_keras(model, nested):
+def _sequential_to_keras(model):
     config = model.get_config()
     if config.get("input_shape") is None:
         raise ValueError(
@@ -219,7 +219,7 @@ def _sequential_to_keras(model, nested):
 def _child(layer):
     """(Keras config, grandchildren or None) of one layer of a model."""
     if is_model(layer):
-        return model_to_keras(layer, nested=True)
+        return model_to_keras(layer)
     return layer_to_keras(layer), None
 
 
@@ -227,9 +227,6 @@ def _functional_to_keras(model):
     from kerasite.models import Model
 
     config = Model.get_config(model)  # the graph, also for an Autoencoder
-    if config.get("input_keys") or config.get("output_structure", "single") == "dict":
-        raise ValueError("Cannot write a model with dict inputs or outputs to a Keras file "
-                         "yet: use lists, or save as '.kerasite'.")
     by_name = {layer.name: layer for layer in model._graph.layers}
     # (layer name, call index) -> node, counted as Model.get_config counts them.
     nodes, per_layer = {}, {}
@@ -266,12 +263,18 @@ def _functional_to_keras(model):
     keras_layers = [keras_layers[i] for i in order]
     children = [children[i] for i in order]
 
-    def refs(items):
+    def refs(items, keys):
+        if keys:  # dict inputs or outputs: Keras keys the references by name
+            return dict(zip(keys, items))
         return items[0] if len(items) == 1 else items
 
+    outputs_by_key = config.get("output_keys") if config.get("output_structure") == "dict" \
+        else None
     body = {"name": model.name, "trainable": model.trainable, "layers": keras_layers,
-            "input_layers": refs([keras_ref(r) for r in config["input_layers"]]),
-            "output_layers": refs([keras_ref(r) for r in config["output_layers"]])}
+            "input_layers": refs([keras_ref(r) for r in config["input_layers"]],
+                                 config.get("input_keys")),
+            "output_layers": refs([keras_ref(r) for r in config["output_layers"]],
+                                  outputs_by_key)}
     top = {"module": "keras.src.models.functional", "class_name": "Functional",
            "config": body, "registered_name": "Functional", "build_config": {"input_shape": None}}
     return top, children
@@ -398,10 +401,25 @@ def model_from_keras(config, where="The model"):
         out.append({"class_name": class_name, "config": cfg, "name": cfg["name"],
                     "inbound_nodes": calls})
         children.append((entry, sub))
-    return "Functional", {
-        "name": body.get("name"), "trainable": body.get("trainable", True), "layers": out,
-        "input_layers": _refs(body.get("input_layers"), functional),
-        "output_layers": _refs(body.get("output_layers"), functional)}, children
+    input_keys, input_refs = _keyed(body.get("input_layers"))
+    output_keys, output_refs = _keyed(body.get("output_layers"))
+    config = {"name": body.get("name"), "trainable": body.get("trainable", True),
+              "layers": out, "input_layers": _refs(input_refs, functional),
+              "output_layers": _refs(output_refs, functional)}
+    if input_keys:
+        config["input_keys"] = input_keys
+    if output_keys:
+        config["output_keys"], config["output_structure"] = output_keys, "dict"
+    return "Functional", config, children
+
+
+def _keyed(value):
+    """(keys or None, references) of Keras's input_layers/output_layers (a dict for dicts)."""
+    if isinstance(value, dict):
+        if not value or not all(isinstance(k, str) for k in value):
+            raise ValueError(f"Malformed input_layers/output_layers {value!r:.200}.")
+        return list(value), list(value.values())
+    return None, value
 
 
 def _entry_from_keras(entry):
@@ -424,8 +442,8 @@ def _refs(value, functional):
             isinstance(v, list) and len(v) in (3, 4) and isinstance(v[0], str)
             and isinstance(v[1], int) and isinstance(v[2], int) for v in value):
         return [_kerasite_ref(v, functional) for v in value]
-    raise ValueError(f"Malformed input_layers/output_layers {value!r:.200} in the model config "
-                     "(dict inputs and outputs are not supported yet).")
+    raise ValueError(f"Malformed input_layers/output_layers {value!r:.200} in the model "
+                     "config.")
 
 
 def _kerasite_ref(history, functional):
