@@ -396,3 +396,60 @@ def test_dict_inputs_and_outputs_cross_both_ways(tmp_path):
         assert sorted(got) == sorted(keras_pred.files) == ["probs", "score"]
         for key in ("probs", "score"):
             np.testing.assert_allclose(got[key], keras_pred[key], **TOL)
+
+
+# ===================================================================== every loss
+LOSSES = ["BinaryCrossentropy", "BinaryFocalCrossentropy", "CategoricalCrossentropy",
+          "CategoricalHinge", "CosineSimilarity", "Hinge", "Huber", "KLDivergence", "LogCosh",
+          "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredError",
+          "MeanSquaredLogarithmicError", "Poisson", "SparseCategoricalCrossentropy",
+          "SquaredHinge"]
+
+_KERAS_LOSS_SIDE = """
+import json
+out = {}
+for stem in sys.argv[1:]:
+    with np.load(stem + ".npz") as d:
+        x, y = d["x"], d["y"]
+    model = keras.models.load_model(stem + ".keras")
+    out[stem] = model.evaluate(x, y, verbose=0, return_dict=True)
+    model.save(stem + ".resaved.keras")  # Keras's own, fuller loss config
+print(json.dumps(out))
+"""
+
+
+def test_every_loss_means_the_same_in_keras(tmp_path):
+    from kerasite import losses
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(6, 4)).astype("float32")
+    probs = rng.dirichlet(np.ones(3), size=6).astype("float32")
+    stems, ours = [], {}
+    for name in LOSSES:
+        sparse = name.startswith("Sparse")
+        model = _seeded(Sequential([layers.Dense(3, activation="softmax", input_shape=(4,))]))
+        model.compile(optimizer="sgd", loss=losses.get({"class_name": name, "config": {}}),
+                      metrics=["accuracy" if sparse else "mae"])
+        y = rng.integers(0, 3, size=(6, 1)).astype("float32") if sparse else probs
+        stem = str(tmp_path / name)
+        np.savez(stem + ".npz", x=x, y=y)
+        model.save(stem + ".keras")
+        stems.append(stem)
+        ours[stem] = model.evaluate(x, y, verbose=0, return_dict=True)
+    theirs = json.loads(run_keras(_KERAS_LOSS_SIDE, *stems).strip().splitlines()[-1])
+    for stem in stems:
+        name = os.path.basename(stem)
+        for key in ("loss", "accuracy" if name.startswith("Sparse") else "mae"):
+            assert theirs[stem][key] == pytest.approx(ours[stem][key], rel=1e-5, abs=1e-6), \
+                (name, key)
+        resaved = load_model(stem + ".resaved.keras")
+        assert type(resaved.loss).__name__ == name
+        assert resaved.evaluate(*np.load(stem + ".npz").values(), verbose=0,
+                                return_dict=True)["loss"] == pytest.approx(ours[stem]["loss"],
+                                                                           rel=1e-5, abs=1e-6)
+
+
+def test_keras_never_entered_the_pytest_process():
+    import sys
+
+    assert "keras" not in sys.modules and "jax" not in sys.modules
