@@ -72,7 +72,21 @@ def _kerasite_models():
         layers.Conv2D(3, 2, strides=2, activation="elu"), layers.AveragePooling2D(2, 1),
         layers.UpSampling2D((2, 3)), layers.Cropping2D(((1, 0), (0, 2))), layers.Flatten(),
         layers.Dense(2)], name="spatial")
+    # Every initializer kerasite maps, with its options set: Keras must rebuild each one.
+    from kerasite import initializers as init
+    features = layers.Input((3,), name="features")
+    inits = [init.Zeros(), init.Ones(), init.Constant(0.3), init.GlorotUniform(seed=1),
+             init.GlorotNormal(seed=2), init.HeNormal(seed=3), init.HeUniform(seed=4),
+             init.LecunNormal(seed=5), init.LecunUniform(seed=6), init.Orthogonal(0.5, seed=7),
+             init.RandomNormal(0.1, 0.2, seed=8), init.RandomUniform(-0.1, 0.2, seed=9),
+             init.TruncatedNormal(0.0, 0.3, seed=10),
+             init.VarianceScaling(2.0, "fan_out", "uniform", seed=11)]
+    branches_of_inits = [layers.Dense(2, kernel_initializer=i, bias_initializer=init.Constant(0.1),
+                                      name=f"init_{k}")(features) for k, i in enumerate(inits)]
+    initialized = Model(features, layers.Dense(1, name="sum")(
+        layers.Concatenate()(branches_of_inits)), name="inits")
     return {
+        "inits": (initialized, (3,), 1, optimizers.SGD(0.01), "mse", False),
         "spatial": (spatial, (5, 4, 2), 2, optimizers.Adamax(0.01), "mae", True),
         "seq": (seq, (4,), 3, optimizers.Adam(0.01), "categorical_crossentropy", False),
         "branches": (branches, (4,), 2, optimizers.RMSprop(0.01, momentum=0.5, centered=True),
@@ -171,7 +185,8 @@ def kerasite_to_keras(tmp_path_factory):
     return tmp, cases, results
 
 
-@pytest.mark.parametrize("name", ["seq", "branches", "conv", "conv_step", "ae", "spatial"])
+@pytest.mark.parametrize("name", ["seq", "branches", "conv", "conv_step", "ae", "spatial",
+                                  "inits"])
 @pytest.mark.parametrize("fmt", ["keras", "h5"])
 def test_keras_predicts_and_fits_kerasite_files(kerasite_to_keras, name, fmt):
     tmp, cases, results = kerasite_to_keras
