@@ -251,7 +251,8 @@ def save_weights(model, filepath):
 
     Args:
         model: a built model.
-        filepath: a path ending in ``.weights.npz``.
+        filepath: a path ending in ``.weights.npz`` (or ``.weights.h5``, Keras 3's
+            layout, written by ``kerasite.keras_format.save_weights_h5``).
 
     Raises:
         ValueError: for another extension, or an unbuilt model (the error is
@@ -281,7 +282,8 @@ def load_weights(model, filepath):
 
     Args:
         model: the model to fill; its layers must match the saved ones.
-        filepath: a ``.weights.npz`` or ``.kerasite`` file.
+        filepath: a ``.weights.npz`` or ``.kerasite`` file (or a Keras 3
+            ``.weights.h5`` file, read by ``kerasite.keras_format.load_weights_h5``).
 
     Raises:
         OSError: if the file is missing, truncated or corrupted.
