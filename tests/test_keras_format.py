@@ -297,6 +297,11 @@ def _model_module(config):
     config["module"] = "evil.models"
 
 
+def _huge_input(config):
+    # A Dense layer would allocate a (10**9, 8) kernel before the file's (5, 8) is compared.
+    _layer_entry(config, "InputLayer")["config"]["batch_shape"] = [None, 10**9]
+
+
 @pytest.mark.parametrize("edit, match", [
     (_lambda, r"layer type 'Lambda' is not supported: it holds code"),
     (_unknown, r"layer type 'MultiHeadAttention' is not supported"),
@@ -306,6 +311,8 @@ def _model_module(config):
     (_regularizer, r"`kernel_regularizer`: regularizer 'OrthogonalRegularizer' is not supported"),
     (_huge_units, r"has shape \(5, 8\), but the layer's config implies \(5, 1000000000000\)"),
     (_model_module, r"The model names module 'evil.models'"),
+    (_huge_input, r"input shape \[None, 1000000000\] has 1000000000 values per sample, more "
+                  r"than kerasite.keras_format.MAX_INPUT_FEATURES=16777216"),
 ])
 def test_hostile_configs_are_refused(tmp_path, edit, match):
     with pytest.raises(ValueError, match=match):

@@ -38,6 +38,9 @@ _METADATA = "metadata.json"
 _CONFIG = "config.json"
 _WEIGHTS = "model.weights.h5"
 MAX_CONFIG_SIZE = 16 * 2**20  # bytes of config.json; real configs are a few KB per layer
+# Values in one input sample (a 2048 x 2048 RGB image is 12.6 million): layers size their
+# weights from the input shape, so a larger one in a file is refused before building.
+MAX_INPUT_FEATURES = 2**24
 _KERAS_VERSION = "3.5.0"  # the oldest Keras 3 whose files kerasite's match (pyproject's extra)
 
 

@@ -492,11 +492,22 @@ def _call_from_keras(call, layer_name, functional):
 
 
 def _feature_shape(shape, label):
+    from kerasite import keras_format
+
     if not isinstance(shape, list) or len(shape) < 2 or \
             not all(isinstance(d, int) and not isinstance(d, bool) and d > 0
                     for d in shape[1:]):
         raise ValueError(f"{label}: input shape {shape!r:.100} is not supported; kerasite needs "
                          "every feature dimension known.")
+    # Layers size their weights from the input before the file's weights are compared with
+    # them, so an absurd input shape is refused before anything is allocated.
+    features = 1
+    for d in shape[1:]:
+        features *= d
+    if features > keras_format.MAX_INPUT_FEATURES:
+        raise ValueError(f"{label}: input shape {shape!r:.100} has {features} values per sample, "
+                         "more than kerasite.keras_format.MAX_INPUT_FEATURES="
+                         f"{keras_format.MAX_INPUT_FEATURES}; raise it to load this model.")
     return list(shape[1:])
 
 
