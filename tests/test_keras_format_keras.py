@@ -85,7 +85,25 @@ def _kerasite_models():
                                       name=f"init_{k}")(features) for k, i in enumerate(inits)]
     initialized = Model(features, layers.Dense(1, name="sum")(
         layers.Concatenate()(branches_of_inits)), name="inits")
+    # The other layers and every activation kerasite maps.
+    image = layers.Input((4, 4, 2), name="image")
+    flat = layers.Concatenate()([layers.GlobalAveragePooling2D()(image),
+                                 layers.GlobalMaxPooling2D()(image)])
+    flat = layers.Rescaling(0.5, offset=0.1)(layers.GaussianNoise(0.3, seed=1)(flat))
+    flat = layers.ActivityRegularization(0.01, 0.02)(layers.GaussianDropout(0.2, seed=2)(flat))
+    # Normalized along the 4 features: the repeats are constant along the other axis.
+    steps = layers.RepeatVector(3)(flat)
+    steps = layers.LayerNormalization()(layers.PReLU(alpha_initializer="ones")(steps))
+    flat = layers.ELU(0.7)(layers.Flatten()(layers.Permute((2, 1))(steps)))  # (4, 3)
+    acts = [layers.Dense(2, activation=name, name=f"act_{name}")(flat) for name in
+            ("gelu", "hard_sigmoid", "mish", "relu6", "leaky_relu", "elu", "selu", "silu")]
+    acts += [cls()(layers.Dense(2)(flat)) for cls in
+             (layers.Sigmoid, layers.Tanh, layers.Softplus, layers.Softsign, layers.Linear,
+              layers.SELU, layers.SiLU, layers.GELU, layers.HardSigmoid, layers.Exponential,
+              layers.Mish)]
+    extras = Model(image, layers.Dense(2)(layers.Concatenate()(acts)), name="extras")
     return {
+        "extras": (extras, (4, 4, 2), 2, optimizers.SGD(0.01), "mse", False),
         "inits": (initialized, (3,), 1, optimizers.SGD(0.01), "mse", False),
         "spatial": (spatial, (5, 4, 2), 2, optimizers.Adamax(0.01), "mae", True),
         "seq": (seq, (4,), 3, optimizers.Adam(0.01), "categorical_crossentropy", False),
@@ -186,7 +204,7 @@ def kerasite_to_keras(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", ["seq", "branches", "conv", "conv_step", "ae", "spatial",
-                                  "inits"])
+                                  "inits", "extras"])
 @pytest.mark.parametrize("fmt", ["keras", "h5"])
 def test_keras_predicts_and_fits_kerasite_files(kerasite_to_keras, name, fmt):
     tmp, cases, results = kerasite_to_keras
@@ -280,7 +298,20 @@ def spatial():
                             name="spatial")
 
 
+def extras():
+    image = keras.Input((4, 4, 2))
+    flat = L.Concatenate()([L.GlobalAveragePooling2D()(image), L.GlobalMaxPooling2D()(image)])
+    flat = L.Rescaling(0.5, offset=0.1)(L.GaussianNoise(0.3, seed=1)(flat))
+    flat = L.ActivityRegularization(0.01, 0.02)(L.GaussianDropout(0.2, seed=2)(flat))
+    steps = L.LayerNormalization(epsilon=1e-4)(L.PReLU(shared_axes=[1])(L.RepeatVector(3)(flat)))
+    flat = L.ELU(0.7)(L.Flatten()(L.Permute((2, 1))(steps)))
+    acts = [L.Dense(2, activation=name)(flat) for name in
+            ("gelu", "hard_sigmoid", "mish", "relu6", "leaky_relu", "softplus", "exponential")]
+    return keras.Model(image, L.Dense(2)(L.Concatenate()(acts)), name="extras")
+
+
 setups = {"seq": (seq, "adam", "categorical_crossentropy"),
+          "extras": (extras, keras.optimizers.Adagrad(0.05), "mse"),
           "spatial": (spatial, keras.optimizers.Nadam(0.01), "mae"),
           "branches": (branches, keras.optimizers.RMSprop(0.01, momentum=0.5), "mse"),
           "conv": (conv, keras.optimizers.SGD(0.05, momentum=0.9), "mse"),
@@ -320,7 +351,7 @@ def _keras_case(tmp, name):
         return d["x"], d["y"], d["pred"]
 
 
-@pytest.mark.parametrize("name", ["seq", "branches", "conv", "ae", "spatial"])
+@pytest.mark.parametrize("name", ["seq", "branches", "conv", "ae", "spatial", "extras"])
 @pytest.mark.parametrize("fmt", ["keras", "h5"])
 def test_kerasite_predicts_and_fits_keras_files(keras_to_kerasite, name, fmt):
     x, y, pred = _keras_case(keras_to_kerasite, name)

@@ -16,6 +16,7 @@ from kerasite.keras_format._layers import (
     LAYERS,
     WEIGHTED,
     expected_shapes,
+    has_weights,
     keras_class,
     weight_group_names,
 )
@@ -166,8 +167,8 @@ def read_tree(h5py, root, children, file_size, prefix="layers"):
                                  f"{entry['config'].get('name')!r} ('{prefix}/{group}').")
             out.append(read_tree(h5py, node, sub[1], file_size, "layers"))
             continue
-        optional = entry["class_name"] not in ("Dense", "Conv2D", "BatchNormalization")
-        out.append(read_vars(h5py, node, label, expected_shapes(entry), file_size, optional))
+        out.append(read_vars(h5py, node, label, expected_shapes(entry), file_size,
+                             optional=not has_weights(entry)))
     return out
 
 
@@ -180,7 +181,7 @@ def read_legacy_layer(h5py, f, entry, sub, file_size, root="model_weights"):
     label = f"layer {name!r} (group '{root}/{name}')"
     group = hard_group(h5py, f, [root, name], label)
     if group is None:
-        if sub is not None or entry["class_name"] in ("Dense", "Conv2D", "BatchNormalization"):
+        if sub is not None or has_weights(entry):
             raise ValueError(f"The weights file has no group for {label}.")
         return []
     names = group.attrs.get("weight_names", [])

@@ -51,6 +51,24 @@ LAYERS = {
                      {"data_format": "channels_last"}, ()),
     "ZeroPadding2D": ("ZeroPadding2D", ("padding",), {"data_format": "channels_last"}, ()),
     "Cropping2D": ("Cropping2D", ("cropping",), {"data_format": "channels_last"}, ()),
+    "GlobalAveragePooling2D": ("GlobalAveragePooling2D", ("keepdims",),
+                               {"data_format": "channels_last"}, ()),
+    "GlobalMaxPooling2D": ("GlobalMaxPooling2D", ("keepdims",),
+                           {"data_format": "channels_last"}, ()),
+    "Rescaling": ("Rescaling", ("scale", "offset"), {}, ()),
+    "RepeatVector": ("RepeatVector", ("n",), {}, ()),
+    "Permute": ("Permute", ("dims",), {}, ()),
+    "GaussianNoise": ("GaussianNoise", ("stddev", "seed"), {}, ()),
+    "GaussianDropout": ("GaussianDropout", ("rate", "seed"), {}, ()),
+    "ActivityRegularization": ("ActivityRegularization", ("l1", "l2"), {}, ()),
+    "ELU": ("ELU", ("alpha",), {}, ()),
+    "PReLU": ("PReLU", ("alpha_initializer", "alpha_regularizer", "alpha_constraint",
+                        "shared_axes"), {}, ("alpha",)),
+    "LayerNormalization": ("LayerNormalization",
+                           ("axis", "epsilon", "center", "scale", "beta_initializer",
+                            "gamma_initializer"),
+                           {**_NO_BN_REGULARIZERS, "rms_scaling": False},
+                           ("gamma", "beta")),
     "BatchNormalization": ("BatchNormalization",
                            ("axis", "momentum", "epsilon", "center", "scale",
                             "beta_initializer", "gamma_initializer",
@@ -59,7 +77,16 @@ LAYERS = {
                             "renorm_clipping": None},
                            ("gamma", "beta", "moving_mean", "moving_variance")),
 }
-FROM_KERAS = {keras_name: name for name, (keras_name, *_rest) in LAYERS.items()}
+# kerasite's activation layers are Keras's Activation layer with the activation fixed;
+# they are written that way, and a Keras Activation is read as kerasite's Activation.
+for _name, _activation in (("Sigmoid", "sigmoid"), ("Tanh", "tanh"), ("Softplus", "softplus"),
+                           ("Softsign", "softsign"), ("Linear", "linear"), ("SELU", "selu"),
+                           ("SiLU", "silu"), ("GELU", "gelu"), ("HardSigmoid", "hard_sigmoid"),
+                           ("Exponential", "exponential"), ("Mish", "mish")):
+    LAYERS[_name] = ("Activation", (), {"activation": _activation}, ())
+FROM_KERAS = {}
+for _name, (_keras_name, *_rest) in LAYERS.items():
+    FROM_KERAS.setdefault(_keras_name, _name)
 # kerasite's weight key -> Keras's variable name (the last part of an .h5 weight name).
 KERAS_VARIABLE = {"W": "kernel", "b": "bias"}
 WEIGHTED = {name for name, spec in LAYERS.items() if spec[3]}
@@ -67,9 +94,10 @@ MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
 _INITIALIZER_OPTIONS = {"kernel_initializer", "bias_initializer", "beta_initializer",
                         "gamma_initializer", "moving_mean_initializer",
-                        "moving_variance_initializer"}
-_REGULARIZER_OPTIONS = {"kernel_regularizer", "bias_regularizer", "activity_regularizer"}
-_CONSTRAINT_OPTIONS = {"kernel_constraint", "bias_constraint"}
+                        "moving_variance_initializer", "alpha_initializer"}
+_REGULARIZER_OPTIONS = {"kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                        "alpha_regularizer"}
+_CONSTRAINT_OPTIONS = {"kernel_constraint", "bias_constraint", "alpha_constraint"}
 # Objects with the same class name and config keys in Keras 3 and kerasite.
 _INITIALIZERS = {"Zeros", "Ones", "Constant", "GlorotUniform", "GlorotNormal", "HeNormal",
                  "HeUniform", "LecunNormal", "LecunUniform", "Orthogonal", "RandomNormal",
@@ -81,7 +109,8 @@ _OBJECT_ALIASES = {"l1": "L1", "l2": "L2", "l1_l2": "L1L2", "max_norm": "MaxNorm
                    "non_neg": "NonNeg", "unit_norm": "UnitNorm", "min_max_norm": "MinMaxNorm"}
 # Activations whose Keras 3 definition kerasite's matches; others are refused until checked.
 ACTIVATIONS = {"linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "softplus",
-               "softsign", "exponential", "silu", "swish"}
+               "softsign", "exponential", "silu", "swish", "gelu", "hard_sigmoid", "mish",
+               "relu6", "leaky_relu"}
 # Keras options that carry nothing for inference or training here.
 _IGNORED_KERAS_OPTIONS = {"name", "trainable", "dtype", "renorm_momentum", "lora_alpha",
                           "batch_input_shape", "batch_size"}
@@ -155,6 +184,11 @@ def layer_to_keras(layer):
     keras_name, shared, fixed, _weights = LAYERS[name]
     cfg = dict(layer.get_config())
     label = f"Layer '{layer.name}' ({name})"
+    if keras_name == "Activation" and name != "Activation":
+        cfg.setdefault("activation", fixed["activation"])  # Sigmoid() is Activation("sigmoid")
+        if cfg.pop("approximate", False):  # Keras's "gelu" is the exact, erf-based one
+            raise ValueError(f"{label}: GELU(approximate=True) is not mapped to Keras yet; "
+                             "a Keras file can be written only with approximate=False.")
     out = {"name": cfg.pop("name"), "trainable": cfg.pop("trainable", True), "dtype": "float32"}
     cfg.pop("input_shape", None)
     cfg.pop("input_dim", None)
@@ -462,14 +496,15 @@ def _call_from_keras(call, layer_name, functional):
         if not call or not all(isinstance(t, list) and len(t) in (3, 4) for t in call):
             raise ValueError(f"Malformed call {call!r:.200} of layer {layer_name!r}.")
         for t in call:
-            if len(t) == 4 and t[3]:
-                raise ValueError(f"Layer {layer_name!r} is called with {sorted(t[3])}, which "
+            kwargs = _call_kwargs(t[3] if len(t) == 4 else {}, layer_name)
+            if kwargs:
+                raise ValueError(f"Layer {layer_name!r} is called with {sorted(kwargs)}, which "
                                  "kerasite does not read yet.")
         refs = [_kerasite_ref(t[:3], functional) for t in call]
         return {"args": refs, "multi_input": len(refs) > 1}
     if not isinstance(call, dict) or not isinstance(call.get("args"), list):
         raise ValueError(f"Malformed call {call!r:.200} of layer {layer_name!r}.")
-    kwargs = {k: v for k, v in (call.get("kwargs") or {}).items() if v is not None}
+    kwargs = _call_kwargs(call.get("kwargs") or {}, layer_name)
     if kwargs:
         raise ValueError(f"Layer {layer_name!r} is called with {sorted(kwargs)}, which kerasite "
                          "does not read yet.")
@@ -489,6 +524,19 @@ def _call_from_keras(call, layer_name, functional):
         raise ValueError(f"Layer {layer_name!r} is called with several positional arguments, "
                          "which kerasite does not read.")
     return {"args": refs, "multi_input": multi}
+
+
+def _call_kwargs(kwargs, layer_name):
+    """The keyword arguments of a recorded call that change what it computes.
+
+    Keras records ``training=False`` for layers called without it (Dropout,
+    GaussianNoise); the model's own ``training`` flag overrides it at every
+    call, as in kerasite, so it changes nothing. ``mask=None`` neither.
+    """
+    if not isinstance(kwargs, dict):
+        raise ValueError(f"Malformed keyword arguments {kwargs!r:.100} of layer {layer_name!r}.")
+    return {k: v for k, v in kwargs.items()
+            if v is not None and not (k == "training" and v is False)}
 
 
 def _feature_shape(shape, label):
@@ -610,15 +658,25 @@ _OBJECT_KINDS = {
 }
 
 
+def has_weights(entry):
+    return bool(LAYERS[FROM_KERAS[entry["class_name"]]][3])
+
+
 def expected_shapes(entry):
-    """The Keras weight shapes a layer entry implies, from its config and build_config."""
+    """The Keras weight shapes a layer entry implies, from its config and build_config.
+
+    ``[]`` for a layer without weights; None where they are checked only after
+    the model is built (no build_config, as in ``.h5`` files, or a layer whose
+    weights follow its input shape in a way not worked out here).
+    """
     cfg = entry["config"]
     build = entry.get("build_config") or {}
     shape = build.get("input_shape")
     name = entry["class_name"]
-    if name not in ("Dense", "Conv2D", "BatchNormalization"):
+    if not has_weights(entry):
         return []
-    if not (isinstance(shape, list) and shape and isinstance(shape[-1], int)):
+    if name not in ("Dense", "Conv2D", "BatchNormalization") or \
+            not (isinstance(shape, list) and shape and isinstance(shape[-1], int)):
         return None  # checked after the model is built
     n_in = shape[-1]
     if name == "Dense":
