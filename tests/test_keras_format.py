@@ -510,8 +510,14 @@ def _ema(config):
 
 def _schedule(config):
     config["compile_config"]["optimizer"]["config"]["learning_rate"] = {
-        "module": "keras.optimizers.schedules", "class_name": "ExponentialDecay",
+        "module": "my.schedules", "class_name": "ExponentialDecay",
         "config": {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.9}}
+
+
+def _unknown_schedule(config):
+    config["compile_config"]["optimizer"]["config"]["learning_rate"] = {
+        "module": "keras.optimizers.schedules", "class_name": "WarmupThenDecay",
+        "config": {"steps": 10}}
 
 
 @pytest.mark.parametrize("edit, match", [
@@ -520,7 +526,9 @@ def _schedule(config):
     (_nested_module, r"Nested model 'encoder' names module 'my_models'"),
     (_loss_module, r"The loss names module 'evil.losses'"),
     (_ema, r"optimizer option `use_ema` is not supported. Load it with compile=False"),
-    (_schedule, r"its learning-rate schedule is not read yet. Load it with compile=False"),
+    (_schedule, r"The learning-rate schedule names module 'my.schedules'"),
+    (_unknown_schedule, r"learning-rate schedule 'WarmupThenDecay' is not supported .* Load it "
+                        r"with compile=False"),
 ])
 def test_hostile_configs_with_nested_models_or_compile_settings_are_refused(tmp_path, edit,
                                                                              match):

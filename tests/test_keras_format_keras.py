@@ -129,6 +129,10 @@ OPTIMIZERS = {
     "rmsprop_centered": lambda: optimizers.RMSprop(0.01, momentum=0.5, centered=True),
     "adagrad": lambda: optimizers.Adagrad(0.1),
     "adadelta": lambda: optimizers.Adadelta(1.0),
+    # A schedule is no optimizer variable in Keras: the next step's rate comes from its config.
+    "sgd_exponential": lambda: optimizers.SGD(
+        optimizers.schedules.ExponentialDecay(0.1, 1, 0.5), momentum=0.5),
+    "adam_cosine": lambda: optimizers.Adam(optimizers.schedules.CosineDecay(0.01, 4)),
 }
 
 _KERAS_SIDE_OF_KERASITE_FILES = """
@@ -238,7 +242,8 @@ def test_keras_continues_training_with_kerasites_optimizer_state(kerasite_to_ker
     tmp, cases, results = kerasite_to_keras
     case = cases[name]
     expected = {"opt_sgd": "SGD", "opt_sgd_momentum": "SGD", "opt_adamw": "AdamW",
-                "opt_rmsprop_centered": "RMSprop", "opt_adam_amsgrad": "Adam"}
+                "opt_rmsprop_centered": "RMSprop", "opt_adam_amsgrad": "Adam",
+                "opt_sgd_exponential": "SGD", "opt_adam_cosine": "Adam"}
     if name.startswith("opt_"):
         want = expected.get(name, type(case["model"].optimizer).__name__)
         assert results[str(tmp / f"{name}_keras")]["optimizer"] == want
@@ -312,7 +317,8 @@ def extras():
 
 setups = {"seq": (seq, "adam", "categorical_crossentropy"),
           "extras": (extras, keras.optimizers.Adagrad(0.05), "mse"),
-          "spatial": (spatial, keras.optimizers.Nadam(0.01), "mae"),
+          "spatial": (spatial, keras.optimizers.Nadam(
+              keras.optimizers.schedules.InverseTimeDecay(0.01, 1, 0.5)), "mae"),
           "branches": (branches, keras.optimizers.RMSprop(0.01, momentum=0.5), "mse"),
           "conv": (conv, keras.optimizers.SGD(0.05, momentum=0.9), "mse"),
           "ae": (ae, keras.optimizers.Adam(0.01), "mse")}
@@ -382,6 +388,8 @@ def test_kerasite_continues_training_with_kerases_optimizer_state(keras_to_keras
     model = load_model(str(keras_to_kerasite / f"{name}.keras"))
     assert type(model.optimizer).__name__ == optimizer
     assert model.optimizer.iterations == 2  # one epoch of 8 samples in batches of 4
+    if name == "spatial":  # its rate follows Keras's InverseTimeDecay: 0.01 / (1 + 0.5 * 2)
+        assert model.optimizer.learning_rate == pytest.approx(0.005)
     model.train_on_batch(x, y)
     after = load_model(str(keras_to_kerasite / f"{name}.keras"), compile=False)
     after.load_weights(str(keras_to_kerasite / f"{name}.after.weights.h5"))

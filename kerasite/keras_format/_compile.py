@@ -47,10 +47,6 @@ def compile_to_keras(model):
         raise ValueError(f"The model is compiled with the optimizer {name}, which kerasite does "
                          f"not map to Keras. Mapped: {', '.join(sorted(_KERAS_SLOTS))}. "
                          "Save it uncompiled (compile again in Keras) or as '.kerasite'.")
-    if isinstance(optimizer._learning_rate, schedules.LearningRateSchedule):
-        raise ValueError("The model's optimizer follows a learning-rate schedule, which kerasite "
-                         "does not write to Keras files yet. Compile it with a float "
-                         "`learning_rate` before saving, or save as '.kerasite'.")
 
     def loss(value):
         if isinstance(value, dict) and "class_name" in value:
@@ -61,7 +57,12 @@ def compile_to_keras(model):
             return [loss(v) for v in value]
         raise ValueError(f"The loss {value!r:.100} cannot be written to a Keras file.")
 
-    return {"optimizer": _object({"class_name": name, "config": optimizer.get_config()},
+    opt_config = optimizer.get_config()
+    if isinstance(optimizer._learning_rate, schedules.LearningRateSchedule):
+        # Keras's schedules have kerasite's class names and config keys.
+        opt_config["learning_rate"] = _object(opt_config["learning_rate"],
+                                              "keras.optimizers.schedules")
+    return {"optimizer": _object({"class_name": name, "config": opt_config},
                                  "keras.optimizers"),
             "loss": loss(config["loss"]), "loss_weights": config.get("loss_weights"),
             "metrics": config.get("metrics") or None,
@@ -102,13 +103,20 @@ def optimizer_variables(model, children):
             if name == "accumulator" else 0.0
         return np.full_like(params[i], fill)
 
-    out = [np.array(state["iterations"], dtype=np.int64),
-           np.array(optimizer.learning_rate, dtype=np.float32)]
+    out = [np.array(state["iterations"], dtype=np.int64)]
+    if not _has_schedule(optimizer):  # a schedule is no variable in Keras: its config says it
+        out.append(np.array(optimizer.learning_rate, dtype=np.float32))
     out += [slot(name, i) for i in order for name in interleaved]
     out += [slot(name, i) for name in grouped for i in order]
     if type(optimizer).__name__ == "Nadam":  # its running product of momentum factors
         out.append(np.array(state.get("u_product", 1.0), dtype=np.float32))
     return [np.asarray(v, dtype=v.dtype if v.dtype.kind == "i" else np.float32) for v in out]
+
+
+def _has_schedule(optimizer):
+    from kerasite.optimizers import schedules
+
+    return isinstance(optimizer._learning_rate, schedules.LearningRateSchedule)
 
 
 def _slots(optimizer):
@@ -142,8 +150,7 @@ def compile_from_keras(config, path):
                 raise ValueError(f"{label}: optimizer option `{key}` is not supported. Load "
                                  "it with compile=False and compile it in kerasite.")
         if isinstance(cfg.get("learning_rate"), dict):
-            raise ValueError(f"{label}: its learning-rate schedule is not read yet. Load it "
-                             "with compile=False and compile it in kerasite.")
+            cfg["learning_rate"] = _schedule_from_keras(cfg["learning_rate"], label)
         for key in _IGNORED_OPTIONS:
             cfg.pop(key, None)
         optimizer = {"class_name": class_name, "config": cfg}
@@ -200,6 +207,19 @@ def compile_from_keras(config, path):
         raise ValueError(f"{label}: {exc}") from None
 
 
+def _schedule_from_keras(value, label):
+    from kerasite.keras_format._layers import check_module
+    from kerasite.optimizers import schedules
+
+    check_module(value, "The learning-rate schedule")
+    try:
+        return schedules.deserialize({"class_name": value.get("class_name"),
+                                      "config": dict(value.get("config") or {})})
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{label}: learning-rate schedule {value.get('class_name')!r:.60} is "
+                         f"not supported ({exc}). Load it with compile=False.") from None
+
+
 def restore_optimizer(h5py, model, children, group, file_size, path):
     """Loads ``optimizer/vars/<i>`` into the compiled model's optimizer."""
     optimizer = model.optimizer
@@ -213,12 +233,14 @@ def restore_optimizer(h5py, model, children, group, file_size, path):
     slots = [(name, i) for i in order for name in interleaved] + \
         [(name, i) for name in grouped for i in order]
     nadam = type(optimizer).__name__ == "Nadam"
-    expected = 2 + len(slots) + int(nadam)
+    first = 1 if _has_schedule(optimizer) else 2  # the step count, and a float learning rate
+    expected = first + len(slots) + int(nadam)
     if len(names) != expected:
         raise ValueError(
             f"Cannot load '{path}': {label} holds {len(names)} variables, but "
             f"{type(optimizer).__name__} for this model has {expected} in Keras (step count, "
-            "learning rate, slots). Load it with compile=False to keep only the weights.")
+            "learning rate unless a schedule sets it, slots). Load it with compile=False to keep "
+            "only the weights.")
     step = group["0"] if isinstance(group.get("0", getlink=True), h5py.HardLink) else None
     if step is None or not isinstance(step, h5py.Dataset) or step.shape != () or \
             step.dtype.kind not in "iuf":
@@ -226,9 +248,9 @@ def restore_optimizer(h5py, model, children, group, file_size, path):
     iterations = int(step[()])
     if iterations < 0:
         raise ValueError(f"Cannot load '{path}': the step count in {label} is negative.")
-    lr = float(read_dataset(h5py, group, "1", label, (), file_size))
+    lr = None if first == 1 else float(read_dataset(h5py, group, "1", label, (), file_size))
     state = {"iterations": iterations}
-    for k, (name, i) in enumerate(slots, start=2):
+    for k, (name, i) in enumerate(slots, start=first):
         state[f"{name}/{i}"] = read_dataset(h5py, group, str(k), label, params[i].shape,
                                             file_size).astype(params[i].dtype)
     if nadam:
@@ -238,4 +260,5 @@ def restore_optimizer(h5py, model, children, group, file_size, path):
             raise ValueError(f"Cannot load '{path}': optimizer variable {key!r} holds NaN or "
                              "infinite values. Load it with compile=False.")
     optimizer.set_state(state, params)
-    optimizer.learning_rate = lr
+    if lr is not None:
+        optimizer.learning_rate = lr
