@@ -30,10 +30,13 @@ KERAS_VENV_PYTHON = "/work/venvs/keras/bin/python"
 def _keras_python():
     """The Python that runs the Keras side of a round trip, or None.
 
-    This one when Keras 3, JAX and h5py are installed here (found without
-    importing them: Keras never enters the pytest process, nor JAX's thread
-    pools), else the project's Keras venv if it exists.
+    ``KERASITE_KERAS_PYTHON`` if set (empty: skip the round trips); else this
+    one when Keras 3, JAX and h5py are installed here (found without importing
+    them: Keras never enters the pytest process, nor JAX's thread pools); else
+    the project's Keras venv if it exists.
     """
+    if "KERASITE_KERAS_PYTHON" in os.environ:
+        return os.environ["KERASITE_KERAS_PYTHON"] or None
     if all(importlib.util.find_spec(m) is not None for m in ("keras", "jax", "h5py")):
         return sys.executable
     return KERAS_VENV_PYTHON if os.path.exists(KERAS_VENV_PYTHON) else None
@@ -42,8 +45,9 @@ def _keras_python():
 KERAS_PYTHON = _keras_python()
 needs_keras = pytest.mark.skipif(
     KERAS_PYTHON is None,
-    reason="Keras 3 with JAX is not installed (pip install 'kerasite[interop]'), so the round "
-           "trips against real Keras are skipped")
+    reason="Keras 3 with JAX is not installed (pip install 'kerasite[interop]', or point "
+           "KERASITE_KERAS_PYTHON at a Python that has them), so the round trips against real "
+           "Keras are skipped")
 
 
 def run_keras(script, *args, timeout=900, cwd=None):
