@@ -102,7 +102,16 @@ def _kerasite_models():
               layers.SELU, layers.SiLU, layers.GELU, layers.HardSigmoid, layers.Exponential,
               layers.Mish)]
     extras = Model(image, layers.Dense(2)(layers.Concatenate()(acts)), name="extras")
+    deconv = Sequential([
+        layers.Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu",
+                               input_shape=(3, 3, 2)),
+        layers.Conv2DTranspose(2, 2, use_bias=False), layers.Flatten(), layers.Dense(2)],
+        name="deconv")
+    embed = Sequential([layers.Embedding(10, 3, input_shape=(5,)), layers.Flatten(),
+                        layers.Dense(2)], name="embed")
     return {
+        "deconv": (deconv, (3, 3, 2), 2, optimizers.Adam(0.01), "mse", True),
+        "embed": (embed, (5,), 2, optimizers.RMSprop(0.01), "mse", True),
         "extras": (extras, (4, 4, 2), 2, optimizers.SGD(0.01), "mse", False),
         "inits": (initialized, (3,), 1, optimizers.SGD(0.01), "mse", False),
         "spatial": (spatial, (5, 4, 2), 2, optimizers.Adamax(0.01), "mae", True),
@@ -170,6 +179,8 @@ def kerasite_to_keras(tmp_path_factory):
     for name, (model, shape, outputs, optimizer, loss, step) in _kerasite_models().items():
         _seeded(model)
         x, y = _data(shape, outputs, seed=1)
+        if name == "embed":  # indices into the table, as floats (Keras casts them too)
+            x = np.random.default_rng(1).integers(0, 10, size=x.shape).astype("float32")
         model.compile(optimizer=optimizer, loss=loss)
         model.train_on_batch(x, y)  # so the optimizer holds state worth carrying over
         stem = str(tmp / name)
@@ -208,7 +219,7 @@ def kerasite_to_keras(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", ["seq", "branches", "conv", "conv_step", "ae", "spatial",
-                                  "inits", "extras"])
+                                  "inits", "extras", "deconv", "embed"])
 @pytest.mark.parametrize("fmt", ["keras", "h5"])
 def test_keras_predicts_and_fits_kerasite_files(kerasite_to_keras, name, fmt):
     tmp, cases, results = kerasite_to_keras
@@ -234,7 +245,7 @@ def _assert_same_weights(kerasite_model, keras_file):
         np.testing.assert_allclose(b, a, **STEP_TOL)
 
 
-@pytest.mark.parametrize("name", ["branches", "conv_step", "ae", "spatial",
+@pytest.mark.parametrize("name", ["branches", "conv_step", "ae", "spatial", "deconv", "embed",
                                   *[f"opt_{n}" for n in OPTIMIZERS]])
 def test_keras_continues_training_with_kerasites_optimizer_state(kerasite_to_keras, name):
     # Keras took one step from the saved file; kerasite takes its next step now. With the
@@ -248,7 +259,7 @@ def test_keras_continues_training_with_kerasites_optimizer_state(kerasite_to_ker
         want = expected.get(name, type(case["model"].optimizer).__name__)
         assert results[str(tmp / f"{name}_keras")]["optimizer"] == want
     model = case["model"]
-    if name in ("branches", "conv_step", "ae", "spatial"):
+    if not name.startswith("opt_"):
         model = load_model(str(tmp / f"{name}.keras"))  # the state as saved, before the 2nd step
     model.train_on_batch(case["x"], case["y"])
     _assert_same_weights(model, str(tmp / f"{name}_keras.after.keras"))
@@ -315,7 +326,15 @@ def extras():
     return keras.Model(image, L.Dense(2)(L.Concatenate()(acts)), name="extras")
 
 
+def embed():
+    tokens = keras.Input((5,), dtype="int32")
+    vectors = L.Embedding(10, 3, embeddings_regularizer="l2")(tokens)
+    up = L.Conv2DTranspose(2, 3, strides=2, padding="same")(L.Reshape((5, 3, 1))(vectors))
+    return keras.Model(tokens, L.Dense(2)(L.Flatten()(up)), name="embed")
+
+
 setups = {"seq": (seq, "adam", "categorical_crossentropy"),
+          "embed": (embed, keras.optimizers.Adam(0.01), "mse"),
           "extras": (extras, keras.optimizers.Adagrad(0.05), "mse"),
           "spatial": (spatial, keras.optimizers.Nadam(
               keras.optimizers.schedules.InverseTimeDecay(0.01, 1, 0.5)), "mae"),
@@ -328,6 +347,8 @@ for name, (make, optimizer, loss) in setups.items():
         w.assign(rng.uniform(0.5, 1.5, w.shape) if "variance" in w.path
                  else rng.normal(0, 0.5, w.shape))
     x = rng.normal(size=(8, *model.input_shape[1:])).astype("float32")
+    if name == "embed":
+        x = rng.integers(0, 10, size=(8, 5)).astype("int32")
     y = rng.normal(size=(8, model.output_shape[-1])).astype("float32")
     if loss == "categorical_crossentropy":
         y = np.eye(3, dtype="float32")[rng.integers(0, 3, 8)]
@@ -357,7 +378,8 @@ def _keras_case(tmp, name):
         return d["x"], d["y"], d["pred"]
 
 
-@pytest.mark.parametrize("name", ["seq", "branches", "conv", "ae", "spatial", "extras"])
+@pytest.mark.parametrize("name", ["seq", "branches", "conv", "ae", "spatial", "extras",
+                                  "embed"])
 @pytest.mark.parametrize("fmt", ["keras", "h5"])
 def test_kerasite_predicts_and_fits_keras_files(keras_to_kerasite, name, fmt):
     x, y, pred = _keras_case(keras_to_kerasite, name)
@@ -379,7 +401,7 @@ def test_the_encoder_of_a_keras_autoencoder_works_alone(keras_to_kerasite):
 
 
 @pytest.mark.parametrize("name, optimizer", [("branches", "RMSprop"), ("ae", "Adam"),
-                                             ("spatial", "Nadam")])
+                                             ("spatial", "Nadam"), ("embed", "Adam")])
 def test_kerasite_continues_training_with_kerases_optimizer_state(keras_to_kerasite, name,
                                                                   optimizer):
     # Keras took one more step after saving (no Dropout in these, so it is

@@ -261,8 +261,8 @@ def _unknown_optimizer(f):
 
 @pytest.mark.parametrize("edit, match", [
     (_nested_escape, r"Weight name 'encoder/../../x' of layer 'encoder' .* is not a plain path"),
-    (_nested_huge_units, r"layer 'dense.*' asks for 1000000000000 units or filters, but its "
-                         r"kernel in the file has shape \(6, 4\)"),
+    (_nested_huge_units, r"layer 'dense.*' asks for 1000000000000 units, filters or entries, "
+                         r"but its first weight in the file has shape \(6, 4\)"),
     (_nested_lambda, r"layer type 'Lambda' is not supported: it holds code"),
     (_nested_module, r"Nested model 'decoder' names module 'evil'"),
     (_training_config_module, r"The optimizer names module 'os'"),

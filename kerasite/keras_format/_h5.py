@@ -284,18 +284,27 @@ def check_sizes(children, values, path):
             if isinstance(value, dict):  # legacy .h5: the nested weights by name
                 leaves = _leaf_entries(sub[1])
                 value = [[v for (n, var), v in value.items()
-                          if n == e["config"].get("name") and var == "kernel"] for e in leaves]
+                          if n == e["config"].get("name") and var in ("kernel", "embeddings")]
+                         for e in leaves]
                 check_sizes([(e, None) for e in leaves], value, path)
             else:
                 check_sizes(sub[1], value, path)
             continue
         cfg, label = entry["config"], f"layer {entry['config'].get('name')!r}"
-        size = cfg.get("units", cfg.get("filters"))
-        if entry["class_name"] in ("Dense", "Conv2D") and \
-                (not value or value[0].shape[-1] != size):
-            raise ValueError(f"Cannot load '{path}': {label} asks for {size!r:.30} units or "
-                             f"filters, but its kernel in the file has shape "
-                             f"{value[0].shape if value else None}.")
+        # (the config's sizes, where they sit in the file's first weight)
+        sizes = {"Dense": ((cfg.get("units"),), (-1,)),
+                 "Conv2D": ((cfg.get("filters"),), (-1,)),
+                 "Conv2DTranspose": ((cfg.get("filters"),), (-2,)),
+                 "Embedding": ((cfg.get("input_dim"), cfg.get("output_dim")), (0, 1))}
+        if entry["class_name"] not in sizes:
+            continue
+        size, axes = sizes[entry["class_name"]]
+        got = value[0].shape if value else None
+        if got is None or len(got) <= max(axes) or \
+                tuple(got[a] for a in axes) != tuple(size):
+            raise ValueError(f"Cannot load '{path}': {label} asks for "
+                             f"{', '.join(f'{s!r:.30}' for s in size)} units, filters or "
+                             f"entries, but its first weight in the file has shape {got}.")
 
 
 def _leaf_entries(children):

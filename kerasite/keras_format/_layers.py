@@ -43,6 +43,17 @@ LAYERS = {
                           "activation", "use_bias", "kernel_initializer", "bias_initializer",
                           *_REGULARIZED),
                {"data_format": "channels_last", "groups": 1, "lora_rank": None}, ("W", "b")),
+    # Keras's kernel layout for Conv2DTranspose is kerasite's: (kh, kw, filters, in).
+    "Conv2DTranspose": ("Conv2DTranspose", ("filters", "kernel_size", "strides", "padding",
+                                            "dilation_rate", "activation", "use_bias",
+                                            "kernel_initializer", "bias_initializer",
+                                            *_REGULARIZED),
+                        {"data_format": "channels_last", "output_padding": None}, ("W", "b")),
+    # Keras casts float indices to integers, as kerasite does; masks are not mapped.
+    "Embedding": ("Embedding", ("input_dim", "output_dim", "embeddings_initializer",
+                                "embeddings_regularizer", "embeddings_constraint"),
+                  {"mask_zero": False, "lora_rank": None, "input_length": None},
+                  ("embeddings",)),
     "MaxPooling2D": ("MaxPooling2D", ("pool_size", "strides", "padding"),
                      {"data_format": "channels_last"}, ()),
     "AveragePooling2D": ("AveragePooling2D", ("pool_size", "strides", "padding"),
@@ -94,10 +105,12 @@ MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
 _INITIALIZER_OPTIONS = {"kernel_initializer", "bias_initializer", "beta_initializer",
                         "gamma_initializer", "moving_mean_initializer",
-                        "moving_variance_initializer", "alpha_initializer"}
+                        "moving_variance_initializer", "alpha_initializer",
+                        "embeddings_initializer"}
 _REGULARIZER_OPTIONS = {"kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                        "alpha_regularizer"}
-_CONSTRAINT_OPTIONS = {"kernel_constraint", "bias_constraint", "alpha_constraint"}
+                        "alpha_regularizer", "embeddings_regularizer"}
+_CONSTRAINT_OPTIONS = {"kernel_constraint", "bias_constraint", "alpha_constraint",
+                       "embeddings_constraint"}
 # Objects with the same class name and config keys in Keras 3 and kerasite.
 _INITIALIZERS = {"Zeros", "Ones", "Constant", "GlorotUniform", "GlorotNormal", "HeNormal",
                  "HeUniform", "LecunNormal", "LecunUniform", "Orthogonal", "RandomNormal",
@@ -191,7 +204,8 @@ def layer_to_keras(layer):
                              "a Keras file can be written only with approximate=False.")
     out = {"name": cfg.pop("name"), "trainable": cfg.pop("trainable", True), "dtype": "float32"}
     cfg.pop("input_shape", None)
-    cfg.pop("input_dim", None)
+    if name != "Embedding":  # elsewhere the Keras 2 way of giving the input shape
+        cfg.pop("input_dim", None)
     if name == "InputLayer":
         return keras_object(keras_name, {
             "batch_shape": [None, *cfg["shape"]], "dtype": "float32", "sparse": False,
@@ -576,7 +590,9 @@ def layer_from_keras(entry):
                          f"{', '.join(sorted(FROM_KERAS))}, and nested Sequential and "
                          "functional models.")
     name = FROM_KERAS[keras_name]
-    _check_dtype(cfg.pop("dtype", None), label)
+    dtype = cfg.pop("dtype", None)
+    if not (name == "InputLayer" and dtype in ("int32", "int64")):  # indices for Embedding
+        _check_dtype(dtype, label)
     _shared, shared, fixed, _weights = LAYERS[name]
     out = {"name": cfg.pop("name", None), "trainable": bool(cfg.pop("trainable", True))}
     if not isinstance(out["name"], str):
