@@ -282,3 +282,17 @@ def test_an_unknown_optimizer_loads_with_compile_false(tmp_path):
     ae.save(str(tmp_path / "ae.h5"))
     model = load_model(_edited(tmp_path, tmp_path / "ae.h5", _unknown_optimizer), compile=False)
     assert model.optimizer is None
+
+
+def test_an_embedding_asking_for_a_huge_table_is_refused_before_building(tmp_path):
+    model = Sequential([layers.Embedding(10, 3, input_shape=(4,)), layers.Flatten(),
+                        layers.Dense(1)])
+    model.save(str(tmp_path / "m.h5"))
+
+    def huge(config):
+        config["config"]["layers"][1]["config"]["input_dim"] = 10**12
+    path = _edited(tmp_path, tmp_path / "m.h5", _edit_config(huge))
+    with pytest.raises(ValueError, match=r"layer 'embedding.*' asks for 1000000000000, 3 units, "
+                                         r"filters or entries, but its first weight in the file "
+                                         r"has shape \(10, 3\)"):
+        load_model(path)
