@@ -187,8 +187,8 @@ def save_legacy_h5(model, filepath):
     """Writes ``model`` as the legacy whole-model ``.h5`` file of Keras 3's ``model.save("m.h5")``.
 
     ``keras.models.load_model("m.h5")`` reads it. A compiled model carries its
-    compile settings (``training_config``); the optimizer's state is written
-    only to ``.keras`` files, as Keras itself does.
+    compile settings (``training_config``); kerasite writes the optimizer's
+    state only to ``.keras`` files, so in Keras it starts afresh.
 
     Args:
         model: a built ``Sequential`` or functional ``Model`` (nested models too).
