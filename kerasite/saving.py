@@ -97,9 +97,9 @@ def save_model(model, filepath):
     Args:
         model: a ``Sequential``, ``Model``, ``Encoder``, ``Decoder`` or
             ``Autoencoder``.
-        filepath: a path ending in ``.kerasite``; or ``.keras`` to write Keras 3's
-            format instead (architecture and weights only, see
-            ``kerasite.keras_format.save_keras``).
+        filepath: a path ending in ``.kerasite``; or ``.keras`` (or ``.h5``) to
+            write Keras 3's format (legacy HDF5 format) instead, see
+            ``kerasite.keras_format``.
 
     Raises:
         ValueError: for another extension, or a model class that cannot be
@@ -117,12 +117,14 @@ def save_model(model, filepath):
         >>> load_model(path).count_params()
         8
     """
-    if os.fspath(filepath).endswith(".keras"):  # Keras 3's format: kerasite/keras_format.py
+    if os.fspath(filepath).endswith((".keras", ".h5")):  # Keras's formats: keras_format/
         from kerasite import keras_format
 
+        if os.fspath(filepath).endswith(".h5"):
+            return keras_format.save_legacy_h5(model, filepath)
         return keras_format.save_keras(model, filepath)
     path = _check_extension(filepath, MODEL_EXTENSION, "model.save",
-                            "'model.keras' for Keras 3's format, or "
+                            "'model.keras' or 'model.h5' for Keras's formats, or "
                             "model.save_weights('name.weights.npz') to keep only the weights")
     class_name = type(model).__name__
     if _model_classes().get(class_name) is not type(model):
@@ -172,8 +174,8 @@ def load_model(filepath, compile=True):
 
     Args:
         filepath: a ``.kerasite`` file; or a Keras 3 ``.keras`` file, or an
-            ``.h5`` file written by Keras 3 (read by ``kerasite.keras_format``;
-            the model comes back uncompiled).
+            ``.h5`` file written by Keras 3 or tf.keras 2 (read by
+            ``kerasite.keras_format``).
         compile: restore the loss, the metrics and the optimizer with its state
             (the default). With ``False`` the model comes back uncompiled.
 
@@ -194,8 +196,8 @@ def load_model(filepath, compile=True):
         from kerasite import keras_format
 
         if path.endswith(".h5"):
-            return keras_format.load_legacy_h5(path)
-        return keras_format.load_keras(path)
+            return keras_format.load_legacy_h5(path, compile=compile)
+        return keras_format.load_keras(path, compile=compile)
     members = _read_archive(path, "model")
     config = _parse_json(members[_CONFIG], path)
     _check_format_version(config.get("format_version"), path, _CONFIG)
@@ -249,13 +251,18 @@ def save_weights(model, filepath):
 
     Args:
         model: a built model.
-        filepath: a path ending in ``.weights.npz``.
+        filepath: a path ending in ``.weights.npz`` (or ``.weights.h5``, Keras 3's
+            layout, written by ``kerasite.keras_format.save_weights_h5``).
 
     Raises:
         ValueError: for another extension, or an unbuilt model (the error is
             also an ``AttributeError``).
         OSError: if the file cannot be written; a previous file is then kept.
     """
+    if os.fspath(filepath).endswith(".weights.h5"):  # Keras 3's layout: keras_format/
+        from kerasite import keras_format
+
+        return keras_format.save_weights_h5(model, filepath)
     path = _check_extension(filepath, WEIGHTS_EXTENSION, "model.save_weights",
                             "or model.save('name.kerasite') for the whole model")
     model._require_built("save_weights()")
@@ -275,7 +282,8 @@ def load_weights(model, filepath):
 
     Args:
         model: the model to fill; its layers must match the saved ones.
-        filepath: a ``.weights.npz`` or ``.kerasite`` file.
+        filepath: a ``.weights.npz`` or ``.kerasite`` file (or a Keras 3
+            ``.weights.h5`` file, read by ``kerasite.keras_format.load_weights_h5``).
 
     Raises:
         OSError: if the file is missing, truncated or corrupted.
@@ -283,6 +291,10 @@ def load_weights(model, filepath):
             float array; the message names the weight and its layer.
     """
     path = os.fspath(filepath)
+    if path.endswith(".weights.h5"):  # Keras 3's layout: keras_format/
+        from kerasite import keras_format
+
+        return keras_format.load_weights_h5(model, path)
     if path.endswith(MODEL_EXTENSION):
         members = _read_archive(path, "model")
         _check_format_version(_parse_json(members[_CONFIG], path).get("format_version"),

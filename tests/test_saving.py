@@ -381,8 +381,9 @@ def test_save_weights_of_an_unbuilt_model_says_to_build_it(tmp_path):
 
 
 # ============================================================ bad arguments
-# ".keras" is Keras 3's format, written by kerasite/keras_format.py (tests/test_keras_format.py).
-@pytest.mark.parametrize("name", ["model.h5", "model", "model.weights.npz"])
+# ".keras" and ".h5" are Keras's formats, written by kerasite/keras_format/
+# (tests/test_keras_format*.py).
+@pytest.mark.parametrize("name", ["model", "model.weights.npz"])
 def test_save_requires_the_kerasite_extension(tmp_path, name):
     with pytest.raises(ValueError, match=r"model\.save needs a file name ending in "
                                          r"'\.kerasite'\. Received: filepath=.*" + name):

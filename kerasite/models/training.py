@@ -1039,7 +1039,8 @@ class Trainer:
         with ``kerasite.models.load_model``; see ``kerasite.saving.save_model``.
 
         Args:
-            filepath: a path ending in ``.kerasite``.
+            filepath: a path ending in ``.kerasite``; ``.keras`` or ``.h5`` write
+                Keras's formats instead (see ``kerasite.keras_format``).
 
         Raises:
             ValueError: for another extension.
@@ -1053,7 +1054,8 @@ class Trainer:
         """Saves only the weights, atomically; reload with ``load_weights``.
 
         Args:
-            filepath: a path ending in ``.weights.npz``.
+            filepath: a path ending in ``.weights.npz``, or ``.weights.h5`` for
+                Keras 3's layout.
 
         Raises:
             ValueError: for another extension, or before the model is built.
@@ -1067,7 +1069,8 @@ class Trainer:
         """Loads weights saved by ``save_weights`` (or ``save``) into this model.
 
         Args:
-            filepath: a ``.weights.npz`` or ``.kerasite`` file.
+            filepath: a ``.weights.npz`` or ``.kerasite`` file, or a Keras 3
+                ``.weights.h5`` file.
 
         Raises:
             OSError: if the file is missing, truncated or corrupted.

@@ -1,0 +1,383 @@
+"""Keras 3 files: kerasite models out to Keras, and Keras models in.
+
+Three formats cross over:
+
+* ``.keras`` (Keras 3's own): a zip of ``metadata.json``, ``config.json``
+  (the architecture and, once compiled, ``compile_config``) and
+  ``model.weights.h5`` (``layers/<group>/vars/<i>`` per layer in Keras's
+  order, and ``optimizer/vars/<i>``, the optimizer's variables);
+* ``.h5``, the legacy whole-model HDF5 file of Keras 3's ``model.save("m.h5")``
+  and of tf.keras 2: a ``model_config`` attribute and ``model_weights/<layer>``
+  groups listed by ``weight_names``;
+* ``.weights.h5``, Keras 3's weights-only file: ``model.weights.h5`` alone.
+
+``model.save``, ``model.save_weights``, ``model.load_weights`` and
+``kerasite.models.load_model`` come here for these extensions.
+
+Reading is as guarded as reading a ``.kerasite`` file: layers come only from
+kerasite's registry, by a table from Keras's class names (``_layers.py``); a
+``module`` or ``registered_name`` in the file is checked, never imported;
+HDF5 datasets are read by name after their link, type, storage and shape are
+checked, and no array larger than the file is allocated (``_h5.py``).
+Whatever kerasite does not map is refused with an error that names it.
+
+``h5py`` is needed only here: ``pip install kerasite[keras]``.
+"""
+import io
+import json
+import os
+import zipfile
+
+from kerasite.keras_format import _compile, _h5, _layers
+from kerasite.keras_format._h5 import import_h5py
+
+KERAS_EXTENSION = ".keras"
+H5_EXTENSION = ".h5"
+WEIGHTS_H5_EXTENSION = ".weights.h5"
+_METADATA = "metadata.json"
+_CONFIG = "config.json"
+_WEIGHTS = "model.weights.h5"
+MAX_CONFIG_SIZE = 16 * 2**20  # bytes of config.json; real configs are a few KB per layer
+# Values in one input sample (a 2048 x 2048 RGB image is 12.6 million): layers size their
+# weights from the input shape, so a larger one in a file is refused before building.
+MAX_INPUT_FEATURES = 2**24
+_KERAS_VERSION = "3.5.0"  # the oldest Keras 3 whose files kerasite's match (pyproject's extra)
+
+
+def _describe(model):
+    """(Keras config of the model, its children) with ``compile_config`` added, checked first."""
+    config, children = _layers.model_to_keras(model)
+    compile_config = _compile.compile_to_keras(model) if model.compiled else None
+    optimizer = _compile.optimizer_variables(model, children) if compile_config else None
+    return config, children, compile_config, optimizer
+
+
+# ===================================================================== .keras
+def save_keras(model, filepath):
+    """Writes ``model`` as a Keras 3 ``.keras`` file that ``keras.models.load_model`` reads.
+
+    Everything is translated before the file is opened, so a model using a layer
+    or option that Keras lacks (or that kerasite does not map yet) raises and
+    leaves the disk untouched. A compiled model carries its compile settings
+    and its optimizer's state, so training continues in Keras with the same
+    next step.
+
+    Args:
+        model: a built ``Sequential`` or functional ``Model`` (nested models too).
+        filepath: a path ending in ``.keras``.
+
+    Raises:
+        ValueError: naming the layer or option that cannot be written.
+        ImportError: without h5py (``pip install 'kerasite[keras]'``).
+    """
+    from kerasite import saving
+
+    h5py = import_h5py("Saving a .keras file")
+    path = os.fspath(filepath)
+    config, children, compile_config, optimizer = _describe(model)
+    config["compile_config"] = compile_config
+    import kerasite
+
+    metadata = {"keras_version": _KERAS_VERSION, "kerasite_version": kerasite.__version__}
+    config_bytes = json.dumps(config, allow_nan=False).encode()
+    weights = io.BytesIO()
+    with h5py.File(weights, "w") as f:
+        _h5.write_tree(f, children)
+        if optimizer is not None:
+            variables = f.create_group("optimizer").create_group("vars")
+            for i, value in enumerate(optimizer):
+                variables.create_dataset(str(i), data=value)
+
+    def write(out):
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+            archive.writestr(_METADATA, json.dumps(metadata))
+            archive.writestr(_CONFIG, config_bytes)
+            archive.writestr(_WEIGHTS, weights.getvalue())
+
+    saving._atomic_write(path, write)
+
+
+def load_keras(filepath, compile=True):
+    """Reads a Keras 3 ``.keras`` file into a kerasite model with the same predictions.
+
+    Never imports or runs anything named in the file. A file saved compiled
+    comes back compiled, with its optimizer's state, so ``fit`` continues
+    where Keras stopped.
+
+    Args:
+        filepath: a ``.keras`` file written by Keras 3 (or by kerasite).
+        compile: restore the loss, metrics and optimizer (the default), if
+            the file has them.
+
+    Returns:
+        A ``Sequential`` or functional ``Model`` holding the file's weights.
+
+    Raises:
+        ValueError: for a layer type, option or object kerasite does not read
+            (named in the message), or weights of the wrong name, shape or type.
+        OSError: if the file is missing or not a zip archive.
+        ImportError: without h5py (``pip install 'kerasite[keras]'``).
+    """
+    from kerasite import saving
+
+    h5py = import_h5py("Loading a .keras file")
+    path = os.fspath(filepath)
+    data = saving._read_file(path, "model")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = {info.filename: info for info in archive.infolist()}
+    except zipfile.BadZipFile:
+        raise OSError(f"Cannot load '{path}': it is not a .keras archive (not a zip file).") \
+            from None
+    extra = sorted(set(infos) - {_METADATA, _CONFIG, _WEIGHTS})
+    if extra:
+        raise ValueError(f"Cannot load '{path}': unexpected member(s) {extra[:5]}; kerasite reads "
+                         f"only {_CONFIG} and {_WEIGHTS} (assets are not supported).")
+    for member in (_CONFIG, _WEIGHTS):
+        if member not in infos:
+            raise ValueError(f"Cannot load '{path}': the archive has no {member}.")
+    if infos[_CONFIG].file_size > MAX_CONFIG_SIZE:
+        raise ValueError(f"Cannot load '{path}': {_CONFIG} declares {infos[_CONFIG].file_size} "
+                         f"bytes, more than MAX_CONFIG_SIZE={MAX_CONFIG_SIZE}.")
+    # The whole file is at most saving.MAX_FILE_SIZE, and a member may not declare more than
+    # that once decompressed, so a zip bomb cannot expand past it.
+    if infos[_WEIGHTS].file_size > saving.MAX_FILE_SIZE:
+        raise ValueError(f"Cannot load '{path}': {_WEIGHTS} declares "
+                         f"{infos[_WEIGHTS].file_size} bytes, more than "
+                         f"kerasite.saving.MAX_FILE_SIZE={saving.MAX_FILE_SIZE}.")
+    try:
+        config = json.loads(archive.read(_CONFIG))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"Cannot load '{path}': {_CONFIG} is not valid JSON ({exc}).") from None
+    kind, kerasite_config, children = _layers.model_from_keras(config)
+    saving._check_layer_count(kerasite_config, path)
+    compile_config = config.get("compile_config") if compile else None
+    compile_args = _compile.compile_from_keras(compile_config, path) if compile_config else None
+
+    raw = archive.read(_WEIGHTS)
+    with h5py.File(io.BytesIO(raw), "r") as f:
+        # Shapes are checked against build_config before a layer allocates anything.
+        values = _h5.read_tree(h5py, f, children, len(raw))
+        model = _build_with_weights(kind, kerasite_config, children, values, path)
+        if compile_args is not None:
+            model.compile(**compile_args)
+            group = _h5.hard_group(h5py, f, ["optimizer", "vars"], "the optimizer")
+            if group is not None and len(group):
+                # The rebuilt model's layers in Keras's order give Keras's variable order.
+                _config, ours = _layers.model_to_keras(model)
+                _compile.restore_optimizer(h5py, model, ours, group, len(raw), path)
+    return model
+
+
+def _build_with_weights(kind, kerasite_config, children, values, path):
+    """The kerasite model of a translated config, holding ``values`` (checked per weight)."""
+    from kerasite import saving
+    from kerasite.models import Model, Sequential
+
+    _h5.check_sizes(children, values, path)
+    cls = Sequential if kind == "Sequential" else Model
+    with saving._global_rng_untouched(), saving._content_errors(path, "architecture"):
+        model = cls.from_config(kerasite_config)
+    _h5.assign(model, kind, children, values, path)
+    return model
+
+
+# ===================================================================== .h5
+def save_legacy_h5(model, filepath):
+    """Writes ``model`` as the legacy whole-model ``.h5`` file of Keras 3's ``model.save("m.h5")``.
+
+    ``keras.models.load_model("m.h5")`` reads it. A compiled model carries its
+    compile settings (``training_config``); kerasite writes the optimizer's
+    state only to ``.keras`` files, so in Keras it starts afresh.
+
+    Args:
+        model: a built ``Sequential`` or functional ``Model`` (nested models too).
+        filepath: a path ending in ``.h5``.
+
+    Raises:
+        ValueError: naming the layer or option that cannot be written.
+        ImportError: without h5py (``pip install 'kerasite[keras]'``).
+    """
+    from kerasite import saving
+
+    h5py = import_h5py("Saving an .h5 file")
+    path = os.fspath(filepath)
+    config, children, compile_config, _optimizer = _describe(model)
+    legacy = {"class_name": config["class_name"], "config": config["config"]}
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        f.attrs["backend"] = "numpy"
+        f.attrs["keras_version"] = _KERAS_VERSION
+        f.attrs["model_config"] = json.dumps(legacy, allow_nan=False)
+        if compile_config is not None:
+            training = {k: compile_config[k] for k in
+                        ("loss", "metrics", "weighted_metrics", "loss_weights")}
+            opt = compile_config["optimizer"]
+            training["optimizer_config"] = {"class_name": opt["class_name"],
+                                            "config": opt["config"]}
+            f.attrs["training_config"] = json.dumps(training, allow_nan=False)
+        group = f.create_group("model_weights")
+        group.attrs["backend"] = "numpy"
+        group.attrs["keras_version"] = _KERAS_VERSION
+        _h5.write_legacy_weights(group, children)
+    data = buffer.getvalue()
+    saving._atomic_write(path, lambda out: out.write(data))
+
+
+def load_legacy_h5(filepath, compile=True):
+    """Reads a whole-model HDF5 file written by Keras 3's or tf.keras 2's ``model.save("m.h5")``.
+
+    The architecture is the ``model_config`` attribute and each layer's
+    weights sit under ``model_weights/<layer name>``, listed by its
+    ``weight_names`` attribute. tf.keras 2 wrote an older config dialect
+    (``batch_input_shape``, dtype strings, calls as nested lists) which is
+    read too. With ``compile``, a ``training_config`` compiles the model
+    (the optimizer starts afresh: an ``.h5`` file holds no state kerasite reads).
+
+    Args:
+        filepath: an ``.h5`` file.
+        compile: compile the model from the file's ``training_config``, if any.
+
+    Returns:
+        A ``Sequential`` or functional ``Model`` holding the file's weights.
+
+    Raises:
+        ValueError: as ``load_keras``, and for a file without a model config.
+        ImportError: without h5py (``pip install 'kerasite[keras]'``).
+    """
+    from kerasite import saving
+
+    h5py = import_h5py("Loading an .h5 file")
+    path = os.fspath(filepath)
+    data = saving._read_file(path, "model")
+    try:
+        f = h5py.File(io.BytesIO(data), "r")
+    except OSError:
+        raise OSError(f"Cannot load '{path}': it is not an HDF5 file.") from None
+    with f:
+        raw = _text_attr(f, "model_config", path)
+        if raw is None:
+            raise ValueError(f"Cannot load '{path}': it holds no model_config, so it is not a "
+                             "whole-model .h5 file. For a weights-only file, build the model "
+                             "and call model.load_weights (it reads '.weights.h5').")
+        version = f.attrs.get("keras_version")
+        version = version.decode() if isinstance(version, bytes) else str(version)
+        if not version.split(".")[0] in ("2", "3"):
+            raise ValueError(f"Cannot load '{path}': it was written by Keras {version:.20}; "
+                             "kerasite reads .h5 files from tf.keras 2 and Keras 3.")
+        config = _parse_json(raw, path, "model_config")
+        kind, kerasite_config, children = _layers.model_from_keras(config)
+        saving._check_layer_count(kerasite_config, path)
+        training = _text_attr(f, "training_config", path) if compile else None
+        compile_args = None
+        if training is not None:
+            training = _parse_json(training, path, "training_config")
+            if not isinstance(training, dict):
+                raise ValueError(f"Cannot load '{path}': training_config is not an object.")
+            compile_args = _compile.compile_from_keras(
+                {**training, "optimizer": training.get("optimizer_config")}, path)
+        values = [_h5.read_legacy_layer(h5py, f, entry, sub, len(data))
+                  for entry, sub in children]
+    model = _build_with_weights(kind, kerasite_config, children, values, path)
+    if compile_args is not None:
+        model.compile(**compile_args)
+    return model
+
+
+def _text_attr(f, key, path):
+    raw = f.attrs.get(key)
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    if raw is not None and not isinstance(raw, str):
+        raise ValueError(f"Cannot load '{path}': its {key} is not text.")
+    if raw is not None and len(raw) > MAX_CONFIG_SIZE:
+        raise ValueError(f"Cannot load '{path}': its {key} has {len(raw)} characters, "
+                         f"more than MAX_CONFIG_SIZE={MAX_CONFIG_SIZE}.")
+    return raw
+
+
+def _parse_json(raw, path, what):
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"Cannot load '{path}': {what} is not valid JSON ({exc}).") from None
+
+
+# ===================================================================== .weights.h5
+def save_weights_h5(model, filepath):
+    """Writes the weights in Keras 3's ``.weights.h5`` layout (``model.save_weights``).
+
+    Keras's ``model.load_weights("m.weights.h5")`` reads it into the same
+    architecture built in Keras.
+
+    Args:
+        model: a built ``Sequential`` or functional ``Model``.
+        filepath: a path ending in ``.weights.h5``.
+    """
+    from kerasite import saving
+
+    h5py = import_h5py("Saving a .weights.h5 file")
+    path = os.fspath(filepath)
+    model._require_built("save_weights()")
+    _config, children = _layers.model_to_keras(model)
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        _h5.write_tree(f, children)
+    data = buffer.getvalue()
+    saving._atomic_write(path, lambda out: out.write(data))
+
+
+def load_weights_h5(model, filepath):
+    """Loads a Keras 3 ``.weights.h5`` file into ``model`` (``model.load_weights``).
+
+    The model must have the architecture the weights were saved from: the
+    groups are found by Keras's naming of the model's layers, and every
+    weight is checked (link, type, shape) before any is written, so a
+    refused file leaves the model unchanged. An ``optimizer`` group in the
+    file is ignored, as Keras does for an uncompiled model.
+
+    Args:
+        model: a built ``Sequential`` or functional ``Model``.
+        filepath: a ``.weights.h5`` file (from Keras's or kerasite's ``save_weights``).
+
+    Raises:
+        ValueError: if a weight is missing, extra or misshapen.
+    """
+    from kerasite import saving
+
+    h5py = import_h5py("Loading a .weights.h5 file")
+    path = os.fspath(filepath)
+    model._require_built("load_weights() of a .weights.h5 file")
+    data = saving._read_file(path, "weights")
+    _config, children = _layers.model_to_keras(model)
+    try:
+        f = h5py.File(io.BytesIO(data), "r")
+    except OSError:
+        raise OSError(f"Cannot load '{path}': it is not an HDF5 file.") from None
+    pending = []
+    with f:
+        _match_weights(h5py, f, children, "layers", len(data), path, pending)
+    for target, value in pending:
+        target[...] = value
+
+
+def _match_weights(h5py, root, children, prefix, file_size, path, pending):
+    groups = _layers.weight_group_names(_layers.keras_class(layer) for layer, _ in children)
+    for (layer, sub), group in zip(children, groups):
+        label = f"layer '{layer.name}' (group '{prefix}/{group}')"
+        node = _h5.hard_group(h5py, root, ["layers", group], label)
+        if sub is not None:
+            if node is None:
+                raise ValueError(f"Cannot load '{path}': the file has no group for {label}.")
+            _match_weights(h5py, node, sub, f"{prefix}/{group}/layers", file_size, path,
+                           pending)
+            continue
+        keys = _h5.weight_keys(layer)
+        values = _h5.read_vars(h5py, node, label, [layer.params[k].shape for k in keys],
+                               file_size, optional=not keys)
+        pending.extend((layer.params[k], v.astype(layer.params[k].dtype))
+                       for k, v in zip(keys, values))
+
+
+__all__ = ["save_keras", "load_keras", "save_legacy_h5", "load_legacy_h5", "save_weights_h5",
+           "load_weights_h5"]

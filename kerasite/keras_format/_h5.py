@@ -1,0 +1,314 @@
+"""HDF5 weights, read by name after their link, type, storage and shape are checked.
+
+Two layouts hold the same weights:
+
+* Keras 3's ``model.weights.h5`` (inside a ``.keras`` file, and alone as a
+  ``.weights.h5`` file): ``layers/<group>/vars/<i>``, with ``<group>`` the
+  snake-case class name (``dense``, ``dense_1``, ...) in the model's layer
+  order, and ``layers/<group>/layers/...`` for a nested model;
+* the legacy whole-model ``.h5``: ``model_weights/<layer name>``, whose
+  ``weight_names`` attribute lists the paths of its weights in order.
+"""
+import numpy as np
+
+from kerasite.keras_format._layers import (
+    KERAS_VARIABLE,
+    LAYERS,
+    WEIGHTED,
+    expected_shapes,
+    has_weights,
+    keras_class,
+    weight_group_names,
+)
+
+
+def import_h5py(what):
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError(
+            f"{what} needs h5py, which kerasite installs only with the 'keras' extra: "
+            "pip install 'kerasite[keras]'. kerasite's own .kerasite files never need it."
+        ) from None
+    return h5py
+
+
+def weight_keys(layer):
+    """The kerasite weight keys of a (non-model) layer, in Keras's order."""
+    return [k for k in LAYERS[type(layer).__name__][3] if k in layer.params]
+
+
+# ===================================================================== writing
+def write_tree(group, children):
+    """Writes ``layers/<group>/vars/<i>`` for each child (recursively) under ``group``."""
+    layers = group.create_group("layers")
+    names = weight_group_names(keras_class(layer) for layer, _ in children)
+    for (layer, sub), name in zip(children, names):
+        node = layers.create_group(name)
+        if sub is not None:
+            write_tree(node, sub)
+        variables = node.require_group("vars")
+        if sub is None:
+            for i, key in enumerate(weight_keys(layer)):
+                variables.create_dataset(str(i), data=layer.params[key].astype(np.float32))
+    group.require_group("vars")
+
+
+def leaf_weights(children):
+    """(layer, key) of every weight in Keras's order, nested models included."""
+    out = []
+    for layer, sub in children:
+        if sub is not None:
+            out.extend(leaf_weights(sub))
+        else:
+            out.extend((layer, key) for key in weight_keys(layer))
+    return out
+
+
+def write_legacy_weights(group, children):
+    """``model_weights``: one group per top-level layer, its ``weight_names`` in order."""
+    group.attrs["layer_names"] = [layer.name.encode() for layer, _ in children]
+    for layer, sub in children:
+        node = group.create_group(layer.name)
+        if sub is None:
+            weights = [(f"{layer.name}/{KERAS_VARIABLE.get(k, k)}", layer.params[k])
+                       for k in weight_keys(layer)]
+        else:
+            # As Keras's legacy writer: a nested model's trainable weights, then the others.
+            pairs = [(leaf, key) for leaf, key in leaf_weights(sub)]
+            trainable = [p for p in pairs if _is_trainable(*p)]
+            rest = [p for p in pairs if not _is_trainable(*p)]
+            weights = [(f"{layer.name}/{leaf.name}/{KERAS_VARIABLE.get(k, k)}", leaf.params[k])
+                       for leaf, k in trainable + rest]
+        node.attrs["weight_names"] = [n.encode() for n, _ in weights]
+        for name, value in weights:
+            node.create_dataset(name, data=value.astype(np.float32))
+    top = group.create_group("top_level_model_weights")
+    top.attrs["weight_names"] = []
+
+
+def _is_trainable(layer, key):
+    return any(w is layer.params[key] for w in layer.trainable_weights)
+
+
+# ===================================================================== reading
+def hard_group(h5py, root, parts, label):
+    """``root/parts...`` if every step is a plain (hard-linked) group, else None."""
+    node = root
+    for part in parts:
+        link = node.get(part, getlink=True)
+        if link is None:
+            return None
+        if not isinstance(link, h5py.HardLink):
+            raise ValueError(f"The weights file links {label} elsewhere ({type(link).__name__}); "
+                             "kerasite reads only plain groups and datasets.")
+        node = node[part]
+        if not isinstance(node, h5py.Group):
+            raise ValueError(f"The weights file has a dataset where {label} needs a group.")
+    return node
+
+
+def read_dataset(h5py, group, key, label, expected, file_size):
+    """``group[key]`` as an array, once its link, type, storage and shape are checked."""
+    if not isinstance(group.get(key, getlink=True), h5py.HardLink):
+        raise ValueError(f"Weight {key} of {label} is missing or a link; kerasite reads plain "
+                         "datasets.")
+    ds = group[key]
+    if not isinstance(ds, h5py.Dataset) or ds.dtype.kind != "f" or ds.dtype.itemsize > 8:
+        raise ValueError(f"Weight {key} of {label} is not a float array "
+                         f"({getattr(ds, 'dtype', type(ds).__name__)}).")
+    if ds.external or ds.is_virtual:
+        raise ValueError(f"Weight {key} of {label} stores its data outside the file; "
+                         "kerasite refuses it.")
+    if expected is not None and tuple(ds.shape) != tuple(expected):
+        raise ValueError(f"Weight {key} of {label} has shape {tuple(ds.shape)}, but the "
+                         f"layer's config implies {tuple(expected)}.")
+    nbytes = int(np.prod(ds.shape, dtype=np.float64)) * ds.dtype.itemsize
+    if nbytes > file_size:
+        raise ValueError(f"Weight {key} of {label} declares shape {tuple(ds.shape)} "
+                         f"({nbytes} bytes), more than the whole weights file holds "
+                         f"({file_size} bytes); kerasite refuses it.")
+    return np.asarray(ds[()])
+
+
+def read_vars(h5py, node, label, expected, file_size, optional=False):
+    """The arrays ``vars/0``, ``vars/1``, ... of one group, in order."""
+    variables = hard_group(h5py, node, ["vars"], label) if node is not None else None
+    if variables is None:
+        if optional:
+            return []
+        raise ValueError(f"The weights file has no group for {label}.")
+    names = sorted(variables.keys(), key=lambda s: (len(s), s))
+    if names != [str(i) for i in range(len(names))]:
+        raise ValueError(f"The weights file has unexpected entries {names[:5]} for {label}.")
+    if expected is not None and len(expected) != len(names):
+        raise ValueError(f"The weights file holds {len(names)} weights for {label}; "
+                         f"its config implies {len(expected)}.")
+    return [read_dataset(h5py, variables, key, label,
+                         None if expected is None else expected[i], file_size)
+            for i, key in enumerate(names)]
+
+
+def read_tree(h5py, root, children, file_size, prefix="layers"):
+    """The arrays of each child of a Keras plan, from ``<prefix>/<group>/vars`` (recursively).
+
+    ``children`` are ``(Keras entry, None or (kind, grandchildren))``; the
+    result holds, per child, a list of arrays or (nested) a list of lists.
+    """
+    groups = weight_group_names(entry["class_name"] if entry["class_name"] != "Model"
+                                else "Functional" for entry, _ in children)
+    out = []
+    for (entry, sub), group in zip(children, groups):
+        label = f"layer {entry['config'].get('name')!r} (group '{prefix}/{group}/vars')"
+        node = hard_group(h5py, root, [*prefix.split("/"), group], label)
+        if sub is not None:
+            if node is None:
+                raise ValueError(f"The weights file has no group for the nested model "
+                                 f"{entry['config'].get('name')!r} ('{prefix}/{group}').")
+            out.append(read_tree(h5py, node, sub[1], file_size, "layers"))
+            continue
+        out.append(read_vars(h5py, node, label, expected_shapes(entry), file_size,
+                             optional=not has_weights(entry)))
+    return out
+
+
+def read_legacy_layer(h5py, f, entry, sub, file_size, root="model_weights"):
+    """One top-level layer's arrays from ``model_weights/<name>``, by ``weight_names``.
+
+    For a nested model the result is ``{(leaf layer name, variable): array}``.
+    """
+    name = entry["config"].get("name")
+    label = f"layer {name!r} (group '{root}/{name}')"
+    group = hard_group(h5py, f, [root, name], label)
+    if group is None:
+        if sub is not None or has_weights(entry):
+            raise ValueError(f"The weights file has no group for {label}.")
+        return []
+    names = group.attrs.get("weight_names", [])
+    names = [n.decode() if isinstance(n, bytes) else n for n in np.asarray(names).tolist()]
+    expected = None if sub is not None else expected_shapes(entry)
+    if expected is not None and len(expected) != len(names):
+        raise ValueError(f"The weights file holds {len(names)} weights for {label}; "
+                         f"its config implies {len(expected)}.")
+    arrays = []
+    for i, weight in enumerate(names):
+        parts = weight.split("/") if isinstance(weight, str) else []
+        if not parts or any(p in ("", ".", "..") for p in parts):
+            raise ValueError(f"Weight name {weight!r:.100} of {label} is not a plain path "
+                             "inside its group; kerasite refuses it.")
+        parent = hard_group(h5py, group, parts[:-1], label)
+        if parent is None:
+            raise ValueError(f"Weight {weight!r} of {label} is missing.")
+        arrays.append(read_dataset(h5py, parent, parts[-1], label,
+                                   None if expected is None else expected[i], file_size))
+    if sub is None:
+        return arrays
+    by_name = {}
+    for weight, value in zip(names, arrays):
+        parts = weight.split("/")
+        if len(parts) < 2:
+            raise ValueError(f"Weight name {weight!r:.100} of {label} names no layer.")
+        variable = parts[-1].split(":")[0]  # tf.keras 2 adds ":0"
+        by_name[(parts[-2], variable)] = value
+    return by_name
+
+
+def assign(model, kind, children, values, path):
+    """Copies read arrays into the kerasite ``model`` built from the same plan.
+
+    Every array is matched to its weight and checked before any is written.
+    """
+    pending = []
+    _match(model, kind, children, values, path, pending)
+    for target, value in pending:
+        target[...] = value
+
+
+def _match(model, kind, children, values, path, pending):
+    layers = model.layers if kind == "Sequential" else \
+        [model.get_layer(entry["config"]["name"]) for entry, _ in children]
+    if len(layers) != len(children):
+        raise ValueError(f"Cannot load '{path}': model '{model.name}' has {len(layers)} layers "
+                         f"but the file describes {len(children)}.")
+    for layer, (entry, sub), value in zip(layers, children, values):
+        if sub is not None:
+            if isinstance(value, dict):
+                _match_by_name(layer, value, path, pending)
+            else:
+                _match(layer, sub[0], sub[1], value, path, pending)
+            continue
+        keys = weight_keys(layer)
+        if len(keys) != len(value):
+            raise ValueError(f"Cannot load '{path}': layer '{layer.name}' has {len(keys)} "
+                             f"weights but the file holds {len(value)}.")
+        for key, array in zip(keys, value):
+            _check_shape(layer, key, array, path)
+            pending.append((layer.params[key], array))
+
+
+def _match_by_name(model, by_name, path, pending):
+    used = set()
+    for leaf in model._leaf_layers():
+        if type(leaf).__name__ not in WEIGHTED:
+            continue
+        for key in weight_keys(leaf):
+            ref = (leaf.name, KERAS_VARIABLE.get(key, key))
+            if ref not in by_name:
+                raise ValueError(f"Cannot load '{path}': the file has no weight "
+                                 f"'{ref[0]}/{ref[1]}' for the nested model '{model.name}'.")
+            _check_shape(leaf, key, by_name[ref], path)
+            pending.append((leaf.params[key], by_name[ref]))
+            used.add(ref)
+    extra = sorted(set(by_name) - used)
+    if extra:
+        raise ValueError(f"Cannot load '{path}': the file holds weights {extra[:3]} that the "
+                         f"nested model '{model.name}' does not have.")
+
+
+def _check_shape(layer, key, array, path):
+    target = layer.params[key]
+    if target.shape != array.shape:
+        raise ValueError(
+            f"Cannot load '{path}': weight {key!r} of layer '{layer.name}' has shape "
+            f"{target.shape}, but the file holds shape {array.shape}.")
+
+
+def check_sizes(children, values, path):
+    """Units or filters asked for must agree with the kernels in the file before allocating.
+
+    Keras's ``.h5`` configs carry no ``build_config`` to check shapes against,
+    so a config asking for 10**12 units is caught here, not by ``build``.
+    """
+    for (entry, sub), value in zip(children, values):
+        if sub is not None:
+            if isinstance(value, dict):  # legacy .h5: the nested weights by name
+                leaves = _leaf_entries(sub[1])
+                value = [[v for (n, var), v in value.items()
+                          if n == e["config"].get("name") and var in ("kernel", "embeddings")]
+                         for e in leaves]
+                check_sizes([(e, None) for e in leaves], value, path)
+            else:
+                check_sizes(sub[1], value, path)
+            continue
+        cfg, label = entry["config"], f"layer {entry['config'].get('name')!r}"
+        # (the config's sizes, where they sit in the file's first weight)
+        sizes = {"Dense": ((cfg.get("units"),), (-1,)),
+                 "Conv2D": ((cfg.get("filters"),), (-1,)),
+                 "Conv2DTranspose": ((cfg.get("filters"),), (-2,)),
+                 "Embedding": ((cfg.get("input_dim"), cfg.get("output_dim")), (0, 1))}
+        if entry["class_name"] not in sizes:
+            continue
+        size, axes = sizes[entry["class_name"]]
+        got = value[0].shape if value else None
+        if got is None or len(got) <= max(axes) or \
+                tuple(got[a] for a in axes) != tuple(size):
+            raise ValueError(f"Cannot load '{path}': {label} asks for "
+                             f"{', '.join(f'{s!r:.30}' for s in size)} units, filters or "
+                             f"entries, but its first weight in the file has shape {got}.")
+
+
+def _leaf_entries(children):
+    out = []
+    for entry, sub in children:
+        out.extend(_leaf_entries(sub[1]) if sub is not None else [entry])
+    return out

@@ -1,0 +1,705 @@
+"""Layer and model configs, translated between kerasite and Keras 3 (both ways).
+
+One table, ``LAYERS``, says for each kerasite layer which Keras class it is,
+which options share their name and meaning, which Keras options kerasite
+fixes to one value, and its weights in Keras's order. Writing and reading
+both go through it, so what is written is exactly what can be read back.
+
+Nested models follow Keras: a ``Sequential`` (kerasite's ``Encoder`` and
+``Decoder`` too) is a Keras ``Sequential``, and a functional ``Model`` (an
+``Autoencoder`` too) is a Keras ``Functional``, inside another model's
+``layers`` like any layer.
+"""
+import re
+
+# The one value kerasite supports for a Keras option it has no argument for.
+_NO_BN_REGULARIZERS = {"beta_regularizer": None, "gamma_regularizer": None,
+                       "beta_constraint": None, "gamma_constraint": None}
+_REGULARIZED = ("kernel_regularizer", "bias_regularizer", "kernel_constraint",
+                "bias_constraint")
+
+# kerasite class -> (Keras class, options with the same name and meaning in both,
+#                    Keras options kerasite fixes to one value, weights in Keras's order)
+LAYERS = {
+    "InputLayer": ("InputLayer", (), {}, ()),
+    "Dense": ("Dense", ("units", "activation", "use_bias", "kernel_initializer",
+                        "bias_initializer", *_REGULARIZED),
+              {"lora_rank": None, "quantization_config": None}, ("W", "b")),
+    "Dropout": ("Dropout", ("rate", "seed"), {"noise_shape": None}, ()),
+    "Flatten": ("Flatten", (), {"data_format": "channels_last"}, ()),
+    "Reshape": ("Reshape", ("target_shape",), {}, ()),
+    "Activation": ("Activation", ("activation",), {}, ()),
+    "ReLU": ("ReLU", ("max_value", "negative_slope", "threshold"), {}, ()),
+    "LeakyReLU": ("LeakyReLU", ("negative_slope",), {}, ()),
+    "Softmax": ("Softmax", ("axis",), {}, ()),
+    "Concatenate": ("Concatenate", ("axis",), {}, ()),
+    "Add": ("Add", (), {}, ()),
+    "Subtract": ("Subtract", (), {}, ()),
+    "Multiply": ("Multiply", (), {}, ()),
+    "Average": ("Average", (), {}, ()),
+    "Maximum": ("Maximum", (), {}, ()),
+    "Minimum": ("Minimum", (), {}, ()),
+    "Conv2D": ("Conv2D", ("filters", "kernel_size", "strides", "padding", "dilation_rate",
+                          "activation", "use_bias", "kernel_initializer", "bias_initializer",
+                          *_REGULARIZED),
+               {"data_format": "channels_last", "groups": 1, "lora_rank": None}, ("W", "b")),
+    # Keras's kernel layout for Conv2DTranspose is kerasite's: (kh, kw, filters, in).
+    "Conv2DTranspose": ("Conv2DTranspose", ("filters", "kernel_size", "strides", "padding",
+                                            "dilation_rate", "activation", "use_bias",
+                                            "kernel_initializer", "bias_initializer",
+                                            *_REGULARIZED),
+                        {"data_format": "channels_last", "output_padding": None}, ("W", "b")),
+    # Keras casts float indices to integers, as kerasite does; masks are not mapped.
+    "Embedding": ("Embedding", ("input_dim", "output_dim", "embeddings_initializer",
+                                "embeddings_regularizer", "embeddings_constraint"),
+                  {"mask_zero": False, "lora_rank": None, "input_length": None},
+                  ("embeddings",)),
+    "MaxPooling2D": ("MaxPooling2D", ("pool_size", "strides", "padding"),
+                     {"data_format": "channels_last"}, ()),
+    "AveragePooling2D": ("AveragePooling2D", ("pool_size", "strides", "padding"),
+                         {"data_format": "channels_last"}, ()),
+    "UpSampling2D": ("UpSampling2D", ("size", "interpolation"),
+                     {"data_format": "channels_last"}, ()),
+    "ZeroPadding2D": ("ZeroPadding2D", ("padding",), {"data_format": "channels_last"}, ()),
+    "Cropping2D": ("Cropping2D", ("cropping",), {"data_format": "channels_last"}, ()),
+    "GlobalAveragePooling2D": ("GlobalAveragePooling2D", ("keepdims",),
+                               {"data_format": "channels_last"}, ()),
+    "GlobalMaxPooling2D": ("GlobalMaxPooling2D", ("keepdims",),
+                           {"data_format": "channels_last"}, ()),
+    "Rescaling": ("Rescaling", ("scale", "offset"), {}, ()),
+    "RepeatVector": ("RepeatVector", ("n",), {}, ()),
+    "Permute": ("Permute", ("dims",), {}, ()),
+    "GaussianNoise": ("GaussianNoise", ("stddev", "seed"), {}, ()),
+    "GaussianDropout": ("GaussianDropout", ("rate", "seed"), {}, ()),
+    "ActivityRegularization": ("ActivityRegularization", ("l1", "l2"), {}, ()),
+    "ELU": ("ELU", ("alpha",), {}, ()),
+    "PReLU": ("PReLU", ("alpha_initializer", "alpha_regularizer", "alpha_constraint",
+                        "shared_axes"), {}, ("alpha",)),
+    "LayerNormalization": ("LayerNormalization",
+                           ("axis", "epsilon", "center", "scale", "beta_initializer",
+                            "gamma_initializer"),
+                           {**_NO_BN_REGULARIZERS, "rms_scaling": False},
+                           ("gamma", "beta")),
+    "BatchNormalization": ("BatchNormalization",
+                           ("axis", "momentum", "epsilon", "center", "scale",
+                            "beta_initializer", "gamma_initializer",
+                            "moving_mean_initializer", "moving_variance_initializer"),
+                           {**_NO_BN_REGULARIZERS, "synchronized": False, "renorm": False,
+                            "renorm_clipping": None},
+                           ("gamma", "beta", "moving_mean", "moving_variance")),
+}
+# kerasite's activation layers are Keras's Activation layer with the activation fixed;
+# they are written that way, and a Keras Activation is read as kerasite's Activation.
+for _name, _activation in (("Sigmoid", "sigmoid"), ("Tanh", "tanh"), ("Softplus", "softplus"),
+                           ("Softsign", "softsign"), ("Linear", "linear"), ("SELU", "selu"),
+                           ("SiLU", "silu"), ("GELU", "gelu"), ("HardSigmoid", "hard_sigmoid"),
+                           ("Exponential", "exponential"), ("Mish", "mish")):
+    LAYERS[_name] = ("Activation", (), {"activation": _activation}, ())
+FROM_KERAS = {}
+for _name, (_keras_name, *_rest) in LAYERS.items():
+    FROM_KERAS.setdefault(_keras_name, _name)
+# kerasite's weight key -> Keras's variable name (the last part of an .h5 weight name).
+KERAS_VARIABLE = {"W": "kernel", "b": "bias"}
+WEIGHTED = {name for name, spec in LAYERS.items() if spec[3]}
+MODEL_CLASSES = ("Sequential", "Functional", "Model")
+
+_INITIALIZER_OPTIONS = {"kernel_initializer", "bias_initializer", "beta_initializer",
+                        "gamma_initializer", "moving_mean_initializer",
+                        "moving_variance_initializer", "alpha_initializer",
+                        "embeddings_initializer"}
+_REGULARIZER_OPTIONS = {"kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                        "alpha_regularizer", "embeddings_regularizer"}
+_CONSTRAINT_OPTIONS = {"kernel_constraint", "bias_constraint", "alpha_constraint",
+                       "embeddings_constraint"}
+# Objects with the same class name and config keys in Keras 3 and kerasite.
+_INITIALIZERS = {"Zeros", "Ones", "Constant", "GlorotUniform", "GlorotNormal", "HeNormal",
+                 "HeUniform", "LecunNormal", "LecunUniform", "Orthogonal", "RandomNormal",
+                 "RandomUniform", "TruncatedNormal", "VarianceScaling"}
+_REGULARIZERS = {"L1", "L2", "L1L2"}
+_CONSTRAINTS = {"MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm"}
+# Keras 2 also wrote lower-case aliases for them.
+_OBJECT_ALIASES = {"l1": "L1", "l2": "L2", "l1_l2": "L1L2", "max_norm": "MaxNorm",
+                   "non_neg": "NonNeg", "unit_norm": "UnitNorm", "min_max_norm": "MinMaxNorm"}
+# Activations whose Keras 3 definition kerasite's matches; others are refused until checked.
+ACTIVATIONS = {"linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "softplus",
+               "softsign", "exponential", "silu", "swish", "gelu", "hard_sigmoid", "mish",
+               "relu6", "leaky_relu"}
+# Keras options that carry nothing for inference or training here.
+_IGNORED_KERAS_OPTIONS = {"name", "trainable", "dtype", "renorm_momentum", "lora_alpha",
+                          "batch_input_shape", "batch_size"}
+
+
+def snake_case(name):
+    # Keras names a layer's group in the weights file after its class: "MaxPooling2D"
+    # -> "max_pooling2d", and "dense", "dense_1", ... for repeats.
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def weight_group_names(keras_class_names):
+    seen, names = {}, []
+    for class_name in keras_class_names:
+        base = snake_case(class_name)
+        k = seen.get(base, -1) + 1
+        seen[base] = k
+        names.append(base if k == 0 else f"{base}_{k}")
+    return names
+
+
+def keras_object(class_name, config, module):
+    return {"module": module, "class_name": class_name, "config": config,
+            "registered_name": None}
+
+
+def is_model(layer):
+    from kerasite.models import Model
+
+    return isinstance(layer, Model)
+
+
+def keras_class(layer):
+    """The Keras class name a kerasite layer or nested model is written as."""
+    from kerasite.models import Sequential
+
+    if isinstance(layer, Sequential):
+        return "Sequential"
+    if is_model(layer):
+        return "Functional"
+    return LAYERS[type(layer).__name__][0]
+
+
+# ===================================================================== export
+def model_to_keras(model):
+    """(Keras config of ``model``, its children in Keras's order).
+
+    Each child is ``(kerasite layer, grandchildren or None)``: the tree the
+    weights file follows, ``layers/<group>[/layers/<group>...]/vars``.
+    """
+    from kerasite.models import Model, Sequential
+
+    if isinstance(model, Sequential):
+        return _sequential_to_keras(model)
+    if isinstance(model, Model) and not model._is_subclassed():
+        return _functional_to_keras(model)
+    raise ValueError(
+        f"Cannot write a {type(model).__name__} as a Keras file: kerasite writes "
+        "Sequential and functional Model (nested ones too). Save it as '.kerasite' instead.")
+
+
+def layer_to_keras(layer):
+    """One (non-model) layer's Keras config, from its kerasite config."""
+    name = type(layer).__name__
+    if name not in LAYERS:
+        raise ValueError(
+            f"Layer '{layer.name}' ({name}) cannot be written to a Keras file: kerasite does "
+            f"not map {name} to Keras yet. Layers it writes: {', '.join(sorted(LAYERS))}. "
+            "Save the model as '.kerasite' instead.")
+    keras_name, shared, fixed, _weights = LAYERS[name]
+    cfg = dict(layer.get_config())
+    label = f"Layer '{layer.name}' ({name})"
+    if keras_name == "Activation" and name != "Activation":
+        cfg.setdefault("activation", fixed["activation"])  # Sigmoid() is Activation("sigmoid")
+        if cfg.pop("approximate", False):  # Keras's "gelu" is the exact, erf-based one
+            raise ValueError(f"{label}: GELU(approximate=True) is not mapped to Keras yet; "
+                             "a Keras file can be written only with approximate=False.")
+    out = {"name": cfg.pop("name"), "trainable": cfg.pop("trainable", True), "dtype": "float32"}
+    cfg.pop("input_shape", None)
+    if name != "Embedding":  # elsewhere the Keras 2 way of giving the input shape
+        cfg.pop("input_dim", None)
+    if name == "InputLayer":
+        return keras_object(keras_name, {
+            "batch_shape": [None, *cfg["shape"]], "dtype": "float32", "sparse": False,
+            "ragged": False, "name": out["name"], "optional": False}, "keras.layers")
+    activity = cfg.pop("activity_regularizer", None)
+    if activity is not None:  # Keras's base Layer takes it, though Dense omits it by default
+        out["activity_regularizer"] = _object_to_keras("activity_regularizer", activity, label)
+    for key in shared:
+        value = cfg.pop(key)
+        if key == "activation":
+            value = "linear" if value is None else value
+            if value not in ACTIVATIONS:
+                raise ValueError(
+                    f"{label}: activation {value!r} is not mapped to Keras yet. "
+                    f"Mapped: {', '.join(sorted(ACTIVATIONS))}.")
+        elif value is not None and key in _OBJECT_KINDS:
+            value = _object_to_keras(key, value, label)
+        out[key] = value
+    for key, required in fixed.items():
+        value = cfg.pop(key, required)
+        if value != required:
+            raise ValueError(
+                f"{label}: option `{key}`={value!r} is not mapped to Keras yet; a Keras file "
+                f"can be written only with {key}={required!r}.")
+        out[key] = required
+    if cfg:
+        raise ValueError(
+            f"{label}: option(s) {sorted(cfg)} have no Keras equivalent that kerasite maps. "
+            "Save the model as '.kerasite' instead.")
+    return keras_object(keras_name, out, "keras.layers")
+
+
+def _object_to_keras(option, value, label):
+    kind, known, module = _OBJECT_KINDS[option]
+    class_name = value["class_name"]
+    if class_name not in known:
+        raise ValueError(f"{label}: `{option}` {class_name} is not mapped to Keras yet. "
+                         f"Mapped {kind}s: {', '.join(sorted(known))}.")
+    return keras_object(class_name, dict(value.get("config", {})), module)
+
+
+def _sequential_to_keras(model):
+    config = model.get_config()
+    if config.get("input_shape") is None:
+        raise ValueError(
+            f"Cannot write the unbuilt Sequential '{model.name}' to a Keras file: give its first "
+            "layer an `input_shape` (or call model.build((None, ...))) first.")
+    shape = [None, *config["input_shape"]]
+    input_layer = keras_object("InputLayer", {
+        "batch_shape": shape, "dtype": "float32", "sparse": False, "ragged": False,
+        "name": f"{model.name}_input", "optional": False}, "keras.layers")
+    children = [_child(layer) for layer in model.layers]
+    body = {"name": model.name, "trainable": model.trainable, "dtype": "float32",
+            "layers": [input_layer] + [obj for obj, _ in children], "build_input_shape": shape}
+    top = {**keras_object("Sequential", body, "keras"), "build_config": {"input_shape": shape}}
+    return top, [(layer, sub) for layer, (_, sub) in zip(model.layers, children)]
+
+
+def _child(layer):
+    """(Keras config, grandchildren or None) of one layer of a model."""
+    if is_model(layer):
+        return model_to_keras(layer)
+    return layer_to_keras(layer), None
+
+
+def _functional_to_keras(model):
+    from kerasite.models import Model
+
+    config = Model.get_config(model)  # the graph, also for an Autoencoder
+    by_name = {layer.name: layer for layer in model._graph.layers}
+    # (layer name, call index) -> node, counted as Model.get_config counts them.
+    nodes, per_layer = {}, {}
+    for node in [t.node for t in model._graph.inputs] + model._graph.nodes:
+        k = per_layer.get(id(node.layer), 0)
+        per_layer[id(node.layer)] = k + 1
+        nodes[(node.layer.name, k)] = node
+
+    def keras_ref(ref):
+        # Keras counts a nested functional model's own graph as its call 0.
+        layer = by_name[ref[0]]
+        offset = 1 if is_model(layer) and keras_class(layer) == "Functional" else 0
+        return [ref[0], ref[1] + offset, ref[2]]
+
+    def tensor(ref):
+        shape = nodes[(ref[0], ref[1])].outputs[ref[2]].shape
+        return {"class_name": "__keras_tensor__",
+                "config": {"shape": list(shape), "dtype": "float32",
+                           "keras_history": keras_ref(ref)}}
+
+    keras_layers, children = [], []
+    for entry in config["layers"]:
+        layer = by_name[entry["name"]]
+        obj, sub = _child(layer)
+        calls = []
+        for call in entry["inbound_nodes"]:
+            args = [tensor(r) for r in call["args"]]
+            calls.append({"args": [args] if call["multi_input"] else args, "kwargs": {}})
+        keras_layers.append({**obj, "name": layer.name, "inbound_nodes": calls})
+        children.append((layer, sub))
+
+    order = keras_layer_order(keras_layers, [keras_ref(r) for r in config["input_layers"]],
+                              [keras_ref(r) for r in config["output_layers"]])
+    keras_layers = [keras_layers[i] for i in order]
+    children = [children[i] for i in order]
+
+    def refs(items, keys):
+        if keys:  # dict inputs or outputs: Keras keys the references by name
+            return dict(zip(keys, items))
+        return items[0] if len(items) == 1 else items
+
+    outputs_by_key = config.get("output_keys") if config.get("output_structure") == "dict" \
+        else None
+    body = {"name": model.name, "trainable": model.trainable, "layers": keras_layers,
+            "input_layers": refs([keras_ref(r) for r in config["input_layers"]],
+                                 config.get("input_keys")),
+            "output_layers": refs([keras_ref(r) for r in config["output_layers"]],
+                                  outputs_by_key)}
+    top = {"module": "keras.src.models.functional", "class_name": "Functional",
+           "config": body, "registered_name": "Functional", "build_config": {"input_shape": None}}
+    return top, children
+
+
+def keras_layer_order(entries, input_refs, output_refs):
+    """The order Keras 3 gives a functional model's layers (indices into ``entries``).
+
+    Keras names the groups of the weights file after that order, so the writer
+    must use it too. Keras sorts layers by depth (the longest path from the
+    layer to an output, deepest first); layers at one depth keep the order in
+    which a depth-first walk from the outputs first meets them. Inputs that no
+    output depends on come last.
+    """
+    index = {entry["name"]: i for i, entry in enumerate(entries)}
+    parents = {}  # (layer name, Keras call index) -> the calls producing its inputs
+    for entry in entries:
+        offset = 1 if entry["class_name"] == "Functional" else 0
+        for k, call in enumerate(entry["inbound_nodes"]):
+            args = call["args"][0] if len(call["args"]) == 1 and \
+                isinstance(call["args"][0], list) else call["args"]
+            parents[(entry["name"], k + offset)] = [tuple(t["config"]["keras_history"][:2])
+                                                    for t in args]
+    # InputLayer's own node is call 0 and has no parents.
+    visit_order, finished, first_seen = [], set(), {}
+
+    def visit(node):  # iterative depth-first walk: children pushed in reverse
+        stack = [(node, False)]
+        while stack:
+            current, expanded = stack.pop()
+            if current in finished:
+                continue
+            if expanded:
+                finished.add(current)
+                visit_order.append(current)
+                continue
+            first_seen.setdefault(current[0], len(first_seen))
+            stack.append((current, True))
+            for parent in reversed(parents.get(current, [])):
+                if parent not in finished:
+                    stack.append((parent, False))
+
+    for ref in output_refs:
+        visit(tuple(ref[:2]))
+    node_depth, layer_depth = {}, {}
+    for node in reversed(visit_order):
+        depth = max(node_depth.setdefault(node, 0), layer_depth.get(node[0], 0))
+        layer_depth[node[0]] = node_depth[node] = depth
+        for parent in parents.get(node, []):
+            node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+    for ref in input_refs:
+        if ref[0] not in layer_depth:
+            layer_depth[ref[0]], first_seen[ref[0]] = 0, -1
+    ordered = sorted(layer_depth, key=lambda name: (-layer_depth[name], first_seen[name]))
+    missing = set(index) - set(ordered)
+    if missing:
+        raise ValueError(f"Layer(s) {sorted(missing)} do not lead to an output, so Keras would "
+                         "drop them: remove them before writing a Keras file.")
+    return [index[name] for name in ordered]
+
+
+# ===================================================================== import
+def check_module(obj, where):
+    """Refuses an object whose ``module``/``registered_name`` points outside Keras."""
+    module = obj.get("module")
+    if module is not None and (not isinstance(module, str)
+                               or not (module == "keras" or module.startswith("keras."))):
+        raise ValueError(
+            f"{where} names module {module!r}. kerasite never imports code named in a file and "
+            "reads only Keras's own classes, so it refuses this object.")
+    registered = obj.get("registered_name")
+    if registered is not None and registered != obj.get("class_name") and \
+            registered != "Functional":
+        raise ValueError(
+            f"{where} is a custom object registered as {registered!r}; kerasite reads only "
+            "Keras's own classes.")
+
+
+def model_from_keras(config, where="The model"):
+    """(kind, kerasite model config, children in weights-file order).
+
+    ``kind`` is "Sequential" or "Functional"; each child is ``(Keras layer
+    entry, None)`` or, for a nested model, ``(entry, (kind, children))``.
+    Reads Keras 3 configs and tf.keras 2's older dialect (``batch_input_shape``,
+    dtype strings, calls as ``[[name, call, tensor, kwargs], ...]``).
+    """
+    if not isinstance(config, dict):
+        raise ValueError("The model config must be an object with 'class_name' and 'config'.")
+    check_module(config, where)
+    kind = config.get("class_name")
+    body = config.get("config")
+    if kind not in MODEL_CLASSES or not isinstance(body, dict):
+        raise ValueError(f"model type {kind!r} is not supported: kerasite reads Sequential and "
+                         "functional models.")
+    entries = body.get("layers")
+    if not isinstance(entries, list) or not entries:
+        raise ValueError(f"{where}'s config has no 'layers' list.")
+    if kind == "Sequential":
+        layers, children, input_shape = [], [], None
+        for entry in entries:
+            class_name, cfg, sub = _entry_from_keras(entry)
+            if class_name == "InputLayer":
+                input_shape = cfg["shape"]
+                continue
+            if input_shape is None and isinstance(entry.get("config"), dict):
+                shape = entry["config"].get("batch_input_shape")  # tf.keras 2: on the layer
+                if isinstance(shape, list) and len(shape) > 1:
+                    input_shape = _feature_shape(shape, f"Layer {cfg['name']!r}")
+            layers.append({"class_name": class_name, "config": cfg})
+            children.append((entry, sub))
+        if input_shape is None:
+            shape = body.get("build_input_shape")
+            if isinstance(shape, list) and len(shape) > 1:
+                input_shape = _feature_shape(shape, where)
+        return "Sequential", {"name": body.get("name"), "input_shape": input_shape,
+                              "layers": layers}, children
+    functional = {e.get("name") for e in entries if isinstance(e, dict)
+                  and e.get("class_name") in ("Functional", "Model")}
+    out, children = [], []
+    for entry in entries:
+        class_name, cfg, sub = _entry_from_keras(entry)
+        calls = [_call_from_keras(call, cfg["name"], functional)
+                 for call in entry.get("inbound_nodes") or []]
+        out.append({"class_name": class_name, "config": cfg, "name": cfg["name"],
+                    "inbound_nodes": calls})
+        children.append((entry, sub))
+    input_keys, input_refs = _keyed(body.get("input_layers"))
+    output_keys, output_refs = _keyed(body.get("output_layers"))
+    config = {"name": body.get("name"), "trainable": body.get("trainable", True),
+              "layers": out, "input_layers": _refs(input_refs, functional),
+              "output_layers": _refs(output_refs, functional)}
+    if input_keys:
+        config["input_keys"] = input_keys
+    if output_keys:
+        config["output_keys"], config["output_structure"] = output_keys, "dict"
+    return "Functional", config, children
+
+
+def _keyed(value):
+    """(keys or None, references) of Keras's input_layers/output_layers (a dict for dicts)."""
+    if isinstance(value, dict):
+        if not value or not all(isinstance(k, str) for k in value):
+            raise ValueError(f"Malformed input_layers/output_layers {value!r:.200}.")
+        return list(value), list(value.values())
+    return None, value
+
+
+def _entry_from_keras(entry):
+    """(kerasite class name, kerasite config, nested plan or None) of one layer entry."""
+    if isinstance(entry, dict) and entry.get("class_name") in MODEL_CLASSES:
+        name = (entry.get("config") or {}).get("name") if isinstance(entry.get("config"),
+                                                                     dict) else None
+        kind, cfg, children = model_from_keras(entry, f"Nested model {name!r}")
+        if not isinstance(cfg.get("name"), str):
+            raise ValueError("A nested model in the config has no name.")
+        return ("Sequential" if kind == "Sequential" else "Model"), cfg, (kind, children)
+    class_name, cfg = layer_from_keras(entry)
+    return class_name, cfg, None
+
+
+def _refs(value, functional):
+    if isinstance(value, list) and len(value) in (3, 4) and isinstance(value[0], str):
+        value = [value]
+    if isinstance(value, list) and value and all(
+            isinstance(v, list) and len(v) in (3, 4) and isinstance(v[0], str)
+            and isinstance(v[1], int) and isinstance(v[2], int) for v in value):
+        return [_kerasite_ref(v, functional) for v in value]
+    raise ValueError(f"Malformed input_layers/output_layers {value!r:.200} in the model "
+                     "config.")
+
+
+def _kerasite_ref(history, functional):
+    # Keras counts a nested functional model's own graph as its call 0; kerasite does not.
+    name, call, index = history[0], history[1], history[2]
+    if name in functional:
+        if call < 1:
+            raise ValueError(f"A tensor refers to call {call} of the nested model {name!r}, "
+                             "its own graph; kerasite reads only calls made in the outer model.")
+        call -= 1
+    return [name, call, index]
+
+
+def _call_from_keras(call, layer_name, functional):
+    if isinstance(call, list):  # tf.keras 2: [[name, call, tensor, kwargs], ...]
+        if not call or not all(isinstance(t, list) and len(t) in (3, 4) for t in call):
+            raise ValueError(f"Malformed call {call!r:.200} of layer {layer_name!r}.")
+        for t in call:
+            kwargs = _call_kwargs(t[3] if len(t) == 4 else {}, layer_name)
+            if kwargs:
+                raise ValueError(f"Layer {layer_name!r} is called with {sorted(kwargs)}, which "
+                                 "kerasite does not read yet.")
+        refs = [_kerasite_ref(t[:3], functional) for t in call]
+        return {"args": refs, "multi_input": len(refs) > 1}
+    if not isinstance(call, dict) or not isinstance(call.get("args"), list):
+        raise ValueError(f"Malformed call {call!r:.200} of layer {layer_name!r}.")
+    kwargs = _call_kwargs(call.get("kwargs") or {}, layer_name)
+    if kwargs:
+        raise ValueError(f"Layer {layer_name!r} is called with {sorted(kwargs)}, which kerasite "
+                         "does not read yet.")
+    args = call["args"]
+    multi = len(args) == 1 and isinstance(args[0], list)
+    tensors = args[0] if multi else args
+    refs = []
+    for t in tensors:
+        history = t.get("config", {}).get("keras_history") if isinstance(t, dict) else None
+        if not (isinstance(t, dict) and t.get("class_name") == "__keras_tensor__"
+                and isinstance(history, list) and len(history) == 3
+                and isinstance(history[0], str)):
+            raise ValueError(f"Layer {layer_name!r} takes an argument kerasite cannot read: "
+                             f"{t!r:.200}.")
+        refs.append(_kerasite_ref(history, functional))
+    if len(refs) != 1 and not multi:
+        raise ValueError(f"Layer {layer_name!r} is called with several positional arguments, "
+                         "which kerasite does not read.")
+    return {"args": refs, "multi_input": multi}
+
+
+def _call_kwargs(kwargs, layer_name):
+    """The keyword arguments of a recorded call that change what it computes.
+
+    Keras records ``training=False`` for layers called without it (Dropout,
+    GaussianNoise); the model's own ``training`` flag overrides it at every
+    call, as in kerasite, so it changes nothing. ``mask=None`` neither.
+    """
+    if not isinstance(kwargs, dict):
+        raise ValueError(f"Malformed keyword arguments {kwargs!r:.100} of layer {layer_name!r}.")
+    return {k: v for k, v in kwargs.items()
+            if v is not None and not (k == "training" and v is False)}
+
+
+def _feature_shape(shape, label):
+    from kerasite import keras_format
+
+    if not isinstance(shape, list) or len(shape) < 2 or \
+            not all(isinstance(d, int) and not isinstance(d, bool) and d > 0
+                    for d in shape[1:]):
+        raise ValueError(f"{label}: input shape {shape!r:.100} is not supported; kerasite needs "
+                         "every feature dimension known.")
+    # Layers size their weights from the input before the file's weights are compared with
+    # them, so an absurd input shape is refused before anything is allocated.
+    features = 1
+    for d in shape[1:]:
+        features *= d
+    if features > keras_format.MAX_INPUT_FEATURES:
+        raise ValueError(f"{label}: input shape {shape!r:.100} has {features} values per sample, "
+                         "more than kerasite.keras_format.MAX_INPUT_FEATURES="
+                         f"{keras_format.MAX_INPUT_FEATURES}; raise it to load this model.")
+    return list(shape[1:])
+
+
+def layer_from_keras(entry):
+    """A Keras layer entry -> (kerasite class name, kerasite config)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+        raise ValueError(f"Malformed layer entry {entry!r:.200} in the model config.")
+    keras_name = entry.get("class_name")
+    cfg = dict(entry["config"])
+    label = f"Layer {cfg.get('name')!r} ({keras_name})"
+    check_module(entry, label)
+    if keras_name == "Lambda":
+        raise ValueError(f"{label}: layer type 'Lambda' is not supported: it holds code, and "
+                         "kerasite never turns a file into code. Rebuild that part in code.")
+    if keras_name not in FROM_KERAS:
+        raise ValueError(f"layer type {keras_name!r:.100} is not supported (layer "
+                         f"{cfg.get('name')!r:.100}). kerasite reads: "
+                         f"{', '.join(sorted(FROM_KERAS))}, and nested Sequential and "
+                         "functional models.")
+    name = FROM_KERAS[keras_name]
+    dtype = cfg.pop("dtype", None)
+    if not (name == "InputLayer" and dtype in ("int32", "int64")):  # indices for Embedding
+        _check_dtype(dtype, label)
+    _shared, shared, fixed, _weights = LAYERS[name]
+    out = {"name": cfg.pop("name", None), "trainable": bool(cfg.pop("trainable", True))}
+    if not isinstance(out["name"], str):
+        raise ValueError(f"{label} has no name.")
+    if name == "InputLayer":
+        shape = cfg.pop("batch_shape", None) or cfg.pop("batch_input_shape", None) or \
+            [None, *(cfg.pop("shape", None) or [])]
+        for key in ("sparse", "ragged", "optional"):
+            if cfg.get(key):
+                raise ValueError(f"{label}: option `{key}`=True is not supported.")
+        return name, {**out, "shape": _feature_shape(shape, label)}
+    if name == "BatchNormalization" and isinstance(cfg.get("axis"), list) \
+            and len(cfg["axis"]) == 1:
+        cfg["axis"] = cfg["axis"][0]  # tf.keras 2 writes the resolved axis as a list: [3]
+    for key in ("activity_regularizer",):
+        value = cfg.pop(key, None)
+        if value is not None:
+            out[key] = _object_from_keras(key, value, f"{label}, option `{key}`")
+    for key in shared:
+        if key not in cfg:
+            continue
+        value = cfg.pop(key)
+        if key == "activation":
+            if value not in ACTIVATIONS:
+                raise ValueError(f"{label}: activation {value!r:.100} is not supported. "
+                                 f"kerasite reads: {', '.join(sorted(ACTIVATIONS))}.")
+        elif value is not None and key in _OBJECT_KINDS:
+            value = _object_from_keras(key, value, f"{label}, option `{key}`")
+        out[key] = value
+    for key, required in fixed.items():
+        value = cfg.pop(key, required)
+        if value != required:
+            raise ValueError(f"{label}: option `{key}`={value!r:.100} is not supported; "
+                             f"kerasite reads only {key}={required!r}.")
+    for key, value in cfg.items():
+        if key not in _IGNORED_KERAS_OPTIONS and value not in (None, False):
+            raise ValueError(f"{label}: option `{key}`={value!r:.100} is not supported.")
+    return name, out
+
+
+def _check_dtype(dtype, label):
+    if isinstance(dtype, dict):
+        check_module(dtype, f"{label}'s dtype policy")
+        dtype = (dtype.get("config") or {}).get("name")
+    if dtype not in (None, "float32", "float64"):
+        raise ValueError(f"{label}: dtype policy {dtype!r:.50} is not supported; kerasite reads "
+                         "float32 and float64 models.")
+
+
+def _object_from_keras(option, value, label):
+    """An initializer, regularizer or constraint from Keras, as kerasite's serialized form."""
+    import importlib
+
+    kind, known, _module = _OBJECT_KINDS[option]
+    registry = importlib.import_module(f"kerasite.{kind}s")
+    if isinstance(value, str):
+        spec = value
+    elif isinstance(value, dict):
+        check_module(value, label)
+        class_name = _OBJECT_ALIASES.get(value.get("class_name"), value.get("class_name"))
+        if class_name not in known:
+            raise ValueError(f"{label}: {kind} {value.get('class_name')!r:.100} is not "
+                             f"supported. kerasite reads: {', '.join(sorted(known))}.")
+        config = {k: v for k, v in (value.get("config") or {}).items() if v is not None}
+        spec = {"class_name": class_name, "config": config}
+    else:
+        raise ValueError(f"{label}: {kind} {value!r:.100} is not supported.")
+    try:
+        return registry.serialize(registry.get(spec))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{label}: {kind} {value!r:.100} is not supported ({exc}).") from None
+
+
+# option -> (kind, the classes mapped, Keras module)
+_OBJECT_KINDS = {
+    **{key: ("initializer", _INITIALIZERS, "keras.initializers") for key in _INITIALIZER_OPTIONS},
+    **{key: ("regularizer", _REGULARIZERS, "keras.regularizers") for key in _REGULARIZER_OPTIONS},
+    **{key: ("constraint", _CONSTRAINTS, "keras.constraints") for key in _CONSTRAINT_OPTIONS},
+}
+
+
+def has_weights(entry):
+    return bool(LAYERS[FROM_KERAS[entry["class_name"]]][3])
+
+
+def expected_shapes(entry):
+    """The Keras weight shapes a layer entry implies, from its config and build_config.
+
+    ``[]`` for a layer without weights; None where they are checked only after
+    the model is built (no build_config, as in ``.h5`` files, or a layer whose
+    weights follow its input shape in a way not worked out here).
+    """
+    cfg = entry["config"]
+    build = entry.get("build_config") or {}
+    shape = build.get("input_shape")
+    name = entry["class_name"]
+    if not has_weights(entry):
+        return []
+    if name not in ("Dense", "Conv2D", "BatchNormalization") or \
+            not (isinstance(shape, list) and shape and isinstance(shape[-1], int)):
+        return None  # checked after the model is built
+    n_in = shape[-1]
+    if name == "Dense":
+        out = [(n_in, cfg["units"])]
+        return out + [(cfg["units"],)] if cfg.get("use_bias", True) else out
+    if name == "Conv2D":
+        out = [(*cfg["kernel_size"], n_in, cfg["filters"])]
+        return out + [(cfg["filters"],)] if cfg.get("use_bias", True) else out
+    n = (int(cfg.get("scale", True)) + int(cfg.get("center", True)) + 2)
+    return [(n_in,)] * n
