@@ -89,21 +89,21 @@ def wrap_engine(timer):
     """Wraps the methods of kerasite's training step, each under a readable phase name."""
     from kerasite import losses, optimizers
     from kerasite.layers import activations, base, dense
-    from kerasite.models import _inputs, model
+    from kerasite.models import _inputs, graph, training
 
     targets = [
-        (model.Model, "fit", "fit loop, callbacks, logs (Python)"),
+        (training.Trainer, "fit", "fit loop, callbacks, logs (Python)"),
         (_inputs, "as_array", "fit set-up: cast + finiteness check of x and y"),
-        (model._Gather, "__call__", "batch gather (np.take into a reused buffer)"),
-        (model.Model, "_train_step", "train step glue"),
-        (model.Model, "forward", "Model.forward/backward loops"),
-        (model.Model, "backward", "Model.forward/backward loops"),
+        (training._Gather, "__call__", "batch gather (np.take into a reused buffer)"),
+        (training.Trainer, "_train_step", "train step glue"),
+        (graph.Graph, "forward", "Graph.forward/backward loops"),
+        (graph.Graph, "backward", "Graph.forward/backward loops"),
         (base.Layer, "forward", "Layer.forward: shape check, dispatch"),
         (dense.Dense, "call", "Dense forward: x W + b"),
-        (activations.Activation, "call", "activation forward"),
-        (losses.MeanSquaredError, "forward", "loss forward + backward"),
+        (activations._Elementwise, "call", "activation forward"),
+        (losses.Loss, "forward", "loss forward + backward"),
         (losses.MeanSquaredError, "backward", "loss forward + backward"),
-        (activations.Activation, "backward", "activation backward"),
+        (activations._Elementwise, "backward", "activation backward"),
         (dense.Dense, "backward", "Dense backward: dW, db, dx"),
         (optimizers.Optimizer, "apply_gradients", "optimizer (SGD update)"),
     ]
