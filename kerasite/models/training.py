@@ -40,6 +40,7 @@ class Trainer:
         self._metric_specs = []
         self._loss_weights = None
         self._grads_and_vars = None
+        self._packed_at = None
 
     def _invalidate_training_state(self):
         self._grads_and_vars = None
@@ -138,15 +139,19 @@ class Trainer:
             self._resolve_compile()
         self._reset_plans()
         leaves = self._leaf_layers()
-        pairs = [(leaf.grads[key], leaf.params[key])
-                 for leaf in leaves if leaf.trainable for key in leaf.grads]
+        trained = [(leaf, key) for leaf in leaves if leaf.trainable for key in leaf.grads]
         optimizer = self.optimizer
-        ids = tuple(id(p) for _, p in pairs)
+        ids = tuple(id(leaf.params[key]) for leaf, key in trained)
         if optimizer._slots is not None and getattr(optimizer, "_trained_ids", ids) != ids:
             # The trained set changed (a layer was frozen or thawed): the optimizer's
             # per-weight state no longer lines up, so it starts afresh, as a new one would.
             optimizer._slots = optimizer._scratch = None
-        optimizer._trained_ids = ids
+        # The trained weights and their gradients move into two buffers, so that each
+        # optimizer step is one pass over each (same values, same per-weight state).
+        optimizers._flat.pack(trained)
+        self._packed_at = optimizers._flat.generation
+        pairs = [(leaf.grads[key], leaf.params[key]) for leaf, key in trained]
+        optimizer._trained_ids = tuple(id(p) for _, p in pairs)
         self._grads_and_vars = pairs
         self._epoch_aware = [leaf for leaf in leaves if hasattr(leaf, "set_epoch")]
         # Weight penalties are added once per layer and step (a shared layer's too), and
@@ -444,6 +449,8 @@ class Trainer:
 
         ``ws`` holds one sample-weight array (or None) per output.
         """
+        if self._packed_at != optimizers._flat.generation:
+            self._training_setup()  # another model moved weights this one trains
         graph = self._graph
         ws = ws or self._no_weights
         if self._plain_step:  # no fused loss, penalty or constraint: the lean path
