@@ -1,0 +1,243 @@
+"""The accelerator seam: every compiled twin gives its NumPy reference's results.
+
+For each kernel of the dense path (``kerasite/_fast/dense.py``) the twin and
+the reference run on the same random inputs, several shapes each: the
+benchmark's (batch 128 by 784, 256, 64), odd sizes, arrays too small for the
+threads, and non-contiguous views, which the twins must hand back to NumPy.
+Then a whole ``fit`` runs with the accelerator on and off and must log the
+same losses. The twins compute the same float operations in the same order,
+so the results agree to the last bit in practice; the tests allow float32
+rounding, which is what the accelerator promises.
+"""
+
+import numpy as np
+import pytest
+
+import kerasite
+from kerasite import backend, layers, losses, optimizers
+from kerasite.layers import activations, dense
+from kerasite.models import training
+
+numba = pytest.importorskip("numba", reason="the accelerator's twins need numba "
+                                            "(pip install 'kerasite[fast]')")
+
+
+@pytest.fixture(autouse=True)
+def _accelerator_on():
+    previous = backend.use_accelerator(True)
+    yield
+    backend.use_accelerator(previous)
+
+
+def _close(a, b):
+    rtol = 4 * np.finfo(a.dtype).eps if a.dtype.kind == "f" else 0
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-3)
+
+
+def _floats(rng, shape, dtype, low=-3.0, high=3.0):
+    return rng.uniform(low, high, size=shape).astype(dtype)
+
+
+def _strided(a):
+    """A non-contiguous view with ``a``'s values: every other column of a wider array."""
+    wide = np.empty((*a.shape[:-1], 2 * a.shape[-1]), dtype=a.dtype)
+    wide[..., ::2] = a
+    return wide[..., ::2]
+
+
+SHAPES = [(128, 784), (128, 256), (128, 64), (127, 257), (4, 3), (3, 5, 4000)]
+DTYPES = [np.float32, np.float64]
+
+
+# Each case builds fresh arguments from a generator; ``outputs`` names the
+# arguments the kernel writes (compared after the call) besides its return value.
+def _sgd_args(rng, shape, dtype):
+    return dict(p=_floats(rng, shape, dtype), g=_floats(rng, shape, dtype), lr=0.37,
+                step=np.empty(shape, dtype))
+
+
+def _adam_args(rng, shape, dtype):
+    return dict(p=_floats(rng, shape, dtype), g=_floats(rng, shape, dtype),
+                m=_floats(rng, shape, dtype), v=_floats(rng, shape, dtype, 0.0, 2.0),
+                step=np.empty(shape, dtype), lr=0.013, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
+
+
+def _bias_args(rng, shape, dtype):
+    shape = (int(np.prod(shape[:-1])), shape[-1])
+    return dict(z=_floats(rng, shape, dtype), b=_floats(rng, shape[-1:], dtype))
+
+
+def _sigmoid_args(rng, shape, dtype):
+    # Wide enough that exp(-x) overflows for some values (sigmoid 0 exactly).
+    return dict(x=_floats(rng, shape, dtype, -120.0, 120.0), out=np.empty(shape, dtype))
+
+
+def _relu_gradient_args(rng, shape, dtype):
+    return dict(g=_floats(rng, shape, dtype),
+                z=np.maximum(_floats(rng, shape, dtype), 0), out=np.empty(shape, dtype))
+
+
+def _sigmoid_mse_args(rng, shape, dtype):
+    return dict(z=_floats(rng, shape, dtype, 0.0, 1.0), diff=_floats(rng, shape, dtype),
+                scale=2.0 / shape[-1] / shape[0], out=np.empty(shape, dtype))
+
+
+def _take_rows_args(rng, shape, dtype):
+    data = _floats(rng, (300, *shape[1:]), dtype)
+    idx = rng.permutation(300)[:min(shape[0], 300)]
+    return dict(data=data, idx=idx, out=np.empty((len(idx), *shape[1:]), dtype))
+
+
+CASES = {
+    optimizers.sgd_step: (_sgd_args, ("p",)),
+    optimizers.adam_step: (_adam_args, ("p", "m", "v")),
+    dense.add_bias: (_bias_args, ("z",)),
+    activations._sigmoid: (_sigmoid_args, ("out",)),
+    activations.relu_gradient: (_relu_gradient_args, ("out",)),
+    losses.sigmoid_mse_gradient: (_sigmoid_mse_args, ("out",)),
+    training.take_rows: (_take_rows_args, ("out",)),
+}
+
+
+def _copy(args):
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in args.items()}
+
+
+def _run_both(kernel, args, outputs):
+    """Runs the twin and the reference on copies of ``args``; returns both sets of outputs."""
+    twin = backend._FAST[kernel.key]
+    results = []
+    for fn in (twin, kernel.reference):
+        a = _copy(args)
+        returned = fn(**a)
+        results.append([a[name] for name in outputs] + ([returned] if returned is not None
+                                                        else []))
+    return results
+
+
+def test_every_dense_twin_has_a_case_here():
+    from kerasite._fast import dense as fast_dense
+
+    registered = {key for key, fn in backend._FAST.items() if fn.__module__ == fast_dense.__name__}
+    assert registered == {kernel.key for kernel in CASES}
+
+
+@pytest.mark.parametrize("kernel", list(CASES), ids=lambda k: k.key.rsplit(".", 1)[-1])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_twin_equals_reference(kernel, shape, dtype):
+    make, outputs = CASES[kernel]
+    args = make(np.random.default_rng(7), shape, dtype)
+    fast, reference = _run_both(kernel, args, outputs)
+    for a, b in zip(fast, reference):
+        _close(a, b)
+
+
+@pytest.mark.parametrize("kernel", [k for k in CASES if k is not training.take_rows],
+                         ids=lambda k: k.key.rsplit(".", 1)[-1])
+def test_twin_equals_reference_on_non_contiguous_views(kernel):
+    make, outputs = CASES[kernel]
+    args = make(np.random.default_rng(3), (128, 784), np.float32)
+    args = {k: _strided(v) if isinstance(v, np.ndarray) and v.ndim == 2 else v
+            for k, v in args.items()}
+    fast, reference = _run_both(kernel, args, outputs)
+    for a, b in zip(fast, reference):
+        _close(a, b)
+
+
+def test_twin_writes_in_place_into_the_arrays_it_is_given():
+    rng = np.random.default_rng(0)
+    x = _floats(rng, (128, 784), np.float32)
+    expected = activations._sigmoid.reference(x.copy(), np.empty_like(x))
+    assert activations._sigmoid(x, x) is x  # in place, as Dense calls it
+    _close(x, expected)
+
+
+@pytest.mark.parametrize("data, idx", [
+    (np.arange(300 * 784, dtype=np.float32).reshape(300, 784), np.array([5, -1, 7] * 50)),
+    (np.asfortranarray(np.arange(300 * 784, dtype=np.float32).reshape(300, 784)),
+     np.arange(0, 300, 2)),
+    (np.arange(300 * 784, dtype=np.uint8).reshape(300, 784), np.arange(150)),
+    (np.arange(300, dtype=np.int64), np.arange(150)),  # labels: too small to thread
+], ids=["negative-index", "fortran-order", "uint8", "1d-labels"])
+def test_take_rows_twin_handles_every_layout_np_take_does(data, idx):
+    out, expected = np.empty((len(idx), *data.shape[1:]), data.dtype), np.empty(
+        (len(idx), *data.shape[1:]), data.dtype)
+    backend._FAST[training.take_rows.key](data, idx, out)
+    training.take_rows.reference(data, idx, expected)
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_take_rows_twin_raises_as_np_take_on_an_index_out_of_range():
+    data = np.zeros((300, 784), np.float32)
+    idx = np.arange(150)
+    idx[3] = 300
+    out = np.empty((150, 784), np.float32)
+    with pytest.raises(IndexError, match="out of bounds"):
+        backend._FAST[training.take_rows.key](data, idx, out)
+
+
+def test_the_switch_turns_the_twins_off():
+    calls = []
+    key = dense.add_bias.key
+    original = backend._FAST[key]
+    backend._FAST[key] = lambda z, b: calls.append(1)
+    try:
+        z, b = np.zeros((2, 3), np.float32), np.ones(3, np.float32)
+        dense.add_bias(z, b)
+        assert calls == [1] and not z.any()  # the (fake) twin ran
+        backend.use_accelerator(False)
+        dense.add_bias(z, b)
+        assert calls == [1] and (z == 1).all()  # the reference ran
+    finally:
+        backend._FAST[key] = original
+
+
+def _autoencoder(optimizer):
+    kerasite.utils.set_random_seed(0)
+    model = kerasite.Sequential([
+        kerasite.Input((784,)),
+        layers.Dense(256, activation="relu"),
+        layers.Dense(64, activation="tanh"),
+        layers.Dense(256, activation="relu"),
+        layers.Dense(784, activation="sigmoid"),
+    ])
+    model.compile(optimizer=optimizer, loss="mse")
+    return model
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    lambda: optimizers.SGD(learning_rate=0.5),
+    lambda: optimizers.Adam(learning_rate=1e-3),
+], ids=["sgd", "adam"])
+def test_fit_gives_the_same_losses_with_the_accelerator_on_and_off(make_optimizer):
+    x = np.random.default_rng(0).random((700, 784), dtype=np.float32)
+    calls = {}
+    twins = dict(backend._FAST)
+
+    def spy(key):
+        def counted(*args):
+            calls[key] = calls.get(key, 0) + 1
+            return twins[key](*args)
+        return counted
+
+    runs = []
+    try:
+        backend._FAST.update({key: spy(key) for key in twins})
+        for on in (True, False):
+            backend.use_accelerator(on)
+            model = _autoencoder(make_optimizer())
+            history = model.fit(x, x, epochs=3, batch_size=128, verbose=0)
+            runs.append((history.history["loss"], model.get_weights()))
+    finally:
+        backend._FAST.update(twins)
+    # The dense path's kernels all ran as twins (6 batches x 3 epochs, once on)
+    step = optimizers.sgd_step if "sgd" in type(model.optimizer).__name__.lower() \
+        else optimizers.adam_step
+    for kernel in (step, training.take_rows, dense.add_bias, activations._sigmoid,
+                   activations.relu_gradient, losses.sigmoid_mse_gradient):
+        assert calls.get(kernel.key, 0) >= 18, kernel.key
+    (loss_on, weights_on), (loss_off, weights_off) = runs
+    np.testing.assert_allclose(loss_on, loss_off, rtol=1e-6)
+    for a, b in zip(weights_on, weights_off):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
