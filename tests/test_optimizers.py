@@ -719,3 +719,21 @@ def test_a_model_sharing_layers_follows_when_another_model_packs_them():
     before = shared.W.copy()
     small.train_on_batch(x, y)
     assert not np.array_equal(shared.W, before)  # small's step reached the live weights
+
+
+def test_a_layer_that_keeps_its_weights_elsewhere_is_not_packed():
+    from kerasite import Input, Sequential
+
+    class Keeper(layers.Dense):
+        def build(self, input_shape):
+            super().build(input_shape)
+            self.kept = [self.W]  # a container pack could not update
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 2)).astype("float32")
+    model = Sequential([Input((4,)), Keeper(3), layers.Dense(2)])
+    model.compile(optimizer=optimizers.SGD(0.1), loss="mse")
+    model.fit(x, y, epochs=1, verbose=0)
+    keeper = model.layers[0]
+    assert keeper.kept[0] is keeper.W  # nothing moved, so nothing went stale
+    assert model.optimizer._flat is None

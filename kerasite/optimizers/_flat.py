@@ -69,8 +69,17 @@ def _owned(layer, key):
     if p.base is not None or g.base is not None or not p.flags.c_contiguous \
             or not g.flags.c_contiguous or p.dtype != g.dtype:
         return False
-    return not any(isinstance(v, np.ndarray) and v.base is not None
-                   and (v.base is p or v.base is g) for v in vars(layer).values())
+    for name, value in vars(layer).items():
+        if isinstance(value, np.ndarray) and value.base is not None \
+                and (value.base is p or value.base is g):
+            return False  # a view, e.g. a reshaped kernel kept from build
+        if name in ("params", "grads"):
+            continue
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, (list, tuple)) and any(v is p or v is g for v in value):
+            return False  # the array kept in a container that pack would not update
+    return True
 
 
 def pack(weights):
