@@ -181,7 +181,7 @@ def run_rounds(workers, skipped, args, kerasite_has_numpy_path=False):
                       ("kerasite", "verbose_tty", "kerasite_verbose_tty"),
                       ("kerasite", "blas_floor", "blas_floor"),
                       ("kerasite", "plain_loop", "plain_loop"),
-                      ("kerasite", "numpy_path", "kerasite_numpy")]
+                      ("kerasite", "numpy", "kerasite_numpy")]
     if args.model == "convnet":  # the verbose=1 costs are the autoencoder run's business
         kerasite_group = [kerasite_group[0], kerasite_group[3]]
     elif not kerasite_has_numpy_path:  # no accelerator: the main run is the NumPy path

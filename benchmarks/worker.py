@@ -130,7 +130,7 @@ class Session:
             self.tasks["blas_floor"] = floors.BlasFloor(len(self.x_train), batch_size)
             self.tasks["plain_loop"] = floors.PlainAutoencoder(weights, batch_size, seed)
             if _accelerator_on():  # the same model on the NumPy path, for a paired ratio
-                self.tasks["numpy_path"] = peers.make_trainer(framework, weights, batch_size,
+                self.tasks["numpy"] = peers.make_trainer(framework, weights, batch_size,
                                                               seed, threads)
         return {"versions": trainer.versions, "python": sys.executable,
                 "accelerator": framework == "kerasite" and _accelerator_on()}
@@ -144,7 +144,7 @@ class Session:
         if task == "plain_loop":
             seconds, loss = runner.run_epoch(self.x_train)
             return {"epoch_s": seconds, "call_s": seconds, "loss": loss}
-        if task == "numpy_path":
+        if task == "numpy":
             from kerasite import backend
 
             backend.use_accelerator(False)
