@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from kerasite import _registry, backend
+from kerasite import _registry
 from kerasite.config import epsilon
 from kerasite.utils import EagerArray
 
@@ -264,8 +264,8 @@ class MeanSquaredError(Loss):
         The engine calls it instead of ``forward`` when the output's last
         activation is a sigmoid. The value is the same; the gradient that
         ``backward`` returns already includes the sigmoid's derivative,
-        ``2/d (z - y) z (1 - z)``, computed in one go, and the sigmoid passes
-        it through unchanged.
+        ``2/d (z - y) z (1 - z)``, and the sigmoid passes it through
+        unchanged.
 
         Args:
             y_true: targets, shaped like the sigmoid's output.
@@ -303,7 +303,7 @@ class MeanSquaredError(Loss):
             if z is None:
                 grad = np.multiply(diff, scale, out=out)
             else:
-                grad = sigmoid_mse_gradient(z, diff, scale, out)
+                grad = _sigmoid_mse_gradient(z, diff, scale, out)
             return grad.reshape(self._pred_shape)
         grad = super().backward()
         if z is not None:
@@ -311,8 +311,7 @@ class MeanSquaredError(Loss):
         return grad
 
 
-@backend.kernel
-def sigmoid_mse_gradient(z, diff, scale, out):
+def _sigmoid_mse_gradient(z, diff, scale, out):
     """``scale * diff * z (1 - z)`` into ``out``: the MSE gradient taken through a sigmoid.
 
     Args:

@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from kerasite import backend, constraints, initializers, regularizers
+from kerasite import constraints, initializers, regularizers
 from kerasite.layers.base import Layer
 
 
@@ -148,7 +148,7 @@ class ReLU(_Elementwise):
 
     def gradient(self, g, z, out):
         if self._plain:
-            return relu_gradient(g, z, out)
+            return np.multiply(g, z > 0, out=out)
         if self.negative_slope == 0 and self.threshold == 0:
             return np.multiply(g, (z > 0) & (z < self.max_value), out=out)
         # With threshold, slope and cap >= 0: z > 0 below the cap is the linear part (slope 1),
@@ -357,14 +357,7 @@ class Softsign(_Elementwise):
         return out
 
 
-@backend.kernel
-def relu_gradient(g, z, out):
-    """``g * (z > 0)`` into ``out``: ReLU's derivative, read from its output ``z``."""
-    return np.multiply(g, z > 0, out=out)
-
-
 # ----------------------------------------------------------------- sigmoid, tanh
-@backend.kernel
 def _sigmoid(x, out):
     # 1 / (1 + exp(-x)). For x below about -88 (float32), exp(-x) overflows
     # to inf and the result is exactly 0, the right limit, so the overflow

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from kerasite import backend, initializers, regularizers
+from kerasite import initializers, regularizers
 from kerasite.layers import activations
 from kerasite.layers.base import Layer
 
@@ -96,7 +96,7 @@ class Dense(Layer):
         z = self._out("z", (len(self.x), self.units), self.W.dtype, training)
         np.matmul(self.x, self.W, out=z)
         if self.use_bias:
-            add_bias(z, self.b)
+            z += self.b
         z = self.activation.call(z, training, out=z)  # in place: Dense keeps no z
         return z if flat else z.reshape(*x.shape[:-1], self.units)
 
@@ -133,9 +133,3 @@ class Dense(Layer):
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             **self._kernel_and_bias_config(),
         }
-
-
-@backend.kernel
-def add_bias(z, b):
-    """``z += b`` in place: the bias ``(units,)`` added to every row of ``z`` ``(batch, units)``."""
-    z += b

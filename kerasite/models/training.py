@@ -171,8 +171,8 @@ class Trainer:
         loss stays exact where the probabilities saturate (19.7, not the 7.9
         that clipping gives) and a confidently wrong output still learns. So
         does kerasite, for the same pairs, with ``from_logits=False``. A sigmoid
-        before the mean squared error is fused too, for speed only: the loss
-        gives d loss / d logits, ``2/d (z - y) z (1 - z)``, in one kernel.
+        before the mean squared error is paired too: the loss gives d loss /
+        d logits, ``2/d (z - y) z (1 - z)``, in one function.
         """
         from kerasite.layers import activations
 
