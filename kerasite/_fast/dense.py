@@ -19,7 +19,8 @@ real training epoch of the reports' autoencoder; see docs/benchmarks.md,
   gradient: 4 to 20 times faster than NumPy in a loop over the same arrays,
   but no faster inside an epoch, where the arrays come back from the matrix
   products out of cache and every pass waits on memory. Not kept: NumPy runs.
-* Small gathers (labels): NumPy's ``take`` is as fast; they stay with it.
+* Small arrays (XOR's weights, a batch of labels): NumPy is as fast; they
+  stay with it.
 * Threads (``parallel=True``): numba's worker has to wake up on the core
   where BLAS's second thread is spinning between products; inside an epoch
   the parallel kernels were no faster than these single-threaded ones, and
@@ -38,10 +39,15 @@ _jit = numba.njit(fastmath=False, cache=True, nogil=True)
 _FLOATS = (np.float32, np.float64)
 
 
+# Below this many values NumPy's few calls cost less than preparing a compiled
+# call (XOR's 17 weights: 1.2 us against 2.5 us).
+_SMALL = 4096
+
+
 def _flat_ok(*arrays):
-    """The same float dtype, C-contiguous, the same size."""
+    """Big enough, the same float dtype, C-contiguous, the same size."""
     first = arrays[0]
-    return first.dtype.type in _FLOATS and all(
+    return first.size >= _SMALL and first.dtype.type in _FLOATS and all(
         a.dtype == first.dtype and a.flags.c_contiguous and a.size == first.size
         for a in arrays)
 
@@ -97,7 +103,7 @@ def _in_bounds(idx, n):
 
 @backend.twin(training.take_rows)
 def take_rows(data, idx, out):
-    if out.size < 4096 or data.ndim < 1 or data.dtype != out.dtype or \
+    if out.size < _SMALL or data.ndim < 1 or data.dtype != out.dtype or \
             not data.flags.c_contiguous or not out.flags.c_contiguous or \
             idx.ndim != 1 or idx.dtype != np.int64 or not _in_bounds(idx, len(data)):
         return training.take_rows.reference(data, idx, out)
