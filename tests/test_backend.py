@@ -15,7 +15,6 @@ import pytest
 
 import kerasite
 from kerasite import backend, layers, optimizers
-from kerasite.models import training
 
 numba = pytest.importorskip("numba", reason="the accelerator's twins need numba "
                                             "(pip install 'kerasite[fast]')")
@@ -61,16 +60,9 @@ def _adam_args(rng, shape, dtype):
                 step=np.empty(shape, dtype), lr=0.013, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
 
 
-def _take_rows_args(rng, shape, dtype):
-    data = _floats(rng, (300, *shape[1:]), dtype)
-    idx = rng.permutation(300)[:min(shape[0], 300)]
-    return dict(data=data, idx=idx, out=np.empty((len(idx), *shape[1:]), dtype))
-
-
 CASES = {
     optimizers.sgd_step: (_sgd_args, ("p",)),
     optimizers.adam_step: (_adam_args, ("p", "m", "v")),
-    training.take_rows: (_take_rows_args, ("out",)),
 }
 
 
@@ -108,8 +100,7 @@ def test_twin_equals_reference(kernel, shape, dtype):
         _close(a, b)
 
 
-@pytest.mark.parametrize("kernel", [k for k in CASES if k is not training.take_rows],
-                         ids=lambda k: k.key.rsplit(".", 1)[-1])
+@pytest.mark.parametrize("kernel", list(CASES), ids=lambda k: k.key.rsplit(".", 1)[-1])
 def test_twin_equals_reference_on_non_contiguous_views(kernel):
     make, outputs = CASES[kernel]
     args = make(np.random.default_rng(3), (128, 784), np.float32)
@@ -118,30 +109,6 @@ def test_twin_equals_reference_on_non_contiguous_views(kernel):
     fast, reference = _run_both(kernel, args, outputs)
     for a, b in zip(fast, reference):
         _close(a, b)
-
-
-@pytest.mark.parametrize("data, idx", [
-    (np.arange(300 * 784, dtype=np.float32).reshape(300, 784), np.array([5, -1, 7] * 50)),
-    (np.asfortranarray(np.arange(300 * 784, dtype=np.float32).reshape(300, 784)),
-     np.arange(0, 300, 2)),
-    (np.arange(300 * 784, dtype=np.uint8).reshape(300, 784), np.arange(150)),
-    (np.arange(300, dtype=np.int64), np.arange(150)),  # labels: too small to thread
-], ids=["negative-index", "fortran-order", "uint8", "1d-labels"])
-def test_take_rows_twin_handles_every_layout_np_take_does(data, idx):
-    out, expected = np.empty((len(idx), *data.shape[1:]), data.dtype), np.empty(
-        (len(idx), *data.shape[1:]), data.dtype)
-    backend._FAST[training.take_rows.key](data, idx, out)
-    training.take_rows.reference(data, idx, expected)
-    np.testing.assert_array_equal(out, expected)
-
-
-def test_take_rows_twin_raises_as_np_take_on_an_index_out_of_range():
-    data = np.zeros((300, 784), np.float32)
-    idx = np.arange(150)
-    idx[3] = 300
-    out = np.empty((150, 784), np.float32)
-    with pytest.raises(IndexError, match="out of bounds"):
-        backend._FAST[training.take_rows.key](data, idx, out)
 
 
 def test_the_switch_turns_the_twins_off():
@@ -198,11 +165,10 @@ def test_fit_gives_the_same_losses_with_the_accelerator_on_and_off(make_optimize
             runs.append((history.history["loss"], model.get_weights()))
     finally:
         backend._FAST.update(twins)
-    # The dense path's kernels all ran as twins (6 batches x 3 epochs, once on)
+    # The update ran as a twin (6 batches x 3 epochs, while on)
     step = optimizers.sgd_step if "sgd" in type(model.optimizer).__name__.lower() \
         else optimizers.adam_step
-    for kernel in (step, training.take_rows):
-        assert calls.get(kernel.key, 0) >= 18, kernel.key
+    assert calls.get(step.key, 0) >= 18
     (loss_on, weights_on), (loss_off, weights_off) = runs
     np.testing.assert_allclose(loss_on, loss_off, rtol=1e-6)
     for a, b in zip(weights_on, weights_off):

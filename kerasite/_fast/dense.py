@@ -3,8 +3,8 @@
 Each twin computes what its NumPy reference computes, in the same float
 operations in the same order (``fastmath=False``: nothing is reordered or
 fused into an FMA), so the results equal the reference's. Where a layout is
-not the one a twin was written for (non-contiguous views, mixed dtypes, an
-index out of range), it hands the call back to the NumPy reference.
+not the one a twin was written for (non-contiguous views, mixed dtypes,
+small arrays), it hands the call back to the NumPy reference.
 
 What was measured on the benchmark machine (2-core Xeon, AVX-512, inside a
 real training epoch of the reports' autoencoder; see docs/benchmarks.md,
@@ -12,15 +12,13 @@ real training epoch of the reports' autoencoder; see docs/benchmarks.md,
 
 * ``optimizers.sgd_step`` and ``adam_step``: one pass over all the weights
   (the flat buffer) instead of NumPy's two (SGD) or eleven (Adam) passes:
-  SGD's update went from 0.20 to 0.12 s per epoch. Kept.
-* ``models.training.take_rows``: the batch gather, a row copy per sample:
-  0.14 to 0.10 s per epoch. Kept.
-* The bias addition, the sigmoid, ReLU's derivative and the sigmoid + MSE
-  gradient: 4 to 20 times faster than NumPy in a loop over the same arrays,
-  but no faster inside an epoch, where the arrays come back from the matrix
-  products out of cache and every pass waits on memory. Not kept: NumPy runs.
-* Small arrays (XOR's weights, a batch of labels): NumPy is as fast; they
-  stay with it.
+  SGD's update went from 0.19 to 0.10 s per epoch. Kept.
+* The batch gather (a compiled row copy), the bias addition, the sigmoid,
+  ReLU's derivative and the sigmoid + MSE gradient: 2 to 20 times faster
+  than NumPy in a loop over the same arrays, but no faster inside an epoch,
+  where the arrays come back from the matrix products (or from the 188 MB
+  dataset) out of cache and every pass waits on memory. Not kept: NumPy runs.
+* Small arrays (XOR's 17 weights): NumPy is faster; they stay with it.
 * Threads (``parallel=True``): numba's worker has to wake up on the core
   where BLAS's second thread is spinning between products; inside an epoch
   the parallel kernels were no faster than these single-threaded ones, and
@@ -32,7 +30,6 @@ import numba
 import numpy as np
 
 from kerasite import backend, optimizers
-from kerasite.models import training
 
 _jit = numba.njit(fastmath=False, cache=True, nogil=True)
 
@@ -84,29 +81,3 @@ def adam_step(p, g, m, v, step, lr, beta_1, beta_2, epsilon):
     t = p.dtype.type
     _adam(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t(lr), t(1 - beta_1),
           t(1 - beta_2), t(epsilon))
-
-
-# ---------------------------------------------------------------- batch gather
-@_jit
-def _take_rows(data, idx, out):
-    for i in range(idx.size):
-        out[i, :] = data[idx[i], :]
-
-
-@_jit
-def _in_bounds(idx, n):
-    for i in idx:
-        if i < 0 or i >= n:
-            return False
-    return True
-
-
-@backend.twin(training.take_rows)
-def take_rows(data, idx, out):
-    if out.size < _SMALL or data.ndim < 1 or data.dtype != out.dtype or \
-            not data.flags.c_contiguous or not out.flags.c_contiguous or \
-            idx.ndim != 1 or idx.dtype != np.int64 or not _in_bounds(idx, len(data)):
-        return training.take_rows.reference(data, idx, out)
-    rows = out.size // len(idx)
-    _take_rows(data.reshape(len(data), rows), idx, out.reshape(len(idx), rows))
-    return out

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from kerasite import backend, losses, metrics as metrics_module, optimizers, utils
+from kerasite import losses, metrics as metrics_module, optimizers, utils
 from kerasite.callbacks.base import CallbackList
 from kerasite.callbacks.history import History
 from kerasite.callbacks.progress import ProgressBar
@@ -1267,10 +1267,4 @@ class _Gather:
         if buf is None:
             buf = self.buffers[len(idx)] = np.empty((len(idx), *self.data.shape[1:]),
                                                     self.data.dtype)
-        return take_rows(self.data, idx, buf)
-
-
-@backend.kernel
-def take_rows(data, idx, out):
-    """Rows ``idx`` of ``data`` ``(n, *features)`` into ``out`` ``(len(idx), *features)``."""
-    return np.take(data, idx, axis=0, out=out)
+        return np.take(self.data, idx, axis=0, out=buf)
