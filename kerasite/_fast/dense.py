@@ -11,7 +11,7 @@ real training epoch of the reports' autoencoder; see docs/benchmarks.md,
 "Performance round two"), and so what is kept:
 
 * ``optimizers.sgd_step`` and ``adam_step``: one pass over all the weights
-  (the flat buffer) instead of NumPy's two (SGD) or eleven (Adam) passes:
+  (the flat buffer) instead of NumPy's two (SGD) or twelve (Adam) passes:
   SGD's update went from 0.19 to 0.10 s per epoch. Kept.
 * The batch gather (a compiled row copy), the bias addition, the sigmoid,
   ReLU's derivative and the sigmoid + MSE gradient: 2 to 20 times faster
