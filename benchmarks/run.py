@@ -164,7 +164,7 @@ def _skip_reason(name, python, exc):
     return f"set-up failed in {python}; see the worker log. {str(exc).strip().splitlines()[-1]}"
 
 
-def run_rounds(workers, skipped, args):
+def run_rounds(workers, skipped, args, kerasite_has_numpy_path=False):
     """Trains every run one epoch per round, rotating the order; returns the epoch records.
 
     Each epoch is tagged with the share of the CPUs that *other* processes
@@ -179,9 +179,13 @@ def run_rounds(workers, skipped, args):
     kerasite_group = [("kerasite", "train", "kerasite"),
                       ("kerasite", "verbose_file", "kerasite_verbose_file"),
                       ("kerasite", "verbose_tty", "kerasite_verbose_tty"),
-                      ("kerasite", "blas_floor", "blas_floor")]
+                      ("kerasite", "blas_floor", "blas_floor"),
+                      ("kerasite", "plain_loop", "plain_loop"),
+                      ("kerasite", "numpy", "kerasite_numpy")]
     if args.model == "convnet":  # the verbose=1 costs are the autoencoder run's business
         kerasite_group = [kerasite_group[0], kerasite_group[3]]
+    elif not kerasite_has_numpy_path:  # no accelerator: the main run is the NumPy path
+        kerasite_group = kerasite_group[:5]
     groups = [kerasite_group] + [[(name, "train", name)] for name in ("torch", "keras")
                                  if name in workers]
     records = {row: {"epoch_s": [], "call_s": [], "loss": [], "others_pct": [], "warmup_s": []}
@@ -328,7 +332,9 @@ def main(argv=None):
         try:
             print(f"Training round-robin: {args.warmup} warm-up round(s), then rounds until "
                   f"every run has {args.epochs} quiet epochs (at most {args.max_rounds}) ...")
-            results["epochs"] = run_rounds(workers, skipped, args)
+            accelerated = setup["kerasite"].get("accelerator", False)
+            results["config"]["accelerator"] = accelerated
+            results["epochs"] = run_rounds(workers, skipped, args, accelerated)
             if args.model == "convnet":
                 print("Test accuracy and loss ...")
                 results["test_metrics"] = collect_test_mse(workers)

@@ -51,6 +51,7 @@ class Worker:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
         env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = str(threads)
+        env["NUMBA_NUM_THREADS"] = str(threads)  # kerasite's accelerator, if installed
         self.log_path = log_path
         self._log = open(log_path, "a")
         self.process = subprocess.Popen(
@@ -127,7 +128,12 @@ class Session:
                 self.tasks[f"verbose_{stdout}"] = peers.make_trainer(
                     framework, weights, batch_size, seed, threads, verbose=1, stdout=stdout)
             self.tasks["blas_floor"] = floors.BlasFloor(len(self.x_train), batch_size)
-        return {"versions": trainer.versions, "python": sys.executable}
+            self.tasks["plain_loop"] = floors.PlainAutoencoder(weights, batch_size, seed)
+            if _accelerator_on():  # the same model on the NumPy path, for a paired ratio
+                self.tasks["numpy"] = peers.make_trainer(framework, weights, batch_size,
+                                                              seed, threads)
+        return {"versions": trainer.versions, "python": sys.executable,
+                "accelerator": framework == "kerasite" and _accelerator_on()}
 
     def epoch(self, task):
         """One epoch of ``task``; returns ``{"epoch_s", "call_s", "loss"}``."""
@@ -135,6 +141,17 @@ class Session:
         if task == "blas_floor":
             seconds = runner.run_epoch()
             return {"epoch_s": seconds, "call_s": seconds, "loss": None}
+        if task == "plain_loop":
+            seconds, loss = runner.run_epoch(self.x_train)
+            return {"epoch_s": seconds, "call_s": seconds, "loss": loss}
+        if task == "numpy":
+            from kerasite import backend
+
+            backend.use_accelerator(False)
+            try:
+                return runner.train_epoch(self.x_train)
+            finally:
+                backend.use_accelerator(True)
         if self.model == "convnet":
             return runner.train_epoch(self.x_train, self.y_train)
         return runner.train_epoch(self.x_train)
@@ -147,7 +164,7 @@ class Session:
         """
         result = {}
         for task, runner in self.tasks.items():
-            if task == "blas_floor":
+            if task in ("blas_floor", "plain_loop"):
                 continue
             pred = np.asarray(runner.predict(self.x_test), dtype=np.float64)
             if self.model == "convnet":
@@ -228,6 +245,15 @@ class Session:
 
 
 # ------------------------------------------------------------------- memory
+def _accelerator_on():
+    """Whether kerasite's compiled twins run in this process (numba installed, switch on)."""
+    try:
+        from kerasite import backend
+    except ImportError:
+        return False
+    return backend.accelerator_enabled()
+
+
 def _proc_status_kb(field):
     """A ``kB`` field of /proc/self/status (Linux), e.g. VmRSS or VmHWM; None elsewhere."""
     try:

@@ -583,3 +583,157 @@ def test_model_save_and_load_resumes_every_optimizer_exactly(tmp_path, make):
     resumed.fit(x, y, epochs=4, initial_epoch=2, batch_size=16, verbose=0)
     for a, b in zip(resumed.get_weights(), whole.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------- one buffer for all weights
+# A model packs its trained weights and gradients into two 1-D buffers
+# (kerasite/optimizers/_flat.py); each rule then runs once over each buffer.
+# It must give what the weight-by-weight loop gives, to the last bit.
+ALL_RULES = [
+    lambda: optimizers.SGD(0.1), lambda: optimizers.SGD(0.1, momentum=0.9),
+    lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True), lambda: optimizers.Adam(0.01),
+    lambda: optimizers.Adam(0.01, amsgrad=True), lambda: optimizers.AdamW(0.01),
+    lambda: optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+    lambda: optimizers.Adamax(0.01), lambda: optimizers.Nadam(0.01),
+    lambda: optimizers.Adagrad(0.1), lambda: optimizers.Adadelta(1.0),
+    lambda: optimizers.SGD(0.1, weight_decay=0.1), lambda: optimizers.Adam(0.01, clipnorm=0.5),
+]
+SHAPES = [(3, 4), (4,), (4, 2), (2,)]
+
+
+def _weights_and_grads(rng, flat):
+    """The same values as separate arrays, or as views into two buffers."""
+    values = [rng.normal(size=s).astype("float32") for s in SHAPES]
+    grads = [[rng.normal(size=s).astype("float32") for s in SHAPES] for _ in range(4)]
+    if not flat:
+        return [v.copy() for v in values], [np.empty_like(v) for v in values], grads
+    total = sum(v.size for v in values)
+    P, G = np.empty(total, "float32"), np.empty(total, "float32")
+    params, gviews, start = [], [], 0
+    for v in values:
+        params.append(P[start:start + v.size].reshape(v.shape))
+        gviews.append(G[start:start + v.size].reshape(v.shape))
+        params[-1][...] = v
+        start += v.size
+    return params, gviews, grads
+
+
+@pytest.mark.parametrize("make", ALL_RULES, ids=lambda m: repr(m()))
+def test_one_pass_over_the_buffer_equals_the_weight_by_weight_loop(make):
+    results = []
+    for flat in (False, True):
+        params, gbufs, grad_steps = _weights_and_grads(np.random.default_rng(0), flat)
+        opt = make()
+        pairs = list(zip(gbufs, params))
+        for grads in grad_steps:
+            for buf, g in zip(gbufs, grads):
+                buf[...] = g
+            opt.apply_gradients(pairs)
+        assert (opt._flat is not None) == flat
+        results.append(([p.copy() for p in params], opt.get_state()))
+    (p_loop, s_loop), (p_flat, s_flat) = results
+    for a, b in zip(p_loop, p_flat):
+        np.testing.assert_array_equal(a, b)
+    assert s_loop.keys() == s_flat.keys()
+    for key in s_loop:
+        np.testing.assert_array_equal(s_loop[key], s_flat[key])
+
+
+def test_span_finds_the_buffer_only_for_consecutive_views():
+    from kerasite.optimizers import _flat
+
+    buf = np.arange(10, dtype="float32")
+    a, b = buf[:4].reshape(2, 2), buf[4:10]
+    assert _flat.span([a, b]).tolist() == buf.tolist()
+    assert _flat.span([b, a]) is None  # out of order
+    assert _flat.span([buf[:4], buf[5:]]) is None  # a gap
+    assert _flat.span([buf[::2]]) is None  # not contiguous
+    assert _flat.span([np.zeros(3)]) is None  # an array of its own
+
+
+def _mlp():
+    from kerasite import Input, Sequential
+
+    m = Sequential([Input((4,)), layers.Dense(5, activation="relu"), layers.Dense(3),
+                    layers.Dense(2)])
+    m.compile(optimizer=optimizers.Adam(0.01), loss="mse")
+    return m
+
+
+def test_training_packs_the_weights_and_layers_keep_the_live_arrays():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 2)).astype("float32")
+    model = _mlp()
+    before = model.get_weights()
+    model._training_setup()
+    for w0, w in zip(before, model.get_weights()):  # packing keeps the values
+        np.testing.assert_array_equal(w0, w)
+    dense = model.layers[0]
+    assert dense.W is dense.params["W"] and dense.dW is dense.grads["W"]
+    assert dense.b is dense.params["b"] and dense.db is dense.grads["b"]
+    assert dense.W.base is model.layers[2].b.base  # one buffer for all
+    W = dense.W
+    model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+    assert model.optimizer._flat is not None  # the one-pass path ran
+    assert dense.W is W and not np.array_equal(W, before[0])  # still live, and trained
+    model.set_weights(before)  # writes into the buffer
+    np.testing.assert_array_equal(W, before[0])
+    state = model.optimizer.get_state()
+    assert state["m/0"].shape == (4, 5) and state["v/5"].shape == (2,)
+
+
+def test_freezing_a_layer_trains_the_others_from_the_same_buffer():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 2)).astype("float32")
+    model = _mlp()
+    model.fit(x, y, epochs=1, verbose=0)
+    for frozen in (0, 1):  # a prefix: the rest is still one span; the middle: per weight
+        model = _mlp()
+        model.fit(x, y, epochs=1, verbose=0)
+        model.layers[frozen].trainable = False
+        model.compile(optimizer=optimizers.Adam(0.01), loss="mse")
+        kept = model.layers[frozen].get_weights()
+        others = [model.layers[i].get_weights() for i in range(3) if i != frozen]
+        model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+        assert (model.optimizer._flat is not None) == (frozen == 0)
+        for a, b in zip(kept, model.layers[frozen].get_weights()):
+            np.testing.assert_array_equal(a, b)
+        after = [model.layers[i].get_weights() for i in range(3) if i != frozen]
+        assert all(not np.array_equal(a[0], b[0]) for a, b in zip(others, after))
+
+
+def test_a_model_sharing_layers_follows_when_another_model_packs_them():
+    from kerasite import Input, Model
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 3)).astype("float32")
+    shared = layers.Dense(3)
+    inp = Input((4,))
+    small = Model(inp, shared(inp))
+    small.compile(optimizer=optimizers.SGD(0.1), loss="mse")
+    small.train_on_batch(x, y)  # sets up its (gradient, weight) pairs on the own arrays
+    inp2 = Input((4,))
+    big = Model(inp2, layers.Dense(3)(shared(inp2)))
+    big.compile(optimizer=optimizers.SGD(0.1), loss="mse")
+    big.fit(x, y, epochs=1, verbose=0)  # packs shared's weights into big's buffer
+    before = shared.W.copy()
+    small.train_on_batch(x, y)
+    assert not np.array_equal(shared.W, before)  # small's step reached the live weights
+
+
+def test_a_layer_that_keeps_its_weights_elsewhere_is_not_packed():
+    from kerasite import Input, Sequential
+
+    class Keeper(layers.Dense):
+        def build(self, input_shape):
+            super().build(input_shape)
+            self.kept = [self.W]  # a container pack could not update
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 2)).astype("float32")
+    model = Sequential([Input((4,)), Keeper(3), layers.Dense(2)])
+    model.compile(optimizer=optimizers.SGD(0.1), loss="mse")
+    model.fit(x, y, epochs=1, verbose=0)
+    keeper = model.layers[0]
+    assert keeper.kept[0] is keeper.W  # nothing moved, so nothing went stale
+    assert model.optimizer._flat is None

@@ -15,4 +15,5 @@ import os
 # set wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from kerasite._fast import conv  # noqa: F401,E402
+from kerasite._fast import conv  # noqa: F401,E402  (im2col, col2im, pooling, the conv epilogue)
+from kerasite._fast import dense  # noqa: F401,E402  (the optimizers' updates)

@@ -40,6 +40,7 @@ class Trainer:
         self._metric_specs = []
         self._loss_weights = None
         self._grads_and_vars = None
+        self._packed_at = None
 
     def _invalidate_training_state(self):
         self._grads_and_vars = None
@@ -139,15 +140,19 @@ class Trainer:
             self._resolve_compile()
         self._reset_plans()
         leaves = self._leaf_layers()
-        pairs = [(leaf.grads[key], leaf.params[key])
-                 for leaf in leaves if leaf.trainable for key in leaf.grads]
+        trained = [(leaf, key) for leaf in leaves if leaf.trainable for key in leaf.grads]
         optimizer = self.optimizer
-        ids = tuple(id(p) for _, p in pairs)
+        ids = tuple(id(leaf.params[key]) for leaf, key in trained)
         if optimizer._slots is not None and getattr(optimizer, "_trained_ids", ids) != ids:
             # The trained set changed (a layer was frozen or thawed): the optimizer's
             # per-weight state no longer lines up, so it starts afresh, as a new one would.
             optimizer._slots = optimizer._scratch = None
-        optimizer._trained_ids = ids
+        # The trained weights and their gradients move into two buffers, so that each
+        # optimizer step is one pass over each (same values, same per-weight state).
+        optimizers._flat.pack(trained)
+        self._packed_at = optimizers._flat.generation
+        pairs = [(leaf.grads[key], leaf.params[key]) for leaf, key in trained]
+        optimizer._trained_ids = tuple(id(p) for _, p in pairs)
         self._grads_and_vars = pairs
         self._epoch_aware = [leaf for leaf in leaves if hasattr(leaf, "set_epoch")]
         # Weight penalties are added once per layer and step (a shared layer's too), and
@@ -166,7 +171,9 @@ class Trainer:
         sparse categorical crossentropy after a softmax, from the logits: the
         loss stays exact where the probabilities saturate (19.7, not the 7.9
         that clipping gives) and a confidently wrong output still learns. So
-        does kerasite, for the same pairs, with ``from_logits=False``.
+        does kerasite, for the same pairs, with ``from_logits=False``. A sigmoid
+        before the mean squared error is paired too: the loss gives d loss /
+        d logits, ``2/d (z - y) z (1 - z)``, in one function.
         """
         from kerasite.layers import activations
 
@@ -177,11 +184,13 @@ class Trainer:
                 getattr(layer, "activation", None)
             if isinstance(act, activations.Activation):  # layers.Activation("softmax")
                 act = act.activation
-            wanted = activations.Sigmoid if type(loss) is losses.BinaryCrossentropy else \
+            wanted = activations.Sigmoid if type(loss) in (losses.BinaryCrossentropy,
+                                                           losses.MeanSquaredError) else \
                 activations.Softmax if type(loss) in (losses.CategoricalCrossentropy,
                                                       losses.SparseCategoricalCrossentropy) \
                 else None
-            ok = wanted is not None and type(act) is wanted and not loss.from_logits and \
+            ok = wanted is not None and type(act) is wanted and \
+                not getattr(loss, "from_logits", False) and \
                 getattr(act, "axis", -1) in (-1, len(tensor.shape) - 1) and \
                 sum(node.layer is layer for node in self._graph.nodes) == 1
             fused.append(act if ok else None)
@@ -445,6 +454,8 @@ class Trainer:
 
         ``ws`` holds one sample-weight array (or None) per output.
         """
+        if self._packed_at != optimizers._flat.generation:
+            self._training_setup()  # another model moved weights this one trains
         graph = self._graph
         ws = ws or self._no_weights
         if self._plain_step:  # no fused loss, penalty or constraint: the lean path
@@ -771,7 +782,7 @@ class Trainer:
         """Output ``i``'s loss, from the logits when fused; only a custom loss may lack weights."""
         loss, act = self._losses[i], self._fused[i]
         if act is not None:
-            return loss.forward_from_logits(y, act.logits, sample_weight)
+            return loss.forward_fused(y, act, sample_weight)
         if sample_weight is None:  # a custom forward(y_true, y_pred) without weights works too
             return loss.forward(y, out)
         return loss.forward(y, out, sample_weight)

@@ -26,12 +26,17 @@ import math
 
 import numpy as np
 
-from kerasite import _registry
-from kerasite.optimizers import schedules
+from kerasite import _registry, backend
+from kerasite.optimizers import _flat, schedules
 
 
 class Optimizer:
-    """Base class. Subclasses implement ``_update(i, p, g, lr)`` for one weight.
+    """Base class. Subclasses implement ``_update(p, g, lr, slots, step)``.
+
+    ``_update`` runs once per weight, or once over all of them when the
+    weights and gradients lie in two 1-D buffers (as a model packs them for
+    training; see ``kerasite/optimizers/_flat.py``): an elementwise rule reads
+    the same either way.
 
     Every optimizer takes Keras 3's common arguments.
 
@@ -75,6 +80,9 @@ class Optimizer:
         self.iterations = 0
         self._slots = None  # {slot name: [array per weight]}, made on the first step
         self._scratch = None
+        self._flat_slots = self._flat_scratch = None  # the same state as 1-D buffers
+        self._slot_views = None
+        self._flat_for = self._flat = None
         self._clipped = None
 
     # ----------------------------------------------------------- learning rate
@@ -118,30 +126,65 @@ class Optimizer:
                 f"This optimizer was built for {len(self._scratch)} weights and now "
                 f"received {len(pairs)}. Use one optimizer per model, or a new one."
             )
+        flat = self._flat_pair(pairs)
         lr = self.learning_rate
         if self.weight_decay:
-            for _, p in pairs:
+            for p in [flat[1]] if flat else [p for _, p in pairs]:
                 p -= (lr * self.weight_decay) * p  # decoupled: p -= lr wd p
         self.iterations += 1
         self._begin_step()
         step_lr = self._step_learning_rate(lr)
         update = self._update
         if self._clipped is None:  # no clipping: the gradients as they are
-            for i, (g, p) in enumerate(pairs):
-                update(i, p, g, step_lr)
+            if flat is not None:  # all weights in one buffer: one pass over all of them
+                update(flat[1], flat[0], step_lr, self._flat_slots, self._flat_scratch)
+                return
+            for (g, p), slots, step in zip(pairs, self._slot_views, self._scratch):
+                update(p, g, step_lr, slots, step)
             return
         grads = self._clip([g for g, _ in pairs])
-        for i, (g, (_, p)) in enumerate(zip(grads, pairs)):
-            update(i, p, g, step_lr)
+        for g, (_, p), slots, step in zip(grads, pairs, self._slot_views, self._scratch):
+            update(p, g, step_lr, slots, step)
 
     def _build(self, params):
-        self._scratch = [np.empty_like(p) for p in params]
+        """Creates the state: each slot (and the scratch) is one buffer, viewed per weight."""
+        dtypes = {p.dtype for p in params}
+        if len(dtypes) == 1:
+            total = sum(p.size for p in params)
+            like = np.empty(total, dtype=params[0].dtype)
+            self._flat_scratch = like
+            self._flat_slots = {name: self._slot_init(name, like) for name in self._slot_names}
+            self._scratch = _pieces(like, params)
+            self._slots = {name: _pieces(flat, params) for name, flat in self._flat_slots.items()}
+        else:  # mixed dtypes: an array per weight
+            self._flat_scratch = self._flat_slots = None
+            self._scratch = [np.empty_like(p) for p in params]
+            self._slots = {name: [self._slot_init(name, p) for p in params]
+                           for name in self._slot_names}
+        self._slot_views = [{name: arrays[i] for name, arrays in self._slots.items()}
+                            for i in range(len(params))]
         # The clipped gradient needs its own buffer: ``_update`` overwrites the scratch
         # array while it still reads ``g``.
         clipping = self.clipnorm or self.clipvalue or self.global_clipnorm
         self._clipped = [np.empty_like(p) for p in params] if clipping else None
-        self._slots = {name: [self._slot_init(name, p) for p in params]
-                       for name in self._slot_names}
+        self._flat_for = self._flat = None
+
+    def _flat_pair(self, pairs):
+        """``(gradients, weights)`` as two 1-D buffers if ``pairs`` lie in them, else None.
+
+        A model's trained weights and gradients are packed into two buffers
+        (``_flat.pack``); then one update over each buffer replaces one per
+        weight. Checked once per list of pairs.
+        """
+        if pairs is not self._flat_for:
+            flat = None
+            if self._flat_slots is not None:
+                grads, params = _flat.span([g for g, _ in pairs]), _flat.span([p for _, p in pairs])
+                if grads is not None and params is not None and \
+                        params.dtype == self._flat_scratch.dtype == grads.dtype:
+                    flat = (grads, params)
+            self._flat_for, self._flat = pairs, flat
+        return self._flat
 
     def _slot_init(self, name, p):
         return np.zeros_like(p)
@@ -174,7 +217,16 @@ class Optimizer:
             return g
         return np.multiply(g, self.clipnorm / norm, out=out)
 
-    def _update(self, i, p, g, lr):
+    def _update(self, p, g, lr, slots, step):
+        """One step of the rule for weight ``p`` (or the buffer of all weights).
+
+        Args:
+            p: the weight, updated in place.
+            g: its gradient.
+            lr: the learning rate of this step (``_step_learning_rate``'s).
+            slots: ``{slot name: array}``, the state of ``p``, updated in place.
+            step: a scratch array shaped like ``p``.
+        """
         raise NotImplementedError
 
     # -------------------------------------------------------------------- state
@@ -278,17 +330,18 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self._slot_names = ("momentum",) if self.momentum else ()
 
-    def _update(self, i, p, g, lr):
-        step = self._scratch[i]
+    def _update(self, p, g, lr, slots, step):
+        if not self.momentum:
+            sgd_step(p, g, lr, step)
+            return
         np.multiply(g, -lr, out=step)  # step = -lr g
-        if self.momentum:
-            v = self._slots["momentum"][i]
-            v *= self.momentum
-            v += step  # v = m v - lr g
-            if self.nesterov:
-                step += self.momentum * v
-            else:
-                step = v
+        v = slots["momentum"]
+        v *= self.momentum
+        v += step  # v = m v - lr g
+        if self.nesterov:
+            step += self.momentum * v
+        else:
+            step = v
         p += step
 
     def get_config(self):
@@ -331,14 +384,14 @@ class RMSprop(Optimizer):
         self._slot_names = ("velocity",) + (("momentum",) if self.momentum else ()) \
             + (("average_gradient",) if self.centered else ())
 
-    def _update(self, i, p, g, lr):
-        s, step = self._slots["velocity"][i], self._scratch[i]
+    def _update(self, p, g, lr, slots, step):
+        s = slots["velocity"]
         s *= self.rho
         np.multiply(g, g, out=step)
         step *= 1 - self.rho
         s += step  # s = rho s + (1 - rho) g^2
         if self.centered:
-            a = self._slots["average_gradient"][i]
+            a = slots["average_gradient"]
             a *= self.rho
             a += (1 - self.rho) * g  # a = rho a + (1 - rho) g
             np.multiply(a, a, out=step)
@@ -350,7 +403,7 @@ class RMSprop(Optimizer):
         np.divide(g, step, out=step)
         step *= lr
         if self.momentum:
-            v = self._slots["momentum"][i]
+            v = slots["momentum"]
             v *= self.momentum
             v += step  # v = momentum v + inc
             step = v
@@ -412,17 +465,14 @@ class Adam(_TwoMoments):
         t = self.iterations
         return lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
 
-    def _update(self, i, p, g, lr):
-        m, v, step = self._slots["m"][i], self._slots["v"][i], self._scratch[i]
-        np.subtract(g, m, out=step)
-        step *= 1 - self.beta_1
-        m += step  # m += (1 - b1)(g - m)
-        np.multiply(g, g, out=step)
-        step -= v
-        step *= 1 - self.beta_2
-        v += step  # v += (1 - b2)(g^2 - v)
-        if self.amsgrad:
-            v = np.maximum(self._slots["v_hat"][i], v, out=self._slots["v_hat"][i])
+    def _update(self, p, g, lr, slots, step):
+        if not self.amsgrad:
+            adam_step(p, g, slots["m"], slots["v"], step, lr, self.beta_1, self.beta_2,
+                      self.epsilon)
+            return
+        m, v = slots["m"], slots["v"]
+        _adam_moments(g, m, v, step, self.beta_1, self.beta_2)
+        v = np.maximum(slots["v_hat"], v, out=slots["v_hat"])  # AMSGrad: the running max
         np.sqrt(v, out=step)
         step += self.epsilon
         np.divide(m, step, out=step)
@@ -492,8 +542,8 @@ class Adamax(_TwoMoments):
 
     _slot_names = ("m", "u")
 
-    def _update(self, i, p, g, lr):
-        m, u, step = self._slots["m"][i], self._slots["u"][i], self._scratch[i]
+    def _update(self, p, g, lr, slots, step):
+        m, u = slots["m"], slots["u"]
         m += (1 - self.beta_1) * (g - m)
         u *= self.beta_2
         np.maximum(u, np.abs(g, out=step), out=u)  # u = max(b2 u, |g|)
@@ -541,8 +591,8 @@ class Nadam(_TwoMoments):
     def _begin_step(self):
         self._u_product *= self._mu(self.iterations)  # prod_t, once per step
 
-    def _update(self, i, p, g, lr):
-        m, v, step = self._slots["m"][i], self._slots["v"][i], self._scratch[i]
+    def _update(self, p, g, lr, slots, step):
+        m, v = slots["m"], slots["v"]
         t, prod = self.iterations, self._u_product
         mu, mu_next = self._mu(t), self._mu(t + 1)
         m += (1 - self.beta_1) * (g - m)
@@ -604,8 +654,8 @@ class Adagrad(Optimizer):
     def _slot_init(self, name, p):
         return np.full_like(p, self.initial_accumulator_value)
 
-    def _update(self, i, p, g, lr):
-        acc, step = self._slots["accumulator"][i], self._scratch[i]
+    def _update(self, p, g, lr, slots, step):
+        acc = slots["accumulator"]
         np.multiply(g, g, out=step)
         acc += step  # acc += g^2
         np.add(acc, self.epsilon, out=step)
@@ -650,9 +700,9 @@ class Adadelta(Optimizer):
         self.rho = _fraction("rho", rho)
         self.epsilon = _positive("epsilon", epsilon)
 
-    def _update(self, i, p, g, lr):
-        eg, ed = self._slots["accumulated_grad"][i], self._slots["accumulated_delta_var"][i]
-        step, rho, eps = self._scratch[i], self.rho, self.epsilon
+    def _update(self, p, g, lr, slots, step):
+        eg, ed = slots["accumulated_grad"], slots["accumulated_delta_var"]
+        rho, eps = self.rho, self.epsilon
         eg *= rho
         eg += (1 - rho) * g * g  # Eg = rho Eg + (1 - rho) g^2
         np.divide(np.sqrt(ed + eps), np.sqrt(eg + eps), out=step)
@@ -665,6 +715,51 @@ class Adadelta(Optimizer):
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+# ------------------------------------------------------------------ kernels
+# The update rules' elementwise passes that run over every weight at every
+# step, marked for the accelerator (kerasite/backend.py). These NumPy versions
+# are the reference; with numba installed a one-pass, multi-threaded twin in
+# kerasite/_fast/dense.py computes the same values.
+@backend.kernel
+def sgd_step(p, g, lr, step):
+    """Plain SGD in place: ``p -= lr g``, through the scratch array ``step``."""
+    np.multiply(g, -lr, out=step)
+    p += step
+
+
+def _adam_moments(g, m, v, step, beta_1, beta_2):
+    np.subtract(g, m, out=step)
+    step *= 1 - beta_1
+    m += step  # m += (1 - b1)(g - m)
+    np.multiply(g, g, out=step)
+    step -= v
+    step *= 1 - beta_2
+    v += step  # v += (1 - b2)(g^2 - v)
+
+
+@backend.kernel
+def adam_step(p, g, m, v, step, lr, beta_1, beta_2, epsilon):
+    """Adam in place: update the moments ``m``, ``v``, then ``p -= lr m / (sqrt(v) + eps)``.
+
+    ``lr`` is the step's learning rate with the bias correction folded in.
+    """
+    _adam_moments(g, m, v, step, beta_1, beta_2)
+    np.sqrt(v, out=step)
+    step += epsilon
+    np.divide(m, step, out=step)
+    step *= lr
+    p -= step
+
+
+def _pieces(flat, like):
+    """Views into the 1-D ``flat``, one shaped like each array of ``like``, in order."""
+    pieces, start = [], 0
+    for a in like:
+        pieces.append(flat[start:start + a.size].reshape(a.shape))
+        start += a.size
+    return pieces
 
 
 def _learning_rate(value):

@@ -1,0 +1,175 @@
+"""The accelerator seam: every compiled twin gives its NumPy reference's results.
+
+For each kernel of the dense path (``kerasite/_fast/dense.py``) the twin and
+the reference run on the same random inputs, several shapes each: the
+benchmark's (batch 128 by 784, 256, 64), odd and tiny sizes, and
+non-contiguous views, which the twins must hand back to NumPy.
+Then a whole ``fit`` runs with the accelerator on and off and must log the
+same losses. The twins compute the same float operations in the same order,
+so the results agree to the last bit in practice; the tests allow float32
+rounding, which is what the accelerator promises.
+"""
+
+import numpy as np
+import pytest
+
+import kerasite
+from kerasite import backend, layers, optimizers
+
+numba = pytest.importorskip("numba", reason="the accelerator's twins need numba "
+                                            "(pip install 'kerasite[fast]')")
+
+
+@pytest.fixture(autouse=True)
+def _accelerator_on():
+    previous = backend.use_accelerator(True)
+    yield
+    backend.use_accelerator(previous)
+
+
+def _close(a, b):
+    rtol = 4 * np.finfo(a.dtype).eps if a.dtype.kind == "f" else 0
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-3)
+
+
+def _floats(rng, shape, dtype, low=-3.0, high=3.0):
+    return rng.uniform(low, high, size=shape).astype(dtype)
+
+
+def _strided(a):
+    """A non-contiguous view with ``a``'s values: every other column of a wider array."""
+    wide = np.empty((*a.shape[:-1], 2 * a.shape[-1]), dtype=a.dtype)
+    wide[..., ::2] = a
+    return wide[..., ::2]
+
+
+SHAPES = [(128, 784), (128, 256), (128, 64), (127, 257), (4, 3), (3, 5, 4000)]
+DTYPES = [np.float32, np.float64]
+
+
+# Each case builds fresh arguments from a generator; ``outputs`` names the
+# arguments the kernel writes (compared after the call) besides its return value.
+def _sgd_args(rng, shape, dtype):
+    return dict(p=_floats(rng, shape, dtype), g=_floats(rng, shape, dtype), lr=0.37,
+                step=np.empty(shape, dtype))
+
+
+def _adam_args(rng, shape, dtype):
+    return dict(p=_floats(rng, shape, dtype), g=_floats(rng, shape, dtype),
+                m=_floats(rng, shape, dtype), v=_floats(rng, shape, dtype, 0.0, 2.0),
+                step=np.empty(shape, dtype), lr=0.013, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
+
+
+CASES = {
+    optimizers.sgd_step: (_sgd_args, ("p",)),
+    optimizers.adam_step: (_adam_args, ("p", "m", "v")),
+}
+
+
+def _copy(args):
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in args.items()}
+
+
+def _run_both(kernel, args, outputs):
+    """Runs the twin and the reference on copies of ``args``; returns both sets of outputs."""
+    twin = backend._FAST[kernel.key]
+    results = []
+    for fn in (twin, kernel.reference):
+        a = _copy(args)
+        returned = fn(**a)
+        results.append([a[name] for name in outputs] + ([returned] if returned is not None
+                                                        else []))
+    return results
+
+
+def test_every_dense_twin_has_a_case_here():
+    from kerasite._fast import dense as fast_dense
+
+    registered = {key for key, fn in backend._FAST.items() if fn.__module__ == fast_dense.__name__}
+    assert registered == {kernel.key for kernel in CASES}
+
+
+@pytest.mark.parametrize("kernel", list(CASES), ids=lambda k: k.key.rsplit(".", 1)[-1])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_twin_equals_reference(kernel, shape, dtype):
+    make, outputs = CASES[kernel]
+    args = make(np.random.default_rng(7), shape, dtype)
+    fast, reference = _run_both(kernel, args, outputs)
+    for a, b in zip(fast, reference):
+        _close(a, b)
+
+
+@pytest.mark.parametrize("kernel", list(CASES), ids=lambda k: k.key.rsplit(".", 1)[-1])
+def test_twin_equals_reference_on_non_contiguous_views(kernel):
+    make, outputs = CASES[kernel]
+    args = make(np.random.default_rng(3), (128, 784), np.float32)
+    args = {k: _strided(v) if isinstance(v, np.ndarray) and v.ndim == 2 else v
+            for k, v in args.items()}
+    fast, reference = _run_both(kernel, args, outputs)
+    for a, b in zip(fast, reference):
+        _close(a, b)
+
+
+def test_the_switch_turns_the_twins_off():
+    calls = []
+    key = optimizers.sgd_step.key
+    original = backend._FAST[key]
+    backend._FAST[key] = lambda p, g, lr, step: calls.append(1)
+    try:
+        p, g = np.zeros(3, np.float32), np.ones(3, np.float32)
+        optimizers.sgd_step(p, g, 0.5, np.empty_like(p))
+        assert calls == [1] and not p.any()  # the (fake) twin ran
+        backend.use_accelerator(False)
+        optimizers.sgd_step(p, g, 0.5, np.empty_like(p))
+        assert calls == [1] and (p == -0.5).all()  # the reference ran
+    finally:
+        backend._FAST[key] = original
+
+
+def _autoencoder(optimizer):
+    kerasite.utils.set_random_seed(0)
+    model = kerasite.Sequential([
+        kerasite.Input((784,)),
+        layers.Dense(256, activation="relu"),
+        layers.Dense(64, activation="tanh"),
+        layers.Dense(256, activation="relu"),
+        layers.Dense(784, activation="sigmoid"),
+    ])
+    model.compile(optimizer=optimizer, loss="mse")
+    return model
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    lambda: optimizers.SGD(learning_rate=0.5),
+    lambda: optimizers.Adam(learning_rate=1e-3),
+], ids=["sgd", "adam"])
+def test_fit_gives_the_same_losses_with_the_accelerator_on_and_off(make_optimizer):
+    x = np.random.default_rng(0).random((700, 784), dtype=np.float32)
+    calls = {}
+    twins = dict(backend._FAST)
+
+    def spy(key):
+        def counted(*args):
+            calls[key] = calls.get(key, 0) + 1
+            return twins[key](*args)
+        return counted
+
+    runs = []
+    try:
+        backend._FAST.update({key: spy(key) for key in twins})
+        for on in (True, False):
+            backend.use_accelerator(on)
+            model = _autoencoder(make_optimizer())
+            history = model.fit(x, x, epochs=3, batch_size=128, verbose=0)
+            runs.append((history.history["loss"], model.get_weights()))
+    finally:
+        backend._FAST.update(twins)
+    # The update ran as a twin (6 batches x 3 epochs, while on)
+    step = optimizers.sgd_step if "sgd" in type(model.optimizer).__name__.lower() \
+        else optimizers.adam_step
+    assert calls.get(step.key, 0) >= 18
+    (loss_on, weights_on), (loss_off, weights_off) = runs
+    np.testing.assert_allclose(loss_on, loss_off, rtol=1e-6)
+    for a, b in zip(weights_on, weights_off):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
