@@ -169,9 +169,11 @@ def _relu_grad_and_bias_sum(g, a, out, db):
                 out_row[k] = value
                 run[k] += value
             if (r - start) % 64 == 63:
-                total += run
-                run[:] = 0
-        partial[chunk] = total + run
+                for k in range(f):  # explicit loops: array expressions here allocate
+                    total[k] += run[k]
+                    run[k] = 0
+        for k in range(f):
+            partial[chunk, k] = total[k] + run[k]
     for k in range(f):
         db[k] = partial[:, k].sum()
 
