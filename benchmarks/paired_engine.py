@@ -13,12 +13,17 @@ Measured, for each version:
   ``Autoencoder.dense`` where the version has it);
 * ``functional``: the same chain written with ``kerasite.Model(inputs,
   outputs)``, new version only (its ratio is against the new Sequential);
+* ``convnet`` (with ``--model convnet`` or ``both``): one epoch of keras.io's
+  simple convnet (Conv2D 32, pooling, Conv2D 64, pooling, Dropout, softmax
+  Dense; Adam; sparse categorical cross-entropy; batch 128) on random
+  28x28x1 images, so the conv kernels are paired too;
 * ``xor``: 2,000 full-batch XOR epochs of ``fit`` against the plain NumPy loop
   (``benchmarks/floors.py``), whose ratio the graph must keep under 2x.
 
 Usage::
 
     python benchmarks/paired_engine.py --base 6831c03 --rounds 8
+    python benchmarks/paired_engine.py --base 6831c03 --model convnet --rounds 6
 
 ``--base`` is any git revision; it is exported (``git archive``) into a
 temporary folder. ``--optimizer sgd`` trains with the benchmark's SGD
@@ -69,12 +74,29 @@ def functional():
     h = layers.Dense(256, activation="relu")(h)
     return kerasite.Model(inp, layers.Dense(784, activation="sigmoid")(h))
 
-models = {"dense": sequential()}
-if hasattr(kerasite.Model, "_init_graph"):
-    models["functional"] = functional()
-for m in models.values():
-    m.compile(optimizer=OPTIMIZER, loss="mse")
-    m.fit(x, x, epochs=1, batch_size=128, verbose=0)  # warm up: buffers, optimizer state
+def convnet():
+    kerasite.utils.set_random_seed(0)
+    return kerasite.Sequential([kerasite.Input((28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax")])
+
+images = rng.random((N_CONV, 28, 28, 1), dtype=np.float32)
+labels = rng.integers(0, 10, N_CONV)
+data = {"dense": (x, x), "functional": (x, x), "convnet": (images, labels)}
+models = {}
+if "dense" in TASKS:
+    models["dense"] = sequential()
+    if hasattr(kerasite.Model, "_init_graph"):
+        models["functional"] = functional()
+if "convnet" in TASKS:
+    models["convnet"] = convnet()
+for name, m in models.items():
+    if name == "convnet":
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    else:
+        m.compile(optimizer=OPTIMIZER, loss="mse")
+    m.fit(*data[name], epochs=1, batch_size=128, verbose=0)  # warm up: buffers, optimizer state
 
 def xor(epochs):
     from benchmarks.floors import XOR_X, XOR_Y, plain_xor
@@ -101,17 +123,18 @@ for line in sys.stdin:
         continue
     model = models[cmd]
     start = time.perf_counter()
-    model.fit(x, x, epochs=1, batch_size=128, verbose=0)
+    model.fit(*data[cmd], epochs=1, batch_size=128, verbose=0)
     print(json.dumps({"epoch_s": time.perf_counter() - start}), flush=True)
 """
 
 
 class Child:
-    def __init__(self, root, samples, threads, optimizer):
+    def __init__(self, root, samples, threads, optimizer, tasks=("dense",), conv_samples=3000):
         env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + str(REPO_ROOT),
                    OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                    NUMBA_NUM_THREADS=str(threads))
-        code = CHILD.replace("N_SAMPLES", str(samples)).replace("OPTIMIZER", optimizer)
+        code = CHILD.replace("N_SAMPLES", str(samples)).replace("OPTIMIZER", optimizer) \
+            .replace("N_CONV", str(conv_samples)).replace("TASKS", repr(tuple(tasks)))
         self.proc = subprocess.Popen([sys.executable, "-c", code], cwd=root, env=env, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.models = json.loads(self.proc.stdout.readline())["ready"]
@@ -146,7 +169,13 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2, help="BLAS threads (default %(default)s)")
     parser.add_argument("--optimizer", choices=["adam", "sgd"], default="adam",
                         help="adam (default), or the benchmark's SGD with learning rate 0.5")
+    parser.add_argument("--model", choices=["dense", "convnet", "both"], default="dense",
+                        help="which epochs to pair: the dense autoencoder (with the XOR check), "
+                             "keras.io's convnet on random 28x28 images, or both")
+    parser.add_argument("--conv-samples", type=int, default=3000,
+                        help="images per convnet epoch (default %(default)s)")
     args = parser.parse_args(argv)
+    tasks = ("dense", "convnet") if args.model == "both" else (args.model,)
 
     with tempfile.TemporaryDirectory() as tmp:
         base_root = Path(tmp) / "base"
@@ -157,13 +186,23 @@ def main(argv=None):
         subprocess.run(["tar", "-x", "-C", str(base_root)], input=archive, check=True)
         optimizer = {"adam": '"adam"',
                      "sgd": "kerasite.optimizers.SGD(learning_rate=0.5)"}[args.optimizer]
-        old = Child(base_root, args.samples, args.threads, optimizer)
-        new = Child(REPO_ROOT, args.samples, args.threads, optimizer)
-        dense, functional, xor_new, xor_old = [], [], [], []
+        old = Child(base_root, args.samples, args.threads, optimizer, tasks, args.conv_samples)
+        new = Child(REPO_ROOT, args.samples, args.threads, optimizer, tasks, args.conv_samples)
+        dense, functional, xor_new, xor_old, conv = [], [], [], [], []
+        times = {"dense": {"base": [], "new": []}, "convnet": {"base": [], "new": []}}
         for r in range(args.rounds):
             order = [old, new] if r % 2 == 0 else [new, old]
+            if "convnet" in tasks:
+                t = {id(c): c.ask("convnet")["epoch_s"] for c in order}
+                conv.append(t[id(new)] / t[id(old)])
+                times["convnet"]["base"].append(t[id(old)])
+                times["convnet"]["new"].append(t[id(new)])
+            if "dense" not in tasks:
+                continue
             t = {id(c): c.ask("dense")["epoch_s"] for c in order}
             dense.append(t[id(new)] / t[id(old)])
+            times["dense"]["base"].append(t[id(old)])
+            times["dense"]["new"].append(t[id(new)])
             if "functional" in new.models:
                 f = new.ask("functional")["epoch_s"]
                 s = new.ask("dense")["epoch_s"]
@@ -178,9 +217,13 @@ def main(argv=None):
         "optimizer": args.optimizer,
         "accelerator": os.environ.get("KERASITE_ACCELERATOR", "1 (default)"),
         "machine": {"cpus": os.cpu_count(), "load_avg_1min": os.getloadavg()[0]},
-        "dense_epoch_new_over_base": _summary(dense),
+        "dense_epoch_new_over_base": _summary(dense) if dense else None,
+        "convnet_epoch_new_over_base": _summary(conv) if conv else None,
+        "median_epoch_s": {task: {side: float(np.median(v)) for side, v in sides.items() if v}
+                           for task, sides in times.items() if sides["base"]},
         "functional_over_sequential_new": _summary(functional) if functional else None,
-        "xor_fit_over_plain_numpy": {"base": _summary(xor_old), "new": _summary(xor_new)},
+        "xor_fit_over_plain_numpy": {"base": _summary(xor_old), "new": _summary(xor_new)}
+        if xor_new else None,
     }
     print(json.dumps(result, indent=1))
     return result
