@@ -212,15 +212,16 @@ def read_file(path, kind):
         raise FileNotFoundError(
             errno.ENOENT, f"No {kind} file at this path (working directory: {os.getcwd()}). "
             "Check the name, or save the model there first", path) from None
-    with open(fd, "rb") as f:
-        info = os.fstat(f.fileno())
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
         if stat.S_ISDIR(info.st_mode):
             raise IsADirectoryError(errno.EISDIR, f"Cannot load: this is a directory, not a "
                                     f"{kind} file", path)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(f"Cannot load '{path}': it is not a regular file (a FIFO, socket or "
-                          f"device), so it cannot hold a saved {kind}. Pass the path of a file "
-                          "written by save.")
+        raise OSError(f"Cannot load '{path}': it is not a regular file (a FIFO, socket or "
+                      f"device), so it cannot hold a saved {kind}. Pass the path of a file "
+                      "written by save.")
+    with open(fd, "rb") as f:
         size = info.st_size
         if size > MAX_FILE_SIZE:
             raise ValueError(
