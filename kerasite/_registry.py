@@ -5,7 +5,37 @@ instance (returned as is), a registry name (a new instance with default
 settings), or a ``{"class_name", "config"}`` dict made by ``serialize``. An
 unknown name gets an error listing the valid ones. Only classes in the
 registry can ever be built, which is what makes loading a file safe.
+
+The model classes are recorded here too (``register_model_class``), so that
+code below ``kerasite.models`` (saving, the Keras formats) can tell a
+``Sequential`` from a functional ``Model`` without importing the models.
 """
+
+_MODEL_CLASSES = {}  # class name -> model class, filled by kerasite.models
+
+
+def register_model_class(cls):
+    """Records a model class (``Model``, ``Sequential``, ...) under its class name.
+
+    Returns ``cls``, so it can be used as a class decorator.
+    """
+    _MODEL_CLASSES[cls.__name__] = cls
+    return cls
+
+
+def model_class(name):
+    """The model class registered as ``name`` (``"Model"``, ``"Sequential"``, ...).
+
+    Raises:
+        LookupError: if no model class of that name is registered.
+    """
+    try:
+        return _MODEL_CLASSES[name]
+    except KeyError:
+        raise LookupError(
+            f"No model class {name!r} is registered. Registered: {sorted(_MODEL_CLASSES)}. "
+            "Import kerasite (which registers its models) first."
+        ) from None
 
 
 def lookup(identifier, base, by_name, kind, hint):

@@ -1,4 +1,4 @@
-"""Keras 3 ``.keras`` files: kerasite/keras_format.py (issue 14).
+"""Keras 3 ``.keras`` files: kerasite/saving/keras/ (issue 14).
 
 The fixtures in tests/data/keras/ were written by Keras 3.15.1 (JAX backend) with
 tests/data/keras/make_fixtures.py, together with Keras's own predictions on
@@ -314,7 +314,7 @@ def _huge_input(config):
     (_huge_units, r"has shape \(5, 8\), but the layer's config implies \(5, 1000000000000\)"),
     (_model_module, r"The model names module 'evil.models'"),
     (_huge_input, r"input shape \[None, 1000000000\] has 1000000000 values per sample, more "
-                  r"than kerasite.keras_format.MAX_INPUT_FEATURES=16777216"),
+                  r"than kerasite.saving.keras.MAX_INPUT_FEATURES=16777216"),
 ])
 def test_hostile_configs_are_refused(tmp_path, edit, match):
     with pytest.raises(ValueError, match=match):

@@ -1,6 +1,6 @@
 """Saving and loading: the ``.kerasite`` format, round trips, bad files, and safety.
 
-Covers ``kerasite/saving.py`` through ``model.save``, ``load_model``,
+Covers ``kerasite/saving/`` (native.py, _archive.py) through ``model.save``, ``load_model``,
 ``save_weights`` and ``load_weights``.
 """
 
@@ -381,7 +381,7 @@ def test_save_weights_of_an_unbuilt_model_says_to_build_it(tmp_path):
 
 
 # ============================================================ bad arguments
-# ".keras" and ".h5" are Keras's formats, written by kerasite/keras_format/
+# ".keras" and ".h5" are Keras's formats, written by kerasite/saving/keras/
 # (tests/test_keras_format*.py).
 @pytest.mark.parametrize("name", ["model", "model.weights.npz"])
 def test_save_requires_the_kerasite_extension(tmp_path, name):
@@ -773,7 +773,7 @@ def test_a_private_file_is_never_readable_by_others_while_it_is_rewritten(
         modes.append(os.fstat(fd).st_mode & 0o777)
         return real_fsync(fd)
 
-    monkeypatch.setattr(saving.os, "fsync", spying_fsync)
+    monkeypatch.setattr(saving._archive.os, "fsync", spying_fsync)
     getattr(model, kind)(path)
     assert modes and modes[0] == 0o600, [oct(m) for m in modes]
     assert os.stat(path).st_mode & 0o777 == 0o600

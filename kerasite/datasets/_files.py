@@ -550,7 +550,7 @@ def _remove_stale_temps(directory):
     one without (written by older kerasite versions) once it is older than
     ``STALE_AFTER`` seconds. Files of downloads still running are kept.
     """
-    from kerasite.saving import _process_running
+    from kerasite.saving._archive import process_running
 
     try:
         entries = os.listdir(directory)
@@ -565,7 +565,7 @@ def _remove_stale_temps(directory):
         pid = match.group(1)
         try:
             if pid is not None:
-                stale = os.name == "posix" and not _process_running(int(pid))
+                stale = os.name == "posix" and not process_running(int(pid))
             else:
                 stale = now - os.stat(path).st_mtime > STALE_AFTER
             if stale:

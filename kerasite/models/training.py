@@ -18,7 +18,7 @@ from kerasite.callbacks.base import CallbackList
 from kerasite.callbacks.history import History
 from kerasite.callbacks.progress import ProgressBar
 from kerasite.config import floatx
-from kerasite.models import _inputs
+import kerasite.models._inputs as _inputs
 
 
 class NotCompiledError(ValueError, RuntimeError):
@@ -1015,7 +1015,7 @@ class Trainer:
              Non-trainable params: 0 (0.00 B)
         """
         self._require_built("summary()")
-        from kerasite.models import summary
+        import kerasite.models.summary as summary
 
         summary.print_summary(self, print_fn or print, expand_nested)
 

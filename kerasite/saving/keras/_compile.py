@@ -12,7 +12,7 @@ and *grouped* slots come one whole list after another (RMSprop: every
 """
 import numpy as np
 
-from kerasite.keras_format._h5 import leaf_weights, read_dataset
+from kerasite.saving.keras._h5 import leaf_weights, read_dataset
 
 # kerasite optimizer -> (slots interleaved per weight, slots grouped one list after another)
 _KERAS_SLOTS = {
@@ -135,7 +135,7 @@ def compile_from_keras(config, path):
     if isinstance(opt, str):
         optimizer = opt
     elif isinstance(opt, dict):
-        from kerasite.keras_format._layers import check_module
+        from kerasite.saving.keras._layers import check_module
 
         check_module(opt, "The optimizer")
         class_name = opt.get("class_name", "")
@@ -165,7 +165,7 @@ def compile_from_keras(config, path):
         if isinstance(value, str):
             return losses.get(value)
         if isinstance(value, dict) and "class_name" in value:
-            from kerasite.keras_format._layers import check_module
+            from kerasite.saving.keras._layers import check_module
 
             check_module(value, "The loss")
             cfg = {k: v for k, v in (value.get("config") or {}).items()
@@ -208,7 +208,7 @@ def compile_from_keras(config, path):
 
 
 def _schedule_from_keras(value, label):
-    from kerasite.keras_format._layers import check_module
+    from kerasite.saving.keras._layers import check_module
     from kerasite.optimizers import schedules
 
     check_module(value, "The learning-rate schedule")

@@ -1,4 +1,7 @@
-"""Saving and loading models: one ``.kerasite`` file, written atomically, read safely.
+"""kerasite's own format: one ``.kerasite`` file, written atomically, read safely.
+
+``kerasite.saving`` exposes the public functions of this module; the file
+handling it shares with Keras's formats is in ``kerasite.saving._archive``.
 
 The file format
 ---------------
@@ -55,34 +58,45 @@ Guarantees
   names the file.
 """
 
-import contextlib
-import errno
-import hashlib
 import io
 import json
 import math
 import os
 import re
-import secrets
 import zipfile
 
 import numpy as np
 
+from kerasite import _registry
+from kerasite.saving._archive import (
+    NPY_HEADER_MAX,
+    ZIP_MAGIC,
+    atomic_write,
+    check_layer_count,
+    check_members,
+    content_errors,
+    global_rng_untouched,
+    parse_npz,
+    read_file,
+)
+from kerasite.saving.keras import (
+    load_keras,
+    load_legacy_h5,
+    load_weights_h5,
+    save_keras,
+    save_legacy_h5,
+    save_weights_h5,
+)
+
 FORMAT_VERSION = 1
 MODEL_EXTENSION = ".kerasite"
 WEIGHTS_EXTENSION = ".weights.npz"
-
-# The limits of what loading accepts (see docs/guarantees.md, "Limits"). Both
-# are module settings a user may raise, e.g. ``kerasite.saving.MAX_LAYERS = 50_000``.
-MAX_FILE_SIZE = 2**31  # bytes: a file is read whole, so this bounds the memory of a load
-MAX_LAYERS = 10_000  # layers in one file, nested models included
 
 _CONFIG = "config.json"
 _WEIGHTS = "weights.npz"
 _OPTIMIZER = "optimizer.npz"
 _META_VERSION = "__format_version__"
 _META_INPUT_SHAPE = "__input_shape__"
-_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members, an empty zip
 
 
 # ==================================================================== public API
@@ -99,7 +113,7 @@ def save_model(model, filepath):
             ``Autoencoder``.
         filepath: a path ending in ``.kerasite``; or ``.keras`` (or ``.h5``) to
             write Keras 3's format (legacy HDF5 format) instead, see
-            ``kerasite.keras_format``.
+            ``kerasite.saving.keras``.
 
     Raises:
         ValueError: for another extension, or a model class that cannot be
@@ -117,12 +131,10 @@ def save_model(model, filepath):
         >>> load_model(path).count_params()
         8
     """
-    if os.fspath(filepath).endswith((".keras", ".h5")):  # Keras's formats: keras_format/
-        from kerasite import keras_format
-
+    if os.fspath(filepath).endswith((".keras", ".h5")):  # Keras's formats: saving/keras/
         if os.fspath(filepath).endswith(".h5"):
-            return keras_format.save_legacy_h5(model, filepath)
-        return keras_format.save_keras(model, filepath)
+            return save_legacy_h5(model, filepath)
+        return save_keras(model, filepath)
     path = _check_extension(filepath, MODEL_EXTENSION, "model.save",
                             "'model.keras' or 'model.h5' for Keras's formats, or "
                             "model.save_weights('name.weights.npz') to keep only the weights")
@@ -166,7 +178,7 @@ def save_model(model, filepath):
             archive.writestr(_WEIGHTS, weights_bytes)
             archive.writestr(_OPTIMIZER, optimizer_bytes)
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
 
 
 def load_model(filepath, compile=True):
@@ -175,7 +187,7 @@ def load_model(filepath, compile=True):
     Args:
         filepath: a ``.kerasite`` file; or a Keras 3 ``.keras`` file, or an
             ``.h5`` file written by Keras 3 or tf.keras 2 (read by
-            ``kerasite.keras_format``).
+            ``kerasite.saving.keras``).
         compile: restore the loss, the metrics and the optimizer with its state
             (the default). With ``False`` the model comes back uncompiled.
 
@@ -192,12 +204,10 @@ def load_model(filepath, compile=True):
             weights.
     """
     path = os.fspath(filepath)
-    if path.endswith((".keras", ".h5")):  # Keras 3's formats: kerasite/keras_format.py
-        from kerasite import keras_format
-
+    if path.endswith((".keras", ".h5")):  # Keras 3's formats: saving/keras/
         if path.endswith(".h5"):
-            return keras_format.load_legacy_h5(path, compile=compile)
-        return keras_format.load_keras(path, compile=compile)
+            return load_legacy_h5(path, compile=compile)
+        return load_keras(path, compile=compile)
     members = _read_archive(path, "model")
     config = _parse_json(members[_CONFIG], path)
     _check_format_version(config.get("format_version"), path, _CONFIG)
@@ -211,18 +221,18 @@ def load_model(filepath, compile=True):
         )
     state = _training_state(config.get("training_state"), path)
     _warn_on_precision_change(_saved_floatx(config, path), path)
-    _check_layer_count(config.get("config"), path)
-    with _global_rng_untouched(), _content_errors(path, "architecture in config.json"):
+    check_layer_count(config.get("config"), path)
+    with global_rng_untouched(), content_errors(path, "architecture in config.json"):
         model = classes[class_name].from_config(config["config"])
-    _load_weight_arrays(model, _parse_npz(members[_WEIGHTS], f"'{path}' (member {_WEIGHTS})",
-                                          _WEIGHT_MEMBERS, _weight_size_limits(model)), path)
+    _load_weight_arrays(model, parse_npz(members[_WEIGHTS], f"'{path}' (member {_WEIGHTS})",
+                                          *_weight_members(model)), path)
     model.completed_epochs = state["completed_epochs"]
     model._seed = state["seed"]
     model._epoch_in_progress = state["epoch_in_progress"]
 
     compile_config = config.get("compile_config")
     if compile and compile_config is not None:
-        with _content_errors(path, "compile settings in config.json"):
+        with content_errors(path, "compile settings in config.json"):
             from kerasite import losses, optimizers
 
             loss = compile_config["loss"]
@@ -236,8 +246,8 @@ def load_model(filepath, compile=True):
                           metrics=compile_config.get("metrics") or [],
                           loss_weights=compile_config.get("loss_weights"),
                           weighted_metrics=compile_config.get("weighted_metrics"))
-        arrays = _parse_npz(members[_OPTIMIZER], f"'{path}' (member {_OPTIMIZER})",
-                            _OPTIMIZER_MEMBERS)
+        arrays = parse_npz(members[_OPTIMIZER], f"'{path}' (member {_OPTIMIZER})",
+                            _OPTIMIZER_MEMBERS, _MEMBER_KINDS[_OPTIMIZER_MEMBERS])
         _restore_optimizer(model, state, arrays, path)
     return model
 
@@ -252,22 +262,20 @@ def save_weights(model, filepath):
     Args:
         model: a built model.
         filepath: a path ending in ``.weights.npz`` (or ``.weights.h5``, Keras 3's
-            layout, written by ``kerasite.keras_format.save_weights_h5``).
+            layout, written by ``kerasite.saving.keras.save_weights_h5``).
 
     Raises:
         ValueError: for another extension, or an unbuilt model (the error is
             also an ``AttributeError``).
         OSError: if the file cannot be written; a previous file is then kept.
     """
-    if os.fspath(filepath).endswith(".weights.h5"):  # Keras 3's layout: keras_format/
-        from kerasite import keras_format
-
-        return keras_format.save_weights_h5(model, filepath)
+    if os.fspath(filepath).endswith(".weights.h5"):  # Keras 3's layout: saving/keras/
+        return save_weights_h5(model, filepath)
     path = _check_extension(filepath, WEIGHTS_EXTENSION, "model.save_weights",
                             "or model.save('name.kerasite') for the whole model")
     model._require_built("save_weights()")
     data = _npz_bytes(_weight_arrays(model))
-    _atomic_write(path, lambda f: f.write(data))
+    atomic_write(path, lambda f: f.write(data))
 
 
 def load_weights(model, filepath):
@@ -283,7 +291,7 @@ def load_weights(model, filepath):
     Args:
         model: the model to fill; its layers must match the saved ones.
         filepath: a ``.weights.npz`` or ``.kerasite`` file (or a Keras 3
-            ``.weights.h5`` file, read by ``kerasite.keras_format.load_weights_h5``).
+            ``.weights.h5`` file, read by ``kerasite.saving.keras.load_weights_h5``).
 
     Raises:
         OSError: if the file is missing, truncated or corrupted.
@@ -291,23 +299,21 @@ def load_weights(model, filepath):
             float array; the message names the weight and its layer.
     """
     path = os.fspath(filepath)
-    if path.endswith(".weights.h5"):  # Keras 3's layout: keras_format/
-        from kerasite import keras_format
-
-        return keras_format.load_weights_h5(model, path)
+    if path.endswith(".weights.h5"):  # Keras 3's layout: saving/keras/
+        return load_weights_h5(model, path)
     if path.endswith(MODEL_EXTENSION):
         members = _read_archive(path, "model")
         _check_format_version(_parse_json(members[_CONFIG], path).get("format_version"),
                               path, _CONFIG)
         data, source = members[_WEIGHTS], f"'{path}' (member {_WEIGHTS})"
     elif path.endswith(WEIGHTS_EXTENSION):
-        data, source = _read_file(path, "weights"), f"'{path}'"
+        data, source = read_file(path, "weights"), f"'{path}'"
     else:
         raise ValueError(
             f"load_weights reads '{WEIGHTS_EXTENSION}' files (from save_weights) and "
             f"'{MODEL_EXTENSION}' files (from save). Received: filepath={path!r}."
         )
-    arrays = _parse_npz(data, source, _WEIGHT_MEMBERS, _weight_size_limits(model))
+    arrays = parse_npz(data, source, *_weight_members(model))
     _warn_on_weight_dtype(model, arrays, path)
     _rehearse_on_a_copy(model, arrays, path)
     _load_weight_arrays(model, arrays, path)
@@ -325,7 +331,7 @@ def _rehearse_on_a_copy(model, arrays, path):
     if model.built or not set(arrays) - {_META_VERSION, _META_INPUT_SHAPE}:
         return
     try:
-        with _global_rng_untouched():
+        with global_rng_untouched():
             copy = type(model).from_config(model.get_config())
     except Exception:  # noqa: BLE001  (a custom model class: no rehearsal possible)
         return
@@ -402,135 +408,6 @@ def _check_extension(filepath, extension, caller, alternative):
 
 
 # ".<stem>.<pid>-<8 hex digits>.tmp": at most this many bytes besides the stem.
-_TEMP_EXTRA = len(".") + len(".4294967295-") + 8 + len(".tmp")
-
-
-def _temp_stem(path, directory):
-    """The part of the temporary name taken from the target's name.
-
-    The file name itself when the temporary name fits the file system's limit
-    on name length; otherwise its start, then ``~`` and 8 hex digits of its
-    hash, so that a target name at the limit can still be saved (issue 15).
-    """
-    name = os.path.basename(path)
-    try:
-        limit = os.pathconf(directory, "PC_NAME_MAX")
-    except (AttributeError, OSError, ValueError):
-        limit = 255
-    room = limit - _TEMP_EXTRA
-    encoded = name.encode("utf-8", "surrogateescape")
-    if len(encoded) <= room:
-        return name
-    digest = hashlib.sha256(encoded).hexdigest()[:8]
-    head = encoded[:max(room - 9, 1)].decode("utf-8", "ignore")  # never cut a character
-    return f"{head}~{digest}"
-
-
-def _temp_pattern(path, directory):
-    stem = _temp_stem(path, directory)
-    return re.compile(r"\." + re.escape(stem) + r"\.(\d+)-[0-9a-f]{8}\.tmp\Z")
-
-
-def _new_file_mode(path):
-    """The permission bits the saved file will have, so its temporary file has them too.
-
-    A file being replaced keeps its bits: a private (0o600) checkpoint must not
-    be readable by others even while it is rewritten (issue 15, item 3).
-    ``None`` for a new file, which gets 0o666 minus the umask, as any new file
-    does.
-    """
-    try:
-        return os.stat(path).st_mode & 0o777
-    except OSError:
-        return None
-
-
-def _atomic_write(path, write):
-    """Writes ``path`` through ``write(fileobj)`` so it holds the old bytes or the new, never a mix.
-
-    The temporary file is opened with ``O_CREAT | O_EXCL`` and, for a new
-    target, mode 0o666, so the umask applies as for any new file (``mkstemp``
-    would force 0o600). When a file is replaced, the temporary file is created
-    with that file's permission bits, so its contents are never more readable
-    than the old file's were.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(
-            errno.ENOENT, f"Cannot save: the directory {directory!r} does not exist. Create it "
-            "first, e.g. os.makedirs(directory, exist_ok=True)", path)
-    if os.path.isdir(path):
-        raise IsADirectoryError(errno.EISDIR, "Cannot save: a directory has this name", path)
-    _remove_stale_temps(path, directory)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    stem = _temp_stem(path, directory)
-    mode = _new_file_mode(path)
-    while True:
-        tmp = os.path.join(directory, f".{stem}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-        try:
-            # Created with the final mode (less the umask, which can only remove bits),
-            # never wider than the file it replaces.
-            fd = os.open(tmp, flags, 0o666 if mode is None else mode)
-            break
-        except FileExistsError:  # 2**32 names: a clash is all but impossible
-            continue
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if mode is not None and hasattr(os, "fchmod"):  # bits the umask removed
-                with contextlib.suppress(OSError):
-                    os.fchmod(f.fileno(), mode)
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory):
-    # The rename is durable only once the directory entry is on disk (POSIX).
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _remove_stale_temps(path, directory):
-    """Removes temporary files left by killed saves to ``path`` (POSIX only).
-
-    A temporary file is stale once the process whose id is in its name is
-    gone; files of running processes (another save in progress) are kept.
-    """
-    if os.name != "posix":
-        return
-    pattern = _temp_pattern(path, directory)
-    with contextlib.suppress(OSError):
-        for entry in os.listdir(directory):
-            match = pattern.match(entry)
-            if match and not _process_running(int(match.group(1))):
-                with contextlib.suppress(OSError):
-                    os.remove(os.path.join(directory, entry))
-
-
-def _process_running(pid):
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)  # signal 0: only checks that the process exists
-    except ProcessLookupError:
-        return False
-    except (OSError, OverflowError):
-        return True  # it exists under another user, or we cannot tell: keep its file
-    return True
-
-
 # ===================================================================== encoding
 def _json_bytes(config, class_name):
     def plain(value):
@@ -569,29 +446,10 @@ def _npz_bytes(arrays):
 
 
 # ===================================================================== decoding
-def _read_file(path, kind):
-    try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > MAX_FILE_SIZE:
-                raise ValueError(
-                    f"Cannot load '{path}': it is {size} bytes; kerasite loads files of "
-                    f"at most {MAX_FILE_SIZE} bytes (kerasite.saving.MAX_FILE_SIZE), since it "
-                    "reads a file whole. If you trust this file, raise the limit first."
-                )
-            # Saves replace files whole, so a file does not grow while open; one that
-            # does (written in place by another program) reads as truncated.
-            return f.read(size)
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            errno.ENOENT, f"No {kind} file at this path (working directory: {os.getcwd()}). "
-            "Check the name, or save the model there first", path) from None
-
-
 def _read_archive(path, kind):
     """The members of a ``.kerasite`` archive, as bytes, each checked against its CRC."""
-    data = _read_file(path, kind)
-    if not data.startswith(_ZIP_MAGIC):
+    data = read_file(path, kind)
+    if not data.startswith(ZIP_MAGIC):
         raise OSError(
             f"Cannot load '{path}': it is not a {MODEL_EXTENSION} file (not a zip archive"
             f"{', it is empty' if not data else ''}). Pass the path of a file written by "
@@ -618,7 +476,7 @@ def _read_archive(path, kind):
             f"'{path}' holds weights only (a save_weights file), not a whole model. Build the "
             "model in code, then call model.load_weights(path)."
         )
-    _check_members(infos, _MODEL_MEMBERS, len(data), f"'{path}'")
+    check_members(infos, _MODEL_MEMBERS, _MEMBER_KINDS[_MODEL_MEMBERS], len(data), f"'{path}'")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = {name: archive.read(name) for name in (_CONFIG, _WEIGHTS, _OPTIMIZER)
@@ -659,39 +517,6 @@ def _parse_json(data, path):
     return config
 
 
-def _parse_npz(data, source, allowed, limits=None):
-    """The arrays of an ``.npz`` archive given as bytes, each checked before it is read.
-
-    Only members named by the regular expression ``allowed``, stored
-    uncompressed, whose ``.npy`` header declares exactly the bytes the member
-    holds, are read; pickled (object) arrays are refused. So the memory used
-    never exceeds a small multiple of ``len(data)``, whatever the file claims.
-    ``limits`` maps member names to ``(weight key, shape, most bytes)``: a
-    member larger than the weight it is for can need is refused unread.
-    """
-    if not data.startswith(_ZIP_MAGIC):
-        raise OSError(f"Cannot load {source}: it is not an .npz archive. The file is "
-                      "corrupted; save it again.")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except Exception as exc:  # noqa: BLE001  (any failure to parse these bytes: a bad file)
-        raise OSError(f"Cannot load {source}: it is truncated or corrupted "
-                      f"({type(exc).__name__}: {exc}). Save it again.") from None
-    with archive:
-        _check_members(infos, allowed, len(data), source, limits)
-        arrays = {}
-        for info in infos:
-            key = info.filename[:-len(".npy")]
-            try:
-                raw = archive.read(info)  # checks the CRC; at most info.file_size bytes
-            except Exception as exc:  # noqa: BLE001
-                raise OSError(f"Cannot load {source}: it is corrupted ({type(exc).__name__}: "
-                              f"{exc}). Save it again.") from None
-            arrays[key] = _parse_npy(raw, key, source)
-    return arrays
-
-
 # ============================================== archive checks (issue 15, items 4, 10)
 # kerasite writes exactly these members; anything else is refused by name.
 _MODEL_MEMBERS = re.compile(r"(config\.json|weights\.npz|optimizer\.npz)\Z")
@@ -707,8 +532,10 @@ _MEMBER_KINDS = {
                      "'__format_version__.npy' and '__input_shape__.npy'",
     _OPTIMIZER_MEMBERS: "'<slot>/<weight index>.npy' and '<scalar>.npy'",
 }
-_METHODS = {zipfile.ZIP_DEFLATED: "deflate", zipfile.ZIP_BZIP2: "bzip2",
-            zipfile.ZIP_LZMA: "lzma"}
+
+def _weight_members(model):
+    """``parse_npz``'s checks for a weights archive loaded into ``model``."""
+    return _WEIGHT_MEMBERS, _MEMBER_KINDS[_WEIGHT_MEMBERS], _weight_size_limits(model)
 
 
 def _weight_size_limits(model):
@@ -720,95 +547,8 @@ def _weight_size_limits(model):
     """
     if not model.built:
         return None
-    return {f"{i}/{name}.npy": (f"{i}/{name}", param.shape, 8 * param.size + _NPY_HEADER_MAX)
+    return {f"{i}/{name}.npy": (f"{i}/{name}", param.shape, 8 * param.size + NPY_HEADER_MAX)
             for i, layer in enumerate(model.layers) for name, param in layer.params.items()}
-
-
-_NPY_HEADER_MAX = 4096  # NumPy writes 128 bytes for a weight's header; 4 KiB is generous
-
-
-def _check_members(infos, allowed, archive_size, source, limits=None):
-    """Checks every member's name, compression and declared size before any is read.
-
-    kerasite writes stored (uncompressed) members, so a stored member's size is
-    its size on disk, and the sizes add up to no more than the archive's. A
-    compressed member could expand a few KB into GiB, so it is refused unread.
-    """
-    seen = set()
-    total = 0
-    for info in infos:
-        name = info.filename
-        if not allowed.match(name):
-            raise ValueError(
-                f"Refusing to load {source}: unknown member {name!r}. kerasite writes only "
-                f"{_MEMBER_KINDS[allowed]}; this file was altered or not written by kerasite."
-            )
-        if name in seen:
-            raise ValueError(f"Refusing to load {source}: member {name!r} appears twice. The "
-                             "file was altered or not written by kerasite.")
-        seen.add(name)
-        if info.compress_type != zipfile.ZIP_STORED and info.compress_type not in _METHODS:
-            raise OSError(f"Cannot load {source}: it is truncated or corrupted (member {name!r} "
-                          f"has unknown compression method {info.compress_type}). Restore it "
-                          "from a backup or save the model again.")
-        if info.compress_type != zipfile.ZIP_STORED:
-            method = _METHODS[info.compress_type]
-            raise ValueError(
-                f"Refusing to load {source}: member {name!r} is compressed ({method}), and "
-                "decompressing it could take unbounded memory. kerasite writes stored "
-                "(uncompressed) members only: save the model again with kerasite."
-            )
-        if info.file_size != info.compress_size:
-            raise OSError(f"Cannot load {source}: member {name!r} declares {info.file_size} "
-                          f"bytes but stores {info.compress_size}. The file is corrupted; "
-                          "save it again.")
-        limit = (limits or {}).get(name)
-        if limit is not None and info.file_size > limit[2]:
-            key, shape, most = limit
-            raise ValueError(
-                f"Refusing to load {source}: member {name!r} declares {info.file_size} bytes, "
-                f"more than weight {key!r} of shape {shape} can need (at most {most}, as "
-                "float64). The file was saved from a different architecture, or altered."
-            )
-        total += info.file_size
-    if total > archive_size:
-        raise OSError(f"Cannot load {source}: its members declare {total} bytes, more than the "
-                      f"archive's {archive_size}. The file is corrupted; save it again.")
-
-
-def _parse_npy(raw, key, source):
-    """One ``.npy`` member as an array, after checking its header against its size."""
-    f = io.BytesIO(raw)
-    try:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-        else:
-            raise ValueError(f".npy format version {version[0]}.{version[1]} is not one "
-                             "kerasite writes")
-    except ValueError as exc:
-        raise OSError(f"Cannot load {source}: array {key!r} has no valid .npy header ({exc}). "
-                      "The file is corrupted; save it again.") from None
-    if dtype.hasobject:
-        raise ValueError(
-            f"Refusing to load {source}: array {key!r} holds pickled Python objects, and "
-            "unpickling can run any code. kerasite reads plain numeric arrays only; do not "
-            "trust this file."
-        )
-    count = math.prod(shape)  # Python integers: no overflow, whatever the header says
-    held = len(raw) - f.tell()
-    # A zero dimension makes any other one "fit"; (0, 2**62) still cannot be made.
-    span = math.prod(max(d, 1) for d in shape) * dtype.itemsize
-    if count * dtype.itemsize != held or span > max(held, 1 << 20):
-        raise OSError(
-            f"Cannot load {source}: array {key!r} declares shape {shape} of {dtype} "
-            f"({count * dtype.itemsize} bytes), but the archive holds {held} bytes for it. "
-            "The file is truncated or corrupted; save it again."
-        )
-    array = np.frombuffer(raw, dtype=dtype, count=count, offset=f.tell())
-    return array.reshape(shape, order="F" if fortran else "C").copy()
 
 
 def _check_format_version(version, path, member):
@@ -888,66 +628,13 @@ def _warn_if_resuming_mid_epoch(model, initial_epoch):
         UserWarning, stacklevel=3)
 
 
-@contextlib.contextmanager
-def _content_errors(path, what):
-    """Turns the errors of rebuilding from a bad config into one ValueError naming the file."""
-    try:
-        yield
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
-        raise ValueError(f"Cannot load '{path}': invalid {what}: {detail}") from None
-
-
-@contextlib.contextmanager
-def _global_rng_untouched():
-    """Rebuilding a model draws initial weights and seeds; put the global stream back after.
-
-    The loaded weights replace the drawn ones anyway, and this keeps
-    ``set_random_seed(s); load_model(...); Sequential(...)`` building the same
-    model as it would without the load.
-    """
-    from kerasite import utils
-
-    rng = utils.get_rng()
-    state = rng.bit_generator.state
-    try:
-        yield
-    finally:
-        rng.bit_generator.state = state
-
-
-def _check_layer_count(architecture, path):
-    """Refuses a config describing more than ``MAX_LAYERS`` layers (issue 15, item 12).
-
-    Counted on the JSON, before any layer is made: every entry of every
-    ``"layers"`` list, at any depth, so nested models count in full.
-    """
-    count = 0
-    stack = [architecture]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            layers = node.get("layers")
-            if isinstance(layers, list):
-                count += len(layers)
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    if count > MAX_LAYERS:
-        raise ValueError(
-            f"Cannot load '{path}': it describes {count} layers; kerasite loads at most "
-            f"{MAX_LAYERS} (kerasite.saving.MAX_LAYERS). If you trust this file, raise the "
-            "limit first."
-        )
-
-
 def _model_classes():
     """The model classes ``load_model`` may build: kerasite's, and subclasses registered by name."""
     from kerasite.layers import _REGISTRY
-    from kerasite.models.model import Model
 
+    model = _registry.model_class("Model")
     return {name: cls for name, cls in _REGISTRY.items()
-            if isinstance(cls, type) and issubclass(cls, Model)}
+            if isinstance(cls, type) and issubclass(cls, model)}
 
 
 def register_serializable(package="Custom", name=None):
@@ -992,6 +679,27 @@ def register_serializable(package="Custom", name=None):
 register_keras_serializable = register_serializable
 
 
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    """The class registered for loading under ``name``, or ``None``; as Keras's function.
+
+    ``custom_objects`` and ``module_objects`` (dicts name -> object) are
+    searched first. A Keras key ``"Package>Name"`` is looked up by ``Name``,
+    since kerasite registers by name alone.
+
+    Example:
+        >>> get_registered_object("Dense").__name__
+        'Dense'
+        >>> get_registered_object("Custom>Nothing") is None
+        True
+    """
+    for table in (custom_objects, module_objects):
+        if table and name in table:
+            return table[name]
+    from kerasite import layers
+
+    return layers._REGISTRY.get(name.rsplit(">", 1)[-1] if isinstance(name, str) else name)
+
+
 # ================================================================ weights, state
 def _load_weight_arrays(model, arrays, path):
     """Checks every array against ``model``'s weights, then writes them all."""
@@ -1008,7 +716,7 @@ def _load_weight_arrays(model, arrays, path):
                 f"Model '{model.name}' is not built and {source} does not record the input "
                 "shape. Build the model first with model.build((None, *sample_shape))."
             )
-        with _global_rng_untouched(), _content_errors(path, "input shape stored in the file"):
+        with global_rng_untouched(), content_errors(path, "input shape stored in the file"):
             model.build((None, *(int(d) for d in input_shape)))
 
     expected = {f"{i}/{name}": (layer, name, param)

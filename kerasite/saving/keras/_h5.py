@@ -11,7 +11,7 @@ Two layouts hold the same weights:
 """
 import numpy as np
 
-from kerasite.keras_format._layers import (
+from kerasite.saving.keras._layers import (
     KERAS_VARIABLE,
     LAYERS,
     WEIGHTED,

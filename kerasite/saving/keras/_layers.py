@@ -12,6 +12,13 @@ Nested models follow Keras: a ``Sequential`` (kerasite's ``Encoder`` and
 """
 import re
 
+from kerasite import _registry
+
+# Values in one input sample (a 2048 x 2048 RGB image is 12.6 million): layers size their
+# weights from the input shape, so a larger one in a file is refused before building.
+# Settable as kerasite.saving.keras.MAX_INPUT_FEATURES.
+MAX_INPUT_FEATURES = 2**24
+
 # The one value kerasite supports for a Keras option it has no argument for.
 _NO_BN_REGULARIZERS = {"beta_regularizer": None, "gamma_regularizer": None,
                        "beta_constraint": None, "gamma_constraint": None}
@@ -152,16 +159,12 @@ def keras_object(class_name, config, module):
 
 
 def is_model(layer):
-    from kerasite.models import Model
-
-    return isinstance(layer, Model)
+    return isinstance(layer, _registry.model_class("Model"))
 
 
 def keras_class(layer):
     """The Keras class name a kerasite layer or nested model is written as."""
-    from kerasite.models import Sequential
-
-    if isinstance(layer, Sequential):
+    if isinstance(layer, _registry.model_class("Sequential")):
         return "Sequential"
     if is_model(layer):
         return "Functional"
@@ -175,11 +178,9 @@ def model_to_keras(model):
     Each child is ``(kerasite layer, grandchildren or None)``: the tree the
     weights file follows, ``layers/<group>[/layers/<group>...]/vars``.
     """
-    from kerasite.models import Model, Sequential
-
-    if isinstance(model, Sequential):
+    if isinstance(model, _registry.model_class("Sequential")):
         return _sequential_to_keras(model)
-    if isinstance(model, Model) and not model._is_subclassed():
+    if is_model(model) and not model._is_subclassed():
         return _functional_to_keras(model)
     raise ValueError(
         f"Cannot write a {type(model).__name__} as a Keras file: kerasite writes "
@@ -272,9 +273,7 @@ def _child(layer):
 
 
 def _functional_to_keras(model):
-    from kerasite.models import Model
-
-    config = Model.get_config(model)  # the graph, also for an Autoencoder
+    config = _registry.model_class("Model").get_config(model)  # the graph, also for an Autoencoder
     by_name = {layer.name: layer for layer in model._graph.layers}
     # (layer name, call index) -> node, counted as Model.get_config counts them.
     nodes, per_layer = {}, {}
@@ -554,8 +553,6 @@ def _call_kwargs(kwargs, layer_name):
 
 
 def _feature_shape(shape, label):
-    from kerasite import keras_format
-
     if not isinstance(shape, list) or len(shape) < 2 or \
             not all(isinstance(d, int) and not isinstance(d, bool) and d > 0
                     for d in shape[1:]):
@@ -566,10 +563,10 @@ def _feature_shape(shape, label):
     features = 1
     for d in shape[1:]:
         features *= d
-    if features > keras_format.MAX_INPUT_FEATURES:
+    if features > MAX_INPUT_FEATURES:
         raise ValueError(f"{label}: input shape {shape!r:.100} has {features} values per sample, "
-                         "more than kerasite.keras_format.MAX_INPUT_FEATURES="
-                         f"{keras_format.MAX_INPUT_FEATURES}; raise it to load this model.")
+                         "more than kerasite.saving.keras.MAX_INPUT_FEATURES="
+                         f"{MAX_INPUT_FEATURES}; raise it to load this model.")
     return list(shape[1:])
 
 

@@ -12,9 +12,11 @@ Three formats cross over:
 * ``.weights.h5``, Keras 3's weights-only file: ``model.weights.h5`` alone.
 
 ``model.save``, ``model.save_weights``, ``model.load_weights`` and
-``kerasite.models.load_model`` come here for these extensions.
+``kerasite.models.load_model`` come here (through ``kerasite.saving``) for these
+extensions.
 
-Reading is as guarded as reading a ``.kerasite`` file: layers come only from
+Reading is as guarded as reading a ``.kerasite`` file (both use
+``kerasite.saving._archive``): layers come only from
 kerasite's registry, by a table from Keras's class names (``_layers.py``); a
 ``module`` or ``registered_name`` in the file is checked, never imported;
 HDF5 datasets are read by name after their link, type, storage and shape are
@@ -26,10 +28,13 @@ Whatever kerasite does not map is refused with an error that names it.
 import io
 import json
 import os
+import sys
 import zipfile
 
-from kerasite.keras_format import _compile, _h5, _layers
-from kerasite.keras_format._h5 import import_h5py
+import kerasite.saving._archive as _archive
+from kerasite import _registry
+from kerasite.saving.keras import _compile, _h5, _layers
+from kerasite.saving.keras._h5 import import_h5py
 
 KERAS_EXTENSION = ".keras"
 H5_EXTENSION = ".h5"
@@ -38,9 +43,6 @@ _METADATA = "metadata.json"
 _CONFIG = "config.json"
 _WEIGHTS = "model.weights.h5"
 MAX_CONFIG_SIZE = 16 * 2**20  # bytes of config.json; real configs are a few KB per layer
-# Values in one input sample (a 2048 x 2048 RGB image is 12.6 million): layers size their
-# weights from the input shape, so a larger one in a file is refused before building.
-MAX_INPUT_FEATURES = 2**24
 _KERAS_VERSION = "3.5.0"  # the oldest Keras 3 whose files kerasite's match (pyproject's extra)
 
 
@@ -70,8 +72,6 @@ def save_keras(model, filepath):
         ValueError: naming the layer or option that cannot be written.
         ImportError: without h5py (``pip install 'kerasite[keras]'``).
     """
-    from kerasite import saving
-
     h5py = import_h5py("Saving a .keras file")
     path = os.fspath(filepath)
     config, children, compile_config, optimizer = _describe(model)
@@ -94,7 +94,7 @@ def save_keras(model, filepath):
             archive.writestr(_CONFIG, config_bytes)
             archive.writestr(_WEIGHTS, weights.getvalue())
 
-    saving._atomic_write(path, write)
+    _archive.atomic_write(path, write)
 
 
 def load_keras(filepath, compile=True):
@@ -118,11 +118,9 @@ def load_keras(filepath, compile=True):
         OSError: if the file is missing or not a zip archive.
         ImportError: without h5py (``pip install 'kerasite[keras]'``).
     """
-    from kerasite import saving
-
     h5py = import_h5py("Loading a .keras file")
     path = os.fspath(filepath)
-    data = saving._read_file(path, "model")
+    data = _archive.read_file(path, "model")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = {info.filename: info for info in archive.infolist()}
@@ -139,18 +137,18 @@ def load_keras(filepath, compile=True):
     if infos[_CONFIG].file_size > MAX_CONFIG_SIZE:
         raise ValueError(f"Cannot load '{path}': {_CONFIG} declares {infos[_CONFIG].file_size} "
                          f"bytes, more than MAX_CONFIG_SIZE={MAX_CONFIG_SIZE}.")
-    # The whole file is at most saving.MAX_FILE_SIZE, and a member may not declare more than
+    # The whole file is at most MAX_FILE_SIZE, and a member may not declare more than
     # that once decompressed, so a zip bomb cannot expand past it.
-    if infos[_WEIGHTS].file_size > saving.MAX_FILE_SIZE:
+    if infos[_WEIGHTS].file_size > _archive.MAX_FILE_SIZE:
         raise ValueError(f"Cannot load '{path}': {_WEIGHTS} declares "
                          f"{infos[_WEIGHTS].file_size} bytes, more than "
-                         f"kerasite.saving.MAX_FILE_SIZE={saving.MAX_FILE_SIZE}.")
+                         f"kerasite.saving.MAX_FILE_SIZE={_archive.MAX_FILE_SIZE}.")
     try:
         config = json.loads(archive.read(_CONFIG))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"Cannot load '{path}': {_CONFIG} is not valid JSON ({exc}).") from None
     kind, kerasite_config, children = _layers.model_from_keras(config)
-    saving._check_layer_count(kerasite_config, path)
+    _archive.check_layer_count(kerasite_config, path)
     compile_config = config.get("compile_config") if compile else None
     compile_args = _compile.compile_from_keras(compile_config, path) if compile_config else None
 
@@ -171,12 +169,9 @@ def load_keras(filepath, compile=True):
 
 def _build_with_weights(kind, kerasite_config, children, values, path):
     """The kerasite model of a translated config, holding ``values`` (checked per weight)."""
-    from kerasite import saving
-    from kerasite.models import Model, Sequential
-
     _h5.check_sizes(children, values, path)
-    cls = Sequential if kind == "Sequential" else Model
-    with saving._global_rng_untouched(), saving._content_errors(path, "architecture"):
+    cls = _registry.model_class("Sequential" if kind == "Sequential" else "Model")
+    with _archive.global_rng_untouched(), _archive.content_errors(path, "architecture"):
         model = cls.from_config(kerasite_config)
     _h5.assign(model, kind, children, values, path)
     return model
@@ -198,8 +193,6 @@ def save_legacy_h5(model, filepath):
         ValueError: naming the layer or option that cannot be written.
         ImportError: without h5py (``pip install 'kerasite[keras]'``).
     """
-    from kerasite import saving
-
     h5py = import_h5py("Saving an .h5 file")
     path = os.fspath(filepath)
     config, children, compile_config, _optimizer = _describe(model)
@@ -221,7 +214,7 @@ def save_legacy_h5(model, filepath):
         group.attrs["keras_version"] = _KERAS_VERSION
         _h5.write_legacy_weights(group, children)
     data = buffer.getvalue()
-    saving._atomic_write(path, lambda out: out.write(data))
+    _archive.atomic_write(path, lambda out: out.write(data))
 
 
 def load_legacy_h5(filepath, compile=True):
@@ -245,11 +238,9 @@ def load_legacy_h5(filepath, compile=True):
         ValueError: as ``load_keras``, and for a file without a model config.
         ImportError: without h5py (``pip install 'kerasite[keras]'``).
     """
-    from kerasite import saving
-
     h5py = import_h5py("Loading an .h5 file")
     path = os.fspath(filepath)
-    data = saving._read_file(path, "model")
+    data = _archive.read_file(path, "model")
     try:
         f = h5py.File(io.BytesIO(data), "r")
     except OSError:
@@ -267,7 +258,7 @@ def load_legacy_h5(filepath, compile=True):
                              "kerasite reads .h5 files from tf.keras 2 and Keras 3.")
         config = _parse_json(raw, path, "model_config")
         kind, kerasite_config, children = _layers.model_from_keras(config)
-        saving._check_layer_count(kerasite_config, path)
+        _archive.check_layer_count(kerasite_config, path)
         training = _text_attr(f, "training_config", path) if compile else None
         compile_args = None
         if training is not None:
@@ -314,8 +305,6 @@ def save_weights_h5(model, filepath):
         model: a built ``Sequential`` or functional ``Model``.
         filepath: a path ending in ``.weights.h5``.
     """
-    from kerasite import saving
-
     h5py = import_h5py("Saving a .weights.h5 file")
     path = os.fspath(filepath)
     model._require_built("save_weights()")
@@ -324,7 +313,7 @@ def save_weights_h5(model, filepath):
     with h5py.File(buffer, "w") as f:
         _h5.write_tree(f, children)
     data = buffer.getvalue()
-    saving._atomic_write(path, lambda out: out.write(data))
+    _archive.atomic_write(path, lambda out: out.write(data))
 
 
 def load_weights_h5(model, filepath):
@@ -343,12 +332,10 @@ def load_weights_h5(model, filepath):
     Raises:
         ValueError: if a weight is missing, extra or misshapen.
     """
-    from kerasite import saving
-
     h5py = import_h5py("Loading a .weights.h5 file")
     path = os.fspath(filepath)
     model._require_built("load_weights() of a .weights.h5 file")
-    data = saving._read_file(path, "weights")
+    data = _archive.read_file(path, "weights")
     _config, children = _layers.model_to_keras(model)
     try:
         f = h5py.File(io.BytesIO(data), "r")
@@ -378,6 +365,13 @@ def _match_weights(h5py, root, children, prefix, file_size, path, pending):
         pending.extend((layer.params[k], v.astype(layer.params[k].dtype))
                        for k, v in zip(keys, values))
 
+
+class _KerasFilesModule(_archive.ForwardingModule):
+    # MAX_INPUT_FEATURES is checked in _layers.py; set here, it changes there.
+    _forward = {"MAX_INPUT_FEATURES": _layers}
+
+
+sys.modules[__name__].__class__ = _KerasFilesModule
 
 __all__ = ["save_keras", "load_keras", "save_legacy_h5", "load_legacy_h5", "save_weights_h5",
            "load_weights_h5"]
