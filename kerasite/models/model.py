@@ -13,7 +13,7 @@ There are three ways to make one, as in Keras:
   the graph's: no autodiff, every gradient still a layer's own ``backward``.
 
 This module holds the network (structure, weights, config, saving); the
-training API (compile, fit, evaluate, predict) is in ``training.py``, and the
+training API (compile, fit, evaluate, predict) is in ``kerasite/trainers/trainer.py``, and the
 forward and backward passes over the nodes in ``graph.py``.
 """
 
@@ -26,7 +26,7 @@ from kerasite.layers.base import Layer, NotBuiltError, _auto_name
 from kerasite.layers.input import Input, InputLayer
 from kerasite.layers.symbolic import SymbolicTensor
 from kerasite.models.graph import Graph
-from kerasite.models.training import Trainer
+from kerasite.trainers.trainer import Trainer
 
 
 class Model(Trainer, Layer):

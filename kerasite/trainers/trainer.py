@@ -19,6 +19,10 @@ from kerasite.callbacks.history import History
 from kerasite.callbacks.progress import ProgressBar
 from kerasite.config import floatx
 from kerasite.models import _inputs
+from kerasite.trainers.compile_utils import _check_metrics_arg, _per_output, _plain_metrics, _weight
+from kerasite.trainers.data_adapters.array_data_adapter import (
+    _class_weights, _data_list, _first_batches)
+from kerasite.trainers.epoch_iterator import _Gather
 
 
 class NotCompiledError(ValueError, RuntimeError):
@@ -1110,40 +1114,6 @@ def _batch_result(logs, return_dict):
     return values[0] if len(values) == 1 else values
 
 
-def _class_weights(class_weight, y):
-    """Sample weights ``(samples,)`` from ``class_weight`` and the labels ``y``, as Keras reads them.
-
-    One-hot (or probability) rows give their argmax; a single column or
-    integer labels are rounded to the class index. Unlisted classes weigh 1.
-    """
-    if not isinstance(class_weight, dict):
-        raise TypeError(
-            "`class_weight` must be a dict mapping class indices to weights, e.g. "
-            f"{{0: 1.0, 1: 5.0}}. Received: {type(class_weight).__name__}."
-        )
-    for key, value in class_weight.items():
-        if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
-            raise TypeError(
-                f"`class_weight` keys must be integer class indices. Received key {key!r}."
-            )
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or \
-                not math.isfinite(value):
-            raise TypeError(
-                f"`class_weight` values must be finite numbers. Received {key!r}: {value!r}."
-            )
-    if y.ndim > 2:
-        raise ValueError(
-            f"`class_weight` needs one label per sample; the targets have shape {y.shape}. "
-            "Pass `sample_weight` (shaped like the per-sample losses) instead."
-        )
-    labels = y.argmax(axis=-1) if y.ndim == 2 and y.shape[1] != 1 else y.reshape(len(y))
-    labels = np.round(labels).astype(np.int64)
-    weights = np.ones(len(y), dtype=floatx())
-    for key, value in class_weight.items():
-        weights[labels == key] = value
-    return weights
-
-
 def _takes_sample_weight(loss):
     """Whether ``loss.forward`` accepts the weights (a custom loss may take only two arrays)."""
     import inspect
@@ -1155,24 +1125,6 @@ def _takes_sample_weight(loss):
     return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params) >= 3 or \
         any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name == "sample_weight"
             for p in params)
-
-
-def _first_batches(groups, steps, batch_size, name):
-    """The arrays in ``groups`` cut to their first ``steps`` batches (Keras's ``steps``)."""
-    if steps is None:
-        return groups
-    steps = _inputs.check_positive_int(steps, name)
-    n = len(groups[0][0])
-    if steps * batch_size >= n:
-        if steps > math.ceil(n / batch_size):
-            warnings.warn(
-                f"`{name}`={steps} asks for more batches than the {n} samples make "
-                f"({math.ceil(n / batch_size)} of {batch_size}): all of them are used.",
-                stacklevel=3,
-            )
-        return groups
-    stop = steps * batch_size
-    return tuple([None if a is None else a[:stop] for a in group] for group in groups)
 
 
 def _check_validation_freq(freq):
@@ -1191,84 +1143,3 @@ def _should_validate(epoch, freq):
     if isinstance(freq, (list, tuple)):
         return epoch + 1 in freq
     return (epoch + 1) % freq == 0
-
-
-def _check_metrics_arg(metrics, what):
-    if metrics is None:
-        return []
-    if isinstance(metrics, str) or not isinstance(metrics, (list, tuple, dict)):
-        raise TypeError(
-            f"`{what}` must be a list, such as ['accuracy']. Received: {what}={metrics!r}."
-        )
-    return metrics
-
-
-def _per_output(spec, names, what, convert, broadcast):
-    n = len(names)
-    if isinstance(spec, dict):
-        unknown = [k for k in spec if k not in names]
-        if unknown:
-            raise ValueError(f"`{what}` has keys {unknown} that are not output names; the "
-                             f"model's outputs are {names}.")
-        missing = [k for k in names if k not in spec]
-        if missing:
-            raise ValueError(f"`{what}` has no entry for output(s) {missing}; give one per "
-                             f"output of {names}.")
-        return [convert(spec[k]) for k in names]
-    if isinstance(spec, (list, tuple)):
-        if len(spec) != n:
-            raise ValueError(f"`{what}` has {len(spec)} entries but the model has {n} outputs "
-                             f"{names}: give one per output (or a dict keyed by name).")
-        return [convert(v) for v in spec]
-    if not broadcast and n > 1:
-        raise ValueError(f"`{what}` must be a list or dict with one entry per output {names}.")
-    return [convert(spec) for _ in range(n)]
-
-
-def _weight(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not math.isfinite(value) or value < 0:
-        raise ValueError(f"`loss_weights` must hold non-negative numbers. Received {value!r}.")
-    return float(value)
-
-
-def _data_list(data, names, arg, kind):
-    if isinstance(data, dict):
-        missing = [k for k in names if k not in data]
-        unknown = [k for k in data if k not in names]
-        if missing or unknown:
-            raise ValueError(
-                f"`{arg}` is a dict whose keys must be the model's {kind} names {names}. "
-                f"Missing: {missing}; unknown: {unknown}."
-            )
-        return [data[k] for k in names]
-    if len(data) != len(names):
-        raise ValueError(
-            f"`{arg}` has {len(data)} arrays but the model has {len(names)} {kind}s {names}: "
-            "pass one array per " + kind + "."
-        )
-    return list(data)
-
-
-def _plain_metrics(spec):
-    if isinstance(spec, dict):
-        return {k: _plain_metrics(v) for k, v in spec.items()}
-    if isinstance(spec, (list, tuple)):
-        return [_plain_metrics(m) if isinstance(m, (list, tuple)) else m
-                for m in spec if isinstance(m, (str, list, tuple))]
-    return spec if isinstance(spec, str) else []
-
-
-class _Gather:
-    """Copies rows ``idx`` of ``data`` into a reused buffer: one per batch size."""
-
-    def __init__(self, data):
-        self.data = data
-        self.buffers = {}
-
-    def __call__(self, idx):
-        buf = self.buffers.get(len(idx))
-        if buf is None:
-            buf = self.buffers[len(idx)] = np.empty((len(idx), *self.data.shape[1:]),
-                                                    self.data.dtype)
-        return np.take(self.data, idx, axis=0, out=buf)
