@@ -360,6 +360,10 @@ class Trainer:
         val_batch_size, validation_freq = validation
         callback_list.on_train_begin()
         train_step = self._train_step
+        # A subclass's own train_step gets each batch as (x, y, sample_weight) and its
+        # returned dict is logged as is (Keras 3); the built-in step stays the lean path.
+        custom = type(self).train_step is not Trainer.train_step
+        self._step_metrics = metrics
         # BackupAndRestore may move the start to the epoch after its backup (as in Keras).
         initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
         self._initial_epoch = None
@@ -377,6 +381,7 @@ class Trainer:
             state["_epoch_in_progress"] = epoch  # a save now is marked mid-epoch
             for m in metrics:
                 m.reset()
+            self._loss_sums = None
             sums, seen, stopped = None, 0, False
             steps = per_pass if steps_per_epoch is None else steps_per_epoch
             for step in range(steps):
@@ -403,6 +408,16 @@ class Trainer:
                     batch = {key: gather(idx) for key, gather in gathers.items()}
                     xb, yb, wb = ([None if a is None else batch[id(a)] for a in group]
                                   for group in (xs, ys, ws))
+                if custom:
+                    logs = self.train_step((self._model_form(xb), self._model_form(yb),
+                                            self._weights_form(wb)))
+                    epoch_logs = dict(logs)
+                    if want_batch_hooks:
+                        callback_list.on_train_batch_end(step, dict(logs))
+                        if self.stop_training:
+                            stopped = True
+                            break
+                    continue
                 values, outs = train_step(xb, yb, wb)
                 k = stop - start
                 if sums is None:
@@ -423,10 +438,13 @@ class Trainer:
                         break
             if position == per_pass:
                 position = 0
-            epoch_logs = self._loss_logs([s / seen for s in sums])
-            for m in metrics:
-                epoch_logs[m.name] = m.result()
-            if not math.isfinite(epoch_logs["loss"]) and not warned_nan:
+            if not custom:
+                epoch_logs = self._loss_logs([s / seen for s in sums])
+                for m in metrics:
+                    epoch_logs[m.name] = m.result()
+            loss = epoch_logs.get("loss", 0.0)
+            if isinstance(loss, (float, np.floating)) and not math.isfinite(loss) \
+                    and not warned_nan:
                 warned_nan = True
                 warnings.warn(
                     f"The training loss became {epoch_logs['loss']} in epoch {epoch + 1}; the "
@@ -446,6 +464,154 @@ class Trainer:
             if self.stop_training:
                 break
         return epoch_logs
+
+    # ======================================================= the public steps
+    def train_step(self, data):
+        """One gradient step on one batch; ``fit`` calls it for every batch.
+
+        Override it in a subclass to change what a step does (``super().train_step(data)``
+        still takes the built-in step). As in Keras 3, ``fit`` logs the returned
+        dict as is, in ``History`` and the progress bar; the last batch's dict
+        is the epoch's logs. The built-in step returns running means over the
+        epoch so far: the loss weighted by batch size, and the compiled metrics.
+
+        Args:
+            data: the batch ``(x, y, sample_weight)``, each as the model takes
+                it: one array for a single input or output, a list for
+                several (``sample_weight`` may be None).
+
+        Returns:
+            A dict of logs, ``{"loss": ..., <metric name>: ...}``.
+        """
+        x, y, sample_weight = _unpack(data)
+        xs, ys, ws = self._step_lists(x, y, sample_weight)
+        if self._grads_and_vars is None:
+            self._training_setup()
+        values, outs = self._train_step(xs, ys, ws)
+        self._track_loss(values, len(xs[0]))
+        return self.compute_metrics(x, y, self._pack_step_outputs(outs), sample_weight)
+
+    def test_step(self, data):
+        """The loss and metrics on one batch, dropout off; ``evaluate`` calls it per batch.
+
+        Args:
+            data: the batch ``(x, y, sample_weight)``, as in ``train_step``.
+
+        Returns:
+            A dict of logs; the built-in step's are running means, as in ``train_step``.
+        """
+        x, y, sample_weight = _unpack(data)
+        xs, ys, ws = self._step_lists(x, y, sample_weight)
+        outs = self._infer_graph.forward(xs, training=False)
+        y_pred = self._pack_step_outputs(outs)
+        self._track_loss([self.compute_loss(x, y, y_pred, sample_weight)], len(xs[0]))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        """The model's outputs for one batch; ``predict`` calls it per batch.
+
+        Args:
+            data: the batch's ``x`` (or a tuple whose first item is ``x``).
+
+        Returns:
+            An array ``(batch, *outputs)``, or a list with one per output.
+        """
+        x = data[0] if isinstance(data, tuple) else data
+        outs = self._infer_graph.forward(self._prepare_x(x), training=False)
+        return self._pack_step_outputs([np.array(o) for o in outs])
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+        """The total loss of a batch: the weighted sum over the outputs, with the penalties.
+
+        Args:
+            x: the batch's inputs (unused by the built-in loss; kept for Keras's signature).
+            y: the targets, as the model takes them.
+            y_pred: the predictions, one array or a list with one per output.
+            sample_weight: weights per sample (or a list per output), or None.
+
+        Returns:
+            The loss as a float.
+        """
+        if not hasattr(self, "_losses"):
+            self._resolve_compile()
+        _, ys, ws = self._step_lists(None, y, sample_weight)
+        outs = self._model_list(y_pred, len(self._graph.outputs))
+        total = 0.0
+        for i, (weight, yt, out, w) in enumerate(zip(self._loss_weights, ys, outs, ws)):
+            loss = self._losses[i]
+            total += weight * (loss.forward(yt, out) if w is None else
+                               loss.forward(yt, out, w))
+        if self._graph._activity or any(leaf.regularizers for leaf in self._leaf_layers()):
+            total += self._penalty(self._graph)
+        return float(total)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight):
+        """Updates the compiled metrics with a batch and returns the logs.
+
+        Args:
+            x: the batch's inputs (unused; kept for Keras's signature).
+            y: the targets, as the model takes them.
+            y_pred: the predictions, one array or a list with one per output.
+            sample_weight: weights per sample (or a list per output), or None.
+
+        Returns:
+            ``{"loss": <running mean of the loss>, <metric name>: <result>}``;
+            the loss is there once a step has tracked it.
+        """
+        _, ys, ws = self._step_lists(None, y, sample_weight)
+        outs = self._model_list(y_pred, len(self._graph.outputs))
+        metrics = getattr(self, "_step_metrics", None)
+        if metrics is None:
+            metrics = self._step_metrics = self._make_metrics(ys)
+        self._update_metrics(metrics, ys, outs, ws)
+        sums = getattr(self, "_loss_sums", None)
+        logs = self._loss_logs([v / self._loss_seen for v in sums]) if sums else {}
+        for m in metrics:
+            logs[m.name] = m.result()
+        return logs
+
+    def _track_loss(self, values, k):
+        """Adds a batch's loss values to the running sums that the logs average."""
+        sums = getattr(self, "_loss_sums", None)
+        if sums is None:
+            self._loss_sums, self._loss_seen = [v * k for v in values], k
+        else:
+            self._loss_sums = [s + v * k for s, v in zip(sums, values)]
+            self._loss_seen += k
+
+    def _step_lists(self, x, y, sample_weight):
+        """x, y and sample weights as the steps take them, as lists per input/output."""
+        n_out = len(self._graph.outputs)
+        xs = None if x is None else self._model_list(x, len(self._graph.inputs))
+        ys = self._model_list(y, n_out)
+        if sample_weight is None:
+            ws = [None] * n_out
+        elif isinstance(sample_weight, (list, tuple)):
+            ws = list(sample_weight)
+        else:
+            ws = [sample_weight] * n_out
+        return xs, ys, ws
+
+    @staticmethod
+    def _model_list(value, n):
+        if isinstance(value, (list, tuple)) and (n > 1 or len(value) == 1 and
+                                                  not isinstance(value[0], (int, float))):
+            return list(value)
+        return [value]
+
+    @staticmethod
+    def _model_form(arrays):
+        """One array for a single input or output, else the list (as a step receives them)."""
+        return arrays[0] if len(arrays) == 1 else arrays
+
+    @staticmethod
+    def _weights_form(ws):
+        if all(w is None for w in ws):
+            return None
+        return ws[0] if len(ws) == 1 else ws
+
+    def _pack_step_outputs(self, outs):
+        return outs[0] if len(outs) == 1 else list(outs)
 
     @staticmethod
     def _update_metrics(metrics, ys, outs, ws):
@@ -738,6 +904,8 @@ class Trainer:
         """Loss and metrics over ``xs``, batch by batch; ``lazy`` x still needs casting."""
         for m in metrics:
             m.reset()
+        if type(self).test_step is not Trainer.test_step:
+            return self._evaluate_custom(xs, ys, ws, batch_size, metrics, callback_list, lazy)
         graph = self._infer_graph
         regularized = any(leaf.regularizers for leaf in self._leaf_layers())
         hooks = callback_list is not None and callback_list.wants_test_batch_hooks
@@ -749,6 +917,31 @@ class Trainer:
                                           hooks, graph, regularized)
         finally:
             self._set_fused(False)
+        self.clear_cache()
+        return logs
+
+    def _evaluate_custom(self, xs, ys, ws, batch_size, metrics, callback_list, lazy):
+        """A subclass's ``test_step`` per batch; its last returned dict is the result."""
+        hooks = callback_list is not None and callback_list.wants_test_batch_hooks
+        saved = (getattr(self, "_step_metrics", None), getattr(self, "_loss_sums", None),
+                 getattr(self, "_loss_seen", 0))
+        self._step_metrics, self._loss_sums = metrics, None
+        logs = {}
+        try:
+            for step, start in enumerate(range(0, len(xs[0]), batch_size)):
+                if hooks:
+                    callback_list.on_test_batch_begin(step)
+                xb = [a[start:start + batch_size] for a in xs]
+                if lazy:
+                    xb = [_inputs.cast(a, "x", start) for a in xb]
+                yb = [a[start:start + batch_size] for a in ys]
+                wb = [None if w is None else w[start:start + batch_size] for w in ws]
+                logs = dict(self.test_step((self._model_form(xb), self._model_form(yb),
+                                            self._weights_form(wb))))
+                if hooks:
+                    callback_list.on_test_batch_end(step, dict(logs))
+        finally:
+            self._step_metrics, self._loss_sums, self._loss_seen = saved
         self.clear_cache()
         return logs
 
@@ -829,13 +1022,18 @@ class Trainer:
         hooks = callback_list.wants_predict_batch_hooks
         results = None
         graph = self._infer_graph
+        custom = type(self).predict_step is not Trainer.predict_step
         callback_list.on_predict_begin()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for step, start in enumerate(range(0, n, batch_size)):
                 if hooks:
                     callback_list.on_predict_batch_begin(step)
-                outs = graph.forward([_inputs.cast(a[start:start + batch_size], "x", start)
-                                      for a in xs], training=False)
+                xb = [_inputs.cast(a[start:start + batch_size], "x", start) for a in xs]
+                if custom:
+                    outs = self._model_list(self.predict_step(self._model_form(xb)),
+                                            len(results or graph.outputs))
+                else:
+                    outs = graph.forward(xb, training=False)
                 if results is None:
                     results = [np.empty((n, *o.shape[1:]), dtype=o.dtype) for o in outs]
                 for r, o in zip(results, outs):
@@ -1143,3 +1341,11 @@ def _should_validate(epoch, freq):
     if isinstance(freq, (list, tuple)):
         return epoch + 1 in freq
     return (epoch + 1) % freq == 0
+
+
+def _unpack(data):
+    """``(x, y, sample_weight)`` from a batch given as a tuple of one to three items."""
+    if not isinstance(data, tuple):
+        return data, None, None
+    x, y, sample_weight = (data + (None, None))[:3]
+    return x, y, sample_weight

@@ -1,0 +1,101 @@
+"""The public train_step / test_step / predict_step seam, compute_loss and compute_metrics."""
+
+import numpy as np
+import pytest
+
+from kerasite import Sequential, layers
+
+
+def _data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)).astype("float32")
+    y = (x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")).astype("float32")
+    return x, y
+
+
+class Counting(Sequential):
+    """Counts its steps and adds a log key of its own to what the built-in step returns."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = {"train": 0, "test": 0, "predict": 0}
+
+    def train_step(self, data):
+        self.calls["train"] += 1
+        logs = super().train_step(data)
+        logs["my_count"] = float(self.calls["train"])
+        return logs
+
+    def test_step(self, data):
+        self.calls["test"] += 1
+        logs = super().test_step(data)
+        logs["my_count"] = float(self.calls["test"])
+        return logs
+
+    def predict_step(self, data):
+        self.calls["predict"] += 1
+        return super().predict_step(data)
+
+
+def _counting():
+    model = Counting([layers.Input((3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    return model
+
+
+def test_an_overridden_train_step_is_called_and_its_logs_reach_history():
+    x, y = _data()
+    model = _counting()
+    history = model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+    assert model.calls["train"] == 8  # 4 batches x 2 epochs
+    assert history.history["my_count"] == [4.0, 8.0]  # the last batch's dict, as Keras 3
+    assert set(history.history) == {"loss", "mae", "my_count"}
+
+
+def test_super_train_step_gives_the_built_in_running_means():
+    x, y = _data()
+    plain = Sequential([layers.Input((3,)), layers.Dense(1)])
+    custom = _counting()
+    custom.build((None, 3))
+    plain.build((None, 3))
+    plain.set_weights(custom.get_weights())
+    plain.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    h1 = plain.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False).history
+    h2 = custom.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False).history
+    np.testing.assert_allclose(h2["loss"], h1["loss"], rtol=1e-6)
+    np.testing.assert_allclose(h2["mae"], h1["mae"], rtol=1e-6)
+    for a, b in zip(plain.get_weights(), custom.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_overridden_test_and_predict_steps_are_called():
+    x, y = _data()
+    model = _counting()
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    logs = model.evaluate(x, y, batch_size=32, verbose=0, return_dict=True)
+    assert model.calls["test"] == 2 and logs["my_count"] == 2.0
+    out = model.predict(x, batch_size=16)
+    assert model.calls["predict"] == 4 and out.shape == (64, 1)
+    reference = Sequential([layers.Input((3,)), layers.Dense(1)])
+    reference.build((None, 3))
+    reference.set_weights(model.get_weights())
+    reference.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    np.testing.assert_allclose(out, reference.predict(x), rtol=1e-6)
+    expected = reference.evaluate(x, y, batch_size=32, verbose=0, return_dict=True)
+    np.testing.assert_allclose(logs["loss"], expected["loss"], rtol=1e-5)
+    np.testing.assert_allclose(logs["mae"], expected["mae"], rtol=1e-5)
+
+
+def test_compute_loss_and_compute_metrics():
+    x, y = _data(8)
+    model = Sequential([layers.Input((3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    y_pred = model.predict(x)
+    loss = model.compute_loss(x, y, y_pred)
+    assert loss == pytest.approx(float(np.mean((y - y_pred) ** 2)), rel=1e-5)
+    w = np.array([1, 0, 0, 0, 0, 0, 0, 1], dtype="float32")
+    weighted = model.compute_loss(x, y, y_pred, sample_weight=w)
+    # Keras's default reduction: sum(w * loss) / number of samples.
+    assert weighted == pytest.approx(float(np.sum(w * ((y - y_pred) ** 2)[:, 0]) / 8), rel=1e-5)
+    logs = model.compute_metrics(x, y, y_pred, None)
+    assert logs["mae"] == pytest.approx(float(np.mean(np.abs(y - y_pred))), rel=1e-5)
