@@ -172,7 +172,9 @@ class Model(Trainer, Layer):
         """
         if not self.built:
             self.build(_shapes_of(x))
-        values = [x] if self._single_input else _as_list(x, self.input_names, "x")
+        values = [x] if self._single_input or (  # a one-item inputs list takes the bare array
+            len(self.input_names) == 1 and not isinstance(x, (list, tuple, dict))) \
+            else _as_list(x, self.input_names, "x")
         graph = self._graph if training else self._infer_graph
         self._last_graph = graph  # backward goes through the graph that ran
         outs = graph.forward(values, training)

@@ -701,7 +701,9 @@ class Trainer:
         if x is None:
             raise TypeError(f"`{name}` is required. Received: {name}=None.")
         names = self.input_names if self.built else None
-        single = not self.built or self._single_input
+        # A one-item inputs list takes the bare array too, as in Keras.
+        single = not self.built or self._single_input or \
+            (len(names) == 1 and not isinstance(x, (list, tuple, dict)))
         if single:
             if isinstance(x, dict) and names and len(x) == 1 and names[0] in x:
                 x = x[names[0]]

@@ -99,3 +99,16 @@ def test_compute_loss_and_compute_metrics():
     assert weighted == pytest.approx(float(np.sum(w * ((y - y_pred) ** 2)[:, 0]) / 8), rel=1e-5)
     logs = model.compute_metrics(x, y, y_pred, None)
     assert logs["mae"] == pytest.approx(float(np.mean(np.abs(y - y_pred))), rel=1e-5)
+
+
+def test_a_model_with_a_one_item_inputs_list_takes_the_bare_array():
+    # The Sequential guide's feature extractor: Model(inputs=model.inputs, outputs=...).
+    model = Sequential([layers.Input((3,)), layers.Dense(4, name="hid"), layers.Dense(1)])
+    from kerasite import Model
+
+    extractor = Model(inputs=model.inputs, outputs=model.get_layer("hid").output)
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype("float32")
+    w, b = model.get_layer("hid").get_weights()
+    np.testing.assert_allclose(extractor.predict(x), x @ w + b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(extractor(x)), x @ w + b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(extractor.predict([x]), x @ w + b, rtol=1e-5, atol=1e-6)
