@@ -112,3 +112,28 @@ def test_a_model_with_a_one_item_inputs_list_takes_the_bare_array():
     np.testing.assert_allclose(extractor.predict(x), x @ w + b, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.asarray(extractor(x)), x @ w + b, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(extractor.predict([x]), x @ w + b, rtol=1e-5, atol=1e-6)
+
+
+class _Double(layers.Layer):
+    """A custom layer whose call takes no `training`, as Keras allows."""
+
+    def call(self, inputs):
+        return inputs * 2.0
+
+    def backward(self, grad_output):
+        return grad_output * 2.0
+
+
+def test_a_custom_call_without_training_works_called_and_in_models():
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    np.testing.assert_array_equal(np.asarray(_Double()(x)), x * 2)
+    seq = Sequential([layers.Input((3,)), _Double(), layers.Dense(1)])
+    seq.compile(optimizer="sgd", loss="mse")
+    seq.fit(x, np.ones((2, 1), "float32"), epochs=1, verbose=0)
+    w, b = seq.layers[-1].get_weights()
+    np.testing.assert_allclose(seq.predict(x), (x * 2) @ w + b, rtol=1e-5)
+    from kerasite import Input, Model
+
+    inp = Input((3,))
+    functional = Model(inp, layers.Dense(2)(_Double()(inp)))
+    assert functional.predict(x).shape == (2, 2)
