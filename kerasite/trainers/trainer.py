@@ -22,7 +22,7 @@ from kerasite.models import _inputs
 from kerasite.trainers.compile_utils import _check_metrics_arg, _per_output, _plain_metrics, _weight
 from kerasite.trainers.data_adapters.array_data_adapter import (
     _class_weights, _data_list, _first_batches)
-from kerasite.trainers.epoch_iterator import _Gather
+from kerasite.trainers.epoch_iterator import ArrayDataAdapter
 
 
 class NotCompiledError(ValueError, RuntimeError):
@@ -347,12 +347,10 @@ class Trainer:
     def _fit_loop(self, data, val, epochs, initial_epoch, batch_size, steps_per_epoch, shuffle,
                   metrics, callback_list, validation):
         """The epochs and batches of ``fit``; returns the last epoch's logs."""
-        xs, ys, ws = data
-        n = len(xs[0])
-        per_pass = math.ceil(n / batch_size)  # batches in one pass over the data
-        # Batch buffers: each batch is gathered into the same arrays, not new copies.
-        arrays = [*xs, *ys, *(w for w in ws if w is not None)]
-        gathers = {id(a): _Gather(a) for a in arrays}  # an autoencoder's target is its input
+        adapter = ArrayDataAdapter(*data)
+        get_batch = adapter.get_batch
+        n = adapter.num_samples
+        per_pass = adapter.num_batches(batch_size)  # batches in one pass over the data
         batch_logs = {}
         want_batch_hooks = callback_list.wants_batch_hooks
         epoch_logs = {}
@@ -398,16 +396,7 @@ class Trainer:
                 position += 1
                 if want_batch_hooks:
                     callback_list.on_train_batch_begin(step)
-                if order is None and start == 0 and stop == n:  # all the data (XOR): no slicing
-                    xb, yb, wb = xs, ys, ws
-                elif order is None:
-                    xb, yb, wb = ([None if a is None else a[start:stop] for a in group]
-                                  for group in (xs, ys, ws))
-                else:
-                    idx = order[start:stop]
-                    batch = {key: gather(idx) for key, gather in gathers.items()}
-                    xb, yb, wb = ([None if a is None else batch[id(a)] for a in group]
-                                  for group in (xs, ys, ws))
+                xb, yb, wb = get_batch(start, stop, order)
                 if custom:
                     logs = self.train_step((self._model_form(xb), self._model_form(yb),
                                             self._weights_form(wb)))
