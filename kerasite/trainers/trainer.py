@@ -661,11 +661,14 @@ class Trainer:
             loss = self._losses[0]
             if ws[0] is None and self._fused[0] is None:
                 return [loss.forward(ys[0], outs[0])], [loss.backward()]
-            return [self._one_loss(0, ys[0], outs[0], ws[0])], [loss.backward()]
+            value, g = self._one_loss(0, ys[0], outs[0], ws[0]), loss.backward()
+            return [value], [g if g.shape == outs[0].shape else g.reshape(outs[0].shape)]
         values, grads, total = [], [], 0.0
         for i, (w, y, out, sw) in enumerate(zip(self._loss_weights, ys, outs, ws)):
             v = self._one_loss(i, y, out, sw)
             g = self._losses[i].backward()
+            if g.shape != out.shape:  # a fused output of rank > 2 gives rows of gradients
+                g = g.reshape(out.shape)
             values.append(v)
             total += w * v
             grads.append(g if w == 1.0 else g * w)
@@ -970,6 +973,13 @@ class Trainer:
         """Output ``i``'s loss, from the logits when fused; only a custom loss may lack weights."""
         loss, act = self._losses[i], self._fused[i]
         if act is not None:
+            if out.ndim > 2:  # the activation works on rows (samples * steps..., channels)
+                rows = out.size // out.shape[-1]
+                y = y.reshape(rows, -1) if y.ndim == out.ndim else y.reshape(rows)
+                if sample_weight is not None and sample_weight.ndim == 1:
+                    sample_weight = np.repeat(sample_weight, rows // len(sample_weight))
+                elif sample_weight is not None:
+                    sample_weight = sample_weight.reshape(rows)
             return loss.forward_fused(y, act, sample_weight)
         if sample_weight is None:  # a custom forward(y_true, y_pred) without weights works too
             return loss.forward(y, out)

@@ -137,3 +137,40 @@ def test_a_custom_call_without_training_works_called_and_in_models():
     inp = Input((3,))
     functional = Model(inp, layers.Dense(2)(_Double()(inp)))
     assert functional.predict(x).shape == (2, 2)
+
+
+def _denoiser(loss):
+    # keras.io's convolutional denoising autoencoder, with fewer filters: (28, 28, 1) in and out.
+    model = Sequential([
+        layers.Input((28, 28, 1)),
+        layers.Conv2D(4, (3, 3), activation="relu", padding="same"),
+        layers.MaxPooling2D((2, 2), padding="same"),
+        layers.Conv2DTranspose(4, (3, 3), strides=2, activation="relu", padding="same"),
+        layers.Conv2D(1, (3, 3), activation="sigmoid", padding="same"),
+    ])
+    model.compile(optimizer="adam", loss=loss)
+    return model
+
+
+@pytest.mark.parametrize("loss", ["binary_crossentropy", "mse"])
+def test_a_fused_sigmoid_loss_works_on_an_image_output(float64, loss):
+    x = np.random.default_rng(0).random((8, 28, 28, 1))
+    model = _denoiser(loss)
+    fused = model.evaluate(x, x, batch_size=8, verbose=0)  # from the logits
+    assert fused == pytest.approx(model.compute_loss(x, x, model.predict(x)), abs=1e-6)
+    w = np.linspace(0.5, 1.5, 8)
+    fused_w = model.evaluate(x, x, batch_size=8, verbose=0, sample_weight=w)
+    assert fused_w == pytest.approx(model.compute_loss(x, x, model.predict(x), w), abs=1e-6)
+    history = model.fit(x, x, batch_size=8, epochs=8, verbose=0).history["loss"]
+    assert history[-1] < history[0]
+
+
+def test_a_fused_softmax_loss_works_on_a_sequence_output(float64):
+    rng = np.random.default_rng(0)
+    x, y = rng.random((8, 5, 4)), rng.integers(0, 3, (8, 5))
+    model = Sequential([layers.Input((5, 4)), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    fused = model.evaluate(x, y, verbose=0)
+    assert fused == pytest.approx(model.compute_loss(x, y, model.predict(x)), abs=1e-6)
+    history = model.fit(x, y, epochs=5, verbose=0).history["loss"]
+    assert history[-1] < history[0]
