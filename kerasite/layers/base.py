@@ -16,6 +16,7 @@ updates ``params[name]`` in place from ``grads[name]``, so the arrays a layer
 holds are never replaced while it trains.
 """
 
+import inspect
 import re
 
 import numpy as np
@@ -116,7 +117,10 @@ class Layer:
             self.ensure_built(x.shape)
         elif x.shape[1:] != self.input_shape[1:]:
             self._raise_shape_mismatch(x.shape)
-        return self.call(x, training)
+        takes = type(self).__dict__.get("_call_takes_training")
+        if takes or (takes is None and _takes_training(type(self))):
+            return self.call(x, training)
+        return self.call(x)  # a custom call(self, inputs) without `training`, as Keras allows
 
     def ensure_built(self, input_shape):
         """Builds the layer for ``input_shape``, or checks it matches the built one.
@@ -507,3 +511,22 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+def _takes_training(cls):
+    """Whether ``cls.call`` accepts ``training``; decided once per class and kept on it.
+
+    Keras passes ``training`` only to a ``call`` whose signature has it (or
+    ``**kwargs``); a custom ``call(self, inputs)`` gets the inputs alone.
+    """
+    cached = cls.__dict__.get("_call_takes_training")
+    if cached is not None:
+        return cached
+    try:
+        params = inspect.signature(cls.call).parameters.values()
+        takes = any(p.name == "training" or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+                    for p in params)
+    except (TypeError, ValueError):
+        takes = True
+    cls._call_takes_training = takes
+    return takes

@@ -22,7 +22,7 @@ from collections import Counter
 
 import numpy as np
 
-from kerasite.layers.base import Layer
+from kerasite.layers.base import Layer, _takes_training
 from kerasite.layers.input import InputLayer
 
 
@@ -77,7 +77,8 @@ class Graph:
         # A layer that keeps Layer.forward runs its ``call`` directly in a chain; a model or
         # a merge layer has a forward of its own.
         self._chain_calls = [
-            layer.call if type(layer).forward is Layer.forward else layer.forward
+            (layer.call if _takes_training(type(layer)) else _without_training(layer.call))
+            if type(layer).forward is Layer.forward else layer.forward
             for layer in self._chain or []]
         self._node_state = {}   # node -> the cache a shared layer left on that call
         self._acc = {}          # id(weight gradient) -> buffer where calls add up
@@ -312,3 +313,8 @@ def _leaves(layer):
     """The layers with weights of their own inside ``layer`` (itself, unless it is a model)."""
     inner = getattr(layer, "_leaf_layers", None)
     return inner() if inner is not None else [layer]
+
+
+def _without_training(call):
+    """``call(x, training)`` for a custom ``call(self, inputs)`` that takes no ``training``."""
+    return lambda x, training: call(x)

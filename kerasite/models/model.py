@@ -13,7 +13,7 @@ There are three ways to make one, as in Keras:
   the graph's: no autodiff, every gradient still a layer's own ``backward``.
 
 This module holds the network (structure, weights, config, saving); the
-training API (compile, fit, evaluate, predict) is in ``training.py``, and the
+training API (compile, fit, evaluate, predict) is in ``kerasite/trainers/trainer.py``, and the
 forward and backward passes over the nodes in ``graph.py``.
 """
 
@@ -26,7 +26,7 @@ from kerasite.layers.base import Layer, NotBuiltError, _auto_name
 from kerasite.layers.input import Input, InputLayer
 from kerasite.layers.symbolic import SymbolicTensor
 from kerasite.models.graph import Graph
-from kerasite.models.training import Trainer
+from kerasite.trainers.trainer import Trainer
 
 
 class Model(Trainer, Layer):
@@ -172,7 +172,9 @@ class Model(Trainer, Layer):
         """
         if not self.built:
             self.build(_shapes_of(x))
-        values = [x] if self._single_input else _as_list(x, self.input_names, "x")
+        values = [x] if self._single_input or (  # a one-item inputs list takes the bare array
+            len(self.input_names) == 1 and not isinstance(x, (list, tuple, dict))) \
+            else _as_list(x, self.input_names, "x")
         graph = self._graph if training else self._infer_graph
         self._last_graph = graph  # backward goes through the graph that ran
         outs = graph.forward(values, training)

@@ -19,6 +19,10 @@ from kerasite.callbacks.history import History
 from kerasite.callbacks.progress import ProgressBar
 from kerasite.config import floatx
 import kerasite.models._inputs as _inputs
+from kerasite.trainers.compile_utils import _check_metrics_arg, _per_output, _plain_metrics, _weight
+from kerasite.trainers.data_adapters.array_data_adapter import (
+    _class_weights, _data_list, _first_batches)
+from kerasite.trainers.epoch_iterator import ArrayDataAdapter
 
 
 class NotCompiledError(ValueError, RuntimeError):
@@ -343,12 +347,10 @@ class Trainer:
     def _fit_loop(self, data, val, epochs, initial_epoch, batch_size, steps_per_epoch, shuffle,
                   metrics, callback_list, validation):
         """The epochs and batches of ``fit``; returns the last epoch's logs."""
-        xs, ys, ws = data
-        n = len(xs[0])
-        per_pass = math.ceil(n / batch_size)  # batches in one pass over the data
-        # Batch buffers: each batch is gathered into the same arrays, not new copies.
-        arrays = [*xs, *ys, *(w for w in ws if w is not None)]
-        gathers = {id(a): _Gather(a) for a in arrays}  # an autoencoder's target is its input
+        adapter = ArrayDataAdapter(*data)
+        get_batch = adapter.get_batch
+        n = adapter.num_samples
+        per_pass = adapter.num_batches(batch_size)  # batches in one pass over the data
         batch_logs = {}
         want_batch_hooks = callback_list.wants_batch_hooks
         epoch_logs = {}
@@ -356,6 +358,10 @@ class Trainer:
         val_batch_size, validation_freq = validation
         callback_list.on_train_begin()
         train_step = self._train_step
+        # A subclass's own train_step gets each batch as (x, y, sample_weight) and its
+        # returned dict is logged as is (Keras 3); the built-in step stays the lean path.
+        custom = type(self).train_step is not Trainer.train_step
+        self._step_metrics = metrics
         # BackupAndRestore may move the start to the epoch after its backup (as in Keras).
         initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
         self._initial_epoch = None
@@ -373,6 +379,7 @@ class Trainer:
             state["_epoch_in_progress"] = epoch  # a save now is marked mid-epoch
             for m in metrics:
                 m.reset()
+            self._loss_sums = None
             sums, seen, stopped = None, 0, False
             steps = per_pass if steps_per_epoch is None else steps_per_epoch
             for step in range(steps):
@@ -389,16 +396,17 @@ class Trainer:
                 position += 1
                 if want_batch_hooks:
                     callback_list.on_train_batch_begin(step)
-                if order is None and start == 0 and stop == n:  # all the data (XOR): no slicing
-                    xb, yb, wb = xs, ys, ws
-                elif order is None:
-                    xb, yb, wb = ([None if a is None else a[start:stop] for a in group]
-                                  for group in (xs, ys, ws))
-                else:
-                    idx = order[start:stop]
-                    batch = {key: gather(idx) for key, gather in gathers.items()}
-                    xb, yb, wb = ([None if a is None else batch[id(a)] for a in group]
-                                  for group in (xs, ys, ws))
+                xb, yb, wb = get_batch(start, stop, order)
+                if custom:
+                    logs = self.train_step((self._model_form(xb), self._model_form(yb),
+                                            self._weights_form(wb)))
+                    epoch_logs = dict(logs)
+                    if want_batch_hooks:
+                        callback_list.on_train_batch_end(step, dict(logs))
+                        if self.stop_training:
+                            stopped = True
+                            break
+                    continue
                 values, outs = train_step(xb, yb, wb)
                 k = stop - start
                 if sums is None:
@@ -419,10 +427,13 @@ class Trainer:
                         break
             if position == per_pass:
                 position = 0
-            epoch_logs = self._loss_logs([s / seen for s in sums])
-            for m in metrics:
-                epoch_logs[m.name] = m.result()
-            if not math.isfinite(epoch_logs["loss"]) and not warned_nan:
+            if not custom:
+                epoch_logs = self._loss_logs([s / seen for s in sums])
+                for m in metrics:
+                    epoch_logs[m.name] = m.result()
+            loss = epoch_logs.get("loss", 0.0)
+            if isinstance(loss, (float, np.floating)) and not math.isfinite(loss) \
+                    and not warned_nan:
                 warned_nan = True
                 warnings.warn(
                     f"The training loss became {epoch_logs['loss']} in epoch {epoch + 1}; the "
@@ -442,6 +453,154 @@ class Trainer:
             if self.stop_training:
                 break
         return epoch_logs
+
+    # ======================================================= the public steps
+    def train_step(self, data):
+        """One gradient step on one batch; ``fit`` calls it for every batch.
+
+        Override it in a subclass to change what a step does (``super().train_step(data)``
+        still takes the built-in step). As in Keras 3, ``fit`` logs the returned
+        dict as is, in ``History`` and the progress bar; the last batch's dict
+        is the epoch's logs. The built-in step returns running means over the
+        epoch so far: the loss weighted by batch size, and the compiled metrics.
+
+        Args:
+            data: the batch ``(x, y, sample_weight)``, each as the model takes
+                it: one array for a single input or output, a list for
+                several (``sample_weight`` may be None).
+
+        Returns:
+            A dict of logs, ``{"loss": ..., <metric name>: ...}``.
+        """
+        x, y, sample_weight = _unpack(data)
+        xs, ys, ws = self._step_lists(x, y, sample_weight)
+        if self._grads_and_vars is None:
+            self._training_setup()
+        values, outs = self._train_step(xs, ys, ws)
+        self._track_loss(values, len(xs[0]))
+        return self.compute_metrics(x, y, self._pack_step_outputs(outs), sample_weight)
+
+    def test_step(self, data):
+        """The loss and metrics on one batch, dropout off; ``evaluate`` calls it per batch.
+
+        Args:
+            data: the batch ``(x, y, sample_weight)``, as in ``train_step``.
+
+        Returns:
+            A dict of logs; the built-in step's are running means, as in ``train_step``.
+        """
+        x, y, sample_weight = _unpack(data)
+        xs, ys, ws = self._step_lists(x, y, sample_weight)
+        outs = self._infer_graph.forward(xs, training=False)
+        y_pred = self._pack_step_outputs(outs)
+        self._track_loss([self.compute_loss(x, y, y_pred, sample_weight)], len(xs[0]))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        """The model's outputs for one batch; ``predict`` calls it per batch.
+
+        Args:
+            data: the batch's ``x`` (or a tuple whose first item is ``x``).
+
+        Returns:
+            An array ``(batch, *outputs)``, or a list with one per output.
+        """
+        x = data[0] if isinstance(data, tuple) else data
+        outs = self._infer_graph.forward(self._prepare_x(x), training=False)
+        return self._pack_step_outputs([np.array(o) for o in outs])
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+        """The total loss of a batch: the weighted sum over the outputs, with the penalties.
+
+        Args:
+            x: the batch's inputs (unused by the built-in loss; kept for Keras's signature).
+            y: the targets, as the model takes them.
+            y_pred: the predictions, one array or a list with one per output.
+            sample_weight: weights per sample (or a list per output), or None.
+
+        Returns:
+            The loss as a float.
+        """
+        if not hasattr(self, "_losses"):
+            self._resolve_compile()
+        _, ys, ws = self._step_lists(None, y, sample_weight)
+        outs = self._model_list(y_pred, len(self._graph.outputs))
+        total = 0.0
+        for i, (weight, yt, out, w) in enumerate(zip(self._loss_weights, ys, outs, ws)):
+            loss = self._losses[i]
+            total += weight * (loss.forward(yt, out) if w is None else
+                               loss.forward(yt, out, w))
+        if self._graph._activity or any(leaf.regularizers for leaf in self._leaf_layers()):
+            total += self._penalty(self._graph)
+        return float(total)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight):
+        """Updates the compiled metrics with a batch and returns the logs.
+
+        Args:
+            x: the batch's inputs (unused; kept for Keras's signature).
+            y: the targets, as the model takes them.
+            y_pred: the predictions, one array or a list with one per output.
+            sample_weight: weights per sample (or a list per output), or None.
+
+        Returns:
+            ``{"loss": <running mean of the loss>, <metric name>: <result>}``;
+            the loss is there once a step has tracked it.
+        """
+        _, ys, ws = self._step_lists(None, y, sample_weight)
+        outs = self._model_list(y_pred, len(self._graph.outputs))
+        metrics = getattr(self, "_step_metrics", None)
+        if metrics is None:
+            metrics = self._step_metrics = self._make_metrics(ys)
+        self._update_metrics(metrics, ys, outs, ws)
+        sums = getattr(self, "_loss_sums", None)
+        logs = self._loss_logs([v / self._loss_seen for v in sums]) if sums else {}
+        for m in metrics:
+            logs[m.name] = m.result()
+        return logs
+
+    def _track_loss(self, values, k):
+        """Adds a batch's loss values to the running sums that the logs average."""
+        sums = getattr(self, "_loss_sums", None)
+        if sums is None:
+            self._loss_sums, self._loss_seen = [v * k for v in values], k
+        else:
+            self._loss_sums = [s + v * k for s, v in zip(sums, values)]
+            self._loss_seen += k
+
+    def _step_lists(self, x, y, sample_weight):
+        """x, y and sample weights as the steps take them, as lists per input/output."""
+        n_out = len(self._graph.outputs)
+        xs = None if x is None else self._model_list(x, len(self._graph.inputs))
+        ys = self._model_list(y, n_out)
+        if sample_weight is None:
+            ws = [None] * n_out
+        elif isinstance(sample_weight, (list, tuple)):
+            ws = list(sample_weight)
+        else:
+            ws = [sample_weight] * n_out
+        return xs, ys, ws
+
+    @staticmethod
+    def _model_list(value, n):
+        if isinstance(value, (list, tuple)) and (n > 1 or len(value) == 1 and
+                                                  not isinstance(value[0], (int, float))):
+            return list(value)
+        return [value]
+
+    @staticmethod
+    def _model_form(arrays):
+        """One array for a single input or output, else the list (as a step receives them)."""
+        return arrays[0] if len(arrays) == 1 else arrays
+
+    @staticmethod
+    def _weights_form(ws):
+        if all(w is None for w in ws):
+            return None
+        return ws[0] if len(ws) == 1 else ws
+
+    def _pack_step_outputs(self, outs):
+        return outs[0] if len(outs) == 1 else list(outs)
 
     @staticmethod
     def _update_metrics(metrics, ys, outs, ws):
@@ -502,11 +661,14 @@ class Trainer:
             loss = self._losses[0]
             if ws[0] is None and self._fused[0] is None:
                 return [loss.forward(ys[0], outs[0])], [loss.backward()]
-            return [self._one_loss(0, ys[0], outs[0], ws[0])], [loss.backward()]
+            value, g = self._one_loss(0, ys[0], outs[0], ws[0]), loss.backward()
+            return [value], [g if g.shape == outs[0].shape else g.reshape(outs[0].shape)]
         values, grads, total = [], [], 0.0
         for i, (w, y, out, sw) in enumerate(zip(self._loss_weights, ys, outs, ws)):
             v = self._one_loss(i, y, out, sw)
             g = self._losses[i].backward()
+            if g.shape != out.shape:  # a fused output of rank > 2 gives rows of gradients
+                g = g.reshape(out.shape)
             values.append(v)
             total += w * v
             grads.append(g if w == 1.0 else g * w)
@@ -531,7 +693,9 @@ class Trainer:
         if x is None:
             raise TypeError(f"`{name}` is required. Received: {name}=None.")
         names = self.input_names if self.built else None
-        single = not self.built or self._single_input
+        # A one-item inputs list takes the bare array too, as in Keras.
+        single = not self.built or self._single_input or \
+            (len(names) == 1 and not isinstance(x, (list, tuple, dict)))
         if single:
             if isinstance(x, dict) and names and len(x) == 1 and names[0] in x:
                 x = x[names[0]]
@@ -734,6 +898,8 @@ class Trainer:
         """Loss and metrics over ``xs``, batch by batch; ``lazy`` x still needs casting."""
         for m in metrics:
             m.reset()
+        if type(self).test_step is not Trainer.test_step:
+            return self._evaluate_custom(xs, ys, ws, batch_size, metrics, callback_list, lazy)
         graph = self._infer_graph
         regularized = any(leaf.regularizers for leaf in self._leaf_layers())
         hooks = callback_list is not None and callback_list.wants_test_batch_hooks
@@ -745,6 +911,31 @@ class Trainer:
                                           hooks, graph, regularized)
         finally:
             self._set_fused(False)
+        self.clear_cache()
+        return logs
+
+    def _evaluate_custom(self, xs, ys, ws, batch_size, metrics, callback_list, lazy):
+        """A subclass's ``test_step`` per batch; its last returned dict is the result."""
+        hooks = callback_list is not None and callback_list.wants_test_batch_hooks
+        saved = (getattr(self, "_step_metrics", None), getattr(self, "_loss_sums", None),
+                 getattr(self, "_loss_seen", 0))
+        self._step_metrics, self._loss_sums = metrics, None
+        logs = {}
+        try:
+            for step, start in enumerate(range(0, len(xs[0]), batch_size)):
+                if hooks:
+                    callback_list.on_test_batch_begin(step)
+                xb = [a[start:start + batch_size] for a in xs]
+                if lazy:
+                    xb = [_inputs.cast(a, "x", start) for a in xb]
+                yb = [a[start:start + batch_size] for a in ys]
+                wb = [None if w is None else w[start:start + batch_size] for w in ws]
+                logs = dict(self.test_step((self._model_form(xb), self._model_form(yb),
+                                            self._weights_form(wb))))
+                if hooks:
+                    callback_list.on_test_batch_end(step, dict(logs))
+        finally:
+            self._step_metrics, self._loss_sums, self._loss_seen = saved
         self.clear_cache()
         return logs
 
@@ -782,6 +973,13 @@ class Trainer:
         """Output ``i``'s loss, from the logits when fused; only a custom loss may lack weights."""
         loss, act = self._losses[i], self._fused[i]
         if act is not None:
+            if out.ndim > 2:  # the activation works on rows (samples * steps..., channels)
+                rows = out.size // out.shape[-1]
+                y = y.reshape(rows, -1) if y.ndim == out.ndim else y.reshape(rows)
+                if sample_weight is not None and sample_weight.ndim == 1:
+                    sample_weight = np.repeat(sample_weight, rows // len(sample_weight))
+                elif sample_weight is not None:
+                    sample_weight = sample_weight.reshape(rows)
             return loss.forward_fused(y, act, sample_weight)
         if sample_weight is None:  # a custom forward(y_true, y_pred) without weights works too
             return loss.forward(y, out)
@@ -825,13 +1023,18 @@ class Trainer:
         hooks = callback_list.wants_predict_batch_hooks
         results = None
         graph = self._infer_graph
+        custom = type(self).predict_step is not Trainer.predict_step
         callback_list.on_predict_begin()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for step, start in enumerate(range(0, n, batch_size)):
                 if hooks:
                     callback_list.on_predict_batch_begin(step)
-                outs = graph.forward([_inputs.cast(a[start:start + batch_size], "x", start)
-                                      for a in xs], training=False)
+                xb = [_inputs.cast(a[start:start + batch_size], "x", start) for a in xs]
+                if custom:
+                    outs = self._model_list(self.predict_step(self._model_form(xb)),
+                                            len(results or graph.outputs))
+                else:
+                    outs = graph.forward(xb, training=False)
                 if results is None:
                     results = [np.empty((n, *o.shape[1:]), dtype=o.dtype) for o in outs]
                 for r, o in zip(results, outs):
@@ -1051,7 +1254,7 @@ class Trainer:
 
         Args:
             filepath: a path ending in ``.kerasite``; ``.keras`` or ``.h5`` write
-                Keras's formats instead (see ``kerasite.keras_format``).
+                Keras's formats instead (see ``kerasite.saving.keras``).
 
         Raises:
             ValueError: for another extension.
@@ -1110,40 +1313,6 @@ def _batch_result(logs, return_dict):
     return values[0] if len(values) == 1 else values
 
 
-def _class_weights(class_weight, y):
-    """Sample weights ``(samples,)`` from ``class_weight`` and the labels ``y``, as Keras reads them.
-
-    One-hot (or probability) rows give their argmax; a single column or
-    integer labels are rounded to the class index. Unlisted classes weigh 1.
-    """
-    if not isinstance(class_weight, dict):
-        raise TypeError(
-            "`class_weight` must be a dict mapping class indices to weights, e.g. "
-            f"{{0: 1.0, 1: 5.0}}. Received: {type(class_weight).__name__}."
-        )
-    for key, value in class_weight.items():
-        if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
-            raise TypeError(
-                f"`class_weight` keys must be integer class indices. Received key {key!r}."
-            )
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or \
-                not math.isfinite(value):
-            raise TypeError(
-                f"`class_weight` values must be finite numbers. Received {key!r}: {value!r}."
-            )
-    if y.ndim > 2:
-        raise ValueError(
-            f"`class_weight` needs one label per sample; the targets have shape {y.shape}. "
-            "Pass `sample_weight` (shaped like the per-sample losses) instead."
-        )
-    labels = y.argmax(axis=-1) if y.ndim == 2 and y.shape[1] != 1 else y.reshape(len(y))
-    labels = np.round(labels).astype(np.int64)
-    weights = np.ones(len(y), dtype=floatx())
-    for key, value in class_weight.items():
-        weights[labels == key] = value
-    return weights
-
-
 def _takes_sample_weight(loss):
     """Whether ``loss.forward`` accepts the weights (a custom loss may take only two arrays)."""
     import inspect
@@ -1155,24 +1324,6 @@ def _takes_sample_weight(loss):
     return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params) >= 3 or \
         any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name == "sample_weight"
             for p in params)
-
-
-def _first_batches(groups, steps, batch_size, name):
-    """The arrays in ``groups`` cut to their first ``steps`` batches (Keras's ``steps``)."""
-    if steps is None:
-        return groups
-    steps = _inputs.check_positive_int(steps, name)
-    n = len(groups[0][0])
-    if steps * batch_size >= n:
-        if steps > math.ceil(n / batch_size):
-            warnings.warn(
-                f"`{name}`={steps} asks for more batches than the {n} samples make "
-                f"({math.ceil(n / batch_size)} of {batch_size}): all of them are used.",
-                stacklevel=3,
-            )
-        return groups
-    stop = steps * batch_size
-    return tuple([None if a is None else a[:stop] for a in group] for group in groups)
 
 
 def _check_validation_freq(freq):
@@ -1193,82 +1344,9 @@ def _should_validate(epoch, freq):
     return (epoch + 1) % freq == 0
 
 
-def _check_metrics_arg(metrics, what):
-    if metrics is None:
-        return []
-    if isinstance(metrics, str) or not isinstance(metrics, (list, tuple, dict)):
-        raise TypeError(
-            f"`{what}` must be a list, such as ['accuracy']. Received: {what}={metrics!r}."
-        )
-    return metrics
-
-
-def _per_output(spec, names, what, convert, broadcast):
-    n = len(names)
-    if isinstance(spec, dict):
-        unknown = [k for k in spec if k not in names]
-        if unknown:
-            raise ValueError(f"`{what}` has keys {unknown} that are not output names; the "
-                             f"model's outputs are {names}.")
-        missing = [k for k in names if k not in spec]
-        if missing:
-            raise ValueError(f"`{what}` has no entry for output(s) {missing}; give one per "
-                             f"output of {names}.")
-        return [convert(spec[k]) for k in names]
-    if isinstance(spec, (list, tuple)):
-        if len(spec) != n:
-            raise ValueError(f"`{what}` has {len(spec)} entries but the model has {n} outputs "
-                             f"{names}: give one per output (or a dict keyed by name).")
-        return [convert(v) for v in spec]
-    if not broadcast and n > 1:
-        raise ValueError(f"`{what}` must be a list or dict with one entry per output {names}.")
-    return [convert(spec) for _ in range(n)]
-
-
-def _weight(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not math.isfinite(value) or value < 0:
-        raise ValueError(f"`loss_weights` must hold non-negative numbers. Received {value!r}.")
-    return float(value)
-
-
-def _data_list(data, names, arg, kind):
-    if isinstance(data, dict):
-        missing = [k for k in names if k not in data]
-        unknown = [k for k in data if k not in names]
-        if missing or unknown:
-            raise ValueError(
-                f"`{arg}` is a dict whose keys must be the model's {kind} names {names}. "
-                f"Missing: {missing}; unknown: {unknown}."
-            )
-        return [data[k] for k in names]
-    if len(data) != len(names):
-        raise ValueError(
-            f"`{arg}` has {len(data)} arrays but the model has {len(names)} {kind}s {names}: "
-            "pass one array per " + kind + "."
-        )
-    return list(data)
-
-
-def _plain_metrics(spec):
-    if isinstance(spec, dict):
-        return {k: _plain_metrics(v) for k, v in spec.items()}
-    if isinstance(spec, (list, tuple)):
-        return [_plain_metrics(m) if isinstance(m, (list, tuple)) else m
-                for m in spec if isinstance(m, (str, list, tuple))]
-    return spec if isinstance(spec, str) else []
-
-
-class _Gather:
-    """Copies rows ``idx`` of ``data`` into a reused buffer: one per batch size."""
-
-    def __init__(self, data):
-        self.data = data
-        self.buffers = {}
-
-    def __call__(self, idx):
-        buf = self.buffers.get(len(idx))
-        if buf is None:
-            buf = self.buffers[len(idx)] = np.empty((len(idx), *self.data.shape[1:]),
-                                                    self.data.dtype)
-        return np.take(self.data, idx, axis=0, out=buf)
+def _unpack(data):
+    """``(x, y, sample_weight)`` from a batch given as a tuple of one to three items."""
+    if not isinstance(data, tuple):
+        return data, None, None
+    x, y, sample_weight = (data + (None, None))[:3]
+    return x, y, sample_weight
