@@ -6,7 +6,7 @@ puts the files in ``/usr/share/datasets/fashion-mnist/``, where ``load_data``
 finds them without any network.
 """
 
-from kerasite.datasets import _files
+import kerasite.datasets._files as _files
 from kerasite.datasets._idx import read_idx_split
 
 NAME = "fashion_mnist"

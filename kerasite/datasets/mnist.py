@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from kerasite.datasets import _files
+import kerasite.datasets._files as _files
 from kerasite.datasets._idx import check_split, read_idx_split
 
 NAME = "mnist"

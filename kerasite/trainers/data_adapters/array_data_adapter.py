@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from kerasite.config import floatx
-from kerasite.models import _inputs
+import kerasite.models._inputs as _inputs
 
 
 def _class_weights(class_weight, y):
