@@ -242,7 +242,7 @@ def _check_number(name, value, low=None, high=None, low_open=False):
 
 # ==================================================================== regression
 class MeanSquaredError(Loss):
-    """Mean of ``(y_pred - y_true)**2`` over the last axis; the reports' loss.
+    """Mean of ``(y_pred - y_true)**2`` over the last axis.
 
     Gradient: ``2 (y_pred - y_true) / d`` per sample, ``d`` the last axis.
 

@@ -161,7 +161,7 @@ class ModelCheckpoint(Callback):
             ) from None
 
     def _check_fields_against(self, log_keys):
-        """Checks the template's fields against the keys ``fit`` will log (issue 15, item 14).
+        """Checks the template's fields against the keys ``fit`` will log.
 
         ``log_keys`` lists the epoch-end logs keys, ``val_`` ones included when
         there is validation data, as ``fit`` sets them on the model. Without

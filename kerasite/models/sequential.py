@@ -1,4 +1,4 @@
-"""``Sequential``: a plain stack of layers, the reports' ``Network``.
+"""``Sequential``: a plain stack of layers.
 
 It is a graph that happens to be a chain: once the input shape is known, the
 layers are called one after the other on a symbolic input, and the graph

@@ -77,7 +77,7 @@ def _temp_stem(path, directory):
 
     The file name itself when the temporary name fits the file system's limit
     on name length; otherwise its start, then ``~`` and 8 hex digits of its
-    hash, so that a target name at the limit can still be saved (issue 15).
+    hash, so that a target name at the limit can still be saved.
     """
     name = os.path.basename(path)
     try:
@@ -102,7 +102,7 @@ def _new_file_mode(path):
     """The permission bits the saved file will have, so its temporary file has them too.
 
     A file being replaced keeps its bits: a private (0o600) checkpoint must not
-    be readable by others even while it is rewritten (issue 15, item 3).
+    be readable by others even while it is rewritten.
     ``None`` for a new file, which gets 0o666 minus the umask, as any new file
     does.
     """
@@ -387,7 +387,7 @@ def global_rng_untouched():
 
 
 def check_layer_count(architecture, path):
-    """Refuses a config describing more than ``MAX_LAYERS`` layers (issue 15, item 12).
+    """Refuses a config describing more than ``MAX_LAYERS`` layers.
 
     Counted on the JSON, before any layer is made: every entry of every
     ``"layers"`` list, at any depth, so nested models count in full.

@@ -320,7 +320,7 @@ def load_weights(model, filepath):
 
 
 def _rehearse_on_a_copy(model, arrays, path):
-    """Loads ``arrays`` into a copy of an unbuilt ``model`` first (issue 15, item 9).
+    """Loads ``arrays`` into a copy of an unbuilt ``model`` first.
 
     An unbuilt model is built for the file's input shape before its weights
     can be checked. Doing that on a copy first means a file that does not fit
@@ -338,7 +338,7 @@ def _rehearse_on_a_copy(model, arrays, path):
     _load_weight_arrays(copy, dict(arrays), path)
 
 
-# ============================================== precision (issue 15, item 6)
+# ============================================== precision
 def _weights_floatx(model):
     """The float type of the model's weights (``floatx()`` when it has none yet)."""
     from kerasite.config import floatx
@@ -517,7 +517,7 @@ def _parse_json(data, path):
     return config
 
 
-# ============================================== archive checks (issue 15, items 4, 10)
+# ============================================== archive checks
 # kerasite writes exactly these members; anything else is refused by name.
 _MODEL_MEMBERS = re.compile(r"(config\.json|weights\.npz|optimizer\.npz)\Z")
 # A nested model's weights are keyed by the path of layer indices: "2/0/W".
@@ -606,7 +606,7 @@ def _training_state(state, path):
 
 
 def _warn_if_resuming_mid_epoch(model, initial_epoch):
-    """Called by ``fit``: warns when the model stopped inside an epoch (issue 15, item 7).
+    """Called by ``fit``: warns when the model stopped inside an epoch.
 
     After ``except KeyboardInterrupt: model.save(...)``, or a checkpoint saved
     every N batches, the weights and the optimizer hold part of an epoch that
@@ -793,7 +793,7 @@ _NONNEGATIVE_SLOTS = {"Adam": ("v",), "RMSprop": ("velocity",)}
 
 
 def _check_optimizer_arrays(optimizer, arrays, path):
-    """Refuses slot arrays the optimizer could not step with (issue 15, item 8).
+    """Refuses slot arrays the optimizer could not step with.
 
     As strict as the weights: real floating-point arrays only, and finite; the
     second-moment slots (Adam's ``v``, RMSprop's ``velocity``, or those an
