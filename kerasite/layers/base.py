@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from kerasite import constraints, regularizers
+from kerasite import constraints, initializers, regularizers
 from kerasite.config import floatx
 from kerasite.layers.symbolic import Node, SymbolicTensor, is_symbolic
 from kerasite.utils import EagerArray
@@ -289,35 +289,87 @@ class Layer:
         return tuple(input_shape)
 
     # ------------------------------------------------------------------- weights
-    def add_weight(self, name, shape, initializer, trainable=True):
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None, **kwargs):
         """Creates a weight and its zeroed gradient, registered under ``name``.
+
+        Keras 3's signature: every argument but ``shape`` is optional. The
+        older kerasite order ``add_weight(name, shape, initializer)`` (a string
+        first) works too.
 
         A non-trainable weight (``trainable=False``, e.g. BatchNormalization's
         moving mean) goes into ``params``, so it is saved and set like any
         other, but gets no entry in ``grads``: no optimizer ever updates it.
 
         Args:
-            name: the key in ``params`` and ``grads``, e.g. ``"W"``.
-            shape: the weight's shape, e.g. ``(in, units)``.
-            initializer: a callable ``initializer(shape, dtype) -> array``, such
-                as ``kerasite.initializers.GlorotUniform()``.
+            shape: the weight's shape, e.g. ``(in, units)``; ``()`` for a scalar.
+            initializer: a name (``"zeros"``, ``"random_normal"``), or a
+                callable ``initializer(shape, dtype) -> array`` such as
+                ``kerasite.initializers.GlorotUniform()``. Keras's default:
+                ``"glorot_uniform"``.
+            dtype: the weight's float type; ``floatx()`` by default.
             trainable: ``False`` for a weight the layer updates itself.
+            regularizer: a penalty on the weight (``"l2"``, ``L2(1e-4)``), added
+                to the training loss as Keras does.
+            constraint: a projection applied after each optimizer step.
+            name: the key in ``params`` and ``grads``; ``"variable"``,
+                ``"variable_1"``, ... when omitted, as in Keras.
+            **kwargs: Keras's ``autocast``, ``aggregation`` and
+                ``overwrite_with_gradient`` are accepted and have no effect on
+                one CPU.
 
         Returns:
-            The new weight, a C-contiguous array of ``floatx()``.
+            The new weight, a C-contiguous array.
 
         Example:
             >>> from kerasite import initializers
             >>> layer = Layer()
-            >>> layer.add_weight("gamma", (3,), initializers.Ones())
+            >>> layer.add_weight(shape=(3,), initializer="ones", name="gamma")
             array([1., 1., 1.], dtype=float32)
             >>> layer.grads["gamma"]
             array([0., 0., 0.], dtype=float32)
+            >>> layer.add_weight(shape=(2,), initializer="zeros")  # named "variable"
+            array([0., 0.], dtype=float32)
         """
-        value = np.ascontiguousarray(initializer(tuple(shape), floatx()), dtype=floatx())
+        unknown = set(kwargs) - {"autocast", "aggregation", "overwrite_with_gradient"}
+        if unknown:
+            raise TypeError(f"add_weight() got unexpected arguments {sorted(unknown)}. It takes "
+                            "shape, initializer, dtype, trainable, regularizer, constraint and "
+                            "name, as Keras's.")
+        if isinstance(shape, str):  # kerasite's older order: (name, shape, initializer)
+            shape, initializer, name = initializer, dtype if dtype is not None else None, shape
+            dtype = None
+        if shape is None:
+            raise ValueError(f"Layer '{self.name}': add_weight() needs `shape`, e.g. "
+                             "add_weight(shape=(4, 3)). Received: shape=None.")
+        try:
+            shape = tuple(int(d) for d in (shape if isinstance(shape, (list, tuple)) else
+                                           (shape,)))
+        except (TypeError, ValueError):
+            raise ValueError(f"Layer '{self.name}': `shape` must be a tuple of integers. "
+                             f"Received: shape={shape!r}.") from None
+        if name is None:
+            name, k = "variable", 1
+            while name in self.params:
+                name, k = f"variable_{k}", k + 1
+        elif not isinstance(name, str):
+            raise TypeError(f"`name` must be a string. Received: name={name!r}.")
+        dtype = floatx() if dtype is None else np.dtype(dtype).name
+        if dtype not in ("float16", "float32", "float64"):
+            raise ValueError(f"Layer '{self.name}': weight '{name}' must have a float dtype "
+                             f"(gradients are floats). Received: dtype={dtype!r}.")
+        if initializer is None:
+            initializer = "glorot_uniform"
+        if isinstance(initializer, str):
+            initializer = initializers.get(initializer)
+        value = np.ascontiguousarray(initializer(shape, dtype), dtype=dtype)
         self.params[name] = value
         if trainable:
             self.grads[name] = np.zeros_like(value)
+        if regularizer is not None:
+            self.regularizers[name] = regularizers.get(regularizer)
+        if constraint is not None:
+            self.constraints[name] = constraints.get(constraint)
         return value
 
     @property

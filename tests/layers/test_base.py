@@ -363,3 +363,73 @@ def test_activity_penalty_is_divided_by_the_batch_and_zero_without_a_regularizer
     plain = layers_module.Dropout(0.1, seed=0)
     g = np.ones((4, 2))
     assert plain.activity_penalty(out) == 0.0 and plain.activity_gradient(out, g) is g
+
+
+# ------------------------------------------------ add_weight, Keras 3's signature
+class _KerasStyleLinear(Layer):
+    """The subclassing guide's Linear layer, as Keras 3 scripts write it."""
+
+    def __init__(self, units=3):
+        super().__init__()
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units),
+                                 initializer="random_normal", trainable=True)
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True)
+        super().build(input_shape)
+
+    def call(self, inputs):
+        return inputs @ self.w + self.b
+
+
+def test_add_weight_takes_keras_3_keywords_and_names_weights_variable_n():
+    layer = _KerasStyleLinear(3)
+    x = np.ones((2, 4), dtype="float32")
+    out = layer(x)
+    assert list(layer.params) == ["variable", "variable_1"]  # Keras 3's default names
+    assert layer.params["variable"].shape == (4, 3)
+    assert set(layer.grads) == {"variable", "variable_1"}
+    np.testing.assert_allclose(out, x @ layer.w)  # the bias starts at zero
+
+
+def test_add_weight_default_initializer_is_glorot_uniform_and_dtype_is_kept():
+    layer = Layer()
+    w = layer.add_weight(shape=(100, 50), name="k")
+    limit = np.sqrt(6 / 150)  # glorot_uniform's bound
+    assert w.dtype == np.float32 and 0 < np.abs(w).max() <= limit
+    d = layer.add_weight(shape=[3], initializer="ones", dtype="float64", trainable=False)
+    assert d.dtype == np.float64 and "variable" not in layer.grads
+
+
+def test_add_weight_registers_its_regularizer_and_constraint():
+    from kerasite import constraints, regularizers
+
+    layer = Layer()
+    w = layer.add_weight(shape=(2,), initializer="ones", name="s", regularizer="l2",
+                         constraint="non_neg")
+    assert isinstance(layer.regularizers["s"], regularizers.L2)
+    assert isinstance(layer.constraints["s"], constraints.NonNeg)
+    assert layer.regularization_penalty() == pytest.approx(0.01 * 2)  # l2=0.01 * (1 + 1)
+    w[...] = -1.0
+    layer.apply_constraints()
+    np.testing.assert_array_equal(layer.params["s"], [0.0, 0.0])
+
+
+def test_add_weight_keeps_the_older_positional_order():
+    from kerasite import initializers
+
+    layer = Layer()
+    layer.add_weight("gamma", (3,), initializers.Ones(), trainable=False)
+    np.testing.assert_array_equal(layer.params["gamma"], np.ones(3))
+    assert "gamma" not in layer.grads
+
+
+def test_add_weight_errors_name_the_argument():
+    layer = Layer(name="lin")
+    with pytest.raises(ValueError, match=r"Layer 'lin': add_weight\(\) needs `shape`"):
+        layer.add_weight(initializer="zeros")
+    with pytest.raises(ValueError, match=r"weight 'w' must have a float dtype.*int32"):
+        layer.add_weight(shape=(2,), dtype="int32", name="w")
+    with pytest.raises(TypeError, match=r"unexpected arguments \['shapes'\]"):
+        layer.add_weight(shapes=(2,))
