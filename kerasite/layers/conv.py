@@ -14,9 +14,9 @@ Conv2DTranspose's is ``(kh, kw, filters, in)``.
 
 import numpy as np
 
+import kerasite.layers.activations as activations
 from kerasite import initializers
 from kerasite.backend.kernels import bias_relu, col2im, im2col, relu_grad_and_bias_sum
-from kerasite.layers import activations
 from kerasite.layers._spatial import check_rank4, out_size, padding_arg, pair
 from kerasite.layers.base import Layer
 
