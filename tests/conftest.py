@@ -32,6 +32,9 @@ def float64():
 def both_kernels(request):
     """Runs a test twice: with the NumPy reference kernels, then with numba's twins.
 
+    The references are ``kerasite/backend/kernels.py``, the twins
+    ``kerasite/backend/numba_kernels.py``; ``kerasite.backend`` switches between them.
+
     A test module opts in with ``pytestmark = pytest.mark.usefixtures("both_kernels")``.
     The accelerated run is skipped when numba is not installed.
     """

@@ -1,9 +1,12 @@
 """The accelerator seam: every compiled twin gives its NumPy reference's results.
 
-For each kernel of the dense path (``kerasite/_fast/dense.py``) the twin and
-the reference run on the same random inputs, several shapes each: the
+For each optimizer kernel (``sgd_step``, ``adam_step`` in
+``kerasite/backend/kernels.py``, their twins in
+``kerasite/backend/numba_kernels.py``) the twin and the reference run on the
+same random inputs, several shapes each: the
 benchmark's (batch 128 by 784, 256, 64), odd and tiny sizes, and
-non-contiguous views, which the twins must hand back to NumPy.
+non-contiguous views, which the twins must hand back to NumPy (they return
+``NotImplemented`` and the dispatcher runs the reference).
 Then a whole ``fit`` runs with the accelerator on and off and must log the
 same losses. The twins compute the same float operations in the same order,
 so the results agree to the last bit in practice; the tests allow float32
@@ -15,6 +18,7 @@ import pytest
 
 import kerasite
 from kerasite import backend, layers, optimizers
+from kerasite.backend import kernels
 
 numba = pytest.importorskip("numba", reason="the accelerator's twins need numba "
                                             "(pip install 'kerasite[fast]')")
@@ -61,9 +65,12 @@ def _adam_args(rng, shape, dtype):
 
 
 CASES = {
-    optimizers.sgd_step: (_sgd_args, ("p",)),
-    optimizers.adam_step: (_adam_args, ("p", "m", "v")),
+    kernels.sgd_step: (_sgd_args, ("p",)),
+    kernels.adam_step: (_adam_args, ("p", "m", "v")),
 }
+# The 2D layers' kernels, whose twins tests/test_fast_conv.py checks.
+CONV_KERNELS = {"im2col", "col2im", "max_pool", "max_pool_backward", "bias_relu",
+                "relu_grad_and_bias_sum"}
 
 
 def _copy(args):
@@ -71,10 +78,13 @@ def _copy(args):
 
 
 def _run_both(kernel, args, outputs):
-    """Runs the twin and the reference on copies of ``args``; returns both sets of outputs."""
-    twin = backend._FAST[kernel.key]
+    """Runs the kernel, accelerated, and its reference on copies of ``args``; returns both.
+
+    The accelerated call goes through the dispatcher, so where the twin
+    declines (``NotImplemented``) the reference runs, as in training.
+    """
     results = []
-    for fn in (twin, kernel.reference):
+    for fn in (kernel, kernel.reference):
         a = _copy(args)
         returned = fn(**a)
         results.append([a[name] for name in outputs] + ([returned] if returned is not None
@@ -82,11 +92,68 @@ def _run_both(kernel, args, outputs):
     return results
 
 
-def test_every_dense_twin_has_a_case_here():
-    from kerasite._fast import dense as fast_dense
+def test_every_twin_has_a_case_here_or_in_test_fast_conv():
+    from kerasite.backend import numba_kernels
 
-    registered = {key for key, fn in backend._FAST.items() if fn.__module__ == fast_dense.__name__}
-    assert registered == {kernel.key for kernel in CASES}
+    assert set(numba_kernels.TWINS) == {kernel.key for kernel in CASES} | CONV_KERNELS
+
+
+def test_twins_are_keyed_by_the_name_of_a_reference_in_kernels():
+    from kerasite.backend import numba_kernels
+
+    for name, fast in numba_kernels.TWINS.items():
+        assert fast.__name__ == name
+        marked = getattr(kernels, name, None)
+        assert marked is not None, f"twin {name!r} has no reference of that name in kernels.py"
+        assert marked.key == name and marked.reference.__name__ == name
+        assert marked.reference.__module__ == "kerasite.backend.kernels"
+        assert backend._FAST[name] is fast  # what the dispatcher looks up, by that name
+
+
+def test_every_marked_kernel_is_found_by_its_own_name():
+    marked = {name: fn for name, fn in vars(kernels).items() if hasattr(fn, "reference")}
+    assert set(marked) == {kernel.key for kernel in CASES} | CONV_KERNELS
+    assert all(fn.key == name for name, fn in marked.items())
+
+
+def test_the_twins_module_imports_no_other_kerasite_module():
+    import ast
+    import inspect
+
+    from kerasite.backend import numba_kernels
+
+    tree = ast.parse(inspect.getsource(numba_kernels))
+    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+             for alias in node.names}
+    names |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert {name.split(".")[0] for name in names} <= {"os", "numba", "numpy"}
+
+
+def test_a_twin_registered_by_name_runs_and_may_decline():
+    seen = []
+
+    @backend.kernel
+    def double(x):
+        return 2 * x
+
+    @backend.twin("double")
+    def fast_double(x):
+        seen.append(x)
+        return NotImplemented if x < 0 else 20 * x  # a wrong value, to see which ran
+
+    try:
+        assert double(1) == 20 and double.key == "double"
+        assert double(-1) == -2  # the twin declined: the reference ran
+        assert seen == [1, -1]
+        backend.use_accelerator(False)
+        assert double(1) == 2 and seen == [1, -1]
+    finally:
+        del backend._FAST["double"]
+
+
+def test_twin_takes_a_name():
+    with pytest.raises(TypeError, match=r"`name` must be the kernel's name, a string"):
+        backend.twin(kernels.im2col)
 
 
 @pytest.mark.parametrize("kernel", list(CASES), ids=lambda k: k.key.rsplit(".", 1)[-1])
@@ -111,17 +178,33 @@ def test_twin_equals_reference_on_non_contiguous_views(kernel):
         _close(a, b)
 
 
+@pytest.mark.parametrize("kernel", list(CASES), ids=lambda k: k.key)
+def test_the_twin_runs_on_big_contiguous_arrays_and_declines_the_rest(kernel):
+    make, _ = CASES[kernel]
+    twin = backend._FAST[kernel.key]
+    rng = np.random.default_rng(5)
+    assert twin(**make(rng, (128, 784), np.float32)) is not NotImplemented
+    strided = {k: _strided(v) if isinstance(v, np.ndarray) else v
+               for k, v in make(rng, (128, 784), np.float32).items()}
+    for args in (make(rng, (4, 3), np.float32), strided):
+        before = _copy(args)
+        assert twin(**args) is NotImplemented
+        for name, value in before.items():  # a twin that declines writes nothing
+            if isinstance(value, np.ndarray) and name != "step":
+                np.testing.assert_array_equal(args[name], value)
+
+
 def test_the_switch_turns_the_twins_off():
     calls = []
-    key = optimizers.sgd_step.key
+    key = kernels.sgd_step.key
     original = backend._FAST[key]
     backend._FAST[key] = lambda p, g, lr, step: calls.append(1)
     try:
         p, g = np.zeros(3, np.float32), np.ones(3, np.float32)
-        optimizers.sgd_step(p, g, 0.5, np.empty_like(p))
+        kernels.sgd_step(p, g, 0.5, np.empty_like(p))
         assert calls == [1] and not p.any()  # the (fake) twin ran
         backend.use_accelerator(False)
-        optimizers.sgd_step(p, g, 0.5, np.empty_like(p))
+        kernels.sgd_step(p, g, 0.5, np.empty_like(p))
         assert calls == [1] and (p == -0.5).all()  # the reference ran
     finally:
         backend._FAST[key] = original
@@ -166,8 +249,8 @@ def test_fit_gives_the_same_losses_with_the_accelerator_on_and_off(make_optimize
     finally:
         backend._FAST.update(twins)
     # The update ran as a twin (6 batches x 3 epochs, while on)
-    step = optimizers.sgd_step if "sgd" in type(model.optimizer).__name__.lower() \
-        else optimizers.adam_step
+    step = kernels.sgd_step if "sgd" in type(model.optimizer).__name__.lower() \
+        else kernels.adam_step
     assert calls.get(step.key, 0) >= 18
     (loss_on, weights_on), (loss_off, weights_off) = runs
     np.testing.assert_allclose(loss_on, loss_off, rtol=1e-6)

@@ -1,4 +1,7 @@
-"""kerasite.config.set_num_threads: BLAS threads, chosen by number or from the free cores."""
+"""kerasite.config.set_num_threads: BLAS threads, chosen by number or from the free cores.
+
+The controls live in kerasite.backend.threads; kerasite.config re-exports them.
+"""
 
 import os
 import sys
@@ -6,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from kerasite import config
+from kerasite import backend, config
+from kerasite.backend import threads
 
 pytest.importorskip("threadpoolctl")
 
@@ -38,9 +42,9 @@ def test_a_second_call_replaces_the_first():
 
 def test_auto_takes_the_free_cores(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
-    monkeypatch.setattr(config, "_busy_cores", lambda interval: 1.2)
+    monkeypatch.setattr(threads, "_busy_cores", lambda interval: 1.2)
     assert config.free_cores() == 3  # 4 cores, 1.2 busy -> 2.8 -> 3
-    monkeypatch.setattr(config, "_busy_cores", lambda interval: 7.0)
+    monkeypatch.setattr(threads, "_busy_cores", lambda interval: 7.0)
     assert config.free_cores() == 1  # never fewer than one
     assert config.set_num_threads("auto") == 1
     assert config.get_num_threads() == 1
@@ -53,7 +57,7 @@ def test_busy_cores_sees_a_spinning_process():
         pytest.skip("needs Linux's /proc/stat")
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
-        busy = config._busy_cores(0.5)
+        busy = threads._busy_cores(0.5)
     finally:
         spinner.kill()
         spinner.wait()
@@ -73,7 +77,7 @@ def test_free_cores_falls_back_to_the_load_average(monkeypatch):
 
     monkeypatch.setattr(builtins, "open", no_proc)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.4, 0.0, 0.0))
-    assert config._busy_cores(0.01) == 0.4
+    assert threads._busy_cores(0.01) == 0.4
 
 
 @pytest.mark.parametrize("bad", [0, -2, 1.5, "two", None, True])
@@ -88,3 +92,8 @@ def test_without_threadpoolctl_the_error_says_what_to_do(monkeypatch):
         config.set_num_threads(1)
     with pytest.raises(ModuleNotFoundError, match="`get_num_threads` needs threadpoolctl"):
         config.get_num_threads()
+
+
+def test_config_and_backend_re_export_the_thread_controls():
+    for name in ("set_num_threads", "get_num_threads", "free_cores"):
+        assert getattr(config, name) is getattr(threads, name) is getattr(backend, name)

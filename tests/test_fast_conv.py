@@ -1,6 +1,7 @@
-"""The compiled twins of kerasite/_fast/conv.py against their NumPy references.
+"""The 2D layers' compiled twins (kerasite/backend/numba_kernels.py) against their references.
 
-Each twin must give its reference's result: bit for bit where both only move
+The references are the marked kernels of kerasite/backend/kernels.py. Each
+twin must give its reference's result: bit for bit where both only move
 or compare numbers (im2col, max pooling), within float32 rounding where the
 order of additions differs (col2im, the bias sum).
 """
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from kerasite import backend
-from kerasite.layers import _spatial, conv, pooling
+from kerasite.backend import kernels
 
 pytestmark = pytest.mark.skipif(not backend.accelerator_available(),
                                 reason="numba is not installed: pip install 'kerasite[fast]'")
@@ -45,14 +46,14 @@ def test_im2col_and_col2im_match_numpy(geometry, dtype):
     rng = np.random.default_rng(0)
     x, (kh, kw), strides, dilation, (ho, wo) = _windows(geometry, dtype, rng)
     shape = (len(x), ho, wo, kh, kw, x.shape[3])
-    fast = _spatial.im2col(x, kh, kw, strides, dilation, (ho, wo), np.empty(shape, dtype))
-    ref = _spatial.im2col.reference(x, kh, kw, strides, dilation, (ho, wo),
+    fast = kernels.im2col(x, kh, kw, strides, dilation, (ho, wo), np.empty(shape, dtype))
+    ref = kernels.im2col.reference(x, kh, kw, strides, dilation, (ho, wo),
                                     np.empty(shape, dtype))
     np.testing.assert_array_equal(fast, ref)
 
     cols = rng.standard_normal(shape).astype(dtype)
-    fast = _spatial.col2im(cols, strides, dilation, np.full(x.shape, np.nan, dtype))
-    ref = _spatial.col2im.reference(cols, strides, dilation, np.empty(x.shape, dtype))
+    fast = kernels.col2im(cols, strides, dilation, np.full(x.shape, np.nan, dtype))
+    ref = kernels.col2im.reference(cols, strides, dilation, np.empty(x.shape, dtype))
     np.testing.assert_allclose(fast, ref, rtol=1e-6 if dtype == "float32" else 1e-13, atol=1e-6)
 
 
@@ -62,8 +63,8 @@ def test_im2col_reads_a_non_contiguous_input():
     big = rng.standard_normal((2, 10, 10, 2)).astype("float32")
     x = big[:, 1:8, 2:9]
     shape = (2, 5, 5, 3, 3, 2)
-    fast = _spatial.im2col(x, 3, 3, (1, 1), (1, 1), (5, 5), np.empty(shape, "float32"))
-    ref = _spatial.im2col.reference(x, 3, 3, (1, 1), (1, 1), (5, 5), np.empty(shape, "float32"))
+    fast = kernels.im2col(x, 3, 3, (1, 1), (1, 1), (5, 5), np.empty(shape, "float32"))
+    ref = kernels.im2col.reference(x, 3, 3, (1, 1), (1, 1), (5, 5), np.empty(shape, "float32"))
     np.testing.assert_array_equal(fast, ref)
 
 
@@ -79,14 +80,14 @@ def test_max_pool_and_its_gradient_match_numpy(pool, strides, size):
     x = np.round(rng.standard_normal((3, *size, 5)), 1).astype("float32")
     ho, wo = ((s - p) // st + 1 for s, p, st in zip(size, pool, strides))
     y_fast, y_ref = np.empty((3, ho, wo, 5), "float32"), np.empty((3, ho, wo, 5), "float32")
-    a_fast = pooling.max_pool(x, pool, strides, y_fast, np.empty(y_fast.shape, np.uint8))
-    a_ref = pooling.max_pool.reference(x, pool, strides, y_ref, np.empty(y_ref.shape, np.uint8))
+    a_fast = kernels.max_pool(x, pool, strides, y_fast, np.empty(y_fast.shape, np.uint8))
+    a_ref = kernels.max_pool.reference(x, pool, strides, y_ref, np.empty(y_ref.shape, np.uint8))
     np.testing.assert_array_equal(y_fast, y_ref)
     np.testing.assert_array_equal(a_fast, a_ref)
 
     g = rng.standard_normal(y_fast.shape).astype("float32")
-    fast = pooling.max_pool_backward(g, a_ref, pool, strides, np.full(x.shape, np.nan, "float32"))
-    ref = pooling.max_pool_backward.reference(g, a_ref, pool, strides, np.empty(x.shape, "float32"))
+    fast = kernels.max_pool_backward(g, a_ref, pool, strides, np.full(x.shape, np.nan, "float32"))
+    ref = kernels.max_pool_backward.reference(g, a_ref, pool, strides, np.empty(x.shape, "float32"))
     np.testing.assert_allclose(fast, ref, rtol=1e-6, atol=1e-7)
 
 
@@ -94,7 +95,7 @@ def test_max_pool_keeps_a_nan_as_numpy_maximum_does():
     x = np.zeros((1, 2, 2, 1), "float32")
     x[0, 1, 0, 0] = np.nan
     y = np.empty((1, 1, 1, 1), "float32")
-    pooling.max_pool(x, (2, 2), (2, 2), y, np.empty(y.shape, np.uint8))
+    kernels.max_pool(x, (2, 2), (2, 2), y, np.empty(y.shape, np.uint8))
     assert np.isnan(y[0, 0, 0, 0])
 
 
@@ -104,14 +105,14 @@ def test_fused_relu_epilogue_matches_numpy(rows, filters, dtype):
     rng = np.random.default_rng(3)
     z = rng.standard_normal((rows, filters)).astype(dtype)
     b = rng.standard_normal(filters).astype(dtype)
-    a_fast = conv.bias_relu(z.copy(), b)
-    a_ref = conv.bias_relu.reference(z.copy(), b)
+    a_fast = kernels.bias_relu(z.copy(), b)
+    a_ref = kernels.bias_relu.reference(z.copy(), b)
     np.testing.assert_array_equal(a_fast, a_ref)
 
     g = rng.standard_normal((rows, filters)).astype(dtype)
     db_fast, db_ref = np.empty(filters, dtype), np.empty(filters, dtype)
-    out_fast = conv.relu_grad_and_bias_sum(g, a_ref, np.empty_like(g), db_fast)
-    out_ref = conv.relu_grad_and_bias_sum.reference(g, a_ref, np.empty_like(g), db_ref)
+    out_fast = kernels.relu_grad_and_bias_sum(g, a_ref, np.empty_like(g), db_fast)
+    out_ref = kernels.relu_grad_and_bias_sum.reference(g, a_ref, np.empty_like(g), db_ref)
     np.testing.assert_array_equal(out_fast, out_ref)
     # The twin sums in float64; the reference's BLAS sums in the data's type.
     tol = 1e-5 if dtype == "float32" else 1e-12
@@ -120,7 +121,7 @@ def test_fused_relu_epilogue_matches_numpy(rows, filters, dtype):
 
 def test_the_switch_turns_the_twins_off():
     calls = []
-    marked = conv.bias_relu
+    marked = kernels.bias_relu
     original = backend._FAST[marked.key]
     backend._FAST[marked.key] = lambda z, b: calls.append("twin") or original(z, b)
     try:

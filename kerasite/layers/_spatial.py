@@ -1,4 +1,4 @@
-"""Shared helpers of the 2D layers: argument checks, output sizes, im2col and col2im.
+"""Shared helpers of the 2D layers: argument checks and output sizes.
 
 Images are channels-last, ``(batch, height, width, channels)``, as in Keras.
 A window of ``k`` taps spaced ``d`` apart (the dilation) covers
@@ -6,12 +6,12 @@ A window of ``k`` taps spaced ``d`` apart (the dilation) covers
 positions where it fits entirely; with ``"same"`` the input is zero-padded so
 that the output has ``ceil(size / stride)`` positions, the extra row or column
 going to the bottom and right, as in TensorFlow and Keras.
+
+The window gather ``im2col`` and its adjoint ``col2im`` are kernels: they
+live in :mod:`kerasite.backend.kernels`.
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
-
-from kerasite.backend import kernel
 
 
 def pair(value, arg, allow_zero=False):
@@ -73,49 +73,3 @@ def out_size(size, k_eff, stride, padding):
     total = max((out - 1) * stride + k_eff - size, 0)
     return out, total // 2, total - total // 2
 
-
-@kernel
-def im2col(xp, kh, kw, stride, dilation, out_hw, out):
-    """Copies every window of ``xp`` into ``out``, one row per output pixel.
-
-    Args:
-        xp: padded input, ``(batch, Hp, Wp, C)``.
-        kh, kw: kernel taps; ``stride`` and ``dilation`` are ``(sh, sw)``, ``(dh, dw)``.
-        out_hw: ``(Ho, Wo)``.
-        out: buffer ``(batch, Ho, Wo, kh, kw, C)``, written and returned.
-
-    The windows are a strided *view* of ``xp`` (no copy); one ``copyto``
-    gathers them, so the matmul that follows reads contiguous rows. A marked
-    kernel: ``kerasite/_fast/conv.py`` has its compiled twin.
-    """
-    n, _, _, c = xp.shape
-    s0, s1, s2, s3 = xp.strides
-    windows = as_strided(
-        xp, shape=(n, out_hw[0], out_hw[1], kh, kw, c),
-        strides=(s0, s1 * stride[0], s2 * stride[1], s1 * dilation[0], s2 * dilation[1], s3),
-        writeable=False)
-    np.copyto(out, windows)
-    return out
-
-
-@kernel
-def col2im(cols, stride, dilation, out):
-    """The adjoint of ``im2col``: adds every window row back onto the image.
-
-    Args:
-        cols: ``(batch, Ho, Wo, kh, kw, C)``.
-        out: ``(batch, Hp, Wp, C)``, zeroed here, then accumulated and returned.
-
-    One loop over the kh * kw kernel offsets; each adds a strided slice, so
-    positions shared by overlapping windows add up. A marked kernel, like
-    ``im2col``.
-    """
-    _, ho, wo, kh, kw, _ = cols.shape
-    out.fill(0)
-    (sh, sw), (dh, dw) = stride, dilation
-    for i in range(kh):
-        for j in range(kw):
-            rows = slice(i * dh, i * dh + (ho - 1) * sh + 1, sh)
-            columns = slice(j * dw, j * dw + (wo - 1) * sw + 1, sw)
-            out[:, rows, columns, :] += cols[:, :, :, i, j, :]
-    return out

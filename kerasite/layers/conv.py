@@ -14,10 +14,10 @@ Conv2DTranspose's is ``(kh, kw, filters, in)``.
 
 import numpy as np
 
+import kerasite.layers.activations as activations
 from kerasite import initializers
-from kerasite.backend import kernel
-from kerasite.layers import activations
-from kerasite.layers._spatial import check_rank4, col2im, im2col, out_size, padding_arg, pair
+from kerasite.backend.kernels import bias_relu, col2im, im2col, relu_grad_and_bias_sum
+from kerasite.layers._spatial import check_rank4, out_size, padding_arg, pair
 from kerasite.layers.base import Layer
 
 
@@ -311,20 +311,3 @@ class Conv2DTranspose(_Conv):
         np.matmul(gcols, kernel, out=dx)
         return dx.reshape(n, h, w, c)
 
-
-@kernel
-def bias_relu(z, b):
-    """``z = max(z + b, 0)`` in place, for ``z`` ``(pixels, filters)`` and ``b`` ``(filters,)``."""
-    z += b
-    return np.maximum(z, 0, out=z)
-
-
-@kernel
-def relu_grad_and_bias_sum(g, a, out, db):
-    """``out = g * (a > 0)`` and ``db = out`` summed over the pixels; returns ``out``.
-
-    ``a`` is the ReLU's output: it is positive exactly where the input was.
-    """
-    np.multiply(g, a > 0, out=out)
-    np.matmul(np.ones(len(out), out.dtype), out, out=db)  # one BLAS call: faster than sum(axis=0)
-    return out

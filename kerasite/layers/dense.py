@@ -2,8 +2,8 @@
 
 import numpy as np
 
+import kerasite.layers.activations as activations
 from kerasite import initializers, regularizers
-from kerasite.layers import activations
 from kerasite.layers.base import Layer
 
 

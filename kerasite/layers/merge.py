@@ -22,6 +22,7 @@ Maximum and Minimum send a tie's gradient to the first input that attains it.
 import numpy as np
 
 from kerasite.layers.base import Layer
+from kerasite.layers.symbolic import OPERATOR_LAYERS
 
 
 class Merge(Layer):
@@ -298,6 +299,10 @@ class Concatenate(Merge):
 
 
 # Keras's functional forms: ``layers.add([a, b])`` is ``layers.Add()([a, b])``.
+# What ``a + b``, ``a - b`` and ``a * b`` build between symbolic tensors.
+OPERATOR_LAYERS.update({"+": Add, "-": Subtract, "*": Multiply})
+
+
 def add(inputs, **kwargs):
     """``Add(**kwargs)(inputs)``."""
     return Add(**kwargs)(inputs)

@@ -12,7 +12,7 @@ window, as TensorFlow and Keras do.
 
 import numpy as np
 
-from kerasite.backend import kernel
+from kerasite.backend.kernels import max_pool, max_pool_backward, window_cell
 from kerasite.layers._spatial import check_rank4, out_size, padding_arg, pair
 from kerasite.layers.base import Layer
 
@@ -60,7 +60,7 @@ class _Pooling2D(Layer):
 
     def _window(self, xp, i, j, out_hw):
         """The (i, j)-th cell of every window: a strided view ``(batch, Ho, Wo, C)``."""
-        return _cell(xp, i, j, self.strides, out_hw)
+        return window_cell(xp, i, j, self.strides, out_hw)
 
     def _crop(self, dxp):
         (_, pt, _), (_, pl, _) = self._geometry(self.input_shape)
@@ -113,69 +113,6 @@ class MaxPooling2D(_Pooling2D):
         dxp = self._workspace("dxp", (n, h + pt + pb, w + pl + pr, c), grad_output.dtype)
         max_pool_backward(grad_output, self.argmax, self.pool_size, self.strides, dxp)
         return self._crop(dxp)
-
-
-def _cell(xp, i, j, strides, out_hw):
-    """The (i, j)-th cell of every window: a strided view ``(batch, Ho, Wo, C)``."""
-    (sh, sw), (ho, wo) = strides, out_hw
-    return xp[:, i:i + (ho - 1) * sh + 1:sh, j:j + (wo - 1) * sw + 1:sw]
-
-
-@kernel
-def max_pool(xp, pool_size, strides, y, argmax):
-    """Max over each window of ``xp`` into ``y``, and which cell held it into ``argmax``.
-
-    Args:
-        xp: the (padded) input ``(batch, Hp, Wp, C)``.
-        y: ``(batch, Ho, Wo, C)``, written.
-        argmax: integers ``(batch, Ho, Wo, C)``, written: ``p * pw + q`` for
-            the cell ``(p, q)`` of the window, the first one on ties (as
-            TensorFlow). Returned.
-
-    One step per cell of the window (4 for 2x2), each on whole arrays. A marked
-    kernel: ``kerasite/_fast/conv.py`` has its compiled twin.
-    """
-    out_hw = y.shape[1:3]
-    ph, pw = pool_size
-    cells = [_cell(xp, i, j, strides, out_hw) for i in range(ph) for j in range(pw)]
-    np.copyto(y, cells[0])
-    for cell in cells[1:]:
-        np.maximum(y, cell, out=y)
-    # With ne_k = (cell_k != max): index = ne_0 (1 + ne_1 (1 + ne_2 (...))), built
-    # from the inside out with contiguous integer ops (masked writes are slow).
-    argmax.fill(0)
-    not_max = np.empty(y.shape, bool)
-    for k in range(len(cells) - 2, -1, -1):
-        argmax += 1
-        np.not_equal(cells[k], y, out=not_max)
-        np.multiply(argmax, not_max, out=argmax)
-    return argmax
-
-
-@kernel
-def max_pool_backward(grad_output, argmax, pool_size, strides, dxp):
-    """Routes each ``grad_output`` value to the cell ``argmax`` names; zero elsewhere.
-
-    Args:
-        grad_output: ``(batch, Ho, Wo, C)``.
-        argmax: what ``max_pool`` wrote.
-        dxp: the padded input's gradient ``(batch, Hp, Wp, C)``, written and returned.
-    """
-    (ph, pw), (sh, sw) = pool_size, strides
-    _, ho, wo, _ = grad_output.shape
-    # Windows that neither overlap nor leave gaps write every cell exactly once.
-    overlap = sh < ph or sw < pw
-    if overlap or (sh, sw) != (ph, pw) or dxp.shape[1:3] != (ho * sh, wo * sw):
-        dxp.fill(0)
-    hit = np.empty(grad_output.shape, bool)
-    for k in range(ph * pw):
-        cell = _cell(dxp, k // pw, k % pw, strides, (ho, wo))
-        np.equal(argmax, k, out=hit)
-        if overlap:
-            cell += grad_output * hit
-        else:
-            np.multiply(grad_output, hit, out=cell)
-    return dxp
 
 
 class AveragePooling2D(_Pooling2D):

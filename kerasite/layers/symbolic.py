@@ -12,6 +12,11 @@ places (shared layers, siamese towers) and several models at once.
 
 import numpy as np
 
+# The merge layer class that ``+``, ``-`` and ``*`` between symbolic tensors
+# build, by operator. kerasite/layers/merge.py fills it in when it loads: the
+# layers import this module, so this module does not import them.
+OPERATOR_LAYERS = {}
+
 
 class Node:
     """One call of a layer on symbolic inputs.
@@ -68,19 +73,13 @@ class SymbolicTensor:
 
     # ------------------------------------------------ arithmetic as merge layers
     def __add__(self, other):
-        from kerasite.layers.merge import Add
-
-        return Add()([self, _as_symbolic(other, "+")])
+        return OPERATOR_LAYERS["+"]()([self, _as_symbolic(other, "+")])
 
     def __sub__(self, other):
-        from kerasite.layers.merge import Subtract
-
-        return Subtract()([self, _as_symbolic(other, "-")])
+        return OPERATOR_LAYERS["-"]()([self, _as_symbolic(other, "-")])
 
     def __mul__(self, other):
-        from kerasite.layers.merge import Multiply
-
-        return Multiply()([self, _as_symbolic(other, "*")])
+        return OPERATOR_LAYERS["*"]()([self, _as_symbolic(other, "*")])
 
     def __radd__(self, other):
         return _as_symbolic(other, "+") + self

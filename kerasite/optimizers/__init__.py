@@ -26,7 +26,8 @@ import math
 
 import numpy as np
 
-from kerasite import _registry, backend
+from kerasite import _registry
+from kerasite.backend.kernels import adam_moments, adam_step, sgd_step
 from kerasite.optimizers import _flat, schedules
 
 
@@ -471,7 +472,7 @@ class Adam(_TwoMoments):
                       self.epsilon)
             return
         m, v = slots["m"], slots["v"]
-        _adam_moments(g, m, v, step, self.beta_1, self.beta_2)
+        adam_moments(g, m, v, step, self.beta_1, self.beta_2)
         v = np.maximum(slots["v_hat"], v, out=slots["v_hat"])  # AMSGrad: the running max
         np.sqrt(v, out=step)
         step += self.epsilon
@@ -715,42 +716,6 @@ class Adadelta(Optimizer):
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
-
-
-# ------------------------------------------------------------------ kernels
-# The update rules' elementwise passes that run over every weight at every
-# step, marked for the accelerator (kerasite/backend.py). These NumPy versions
-# are the reference; with numba installed a one-pass, multi-threaded twin in
-# kerasite/_fast/dense.py computes the same values.
-@backend.kernel
-def sgd_step(p, g, lr, step):
-    """Plain SGD in place: ``p -= lr g``, through the scratch array ``step``."""
-    np.multiply(g, -lr, out=step)
-    p += step
-
-
-def _adam_moments(g, m, v, step, beta_1, beta_2):
-    np.subtract(g, m, out=step)
-    step *= 1 - beta_1
-    m += step  # m += (1 - b1)(g - m)
-    np.multiply(g, g, out=step)
-    step -= v
-    step *= 1 - beta_2
-    v += step  # v += (1 - b2)(g^2 - v)
-
-
-@backend.kernel
-def adam_step(p, g, m, v, step, lr, beta_1, beta_2, epsilon):
-    """Adam in place: update the moments ``m``, ``v``, then ``p -= lr m / (sqrt(v) + eps)``.
-
-    ``lr`` is the step's learning rate with the bias correction folded in.
-    """
-    _adam_moments(g, m, v, step, beta_1, beta_2)
-    np.sqrt(v, out=step)
-    step += epsilon
-    np.divide(m, step, out=step)
-    step *= lr
-    p -= step
 
 
 def _pieces(flat, like):

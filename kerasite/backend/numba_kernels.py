@@ -1,18 +1,54 @@
-"""Compiled twins of the 2D layers' kernels: im2col, col2im and max pooling.
+"""Compiled twins of the reference kernels in ``kerasite/backend/kernels.py`` (needs numba).
 
-Each twin computes what its NumPy reference in ``kerasite/layers/_spatial.py``
-or ``kerasite/layers/pooling.py`` computes, with explicit loops that numba
-compiles and spreads over the cores one image per task (``prange`` over the
-batch), so no two tasks write the same memory. The loop over channels is
-innermost: it is contiguous in channels-last data, and the compiler
-vectorises it.
+Imported only by ``kerasite.backend`` when the accelerator turns on. Each
+twin has the name of its reference, takes the same arguments and gives the
+same result within float32 rounding; ``TWINS`` at the bottom lists them by
+that name, which is how the dispatcher finds them. A twin returns
+``NotImplemented`` for a layout it was not written for, and the reference
+runs instead. ``cache=True`` keeps the compiled code between runs.
+
+The 2D layers' twins (im2col, col2im, max pooling, the conv ReLU epilogue)
+use explicit loops that numba compiles and spreads over the cores one image
+per task (``prange`` over the batch), so no two tasks write the same memory.
+The loop over channels is innermost: it is contiguous in channels-last data,
+and the compiler vectorises it.
+
+The optimizers' twins compute what their references compute in the same
+float operations in the same order (``fastmath=False``: nothing is
+reordered or fused into an FMA), so the results equal the reference's. What
+was measured on the benchmark machine (2-core Xeon, AVX-512, inside a real
+training epoch of the reports' autoencoder; see docs/benchmarks.md,
+"Performance round two"), and so what is kept:
+
+* ``sgd_step`` and ``adam_step``: one pass over all the weights (the flat
+  buffer) instead of NumPy's two (SGD) or twelve (Adam) passes: SGD's update
+  went from 0.19 to 0.10 s per epoch. Kept.
+* The batch gather (a compiled row copy), the bias addition, the sigmoid,
+  ReLU's derivative and the sigmoid + MSE gradient: 2 to 20 times faster
+  than NumPy in a loop over the same arrays, but no faster inside an epoch,
+  where the arrays come back from the matrix products (or from the 188 MB
+  dataset) out of cache and every pass waits on memory. Not kept: NumPy runs.
+* Small arrays (XOR's 17 weights): NumPy is faster; they stay with it.
+* Threads (``parallel=True``): numba's worker has to wake up on the core
+  where BLAS's second thread is spinning between products; inside an epoch
+  the parallel kernels were no faster than these single-threaded ones, and
+  on a loaded machine an epoch with spinning OpenMP threads took 33 s instead
+  of 1 s. So the optimizers' twins run on the calling thread and start no
+  threads.
 """
-import numba
-import numpy as np
-from numba import prange
+import os
 
-from kerasite.backend import twin
-from kerasite.layers import _spatial, conv, pooling
+# numba runs its parallel loops on OpenMP threads when libgomp is present.
+# By default those threads spin for a while after each loop, and so do
+# OpenBLAS's after each product: on two cores the four spinning threads turn a
+# 4 us hand-off into milliseconds. Passive threads sleep at once. Set before
+# libgomp loads (numba loads it at the first parallel loop); a value the user
+# set wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+from numba import prange  # noqa: E402
 
 _jit = numba.njit(parallel=True, cache=True, nogil=True)
 
@@ -53,7 +89,6 @@ def _im2col_few_channels(xp, kh, kw, sh, sw, dh, dw, out):
                     row[t] = image[start + offsets[t]]
 
 
-@twin(_spatial.im2col)
 def im2col(xp, kh, kw, stride, dilation, out_hw, out):
     if xp.shape[3] >= 8 or not xp.flags.c_contiguous:
         _im2col(xp, kh, kw, stride[0], stride[1], dilation[0], dilation[1], out)
@@ -76,7 +111,6 @@ def _col2im(cols, sh, sw, dh, dw, out):
                             out[b, row, col, ch] += cols[b, i, j, p, q, ch]
 
 
-@twin(_spatial.col2im)
 def col2im(cols, stride, dilation, out):
     _col2im(cols, stride[0], stride[1], dilation[0], dilation[1], out)
     return out
@@ -101,7 +135,6 @@ def _max_pool(xp, ph, pw, sh, sw, y, argmax):
                             argmax[b, i, j, ch] = k
 
 
-@twin(pooling.max_pool)
 def max_pool(xp, pool_size, strides, y, argmax):
     _max_pool(xp, pool_size[0], pool_size[1], strides[0], strides[1], y, argmax)
     return argmax
@@ -129,7 +162,6 @@ def _max_pool_backward(grad_output, argmax, ph, pw, sh, sw, dxp):
                         dxp[b, i * sh + k // pw, j * sw + k % pw, ch] += grad_output[b, i, j, ch]
 
 
-@twin(pooling.max_pool_backward)
 def max_pool_backward(grad_output, argmax, pool_size, strides, dxp):
     _max_pool_backward(grad_output, argmax, pool_size[0], pool_size[1], strides[0], strides[1],
                        dxp)
@@ -145,7 +177,6 @@ def _bias_relu(z, b):
             z[r, k] = 0 if value < 0 else value  # a NaN stays NaN, as in np.maximum
 
 
-@twin(conv.bias_relu)
 def bias_relu(z, b):
     _bias_relu(z, b)
     return z
@@ -178,11 +209,61 @@ def _relu_grad_and_bias_sum(g, a, out, db):
         db[k] = partial[:, k].sum()
 
 
-@twin(conv.relu_grad_and_bias_sum)
 def relu_grad_and_bias_sum(g, a, out, db):
     _relu_grad_and_bias_sum(g, a, out, db)
     return out
 
 
-__all__ = ["im2col", "col2im", "max_pool", "max_pool_backward", "bias_relu",
-           "relu_grad_and_bias_sum"]
+# ------------------------------------------------------------------- optimizer
+_jit_serial = numba.njit(fastmath=False, cache=True, nogil=True)
+
+_FLOATS = (np.float32, np.float64)
+
+
+# Below this many values NumPy's few calls cost less than preparing a compiled
+# call (XOR's 17 weights: 1.2 us against 2.5 us).
+_SMALL = 4096
+
+
+def _flat_ok(*arrays):
+    """Big enough, the same float dtype, C-contiguous, the same size."""
+    first = arrays[0]
+    return first.size >= _SMALL and first.dtype.type in _FLOATS and all(
+        a.dtype == first.dtype and a.flags.c_contiguous and a.size == first.size
+        for a in arrays)
+
+
+@_jit_serial
+def _sgd(p, g, minus_lr):
+    for i in range(p.size):
+        p[i] += g[i] * minus_lr
+
+
+def sgd_step(p, g, lr, step):
+    if not _flat_ok(p, g):
+        return NotImplemented  # the reference runs
+    _sgd(p.reshape(-1), g.reshape(-1), p.dtype.type(-lr))
+
+
+@_jit_serial
+def _adam(p, g, m, v, lr, keep_1, keep_2, epsilon):
+    for i in range(p.size):
+        gi = g[i]
+        mi = m[i] + (gi - m[i]) * keep_1  # m += (1 - b1)(g - m)
+        vi = v[i] + (gi * gi - v[i]) * keep_2  # v += (1 - b2)(g^2 - v)
+        m[i] = mi
+        v[i] = vi
+        p[i] -= mi / (np.sqrt(vi) + epsilon) * lr
+
+
+def adam_step(p, g, m, v, step, lr, beta_1, beta_2, epsilon):
+    if not _flat_ok(p, g, m, v):
+        return NotImplemented  # the reference runs
+    t = p.dtype.type
+    _adam(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t(lr), t(1 - beta_1),
+          t(1 - beta_2), t(epsilon))
+
+
+# The twins by the name of their reference in kerasite/backend/kernels.py.
+TWINS = {fn.__name__: fn for fn in (im2col, col2im, max_pool, max_pool_backward, bias_relu,
+                                    relu_grad_and_bias_sum, sgd_step, adam_step)}

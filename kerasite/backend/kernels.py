@@ -1,0 +1,193 @@
+"""The engine's reference kernels: the NumPy loops the accelerator may replace.
+
+Every function here is marked with :func:`kerasite.backend.kernel`. Its NumPy
+body is the reference: the one to read, to step through, and the one the
+tests compare each compiled twin against. When the accelerator is on and
+``kerasite/backend/numba_kernels.py`` has a twin of the same name, the twin
+runs instead and gives the same result within float32 rounding.
+
+* ``im2col``, ``col2im``: the conv layers' window gather and its adjoint.
+* ``max_pool``, ``max_pool_backward``: MaxPooling2D's forward and backward.
+* ``bias_relu``, ``relu_grad_and_bias_sum``: Conv2D's fused ReLU epilogues.
+* ``sgd_step``, ``adam_step``: the optimizers' update over every weight.
+
+Images are channels-last, ``(batch, height, width, channels)``. Every
+kernel writes into a buffer its caller owns (``out``, ``y``, ``dxp``, ...),
+so nothing is allocated per batch. The layers and optimizers import the
+kernels from here; this module imports nothing above the backend.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from kerasite.backend import kernel
+
+
+# ------------------------------------------------------------ conv windows
+@kernel
+def im2col(xp, kh, kw, stride, dilation, out_hw, out):
+    """Copies every window of ``xp`` into ``out``, one row per output pixel.
+
+    Args:
+        xp: padded input, ``(batch, Hp, Wp, C)``.
+        kh, kw: kernel taps; ``stride`` and ``dilation`` are ``(sh, sw)``, ``(dh, dw)``.
+        out_hw: ``(Ho, Wo)``.
+        out: buffer ``(batch, Ho, Wo, kh, kw, C)``, written and returned.
+
+    The windows are a strided *view* of ``xp`` (no copy); one ``copyto``
+    gathers them, so the matmul that follows reads contiguous rows. A marked
+    kernel: ``kerasite/backend/numba_kernels.py`` has its compiled twin.
+    """
+    n, _, _, c = xp.shape
+    s0, s1, s2, s3 = xp.strides
+    windows = as_strided(
+        xp, shape=(n, out_hw[0], out_hw[1], kh, kw, c),
+        strides=(s0, s1 * stride[0], s2 * stride[1], s1 * dilation[0], s2 * dilation[1], s3),
+        writeable=False)
+    np.copyto(out, windows)
+    return out
+
+
+@kernel
+def col2im(cols, stride, dilation, out):
+    """The adjoint of ``im2col``: adds every window row back onto the image.
+
+    Args:
+        cols: ``(batch, Ho, Wo, kh, kw, C)``.
+        out: ``(batch, Hp, Wp, C)``, zeroed here, then accumulated and returned.
+
+    One loop over the kh * kw kernel offsets; each adds a strided slice, so
+    positions shared by overlapping windows add up. A marked kernel, like
+    ``im2col``.
+    """
+    _, ho, wo, kh, kw, _ = cols.shape
+    out.fill(0)
+    (sh, sw), (dh, dw) = stride, dilation
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dh, i * dh + (ho - 1) * sh + 1, sh)
+            columns = slice(j * dw, j * dw + (wo - 1) * sw + 1, sw)
+            out[:, rows, columns, :] += cols[:, :, :, i, j, :]
+    return out
+
+
+# ----------------------------------------------------------------- pooling
+def window_cell(xp, i, j, strides, out_hw):
+    """The (i, j)-th cell of every window: a strided view ``(batch, Ho, Wo, C)``."""
+    (sh, sw), (ho, wo) = strides, out_hw
+    return xp[:, i:i + (ho - 1) * sh + 1:sh, j:j + (wo - 1) * sw + 1:sw]
+
+
+@kernel
+def max_pool(xp, pool_size, strides, y, argmax):
+    """Max over each window of ``xp`` into ``y``, and which cell held it into ``argmax``.
+
+    Args:
+        xp: the (padded) input ``(batch, Hp, Wp, C)``.
+        y: ``(batch, Ho, Wo, C)``, written.
+        argmax: integers ``(batch, Ho, Wo, C)``, written: ``p * pw + q`` for
+            the cell ``(p, q)`` of the window, the first one on ties (as
+            TensorFlow). Returned.
+
+    One step per cell of the window (4 for 2x2), each on whole arrays. A marked
+    kernel: ``kerasite/backend/numba_kernels.py`` has its compiled twin.
+    """
+    out_hw = y.shape[1:3]
+    ph, pw = pool_size
+    cells = [window_cell(xp, i, j, strides, out_hw) for i in range(ph) for j in range(pw)]
+    np.copyto(y, cells[0])
+    for cell in cells[1:]:
+        np.maximum(y, cell, out=y)
+    # With ne_k = (cell_k != max): index = ne_0 (1 + ne_1 (1 + ne_2 (...))), built
+    # from the inside out with contiguous integer ops (masked writes are slow).
+    argmax.fill(0)
+    not_max = np.empty(y.shape, bool)
+    for k in range(len(cells) - 2, -1, -1):
+        argmax += 1
+        np.not_equal(cells[k], y, out=not_max)
+        np.multiply(argmax, not_max, out=argmax)
+    return argmax
+
+
+@kernel
+def max_pool_backward(grad_output, argmax, pool_size, strides, dxp):
+    """Routes each ``grad_output`` value to the cell ``argmax`` names; zero elsewhere.
+
+    Args:
+        grad_output: ``(batch, Ho, Wo, C)``.
+        argmax: what ``max_pool`` wrote.
+        dxp: the padded input's gradient ``(batch, Hp, Wp, C)``, written and returned.
+    """
+    (ph, pw), (sh, sw) = pool_size, strides
+    _, ho, wo, _ = grad_output.shape
+    # Windows that neither overlap nor leave gaps write every cell exactly once.
+    overlap = sh < ph or sw < pw
+    if overlap or (sh, sw) != (ph, pw) or dxp.shape[1:3] != (ho * sh, wo * sw):
+        dxp.fill(0)
+    hit = np.empty(grad_output.shape, bool)
+    for k in range(ph * pw):
+        cell = window_cell(dxp, k // pw, k % pw, strides, (ho, wo))
+        np.equal(argmax, k, out=hit)
+        if overlap:
+            cell += grad_output * hit
+        else:
+            np.multiply(grad_output, hit, out=cell)
+    return dxp
+
+
+# ------------------------------------------------------ conv ReLU epilogue
+@kernel
+def bias_relu(z, b):
+    """``z = max(z + b, 0)`` in place, for ``z`` ``(pixels, filters)`` and ``b`` ``(filters,)``."""
+    z += b
+    return np.maximum(z, 0, out=z)
+
+
+@kernel
+def relu_grad_and_bias_sum(g, a, out, db):
+    """``out = g * (a > 0)`` and ``db = out`` summed over the pixels; returns ``out``.
+
+    ``a`` is the ReLU's output: it is positive exactly where the input was.
+    """
+    np.multiply(g, a > 0, out=out)
+    np.matmul(np.ones(len(out), out.dtype), out, out=db)  # one BLAS call: faster than sum(axis=0)
+    return out
+
+
+# -------------------------------------------------------------- optimizers
+# The update rules' elementwise passes that run over every weight at every
+# step. With numba installed a one-pass twin computes the same values.
+@kernel
+def sgd_step(p, g, lr, step):
+    """Plain SGD in place: ``p -= lr g``, through the scratch array ``step``."""
+    np.multiply(g, -lr, out=step)
+    p += step
+
+
+def adam_moments(g, m, v, step, beta_1, beta_2):
+    """Adam's moment updates in place: ``m += (1 - b1)(g - m)``, ``v += (1 - b2)(g^2 - v)``.
+
+    ``step`` is scratch, like ``g``'s shape. Not a marked kernel: ``adam_step``
+    and AMSGrad both start with it.
+    """
+    np.subtract(g, m, out=step)
+    step *= 1 - beta_1
+    m += step  # m += (1 - b1)(g - m)
+    np.multiply(g, g, out=step)
+    step -= v
+    step *= 1 - beta_2
+    v += step  # v += (1 - b2)(g^2 - v)
+
+
+@kernel
+def adam_step(p, g, m, v, step, lr, beta_1, beta_2, epsilon):
+    """Adam in place: update the moments ``m``, ``v``, then ``p -= lr m / (sqrt(v) + eps)``.
+
+    ``lr`` is the step's learning rate with the bias correction folded in.
+    """
+    adam_moments(g, m, v, step, beta_1, beta_2)
+    np.sqrt(v, out=step)
+    step += epsilon
+    np.divide(m, step, out=step)
+    step *= lr
+    p -= step
