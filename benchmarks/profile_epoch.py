@@ -89,12 +89,14 @@ def wrap_engine(timer):
     """Wraps the methods of kerasite's training step, each under a readable phase name."""
     from kerasite import losses, optimizers
     from kerasite.layers import activations, base, dense
-    from kerasite.models import _inputs, graph, training
+    from kerasite.models import graph
+    from kerasite.trainers import epoch_iterator, trainer as training
+    from kerasite.trainers.data_adapters import _inputs
 
     targets = [
         (training.Trainer, "fit", "fit loop, callbacks, logs (Python)"),
         (_inputs, "as_array", "fit set-up: cast + finiteness check of x and y"),
-        (training._Gather, "__call__", "batch gather (np.take into a reused buffer)"),
+        (epoch_iterator._Gather, "__call__", "batch gather (np.take into a reused buffer)"),
         (training.Trainer, "_train_step", "train step glue"),
         (graph.Graph, "forward", "Graph.forward/backward loops"),
         (graph.Graph, "backward", "Graph.forward/backward loops"),
@@ -250,7 +252,7 @@ def wrap_convnet(timer):
 
     targets = [
         (training.Trainer, "fit", "fit loop, callbacks, logs (Python)"),
-        (training._Gather, "__call__", "batch gather"),
+        (epoch_iterator._Gather, "__call__", "batch gather"),
         (training.Trainer, "_train_step", "train step glue"),
         (graph.Graph, "forward", "graph forward/backward loops"),
         (graph.Graph, "backward", "graph forward/backward loops"),

@@ -121,9 +121,6 @@ def test_cycle_finder_accepts_a_chain(tmp_path):
 _CYCLES = find_cycles(import_graph(ROOT, "kerasite"))
 
 
-@pytest.mark.xfail(bool(_CYCLES), strict=False,
-                   reason="one cycle remains: backend.py -> _fast/ -> the layer and optimizer "
-                          "modules whose reference kernels the twins import -> backend.py")
 def test_kerasite_has_no_import_cycle():
     msg = "\n".join(" <-> ".join(c) for c in _CYCLES)
     assert not _CYCLES, f"import cycles:\n{msg}"

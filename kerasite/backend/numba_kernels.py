@@ -17,7 +17,7 @@ The optimizers' twins compute what their references compute in the same
 float operations in the same order (``fastmath=False``: nothing is
 reordered or fused into an FMA), so the results equal the reference's. What
 was measured on the benchmark machine (2-core Xeon, AVX-512, inside a real
-training epoch of the reports' autoencoder; see docs/benchmarks.md,
+training epoch of the dense autoencoder benchmark; see docs/benchmarks.md,
 "Performance round two"), and so what is kept:
 
 * ``sgd_step`` and ``adam_step``: one pass over all the weights (the flat

@@ -302,6 +302,39 @@ class Model(Trainer, Layer):
             return self.weights
         return [w for layer in self.layers for w in layer.non_trainable_weights]
 
+    def summary(self, print_fn=None, expand_nested=False):
+        """Prints Keras 3's table of the layers, their output shapes and parameter counts.
+
+        A model whose layers form one chain gets the columns ``Layer (type)``,
+        ``Output Shape`` and ``Param #``; any other functional model also gets
+        ``Connected to`` (``name[node][tensor]`` of each input, as Keras writes
+        it). The totals follow, with the weights' size in memory.
+
+        Args:
+            print_fn: function called with each line (default ``print``).
+            expand_nested: also list the layers inside nested models, indented.
+
+        Raises:
+            NotBuiltError: before the model is built.
+
+        Example:
+            >>> from kerasite import Sequential, Input, layers
+            >>> Sequential([Input((4,)), layers.Dense(2, name="out")], name="tiny").summary()
+            Model: "tiny"
+            ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
+            ┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
+            ┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━┩
+            │ out (Dense)                          │ (None, 2)                   │              10 │
+            └──────────────────────────────────────┴─────────────────────────────┴─────────────────┘
+             Total params: 10 (40.00 B)
+             Trainable params: 10 (40.00 B)
+             Non-trainable params: 0 (0.00 B)
+        """
+        self._require_built("summary()")
+        import kerasite.models.summary as summary
+
+        summary.print_summary(self, print_fn or print, expand_nested)
+
     def get_layer(self, name=None, index=None):
         """A layer by name or by its index in ``layers``.
 

@@ -18,7 +18,7 @@ from kerasite.callbacks.base import CallbackList
 from kerasite.callbacks.history import History
 from kerasite.callbacks.progress import ProgressBar
 from kerasite.config import floatx
-import kerasite.models._inputs as _inputs
+from kerasite.trainers.data_adapters import _inputs
 from kerasite.trainers.compile_utils import _check_metrics_arg, _per_output, _plain_metrics, _weight
 from kerasite.trainers.data_adapters.array_data_adapter import (
     _class_weights, _data_list, _first_batches)
@@ -1187,40 +1187,6 @@ class Trainer:
                 a = a[:, 0]
             ws.append(a)
         return ws
-
-    # ================================================================ summary
-    def summary(self, print_fn=None, expand_nested=False):
-        """Prints Keras 3's table of the layers, their output shapes and parameter counts.
-
-        A model whose layers form one chain gets the columns ``Layer (type)``,
-        ``Output Shape`` and ``Param #``; any other functional model also gets
-        ``Connected to`` (``name[node][tensor]`` of each input, as Keras writes
-        it). The totals follow, with the weights' size in memory.
-
-        Args:
-            print_fn: function called with each line (default ``print``).
-            expand_nested: also list the layers inside nested models, indented.
-
-        Raises:
-            NotBuiltError: before the model is built.
-
-        Example:
-            >>> from kerasite import Sequential, Input, layers
-            >>> Sequential([Input((4,)), layers.Dense(2, name="out")], name="tiny").summary()
-            Model: "tiny"
-            ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
-            ┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
-            ┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━┩
-            │ out (Dense)                          │ (None, 2)                   │              10 │
-            └──────────────────────────────────────┴─────────────────────────────┴─────────────────┘
-             Total params: 10 (40.00 B)
-             Trainable params: 10 (40.00 B)
-             Non-trainable params: 0 (0.00 B)
-        """
-        self._require_built("summary()")
-        import kerasite.models.summary as summary
-
-        summary.print_summary(self, print_fn or print, expand_nested)
 
     # ========================================================== compile config
     def get_compile_config(self):

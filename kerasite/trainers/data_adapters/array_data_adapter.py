@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from kerasite.config import floatx
-import kerasite.models._inputs as _inputs
+from kerasite.trainers.data_adapters import _inputs
 
 
 def _class_weights(class_weight, y):
