@@ -18,13 +18,14 @@ from kerasite import (
 )
 from kerasite.layers.input import Input
 from kerasite.models import Model, Sequential
+from kerasite.variables import Variable
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Input", "Model", "Sequential", "callbacks", "config", "datasets", "gradcheck",
     "initializers", "layers", "losses", "metrics", "models", "optimizers", "utils",
-    "__version__",
+    "Variable", "__version__",
 ]
 
 # Loaded on first use, so that ``import kerasite`` stays light; ``kerasite.datasets``
