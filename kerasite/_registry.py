@@ -1,15 +1,34 @@
 """Turning names such as ``"adam"`` or ``"mse"`` into objects, and back.
 
-Losses and optimizers share one rule, as in Keras: ``get`` accepts an
-instance (returned as is), a registry name (a new instance with default
-settings), or a ``{"class_name", "config"}`` dict made by ``serialize``. An
-unknown name gets an error listing the valid ones. Only classes in the
-registry can ever be built, which is what makes loading a file safe.
+Every kind of object a model is configured with (layers, losses, optimizers,
+learning-rate schedules, metrics, initializers, regularizers, constraints and
+activations) has one ``Registry`` here, made by its module, and the module's
+``register``, ``get``, ``serialize`` and ``deserialize`` are that registry's.
+``get`` follows Keras 3:
+
+* ``None`` gives ``None`` (a kind may choose otherwise: ``activations.get(None)``
+  is the linear activation);
+* an instance of the kind is returned as is, a subclass is instantiated;
+* a string is a name (``"mse"``, case-insensitive), a class name
+  (``"MeanSquaredError"``) or a Keras key ``"Package>Name"``;
+* a ``{"class_name": ..., "config": ...}`` dict, made by ``serialize``, is
+  rebuilt with ``cls.from_config(config)``;
+* a plain function, where the kind accepts one (metrics do, losses explain
+  why they cannot).
+
+An unknown name gets an error listing the valid ones. Only registered classes
+are ever built, which is what makes loading a file safe; a user's class joins
+with ``kerasite.saving.register_keras_serializable()`` (``register_class``
+here), which files it under every kind whose base class it subclasses.
 
 The model classes are recorded here too (``register_model_class``), so that
 code below ``kerasite.models`` (saving, the Keras formats) can tell a
 ``Sequential`` from a functional ``Model`` without importing the models.
+
+This module imports nothing from kerasite.
 """
+
+import re
 
 _MODEL_CLASSES = {}  # class name -> model class, filled by kerasite.models
 
@@ -38,53 +57,188 @@ def model_class(name):
         ) from None
 
 
-def lookup(identifier, base, by_name, kind, hint):
-    """Resolves ``identifier`` against ``by_name`` (lower-case name -> class).
+
+
+def snake_case(name):
+    """Keras's snake case of a class name, as ``keras.src.utils.naming.to_snake_case``.
+
+    Layers are named after it (``dense``, ``dense_1``), and Keras's files name
+    their weight groups with it.
+
+    Example:
+        >>> [snake_case(n) for n in ("Dense", "ReLU", "LeakyReLU", "Conv2D", "F1Score")]
+        ['dense', 're_lu', 'leaky_re_lu', 'conv2d', 'f1_score']
+    """
+    name = re.sub(r"\W+", "", name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+_KINDS = []  # every Registry, in the order their modules made them
+
+
+class Registry:
+    """The objects of one kind, by name and by class name.
 
     Args:
-        identifier: an instance of ``base``, a name, or a serialized dict.
-        base: the base class of valid instances.
-        by_name: the registry.
-        kind: what is looked up, for the error message (``"loss"``).
-        hint: how else to pass one, for the error message.
+        kind: what is registered, for messages (``"loss"``).
+        base: the base class of the kind; instances pass through ``get``.
+        classes: the built-in classes, found by class name.
+        names: lower-case name -> factory (a class, or a function of no
+            arguments returning an instance), e.g. ``{"mse": MeanSquaredError}``.
+            The error for an unknown name lists these.
+        aliases: other spellings -> a key of ``names`` (``"uniform"`` ->
+            ``"random_uniform"``), accepted but not listed.
+        hint: how else to pass one, ending the unknown-name error
+            (``"or pass an instance of kerasite.losses.Loss"``).
+        sort_names: ``False`` to list ``names`` in their own order (the most
+            common first) rather than sorted.
+        from_callable: ``fn -> instance`` for a callable that is not of the
+            kind (a metric function); it may raise to explain a refusal. By
+            default a callable is an unknown identifier.
+        from_none: a factory for ``get(None)``; ``None`` gives ``None``.
+        accepts_none: ``False`` to make ``get(None)`` the unknown-name error
+            (a kind whose users have nothing to fall back on, such as the
+            initializer a layer builds its weights with).
+        unknown_class: ``(class_name, known) -> message`` for a config whose
+            class is not registered; by default "Unknown {kind} class: ...".
+    """
+
+    def __init__(self, kind, base, classes=(), names=None, aliases=None, hint=None,
+                 from_callable=None, from_none=None, accepts_none=True, unknown_class=None,
+                 sort_names=True):
+        self.kind = kind
+        self.base = base
+        self.classes = {cls.__name__: cls for cls in classes}
+        self.names = names if names is not None else {}
+        self.aliases = aliases or {}
+        self.hint = hint
+        self.from_callable = from_callable
+        self.from_none = from_none
+        self.accepts_none = accepts_none
+        self.unknown_class = unknown_class
+        self.sort_names = sort_names
+        _KINDS.append(self)
+
+    def register(self, cls, name=None):
+        """Adds ``cls`` (a subclass of ``base``), found by its class name and ``name``.
+
+        Returns ``cls``, so it can be used as a class decorator.
+
+        Raises:
+            TypeError: if ``cls`` is not a subclass of ``base``.
+        """
+        if not (isinstance(cls, type) and issubclass(cls, self.base)):
+            raise TypeError(f"Only {self.base.__name__} subclasses can be registered as a "
+                            f"{self.kind}. Received: {cls!r}.")
+        self.classes[cls.__name__] = cls
+        if name is not None:
+            self.classes[name] = cls
+        return cls
+
+    def find(self, name):
+        """The factory for the string ``name``, or ``None``.
+
+        Tried in turn: a class name (``"MeanSquaredError"``, also the ``Name`` of
+        a Keras key ``"Package>Name"``), a name in any case (``"MSE"``), an
+        alias, and the snake case of the string (``"HeNormal"`` -> ``"he_normal"``).
+        """
+        short = name.rsplit(">", 1)[-1]
+        if short in self.classes:
+            return self.classes[short]
+        for key in (name.lower(), snake_case(name)):
+            key = self.aliases.get(key, key)
+            if key in self.names:
+                return self.names[key]
+        return None
+
+    def get(self, identifier):
+        """The object ``identifier`` stands for, following Keras 3 (see the module).
+
+        Raises:
+            ValueError: for an unknown name, listing the valid ones, or an
+                identifier of another type.
+        """
+        if identifier is None and self.accepts_none:
+            return None if self.from_none is None else self.from_none()
+        if identifier is not None and isinstance(identifier, self.base):
+            return identifier
+        if isinstance(identifier, type) and issubclass(identifier, self.base):
+            return identifier()
+        if isinstance(identifier, dict):
+            return self.deserialize(identifier)
+        if isinstance(identifier, str):
+            factory = self.find(identifier)
+            if factory is not None:
+                return factory()
+        elif callable(identifier) and self.from_callable is not None:
+            return self.from_callable(identifier)
+        raise ValueError(self.unknown_name(identifier))
+
+    def unknown_name(self, identifier):
+        """The message for an identifier ``get`` cannot resolve."""
+        hint = f", {self.hint}" if self.hint else ""
+        names = list(self.names) or list(self.classes)  # layers have only class names
+        names = sorted(names) if self.sort_names else names
+        return f"Unknown {self.kind}: {identifier!r}. Valid names are {names}{hint}."
+
+    def serialize(self, obj):
+        """``{"class_name": ..., "config": obj.get_config()}``; ``None`` for ``None``."""
+        if obj is None:
+            return None
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+
+    def deserialize(self, config):
+        """Inverse of ``serialize``, building only registered classes.
+
+        A name or an instance goes through ``get``; ``None`` gives ``None``.
+
+        Raises:
+            ValueError: for a class that is not registered, listing those that are.
+        """
+        if config is None:
+            return None
+        if not isinstance(config, dict):
+            return self.get(config)
+        name = config.get("class_name")
+        cls = self.classes.get(name.rsplit(">", 1)[-1] if isinstance(name, str) else None)
+        if cls is None:
+            known = sorted(self.classes)
+            raise ValueError(
+                self.unknown_class(name, known) if self.unknown_class is not None else
+                f"Unknown {self.kind} class: {name!r}. Valid classes are {known}. Register a "
+                "custom class with @kerasite.saving.register_keras_serializable().")
+        return cls.from_config(dict(config.get("config") or {}))
+
+
+def register_class(cls, name=None):
+    """Registers ``cls`` under every kind whose base class it subclasses.
+
+    What ``kerasite.saving.register_keras_serializable`` does: a ``Loss``
+    subclass joins the losses, a ``Layer`` subclass the layers (a ``Model``
+    is a ``Layer``), an activation layer both the layers and the activations.
 
     Raises:
-        ValueError: for anything else, listing the valid names.
+        TypeError: if ``cls`` is of no registered kind.
     """
-    if isinstance(identifier, base):
-        return identifier
-    classes = {cls.__name__: cls for cls in by_name.values()}
-    if isinstance(identifier, dict) and identifier.get("class_name") in classes:
-        return classes[identifier["class_name"]].from_config(identifier.get("config", {}))
-    if isinstance(identifier, str) and identifier.lower() in by_name:
-        return by_name[identifier.lower()]()
-    raise ValueError(
-        f"Unknown {kind}: {identifier!r}. Valid names are {sorted(by_name)}, or {hint}."
-    )
+    kinds = [kind for kind in _KINDS if isinstance(cls, type) and issubclass(cls, kind.base)]
+    if not kinds:
+        raise TypeError(
+            f"{cls!r} cannot be registered: it subclasses none of "
+            f"{sorted({kind.base.__name__ for kind in _KINDS})}. Subclass one, e.g. "
+            "kerasite.layers.Layer or kerasite.losses.Loss.")
+    for kind in kinds:
+        kind.register(cls, name)
+    return cls
 
 
-def serialize(obj):
-    """``{"class_name": ..., "config": obj.get_config()}``, the form ``lookup`` reads back."""
-    return {"class_name": type(obj).__name__, "config": obj.get_config()}
+def registered_class(name):
+    """The class registered under ``name`` (or a Keras key ``"Package>Name"``) in any kind.
 
-
-def serialize_optional(obj):
-    """``serialize(obj)``, or ``None`` for ``None`` (no regularizer, no constraint)."""
-    return None if obj is None else serialize(obj)
-
-
-def deserialize_optional(config, classes, kind, get):
-    """Inverse of ``serialize_optional``, building only ``classes`` (name -> class).
-
-    A name or an instance goes through ``get``, the module's own lookup.
+    ``None`` if none is; the layers' registry is searched first.
     """
-    if config is None:
-        return None
-    if not isinstance(config, dict):
-        return get(config)
-    cls = classes.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"Unknown {kind} class: {config.get('class_name')!r}. "
-                         f"Valid classes are {sorted(classes)}.")
-    return cls.from_config(dict(config.get("config", {})))
-
+    short = name.rsplit(">", 1)[-1] if isinstance(name, str) else name
+    for kind in sorted(_KINDS, key=lambda kind: kind.kind != "layer"):
+        if short in kind.classes:
+            return kind.classes[short]
+    return None

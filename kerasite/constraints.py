@@ -156,9 +156,13 @@ min_max_norm = MinMaxNorm
 unit_norm = UnitNorm
 non_neg = NonNeg
 
-_CLASSES = {cls.__name__: cls for cls in (MaxNorm, MinMaxNorm, UnitNorm, NonNeg)}
-_BY_NAME = {"max_norm": MaxNorm, "min_max_norm": MinMaxNorm, "unit_norm": UnitNorm,
-            "non_neg": NonNeg}
+_REGISTRY = _registry.Registry(
+    "constraint", Constraint, classes=(MaxNorm, MinMaxNorm, UnitNorm, NonNeg),
+    names={"max_norm": MaxNorm, "min_max_norm": MinMaxNorm, "unit_norm": UnitNorm,
+           "non_neg": NonNeg},
+    hint="or pass an object such as kerasite.constraints.MaxNorm(3)")
+_CLASSES, _BY_NAME = _REGISTRY.classes, _REGISTRY.names
+register = _REGISTRY.register
 
 
 def get(identifier):
@@ -176,24 +180,14 @@ def get(identifier):
         >>> get("max_norm")
         MaxNorm(max_value=2.0, axis=0)
     """
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower()) or _CLASSES.get(identifier)
-        if cls is not None:
-            return cls()
-    raise ValueError(
-        f"Unknown constraint: {identifier!r}. Valid names are {sorted(_BY_NAME)}, or pass an "
-        "object such as kerasite.constraints.MaxNorm(3).")
+    return _REGISTRY.get(identifier)
 
 
 def serialize(constraint):
     """``None`` for ``None``, else ``{"class_name": ..., "config": ...}``."""
-    return _registry.serialize_optional(constraint)
+    return _REGISTRY.serialize(constraint)
 
 
 def deserialize(config):
-    """Inverse of ``serialize``; builds only the classes of this module."""
-    return _registry.deserialize_optional(config, _CLASSES, "constraint", get)
+    """Inverse of ``serialize``; builds only registered classes."""
+    return _REGISTRY.deserialize(config)

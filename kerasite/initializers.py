@@ -408,6 +408,15 @@ _ALIASES = {"uniform": "random_uniform", "normal": "random_normal", "zero": "zer
             "one": "ones", "identity_initializer": "identity"}
 
 
+# get(None) is an error, not None as in Keras: a layer given None would have no
+# initializer to build its weights with.
+_REGISTRY = _registry.Registry(
+    "initializer", Initializer, classes=set(_BY_NAME.values()), names=_BY_NAME,
+    aliases=_ALIASES, hint="or pass an instance of kerasite.initializers.Initializer",
+    accepts_none=False)
+register = _REGISTRY.register
+
+
 def get(identifier):
     """Returns an initializer from a name, a config dict or an instance.
 
@@ -418,38 +427,21 @@ def get(identifier):
             ``{"class_name": ..., "config": ...}`` dict.
 
     Raises:
-        ValueError: for an unknown name, listing the valid ones.
+        ValueError: for an unknown name, listing the valid ones, and for
+            ``None``.
 
     Example:
         >>> get("he_normal")
         HeNormal(seed=None)
     """
-    if isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, dict):
-        cls = _class_for(identifier.get("class_name"))
-        return cls.from_config(identifier.get("config", {}))
-    if isinstance(identifier, str):
-        key = _snake(identifier)
-        key = _ALIASES.get(key, key)
-        if key in _BY_NAME:
-            return _BY_NAME[key]()
-    raise ValueError(
-        f"Unknown initializer: {identifier!r}. Valid names are {sorted(_BY_NAME)}, "
-        "or pass an instance of kerasite.initializers.Initializer."
-    )
+    return _REGISTRY.get(identifier)
 
 
-serialize = _registry.serialize
+def serialize(initializer):
+    """``{"class_name": ..., "config": ...}``, the form ``get`` and ``deserialize`` read."""
+    return _REGISTRY.serialize(initializer)
 
 
-def _class_for(class_name):
-    for cls in _BY_NAME.values():
-        if cls.__name__ == class_name:
-            return cls
-    raise ValueError(f"Unknown initializer class: {class_name!r}. Valid classes are "
-                     f"{sorted(c.__name__ for c in _BY_NAME.values())}.")
-
-
-def _snake(name):
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+def deserialize(config):
+    """Inverse of ``serialize``; builds only registered classes."""
+    return _REGISTRY.deserialize(config)

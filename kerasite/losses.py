@@ -957,9 +957,6 @@ _BY_NAME = {
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
 }
-# Keras also accepts the class names as strings ("MeanSquaredError").
-_BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_NAME.values()}
-
 _CUSTOM_LOSS_HINT = """\
 A loss must come with its gradient, because kerasite back-propagates explicitly.
 Subclass kerasite.losses.Loss and give it forward and backward, for example:
@@ -976,6 +973,24 @@ then pass loss=MeanFourthPower(). "Custom losses" in the Losses API reference
 has the details."""
 
 
+def _from_function(fn):
+    # Keras's function forms (kerasite.losses.mae) name their class.
+    cls = getattr(fn, "_loss_class", None)
+    if cls is not None:
+        return cls()
+    name = getattr(fn, "__name__", type(fn).__name__)
+    raise TypeError(f"`loss` received the plain function {name!r}, which has no gradient. "
+                    + _CUSTOM_LOSS_HINT)
+
+
+_REGISTRY = _registry.Registry(
+    "loss", Loss, classes=set(_BY_NAME.values()), names=_BY_NAME,
+    hint="or pass an instance of kerasite.losses.Loss", from_callable=_from_function,
+    accepts_none=False)  # compile needs a loss
+_BY_CLASS_NAME = _REGISTRY.classes  # Keras also accepts the class names ("MeanSquaredError")
+register = _REGISTRY.register
+
+
 def get(identifier):
     """Returns a loss from a name, a config dict, a class, a function form or an instance.
 
@@ -983,7 +998,7 @@ def get(identifier):
         identifier: a name such as ``"mse"``, ``"huber"``, ``"kld"`` or
             ``"binary_crossentropy"`` (every name Keras accepts, see
             ``kerasite.losses._BY_NAME``); a ``Loss`` instance or subclass; one
-            of this module's functions (``kerasite.losses.mae``); or a
+            of this module's functions (``kerasite.losses.mae``); a
             ``{"class_name": ..., "config": ...}`` dict.
 
     Raises:
@@ -996,21 +1011,14 @@ def get(identifier):
         >>> get(mae)
         MeanAbsoluteError()
     """
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if isinstance(identifier, str) and identifier in _BY_CLASS_NAME:
-        return _BY_CLASS_NAME[identifier]()
-    cls = getattr(identifier, "_loss_class", None)
-    if cls is not None:
-        return cls()
-    if callable(identifier) and not isinstance(identifier, Loss):
-        name = getattr(identifier, "__name__", type(identifier).__name__)
-        raise TypeError(
-            f"`loss` received the plain function {name!r}, which has no gradient. "
-            + _CUSTOM_LOSS_HINT
-        )
-    return _registry.lookup(identifier, Loss, _BY_NAME, "loss",
-                            "pass an instance of kerasite.losses.Loss")
+    return _REGISTRY.get(identifier)
 
 
-serialize = _registry.serialize
+def serialize(loss):
+    """``{"class_name": ..., "config": ...}``, the form ``get`` and ``deserialize`` read."""
+    return _REGISTRY.serialize(loss)
+
+
+def deserialize(config):
+    """Inverse of ``serialize``; builds only registered classes."""
+    return _REGISTRY.deserialize(config)

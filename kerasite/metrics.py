@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from kerasite import losses
+from kerasite import _registry, losses
 from kerasite.config import epsilon
 
 
@@ -905,6 +905,23 @@ _BY_FUNCTION = {binary_accuracy: BinaryAccuracy, categorical_accuracy: Categoric
 _VALID = ("accuracy", "acc", *_FUNCTIONS)
 
 
+def _from_function(fn):
+    # Keras's function objects name their class; any other fn(y_true, y_pred) is averaged.
+    if fn in _BY_FUNCTION:
+        return _BY_FUNCTION[fn]()
+    return MeanMetricWrapper(fn)
+
+
+_REGISTRY = _registry.Registry(
+    "metric", Metric, classes=_CLASSES.values(),
+    names={"accuracy": CategoricalAccuracy, "acc": CategoricalAccuracy, **_FUNCTIONS},
+    hint="a metric class name such as 'AUC', an instance of kerasite.metrics.Metric, or a "
+         "function fn(y_true, y_pred) returning one value per sample",
+    from_callable=_from_function, sort_names=False)
+_CLASSES = _REGISTRY.classes
+register = _REGISTRY.register
+
+
 def get(identifier, loss=None, output_shape=None, target_shape=None):
     """Makes the metric ``identifier`` for a model with this loss and output.
 
@@ -913,8 +930,8 @@ def get(identifier, loss=None, output_shape=None, target_shape=None):
             ``"binary_accuracy"``, ``"top_k_categorical_accuracy"``,
             ``"precision"`` or ``"auc"`` (see ``_VALID``), a class name
             (``"AUC"``), a ``Metric`` instance or class, a dict made by
-            ``serialize``, or any function ``fn(y_true, y_pred)`` returning
-            per-sample values.
+            ``serialize``, any function ``fn(y_true, y_pred)`` returning
+            per-sample values, or ``None``.
         loss: the compiled loss, used to pick the kind of accuracy.
         output_shape: the model's output shape, ``(None, *features)``.
         target_shape: the labels' shape; integer labels with one axis fewer
@@ -933,33 +950,17 @@ def get(identifier, loss=None, output_shape=None, target_shape=None):
         >>> get("AUC")
         AUC(num_thresholds=200, curve='ROC', summation_method='interpolation', name='auc', thresholds=None)
     """
-    if isinstance(identifier, Metric):
-        return identifier
-    if inspect.isclass(identifier) and issubclass(identifier, Metric):
-        return identifier()
-    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
-        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
-    if isinstance(identifier, str):
-        if identifier in _CLASSES:
-            return _CLASSES[identifier]()
+    if isinstance(identifier, str) and identifier.rsplit(">", 1)[-1] not in _CLASSES:
         key = identifier.lower()
         if key in ("accuracy", "acc"):
             return _accuracy(identifier, loss, output_shape, target_shape)
         if key in _FUNCTIONS:
             return _FUNCTIONS[key](name=identifier)
-    elif callable(identifier):
-        if identifier in _BY_FUNCTION:
-            return _BY_FUNCTION[identifier]()
-        return MeanMetricWrapper(identifier)
-    raise ValueError(
-        f"Unknown metric: {identifier!r}. Valid names are {list(_VALID)}, a metric class name "
-        "such as 'AUC', an instance of kerasite.metrics.Metric, or a function "
-        "fn(y_true, y_pred) returning one value per sample."
-    )
+    return _REGISTRY.get(identifier)
 
 
 def serialize(metric):
-    """``{"class_name": ..., "config": ...}`` for a built-in metric, the form ``get`` reads.
+    """``{"class_name": ..., "config": ...}`` for a registered metric, the form ``get`` reads.
 
     Raises:
         TypeError: for a metric that wraps a user's function (it cannot be rebuilt
@@ -969,11 +970,17 @@ def serialize(metric):
         >>> serialize(AUC(curve="PR"))["config"]["curve"]
         'PR'
     """
-    if type(metric) not in _CLASSES.values():
-        raise TypeError(f"Only kerasite's own metric classes can be serialized; "
-                        f"{type(metric).__name__} cannot be rebuilt from a file. Pass it again "
+    if metric is not None and type(metric) not in _CLASSES.values():
+        raise TypeError(f"Only registered metric classes can be serialized; "
+                        f"{type(metric).__name__} cannot be rebuilt from a file. Register it "
+                        "with @kerasite.saving.register_keras_serializable(), or pass it again "
                         "to compile after loading.")
-    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    return _REGISTRY.serialize(metric)
+
+
+def deserialize(config):
+    """Inverse of ``serialize``; builds only registered classes."""
+    return _REGISTRY.deserialize(config)
 
 
 def _accuracy(name, loss, output_shape, target_shape):

@@ -144,8 +144,22 @@ l1 = L1
 l2 = L2
 l1_l2 = L1L2
 
-_CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
-_BY_NAME = {"l1": lambda: L1(), "l2": lambda: L2(), "l1_l2": lambda: L1L2(0.01, 0.01)}
+
+
+def _refuse_function(fn):
+    raise TypeError(
+        f"A plain function ({getattr(fn, '__name__', fn)!r}) cannot be a "
+        "regularizer here: kerasite needs its gradient too. Subclass "
+        "kerasite.regularizers.Regularizer with __call__(w) and gradient(w).")
+
+
+_REGISTRY = _registry.Registry(
+    "regularizer", Regularizer, classes=(L1, L2, L1L2),
+    names={"l1": lambda: L1(), "l2": lambda: L2(), "l1_l2": lambda: L1L2(0.01, 0.01)},
+    hint="or pass an object such as kerasite.regularizers.L2(1e-4)",
+    from_callable=_refuse_function)
+_CLASSES, _BY_NAME = _REGISTRY.classes, _REGISTRY.names
+register = _REGISTRY.register
 
 
 def get(identifier):
@@ -164,29 +178,14 @@ def get(identifier):
         >>> get("l1_l2")
         L1L2(l1=0.01, l2=0.01)
     """
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
-        return _BY_NAME[identifier.lower()]()
-    if isinstance(identifier, str) and identifier in _CLASSES:
-        return _CLASSES[identifier]()
-    if callable(identifier):
-        raise TypeError(
-            f"A plain function ({getattr(identifier, '__name__', identifier)!r}) cannot be a "
-            "regularizer here: kerasite needs its gradient too. Subclass "
-            "kerasite.regularizers.Regularizer with __call__(w) and gradient(w).")
-    raise ValueError(
-        f"Unknown regularizer: {identifier!r}. Valid names are {sorted(_BY_NAME)}, or pass "
-        "an object such as kerasite.regularizers.L2(1e-4).")
+    return _REGISTRY.get(identifier)
 
 
 def serialize(regularizer):
     """``None`` for ``None``, else ``{"class_name": ..., "config": ...}``."""
-    return _registry.serialize_optional(regularizer)
+    return _REGISTRY.serialize(regularizer)
 
 
 def deserialize(config):
-    """Inverse of ``serialize``; builds only the classes of this module."""
-    return _registry.deserialize_optional(config, _CLASSES, "regularizer", get)
+    """Inverse of ``serialize``; builds only registered classes."""
+    return _REGISTRY.deserialize(config)

@@ -243,13 +243,20 @@ def test_get_returns_an_instance_unchanged():
     assert losses.get(loss) is loss
 
 
-@pytest.mark.parametrize("identifier", ["hingee", None, 3, {"class_name": "Hingee"}])
+@pytest.mark.parametrize("identifier", ["hingee", None, 3])
 def test_unknown_loss_lists_the_valid_names(identifier):
     with pytest.raises(ValueError, match=r"Unknown loss: .*Valid names are "
                                          r"\['bce', 'binary_crossentropy', "
                                          r"'binary_focal_crossentropy', 'categorical_crossentropy', "
                                          r"'categorical_hinge', 'cosine_similarity', 'hinge', "):
         losses.get(identifier)
+
+
+def test_unknown_loss_class_lists_the_valid_classes():
+    with pytest.raises(ValueError, match=r"Unknown loss class: 'Hingee'\. Valid classes are "
+                                         r"\[.*'Hinge', .*\]\. Register a custom class with "
+                                         r"@kerasite\.saving\.register_keras_serializable"):
+        losses.get({"class_name": "Hingee"})
 
 
 @pytest.mark.parametrize("loss", [

@@ -363,7 +363,7 @@ def test_serialize_round_trip(metric):
 
 
 def test_a_wrapped_function_cannot_be_serialized():
-    with pytest.raises(TypeError, match=r"Only kerasite's own metric classes can be serialized; "
+    with pytest.raises(TypeError, match=r"Only registered metric classes can be serialized; "
                                         r"MeanMetricWrapper cannot be rebuilt"):
         metrics.serialize(metrics.get(lambda y, p: y - p))
 

@@ -216,12 +216,19 @@ def test_get_returns_an_instance_unchanged():
     assert optimizers.get(opt) is opt
 
 
-@pytest.mark.parametrize("identifier", ["adamwx", None, {"class_name": "Lion", "config": {}}])
+@pytest.mark.parametrize("identifier", ["adamwx", None])
 def test_unknown_optimizer_lists_the_valid_names(identifier):
     with pytest.raises(ValueError, match=r"Unknown optimizer: .*Valid names are "
                                          r"\['adadelta', 'adagrad', 'adam', 'adamax', 'adamw', "
                                          r"'nadam', 'rmsprop', 'sgd'\]"):
         optimizers.get(identifier)
+
+
+def test_unknown_optimizer_class_lists_the_valid_classes():
+    with pytest.raises(ValueError, match=r"Unknown optimizer class: 'Lion'\. Valid classes are "
+                                         r"\['Adadelta', 'Adagrad', 'Adam', 'AdamW', 'Adamax', "
+                                         r"'Nadam', 'RMSprop', 'SGD'\]"):
+        optimizers.get({"class_name": "Lion", "config": {}})
 
 
 @pytest.mark.parametrize("opt", [

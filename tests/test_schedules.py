@@ -110,8 +110,9 @@ def test_a_resumed_optimizer_continues_on_the_same_schedule():
 
 
 def test_unknown_schedule_in_a_config_is_refused():
-    with pytest.raises(ValueError, match=r"Unknown learning rate schedule: .*Valid names are "
-                                         r"\['cosinedecay', 'cosinedecayrestarts', "):
+    with pytest.raises(ValueError, match=r"Unknown learning rate schedule class: 'os\.system'\. "
+                                         r"Valid classes are \['CosineDecay', "
+                                         r"'CosineDecayRestarts', "):
         schedules.deserialize({"class_name": "os.system", "config": {}})
 
 

@@ -5,6 +5,7 @@ Every layer follows the contract of :class:`~kerasite.layers.Layer`:
 fills ``grads`` and returns the input gradient.
 """
 
+from kerasite import _registry
 from kerasite.layers.activations import (
     ELU,
     GELU,
@@ -60,21 +61,28 @@ from kerasite.layers.pooling import (
 )
 from kerasite.layers.reshaping import Cropping2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D
 
+def _unknown_layer(class_name, known):
+    return (f"Unknown layer type {class_name!r}. Known types are {known}. Register custom "
+            "layers with kerasite.layers.register before loading.")
+
+
 # Lambda is left out on purpose: it holds code, which loading never builds.
-_REGISTRY = {
-    cls.__name__: cls
-    for cls in (Dense, Dropout, Flatten, Reshape, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Linear,
-                InputLayer, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
-                ELU, SELU, GELU, SiLU, Softplus, Softsign, HardSigmoid, Exponential, Mish,
-                PReLU, Activation, GaussianNoise, GaussianDropout, ActivityRegularization,
-                Rescaling, Normalization, Embedding, RepeatVector, Permute,
-                Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
-                GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D, BatchNormalization,
-                LayerNormalization)
-}
+_LAYERS = _registry.Registry(
+    "layer", Layer,
+    classes=(Dense, Dropout, Flatten, Reshape, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Linear,
+             InputLayer, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
+             ELU, SELU, GELU, SiLU, Softplus, Softsign, HardSigmoid, Exponential, Mish,
+             PReLU, Activation, GaussianNoise, GaussianDropout, ActivityRegularization,
+             Rescaling, Normalization, Embedding, RepeatVector, Permute,
+             Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
+             GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D, BatchNormalization,
+             LayerNormalization),
+    hint="or a {'class_name': ..., 'config': ...} dict, or a Layer instance",
+    unknown_class=_unknown_layer)
+_REGISTRY = _LAYERS.classes  # class name -> class, what loading may build
 
 
-def register(cls):
+def register(cls, name=None):
     """Adds a custom layer class to the registry that ``deserialize`` (and loading) use.
 
     Loading a model builds layers only from registered classes, never from code
@@ -90,10 +98,20 @@ def register(cls):
         >>> deserialize({"class_name": "Double", "config": {}}).__class__.__name__
         'Double'
     """
-    if not (isinstance(cls, type) and issubclass(cls, Layer)):
-        raise TypeError(f"Only Layer subclasses can be registered. Received: {cls!r}.")
-    _REGISTRY[cls.__name__] = cls
-    return cls
+    return _LAYERS.register(cls, name)
+
+
+def get(identifier):
+    """Returns a layer from a config dict or an instance (``None`` gives ``None``).
+
+    Raises:
+        ValueError: for an unregistered class, listing the known ones.
+
+    Example:
+        >>> get({"class_name": "Dense", "config": {"units": 4}}).units
+        4
+    """
+    return _LAYERS.get(identifier)
 
 
 def serialize(layer):
@@ -109,7 +127,7 @@ def serialize(layer):
         >>> serialize(Dropout(0.5, seed=1, name="drop"))
         {'class_name': 'Dropout', 'config': {'name': 'drop', 'trainable': True, 'rate': 0.5, 'seed': 1}}
     """
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    return _LAYERS.serialize(layer)
 
 
 def deserialize(config):
@@ -133,13 +151,7 @@ def deserialize(config):
             "A layer config must be a dict with 'class_name' and 'config'. "
             f"Received: {config!r}."
         )
-    cls = _REGISTRY.get(config["class_name"])
-    if cls is None:
-        raise ValueError(
-            f"Unknown layer type {config['class_name']!r}. Known types are {sorted(_REGISTRY)}. "
-            "Register custom layers with kerasite.layers.register before loading."
-        )
-    return cls.from_config(dict(config.get("config", {})))
+    return _LAYERS.deserialize(config)
 
 
 __all__ = [
@@ -155,5 +167,5 @@ __all__ = [
     "Conv2D", "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
     "GlobalMaxPooling2D", "UpSampling2D", "ZeroPadding2D", "Cropping2D",
     "BatchNormalization", "LayerNormalization",
-    "register", "serialize", "deserialize",
+    "register", "get", "serialize", "deserialize",
 ]

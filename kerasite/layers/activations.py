@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from kerasite import constraints, initializers, regularizers
+from kerasite import _registry, constraints, initializers, regularizers
 from kerasite.layers.base import Layer
 
 
@@ -820,13 +820,39 @@ _BY_NAME = {
 }
 
 
+def _from_function(fn):
+    if isinstance(fn, Layer):
+        raise ValueError(
+            f"{type(fn).__name__} cannot be used as `activation=`: it has weights or "
+            "changes the shape. Add it as a layer of its own after this one.")
+    raise TypeError(
+        f"A plain function ({getattr(fn, '__name__', fn)!r}) cannot be an "
+        "activation: kerasite back-propagates with an explicit derivative, which a function "
+        f"does not carry. Pass a name ({', '.join(sorted(_BY_NAME))}), or wrap the function "
+        "as kerasite.layers.Lambda(fn, gradient=...) and add it as a layer.")
+
+
+def _factory(cls, kwargs):
+    return lambda: cls(**kwargs)
+
+
+# get(None) is the linear activation, as in Keras.
+_REGISTRY = _registry.Registry(
+    "activation", _Elementwise, classes={cls for cls, _ in _BY_NAME.values()},
+    names={name: _factory(cls, kwargs) for name, (cls, kwargs) in _BY_NAME.items()},
+    hint="or pass an activation layer such as kerasite.layers.ReLU()",
+    from_callable=_from_function, from_none=Linear)
+register = _REGISTRY.register
+
+
 def get(identifier):
     """Returns a new activation layer for a name, or the layer itself.
 
     Args:
         identifier: one of the names in the table above (``"relu"``,
-            ``"gelu"``, ``"swish"``, ...), ``None`` (linear), a config dict,
-            or an activation layer such as ``ReLU(max_value=6)``.
+            ``"gelu"``, ``"swish"``, ...), a class name (``"ReLU"``),
+            ``None`` (linear), a config dict, or an activation layer such as
+            ``ReLU(max_value=6)``.
 
     Raises:
         ValueError: for an unknown name, listing the valid ones.
@@ -839,31 +865,9 @@ def get(identifier):
         >>> get("leaky_relu").negative_slope
         0.2
     """
-    if identifier is None:
-        return Linear()
     if isinstance(identifier, Activation):
         return identifier.activation
-    if isinstance(identifier, _Elementwise):
-        return identifier
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
-        cls, kwargs = _BY_NAME[identifier.lower()]
-        return cls(**kwargs)
-    if isinstance(identifier, Layer):
-        raise ValueError(
-            f"{type(identifier).__name__} cannot be used as `activation=`: it has weights or "
-            "changes the shape. Add it as a layer of its own after this one.")
-    if callable(identifier):
-        raise TypeError(
-            f"A plain function ({getattr(identifier, '__name__', identifier)!r}) cannot be an "
-            "activation: kerasite back-propagates with an explicit derivative, which a function "
-            f"does not carry. Pass a name ({', '.join(sorted(_BY_NAME))}), or wrap the function "
-            "as kerasite.layers.Lambda(fn, gradient=...) and add it as a layer.")
-    raise ValueError(
-        f"Unknown activation: {identifier!r}. Valid names are {sorted(_BY_NAME)}, "
-        "or pass an activation layer such as kerasite.layers.ReLU()."
-    )
+    return _REGISTRY.get(identifier)
 
 
 def _settings(activation):
@@ -879,7 +883,7 @@ def serialize(activation):
         >>> serialize(LeakyReLU(0.3))
         {'class_name': 'LeakyReLU', 'config': {'negative_slope': 0.3}}
     """
-    if isinstance(activation, Linear):
+    if activation is None or isinstance(activation, Linear):
         return None
     settings = _settings(activation)
     for key, (cls, kwargs) in _BY_NAME.items():
@@ -890,12 +894,10 @@ def serialize(activation):
 
 
 def deserialize(config):
-    """Inverse of ``serialize``."""
-    if isinstance(config, dict):
-        by_class = {cls.__name__: cls for cls, _ in _BY_NAME.values()}
-        cls = by_class.get(config.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown activation class: {config.get('class_name')!r}. "
-                             f"Valid classes are {sorted(by_class)}.")
-        return cls(**config.get("config", {}))
-    return get(config)
+    """Inverse of ``serialize``; builds only registered classes.
+
+    ``None`` is the linear activation.
+    """
+    if config is None:
+        return Linear()
+    return _REGISTRY.deserialize(config)

@@ -762,6 +762,11 @@ def _fraction(name, value):
 
 _BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adamw": AdamW, "adamax": Adamax,
             "nadam": Nadam, "adagrad": Adagrad, "adadelta": Adadelta}
+_REGISTRY = _registry.Registry(
+    "optimizer", Optimizer, classes=_BY_NAME.values(), names=_BY_NAME,
+    hint="or pass an instance such as kerasite.optimizers.SGD(learning_rate=0.1)",
+    accepts_none=False)  # compile needs an optimizer
+register = _REGISTRY.register
 
 
 def get(identifier):
@@ -778,8 +783,14 @@ def get(identifier):
         >>> get("adam")
         Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07, amsgrad=False)
     """
-    return _registry.lookup(identifier, Optimizer, _BY_NAME, "optimizer",
-                            "pass an instance such as kerasite.optimizers.SGD(learning_rate=0.1)")
+    return _REGISTRY.get(identifier)
 
 
-serialize = _registry.serialize
+def serialize(optimizer):
+    """``{"class_name": ..., "config": ...}``, the form ``get`` and ``deserialize`` read."""
+    return _REGISTRY.serialize(optimizer)
+
+
+def deserialize(config):
+    """Inverse of ``serialize``; builds only registered classes."""
+    return _REGISTRY.deserialize(config)

@@ -340,6 +340,21 @@ class CosineDecayRestarts(LearningRateSchedule):
 _BY_NAME = {cls.__name__.lower(): cls for cls in (
     ExponentialDecay, PiecewiseConstantDecay, InverseTimeDecay, PolynomialDecay, CosineDecay,
     CosineDecayRestarts)}
+_REGISTRY = _registry.Registry(
+    "learning rate schedule", LearningRateSchedule, classes=_BY_NAME.values(), names=_BY_NAME,
+    hint="or pass an instance of kerasite.optimizers.schedules.LearningRateSchedule")
+register = _REGISTRY.register
+
+
+def get(identifier):
+    """Returns a schedule from a name, a config dict, an instance or ``None``.
+
+    Example:
+        >>> get({"class_name": "ExponentialDecay", "config": {
+        ...     "initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5}})(10)
+        0.05
+    """
+    return _REGISTRY.get(identifier)
 
 
 def serialize(schedule):
@@ -349,15 +364,13 @@ def serialize(schedule):
         >>> serialize(InverseTimeDecay(0.1, 10, 0.5))["class_name"]
         'InverseTimeDecay'
     """
-    return _registry.serialize(schedule)
+    return _REGISTRY.serialize(schedule)
 
 
 def deserialize(config):
-    """Rebuilds a schedule from ``serialize``'s output; only the classes above.
+    """Rebuilds a schedule from ``serialize``'s output; only registered classes.
 
     Raises:
         ValueError: for any other class name, listing the valid ones.
     """
-    return _registry.lookup(config, LearningRateSchedule, _BY_NAME, "learning rate schedule",
-                            "pass an instance of kerasite.optimizers.schedules."
-                            "LearningRateSchedule")
+    return _REGISTRY.deserialize(config)

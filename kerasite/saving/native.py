@@ -638,12 +638,14 @@ def _model_classes():
 
 
 def register_serializable(package="Custom", name=None):
-    """Registers a custom class (a subclassed ``Model`` or a ``Layer``) for loading.
+    """Registers a custom class (a ``Layer``, ``Model``, ``Loss``, ``Metric``, ...) for loading.
 
-    The counterpart of Keras's ``register_keras_serializable``. Loading builds
-    classes only from this registry, by name; nothing named in a file is
-    imported. ``package`` is accepted for Keras compatibility; names must be
-    unique across packages.
+    The counterpart of Keras's ``register_keras_serializable``. The class joins
+    the registry of every kind it subclasses (a ``Loss`` the losses, so that
+    ``kerasite.losses.get("MyLoss")`` finds it). Loading builds classes only
+    from these registries, by name; nothing named in a file is imported.
+    ``package`` is accepted for Keras compatibility; names must be unique
+    across packages.
 
     Args:
         package: unused; kept so Keras code runs unchanged.
@@ -665,13 +667,8 @@ def register_serializable(package="Custom", name=None):
         >>> Tiny(units=3).get_config()["units"]
         3
     """
-    from kerasite import layers
-
     def decorator(cls):
-        layers.register(cls)
-        if name is not None:
-            layers._REGISTRY[name] = cls
-        return cls
+        return _registry.register_class(cls, name)
 
     return decorator
 
@@ -680,7 +677,7 @@ register_keras_serializable = register_serializable
 
 
 def get_registered_object(name, custom_objects=None, module_objects=None):
-    """The class registered for loading under ``name``, or ``None``; as Keras's function.
+    """The class registered for loading under ``name`` in any kind, or ``None``; as Keras's.
 
     ``custom_objects`` and ``module_objects`` (dicts name -> object) are
     searched first. A Keras key ``"Package>Name"`` is looked up by ``Name``,
@@ -695,9 +692,7 @@ def get_registered_object(name, custom_objects=None, module_objects=None):
     for table in (custom_objects, module_objects):
         if table and name in table:
             return table[name]
-    from kerasite import layers
-
-    return layers._REGISTRY.get(name.rsplit(">", 1)[-1] if isinstance(name, str) else name)
+    return _registry.registered_class(name)
 
 
 # ================================================================ weights, state
