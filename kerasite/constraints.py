@@ -25,11 +25,10 @@ Example:
            [0.8]])
 """
 
-import math
-
 import numpy as np
 
 from kerasite import _registry
+from kerasite._validation import is_int, number
 
 # Keras's backend.epsilon(): keeps the division defined for an all-zero vector.
 _EPSILON = 1e-7
@@ -37,18 +36,14 @@ _EPSILON = 1e-7
 
 def _check_axis(axis):
     axes = axis if isinstance(axis, (list, tuple)) else [axis]
-    if not axes or not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
-                           for a in axes):
+    if not axes or not all(is_int(a) for a in axes):
         raise ValueError(f"`axis` must be an integer or a list of integers. Received: "
                          f"axis={axis!r}.")
     return [int(a) for a in axes] if isinstance(axis, (list, tuple)) else int(axis)
 
 
 def _check_value(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)) \
-            or not math.isfinite(value) or value < 0:
-        raise ValueError(f"`{name}` must be a finite number >= 0. Received: {name}={value!r}.")
-    return float(value)
+    return number(value, name, 0)
 
 
 class Constraint:

@@ -42,6 +42,7 @@ import math
 import numpy as np
 
 from kerasite import _registry, utils
+from kerasite._validation import number
 from kerasite.config import floatx
 
 
@@ -104,11 +105,7 @@ def _truncated_standard_normal(rng, shape):
 
 
 def _check_float(value, name, positive=False):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)) \
-            or not math.isfinite(value) or (positive and value <= 0):
-        raise ValueError(f"`{name}` must be a finite number{' > 0' if positive else ''}. "
-                         f"Received: {name}={value!r}.")
-    return float(value)
+    return number(value, name, 0 if positive else None, inclusive=(False, True))
 
 
 class Constant(Initializer):

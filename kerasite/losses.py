@@ -26,7 +26,9 @@ import math
 import numpy as np
 
 from kerasite import _registry
+from kerasite._validation import number
 from kerasite.config import epsilon
+from kerasite.layers.activations import sigmoid
 from kerasite.utils import EagerArray
 
 
@@ -222,24 +224,6 @@ def _sum_last(a):
     return np.einsum("...i->...", a)
 
 
-def _sigmoid(x):
-    return 0.5 * (1 + np.tanh(0.5 * x))  # stable for any x
-
-
-def _check_number(name, value, low=None, high=None, low_open=False):
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating)) \
-        and np.isfinite(value)
-    if ok and low is not None:
-        ok = value > low if low_open else value >= low
-    if ok and high is not None:
-        ok = value <= high
-    if not ok:
-        bounds = f"in [{low}, {high}]" if high is not None else (
-            f"> {low}" if low_open else f">= {low}") if low is not None else "finite"
-        raise ValueError(f"`{name}` must be a number {bounds}. Received: {name}={value!r}.")
-    return float(value)
-
-
 # ==================================================================== regression
 class MeanSquaredError(Loss):
     """Mean of ``(y_pred - y_true)**2`` over the last axis.
@@ -404,7 +388,7 @@ class Huber(Loss):
     """
 
     def __init__(self, delta=1.0):
-        self.delta = _check_number("delta", delta, low=0, low_open=True)
+        self.delta = number(delta, "delta", 0, inclusive=(False, True))
 
     def _elements(self, y_true, y_pred):
         e = self._e = y_pred - y_true
@@ -670,7 +654,7 @@ class BinaryCrossentropy(_FromLogits):
 
     def __init__(self, from_logits=False, label_smoothing=0.0):
         self.from_logits = bool(from_logits)
-        self.label_smoothing = _check_number("label_smoothing", label_smoothing, 0, 1)
+        self.label_smoothing = number(label_smoothing, "label_smoothing", 0, 1)
 
     def _smooth(self, y):
         ls = self.label_smoothing
@@ -689,7 +673,7 @@ class BinaryCrossentropy(_FromLogits):
 
     def _grad_logits(self):
         x = self._x
-        return (_sigmoid(x) - self._y) / x.shape[-1]
+        return (sigmoid(x) - self._y) / x.shape[-1]
 
     def _elements_probabilities(self, y_true, y_pred):
         y = self._y = self._smooth(y_true)
@@ -732,15 +716,15 @@ class BinaryFocalCrossentropy(Loss):
     def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
                  label_smoothing=0.0):
         self.apply_class_balancing = bool(apply_class_balancing)
-        self.alpha = _check_number("alpha", alpha, 0, 1)
-        self.gamma = _check_number("gamma", gamma, low=0)
+        self.alpha = number(alpha, "alpha", 0, 1)
+        self.gamma = number(gamma, "gamma", 0)
         self.from_logits = bool(from_logits)
-        self.label_smoothing = _check_number("label_smoothing", label_smoothing, 0, 1)
+        self.label_smoothing = number(label_smoothing, "label_smoothing", 0, 1)
 
     def _elements(self, y_true, y_pred):
         ls = self.label_smoothing
         y = self._y = y_true * (1 - ls) + 0.5 * ls if ls else y_true
-        p = self._praw = _sigmoid(y_pred) if self.from_logits else y_pred
+        p = self._praw = sigmoid(y_pred) if self.from_logits else y_pred
         pc = self._pc = np.clip(p, epsilon(), 1 - epsilon())
         self._bce = -(y * np.log(pc) + (1 - y) * np.log1p(-pc))
         q = self._q = 1 - (y * p + (1 - y) * (1 - p))  # 1 - p_t
@@ -787,7 +771,7 @@ class CategoricalCrossentropy(_FromLogits):
 
     def __init__(self, from_logits=False, label_smoothing=0.0):
         self.from_logits = bool(from_logits)
-        self.label_smoothing = _check_number("label_smoothing", label_smoothing, 0, 1)
+        self.label_smoothing = number(label_smoothing, "label_smoothing", 0, 1)
 
     def _smooth(self, y):
         ls = self.label_smoothing

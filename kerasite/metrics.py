@@ -21,13 +21,13 @@ Any plain function ``fn(y_true, y_pred)`` returning one value per sample (or
 per element) works as a metric: it is averaged over the samples.
 """
 
-import inspect
 import math
 
 import numpy as np
 
 from kerasite import _registry, losses
 from kerasite.config import epsilon
+from kerasite._validation import number, positive_int
 
 
 # ============================================================ the base classes
@@ -395,7 +395,7 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
     _labels = "same"
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
-        self.k = _positive_int("k", k)
+        self.k = positive_int(k, "k")
         super().__init__(top_k_categorical_accuracy, name, dtype, k=self.k)
 
 
@@ -412,7 +412,7 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     _labels = "sparse"
 
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
-        self.k = _positive_int("k", k)
+        self.k = positive_int(k, "k")
         super().__init__(sparse_top_k_categorical_accuracy, name, dtype, k=self.k)
 
 
@@ -584,8 +584,8 @@ class _Confusion(Metric):
         self.init_thresholds = thresholds
         self.thresholds, self._scalar = _thresholds_list(
             thresholds, 0.5 if top_k is None else _NEG_INF)
-        self.top_k = None if top_k is None else _positive_int("top_k", top_k)
-        self.class_id = None if class_id is None else _non_negative_int("class_id", class_id)
+        self.top_k = positive_int(top_k, "top_k", allow_none=True)
+        self.class_id = positive_int(class_id, "class_id", minimum=0, allow_none=True)
         super().__init__(name, dtype)
 
     def reset_state(self):
@@ -681,11 +681,8 @@ class AUC(Metric):
             inner = sorted(inner)
             self.num_thresholds = len(inner) + 2
         else:
-            if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, (int, np.integer)) \
-                    or num_thresholds <= 1:
-                raise ValueError("`num_thresholds` must be an integer > 1. Received: "
-                                 f"num_thresholds={num_thresholds!r}.")
-            self.num_thresholds = int(num_thresholds)
+            self.num_thresholds = positive_int(num_thresholds, "num_thresholds", 2,
+                                               expected="an integer > 1")
             inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
         self._given_thresholds = thresholds
         self._thresholds = np.array([0.0 - epsilon(), *inner, 1.0 + epsilon()])
@@ -780,14 +777,9 @@ class FBetaScore(Metric):
         if average not in (None, "micro", "macro", "weighted"):
             raise ValueError("`average` must be None, 'micro', 'macro' or 'weighted'. "
                              f"Received: average={average!r}.")
-        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not beta > 0:
-            raise ValueError(f"`beta` must be a positive number. Received: beta={beta!r}.")
-        if threshold is not None and (isinstance(threshold, bool) or
-                                      not isinstance(threshold, (int, float))
-                                      or not 0 <= threshold <= 1):
-            raise ValueError("`threshold` must be a number in [0, 1], or None. Received: "
-                             f"threshold={threshold!r}.")
-        self.average, self.beta, self.threshold = average, float(beta), threshold
+        beta = number(beta, "beta", 0, inclusive=(False, True))
+        number(threshold, "threshold", 0, 1, allow_none=True)
+        self.average, self.beta, self.threshold = average, beta, threshold
         super().__init__(name, dtype)
 
     def reset_state(self):
@@ -853,18 +845,6 @@ class F1Score(FBetaScore):
         config = super().get_config()
         del config["beta"]
         return config
-
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}.")
-    return int(value)
-
-
-def _non_negative_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"`{name}` must be an integer >= 0. Received: {name}={value!r}.")
-    return int(value)
 
 
 # ==================================================================== lookup

@@ -32,20 +32,14 @@ Example:
     array([ 1., -2.])
 """
 
-import math
-
 import numpy as np
 
 from kerasite import _registry
+from kerasite._validation import number
 
 
 def _check_factor(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)) \
-            or not math.isfinite(value) or value < 0:
-        raise ValueError(
-            f"`{name}` must be a finite number >= 0, the strength of the penalty. "
-            f"Received: {name}={value!r}.")
-    return float(value)
+    return number(value, name, 0, expected="a finite number >= 0, the strength of the penalty")
 
 
 class Regularizer:

@@ -634,11 +634,11 @@ def test_new_losses_config_round_trip(loss):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: losses.Huber(delta=0), r"`delta` must be a number > 0\. Received: delta=0"),
+    (lambda: losses.Huber(delta=0), r"`delta` must be a finite number > 0\. Received: delta=0"),
     (lambda: BinaryCrossentropy(label_smoothing=1.5),
      r"`label_smoothing` must be a number in \[0, 1\]\. Received: label_smoothing=1\.5"),
     (lambda: losses.BinaryFocalCrossentropy(gamma=-1),
-     r"`gamma` must be a number >= 0\. Received: gamma=-1"),
+     r"`gamma` must be a finite number >= 0\. Received: gamma=-1"),
     (lambda: losses.CosineSimilarity(axis=0), r"supports only `axis=-1`"),
 ])
 def test_bad_arguments_are_refused(make, message):

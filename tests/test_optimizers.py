@@ -281,7 +281,7 @@ def test_other_settings_are_checked():
     with pytest.raises(ValueError, match=r"`momentum` must be a number in \[0, 1\]\. "
                                          r"Received: momentum=1\.5\."):
         SGD(momentum=1.5)
-    with pytest.raises(ValueError, match=r"`clipnorm` must be a positive number\. "
+    with pytest.raises(ValueError, match=r"`clipnorm` must be a finite number > 0\. "
                                          r"Received: clipnorm=0\."):
         SGD(clipnorm=0)
     with pytest.raises(ValueError, match=r"`rho` must be a number in \[0, 1\)\. Received: rho=1\."):
@@ -291,7 +291,7 @@ def test_other_settings_are_checked():
         Adam(beta_1=1.0)
     with pytest.raises(ValueError, match=r"`beta_2` must be a number in \[0, 1\)"):
         Adam(beta_2=-0.5)
-    with pytest.raises(ValueError, match=r"`epsilon` must be a positive number\. "
+    with pytest.raises(ValueError, match=r"`epsilon` must be a finite number > 0\. "
                                          r"Received: epsilon=0\."):
         Adam(epsilon=0)
 

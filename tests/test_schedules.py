@@ -120,12 +120,12 @@ def test_unknown_schedule_in_a_config_is_refused():
     (lambda: ExponentialDecay(0.1, 0, 0.5),
      r"`decay_steps` must be a positive number of steps\. Received: decay_steps=0\."),
     (lambda: ExponentialDecay(-1, 10, 0.5),
-     r"`initial_learning_rate` must be a number >= 0\. Received: initial_learning_rate=-1\."),
+     r"`initial_learning_rate` must be a finite number >= 0\. Received: initial_learning_rate=-1\."),
     (lambda: PiecewiseConstantDecay([1, 2], [0.1, 0.2]),
      r"`boundaries` must have one element fewer than `values`"),
     (lambda: PiecewiseConstantDecay([5, 2], [0.1, 0.2, 0.3]), r"`boundaries` must be increasing"),
     (lambda: CosineDecayRestarts(0.1, 5, t_mul=0),
-     r"`t_mul` must be a positive number\. Received: t_mul=0\."),
+     r"`t_mul` must be a finite number > 0\. Received: t_mul=0\."),
 ])
 def test_bad_arguments_are_refused(make, message):
     with pytest.raises(ValueError, match=message):

@@ -40,6 +40,7 @@ import os
 
 import numpy as xp  # noqa: F401  (re-exported)
 
+from kerasite._validation import boolean
 from kerasite.backend import threads
 from kerasite.backend.threads import free_cores, get_num_threads, set_num_threads  # noqa: F401
 
@@ -90,8 +91,7 @@ def use_accelerator(enabled=True):
     Raises:
         ImportError: ``enabled`` is True and numba is not installed.
     """
-    if not isinstance(enabled, bool):
-        raise TypeError(f"`enabled` must be True or False. Received: enabled={enabled!r}")
+    enabled = boolean(enabled, "enabled")
     previous = accelerator_enabled()
     if enabled and not accelerator_available():
         raise ImportError("The accelerator needs numba, which is not installed. "

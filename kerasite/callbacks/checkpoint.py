@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from kerasite.callbacks.base import Callback
+from kerasite._validation import positive_int
 from kerasite.callbacks.monitoring import _direction
 
 _INTEGER_FIELDS = ("epoch", "batch")  # formatted as integers; every other field is a float
@@ -71,12 +72,9 @@ class ModelCheckpoint(Callback):
         self.mode = mode
         if mode != "auto":
             _direction(monitor, mode, "ModelCheckpoint")
-        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
-                                     or save_freq < 1):
-            raise ValueError(
-                "`save_freq` must be 'epoch' or a positive integer (save every that many "
-                f"batches). Received: save_freq={save_freq!r}."
-            )
+        if save_freq != "epoch":
+            positive_int(save_freq, "save_freq", expected="'epoch' or a positive integer (save "
+                         "every that many batches)")
         self.save_freq = save_freq
         self._fields = _template_fields(self.filepath)
         self.best = initial_value_threshold

@@ -10,6 +10,7 @@ import math
 import warnings
 
 from kerasite.callbacks.base import Callback
+from kerasite._validation import positive_int
 
 _MAXIMISED = ("accuracy", "acc")
 _MINIMISED = ("loss", "mae", "mse", "mean_absolute_error", "mean_squared_error")
@@ -79,8 +80,7 @@ class EarlyStopping(Callback):
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
         super().__init__()
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"`patience` must be an integer >= 0. Received: patience={patience!r}.")
+        positive_int(patience, "patience", minimum=0, expected="an integer >= 0")
         self.monitor = monitor
         self.min_delta = abs(min_delta)
         self.patience = patience

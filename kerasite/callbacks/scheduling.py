@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from kerasite.callbacks.base import Callback
+from kerasite._validation import is_number
 
 
 class LearningRateScheduler(Callback):
@@ -57,7 +58,7 @@ def _check_rate(lr, epoch):
     """``float(lr)`` for a Python or NumPy number >= 0 (0.0 freezes the weights), else an error."""
     if isinstance(lr, np.ndarray) and lr.ndim == 0:
         lr = lr[()]  # a 0-d array, e.g. from np.float64 arithmetic on arrays
-    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (int, float, np.integer, np.floating)):
+    if not is_number(lr):
         raise TypeError(
             "The `schedule` function must return a number (a Python or NumPy float), the "
             f"learning rate for the epoch. It returned {lr!r} of type {type(lr).__name__} for "

@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from kerasite.callbacks.base import Callback
+from kerasite._validation import is_number, positive_int
 
 
 def _import_tensorboard():
@@ -74,19 +75,11 @@ class TensorBoard(Callback):
             log_dir = os.fspath(log_dir)
         if not isinstance(log_dir, str) or not log_dir:
             raise ValueError(f"`log_dir` must be a non-empty path. Received: log_dir={log_dir!r}.")
-        if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, int) \
-                or histogram_freq < 0:
-            raise ValueError(
-                "`histogram_freq` must be an integer >= 0 (0 writes no histograms). "
-                f"Received: histogram_freq={histogram_freq!r}."
-            )
-        if update_freq not in ("epoch", "batch") and (
-                isinstance(update_freq, bool) or not isinstance(update_freq, int)
-                or update_freq < 1):
-            raise ValueError(
-                "`update_freq` must be 'epoch', 'batch' or a positive number of batches. "
-                f"Received: update_freq={update_freq!r}."
-            )
+        positive_int(histogram_freq, "histogram_freq", minimum=0,
+                     expected="an integer >= 0 (0 writes no histograms)")
+        if not (isinstance(update_freq, str) and update_freq in ("epoch", "batch")):
+            positive_int(update_freq, "update_freq",
+                         expected="'epoch', 'batch' or a positive number of batches")
         unsupported = {"write_images": (write_images, False), "profile_batch": (profile_batch, 0),
                        "embeddings_freq": (embeddings_freq, 0),
                        "embeddings_metadata": (embeddings_metadata, None)}
@@ -178,7 +171,7 @@ def _numbers(logs):
     """The entries of ``logs`` that are real numbers, as floats (NaN and inf kept)."""
     out = {}
     for key, value in (logs or {}).items():
-        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        if is_number(value):
             out[key] = float(value)
     return out
 

@@ -13,6 +13,7 @@ live in :mod:`kerasite.backend.kernels`.
 
 import numpy as np
 
+from kerasite._validation import is_int
 
 def pair(value, arg, allow_zero=False):
     """``3`` -> ``(3, 3)``; ``(3, 2)`` stays; anything else is a ValueError naming ``arg``."""
@@ -22,8 +23,7 @@ def pair(value, arg, allow_zero=False):
     except TypeError:
         items = ()
     low = 0 if allow_zero else 1
-    if len(items) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                                  and v >= low for v in items):
+    if len(items) != 2 or not all(is_int(v) and v >= low for v in items):
         kind = "non-negative" if allow_zero else "positive"
         raise ValueError(
             f"`{arg}` must be a {kind} integer or a tuple of 2 {kind} integers. "

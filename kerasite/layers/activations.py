@@ -37,21 +37,8 @@ import math
 import numpy as np
 
 from kerasite import _registry, constraints, initializers, regularizers
+from kerasite._validation import boolean, integer, is_int, number
 from kerasite.layers.base import Layer
-
-
-def _check_number(value, name, minimum=None, strict=False, allow_none=False):
-    """``float(value)`` for a finite real number ``>= minimum`` (``>`` if ``strict``)."""
-    if value is None and allow_none:
-        return None
-    ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.number)) \
-        and math.isfinite(value)
-    if ok and minimum is not None:
-        ok = value > minimum if strict else value >= minimum
-    if not ok:
-        bound = "" if minimum is None else f" {'>' if strict else '>='} {minimum}"
-        raise ValueError(f"`{name}` must be a finite number{bound}. Received: {name}={value!r}.")
-    return float(value)
 
 
 class _Elementwise(Layer):
@@ -130,9 +117,10 @@ class ReLU(_Elementwise):
         super().__init__(**kwargs)
         # A cap at 0 would make the output 0 on both sides of the threshold, and the
         # derivative could no longer be read from it; Keras allows it, it is never useful.
-        self.max_value = _check_number(max_value, "max_value", 0, strict=True, allow_none=True)
-        self.negative_slope = _check_number(negative_slope, "negative_slope", 0)
-        self.threshold = _check_number(threshold, "threshold", 0)
+        self.max_value = number(max_value, "max_value", 0, inclusive=(False, True),
+                                allow_none=True)
+        self.negative_slope = number(negative_slope, "negative_slope", 0)
+        self.threshold = number(threshold, "threshold", 0)
         self._plain = max_value is None and negative_slope == 0 and threshold == 0
 
     def apply(self, x, out):
@@ -180,7 +168,7 @@ class LeakyReLU(_Elementwise):
 
     def __init__(self, negative_slope=0.3, **kwargs):
         super().__init__(**kwargs)
-        self.negative_slope = _check_number(negative_slope, "negative_slope", 0)
+        self.negative_slope = number(negative_slope, "negative_slope", 0)
 
     def apply(self, x, out):
         if self.negative_slope <= 1:  # then max(x, a x) is x above 0 and a x below
@@ -235,7 +223,7 @@ class ELU(_Elementwise):
 
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
-        self.alpha = _check_number(alpha, "alpha", 0)
+        self.alpha = number(alpha, "alpha", 0)
 
     def apply(self, x, out):
         neg = np.minimum(x, 0)  # expm1 of the positive side could overflow
@@ -358,12 +346,18 @@ class Softsign(_Elementwise):
 
 
 # ----------------------------------------------------------------- sigmoid, tanh
-def _sigmoid(x, out):
+def sigmoid(x, out=None):
+    """``1 / (1 + exp(-x))``, written into ``out`` (a new array if ``None``); the one sigmoid.
+
+    Example:
+        >>> sigmoid(np.array([0.0, -1000.0]))
+        array([0.5, 0. ])
+    """
     # 1 / (1 + exp(-x)). For x below about -88 (float32), exp(-x) overflows
     # to inf and the result is exactly 0, the right limit, so the overflow
     # warning is silenced. NumPy's exp is vectorised where its tanh is not
     # on many CPUs, which makes this form about 1.6x faster than tanh's.
-    np.negative(x, out=out)
+    out = np.negative(x, out=out)
     with np.errstate(over="ignore"):
         np.exp(out, out=out)
     out += 1.0
@@ -382,7 +376,7 @@ class Sigmoid(_Elementwise):
     _cache_attrs = ("z", "logits")
 
     def apply(self, x, out):
-        return _sigmoid(x, out)
+        return sigmoid(x, out)
 
     def gradient(self, g, z, out):
         np.subtract(1.0, z, out=out)
@@ -427,9 +421,7 @@ class Softmax(_Elementwise):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-            raise TypeError(f"`axis` must be an integer. Received: axis={axis!r}.")
-        self.axis = int(axis)
+        self.axis = integer(axis, "axis")
 
     def build(self, input_shape):
         rank = len(input_shape)
@@ -478,7 +470,7 @@ class SiLU(_Elementwise):
     def call(self, x, training=False, out=None):
         out = self._own_out(x, out, training)
         self.x = x
-        self.s = _sigmoid(x, self._out("s", x.shape, x.dtype, training))
+        self.s = sigmoid(x, self._out("s", x.shape, x.dtype, training))
         return np.multiply(x, self.s, out=out)
 
     def backward(self, grad_output, need_input_grad=True):
@@ -569,10 +561,7 @@ class GELU(_Elementwise):
 
     def __init__(self, approximate=False, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(approximate, (bool, np.bool_)):
-            raise TypeError(f"`approximate` must be True or False. Received: "
-                            f"approximate={approximate!r}.")
-        self.approximate = bool(approximate)
+        self.approximate = boolean(approximate, "approximate")
 
     def call(self, x, training=False, out=None):
         out = self._own_out(x, out, training)
@@ -746,8 +735,7 @@ class PReLU(Layer):
         else:
             axes = (shared_axes,) if isinstance(shared_axes, (int, np.integer)) \
                 else tuple(shared_axes)
-            if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) and a >= 1
-                       for a in axes):
+            if not all(is_int(a) and a >= 1 for a in axes):
                 raise ValueError(
                     "`shared_axes` must be a list of axes >= 1 (axis 0 is the batch). "
                     f"Received: shared_axes={shared_axes!r}.")

@@ -4,6 +4,7 @@ import numpy as np
 
 import kerasite.layers.activations as activations
 from kerasite import initializers, regularizers
+from kerasite._validation import positive_int
 from kerasite.layers.base import Layer
 
 
@@ -50,19 +51,14 @@ class Dense(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, input_dim=None, **kwargs):
         if input_dim is not None:
-            if isinstance(input_dim, bool) or not isinstance(input_dim, (int, np.integer)) \
-                    or input_dim < 1:
-                raise ValueError("`input_dim` must be a positive integer. "
-                                 f"Received: input_dim={input_dim!r}.")
+            input_dim = positive_int(input_dim, "input_dim")
             if kwargs.get("input_shape") not in (None, (input_dim,), [input_dim]):
                 raise ValueError(
                     f"`input_dim`={input_dim} and `input_shape`={kwargs['input_shape']!r} "
                     "disagree. Pass only one of them.")
             kwargs["input_shape"] = (int(input_dim),)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
-            raise ValueError(f"`units` must be a positive integer. Received: units={units!r}.")
-        self.units = int(units)
+        self.units = positive_int(units, "units")
         if isinstance(activation, activations._Elementwise):
             # The activation caches this layer's output for backward, so each Dense
             # needs its own: one instance shared by two layers would mix their caches.

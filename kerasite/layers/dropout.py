@@ -3,6 +3,7 @@
 import numpy as np
 
 from kerasite import utils
+from kerasite._validation import number
 from kerasite.layers.base import Layer
 
 
@@ -31,9 +32,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-            raise ValueError(f"`rate` must be a number in [0, 1). Received: rate={rate!r}.")
-        self.rate = float(rate)
+        self.rate = number(rate, "rate", 0, 1, inclusive=(True, False))
         self.seed = utils.draw_seed() if seed is None else utils.check_seed(seed)
         self.set_epoch(0)
 

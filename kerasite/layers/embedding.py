@@ -3,6 +3,7 @@
 import numpy as np
 
 from kerasite import constraints, initializers, regularizers
+from kerasite._validation import positive_int
 from kerasite.layers.base import Layer
 
 
@@ -42,9 +43,8 @@ class Embedding(Layer):
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
                  **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("input_dim", input_dim), ("output_dim", output_dim)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}.")
+        input_dim = positive_int(input_dim, "input_dim")
+        output_dim = positive_int(output_dim, "output_dim")
         if mask_zero:
             raise ValueError("`mask_zero=True` is not supported: kerasite has no masking. Pad "
                              "with an index of its own and let the model learn to ignore it.")

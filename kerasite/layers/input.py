@@ -3,6 +3,7 @@
 import numpy as np
 
 from kerasite.config import floatx
+from kerasite._validation import is_int
 from kerasite.layers.base import Layer
 from kerasite.layers.symbolic import Node, SymbolicTensor
 
@@ -78,6 +79,6 @@ def Input(shape, name=None, dtype=None):
         >>> kerasite.Model(inputs, outputs).count_params()
         3
     """
-    if isinstance(shape, int) and not isinstance(shape, bool):
+    if is_int(shape):
         shape = (shape,)
     return InputLayer(shape, dtype=dtype, name=name).output

@@ -21,6 +21,7 @@ Maximum and Minimum send a tie's gradient to the first input that attains it.
 
 import numpy as np
 
+from kerasite._validation import integer
 from kerasite.layers.base import Layer
 from kerasite.layers.symbolic import OPERATOR_LAYERS
 
@@ -257,9 +258,7 @@ class Concatenate(Merge):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-            raise ValueError(f"`axis` must be an integer. Received: axis={axis!r}.")
-        self.axis = int(axis)
+        self.axis = integer(axis, "axis")
 
     def _check_compatible(self, shapes):
         rank = len(shapes[0])

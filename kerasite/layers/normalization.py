@@ -15,6 +15,7 @@ and means taken over the normalised values::
 import numpy as np
 
 from kerasite import initializers
+from kerasite._validation import is_int, number
 from kerasite.layers.base import Layer
 
 
@@ -24,8 +25,7 @@ def _axes_arg(axis):
         items = tuple(items)
     except TypeError:
         items = ()
-    if not items or not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
-                            for a in items):
+    if not items or not all(is_int(a) for a in items):
         raise TypeError(
             f"`axis` must be an integer or a list of integers, such as -1. Received: axis={axis!r}."
         )
@@ -92,12 +92,8 @@ class BatchNormalization(Layer):
                  moving_mean_initializer="zeros", moving_variance_initializer="ones", **kwargs):
         super().__init__(**kwargs)
         self.axis = _axes_arg(axis)
-        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) \
-                or not 0 <= momentum <= 1:
-            raise ValueError(f"`momentum` must be a number in [0, 1]. Received: momentum={momentum!r}.")
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
-            raise ValueError(f"`epsilon` must be a positive number. Received: epsilon={epsilon!r}.")
-        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        self.momentum = number(momentum, "momentum", 0, 1)
+        self.epsilon = number(epsilon, "epsilon", 0, inclusive=(False, True))
         self.center, self.scale = bool(center), bool(scale)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
@@ -218,9 +214,7 @@ class LayerNormalization(Layer):
                  beta_initializer="zeros", gamma_initializer="ones", **kwargs):
         super().__init__(**kwargs)
         self.axis = _axes_arg(axis)
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
-            raise ValueError(f"`epsilon` must be a positive number. Received: epsilon={epsilon!r}.")
-        self.epsilon = float(epsilon)
+        self.epsilon = number(epsilon, "epsilon", 0, inclusive=(False, True))
         self.center, self.scale = bool(center), bool(scale)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)

@@ -7,6 +7,7 @@ backward pass is ``dx = a * g`` and they cache nothing.
 import numpy as np
 
 from kerasite import config, initializers
+from kerasite._validation import is_int
 from kerasite.layers.base import Layer
 
 
@@ -97,10 +98,9 @@ class Normalization(Layer):
         super().__init__(**kwargs)
         if axis is None:
             axes = ()
-        elif isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        elif is_int(axis):
             axes = (int(axis),)
-        elif isinstance(axis, (list, tuple)) and all(
-                isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axis):
+        elif isinstance(axis, (list, tuple)) and all(is_int(a) for a in axis):
             axes = tuple(int(a) for a in axis)
         else:
             raise ValueError(f"`axis` must be an integer, a list of integers or None. "

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from kerasite import regularizers, utils
+from kerasite._validation import number
 from kerasite.layers.base import Layer
 
 
@@ -50,10 +51,7 @@ class GaussianNoise(_Noise):
     """
 
     def __init__(self, stddev, seed=None, **kwargs):
-        if isinstance(stddev, (bool, np.bool_)) or not isinstance(stddev, (int, float, np.number)) \
-                or not math.isfinite(stddev) or stddev < 0:
-            raise ValueError(f"`stddev` must be a finite number >= 0. Received: stddev={stddev!r}.")
-        self.stddev = float(stddev)
+        self.stddev = number(stddev, "stddev", 0)
         super().__init__(seed=seed, **kwargs)
 
     def call(self, x, training=False):
@@ -91,10 +89,7 @@ class GaussianDropout(_Noise):
     _cache_attrs = ("_noise",)
 
     def __init__(self, rate, seed=None, **kwargs):
-        if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, (int, float, np.number)) \
-                or not 0 <= rate < 1:
-            raise ValueError(f"`rate` must be a number in [0, 1). Received: rate={rate!r}.")
-        self.rate = float(rate)
+        self.rate = number(rate, "rate", 0, 1, inclusive=(True, False))
         super().__init__(seed=seed, **kwargs)
 
     def call(self, x, training=False):

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from kerasite._validation import is_int, positive_int
 from kerasite.layers.base import Layer
 
 
@@ -21,9 +22,7 @@ class RepeatVector(Layer):
 
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"`n` must be a positive integer. Received: n={n!r}.")
-        self.n = int(n)
+        self.n = positive_int(n, "n")
 
     def build(self, input_shape):
         if len(input_shape) != 2:
@@ -67,8 +66,7 @@ class Permute(Layer):
             dims = tuple(dims)
         except TypeError:
             dims = None
-        if not dims or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
-                               for d in dims) or sorted(dims) != list(range(1, len(dims) + 1)):
+        if not dims or not all(is_int(d) for d in dims) or sorted(dims) != list(range(1, len(dims) + 1)):
             raise ValueError(
                 "`dims` must be a permutation of 1, ..., k (axis 0, the batch, is not "
                 f"included), such as (2, 1). Received: dims={dims!r}.")

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from kerasite._validation import is_int
 from kerasite.layers._spatial import check_rank4 as _check_rank4
 from kerasite.layers._spatial import pair
 from kerasite.layers.base import Layer
@@ -56,8 +57,7 @@ class Reshape(Layer):
         except TypeError:  # not iterable
             target = ()
         # int(d) would quietly turn 2.5 into 2 and "3" into 3: accept true integers only.
-        valid = all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
-                    and (d > 0 or d == -1) for d in target) and target.count(-1) <= 1
+        valid = all(is_int(d) and (d > 0 or d == -1) for d in target) and target.count(-1) <= 1
         if not valid or not target:
             raise ValueError(
                 "`target_shape` must be a tuple of positive integers, with at most one -1. "
@@ -109,8 +109,7 @@ def _pads(value, arg, example):
             items = ((items[0], items[0]), (items[1], items[1]))
         items = tuple(tuple(v) for v in items)
         valid = len(items) == 2 and all(
-            len(v) == 2 and all(isinstance(p, (int, np.integer)) and not isinstance(p, bool)
-                                and p >= 0 for p in v) for v in items)
+            len(v) == 2 and all(is_int(p) and p >= 0 for p in v) for v in items)
     except TypeError:
         valid = False
     if not valid:

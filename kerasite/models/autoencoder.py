@@ -6,6 +6,7 @@ minimises the reconstruction error. The encoder then serves as a feature
 extractor for classical models (see ``kerasite.sklearn``).
 """
 
+from kerasite._validation import is_int, positive_int
 from kerasite.layers import (
     Conv2D,
     Cropping2D,
@@ -107,8 +108,7 @@ class Autoencoder(Model):
         """
         input_shape = _shape_arg(input_shape)
         hidden = _sizes_arg(hidden)
-        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(f"`latent_dim` must be a positive integer. Received: latent_dim={latent_dim!r}.")
+        latent_dim = positive_int(latent_dim, "latent_dim")
         n_inputs = 1
         for d in input_shape:
             n_inputs *= d
@@ -168,10 +168,7 @@ class Autoencoder(Model):
             raise ValueError("`filters` must hold at least one filter count, such as (16, 8). "
                              f"Received: filters={filters!r}.")
         filters = sizes
-        if latent_dim is not None and (isinstance(latent_dim, bool)
-                                       or not isinstance(latent_dim, int) or latent_dim < 1):
-            raise ValueError("`latent_dim` must be a positive integer or None. "
-                             f"Received: latent_dim={latent_dim!r}.")
+        latent_dim = positive_int(latent_dim, "latent_dim", allow_none=True)
         if len(input_shape) not in (2, 3):
             raise ValueError(
                 "`input_shape` must be (height, width) or (height, width, channels) for a "
@@ -285,7 +282,7 @@ def _sizes_arg(hidden, arg="hidden", example="(256,) or (512, 128)"):
         hidden = (hidden,)
     try:
         sizes = tuple(hidden)
-        valid = all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in sizes)
+        valid = all(is_int(h) and h > 0 for h in sizes)
     except TypeError:
         valid = False
     if not valid:

@@ -22,6 +22,7 @@ import inspect
 import numpy as np
 
 from kerasite import utils
+from kerasite._validation import is_int
 from kerasite.layers.base import Layer, NotBuiltError, _auto_name
 from kerasite.layers.input import Input, InputLayer
 from kerasite.layers.symbolic import SymbolicTensor
@@ -353,8 +354,7 @@ class Model(Trainer, Layer):
             raise ValueError("Pass exactly one of `name` and `index` to get_layer(). Received "
                              f"name={name!r}, index={index!r}.")
         if index is not None:
-            if isinstance(index, bool) or not isinstance(index, (int, np.integer)) \
-                    or not -len(self.layers) <= index < len(self.layers):
+            if not is_int(index) or not -len(self.layers) <= index < len(self.layers):
                 raise ValueError(f"`index` must be an integer in [0, {len(self.layers)}): model "
                                  f"'{self.name}' has {len(self.layers)} layers. Received: "
                                  f"index={index!r}.")

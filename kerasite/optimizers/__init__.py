@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from kerasite import _registry
+from kerasite._validation import number
 from kerasite.backend.kernels import adam_moments, adam_step, sgd_step
 from kerasite.optimizers import _flat, schedules
 
@@ -324,10 +325,7 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) \
-                or not 0 <= momentum <= 1:
-            raise ValueError(f"`momentum` must be a number in [0, 1]. Received: momentum={momentum!r}.")
-        self.momentum = float(momentum)
+        self.momentum = number(momentum, "momentum", 0, 1)
         self.nesterov = bool(nesterov)
         self._slot_names = ("momentum",) if self.momentum else ()
 
@@ -730,34 +728,20 @@ def _pieces(flat, like):
 def _learning_rate(value):
     if isinstance(value, schedules.LearningRateSchedule):
         return value
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not value >= 0 or not math.isfinite(value):
-        raise ValueError(
-            "`learning_rate` must be a number >= 0 or a kerasite.optimizers.schedules "
-            f"schedule. Received: learning_rate={value!r}."
-        )
-    return float(value)
+    return number(value, "learning_rate", 0, expected="a number >= 0 or a "
+                  "kerasite.optimizers.schedules schedule")
 
 
 def _positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not value > 0 or not math.isfinite(value):
-        raise ValueError(f"`{name}` must be a positive number. Received: {name}={value!r}.")
-    return float(value)
+    return number(value, name, 0, inclusive=(False, True))
 
 
 def _non_negative(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not value >= 0 or not math.isfinite(value):
-        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}.")
-    return float(value)
+    return number(value, name, 0)
 
 
 def _fraction(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
-            or not 0 <= value < 1:
-        raise ValueError(f"`{name}` must be a number in [0, 1). Received: {name}={value!r}.")
-    return float(value)
+    return number(value, name, 0, 1, inclusive=(True, False))
 
 
 _BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adamw": AdamW, "adamax": Adamax,

@@ -22,9 +22,8 @@ The formulas, with ``step`` the optimizer's iteration count:
 
 import math
 
-import numpy as np
-
 from kerasite import _registry
+from kerasite._validation import number
 
 
 class LearningRateSchedule:
@@ -60,24 +59,12 @@ class LearningRateSchedule:
 
 
 def _number(name, value, minimum=None, positive=False):
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating)) \
-        and math.isfinite(value)
-    if ok and positive:
-        ok = value > 0
-    elif ok and minimum is not None:
-        ok = value >= minimum
-    if not ok:
-        need = "a positive number" if positive else (
-            f"a number >= {minimum}" if minimum is not None else "a finite number")
-        raise ValueError(f"`{name}` must be {need}. Received: {name}={value!r}.")
-    return float(value)
+    return number(value, name, 0 if positive else minimum, inclusive=(not positive, True))
 
 
 def _steps(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not value > 0 or not math.isfinite(value):
-        raise ValueError(f"`{name}` must be a positive number of steps. Received: {name}={value!r}.")
-    return value
+    number(value, name, 0, inclusive=(False, True), expected="a positive number of steps")
+    return value  # as given: 10 stays 10 in the config
 
 
 class ExponentialDecay(LearningRateSchedule):

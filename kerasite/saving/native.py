@@ -68,6 +68,7 @@ import zipfile
 import numpy as np
 
 from kerasite import _registry
+from kerasite._validation import is_int, is_number
 from kerasite.saving._archive import (
     NPY_HEADER_MAX,
     ZIP_MAGIC,
@@ -552,7 +553,7 @@ def _weight_size_limits(model):
 
 
 def _check_format_version(version, path, member):
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+    if not is_int(version) or version < 1:
         raise OSError(
             f"Cannot load '{path}': {member} has no valid format_version "
             f"(found {version!r}). The file is corrupted or was not written by kerasite."
@@ -580,23 +581,22 @@ def _training_state(state, path):
     for key in ("completed_epochs", "seed", "optimizer_iterations"):
         value = state.get(key)
         # Bounded so that every later use (a seed, beta ** iterations) stays computable.
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_COUNT:
+        if not is_int(value) or not 0 <= value <= _MAX_COUNT:
             raise ValueError(
                 f"Cannot load '{path}': training_state.{key} must be an integer from 0 to "
                 f"{_MAX_COUNT}. Found {_short_repr(value)}."
             )
         checked[key] = value
     lr = state.get("learning_rate")
-    if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float))
-                           or not math.isfinite(lr) or lr < 0):
+    if lr is not None and (not is_number(lr) or not math.isfinite(lr) or lr < 0):
         raise ValueError(
             f"Cannot load '{path}': training_state.learning_rate must be a number >= 0. "
             f"Found {lr!r}."
         )
     checked["learning_rate"] = lr
     in_progress = state.get("epoch_in_progress")  # absent from older files: a boundary
-    if in_progress is not None and (isinstance(in_progress, bool) or not isinstance(
-            in_progress, int) or not 0 <= in_progress <= _MAX_COUNT):
+    if in_progress is not None and (not is_int(in_progress)
+                                    or not 0 <= in_progress <= _MAX_COUNT):
         raise ValueError(
             f"Cannot load '{path}': training_state.epoch_in_progress must be null or an "
             f"integer from 0 to {_MAX_COUNT}. Found {_short_repr(in_progress)}."

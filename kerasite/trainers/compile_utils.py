@@ -7,8 +7,7 @@ them and turn them into one entry per output, in the outputs' order.
 
 import math
 
-import numpy as np
-
+from kerasite._validation import is_number
 
 def _check_metrics_arg(metrics, what):
     if metrics is None:
@@ -43,8 +42,7 @@ def _per_output(spec, names, what, convert, broadcast):
 
 
 def _weight(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not math.isfinite(value) or value < 0:
+    if not is_number(value) or not math.isfinite(value) or value < 0:
         raise ValueError(f"`loss_weights` must hold non-negative numbers. Received {value!r}.")
     return float(value)
 

@@ -423,7 +423,7 @@ def test_a_layer_with_weights_is_not_an_activation():
 
 # ------------------------------------------------------------------ validation
 @pytest.mark.parametrize("kwargs, message", [
-    ({"max_value": -1.0}, r"`max_value` must be a finite number > 0\. Received: max_value=-1\.0"),
+    ({"max_value": -1.0}, r"`max_value` must be a finite number > 0 or None\. Received: max_value=-1\.0"),
     ({"max_value": 0}, r"`max_value` must be a finite number > 0"),
     ({"negative_slope": float("inf")}, r"`negative_slope` must be a finite number >= 0"),
     ({"threshold": -0.5}, r"`threshold` must be a finite number >= 0\. Received: threshold=-0\.5"),

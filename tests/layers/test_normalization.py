@@ -188,7 +188,7 @@ def test_config_round_trip(layer):
 @pytest.mark.parametrize("kwargs, error, message", [
     ({"momentum": 1.5}, ValueError, r"`momentum` must be a number in \[0, 1\]\. "
                                     r"Received: momentum=1\.5"),
-    ({"epsilon": 0}, ValueError, r"`epsilon` must be a positive number\. Received: epsilon=0"),
+    ({"epsilon": 0}, ValueError, r"`epsilon` must be a finite number > 0\. Received: epsilon=0"),
     ({"axis": "channels"}, TypeError, r"`axis` must be an integer or a list of integers"),
 ])
 def test_batch_normalization_argument_errors(kwargs, error, message):

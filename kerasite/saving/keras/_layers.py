@@ -13,6 +13,7 @@ Nested models follow Keras: a ``Sequential`` (kerasite's ``Encoder`` and
 import re
 
 from kerasite import _registry
+from kerasite._validation import is_int
 
 # Values in one input sample (a 2048 x 2048 RGB image is 12.6 million): layers size their
 # weights from the input shape, so a larger one in a file is refused before building.
@@ -554,8 +555,7 @@ def _call_kwargs(kwargs, layer_name):
 
 def _feature_shape(shape, label):
     if not isinstance(shape, list) or len(shape) < 2 or \
-            not all(isinstance(d, int) and not isinstance(d, bool) and d > 0
-                    for d in shape[1:]):
+            not all(is_int(d) and d > 0 for d in shape[1:]):
         raise ValueError(f"{label}: input shape {shape!r:.100} is not supported; kerasite needs "
                          "every feature dimension known.")
     # Layers size their weights from the input before the file's weights are compared with

@@ -8,6 +8,7 @@ argument and says how to fix it, never as a NumPy error from deep inside.
 import numpy as np
 
 from kerasite.config import floatx
+from kerasite._validation import positive_int
 
 
 def as_array(data, name):
@@ -108,8 +109,5 @@ def check_lengths(x, y, x_name="x", y_name="y"):
 
 
 def check_positive_int(value, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(
-            f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}."
-        )
-    return int(value)
+    # The fit/evaluate/predict arguments say "an integer >= 1" (or ">= 0") in their errors.
+    return positive_int(value, name, minimum, expected=f"an integer >= {minimum}")

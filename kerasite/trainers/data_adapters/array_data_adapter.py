@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from kerasite.config import floatx
+from kerasite._validation import is_int, is_number
 from kerasite.trainers.data_adapters import _inputs
 
 
@@ -25,12 +26,11 @@ def _class_weights(class_weight, y):
             f"{{0: 1.0, 1: 5.0}}. Received: {type(class_weight).__name__}."
         )
     for key, value in class_weight.items():
-        if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
+        if not is_int(key):
             raise TypeError(
                 f"`class_weight` keys must be integer class indices. Received key {key!r}."
             )
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or \
-                not math.isfinite(value):
+        if not is_number(value) or not math.isfinite(value):
             raise TypeError(
                 f"`class_weight` values must be finite numbers. Received {key!r}: {value!r}."
             )
