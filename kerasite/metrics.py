@@ -43,7 +43,7 @@ class Metric:
     """
 
     def __init__(self, name=None, dtype=None):
-        self.name = name if name is not None else _snake(type(self).__name__)
+        self.name = name if name is not None else _registry.snake_case(type(self).__name__)
         self.dtype = dtype
         self.reset_state()
 
@@ -78,16 +78,6 @@ class Metric:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
-
-
-def _snake(name):
-    out = []
-    for i, c in enumerate(name):
-        if c.isupper() and i and (not name[i - 1].isupper() or
-                                  (i + 1 < len(name) and name[i + 1].islower())):
-            out.append("_")
-        out.append(c.lower())
-    return "".join(out)
 
 
 def _as_float_array(value, arg, owner):

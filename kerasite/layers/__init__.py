@@ -134,10 +134,10 @@ def deserialize(config):
     """Builds a new, unbuilt layer from ``serialize``'s output, using registered classes only.
 
     Args:
-        config: ``{"class_name": ..., "config": {...}}``.
+        config: ``{"class_name": ..., "config": {...}}``, or ``None``.
 
     Returns:
-        The layer.
+        The layer (``None`` for ``None``).
 
     Raises:
         ValueError: for an unknown ``class_name``, listing the known ones.
@@ -146,7 +146,7 @@ def deserialize(config):
         >>> deserialize({"class_name": "Dense", "config": {"units": 4}}).units
         4
     """
-    if not isinstance(config, dict) or "class_name" not in config:
+    if config is not None and (not isinstance(config, dict) or "class_name" not in config):
         raise ValueError(
             "A layer config must be a dict with 'class_name' and 'config'. "
             f"Received: {config!r}."

@@ -17,11 +17,11 @@ holds are never replaced while it trains.
 """
 
 import inspect
-import re
 
 import numpy as np
 
 from kerasite import constraints, initializers, regularizers
+from kerasite._registry import snake_case
 from kerasite.config import floatx
 from kerasite.layers.symbolic import Node, SymbolicTensor, is_symbolic
 from kerasite.utils import EagerArray
@@ -31,8 +31,7 @@ _name_counts = {}
 
 def _auto_name(cls_name):
     # Keras's snake case: "Dense" -> "dense", "ReLU" -> "re_lu", "LeakyReLU" -> "leaky_re_lu".
-    base = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", cls_name)
-    base = re.sub(r"([a-z])([A-Z])", r"\1_\2", base).lower()
+    base = snake_case(cls_name)
     _name_counts[base] = _name_counts.get(base, 0) + 1
     n = _name_counts[base]
     return base if n == 1 else f"{base}_{n - 1}"

@@ -10,7 +10,6 @@ Nested models follow Keras: a ``Sequential`` (kerasite's ``Encoder`` and
 ``Autoencoder`` too) is a Keras ``Functional``, inside another model's
 ``layers`` like any layer.
 """
-import re
 
 from kerasite import _registry
 from kerasite._validation import is_int
@@ -137,11 +136,9 @@ _IGNORED_KERAS_OPTIONS = {"name", "trainable", "dtype", "renorm_momentum", "lora
                           "batch_input_shape", "batch_size"}
 
 
-def snake_case(name):
-    # Keras names a layer's group in the weights file after its class: "MaxPooling2D"
-    # -> "max_pooling2d", and "dense", "dense_1", ... for repeats.
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+# Keras names a layer's group in the weights file after its class: "MaxPooling2D"
+# -> "max_pooling2d", and "dense", "dense_1", ... for repeats.
+snake_case = _registry.snake_case
 
 
 def weight_group_names(keras_class_names):
