@@ -204,7 +204,7 @@ def float_dtype(value, name, choices=("float32", "float64")):
         'float64'
     """
     try:
-        dtype = np.dtype(value).name
+        dtype = None if value is None else np.dtype(value).name  # np.dtype(None) is float64
     except TypeError:
         dtype = None
     if dtype not in choices:
