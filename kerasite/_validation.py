@@ -169,13 +169,16 @@ def one_of(value, name, choices):
         >>> one_of("maximum", "mode", ("auto", "min", "max"))
         Traceback (most recent call last):
         ...
-        ValueError: `mode` must be one of ('auto', 'min', 'max'). Received: mode='maximum'.
+        ValueError: `mode` must be one of ['auto', 'min', 'max']. Received: mode='maximum'.
     """
     if not isinstance(value, np.ndarray):
         for choice in choices:
             if choice == value and _is_bool(choice) == _is_bool(value):
                 return value
-    raise ValueError(f"`{name}` must be one of {tuple(choices)!r}. Received: {name}={value!r}.")
+    close = [c for c in choices if isinstance(c, str) and isinstance(value, str)
+             and c.lower() == value.lower()]
+    fix = f" Did you mean {close[0]!r}?" if close else ""
+    raise ValueError(f"`{name}` must be one of {list(choices)!r}. Received: {name}={value!r}.{fix}")
 
 
 def boolean(value, name):
@@ -208,5 +211,5 @@ def float_dtype(value, name, choices=("float32", "float64")):
     except TypeError:
         dtype = None
     if dtype not in choices:
-        raise ValueError(f"`{name}` must be one of {tuple(choices)!r}. Received: {name}={value!r}.")
+        raise ValueError(f"`{name}` must be one of {list(choices)!r}. Received: {name}={value!r}.")
     return dtype

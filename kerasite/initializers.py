@@ -42,7 +42,7 @@ import math
 import numpy as np
 
 from kerasite import _registry, utils
-from kerasite._validation import number
+from kerasite._validation import number, one_of
 from kerasite.config import floatx
 
 
@@ -229,15 +229,10 @@ class VarianceScaling(Initializer):
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
         self.scale = _check_float(scale, "scale", positive=True)
-        if mode not in self._MODES:
-            raise ValueError(f"`mode` must be one of {list(self._MODES)}. Received: mode={mode!r}.")
+        self.mode = one_of(mode, "mode", self._MODES)
         if distribution == "normal":
             distribution = "truncated_normal"
-        if distribution not in self._DISTRIBUTIONS:
-            raise ValueError(f"`distribution` must be one of {list(self._DISTRIBUTIONS)}. "
-                             f"Received: distribution={distribution!r}.")
-        self.mode = mode
-        self.distribution = distribution
+        self.distribution = one_of(distribution, "distribution", self._DISTRIBUTIONS)
         self.seed = None if seed is None else utils.check_seed(seed)
 
     def __call__(self, shape, dtype=None):

@@ -949,8 +949,8 @@ def serialize(metric):
 
 
 def deserialize(config):
-    """Inverse of ``serialize``; builds only registered classes."""
-    return _REGISTRY.deserialize(config)
+    """Inverse of ``serialize``; builds only registered classes (a name goes through ``get``)."""
+    return get(config) if isinstance(config, str) else _REGISTRY.deserialize(config)
 
 
 def _accuracy(name, loss, output_shape, target_shape):

@@ -134,8 +134,8 @@ def test_number_none():
 def test_one_of():
     assert v.one_of("min", "mode", ("auto", "min", "max")) == "min"
     assert v.one_of(2, "ndim", (1, 2)) == 2
-    with pytest.raises(ValueError, match=r"^`mode` must be one of \('auto', 'min', 'max'\)\. "
-                                         r"Received: mode='MAX'\.$"):
+    with pytest.raises(ValueError, match=r"^`mode` must be one of \['auto', 'min', 'max'\]\. "
+                                         r"Received: mode='MAX'\. Did you mean 'max'\?$"):
         v.one_of("MAX", "mode", ("auto", "min", "max"))
     with pytest.raises(ValueError, match=r"Received: ndim=True\."):  # True == 1, yet not a choice
         v.one_of(True, "ndim", (1, 2))
@@ -155,7 +155,7 @@ def test_float_dtype():
     assert v.float_dtype("float32", "dtype") == "float32"
     assert v.float_dtype(np.float64, "dtype") == "float64"
     for value in ("int32", "float16", "nope", None):
-        with pytest.raises(ValueError, match=r"^`dtype` must be one of \('float32', 'float64'\)\."):
+        with pytest.raises(ValueError, match=r"^`dtype` must be one of \['float32', 'float64'\]\."):
             v.float_dtype(value, "dtype")
 
 
