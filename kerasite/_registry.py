@@ -57,8 +57,6 @@ def model_class(name):
         ) from None
 
 
-
-
 def snake_case(name):
     """Keras's snake case of a class name, as ``keras.src.utils.naming.to_snake_case``.
 

@@ -104,7 +104,7 @@ def positive_int(value, name, minimum=1, allow_none=False, expected=None, fix=No
 
 
 def _bounds(low, high, inclusive):
-    """The wording of a range: "a positive number", "a finite number >= 0", "a number in [0, 1)"."""
+    """The wording of a range: "a finite number > 0", "a number in [0, 1)", ..."""
     low_in, high_in = inclusive
     if low is None and high is None:
         return "a finite number"
@@ -178,7 +178,8 @@ def one_of(value, name, choices):
     close = [c for c in choices if isinstance(c, str) and isinstance(value, str)
              and c.lower() == value.lower()]
     fix = f" Did you mean {close[0]!r}?" if close else ""
-    raise ValueError(f"`{name}` must be one of {list(choices)!r}. Received: {name}={value!r}.{fix}")
+    raise ValueError(
+        f"`{name}` must be one of {list(choices)!r}. Received: {name}={value!r}.{fix}")
 
 
 def boolean(value, name):

@@ -66,7 +66,8 @@ class Permute(Layer):
             dims = tuple(dims)
         except TypeError:
             dims = None
-        if not dims or not all(is_int(d) for d in dims) or sorted(dims) != list(range(1, len(dims) + 1)):
+        if not dims or not all(is_int(d) for d in dims) or \
+                sorted(dims) != list(range(1, len(dims) + 1)):
             raise ValueError(
                 "`dims` must be a permutation of 1, ..., k (axis 0, the batch, is not "
                 f"included), such as (2, 1). Received: dims={dims!r}.")
