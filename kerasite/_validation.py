@@ -43,12 +43,12 @@ def is_number(value):
     return isinstance(value, (int, float, np.integer, np.floating)) and not _is_bool(value)
 
 
-def _fail(error, name, value, expected, fix=None):
+def _fail(error, name, value, expected, fix=None, wanted="a number"):
     received = f"Received: {name}={value!r}."
     if fix is None and _is_bool(value):
-        fix = "A bool is not a number here: pass a number, not True or False."
+        fix = f"A bool is not a number here: pass {wanted}, not True or False."
     elif fix is None and error is ArgumentTypeError:
-        fix = f"Pass a number, not a {type(value).__name__}."
+        fix = f"Pass {wanted}, not a {type(value).__name__}."
     raise error(f"`{name}` must be {expected}. {received}" + (f" {fix}" if fix else ""))
 
 
@@ -81,7 +81,7 @@ def integer(value, name, minimum=None, allow_none=False, expected=None, fix=None
         if allow_none:
             expected += " or None"
     if not is_int(value):
-        _fail(ArgumentTypeError, name, value, expected, fix)
+        _fail(ArgumentTypeError, name, value, expected, fix, wanted="an integer")
     if minimum is not None and value < minimum:
         _fail(ValueError, name, value, expected, fix)
     return int(value)

@@ -45,11 +45,11 @@ def test_positive_int_passes_and_returns_a_python_int(value):
     (0, r"^`units` must be a positive integer\. Received: units=0\.$", ValueError),
     (-3, r"^`units` must be a positive integer\. Received: units=-3\.$", ValueError),
     (True, r"^`units` must be a positive integer\. Received: units=True\. A bool is not a "
-           r"number here: pass a number, not True or False\.$", TypeError),
+           r"number here: pass an integer, not True or False\.$", TypeError),
     (np.bool_(True), r"Received: units=(np\.)?True_?\. A bool is not a number", TypeError),
-    (2.0, r"^`units` must be a positive integer\. Received: units=2\.0\. Pass a number, not a "
-          r"float\.$", TypeError),
-    ("4", r"Received: units='4'\. Pass a number, not a str\.$", TypeError),
+    (2.0, r"^`units` must be a positive integer\. Received: units=2\.0\. Pass an integer, not "
+          r"a float\.$", TypeError),
+    ("4", r"Received: units='4'\. Pass an integer, not a str\.$", TypeError),
     (None, r"^`units` must be a positive integer\. Received: units=None\.", TypeError),
 ])
 def test_positive_int_refuses(value, message, error):
@@ -166,7 +166,7 @@ def test_float_dtype():
     (lambda: layers.Dense(np.int64(0)), r"`units` must be a positive integer\. Received: "
                                         r"units=(np\.int64\()?0\)?\."),
     (lambda: layers.Conv2D(2.5, 3), r"`filters` must be a positive integer\. Received: "
-                                    r"filters=2\.5\. Pass a number, not a float\."),
+                                    r"filters=2\.5\. Pass an integer, not a float\."),
     (lambda: layers.Dropout(True), r"`rate` must be a number in \[0, 1\)\. Received: rate=True\."),
     (lambda: layers.Concatenate(axis=True), r"`axis` must be an integer\. Received: axis=True"),
     (lambda: layers.RepeatVector(False), r"`n` must be a positive integer\. Received: n=False"),
