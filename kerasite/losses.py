@@ -971,7 +971,6 @@ _REGISTRY = _registry.Registry(
     "loss", Loss, classes=set(_BY_NAME.values()), names=_BY_NAME,
     hint="or pass an instance of kerasite.losses.Loss", from_callable=_from_function,
     accepts_none=False)  # compile needs a loss
-_BY_CLASS_NAME = _REGISTRY.classes  # Keras also accepts the class names ("MeanSquaredError")
 register = _REGISTRY.register
 
 
