@@ -19,8 +19,8 @@ Example:
     [[2.0], [2.0]]
 """
 
-from kerasite.ops import nn
-from kerasite.ops.core import Tensor, ndim, op, defvjp, shape
+from kerasite.ops import core, nn
+from kerasite.ops.core import Tensor, custom_gradient, defvjp, ndim, op, shape
 from kerasite.ops.nn import (binary_crossentropy, categorical_crossentropy, gelu, log_softmax,
                              relu, sigmoid, silu, softmax, softplus,
                              sparse_categorical_crossentropy)
@@ -36,7 +36,7 @@ from kerasite.ops.numpy import (abs, absolute, add, arange, argmax, argmin, broa
 from kerasite.ops.tape import GradientTape
 
 __all__ = [
-    "GradientTape", "Tensor", "nn", "op", "defvjp", "unbroadcast",
+    "GradientTape", "Tensor", "nn", "op", "defvjp", "unbroadcast", "custom_gradient",
     # arithmetic
     "add", "subtract", "multiply", "divide", "true_divide", "power", "negative", "matmul",
     # elementwise
@@ -57,3 +57,5 @@ __all__ = [
     "relu", "sigmoid", "softmax", "log_softmax", "gelu", "softplus", "silu",
     "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
 ]
+
+core._PUBLIC_NAMES.update(__all__)

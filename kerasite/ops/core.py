@@ -40,7 +40,8 @@ from kerasite.variables import Variable
 
 _RECORDING = []  # the GradientTapes now recording, outermost first
 
-_OPS = {}  # name -> op, for the ufuncs that run as their op on a Tensor, and for error messages
+_OPS = {}  # name -> op: a ufunc of the same name runs as this op on a Tensor
+_PUBLIC_NAMES = set()  # kerasite.ops's functions, named in error messages (set by its __init__)
 
 
 class Tensor(np.ndarray):
@@ -121,7 +122,7 @@ _HARMLESS_FUNCTIONS = frozenset((
 
 
 def _numpy_error(name, short):
-    twin = f"`kerasite.ops.{short}`" if short in _OPS else "the `kerasite.ops` function"
+    twin = f"`kerasite.ops.{short}`" if short in _PUBLIC_NAMES else "the `kerasite.ops` function"
     return (f"`{name}` was given a Tensor while a GradientTape records: the tape cannot "
             f"differentiate NumPy functions, so no gradient would flow through it. Use "
             f"{twin} instead (or `ops.stop_gradient(x)` to use the value as a constant).")
@@ -200,7 +201,9 @@ def _record(fn, forward, args, kwargs):
                 "ops.swapaxes, ...).")
         raw_args[i] = _raw(x)
     out = forward(*raw_args, **kwargs)
-    tapes = [t for t in _RECORDING if any(t._tracks(args[i]) for i in range(n))]
+    # Every input is offered to every tape (not just until one is tracked): a tape
+    # watches each trainable variable it sees.
+    tapes = [t for t in _RECORDING if any([t._tracks(args[i]) for i in range(n)])]
     if not tapes:
         return out
     out = np.asarray(out)  # a NumPy scalar becomes a 0-d array, which a Tensor can view
@@ -226,3 +229,67 @@ def shape(x):
 def ndim(x):
     """The number of axes of ``x``."""
     return len(shape(x))
+
+
+def custom_gradient(f):
+    """Makes ``f`` one op whose backward is the function it returns, as Keras's.
+
+    ``f(*args)`` returns ``(y, grad_fn)``, and ``grad_fn(upstream)`` returns
+    the gradient of each argument (a tuple if there are several; ``None`` for
+    one that has none). ``f`` runs on the plain arrays behind its arguments,
+    with every tape paused: the tape records one node, not what ``f`` does
+    inside. This is how a layer with its own ``backward`` becomes one coarse
+    node of a tape (the ``upstream`` of its output in, the gradients of its
+    input and weights out).
+
+    A second derivative goes through ``grad_fn`` only as far as it is written
+    with ops on ``upstream``; what it reads from ``f``'s closure is a constant.
+
+    Example:
+        >>> import numpy as np
+        >>> from kerasite import GradientTape, ops
+        >>> @custom_gradient
+        ... def double(x):
+        ...     return 2 * x, lambda upstream: 2 * upstream
+        >>> x = ops.convert_to_tensor(np.array([1.0, 3.0]))
+        >>> with GradientTape() as tape:
+        ...     tape.watch(x)
+        ...     y = ops.sum(double(x) ** 2)
+        >>> tape.gradient(y, x).tolist()
+        [8.0, 24.0]
+    """
+    @functools.wraps(f)
+    def call(*args):
+        saved = _RECORDING[:]
+        del _RECORDING[:]
+        try:
+            out, grad_fn = f(*[_raw(a) for a in args])
+        finally:
+            _RECORDING[:] = saved
+        if not _RECORDING:
+            return out
+        node_op = _CustomOp(f.__name__, grad_fn, len(args))
+        return _record(node_op, lambda *a: out, args, {})
+    return call
+
+
+class _CustomOp:
+    """The op of one ``custom_gradient`` call: ``grad_fn`` runs once per upstream gradient."""
+
+    n_inputs = None
+
+    def __init__(self, name, grad_fn, n):
+        self.__name__, self.grad_fn, self.n = name, grad_fn, n
+        self.cache = (None, None)
+        self.vjps = (self.vjp,)
+
+    def vjp(self, i, g, ans, *args):
+        if self.cache[0] is not g:
+            grads = self.grad_fn(g)
+            self.cache = (g, grads if isinstance(grads, (tuple, list)) else (grads,))
+        grads = self.cache[1]
+        if len(grads) != self.n:
+            raise ValueError(f"The gradient function of `{self.__name__}` returned "
+                             f"{len(grads)} gradients for {self.n} arguments; it must "
+                             "return one per argument (None for one without).")
+        return grads[i]

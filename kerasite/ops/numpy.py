@@ -741,7 +741,7 @@ def cast(x, dtype):
 
 
 defvjp(cast, lambda g, ans, x, dtype: cast(g, np.result_type(_raw(x)))
-       if np.result_type(_raw(x)).kind == "f" else None)
+       if np.result_type(_raw(x)).kind == "f" and np.dtype(dtype).kind == "f" else None)
 
 
 @op()
