@@ -365,7 +365,7 @@ def _initial(initial):
 def _extreme_vjp(g, ans, x, axis=None, keepdims=False, initial=None):
     # The gradient goes to the elements equal to the extreme, shared equally by ties.
     hit = _raw(x) == _raw(_kept(ans, shape(x), axis, keepdims))
-    share = hit / np.sum(hit, axis=_np_axis(axis), keepdims=True)
+    share = hit / np.maximum(np.sum(hit, axis=_np_axis(axis), keepdims=True), 1)
     return multiply(_spread(g, x, axis, keepdims), share)
 
 

@@ -105,7 +105,7 @@ class GradientTape:
         return tuple(x for x in self._watched if isinstance(x, Variable))
 
     # ------------------------------------------------------------------ gradient
-    def gradient(self, target, sources, output_gradients=None):
+    def gradient(self, target, sources, output_gradients=None, unconnected_gradients="none"):
         """The gradient of ``target`` with respect to each of ``sources``.
 
         Args:
@@ -115,6 +115,8 @@ class GradientTape:
                 list/tuple/dict of them.
             output_gradients: the gradient of some loss with respect to
                 ``target`` (same structure and shapes); ones by default.
+            unconnected_gradients: what a source ``target`` does not depend on
+                gets: ``"none"`` (``None``) or ``"zero"`` (zeros of its shape).
 
         Returns:
             The gradients in the structure of ``sources``, each with its
@@ -130,10 +132,17 @@ class GradientTape:
                 "A non-persistent GradientTape can only compute one set of gradients: "
                 "`gradient` was already called on it. Create it with "
                 "GradientTape(persistent=True) to call `gradient` several times.")
+        if unconnected_gradients not in ("none", "zero"):
+            raise ValueError("`unconnected_gradients` must be 'none' or 'zero'. Received: "
+                             f"unconnected_gradients={unconnected_gradients!r}.")
         self._used = True
         with self.stop_recording():  # the tape does not record its own backward
             grads = self._backward(target, output_gradients)
-        result = _unflatten(sources, [grads.get(id(s)) for s in _flatten(sources)])
+        leaves = [grads.get(id(s)) for s in _flatten(sources)]
+        if unconnected_gradients == "zero":
+            leaves = [knp.zeros_like(s) if g is None else g
+                      for s, g in zip(_flatten(sources), leaves)]
+        result = _unflatten(sources, leaves)
         if not self.persistent:
             self.reset()
         return result

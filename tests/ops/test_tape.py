@@ -81,6 +81,17 @@ def test_gradient_keeps_the_structure_of_sources_and_gives_none_when_unconnected
     assert grads["c"] is None
 
 
+def test_unconnected_gradients_zero():
+    a, b = _var([1.0, 2.0]), _var([[3.0]])
+    with GradientTape(persistent=True) as tape:
+        y = a * 2
+    ga, gb = tape.gradient(y, [a, b], unconnected_gradients="zero")
+    np.testing.assert_array_equal(gb, [[0.0]])
+    np.testing.assert_array_equal(ga, [2.0, 2.0])
+    with pytest.raises(ValueError, match="`unconnected_gradients` must be 'none' or 'zero'"):
+        tape.gradient(y, a, unconnected_gradients="zeros")
+
+
 def test_a_target_the_tape_did_not_compute_gives_none():
     v = _var(2.0)
     with GradientTape() as tape:
