@@ -63,7 +63,7 @@ class Tensor(np.ndarray):
     _derived = False
 
     def __array_finalize__(self, obj):
-        # An ndarray method that makes a new array from a Tensor (e.g. ``t.ravel()``)
+        # An ndarray method that makes a new array from a Tensor (e.g. ``t.swapaxes(0, 1)``)
         # gives a Tensor no tape knows; it is marked so that an op refuses it.
         if isinstance(obj, Tensor):
             self._derived = True
@@ -196,9 +196,9 @@ def _record(fn, forward, args, kwargs):
         if isinstance(x, Tensor) and x._derived:
             raise TypeError(
                 f"`{fn.__name__}` was given a Tensor made from another one by an ndarray "
-                "method (such as `.ravel()`, `.copy()` or `.swapaxes()`), which the tape "
-                "cannot see. Use the kerasite.ops function instead (ops.reshape, "
-                "ops.swapaxes, ...).")
+                "method (such as `.swapaxes()`, `.copy()` or `.repeat()`), which the tape "
+                "cannot see. Use the kerasite.ops function instead (ops.swapaxes, "
+                "ops.repeat, ...).")
         raw_args[i] = _raw(x)
     out = forward(*raw_args, **kwargs)
     # Every input is offered to every tape (not just until one is tracked): a tape

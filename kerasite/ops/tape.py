@@ -5,6 +5,10 @@ already in topological order) and the ids of the arrays it tracks.
 ``gradient`` seeds the target with ones and walks the nodes backwards, as
 micrograd does: each node's output gradient goes through the op's VJPs to its
 inputs, and gradients add up where an array fans out.
+
+The tape keeps references to the arrays its ops read, not copies: an array
+(or a variable) changed in place between the forward and ``gradient`` gives
+gradients computed from its new values.
 """
 
 import numpy as np
