@@ -149,8 +149,15 @@ class Variable:
     # sets these operators when kerasite loads (ops imports this module, not the other
     # way round). With no GradientTape recording they give plain arrays, computed from
     # the current value; while one records, the tape sees them. The priority makes
-    # `ndarray * variable` call the variable's operator rather than NumPy's.
+    # `ndarray * variable` call the variable's operator rather than NumPy's; it does so
+    # for `ndarray == variable` too, which __eq__ keeps elementwise, as NumPy made it.
     __array_priority__ = 10
+
+    def __eq__(self, other):
+        return self._value == other if isinstance(other, np.ndarray) else NotImplemented
+
+    def __ne__(self, other):
+        return self._value != other if isinstance(other, np.ndarray) else NotImplemented
 
     def __lt__(self, other):
         return self._value < _raw(other)

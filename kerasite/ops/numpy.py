@@ -302,7 +302,8 @@ def erf(x):
     return np.asarray(_erf(x), dtype=x.dtype if x.dtype.kind == "f" else floatx())
 
 
-defvjp(erf, lambda g, ans, x: multiply(g, multiply(2 / math.sqrt(math.pi), exp(negative(square(x))))))
+defvjp(erf,      # d erf / dx = 2/sqrt(pi) e^(-x^2)
+       lambda g, ans, x: multiply(g, multiply(2 / math.sqrt(math.pi), exp(negative(square(x))))))
 
 
 @op()
@@ -683,7 +684,13 @@ def getitem(x, index):
 def _scatter_add(g, index, shape_):
     """Zeros of ``shape_`` with ``g`` added at ``index`` (repeated indices add up)."""
     out = np.zeros(shape_, dtype=np.result_type(g))
-    np.add.at(out, _raw_tree(index), g)
+    index = _raw_tree(index)
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(p, (list, np.ndarray)) and np.asarray(p).dtype.kind in "iu"
+           for p in parts):
+        np.add.at(out, index, g)  # integer indices may repeat: their gradients add up
+    else:
+        out[index] = g            # slices, ints and masks pick each element once
     return out
 
 

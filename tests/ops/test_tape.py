@@ -391,3 +391,11 @@ def test_cast_to_an_integer_has_no_gradient():
     with GradientTape() as tape:
         y = ops.sum(ops.cast(x, "int32") * x)
     np.testing.assert_array_equal(tape.gradient(y, x), [1.0, 2.0])
+
+
+def test_variable_equality_is_as_before_the_ops():
+    v, w, a = _var([1.0, 2.0]), _var([1.0, 2.0]), np.array([1.0, 5.0])
+    np.testing.assert_array_equal(a == v, [True, False])
+    np.testing.assert_array_equal(v != a, [False, True])
+    assert v != w and v == v and v in [w, v] and {v: 1}[v] == 1
+    np.testing.assert_array_equal(a < v, [False, False])
