@@ -838,16 +838,15 @@ def arange(start, stop=None, step=None, dtype=None):
 # A Tensor's Python operators, and a Variable's arithmetic, are the ops above, so a
 # recording tape sees them; with no tape recording they are plain NumPy.
 def _operators():
-    def binary(fn):
-        return (lambda self, other: fn(self, other)), (lambda self, other: fn(other, self))
+    def reflected(fn):
+        return lambda self, other: fn(other, self)
 
     table = {"add": add, "sub": subtract, "mul": multiply, "truediv": divide,
              "pow": power, "matmul": matmul}
     for cls in (Tensor, Variable):
         for name, fn in table.items():
-            forward, reflected = binary(fn)
-            setattr(cls, f"__{name}__", forward)
-            setattr(cls, f"__r{name}__", reflected)
+            setattr(cls, f"__{name}__", fn)  # a plain function: self is its first input
+            setattr(cls, f"__r{name}__", reflected(fn))
         cls.__neg__ = negative
         cls.__abs__ = absolute
     for name, fn in table.items():  # t += 1 binds t to a new Tensor, as in TensorFlow

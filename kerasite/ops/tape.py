@@ -140,18 +140,19 @@ class GradientTape:
             raise ValueError("`unconnected_gradients` must be 'none' or 'zero'. Received: "
                              f"unconnected_gradients={unconnected_gradients!r}.")
         self._used = True
+        flat_sources = _flatten(sources)
         with self.stop_recording():  # the tape does not record its own backward
-            grads = self._backward(target, output_gradients)
-        leaves = [grads.get(id(s)) for s in _flatten(sources)]
+            grads = self._backward(target, output_gradients, {id(s) for s in flat_sources})
+        leaves = [grads.get(id(s)) for s in flat_sources]
         if unconnected_gradients == "zero":
             leaves = [knp.zeros_like(s) if g is None else g
-                      for s, g in zip(_flatten(sources), leaves)]
+                      for s, g in zip(flat_sources, leaves)]
         result = _unflatten(sources, leaves)
         if not self.persistent:
             self.reset()
         return result
 
-    def _backward(self, target, output_gradients):
+    def _backward(self, target, output_gradients, wanted):
         targets = _flatten(target)
         seeds = (_flatten(output_gradients) if output_gradients is not None
                  else [None] * len(targets))
@@ -167,7 +168,9 @@ class GradientTape:
         # are given the tracked arrays, so that it records them; else the plain ones.
         higher = bool(core._RECORDING)
         for node in reversed(self._nodes):
-            g = grads.get(id(node.out))
+            # Every use of node.out was recorded after it, so its gradient is complete;
+            # unless it is a source, it is not needed any more.
+            g = grads.get(id(node.out)) if id(node.out) in wanted else grads.pop(id(node.out), None)
             if g is None:
                 continue
             args = node.args if higher else node.raw_args
