@@ -764,7 +764,8 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
 
     An array, a number or a nested list becomes a Tensor viewing it (no copy
     unless ``dtype`` asks for one); a Tensor is returned as is. A Variable
-    read while a tape records is recorded as read, so gradients reach it.
+    read while a tape records is recorded as read, so gradients reach it, and
+    a list of Tensors or Variables is stacked with :func:`stack`.
 
     Example:
         >>> x = convert_to_tensor([1.0, 2.0])
@@ -774,7 +775,9 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     if sparse or ragged:
         raise ValueError("`sparse` and `ragged` tensors are not supported: kerasite's "
                          "arrays are dense.")
-    if isinstance(x, Variable):
+    if isinstance(x, (list, tuple)) and any(isinstance(v, (Tensor, Variable)) for v in x):
+        x = stack(x)  # NumPy would build the array out of the tape's sight
+    elif isinstance(x, Variable):
         x = _identity(x)  # a recorded read, while a tape records
     if isinstance(x, Tensor):
         if dtype is None or x.dtype == dtype:

@@ -399,3 +399,14 @@ def test_variable_equality_is_as_before_the_ops():
     np.testing.assert_array_equal(v != a, [False, True])
     assert v != w and v == v and v in [w, v] and {v: 1}[v] == 1
     np.testing.assert_array_equal(a < v, [False, False])
+
+
+def test_convert_to_tensor_of_a_list_of_tensors_stacks_them():
+    a, b = _var([1.0, 2.0]), _var([3.0, 4.0])
+    with GradientTape() as tape:
+        t = ops.convert_to_tensor([a * 1.0, b])
+        y = ops.sum(t * np.array([[1.0], [10.0]]))
+    assert t.shape == (2, 2)
+    ga, gb = tape.gradient(y, [a, b])
+    np.testing.assert_array_equal(ga, [1.0, 1.0])
+    np.testing.assert_array_equal(gb, [10.0, 10.0])
