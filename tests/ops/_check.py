@@ -30,24 +30,33 @@ def _numeric(loss, arrays, i, eps):
     return grad
 
 
-def tape_grads(f, arrays, wrt, R):
-    """The tape's gradients of ``sum(f(*arrays) * R)`` with respect to ``arrays[i]``, i in wrt."""
+def tape_grads(f, arrays, wrt, R, out=None):
+    """The tape's gradients of ``sum(f(*arrays) * R)`` with respect to ``arrays[i]``, i in wrt.
+
+    With ``out`` (f's value outside a tape), also checks that f gives it under the tape.
+    """
     with GradientTape() as tape:
         xs = [ops.convert_to_tensor(a) for a in arrays]
         tape.watch([xs[i] for i in wrt])
-        loss = ops.sum(f(*xs) * R)
+        y = f(*xs)
+        loss = ops.sum(y * R)
+    if out is not None:
+        assert isinstance(y, ops.Tensor)
+        np.testing.assert_allclose(y, out, rtol=1e-13, atol=1e-15)
     return tape.gradient(loss, [xs[i] for i in wrt])
 
 
 def check_grad(f, *arrays, wrt=None, eps=1e-6, rtol=1e-6, atol=1e-8):
     arrays = [np.array(a, dtype=np.float64) for a in arrays]
     wrt = range(len(arrays)) if wrt is None else wrt
-    R = _weights(ops.convert_to_numpy(f(*arrays)))
+    out = f(*arrays)
+    assert not isinstance(out, ops.Tensor), "with no tape recording, ops give plain arrays"
+    R = _weights(out)
 
     def loss(xs):
         return float(np.sum(ops.convert_to_numpy(f(*xs)) * R))
 
-    analytic = tape_grads(f, arrays, wrt, R)
+    analytic = tape_grads(f, arrays, wrt, R, out=np.array(out))
     for i, g in zip(wrt, analytic):
         assert g is not None, f"no gradient for input {i}"
         assert not isinstance(g, ops.Tensor), "with no tape recording, gradients are plain"
