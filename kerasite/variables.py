@@ -147,8 +147,9 @@ class Variable:
 
     # Arithmetic (+ - * / ** @, unary -, abs) is kerasite.ops's: kerasite/ops/numpy.py
     # sets these operators when kerasite loads (ops imports this module, not the other
-    # way round). With no GradientTape recording they give plain arrays, computed from
-    # the current value; while one records, the tape sees them. The priority makes
+    # way round), and replaces __getitem__ above by ops.getitem. With no GradientTape
+    # recording they give plain arrays, computed from the current value, as before;
+    # while one records, the tape sees them. The priority makes
     # `ndarray * variable` call the variable's operator rather than NumPy's; it does so
     # for `ndarray == variable` too, which __eq__ keeps elementwise, as NumPy made it.
     __array_priority__ = 10

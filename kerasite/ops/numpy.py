@@ -855,7 +855,9 @@ def _operators():
     for name, fn in table.items():  # t += 1 binds t to a new Tensor, as in TensorFlow
         setattr(Tensor, f"__i{name}__", getattr(Tensor, f"__{name}__"))
     Tensor.__pos__ = lambda self: self
-    Tensor.__getitem__ = getitem
+    # v[0] too: a variable indexed under a tape must be recorded, or its gradient would
+    # silently miss that use. With no tape recording it is the same view as before.
+    Tensor.__getitem__ = Variable.__getitem__ = getitem
     Tensor.T = property(lambda self: transpose(self))
     Tensor.mT = property(_mT)
     Tensor.reshape = lambda self, *shape_: reshape(

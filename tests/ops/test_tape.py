@@ -410,3 +410,29 @@ def test_convert_to_tensor_of_a_list_of_tensors_stacks_them():
     ga, gb = tape.gradient(y, [a, b])
     np.testing.assert_array_equal(ga, [1.0, 1.0])
     np.testing.assert_array_equal(gb, [10.0, 10.0])
+
+
+def test_float32_stays_float32_through_forward_and_backward():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((6, 3)).astype("float32")
+    labels = np.array([0, 1, 2, 1, 0, 2])
+    w = Variable(rng.standard_normal((3, 3)).astype("float32"))
+    b = Variable(np.zeros(3, dtype="float32"))
+    with GradientTape() as tape:
+        h = ops.nn.gelu(x @ w + b)
+        logits = ops.concatenate([h[:, :2], ops.nn.silu(h[:, 2:])], axis=1)
+        loss = ops.mean(ops.nn.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+        loss = loss + 0.01 * ops.sum(ops.square(w)) + ops.mean(ops.nn.binary_crossentropy(
+            np.ones((6, 3), "float32"), ops.nn.sigmoid(logits)))
+    assert loss.dtype == np.float32
+    for g in tape.gradient(loss, [w, b]):
+        assert g.dtype == np.float32
+
+
+def test_indexing_a_variable_is_recorded():
+    v = _var([[1.0, 2.0], [3.0, 4.0]])
+    row = v[0]
+    assert type(row) is np.ndarray and np.shares_memory(row, v.value)  # as before, outside
+    with GradientTape() as tape:
+        y = ops.sum(v * 2) + v[0, 1] * 10 + ops.sum(v[:, 0])
+    np.testing.assert_array_equal(tape.gradient(y, v), [[3.0, 12.0], [3.0, 2.0]])
