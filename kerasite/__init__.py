@@ -18,6 +18,7 @@ from kerasite import (
 )
 from kerasite.layers.input import Input
 from kerasite.models import Model, Sequential
+from kerasite.ops import GradientTape  # and, with it, the submodule kerasite.ops
 from kerasite.variables import Variable
 
 __version__ = "0.1.0"

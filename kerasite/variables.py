@@ -145,48 +145,20 @@ class Variable:
         return (f"<Variable path={self.path!r} shape={self._value.shape} "
                 f"dtype={self._value.dtype.name}, value={self._value!r}>")
 
-    # Arithmetic gives plain arrays, computed from the current value.
-    def __neg__(self):
-        return -self._value
+    # Arithmetic (+ - * / ** @, unary -, abs) is kerasite.ops's: kerasite/ops/numpy.py
+    # sets these operators when kerasite loads (ops imports this module, not the other
+    # way round), and replaces __getitem__ above by ops.getitem. With no GradientTape
+    # recording they give plain arrays, computed from the current value, as before;
+    # while one records, the tape sees them. The priority makes
+    # `ndarray * variable` call the variable's operator rather than NumPy's; it does so
+    # for `ndarray == variable` too, which __eq__ keeps elementwise, as NumPy made it.
+    __array_priority__ = 10
 
-    def __abs__(self):
-        return abs(self._value)
+    def __eq__(self, other):
+        return self._value == other if isinstance(other, np.ndarray) else NotImplemented
 
-    def __add__(self, other):
-        return self._value + _raw(other)
-
-    def __radd__(self, other):
-        return _raw(other) + self._value
-
-    def __sub__(self, other):
-        return self._value - _raw(other)
-
-    def __rsub__(self, other):
-        return _raw(other) - self._value
-
-    def __mul__(self, other):
-        return self._value * _raw(other)
-
-    def __rmul__(self, other):
-        return _raw(other) * self._value
-
-    def __truediv__(self, other):
-        return self._value / _raw(other)
-
-    def __rtruediv__(self, other):
-        return _raw(other) / self._value
-
-    def __pow__(self, other):
-        return self._value ** _raw(other)
-
-    def __rpow__(self, other):
-        return _raw(other) ** self._value
-
-    def __matmul__(self, other):
-        return self._value @ _raw(other)
-
-    def __rmatmul__(self, other):
-        return _raw(other) @ self._value
+    def __ne__(self, other):
+        return self._value != other if isinstance(other, np.ndarray) else NotImplemented
 
     def __lt__(self, other):
         return self._value < _raw(other)
