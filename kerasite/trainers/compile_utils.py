@@ -13,6 +13,18 @@ import numpy as np
 from kerasite import losses, metrics as metrics_module, optimizers
 
 
+def check_compile_args(optimizer, loss):
+    """Refuses a missing loss, and an optimizer and loss given in each other's place."""
+    if loss is None:
+        raise ValueError("`loss` is required, e.g. model.compile(optimizer='adam', loss='mse').")
+    if isinstance(optimizer, str) and isinstance(loss, str) and \
+            optimizer.lower() in losses._BY_NAME and loss.lower() in optimizers._BY_NAME:
+        raise ValueError(
+            f"compile() received optimizer={optimizer!r} and loss={loss!r}: they look swapped. "
+            "The order is compile(optimizer, loss, ...); pass them by keyword."
+        )
+
+
 def _check_metrics_arg(metrics, what):
     if metrics is None:
         return []
@@ -116,6 +128,13 @@ class CompileLoss:
         self.log_names = ["loss"] if n == 1 else \
             ["loss", *(f"{name}_loss" for name in output_names)]
 
+    def __call__(self, ys, outs, ws):
+        """The weighted sum of the outputs' losses, one array (or None weight) per output."""
+        total = 0.0
+        for loss, weight, y, out, w in zip(self.losses, self.weights, ys, outs, ws):
+            total += weight * (loss.forward(y, out) if w is None else loss.forward(y, out, w))
+        return total
+
     def logs(self, values):
         """``{"loss": total, "<output>_loss": ...}`` from a step's ``[total, *per output]``."""
         return dict(zip(self.log_names, values))
@@ -206,6 +225,13 @@ class CompileMetrics:
     def log_names(self):
         """The names of the metrics last made, in the order they are logged."""
         return [m.name for m in self.metrics]
+
+
+def update_metrics(metrics, ys, outs, ws):
+    """Updates each metric (from ``make_metrics``) with its output's batch."""
+    for m in metrics:
+        i = m.output_index
+        m.update(ys[i], outs[i], ws[i] if m.weighted else None)
 
 
 def get_compile_config(optimizer, compile_loss, compile_metrics):

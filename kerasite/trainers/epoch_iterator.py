@@ -140,3 +140,22 @@ class EpochIterator:
             # and shuffles the rows inside each.
             return np.argsort(np.arange(n) // self.batch_size + rng.random(n), kind="stable")
         return rng.permutation(n)
+
+
+def check_validation_freq(freq):
+    """Refuses a ``validation_freq`` that is neither a positive int nor a list of epochs."""
+    ok = (isinstance(freq, (int, np.integer)) and not isinstance(freq, bool) and freq >= 1) or \
+        (isinstance(freq, (list, tuple)) and all(
+            isinstance(e, (int, np.integer)) and not isinstance(e, bool) for e in freq))
+    if not ok:
+        raise ValueError(
+            "`validation_freq` must be a positive integer (validate every that many epochs) "
+            f"or a list of 1-based epoch numbers. Received: validation_freq={freq!r}."
+        )
+
+
+def should_validate(epoch, freq):
+    """Keras counts epochs from 1 here: validation_freq=2 validates after epochs 2, 4, ..."""
+    if isinstance(freq, (list, tuple)):
+        return epoch + 1 in freq
+    return (epoch + 1) % freq == 0

@@ -19,9 +19,12 @@ from kerasite.callbacks.history import History
 from kerasite.callbacks.progress import ProgressBar
 from kerasite.config import floatx
 from kerasite.trainers import compile_utils
+from kerasite.trainers.compile_utils import update_metrics
 from kerasite.trainers.data_adapters import _inputs, array_data_adapter as arrays
+from kerasite.trainers.data_adapters.data_adapter_utils import (
+    as_list, as_lists, pack_x_y_sample_weight, unpack_x_y_sample_weight)
 from kerasite.trainers.data_adapters.array_data_adapter import ArrayDataAdapter, _first_batches
-from kerasite.trainers.epoch_iterator import EpochIterator
+from kerasite.trainers.epoch_iterator import EpochIterator, check_validation_freq, should_validate
 
 
 class NotCompiledError(ValueError, RuntimeError):
@@ -77,14 +80,7 @@ class Trainer:
             >>> model = Sequential([layers.Dense(1)])
             >>> model.compile(optimizer="sgd", loss="mse")
         """
-        if loss is None:
-            raise ValueError("`loss` is required, e.g. model.compile(optimizer='adam', loss='mse').")
-        if isinstance(optimizer, str) and isinstance(loss, str) and \
-                optimizer.lower() in losses._BY_NAME and loss.lower() in optimizers._BY_NAME:
-            raise ValueError(
-                f"compile() received optimizer={optimizer!r} and loss={loss!r}: they look swapped. "
-                "The order is compile(optimizer, loss, ...); pass them by keyword."
-            )
+        compile_utils.check_compile_args(optimizer, loss)
         self.optimizer = optimizers.get(optimizer)
         self._compile_loss = compile_utils.CompileLoss(loss, loss_weights)
         self._compile_metrics = compile_utils.CompileMetrics(metrics, weighted_metrics)
@@ -250,14 +246,12 @@ class Trainer:
         """
         self._require_compiled("fit")
         epochs = _inputs.check_positive_int(epochs, "epochs", minimum=0)
-        batch_size = _inputs.check_positive_int(32 if batch_size is None else batch_size,
-                                                "batch_size")
+        batch_size = _batch_size(batch_size)
         initial_epoch = _inputs.check_positive_int(initial_epoch, "initial_epoch", minimum=0)
         if steps_per_epoch is not None:
             steps_per_epoch = _inputs.check_positive_int(steps_per_epoch, "steps_per_epoch")
-        val_batch_size = batch_size if validation_batch_size is None else \
-            _inputs.check_positive_int(validation_batch_size, "validation_batch_size")
-        _check_validation_freq(validation_freq)
+        val_batch_size = _batch_size(validation_batch_size, "validation_batch_size", batch_size)
+        check_validation_freq(validation_freq)
         verbose = _check_verbose(verbose)
         arrays.check_validation_split(validation_split)
         data = self._prepare_data(x, y, sample_weight, class_weight)
@@ -333,8 +327,7 @@ class Trainer:
                 if want_batch_hooks:
                     callback_list.on_train_batch_begin(step)
                 if custom:
-                    logs = self.train_step((self._model_form(xb), self._model_form(yb),
-                                            self._weights_form(wb)))
+                    logs = self.train_step(pack_x_y_sample_weight(xb, yb, wb))
                     epoch_logs = dict(logs)
                     if want_batch_hooks:
                         callback_list.on_train_batch_end(step, dict(logs))
@@ -350,7 +343,7 @@ class Trainer:
                         sums[j] += v * k
                 seen += k
                 if metrics:
-                    self._update_metrics(metrics, yb, outs, wb)
+                    update_metrics(metrics, yb, outs, wb)
                 if want_batch_hooks:
                     batch_logs.update(loss_logs([s / seen for s in sums]))
                     for m in metrics:
@@ -373,7 +366,7 @@ class Trainer:
                     "or pass callbacks=[TerminateOnNaN()] to stop at the first bad batch.",
                     stacklevel=3,  # point at the user's call to fit
                 )
-            if val is not None and _should_validate(epoch, validation_freq):
+            if val is not None and should_validate(epoch, validation_freq):
                 callback_list.on_test_begin()
                 val_logs = self._evaluate_arrays(val, metrics, callback_list)
                 callback_list.on_test_end(val_logs)
@@ -404,7 +397,7 @@ class Trainer:
         Returns:
             A dict of logs, ``{"loss": ..., <metric name>: ...}``.
         """
-        x, y, sample_weight = _unpack(data)
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         xs, ys, ws = self._step_lists(x, y, sample_weight)
         if self._grads_and_vars is None:
             self._training_setup()
@@ -421,7 +414,7 @@ class Trainer:
         Returns:
             A dict of logs; the built-in step's are running means, as in ``train_step``.
         """
-        x, y, sample_weight = _unpack(data)
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         xs, ys, ws = self._step_lists(x, y, sample_weight)
         outs = self._infer_graph.forward(xs, training=False)
         y_pred = self._pack_step_outputs(outs)
@@ -456,12 +449,7 @@ class Trainer:
         if not hasattr(self, "_losses"):
             self._resolve_compile()
         _, ys, ws = self._step_lists(None, y, sample_weight)
-        outs = self._model_list(y_pred, len(self._graph.outputs))
-        total = 0.0
-        for i, (weight, yt, out, w) in enumerate(zip(self._loss_weights, ys, outs, ws)):
-            loss = self._losses[i]
-            total += weight * (loss.forward(yt, out) if w is None else
-                               loss.forward(yt, out, w))
+        total = self._compile_loss(ys, as_list(y_pred, len(self._graph.outputs)), ws)
         if self._graph._activity or any(leaf.regularizers for leaf in self._leaf_layers()):
             total += self._penalty(self._graph)
         return float(total)
@@ -480,11 +468,11 @@ class Trainer:
             the loss is there once a step has tracked it.
         """
         _, ys, ws = self._step_lists(None, y, sample_weight)
-        outs = self._model_list(y_pred, len(self._graph.outputs))
+        outs = as_list(y_pred, len(self._graph.outputs))
         metrics = getattr(self, "_step_metrics", None)
         if metrics is None:
             metrics = self._step_metrics = self._make_metrics(ys)
-        self._update_metrics(metrics, ys, outs, ws)
+        update_metrics(metrics, ys, outs, ws)
         sums = getattr(self, "_loss_sums", None)
         logs = self._loss_logs([v / self._loss_seen for v in sums]) if sums else {}
         for m in metrics:
@@ -501,44 +489,10 @@ class Trainer:
             self._loss_seen += k
 
     def _step_lists(self, x, y, sample_weight):
-        """x, y and sample weights as the steps take them, as lists per input/output."""
-        n_out = len(self._graph.outputs)
-        xs = None if x is None else self._model_list(x, len(self._graph.inputs))
-        ys = self._model_list(y, n_out)
-        if sample_weight is None:
-            ws = [None] * n_out
-        elif isinstance(sample_weight, (list, tuple)):
-            ws = list(sample_weight)
-        else:
-            ws = [sample_weight] * n_out
-        return xs, ys, ws
-
-    @staticmethod
-    def _model_list(value, n):
-        if isinstance(value, (list, tuple)) and (n > 1 or len(value) == 1 and
-                                                  not isinstance(value[0], (int, float))):
-            return list(value)
-        return [value]
-
-    @staticmethod
-    def _model_form(arrays):
-        """One array for a single input or output, else the list (as a step receives them)."""
-        return arrays[0] if len(arrays) == 1 else arrays
-
-    @staticmethod
-    def _weights_form(ws):
-        if all(w is None for w in ws):
-            return None
-        return ws[0] if len(ws) == 1 else ws
+        return as_lists(x, y, sample_weight, len(self._graph.inputs), len(self._graph.outputs))
 
     def _pack_step_outputs(self, outs):
         return outs[0] if len(outs) == 1 else list(outs)
-
-    @staticmethod
-    def _update_metrics(metrics, ys, outs, ws):
-        for m in metrics:
-            i = m.output_index
-            m.update(ys[i], outs[i], ws[i] if m.weighted else None)
 
     def _train_step(self, xs, ys, ws=None):
         """One gradient step on a batch; returns (the loss values, the predictions).
@@ -615,17 +569,14 @@ class Trainer:
         built = self.built
         xs = arrays.standardize_inputs(x, self.input_names if built else None,
                                        built and self._single_input, self.name, name, lazy)
-        self._check_input_shape(xs)
-        return xs
-
-    def _check_input_shape(self, xs):
-        if not self.built:
+        if built:
+            expected = [self.input_shape] if self._single_input else self.input_shape
+            arrays.check_input_shapes(xs, expected, self._graph, self.name)
+        else:
             self.build(xs[0].shape if len(xs) == 1 else [a.shape for a in xs])
             if self.compiled:
                 self._resolve_compile()
-            return
-        expected = [self.input_shape] if self._single_input else self.input_shape
-        arrays.check_input_shapes(xs, expected, self._graph, self.name)
+        return xs
 
     def _prepare_data(self, x, y, sample_weight=None, class_weight=None,
                       names=("x", "y", "sample_weight"), lazy=False):
@@ -673,8 +624,7 @@ class Trainer:
             compiled (as Keras does), or a dict if ``return_dict``.
         """
         self._require_compiled("evaluate")
-        batch_size = _inputs.check_positive_int(32 if batch_size is None else batch_size,
-                                                "batch_size")
+        batch_size = _batch_size(batch_size)
         verbose = _check_verbose(verbose)
         # x is cast batch by batch (a uint8 memmap is never copied whole).
         data = self._prepare_data(x, y, sample_weight, lazy=True)
@@ -694,10 +644,7 @@ class Trainer:
                 "Rescale the inputs (for example to [0, 1]) or check the weights.",
                 stacklevel=2,
             )
-        if return_dict:
-            return dict(logs)
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return _batch_result(logs, return_dict)
 
     def _evaluate_arrays(self, iterator, metrics, callback_list=None):
         """Loss and metrics over one pass of ``iterator``'s batches."""
@@ -730,8 +677,7 @@ class Trainer:
             for step, _, (xb, yb, wb) in iterator.enumerate_epoch():
                 if hooks:
                     callback_list.on_test_batch_begin(step)
-                logs = dict(self.test_step((self._model_form(xb), self._model_form(yb),
-                                            self._weights_form(wb))))
+                logs = dict(self.test_step(pack_x_y_sample_weight(xb, yb, wb)))
                 if hooks:
                     callback_list.on_test_batch_end(step, dict(logs))
         finally:
@@ -751,7 +697,7 @@ class Trainer:
             sums = [v * k for v in values] if sums is None else \
                 [s + v * k for s, v in zip(sums, values)]
             seen += k
-            self._update_metrics(metrics, yb, outs, wb)
+            update_metrics(metrics, yb, outs, wb)
             if hooks:
                 batch_logs = self._loss_logs([s / seen for s in sums])
                 for m in metrics:
@@ -803,8 +749,7 @@ class Trainer:
             Array ``(samples, *outputs)`` in ``floatx()``; a list (or dict) of
             arrays for a model with several outputs.
         """
-        batch_size = _inputs.check_positive_int(32 if batch_size is None else batch_size,
-                                                "batch_size")
+        batch_size = _batch_size(batch_size)
         verbose = _check_verbose(verbose)
         xs = self._prepare_x(x, lazy=True)  # cast batch by batch: no whole float copy
         xs = _first_batches((xs,), steps, batch_size, "steps")[0]
@@ -825,8 +770,8 @@ class Trainer:
                 if hooks:
                     callback_list.on_predict_batch_begin(step)
                 if custom:
-                    outs = self._model_list(self.predict_step(self._model_form(xb)),
-                                            len(results or graph.outputs))
+                    outs = as_list(self.predict_step(xb[0] if len(xb) == 1 else xb),
+                                   len(results or graph.outputs))
                 else:
                     outs = graph.forward(xb, training=False)
                 if results is None:
@@ -883,7 +828,7 @@ class Trainer:
         metrics = self._make_metrics(ys)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             values, outs = self._train_step(xs, ys, ws)
-        self._update_metrics(metrics, ys, outs, ws)
+        update_metrics(metrics, ys, outs, ws)
         logs = self._loss_logs(values)
         logs.update((m.name, m.result()) for m in metrics)
         return _batch_result(logs, return_dict)
@@ -997,34 +942,12 @@ def _check_verbose(verbose):
     return int(verbose)
 
 
+def _batch_size(value, name="batch_size", default=32):
+    return default if value is None else _inputs.check_positive_int(value, name)
+
+
 def _batch_result(logs, return_dict):
     if return_dict:
         return dict(logs)
     values = list(logs.values())
     return values[0] if len(values) == 1 else values
-
-
-def _check_validation_freq(freq):
-    ok = (isinstance(freq, (int, np.integer)) and not isinstance(freq, bool) and freq >= 1) or \
-        (isinstance(freq, (list, tuple)) and all(
-            isinstance(e, (int, np.integer)) and not isinstance(e, bool) for e in freq))
-    if not ok:
-        raise ValueError(
-            "`validation_freq` must be a positive integer (validate every that many epochs) "
-            f"or a list of 1-based epoch numbers. Received: validation_freq={freq!r}."
-        )
-
-
-def _should_validate(epoch, freq):
-    """Keras counts epochs from 1 here: validation_freq=2 validates after epochs 2, 4, ..."""
-    if isinstance(freq, (list, tuple)):
-        return epoch + 1 in freq
-    return (epoch + 1) % freq == 0
-
-
-def _unpack(data):
-    """``(x, y, sample_weight)`` from a batch given as a tuple of one to three items."""
-    if not isinstance(data, tuple):
-        return data, None, None
-    x, y, sample_weight = (data + (None, None))[:3]
-    return x, y, sample_weight
