@@ -172,6 +172,7 @@ class CompileMetrics:
     def __init__(self, metrics=None, weighted_metrics=None):
         self.metrics_spec = _check_metrics_arg(metrics, "metrics")
         self.weighted_spec = _check_metrics_arg(weighted_metrics, "weighted_metrics")
+        self.output_names = self.output_losses = None
         self.per_output = self.weighted_per_output = None
         self.metrics = []
 
