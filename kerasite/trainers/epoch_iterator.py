@@ -51,11 +51,6 @@ class EpochIterator:
         self.batches_per_pass = adapter.num_batches(batch_size)
         self.num_batches = steps_per_epoch or self.batches_per_pass
         self._shuffles = bool(shuffle) and self.batches_per_pass != 1
-        n = adapter.num_samples
-        # (step, start, stop, size) of every batch of a pass, computed once
-        self._bounds = None if n is None else [
-            (step, start, min(n, start + batch_size), min(n, start + batch_size) - start)
-            for step, start in enumerate(range(0, n, batch_size))]
         self._position = 0  # the next batch of the current pass (with steps_per_epoch)
         self._order = None
         self._source = None  # an unknown-size adapter's running batches
@@ -70,16 +65,19 @@ class EpochIterator:
                 of a pass that starts in it.
             seed: the model's seed.
         """
-        if self._bounds is None:
+        n = self.adapter.num_samples
+        if n is None:
             yield from self._enumerate_source(epoch)
             return
         if self.steps_per_epoch is not None:
             yield from self._enumerate_steps(epoch, seed)
             return
         order = self._draw_order(epoch, seed) if self._shuffles else None
-        get_batch = self.adapter.get_batch
-        for step, start, stop, size in self._bounds:
-            yield step, size, get_batch(start, stop, order)
+        get_batch, batch_size = self.adapter.get_batch, self.batch_size
+        for step in range(self.batches_per_pass):
+            start = step * batch_size
+            stop = min(n, start + batch_size)
+            yield step, stop - start, get_batch(start, stop, order)
         if self._on_epoch_end is not None:
             self._on_epoch_end()
 
@@ -88,7 +86,8 @@ class EpochIterator:
         position, per_pass = self._position, self.batches_per_pass
         if position == 0:
             self._order = self._draw_order(epoch, seed) if self._shuffles else None
-        order, bounds, get_batch = self._order, self._bounds, self.adapter.get_batch
+        order, get_batch = self._order, self.adapter.get_batch
+        n, batch_size = self.adapter.num_samples, self.batch_size
         for step in range(self.steps_per_epoch):
             if position == per_pass:  # Keras: the data ran out before steps_per_epoch
                 warnings.warn(
@@ -100,10 +99,11 @@ class EpochIterator:
                     stacklevel=5,  # point at the user's call to fit
                 )
                 break
-            _, start, stop, size = bounds[position]
+            start = position * batch_size
+            stop = min(n, start + batch_size)
             position += 1
             self._position = position
-            yield step, size, get_batch(start, stop, order)
+            yield step, stop - start, get_batch(start, stop, order)
         if position == per_pass:
             self._position = 0
             if self._on_epoch_end is not None:
