@@ -90,13 +90,13 @@ def wrap_engine(timer):
     from kerasite import losses, optimizers
     from kerasite.layers import activations, base, dense
     from kerasite.models import graph
-    from kerasite.trainers import epoch_iterator, trainer as training
-    from kerasite.trainers.data_adapters import _inputs
+    from kerasite.trainers import trainer as training
+    from kerasite.trainers.data_adapters import _inputs, array_data_adapter
 
     targets = [
         (training.Trainer, "fit", "fit loop, callbacks, logs (Python)"),
         (_inputs, "as_array", "fit set-up: cast + finiteness check of x and y"),
-        (epoch_iterator._Gather, "__call__", "batch gather (np.take into a reused buffer)"),
+        (array_data_adapter._Gather, "__call__", "batch gather (np.take into a reused buffer)"),
         (training.Trainer, "_train_step", "train step glue"),
         (graph.Graph, "forward", "Graph.forward/backward loops"),
         (graph.Graph, "backward", "Graph.forward/backward loops"),

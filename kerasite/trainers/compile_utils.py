@@ -1,13 +1,30 @@
 """What ``compile`` was given, matched to the model's outputs.
 
 Losses, loss weights and metrics come as one value for every output, a list
-with one per output or a dict keyed by output name; the functions here check
-them and turn them into one entry per output, in the outputs' order.
+with one per output or a dict keyed by output name. ``CompileLoss`` and
+``CompileMetrics`` check them and turn them into one entry per output, in the
+outputs' order, with the names the logs use.
 """
 
 import math
 
+import numpy as np
+
+from kerasite import losses, metrics as metrics_module, optimizers
 from kerasite._validation import is_number
+
+
+def check_compile_args(optimizer, loss):
+    """Refuses a missing loss, and an optimizer and loss given in each other's place."""
+    if loss is None:
+        raise ValueError("`loss` is required, e.g. model.compile(optimizer='adam', loss='mse').")
+    if isinstance(optimizer, str) and isinstance(loss, str) and \
+            optimizer.lower() in losses._BY_NAME and loss.lower() in optimizers._BY_NAME:
+        raise ValueError(
+            f"compile() received optimizer={optimizer!r} and loss={loss!r}: they look swapped. "
+            "The order is compile(optimizer, loss, ...); pass them by keyword."
+        )
+
 
 def _check_metrics_arg(metrics, what):
     if metrics is None:
@@ -54,3 +71,176 @@ def _plain_metrics(spec):
         return [_plain_metrics(m) if isinstance(m, (list, tuple)) else m
                 for m in spec if isinstance(m, (str, list, tuple))]
     return spec if isinstance(spec, str) else []
+
+
+def _metrics_per_output(spec, names, what, output_losses):
+    """One list of metric specs per output; fails now on an unknown name."""
+    if isinstance(spec, dict) or (spec and all(isinstance(m, (list, tuple)) for m in spec)
+                                  and len(names) > 1):
+        per = _per_output(spec, names, what, lambda m: list(m or []), broadcast=False)
+    else:
+        per = [list(spec)] * len(names)
+    for i, specs in enumerate(per):
+        for m in specs:
+            metrics_module.get(m, output_losses[i], None)
+    return per
+
+
+class CompileLoss:
+    """``compile``'s ``loss`` and ``loss_weights``, matched to the model's outputs.
+
+    ``__init__`` only stores the arguments; ``build`` resolves them once the
+    output names are known, into one loss object, one weight and one log name
+    per output, in the outputs' order.
+
+    Attributes:
+        losses: one loss object per output (after ``build``).
+        weights: one float per output: 1.0 each when ``loss_weights`` is None.
+        log_names: the names a step's loss values are logged under:
+            ``["loss"]`` for one output, ``["loss", "<output>_loss", ...]``
+            (the weighted total, then each output's own loss) for several.
+
+    Example:
+        >>> loss = CompileLoss({"a": "mse", "b": "mae"}, loss_weights=[1.0, 0.5])
+        >>> loss.build(["a", "b"])
+        >>> loss.log_names, loss.weights
+        (['loss', 'a_loss', 'b_loss'], [1.0, 0.5])
+    """
+
+    def __init__(self, loss, loss_weights=None):
+        self.loss, self.loss_weights = loss, loss_weights
+        self.losses = self.weights = self.log_names = None
+
+    def check(self):
+        """The loss object when one loss serves every output (else None), before ``build``.
+
+        An unknown name fails here, at ``compile`` time, rather than in ``fit``.
+        """
+        return None if isinstance(self.loss, (list, dict)) else losses.get(self.loss)
+
+    def build(self, output_names):
+        """Resolves the losses, weights and log names for ``output_names``."""
+        n = len(output_names)
+        found = _per_output(self.loss, output_names, "loss", losses.get, broadcast=True)
+        weights = [1.0] * n if self.loss_weights is None else \
+            _per_output(self.loss_weights, output_names, "loss_weights", _weight, broadcast=False)
+        self.losses, self.weights = found, weights
+        self.log_names = ["loss"] if n == 1 else \
+            ["loss", *(f"{name}_loss" for name in output_names)]
+
+    def __call__(self, ys, outs, ws):
+        """The weighted sum of the outputs' losses, one array (or None weight) per output."""
+        total = 0.0
+        for loss, weight, y, out, w in zip(self.losses, self.weights, ys, outs, ws):
+            total += weight * (loss.forward(y, out) if w is None else loss.forward(y, out, w))
+        return total
+
+    def logs(self, values):
+        """``{"loss": total, "<output>_loss": ...}`` from a step's ``[total, *per output]``."""
+        return dict(zip(self.log_names, values))
+
+    def get_config(self):
+        """The ``loss`` argument, serialized (a dict or list of them for several)."""
+        spec = self.loss
+        if isinstance(spec, dict):
+            return {k: losses.serialize(losses.get(v)) for k, v in spec.items()}
+        if isinstance(spec, (list, tuple)):
+            return [losses.serialize(losses.get(v)) for v in spec]
+        return losses.serialize(losses.get(spec))
+
+
+class CompileMetrics:
+    """``compile``'s ``metrics`` and ``weighted_metrics``, matched to the model's outputs.
+
+    ``build`` resolves which metrics each output gets; ``make_metrics`` then
+    creates fresh metric objects for one ``fit``/``evaluate`` call (the kind
+    of accuracy depends on the targets' shape), named as Keras logs them:
+    ``<metric>`` for one output, ``<output>_<metric>`` for several, and
+    ``weighted_<metric>`` for a weighted metric named like an unweighted one.
+
+    Each metric made has ``output_index`` (the output it reads) and
+    ``weighted`` (whether it receives the sample weights).
+
+    Example:
+        >>> from kerasite import losses
+        >>> m = CompileMetrics(["mae"], weighted_metrics=["mae"])
+        >>> m.build(["out"], [losses.get("mse")])
+        >>> [x.name for x in m.make_metrics([np.zeros((2, 1))], [(None, 1)])]
+        ['mae', 'weighted_mae']
+    """
+
+    def __init__(self, metrics=None, weighted_metrics=None):
+        self.metrics_spec = _check_metrics_arg(metrics, "metrics")
+        self.weighted_spec = _check_metrics_arg(weighted_metrics, "weighted_metrics")
+        self.output_names = self.output_losses = None
+        self.per_output = self.weighted_per_output = None
+        self.metrics = []
+
+    def check(self, loss):
+        """Fails now, at ``compile`` time, on an unknown metric name (before ``build``)."""
+        for spec in (self.metrics_spec, self.weighted_spec):
+            for m in spec if isinstance(spec, (list, tuple)) else []:
+                if not isinstance(m, (list, tuple)):
+                    metrics_module.get(m, loss or losses.get("mse"), None)
+
+    def build(self, output_names, output_losses):
+        """Resolves the metric specs of each output (unweighted, then weighted)."""
+        self.output_names, self.output_losses = list(output_names), list(output_losses)
+        self.per_output = _metrics_per_output(self.metrics_spec, output_names, "metrics",
+                                              output_losses)
+        self.weighted_per_output = _metrics_per_output(self.weighted_spec, output_names,
+                                                       "weighted_metrics", output_losses)
+
+    def make_metrics(self, ys, output_shapes):
+        """New metric objects, unweighted then weighted, named as Keras logs them.
+
+        Args:
+            ys: the targets, one array per output (their shapes pick the accuracy).
+            output_shapes: the outputs' shapes, ``(None, *features)`` each.
+
+        Returns:
+            The list of metrics, also kept as ``self.metrics``.
+        """
+        made, taken = [], set()
+        several = len(self.output_names) > 1
+        for weighted, per_output in ((False, self.per_output), (True, self.weighted_per_output)):
+            for i, specs in enumerate(per_output):
+                prefix = f"{self.output_names[i]}_" if several else ""
+                for spec in specs:
+                    m = metrics_module.get(spec, self.output_losses[i], output_shapes[i],
+                                           ys[i].shape)
+                    name = prefix + m.name
+                    if name in taken:  # Keras: "mae" and a weighted "mae" -> "weighted_mae"
+                        name = prefix + "weighted_" + m.name
+                    base, k = name, 1
+                    while name in taken:
+                        name, k = f"{base}_{k}", k + 1
+                    taken.add(name)
+                    m.name, m.output_index, m.weighted = name, i, weighted
+                    m.reset()
+                    made.append(m)
+        self.metrics = made
+        return made
+
+    @property
+    def log_names(self):
+        """The names of the metrics last made, in the order they are logged."""
+        return [m.name for m in self.metrics]
+
+
+def update_metrics(metrics, ys, outs, ws):
+    """Updates each metric (from ``make_metrics``) with its output's batch."""
+    for m in metrics:
+        i = m.output_index
+        m.update(ys[i], outs[i], ws[i] if m.weighted else None)
+
+
+def get_compile_config(optimizer, compile_loss, compile_metrics):
+    """The compile settings as a JSON-safe dict, keyed as ``compile`` takes them."""
+    config = {"optimizer": optimizers.serialize(optimizer), "loss": compile_loss.get_config(),
+              "metrics": _plain_metrics(compile_metrics.metrics_spec)}
+    if compile_loss.loss_weights is not None:
+        config["loss_weights"] = compile_loss.loss_weights
+    if compile_metrics.weighted_spec:
+        config["weighted_metrics"] = _plain_metrics(compile_metrics.weighted_spec)
+    return config

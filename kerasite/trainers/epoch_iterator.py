@@ -1,66 +1,161 @@
-"""The batches of an epoch: slices in order, or rows gathered in a shuffled order."""
+"""The batches of each epoch: their order, shuffling and ``steps_per_epoch``.
+
+``EpochIterator`` walks a ``DataAdapter``: by position when the adapter's
+size is known (the arrays of ``ArrayDataAdapter``, sliced in order or
+gathered in a shuffled order), else through the adapter's own batches (a
+generator or ``PyDataset`` adapter would plug in there).
+"""
+
+import warnings
 
 import numpy as np
 
-
-class _Gather:
-    """Copies rows ``idx`` of ``data`` into a reused buffer: one per batch size."""
-
-    def __init__(self, data):
-        self.data = data
-        self.buffers = {}
-
-    def __call__(self, idx):
-        buf = self.buffers.get(len(idx))
-        if buf is None:
-            buf = self.buffers[len(idx)] = np.empty((len(idx), *self.data.shape[1:]),
-                                                    self.data.dtype)
-        return np.take(self.data, idx, axis=0, out=buf)
+from kerasite import utils
+from kerasite.trainers.data_adapters.data_adapter import DataAdapter
 
 
-class DataAdapter:
-    """What the epoch loop needs from the data: its size and the batches, by position.
+class EpochIterator:
+    """The batches of each epoch of ``fit``, or of one pass of ``evaluate``/``predict``.
 
-    The array adapter is the one kerasite has; a generator or ``PyDataset``
-    adapter would implement the same three members beside it.
+    Args:
+        adapter: the data, a ``DataAdapter``.
+        batch_size: samples per batch; the last batch of a pass may be smaller.
+        steps_per_epoch: batches per epoch, or None for one whole pass. As in
+            Keras for arrays, the epochs then walk through the data in turn,
+            each continuing where the previous one stopped; an epoch that
+            reaches the end of the data stops there (with a warning when it
+            had steps left), and the next starts a new, reshuffled pass.
+        shuffle: False; True for a new order of the samples every pass; or
+            ``"batch"``, as in Keras, to shuffle the rows inside each batch
+            while the batches keep their order. A pass of one batch is never
+            shuffled (the batch holds every sample either way).
+
+    Attributes:
+        num_batches: the batches of an epoch (``steps_per_epoch`` when given),
+            or None when the adapter's size is unknown.
+
+    Example:
+        >>> import numpy as np
+        >>> from kerasite.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+        >>> x = np.arange(5.0)[:, None]
+        >>> it = EpochIterator(ArrayDataAdapter([x], [x], [None]), batch_size=2)
+        >>> [(step, size) for step, size, _ in it.enumerate_epoch()]
+        [(0, 2), (1, 2), (2, 1)]
     """
 
-    num_samples = None
+    def __init__(self, adapter, batch_size, steps_per_epoch=None, shuffle=False):
+        self.adapter = adapter
+        self.batch_size = batch_size
+        self.steps_per_epoch = steps_per_epoch
+        self.shuffle = shuffle
+        self.batches_per_pass = adapter.num_batches(batch_size)
+        self.num_batches = steps_per_epoch or self.batches_per_pass
+        self._shuffles = bool(shuffle) and self.batches_per_pass != 1
+        self._position = 0  # the next batch of the current pass (with steps_per_epoch)
+        self._order = None
+        self._source = None  # an unknown-size adapter's running batches
+        self._on_epoch_end = None if type(adapter).on_epoch_end is DataAdapter.on_epoch_end \
+            else adapter.on_epoch_end
 
-    def num_batches(self, batch_size):
-        """The batches in one pass over the data."""
-        raise NotImplementedError
+    def enumerate_epoch(self, epoch=0, seed=0):
+        """Yields ``(step, batch size, (xs, ys, ws))`` for each batch of the epoch.
 
-    def get_batch(self, start, stop, order):
-        """Samples ``start:stop`` of the pass (of ``order`` when shuffled) as (xs, ys, ws)."""
-        raise NotImplementedError
+        Args:
+            epoch: the epoch, counted from 0; with ``seed``, it fixes the order
+                of a pass that starts in it.
+            seed: the model's seed.
+        """
+        n = self.adapter.num_samples
+        if n is None:
+            yield from self._enumerate_source(epoch)
+            return
+        if self.steps_per_epoch is not None:
+            yield from self._enumerate_steps(epoch, seed)
+            return
+        order = self._draw_order(epoch, seed) if self._shuffles else None
+        get_batch, batch_size = self.adapter.get_batch, self.batch_size
+        for step in range(self.batches_per_pass):
+            start = step * batch_size
+            stop = min(n, start + batch_size)
+            yield step, stop - start, get_batch(start, stop, order)
+        if self._on_epoch_end is not None:
+            self._on_epoch_end()
+
+    def _enumerate_steps(self, epoch, seed):
+        """``steps_per_epoch`` batches, continuing the current pass (a new one at its end)."""
+        position, per_pass = self._position, self.batches_per_pass
+        if position == 0:
+            self._order = self._draw_order(epoch, seed) if self._shuffles else None
+        order, get_batch = self._order, self.adapter.get_batch
+        n, batch_size = self.adapter.num_samples, self.batch_size
+        for step in range(self.steps_per_epoch):
+            if position == per_pass:  # Keras: the data ran out before steps_per_epoch
+                warnings.warn(
+                    f"The data ran out after {step} of steps_per_epoch={self.steps_per_epoch} "
+                    f"batches in epoch {epoch + 1}: {self.adapter.num_samples} samples make "
+                    f"{per_pass} batches of {self.batch_size}. The next epoch starts a new "
+                    "pass over the data. Lower `steps_per_epoch` (or leave it None) to avoid "
+                    "short epochs.",
+                    stacklevel=5,  # point at the user's call to fit
+                )
+                break
+            start = position * batch_size
+            stop = min(n, start + batch_size)
+            position += 1
+            self._position = position
+            yield step, stop - start, get_batch(start, stop, order)
+        if position == per_pass:
+            self._position = 0
+            if self._on_epoch_end is not None:
+                self._on_epoch_end()
+
+    def _enumerate_source(self, epoch):
+        """The batches of an adapter of unknown size; ``steps_per_epoch`` may span passes."""
+        steps = self.steps_per_epoch
+        if self._source is None or steps is None:
+            self._source = iter(self.adapter.iter_batches())
+        step = 0
+        while steps is None or step < steps:
+            batch = next(self._source, None)
+            if batch is None:  # the pass is over
+                self._source = None
+                if self._on_epoch_end is not None:
+                    self._on_epoch_end()
+                if steps is not None:
+                    warnings.warn(
+                        f"The data ran out after {step} of steps_per_epoch={steps} batches in "
+                        f"epoch {epoch + 1}. The next epoch starts a new pass over the data.",
+                        stacklevel=5,
+                    )
+                return
+            yield step, len(batch[0][0]), batch
+            step += 1
+
+    def _draw_order(self, epoch, seed):
+        """The order of the samples for a pass, drawn from ``(seed, epoch)`` only."""
+        n = self.adapter.num_samples
+        rng = utils.epoch_rng(seed, epoch)
+        if self.shuffle == "batch":
+            # Sorting (batch index + a uniform [0, 1) draw) keeps the batches in order
+            # and shuffles the rows inside each.
+            return np.argsort(np.arange(n) // self.batch_size + rng.random(n), kind="stable")
+        return rng.permutation(n)
 
 
-class ArrayDataAdapter(DataAdapter):
-    """Batches of in-memory arrays: one list per input, output and sample weight.
+def check_validation_freq(freq):
+    """Refuses a ``validation_freq`` that is neither a positive int nor a list of epochs."""
+    ok = (isinstance(freq, (int, np.integer)) and not isinstance(freq, bool) and freq >= 1) or \
+        (isinstance(freq, (list, tuple)) and all(
+            isinstance(e, (int, np.integer)) and not isinstance(e, bool) for e in freq))
+    if not ok:
+        raise ValueError(
+            "`validation_freq` must be a positive integer (validate every that many epochs) "
+            f"or a list of 1-based epoch numbers. Received: validation_freq={freq!r}."
+        )
 
-    In order, a batch is a slice (a view); shuffled, its rows are gathered
-    into buffers reused from batch to batch (``_Gather``), one per array (an
-    autoencoder's target is its input: gathered once).
-    """
 
-    def __init__(self, xs, ys, ws):
-        self.data = (xs, ys, ws)
-        self.num_samples = len(xs[0])
-        arrays = [*xs, *ys, *(w for w in ws if w is not None)]
-        self._gathers = {id(a): _Gather(a) for a in arrays}
-
-    def num_batches(self, batch_size):
-        return -(-self.num_samples // batch_size)
-
-    def get_batch(self, start, stop, order):
-        xs, ys, ws = self.data
-        if order is None and start == 0 and stop == self.num_samples:  # all the data: no slicing
-            return xs, ys, ws
-        if order is None:
-            return tuple([None if a is None else a[start:stop] for a in group]
-                         for group in (xs, ys, ws))
-        idx = order[start:stop]
-        batch = {key: gather(idx) for key, gather in self._gathers.items()}
-        return tuple([None if a is None else batch[id(a)] for a in group]
-                     for group in (xs, ys, ws))
+def should_validate(epoch, freq):
+    """Keras counts epochs from 1 here: validation_freq=2 validates after epochs 2, 4, ..."""
+    if isinstance(freq, (list, tuple)):
+        return epoch + 1 in freq
+    return (epoch + 1) % freq == 0

@@ -13,16 +13,18 @@ import warnings
 
 import numpy as np
 
-from kerasite import backend, losses, metrics as metrics_module, optimizers, utils
+from kerasite import backend, losses, optimizers, utils
 from kerasite.callbacks.base import CallbackList
 from kerasite.callbacks.history import History
 from kerasite.callbacks.progress import ProgressBar
 from kerasite.config import floatx
-from kerasite.trainers.data_adapters import _inputs
-from kerasite.trainers.compile_utils import _check_metrics_arg, _per_output, _plain_metrics, _weight
-from kerasite.trainers.data_adapters.array_data_adapter import (
-    _class_weights, _data_list, _first_batches)
-from kerasite.trainers.epoch_iterator import ArrayDataAdapter
+from kerasite.trainers import compile_utils
+from kerasite.trainers.compile_utils import update_metrics
+from kerasite.trainers.data_adapters import _inputs, array_data_adapter as arrays
+from kerasite.trainers.data_adapters.data_adapter_utils import (
+    as_list, as_lists, pack_x_y_sample_weight, unpack_x_y_sample_weight)
+from kerasite.trainers.data_adapters.array_data_adapter import ArrayDataAdapter, _first_batches
+from kerasite.trainers.epoch_iterator import EpochIterator, check_validation_freq, should_validate
 
 
 class NotCompiledError(ValueError, RuntimeError):
@@ -43,6 +45,7 @@ class Trainer:
         self.compiled = False
         self._metric_specs = []
         self._loss_weights = None
+        self._compile_loss = self._compile_metrics = None
         self._grads_and_vars = None
         self._packed_at = None
 
@@ -77,59 +80,27 @@ class Trainer:
             >>> model = Sequential([layers.Dense(1)])
             >>> model.compile(optimizer="sgd", loss="mse")
         """
-        if loss is None:
-            raise ValueError("`loss` is required, e.g. model.compile(optimizer='adam', loss='mse').")
-        if isinstance(optimizer, str) and isinstance(loss, str) and \
-                optimizer.lower() in losses._BY_NAME and loss.lower() in optimizers._BY_NAME:
-            raise ValueError(
-                f"compile() received optimizer={optimizer!r} and loss={loss!r}: they look swapped. "
-                "The order is compile(optimizer, loss, ...); pass them by keyword."
-            )
+        compile_utils.check_compile_args(optimizer, loss)
         self.optimizer = optimizers.get(optimizer)
-        self._loss_spec, self._loss_weights_spec = loss, loss_weights
-        metrics = _check_metrics_arg(metrics, "metrics")
-        weighted_metrics = _check_metrics_arg(weighted_metrics, "weighted_metrics")
-        self._metrics_spec = metrics
-        self._weighted_metrics_spec = weighted_metrics
+        self._compile_loss = compile_utils.CompileLoss(loss, loss_weights)
+        self._compile_metrics = compile_utils.CompileMetrics(metrics, weighted_metrics)
         self.compiled = True
         self._grads_and_vars = None
         backend.accelerator_enabled()  # loads the optional accelerator now, not mid-epoch
         if self.built:
             self._resolve_compile()
         else:  # fail now on unknown names rather than at fit time
-            self.loss = losses.get(loss) if not isinstance(loss, (list, dict)) else None
-            for spec in (metrics, weighted_metrics):
-                for m in spec if isinstance(spec, (list, tuple)) else []:
-                    if not isinstance(m, (list, tuple)):
-                        metrics_module.get(m, self.loss or losses.get("mse"), None)
+            self.loss = self._compile_loss.check()
+            self._compile_metrics.check(self.loss)
 
     def _resolve_compile(self):
         """Matches losses, weights and metrics to the outputs (needs the graph)."""
         names = self.output_names
-        n = len(names)
-        self._losses = _per_output(self._loss_spec, names, "loss", losses.get, broadcast=True)
-        self.loss = self._losses[0] if n == 1 else self._losses
-        weights = self._loss_weights_spec
-        if weights is None:
-            self._loss_weights = [1.0] * n
-        else:
-            self._loss_weights = _per_output(weights, names, "loss_weights", _weight,
-                                             broadcast=False)
-        self._metric_specs = self._metrics_per_output(self._metrics_spec, "metrics")
-        self._weighted_metric_specs = self._metrics_per_output(
-            getattr(self, "_weighted_metrics_spec", []), "weighted_metrics")
-
-    def _metrics_per_output(self, spec, what):
-        names = self.output_names
-        if isinstance(spec, dict) or (spec and all(isinstance(m, (list, tuple)) for m in spec)
-                                      and len(names) > 1):
-            per = _per_output(spec, names, what, lambda m: list(m or []), broadcast=False)
-        else:
-            per = [list(spec)] * len(names)
-        for i, specs in enumerate(per):
-            for m in specs:
-                metrics_module.get(m, self._losses[i], None)
-        return per
+        self._compile_loss.build(names)
+        self._losses, self._loss_weights = self._compile_loss.losses, self._compile_loss.weights
+        self.loss = self._losses[0] if len(names) == 1 else self._losses
+        self._compile_metrics.build(names, self._losses)
+        self._metric_specs = self._compile_metrics.per_output
 
     def _require_compiled(self, what):
         if not self.compiled:
@@ -275,62 +246,41 @@ class Trainer:
         """
         self._require_compiled("fit")
         epochs = _inputs.check_positive_int(epochs, "epochs", minimum=0)
-        batch_size = _inputs.check_positive_int(32 if batch_size is None else batch_size,
-                                                "batch_size")
+        batch_size = _batch_size(batch_size)
         initial_epoch = _inputs.check_positive_int(initial_epoch, "initial_epoch", minimum=0)
         if steps_per_epoch is not None:
             steps_per_epoch = _inputs.check_positive_int(steps_per_epoch, "steps_per_epoch")
-        val_batch_size = batch_size if validation_batch_size is None else \
-            _inputs.check_positive_int(validation_batch_size, "validation_batch_size")
-        _check_validation_freq(validation_freq)
+        val_batch_size = _batch_size(validation_batch_size, "validation_batch_size", batch_size)
+        check_validation_freq(validation_freq)
         verbose = _check_verbose(verbose)
-        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
-                or not 0 <= validation_split < 1:
-            raise ValueError(
-                "`validation_split` must be a number in [0, 1), the fraction of the data to "
-                f"hold out. Received: validation_split={validation_split!r}."
-            )
-        xs, ys = self._prepare_xy(x, y)
-        ws = self._prepare_weights(sample_weight, class_weight, ys)
+        arrays.check_validation_split(validation_split)
+        data = self._prepare_data(x, y, sample_weight, class_weight)
         from kerasite import saving
 
         saving._warn_if_resuming_mid_epoch(self, initial_epoch)
         self._training_setup()
         val = None
-        n_all = len(xs[0])
         if validation_data is not None:  # it wins over validation_split, as in Keras
-            val = self._prepare_validation(validation_data)
+            x_val, y_val, w_val, names = arrays.unpack_validation(validation_data,
+                                                                  self._input_is_target)
+            val = self._prepare_data(x_val, y_val, w_val, names=names)
         elif validation_split:
-            split = int(n_all * (1 - validation_split))
-            if split == 0 or split == n_all:
-                raise ValueError(
-                    f"validation_split={validation_split} leaves "
-                    f"{'no training' if split == 0 else 'no validation'} samples out of "
-                    f"{n_all}. Use more data or another fraction."
-                )
-            # Keras splits sample_weight too, but applies class_weight to training only.
-            val_ws = [None] * len(ws) if class_weight is not None else \
-                [None if w is None else w[split:] for w in ws]
-            val = ([a[split:] for a in xs], [a[split:] for a in ys], val_ws)
-            xs, ys = [a[:split] for a in xs], [a[:split] for a in ys]
-            ws = [None if w is None else w[:split] for w in ws]
-
+            data, val = arrays.split_validation(data, validation_split,
+                                                class_weighted=class_weight is not None)
         if val is not None:
             val = _first_batches(val, validation_steps, val_batch_size, "validation_steps")
-        n = len(xs[0])
-        steps = steps_per_epoch or math.ceil(n / batch_size)
-        metrics = self._make_metrics(ys)
+            val = EpochIterator(ArrayDataAdapter(*val), val_batch_size)
+        iterator = EpochIterator(ArrayDataAdapter(*data), batch_size, steps_per_epoch, shuffle)
+        metrics = self._make_metrics(data[1])
         # The keys every epoch's logs will hold: ModelCheckpoint checks its path against them.
-        several = len(self.output_names) > 1
-        log_keys = ["loss", *([f"{name}_loss" for name in self.output_names] if several else []),
-                    *(m.name for m in metrics)]
+        log_keys = [*self._compile_loss.log_names, *(m.name for m in metrics)]
         self._epoch_log_keys = log_keys + ["val_" + k for k in log_keys if val is not None]
         history = History()
         cbs = [*list(callbacks or []), history]
         if verbose:
             cbs.append(ProgressBar(verbose=int(verbose)))
-        params = {"epochs": epochs, "steps": steps, "verbose": int(verbose),
-                  "batch_size": batch_size, "samples": n}
+        params = {"epochs": epochs, "steps": iterator.num_batches, "verbose": int(verbose),
+                  "batch_size": batch_size, "samples": iterator.adapter.num_samples}
         callback_list = CallbackList(cbs, model=self, params=params)
         self.history = history
         self.stop_training = False
@@ -338,26 +288,21 @@ class Trainer:
         # A diverging run overflows; fit reports that itself (a warning, or
         # TerminateOnNaN), so NumPy's per-operation warnings are silenced here.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            epoch_logs = self._fit_loop(
-                (xs, ys, ws), val, epochs, initial_epoch, batch_size, steps_per_epoch, shuffle,
-                metrics, callback_list, (val_batch_size, validation_freq))
+            epoch_logs = self._fit_loop(iterator, val, epochs, initial_epoch, metrics,
+                                        callback_list, validation_freq)
         callback_list.on_train_end(epoch_logs)
         return history
 
-    def _fit_loop(self, data, val, epochs, initial_epoch, batch_size, steps_per_epoch, shuffle,
-                  metrics, callback_list, validation):
-        """The epochs and batches of ``fit``; returns the last epoch's logs."""
-        adapter = ArrayDataAdapter(*data)
-        get_batch = adapter.get_batch
-        n = adapter.num_samples
-        per_pass = adapter.num_batches(batch_size)  # batches in one pass over the data
+    def _fit_loop(self, iterator, val, epochs, initial_epoch, metrics, callback_list,
+                  validation_freq):
+        """The epochs of ``fit`` over ``iterator``'s batches; returns the last epoch's logs."""
         batch_logs = {}
         want_batch_hooks = callback_list.wants_batch_hooks
         epoch_logs = {}
         warned_nan = False
-        val_batch_size, validation_freq = validation
         callback_list.on_train_begin()
         train_step = self._train_step
+        loss_logs = self._compile_loss.logs
         # A subclass's own train_step gets each batch as (x, y, sample_weight) and its
         # returned dict is logged as is (Keras 3); the built-in step stays the lean path.
         custom = type(self).train_step is not Trainer.train_step
@@ -365,13 +310,10 @@ class Trainer:
         # BackupAndRestore may move the start to the epoch after its backup (as in Keras).
         initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
         self._initial_epoch = None
-        position, order = 0, None  # the next batch of the current pass, and its order
         for epoch in range(initial_epoch, epochs):
             for layer in self._epoch_aware:
                 layer.set_epoch(epoch)
-            if position == 0:  # a new pass; one batch covers every sample, so no shuffling
-                order = utils.epoch_rng(self._seed, epoch).permutation(n) \
-                    if shuffle and per_pass > 1 else None
+            batches = iterator.enumerate_epoch(epoch, self._seed)
             callback_list.on_epoch_begin(epoch)
             # Plain attributes, set through __dict__: Model.__setattr__ (which finds a
             # subclassed model's layers) costs a call per epoch here for nothing.
@@ -379,27 +321,13 @@ class Trainer:
             state["_epoch_in_progress"] = epoch  # a save now is marked mid-epoch
             for m in metrics:
                 m.reset()
-            self._loss_sums = None
+            state["_loss_sums"] = None
             sums, seen, stopped = None, 0, False
-            steps = per_pass if steps_per_epoch is None else steps_per_epoch
-            for step in range(steps):
-                if position == per_pass:  # Keras: the data ran out before steps_per_epoch
-                    warnings.warn(
-                        f"The data ran out after {step} of steps_per_epoch={steps_per_epoch} "
-                        f"batches in epoch {epoch + 1}: {n} samples make {per_pass} batches "
-                        f"of {batch_size}. The next epoch starts a new pass over the data. "
-                        "Lower `steps_per_epoch` (or leave it None) to avoid short epochs.",
-                        stacklevel=3,
-                    )
-                    break
-                start, stop = position * batch_size, min(n, (position + 1) * batch_size)
-                position += 1
+            for step, k, (xb, yb, wb) in batches:
                 if want_batch_hooks:
                     callback_list.on_train_batch_begin(step)
-                xb, yb, wb = get_batch(start, stop, order)
                 if custom:
-                    logs = self.train_step((self._model_form(xb), self._model_form(yb),
-                                            self._weights_form(wb)))
+                    logs = self.train_step(pack_x_y_sample_weight(xb, yb, wb))
                     epoch_logs = dict(logs)
                     if want_batch_hooks:
                         callback_list.on_train_batch_end(step, dict(logs))
@@ -408,7 +336,6 @@ class Trainer:
                             break
                     continue
                 values, outs = train_step(xb, yb, wb)
-                k = stop - start
                 if sums is None:
                     sums = [v * k for v in values]
                 else:
@@ -416,19 +343,17 @@ class Trainer:
                         sums[j] += v * k
                 seen += k
                 if metrics:
-                    self._update_metrics(metrics, yb, outs, wb)
+                    update_metrics(metrics, yb, outs, wb)
                 if want_batch_hooks:
-                    batch_logs.update(self._loss_logs([s / seen for s in sums]))
+                    batch_logs.update(loss_logs([s / seen for s in sums]))
                     for m in metrics:
                         batch_logs[m.name] = m.result()
                     callback_list.on_train_batch_end(step, batch_logs)
                     if self.stop_training:  # e.g. TerminateOnNaN: stop inside the epoch
                         stopped = True
                         break
-            if position == per_pass:
-                position = 0
             if not custom:
-                epoch_logs = self._loss_logs([s / seen for s in sums])
+                epoch_logs = loss_logs([s / seen for s in sums])
                 for m in metrics:
                     epoch_logs[m.name] = m.result()
             loss = epoch_logs.get("loss", 0.0)
@@ -441,9 +366,9 @@ class Trainer:
                     "or pass callbacks=[TerminateOnNaN()] to stop at the first bad batch.",
                     stacklevel=3,  # point at the user's call to fit
                 )
-            if val is not None and _should_validate(epoch, validation_freq):
+            if val is not None and should_validate(epoch, validation_freq):
                 callback_list.on_test_begin()
-                val_logs = self._evaluate_arrays(*val, val_batch_size, metrics, callback_list)
+                val_logs = self._evaluate_arrays(val, metrics, callback_list)
                 callback_list.on_test_end(val_logs)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             if not stopped:  # an epoch cut short (e.g. by TerminateOnNaN) is not completed
@@ -472,7 +397,7 @@ class Trainer:
         Returns:
             A dict of logs, ``{"loss": ..., <metric name>: ...}``.
         """
-        x, y, sample_weight = _unpack(data)
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         xs, ys, ws = self._step_lists(x, y, sample_weight)
         if self._grads_and_vars is None:
             self._training_setup()
@@ -489,7 +414,7 @@ class Trainer:
         Returns:
             A dict of logs; the built-in step's are running means, as in ``train_step``.
         """
-        x, y, sample_weight = _unpack(data)
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         xs, ys, ws = self._step_lists(x, y, sample_weight)
         outs = self._infer_graph.forward(xs, training=False)
         y_pred = self._pack_step_outputs(outs)
@@ -524,12 +449,7 @@ class Trainer:
         if not hasattr(self, "_losses"):
             self._resolve_compile()
         _, ys, ws = self._step_lists(None, y, sample_weight)
-        outs = self._model_list(y_pred, len(self._graph.outputs))
-        total = 0.0
-        for i, (weight, yt, out, w) in enumerate(zip(self._loss_weights, ys, outs, ws)):
-            loss = self._losses[i]
-            total += weight * (loss.forward(yt, out) if w is None else
-                               loss.forward(yt, out, w))
+        total = self._compile_loss(ys, as_list(y_pred, len(self._graph.outputs)), ws)
         if self._graph._activity or any(leaf.regularizers for leaf in self._leaf_layers()):
             total += self._penalty(self._graph)
         return float(total)
@@ -548,11 +468,11 @@ class Trainer:
             the loss is there once a step has tracked it.
         """
         _, ys, ws = self._step_lists(None, y, sample_weight)
-        outs = self._model_list(y_pred, len(self._graph.outputs))
+        outs = as_list(y_pred, len(self._graph.outputs))
         metrics = getattr(self, "_step_metrics", None)
         if metrics is None:
             metrics = self._step_metrics = self._make_metrics(ys)
-        self._update_metrics(metrics, ys, outs, ws)
+        update_metrics(metrics, ys, outs, ws)
         sums = getattr(self, "_loss_sums", None)
         logs = self._loss_logs([v / self._loss_seen for v in sums]) if sums else {}
         for m in metrics:
@@ -569,44 +489,10 @@ class Trainer:
             self._loss_seen += k
 
     def _step_lists(self, x, y, sample_weight):
-        """x, y and sample weights as the steps take them, as lists per input/output."""
-        n_out = len(self._graph.outputs)
-        xs = None if x is None else self._model_list(x, len(self._graph.inputs))
-        ys = self._model_list(y, n_out)
-        if sample_weight is None:
-            ws = [None] * n_out
-        elif isinstance(sample_weight, (list, tuple)):
-            ws = list(sample_weight)
-        else:
-            ws = [sample_weight] * n_out
-        return xs, ys, ws
-
-    @staticmethod
-    def _model_list(value, n):
-        if isinstance(value, (list, tuple)) and (n > 1 or len(value) == 1 and
-                                                  not isinstance(value[0], (int, float))):
-            return list(value)
-        return [value]
-
-    @staticmethod
-    def _model_form(arrays):
-        """One array for a single input or output, else the list (as a step receives them)."""
-        return arrays[0] if len(arrays) == 1 else arrays
-
-    @staticmethod
-    def _weights_form(ws):
-        if all(w is None for w in ws):
-            return None
-        return ws[0] if len(ws) == 1 else ws
+        return as_lists(x, y, sample_weight, len(self._graph.inputs), len(self._graph.outputs))
 
     def _pack_step_outputs(self, outs):
         return outs[0] if len(outs) == 1 else list(outs)
-
-    @staticmethod
-    def _update_metrics(metrics, ys, outs, ws):
-        for m in metrics:
-            i = m.output_index
-            m.update(ys[i], outs[i], ws[i] if m.weighted else None)
 
     def _train_step(self, xs, ys, ws=None):
         """One gradient step on a batch; returns (the loss values, the predictions).
@@ -675,173 +561,45 @@ class Trainer:
         return [total, *values], grads
 
     def _loss_logs(self, values):
-        if len(values) == 1:
-            return {"loss": values[0]}
-        logs = {"loss": values[0]}
-        for name, v in zip(self.output_names, values[1:]):
-            logs[f"{name}_loss"] = v
-        return logs
+        return self._compile_loss.logs(values)
 
     # ============================================================ data checks
     def _prepare_x(self, x, name="x", lazy=False):
-        """One checked ``floatx()`` array per input, all with the same length.
-
-        With ``lazy`` the arrays are checked but not cast: the caller casts
-        each batch (``_inputs.cast``), so big integer data is never copied whole.
-        """
-        convert = _inputs.checked if lazy else _inputs.as_array
-        if x is None:
-            raise TypeError(f"`{name}` is required. Received: {name}=None.")
-        names = self.input_names if self.built else None
-        # A one-item inputs list takes the bare array too, as in Keras.
-        single = not self.built or self._single_input or \
-            (len(names) == 1 and not isinstance(x, (list, tuple, dict)))
-        if single:
-            if isinstance(x, dict) and names and len(x) == 1 and names[0] in x:
-                x = x[names[0]]
-            xs = [convert(x, name)]
+        """One checked array per input (see ``standardize_inputs``); builds an unbuilt model."""
+        built = self.built
+        xs = arrays.standardize_inputs(x, self.input_names if built else None,
+                                       built and self._single_input, self.name, name, lazy)
+        if built:
+            expected = [self.input_shape] if self._single_input else self.input_shape
+            arrays.check_input_shapes(xs, expected, self._graph, self.name)
         else:
-            if isinstance(x, np.ndarray) or not isinstance(x, (list, tuple, dict)):
-                raise ValueError(
-                    f"Model '{self.name}' has {len(names)} inputs {names}: pass `{name}` as a "
-                    "list of arrays in that order, or a dict keyed by those names."
-                )
-            raw = _data_list(x, names, name, "input")
-            xs = [convert(v, f"{name}[{k!r}]") for v, k in zip(raw, names)]
-        for i, a in enumerate(xs[1:], 1):
-            _inputs.check_lengths(xs[0], a, f"{name}[{names[0]!r}]", f"{name}[{names[i]!r}]")
-        self._check_input_shape(xs)
-        return xs
-
-    def _prepare_xy(self, x, y, x_name="x", y_name="y", lazy=False):
-        xs = self._prepare_x(x, x_name, lazy)
-        if self.compiled and getattr(self, "_losses", None) is None:
-            self._resolve_compile()
-        if y is None:
-            if self._input_is_target:
-                target = _inputs.as_array(xs[0], x_name) if lazy else xs[0]
-                return xs, [self._check_targets(target, x_name, 0)]
-            raise ValueError(
-                f"`{y_name}` is required for {type(self).__name__}.fit/evaluate: pass the "
-                "targets. (Only autoencoders use the input as its own target.)"
-            )
-        names = self.output_names
-        if len(names) == 1:
-            if isinstance(y, dict) and len(y) == 1 and names[0] in y:
-                y = y[names[0]]
-            raw = [y]
-        else:
-            if isinstance(y, np.ndarray) or not isinstance(y, (list, tuple, dict)):
-                raise ValueError(
-                    f"Model '{self.name}' has {len(names)} outputs {names}: pass `{y_name}` as a "
-                    "list of arrays in that order, or a dict keyed by those names."
-                )
-            raw = _data_list(y, names, y_name, "output")
-        ys = []
-        for i, v in enumerate(raw):
-            label = y_name if len(names) == 1 else f"{y_name}[{names[i]!r}]"
-            a = _inputs.as_array(v, label)
-            _inputs.check_lengths(xs[0], a, x_name, label)
-            ys.append(self._check_targets(a, label, i))
-        return xs, ys
-
-    def _prepare_validation(self, data):
-        """``(xs, ys, ws)`` from ``(x_val, y_val)`` or ``(x_val, y_val, val_sample_weight)``."""
-        if isinstance(data, (tuple, list)) and len(data) in (2, 3):
-            xs, ys = self._prepare_xy(data[0], data[1], "validation_data[0]",
-                                      "validation_data[1]")
-            weights = data[2] if len(data) == 3 else None
-            return xs, ys, self._prepare_weights(weights, None, ys, "validation_data[2]")
-        if isinstance(data, (tuple, list)) and len(data) == 1:
-            data = data[0]
-        if isinstance(data, (tuple, list)) or not self._input_is_target:
-            raise ValueError(
-                "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
-                f"val_sample_weight). Received: {type(data).__name__} of length "
-                f"{len(data) if hasattr(data, '__len__') else '?'}."
-            )
-        xs, ys = self._prepare_xy(data, None, "validation_data", "validation_data")
-        return xs, ys, [None] * len(ys)
-
-    def _check_input_shape(self, xs):
-        shapes = [a.shape for a in xs]
-        if not self.built:
-            self.build(shapes[0] if len(shapes) == 1 else shapes)
+            self.build(xs[0].shape if len(xs) == 1 else [a.shape for a in xs])
             if self.compiled:
                 self._resolve_compile()
-            return
-        expected = [self.input_shape] if self._single_input else self.input_shape
-        for i, (s, e) in enumerate(zip(shapes, expected)):
-            if s[1:] != tuple(e)[1:]:
-                first = self._graph.inputs[i].node.layer
-                consumers = [n.layer for n in self._graph.nodes if self._graph.inputs[i] in n.inputs]
-                layer = consumers[0] if consumers else first
-                raise ValueError(
-                    f"Input to layer '{layer.name}' ({type(layer).__name__}) has the wrong shape: "
-                    f"expected (batch, {', '.join(map(str, tuple(e)[1:]))}) as the model "
-                    f"'{self.name}' was built for, received {tuple(s)}. Reshape the input or "
-                    "build a new model for it."
-                )
+        return xs
 
-    def _check_targets(self, y, name, i):
-        out = self._graph.outputs[i].shape
-        loss = self._losses[i]
-        if isinstance(loss, losses.SparseCategoricalCrossentropy):
-            expected = (len(y), *out[1:-1])
-            if y.shape == (*expected, 1):
-                y = y.reshape(expected)
-            if y.shape != expected:
-                raise ValueError(
-                    f"`{name}` has shape {y.shape}, but sparse_categorical_crossentropy needs one "
-                    f"integer class index per sample: shape {expected}. "
-                    + losses._label_hint(loss, y, np.empty((len(y), *out[1:])))
-                )
-            if not np.array_equal(y, np.round(y)) or y.min() < 0 or y.max() >= out[-1]:
-                raise ValueError(
-                    f"`{name}` must hold integer class indices in [0, {out[-1]}) for a model with "
-                    f"{out[-1]} outputs. Received values from {y.min():g} to {y.max():g}."
-                )
-            return y
-        expected = (len(y), *out[1:])
-        if y.shape != expected and y.size == math.prod(expected) and out[-1] == 1:
-            y = y.reshape(expected)  # labels (n,) for a single output unit, as Keras allows
-        if y.shape != expected:
-            raise ValueError(
-                f"`{name}` has shape {y.shape}, but the model's output has shape {expected} and "
-                f"{type(loss).__name__} compares them element by element. "
-                + losses._label_hint(loss, y, np.empty(expected))
-            )
-        return y
+    def _prepare_data(self, x, y, sample_weight=None, class_weight=None,
+                      names=("x", "y", "sample_weight"), lazy=False):
+        """``(xs, ys, ws)``: one checked array per input, output and sample weight.
+
+        ``names`` are the arguments' names for messages; with ``lazy`` the
+        inputs are checked but not cast (see ``standardize_inputs``).
+        """
+        xs = self._prepare_x(x, names[0], lazy)
+        if self.compiled and getattr(self, "_losses", None) is None:
+            self._resolve_compile()
+        out_names, out_losses = self.output_names, self._losses
+        ys = arrays.standardize_targets(
+            y, xs, out_names, [t.shape for t in self._graph.outputs], out_losses,
+            model_name=self.name, model_kind=type(self).__name__,
+            input_is_target=self._input_is_target, x_name=names[0], y_name=names[1], lazy=lazy)
+        ws = arrays.standardize_weights(sample_weight, class_weight, ys, out_names, out_losses,
+                                        self.name, names[2])
+        return xs, ys, ws
 
     def _make_metrics(self, ys):
-        """New metric objects for ``metrics`` then ``weighted_metrics``, named as Keras logs them.
-
-        Each gets ``output_index`` (the output it reads) and ``weighted`` (whether
-        it receives the sample weights).
-        """
-        made, taken = [], set()
-        several = len(self._graph.outputs) > 1
-        groups = ((False, self._metric_specs),
-                  (True, getattr(self, "_weighted_metric_specs", None) or []))
-        for weighted, per_output in groups:
-            for i, specs in enumerate(per_output):
-                for spec in specs:
-                    m = metrics_module.get(spec, self._losses[i], self._graph.outputs[i].shape,
-                                           ys[i].shape)
-                    prefix = f"{self.output_names[i]}_" if several else ""
-                    name = prefix + m.name
-                    if name in taken:  # Keras: "mae" and a weighted "mae" -> "weighted_mae"
-                        name = prefix + "weighted_" + m.name
-                    base, k = name, 1
-                    while name in taken:
-                        name, k = f"{base}_{k}", k + 1
-                    taken.add(name)
-                    m.name = name
-                    m.output_index = i
-                    m.weighted = weighted
-                    m.reset()
-                    made.append(m)
-        return made
+        """New metric objects for this call's targets (see ``CompileMetrics.make_metrics``)."""
+        return self._compile_metrics.make_metrics(ys, [t.shape for t in self._graph.outputs])
 
     # ====================================================== evaluate, predict
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None,
@@ -866,22 +624,19 @@ class Trainer:
             compiled (as Keras does), or a dict if ``return_dict``.
         """
         self._require_compiled("evaluate")
-        batch_size = _inputs.check_positive_int(32 if batch_size is None else batch_size,
-                                                "batch_size")
+        batch_size = _batch_size(batch_size)
         verbose = _check_verbose(verbose)
         # x is cast batch by batch (a uint8 memmap is never copied whole).
-        xs, ys = self._prepare_xy(x, y, lazy=True)
-        ws = self._prepare_weights(sample_weight, None, ys)
-        xs, ys, ws = _first_batches((xs, ys, ws), steps, batch_size, "steps")
-        n = len(xs[0])
+        data = self._prepare_data(x, y, sample_weight, lazy=True)
+        data = _first_batches(data, steps, batch_size, "steps")
+        iterator = EpochIterator(ArrayDataAdapter(*data, cast_x=True), batch_size)
         cbs = list(callbacks or []) + ([ProgressBar(verbose=verbose)] if verbose else [])
         callback_list = CallbackList(cbs, model=self, params={
-            "steps": math.ceil(n / batch_size), "samples": n, "verbose": verbose,
-            "batch_size": batch_size})
+            "steps": iterator.num_batches, "samples": iterator.adapter.num_samples,
+            "verbose": verbose, "batch_size": batch_size})
         callback_list.on_test_begin()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            logs = self._evaluate_arrays(xs, ys, ws, batch_size, self._make_metrics(ys),
-                                         callback_list, lazy=True)
+            logs = self._evaluate_arrays(iterator, self._make_metrics(data[1]), callback_list)
         callback_list.on_test_end(logs)
         if not math.isfinite(logs["loss"]):
             warnings.warn(
@@ -889,17 +644,14 @@ class Trainer:
                 "Rescale the inputs (for example to [0, 1]) or check the weights.",
                 stacklevel=2,
             )
-        if return_dict:
-            return dict(logs)
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return _batch_result(logs, return_dict)
 
-    def _evaluate_arrays(self, xs, ys, ws, batch_size, metrics, callback_list=None, lazy=False):
-        """Loss and metrics over ``xs``, batch by batch; ``lazy`` x still needs casting."""
+    def _evaluate_arrays(self, iterator, metrics, callback_list=None):
+        """Loss and metrics over one pass of ``iterator``'s batches."""
         for m in metrics:
             m.reset()
         if type(self).test_step is not Trainer.test_step:
-            return self._evaluate_custom(xs, ys, ws, batch_size, metrics, callback_list, lazy)
+            return self._evaluate_custom(iterator, metrics, callback_list)
         graph = self._infer_graph
         regularized = any(leaf.regularizers for leaf in self._leaf_layers())
         hooks = callback_list is not None and callback_list.wants_test_batch_hooks
@@ -907,14 +659,14 @@ class Trainer:
             self._training_setup()  # which outputs are fused, and the penalties
         self._set_fused(True)
         try:
-            logs = self._evaluate_batches(xs, ys, ws, batch_size, metrics, callback_list, lazy,
-                                          hooks, graph, regularized)
+            logs = self._evaluate_batches(iterator, metrics, callback_list, hooks, graph,
+                                          regularized)
         finally:
             self._set_fused(False)
         self.clear_cache()
         return logs
 
-    def _evaluate_custom(self, xs, ys, ws, batch_size, metrics, callback_list, lazy):
+    def _evaluate_custom(self, iterator, metrics, callback_list):
         """A subclass's ``test_step`` per batch; its last returned dict is the result."""
         hooks = callback_list is not None and callback_list.wants_test_batch_hooks
         saved = (getattr(self, "_step_metrics", None), getattr(self, "_loss_sums", None),
@@ -922,16 +674,10 @@ class Trainer:
         self._step_metrics, self._loss_sums = metrics, None
         logs = {}
         try:
-            for step, start in enumerate(range(0, len(xs[0]), batch_size)):
+            for step, _, (xb, yb, wb) in iterator.enumerate_epoch():
                 if hooks:
                     callback_list.on_test_batch_begin(step)
-                xb = [a[start:start + batch_size] for a in xs]
-                if lazy:
-                    xb = [_inputs.cast(a, "x", start) for a in xb]
-                yb = [a[start:start + batch_size] for a in ys]
-                wb = [None if w is None else w[start:start + batch_size] for w in ws]
-                logs = dict(self.test_step((self._model_form(xb), self._model_form(yb),
-                                            self._weights_form(wb))))
+                logs = dict(self.test_step(pack_x_y_sample_weight(xb, yb, wb)))
                 if hooks:
                     callback_list.on_test_batch_end(step, dict(logs))
         finally:
@@ -939,32 +685,25 @@ class Trainer:
         self.clear_cache()
         return logs
 
-    def _evaluate_batches(self, xs, ys, ws, batch_size, metrics, callback_list, lazy, hooks, graph,
-                          regularized):
-        sums, n = None, len(xs[0])
-        for step, start in enumerate(range(0, n, batch_size)):
+    def _evaluate_batches(self, iterator, metrics, callback_list, hooks, graph, regularized):
+        sums, seen = None, 0
+        for step, k, (xb, yb, wb) in iterator.enumerate_epoch():
             if hooks:
                 callback_list.on_test_batch_begin(step)
-            xb = [a[start:start + batch_size] for a in xs]
-            if lazy:
-                xb = [_inputs.cast(a, "x", start) for a in xb]
-            yb = [a[start:start + batch_size] for a in ys]
-            wb = [None if w is None else w[start:start + batch_size] for w in ws]
             outs = graph.forward(xb, training=False)
             values = self._loss_values(yb, outs, wb)
             if regularized or graph._activity:
                 values = [values[0] + self._penalty(graph), *values[1:]]
-            k = len(xb[0])
             sums = [v * k for v in values] if sums is None else \
                 [s + v * k for s, v in zip(sums, values)]
-            self._update_metrics(metrics, yb, outs, wb)
+            seen += k
+            update_metrics(metrics, yb, outs, wb)
             if hooks:
-                seen = start + k
                 batch_logs = self._loss_logs([s / seen for s in sums])
                 for m in metrics:
                     batch_logs[m.name] = m.result()
                 callback_list.on_test_batch_end(step, batch_logs)
-        logs = self._loss_logs([s / n for s in sums])
+        logs = self._loss_logs([s / seen for s in sums])
         for m in metrics:
             logs[m.name] = m.result()
         return logs
@@ -1010,15 +749,15 @@ class Trainer:
             Array ``(samples, *outputs)`` in ``floatx()``; a list (or dict) of
             arrays for a model with several outputs.
         """
-        batch_size = _inputs.check_positive_int(32 if batch_size is None else batch_size,
-                                                "batch_size")
+        batch_size = _batch_size(batch_size)
         verbose = _check_verbose(verbose)
         xs = self._prepare_x(x, lazy=True)  # cast batch by batch: no whole float copy
         xs = _first_batches((xs,), steps, batch_size, "steps")[0]
         n = len(xs[0])
+        iterator = EpochIterator(ArrayDataAdapter(xs, [], [], cast_x=True), batch_size)
         cbs = list(callbacks or []) + ([ProgressBar(verbose=verbose)] if verbose else [])
         callback_list = CallbackList(cbs, model=self, params={
-            "steps": math.ceil(n / batch_size), "samples": n, "verbose": verbose,
+            "steps": iterator.num_batches, "samples": n, "verbose": verbose,
             "batch_size": batch_size})
         hooks = callback_list.wants_predict_batch_hooks
         results = None
@@ -1026,13 +765,13 @@ class Trainer:
         custom = type(self).predict_step is not Trainer.predict_step
         callback_list.on_predict_begin()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for step, start in enumerate(range(0, n, batch_size)):
+            start = 0
+            for step, k, (xb, _, _) in iterator.enumerate_epoch():
                 if hooks:
                     callback_list.on_predict_batch_begin(step)
-                xb = [_inputs.cast(a[start:start + batch_size], "x", start) for a in xs]
                 if custom:
-                    outs = self._model_list(self.predict_step(self._model_form(xb)),
-                                            len(results or graph.outputs))
+                    outs = as_list(self.predict_step(xb[0] if len(xb) == 1 else xb),
+                                   len(results or graph.outputs))
                 else:
                     outs = graph.forward(xb, training=False)
                 if results is None:
@@ -1043,6 +782,7 @@ class Trainer:
                     batch = [r[start:start + len(outs[0])] for r in results]
                     callback_list.on_predict_batch_end(
                         step, {"outputs": batch[0] if len(batch) == 1 else batch})
+                start += k
         self.clear_cache()
         callback_list.on_predict_end()
         if not all(np.isfinite(r).all() for r in results):
@@ -1082,14 +822,13 @@ class Trainer:
             compiled, or a dict if ``return_dict``.
         """
         self._require_compiled("train_on_batch")
-        xs, ys = self._prepare_xy(x, y)
-        ws = self._prepare_weights(sample_weight, class_weight, ys)
+        xs, ys, ws = self._prepare_data(x, y, sample_weight, class_weight)
         if self._grads_and_vars is None:
             self._training_setup()
         metrics = self._make_metrics(ys)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             values, outs = self._train_step(xs, ys, ws)
-        self._update_metrics(metrics, ys, outs, ws)
+        update_metrics(metrics, ys, outs, ws)
         logs = self._loss_logs(values)
         logs.update((m.name, m.result()) for m in metrics)
         return _batch_result(logs, return_dict)
@@ -1108,10 +847,10 @@ class Trainer:
             dict if ``return_dict``.
         """
         self._require_compiled("test_on_batch")
-        xs, ys = self._prepare_xy(x, y)
-        ws = self._prepare_weights(sample_weight, None, ys)
+        data = self._prepare_data(x, y, sample_weight)
+        iterator = EpochIterator(ArrayDataAdapter(*data), len(data[0][0]))
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            logs = self._evaluate_arrays(xs, ys, ws, len(xs[0]), self._make_metrics(ys))
+            logs = self._evaluate_arrays(iterator, self._make_metrics(data[1]))
         return _batch_result(logs, return_dict)
 
     def predict_on_batch(self, x):
@@ -1131,63 +870,6 @@ class Trainer:
         self.clear_cache()
         return self._pack_outputs(outs)
 
-    # ======================================================== sample weights
-    def _prepare_weights(self, sample_weight, class_weight, ys, name="sample_weight"):
-        """One weight array ``(samples,)`` (or None) per output, checked, as Keras pairs them.
-
-        A single array serves every output; a list or dict gives one per output.
-        ``class_weight`` becomes sample weights from the labels of the only output.
-        """
-        names = self.output_names
-        if class_weight is not None:
-            if sample_weight is not None:
-                raise ValueError(
-                    "Pass either `sample_weight` or `class_weight`, not both (Keras refuses "
-                    "both too). Fold the class weights into the sample weights instead, e.g. "
-                    "sample_weight = w * np.array([class_weight.get(c, 1.0) for c in labels])."
-                )
-            if len(names) > 1:
-                raise ValueError(
-                    f"`class_weight` works for a model with a single output; model "
-                    f"'{self.name}' has {len(names)} outputs {names}. Pass `sample_weight` "
-                    "with one array per output instead."
-                )
-            return [_class_weights(class_weight, ys[0])]
-        if sample_weight is None:
-            return [None] * len(names)
-        several = len(names) > 1
-        if several and isinstance(sample_weight, (list, tuple, dict)):
-            raw = _data_list(sample_weight, names, name, "output")
-        else:
-            if several and np.ndim(sample_weight) == 2 and np.shape(sample_weight)[1] != 1:
-                raise ValueError(
-                    f"`{name}` is one array for the {len(names)} outputs {names}, so it must "
-                    "hold one weight per sample, shape (samples,). Received shape "
-                    f"{np.shape(sample_weight)}. Pass a list with one array per output for "
-                    "finer weights."
-                )
-            raw = [sample_weight] * len(names)
-        ws = []
-        for i, w in enumerate(raw):
-            label = f"{name}[{names[i]!r}]" if several and raw[0] is not raw[-1] else name
-            if w is None:
-                ws.append(None)
-                continue
-            loss = self._losses[i]
-            if not _takes_sample_weight(loss):
-                raise TypeError(
-                    f"`{label}` was given, but the loss {type(loss).__name__}.forward(y_true, "
-                    "y_pred) takes no `sample_weight`. Add a `sample_weight=None` argument to "
-                    "its forward and apply the weights there (see \"Custom losses\" in the "
-                    "Losses API reference), or subclass a built-in loss."
-                )
-            a = _inputs.as_array(w, label)
-            _inputs.check_lengths(ys[i], a, "y", label)
-            if a.ndim == 2 and a.shape[1] == 1:
-                a = a[:, 0]
-            ws.append(a)
-        return ws
-
     # ========================================================== compile config
     def get_compile_config(self):
         """The compile settings as a JSON-safe dict, or ``None`` before ``compile``."""
@@ -1195,20 +877,8 @@ class Trainer:
             return None
         if self.built and getattr(self, "_losses", None) is None:
             self._resolve_compile()
-        spec = self._loss_spec
-        if isinstance(spec, dict):
-            loss = {k: losses.serialize(losses.get(v)) for k, v in spec.items()}
-        elif isinstance(spec, (list, tuple)):
-            loss = [losses.serialize(losses.get(v)) for v in spec]
-        else:
-            loss = losses.serialize(losses.get(spec))
-        config = {"optimizer": optimizers.serialize(self.optimizer), "loss": loss,
-                  "metrics": _plain_metrics(self._metrics_spec)}
-        if self._loss_weights_spec is not None:
-            config["loss_weights"] = self._loss_weights_spec
-        if getattr(self, "_weighted_metrics_spec", None):
-            config["weighted_metrics"] = _plain_metrics(self._weighted_metrics_spec)
-        return config
+        return compile_utils.get_compile_config(self.optimizer, self._compile_loss,
+                                                self._compile_metrics)
 
     # ================================================================= saving
     def save(self, filepath):
@@ -1272,47 +942,12 @@ def _check_verbose(verbose):
     return int(verbose)
 
 
+def _batch_size(value, name="batch_size", default=32):
+    return default if value is None else _inputs.check_positive_int(value, name)
+
+
 def _batch_result(logs, return_dict):
     if return_dict:
         return dict(logs)
     values = list(logs.values())
     return values[0] if len(values) == 1 else values
-
-
-def _takes_sample_weight(loss):
-    """Whether ``loss.forward`` accepts the weights (a custom loss may take only two arrays)."""
-    import inspect
-
-    try:
-        params = inspect.signature(loss.forward).parameters.values()
-    except (TypeError, ValueError):
-        return True
-    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params) >= 3 or \
-        any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name == "sample_weight"
-            for p in params)
-
-
-def _check_validation_freq(freq):
-    ok = (isinstance(freq, (int, np.integer)) and not isinstance(freq, bool) and freq >= 1) or \
-        (isinstance(freq, (list, tuple)) and all(
-            isinstance(e, (int, np.integer)) and not isinstance(e, bool) for e in freq))
-    if not ok:
-        raise ValueError(
-            "`validation_freq` must be a positive integer (validate every that many epochs) "
-            f"or a list of 1-based epoch numbers. Received: validation_freq={freq!r}."
-        )
-
-
-def _should_validate(epoch, freq):
-    """Keras counts epochs from 1 here: validation_freq=2 validates after epochs 2, 4, ..."""
-    if isinstance(freq, (list, tuple)):
-        return epoch + 1 in freq
-    return (epoch + 1) % freq == 0
-
-
-def _unpack(data):
-    """``(x, y, sample_weight)`` from a batch given as a tuple of one to three items."""
-    if not isinstance(data, tuple):
-        return data, None, None
-    x, y, sample_weight = (data + (None, None))[:3]
-    return x, y, sample_weight
