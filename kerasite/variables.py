@@ -68,7 +68,8 @@ class Variable:
             if shape is not None and tuple(shape) != value.shape:
                 raise ValueError(f"Variable() received a value of shape {value.shape} and "
                                  f"shape={tuple(shape)}. Give one or make them agree.")
-        self._value = np.ascontiguousarray(value, dtype=dtype)
+        # A copy, as Keras makes: the variable's storage is its own.
+        self._value = np.array(value, dtype=dtype, order="C", copy=True)
         self.name = name or "variable"
         self.path = self.name
         self.trainable = bool(trainable)
