@@ -816,7 +816,7 @@ class Lamb(_TwoMoments):
         >>> import numpy as np
         >>> w, g = np.array([3.0, 4.0]), np.array([0.5, 0.0])
         >>> Lamb(learning_rate=0.1).apply_gradients([(g, w)]); w.round(4)
-        array([-2. ,  4. ])
+        array([2.5, 4. ])
     """
 
     _slot_names = ("m", "v")
