@@ -89,7 +89,7 @@ class Optimizer:
             )
         self.iterations = 0
         self._variables = None  # what build() was given, in order
-        self._index = {}  # id(variable) -> its position in _variables
+        self._index = {}  # variable (id of a raw array) -> its position in _variables
         self._slots = None  # {slot name: [array per weight]}, made on the first step
         self._scratch = None
         self._flat_slots = self._flat_scratch = None  # the same state as 1-D buffers
@@ -159,7 +159,7 @@ class Optimizer:
 
     def _get_variable_index(self, variable):
         """The position of ``variable`` in the state (Keras's name for this look-up)."""
-        index = self._index.get(id(variable))
+        index = self._index.get(_key(variable))
         if index is None or self._variables[index] is not variable:
             raise KeyError(f"This optimizer was not built for the variable "
                            f"{getattr(variable, 'path', type(variable).__name__)!r}.")
@@ -207,7 +207,7 @@ class Optimizer:
     def _build(self, params):
         """Creates the state: each slot (and the scratch) is one buffer, viewed per weight."""
         self._variables = list(params)
-        self._index = {id(v): i for i, v in enumerate(self._variables)}
+        self._index = {_key(v): i for i, v in enumerate(self._variables)}
         params = [_array(p) for p in params]
         dtypes = {p.dtype for p in params}
         if len(dtypes) == 1:
@@ -836,6 +836,11 @@ class Lamb(_TwoMoments):
         ratio = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
         step *= lr * ratio
         p -= step
+
+
+def _key(x):
+    """A variable keys the state itself; a raw array (not hashable) by its identity."""
+    return x if isinstance(x, Variable) else id(x)
 
 
 def _array(x):
