@@ -132,6 +132,9 @@ class Variable:
                              f"array of shape {array.shape}.")
         self._grad = array
 
+    def __getstate__(self):  # a copy (pickle, deepcopy) belongs to no flat buffer
+        return {**self.__dict__, "_buffers": []}
+
     # ----------------------------------------------------------- array-like
     @property
     def shape(self):

@@ -102,6 +102,19 @@ def test_other_layers_name_their_variables_as_keras():
     assert list(dense.params) == ["W", "b"] and list(dense.grads) == ["W", "b"]
 
 
+def test_a_frozen_variable_is_left_alone_after_compile():
+    x, y = _data()
+    model = _mlp()
+    bias = model.layers[0].bias
+    bias.trainable = False  # as in Keras: the variable leaves trainable_weights
+    model.compile(optimizer=optimizers.Adam(0.01), loss="mse")
+    assert bias not in model.trainable_weights and model.non_trainable_weights == [bias]
+    before, kernel = bias.numpy(), model.layers[0].kernel.numpy()
+    model.fit(x, y, epochs=2, verbose=0)
+    np.testing.assert_array_equal(bias.numpy(), before)
+    assert not np.array_equal(model.layers[0].kernel.numpy(), kernel)
+
+
 def test_get_and_set_weights_work_with_arrays():
     model = _mlp()
     values = [np.full(w.shape, i, dtype="float32") for i, w in enumerate(model.weights)]

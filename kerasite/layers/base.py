@@ -413,17 +413,17 @@ class Layer:
 
     @property
     def trainable_weights(self):
-        """The variables an optimizer updates: those with a gradient, while ``trainable``."""
+        """The variables an optimizer updates: trainable ones (with a gradient), while ``trainable``."""
         if not self.trainable:
             return []
-        return [v for v in self._variables.values() if v._grad is not None]
+        return [v for v in self._variables.values() if v.trainable and v._grad is not None]
 
     @property
     def non_trainable_weights(self):
         """The other variables: all of them when the layer is frozen."""
         if not self.trainable:
             return self.weights
-        return [v for v in self._variables.values() if v._grad is None]
+        return [v for v in self._variables.values() if not (v.trainable and v._grad is not None)]
 
     def get_weights(self):
         """Copies of the weights' values, as arrays, in ``weights`` order."""
