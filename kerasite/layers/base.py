@@ -408,12 +408,12 @@ class Layer:
 
     @property
     def weights(self):
-        """All weights, as :class:`~kerasite.Variable` s in creation order (Keras's ``layer.weights``)."""
+        """All weights, :class:`~kerasite.Variable` s in creation order, as Keras's."""
         return list(self._variables.values())
 
     @property
     def trainable_weights(self):
-        """The variables an optimizer updates: trainable ones (with a gradient), while ``trainable``."""
+        """The variables an optimizer updates: the trainable ones, while ``trainable``."""
         if not self.trainable:
             return []
         return [v for v in self._variables.values() if v.trainable and v._grad is not None]

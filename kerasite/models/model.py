@@ -286,7 +286,7 @@ class Model(Trainer, Layer):
 
     @property
     def weights(self):
-        """Every weight, a live :class:`~kerasite.Variable`, layer by layer, as Keras's ``model.weights``."""
+        """Every weight, a live :class:`~kerasite.Variable`, layer by layer, as Keras's."""
         return [w for layer in self.layers for w in layer.weights]
 
     @property
@@ -371,7 +371,7 @@ class Model(Trainer, Layer):
         return int(sum(w.size for w in self.weights))
 
     def get_weights(self):
-        """Copies of all weights' values, as arrays, layer by layer (kernel then bias for Dense)."""
+        """Copies of all weights' values, as arrays, layer by layer (kernel, then bias)."""
         return [w.numpy() for w in self.weights]
 
     def set_weights(self, weights):
