@@ -856,3 +856,22 @@ def test_lamb_trains_a_packed_model_weight_by_weight():
     model.fit(x, y, epochs=20, batch_size=16, verbose=0)
     assert model._flat_buffer.params is not None and model.optimizer._flat is None
     assert model.evaluate(x, y, verbose=0) < before
+
+
+def test_lamb_state_survives_a_keras_file(tmp_path):
+    # Keras 3 lays Lamb's slots out interleaved (momentum, velocity per variable); Keras
+    # 3.15.1 loads such a file with the optimizer's iterations and slots.
+    pytest.importorskip("h5py")
+    from kerasite.models import load_model
+
+    x, y = _xy()
+    model = Sequential([Input((4,)), layers.Dense(3), layers.Dense(2)])
+    model.compile(optimizer=optimizers.Lamb(0.01), loss="mse")
+    model.fit(x, y, epochs=2, verbose=0)
+    model.save(tmp_path / "lamb.keras")
+    loaded = load_model(tmp_path / "lamb.keras")
+    assert isinstance(loaded.optimizer, optimizers.Lamb)
+    want, got = model.optimizer.get_state(), loaded.optimizer.get_state()
+    assert want.keys() == got.keys() and got["iterations"] == 2
+    for key in want:
+        np.testing.assert_array_equal(want[key], got[key])
