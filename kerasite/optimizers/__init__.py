@@ -1,10 +1,11 @@
 """Optimizers: update weights in place from their gradients.
 
-An optimizer receives ``(gradient, parameter)`` pairs and changes each
-parameter array in place (``-=``), so layers keep the same array objects.
-Its state (momentum, moment estimates, the step count) is created lazily with
-``zeros_like`` on the first step, and ``get_state``/``set_state`` expose it so
-a saved run resumes exactly.
+An optimizer receives ``(gradient, variable)`` pairs (a
+:class:`~kerasite.Variable`, or a plain array) and changes each variable's
+array in place (``-=``). Its state (momentum, moment estimates, the step
+count) belongs to the variables ``build`` was given; ``apply_gradients``
+builds it with ``zeros_like`` on the first step, and ``get_state``/
+``set_state`` expose it so a saved run resumes exactly.
 
 The update rules follow Keras 3's formulas (each class's docstring gives its
 own), with ``g`` the gradient, ``lr`` the learning rate and ``t`` the step
