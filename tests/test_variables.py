@@ -74,6 +74,9 @@ def test_weights_are_variables_with_keras_names_and_paths():
     assert [bn.gamma, bn.beta, bn.moving_mean, bn.moving_variance] == model.weights[2:6]
     assert model.trainable_weights == [model.weights[i] for i in (0, 1, 2, 3, 6)]
     assert model.non_trainable_weights == model.weights[4:6]
+    assert model.variables == model.weights and bn.variables == bn.weights
+    assert model.trainable_variables == model.trainable_weights
+    assert model.non_trainable_variables == model.non_trainable_weights
     assert model.layers[2].bias is None and model.layers[2].b is None
 
 

@@ -425,6 +425,21 @@ class Layer:
             return self.weights
         return [v for v in self._variables.values() if not (v.trainable and v._grad is not None)]
 
+    @property
+    def variables(self):
+        """Keras 3's other name for ``weights``."""
+        return self.weights
+
+    @property
+    def trainable_variables(self):
+        """Keras 3's other name for ``trainable_weights``."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        """Keras 3's other name for ``non_trainable_weights``."""
+        return self.non_trainable_weights
+
     def get_weights(self):
         """Copies of the weights' values, as arrays, in ``weights`` order."""
         return [v.numpy() for v in self._variables.values()]
