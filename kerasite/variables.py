@@ -68,10 +68,17 @@ class Variable:
             if shape is not None and tuple(shape) != value.shape:
                 raise ValueError(f"Variable() received a value of shape {value.shape} and "
                                  f"shape={tuple(shape)}. Give one or make them agree.")
-        self._value = np.ascontiguousarray(value, dtype=dtype)
+        # A copy, as Keras makes: the variable's storage is its own.
+        self._value = np.array(value, dtype=dtype, order="C", copy=True)
         self.name = name or "variable"
         self.path = self.name
         self.trainable = bool(trainable)
+        # The gradient slot: an array like the value that the owning layer's backward
+        # writes into, for a weight an optimizer trains; None otherwise.
+        self._grad = None
+        # The flat buffers (``_flat.FlatBuffer``) that hold this variable's storage,
+        # or did when they were made: moving the variable invalidates them.
+        self._buffers = []
 
     # ------------------------------------------------------------------ value
     @property
@@ -95,6 +102,10 @@ class Variable:
                              f"received a value of shape {value.shape}.")
         self._value[...] = value
 
+    def __setitem__(self, index, value):
+        """Writes into part of the value, in place, as ``array[index] = value``."""
+        self._value[index] = value
+
     def assign_add(self, delta):
         """Adds ``delta`` to the value, in place (``delta`` may broadcast)."""
         self._value += delta
@@ -113,6 +124,17 @@ class Variable:
                              f"{self._value.shape} into an array of shape {array.shape}.")
         self._value = array
 
+    def _rebind_grad(self, array):
+        """Makes ``array`` (with the same shape and values) the gradient slot's storage."""
+        if self._grad is None or array.shape != self._grad.shape:
+            raise ValueError(f"Variable '{self.path}': cannot move a gradient of shape "
+                             f"{None if self._grad is None else self._grad.shape} into an "
+                             f"array of shape {array.shape}.")
+        self._grad = array
+
+    def __getstate__(self):  # a copy (pickle, deepcopy) belongs to no flat buffer
+        return {**self.__dict__, "_buffers": []}
+
     # ----------------------------------------------------------- array-like
     @property
     def shape(self):
@@ -129,6 +151,10 @@ class Variable:
     @property
     def size(self):
         return self._value.size
+
+    @property
+    def nbytes(self):
+        return self._value.nbytes
 
     def __len__(self):
         return len(self._value)

@@ -126,12 +126,12 @@ def test_updates_happen_in_place_and_keep_the_dtype(opt):
     layer = layers.Dense(3)
     layer.ensure_built((None, 2))
     W, b = layer.W, layer.b
-    before = W.copy()
+    before = W.numpy()
     for _ in range(2):
         layer.grads["W"][...] = 1.0
         layer.grads["b"][...] = 1.0
         opt.apply_gradients([(layer.grads[k], layer.params[k]) for k in layer.params])
-    assert layer.W is W and layer.params["W"] is W and layer.b is b
+    assert layer.W is W and layer.params["W"] is W.value and layer.b is b
     assert W.dtype == np.float32 and b.dtype == np.float32
     assert np.all(W < before)
 
@@ -220,7 +220,7 @@ def test_get_returns_an_instance_unchanged():
 def test_unknown_optimizer_lists_the_valid_names(identifier):
     with pytest.raises(ValueError, match=r"Unknown optimizer: .*Valid names are "
                                          r"\['adadelta', 'adagrad', 'adam', 'adamax', 'adamw', "
-                                         r"'nadam', 'rmsprop', 'sgd'\]"):
+                                         r"'lamb', 'nadam', 'rmsprop', 'sgd'\]"):
         optimizers.get(identifier)
 
 
@@ -676,9 +676,9 @@ def test_training_packs_the_weights_and_layers_keep_the_live_arrays():
     for w0, w in zip(before, model.get_weights()):  # packing keeps the values
         np.testing.assert_array_equal(w0, w)
     dense = model.layers[0]
-    assert dense.W is dense.params["W"] and dense.dW is dense.grads["W"]
-    assert dense.b is dense.params["b"] and dense.db is dense.grads["b"]
-    assert dense.W.base is model.layers[2].b.base  # one buffer for all
+    assert dense.W.value is dense.params["W"] and dense.dW is dense.grads["W"]
+    assert dense.b.value is dense.params["b"] and dense.db is dense.grads["b"]
+    assert dense.W.value.base is model.layers[2].b.value.base  # one buffer for all
     W = dense.W
     model.fit(x, y, epochs=2, batch_size=4, verbose=0)
     assert model.optimizer._flat is not None  # the one-pass path ran
@@ -702,7 +702,8 @@ def test_freezing_a_layer_trains_the_others_from_the_same_buffer():
         kept = model.layers[frozen].get_weights()
         others = [model.layers[i].get_weights() for i in range(3) if i != frozen]
         model.fit(x, y, epochs=2, batch_size=4, verbose=0)
-        assert (model.optimizer._flat is not None) == (frozen == 0)
+        # A prefix leaves the rest one span; the middle moves the others into a new buffer.
+        assert model.optimizer._flat is not None
         for a, b in zip(kept, model.layers[frozen].get_weights()):
             np.testing.assert_array_equal(a, b)
         after = [model.layers[i].get_weights() for i in range(3) if i != frozen]
@@ -723,18 +724,18 @@ def test_a_model_sharing_layers_follows_when_another_model_packs_them():
     big = Model(inp2, layers.Dense(3)(shared(inp2)))
     big.compile(optimizer=optimizers.SGD(0.1), loss="mse")
     big.fit(x, y, epochs=1, verbose=0)  # packs shared's weights into big's buffer
-    before = shared.W.copy()
+    before = shared.W.numpy()
     small.train_on_batch(x, y)
     assert not np.array_equal(shared.W, before)  # small's step reached the live weights
 
 
-def test_a_layer_that_keeps_its_weights_elsewhere_is_not_packed():
+def test_a_layer_that_keeps_its_variables_elsewhere_still_sees_them_trained():
     from kerasite import Input, Sequential
 
     class Keeper(layers.Dense):
         def build(self, input_shape):
             super().build(input_shape)
-            self.kept = [self.W]  # a container pack could not update
+            self.kept = [self.W]  # the Variable: packing rebinds it, not the layer
 
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 2)).astype("float32")
@@ -742,5 +743,142 @@ def test_a_layer_that_keeps_its_weights_elsewhere_is_not_packed():
     model.compile(optimizer=optimizers.SGD(0.1), loss="mse")
     model.fit(x, y, epochs=1, verbose=0)
     keeper = model.layers[0]
-    assert keeper.kept[0] is keeper.W  # nothing moved, so nothing went stale
-    assert model.optimizer._flat is None
+    assert keeper.kept[0] is keeper.W  # the same object, with the live value
+    assert model.optimizer._flat is not None
+    assert keeper.kept[0].value.base is model.layers[1].b.value.base
+
+def _xy(n=16):
+    rng = np.random.default_rng(0)
+    return (rng.normal(size=(n, 4)).astype("float32"),
+            rng.normal(size=(n, 2)).astype("float32"))
+
+
+# ------------------------------------------ build, variables, Lamb
+# Optimizer.build(variables) as Keras 3's; Lamb, the rule that is not elementwise.
+from kerasite import Input, Sequential, Variable  # noqa: E402
+def test_optimizer_build_creates_the_slots_for_the_variables():
+    w, b = Variable(np.ones((2, 3)), name="w"), Variable(np.zeros(3), name="b")
+    opt = optimizers.Adam(0.1)
+    assert not opt.built
+    opt.build([w, b])
+    assert opt.built and opt.iterations == 0
+    state = opt.get_state()
+    assert state["m/0"].shape == (2, 3) and state["v/1"].shape == (3,)
+    assert opt._get_variable_index(b) == 1
+    opt.apply_gradients([(np.ones((2, 3)), w), (np.ones(3), b)])
+    np.testing.assert_allclose(w.numpy(), 0.9, rtol=1e-6)  # Adam's first step is lr * sign
+    assert opt.iterations == 1
+    other = Variable(np.zeros(3), name="other")
+    with pytest.raises(ValueError, match=r"built for other variables: weight 1 is 'b', and it "
+                                         r"now received 'other'"):
+        opt.apply_gradients([(np.ones((2, 3)), w), (np.ones(3), other)])
+    with pytest.raises(KeyError, match="not built for the variable 'other'"):
+        opt._get_variable_index(other)
+
+
+def test_apply_gradients_builds_on_first_use_and_updates_the_variable_in_place():
+    v = Variable(np.array([1.0, 2.0]), name="v")
+    storage = v.value
+    optimizers.SGD(0.5).apply_gradients([(np.array([1.0, -1.0]), v)])
+    np.testing.assert_array_equal(v.numpy(), [0.5, 2.5])
+    assert v.value is storage
+
+
+def test_compiling_after_freezing_rebuilds_the_optimizer_for_the_new_variables():
+    x, y = _xy()
+    model = _mlp()
+    opt = model.optimizer
+    model.fit(x, y, epochs=1, verbose=0)
+    assert opt._variables == model.trainable_weights
+    model.layers[0].trainable = False
+    model.compile(optimizer=opt, loss="mse")
+    model.fit(x, y, epochs=1, verbose=0)
+    assert opt._variables == model.layers[1].weights + model.layers[2].weights
+
+
+# Keras 3.15.1 on JAX, keras.optimizers.Lamb(**kwargs) stepping keras.Variable(LAMB_W0) and
+# keras.Variable(LAMB_B0) three times with the gradients of _lamb_grads():
+#   for gw, gb in grads: opt.apply_gradients([(gw, w), (gb, b)])
+LAMB_W0 = np.array([[0.5, -1.0], [2.0, 0.25], [-0.75, 1.5]], "float32")
+LAMB_B0 = np.array([0.1, -0.2], "float32")
+KERAS_LAMB = {
+    "defaults": ({}, [[0.49651193618774414, -0.9965119361877441],
+                      [1.9965119361877441, 0.24651192128658295],
+                      [-0.7465119361877441, 1.4965119361877441]],
+                 [0.09952610731124878, -0.1995261013507843]),
+    "weight_decay": ({"learning_rate": 0.01, "weight_decay": 0.1},
+                     [[0.46399301290512085, -0.9624945521354675],
+                      [1.9594974517822266, 0.2147422879934311],
+                      [-0.7132437825202942, 1.4609959125518799]],
+                     [0.09501577913761139, -0.19471609592437744]),
+}
+
+
+def _lamb_grads():
+    g = np.array([[0.1, -0.2], [0.3, 0.05], [-0.4, 0.2]], "float32")
+    return [(g * (k + 1), np.array([0.5, -0.25], "float32") / (k + 1)) for k in range(3)]
+
+
+@pytest.mark.parametrize("case", sorted(KERAS_LAMB))
+def test_lamb_matches_keras(case):
+    kwargs, w_keras, b_keras = KERAS_LAMB[case]
+    w, b = Variable(LAMB_W0, name="w"), Variable(LAMB_B0, name="b")
+    opt = optimizers.Lamb(**kwargs)
+    for gw, gb in _lamb_grads():
+        opt.apply_gradients([(gw, w), (gb, b)])
+    np.testing.assert_allclose(w.numpy(), w_keras, rtol=1e-6)
+    np.testing.assert_allclose(b.numpy(), b_keras, rtol=1e-6)
+
+
+def test_lamb_defaults_and_registry_as_keras():
+    opt = optimizers.get("lamb")
+    assert isinstance(opt, optimizers.Lamb) and not opt.elementwise
+    config = opt.get_config()  # Keras 3.15.1: learning_rate 0.001, betas 0.9/0.999, eps 1e-7
+    assert (config["learning_rate"], config["beta_1"], config["beta_2"], config["epsilon"]) == \
+        (0.001, 0.9, 0.999, 1e-7)
+    assert optimizers.get(optimizers.serialize(opt)).get_config() == config
+
+
+def test_lamb_takes_its_norms_per_weight_even_when_the_weights_share_a_buffer():
+    """A non-elementwise rule gets one weight at a time, never the whole flat buffer."""
+    flat = np.concatenate([LAMB_W0.ravel(), LAMB_B0])
+    w, b = flat[:6].reshape(3, 2), flat[6:]
+    gflat = np.empty_like(flat)
+    gw, gb = gflat[:6].reshape(3, 2), gflat[6:]
+    opt = optimizers.Lamb()
+    pairs = [(gw, w), (gb, b)]
+    for g_w, g_b in _lamb_grads():
+        gw[...], gb[...] = g_w, g_b
+        opt.apply_gradients(pairs)
+    assert opt._flat is None
+    np.testing.assert_allclose(w, KERAS_LAMB["defaults"][1], rtol=1e-6)
+    np.testing.assert_allclose(b, KERAS_LAMB["defaults"][2], rtol=1e-6)
+
+
+def test_lamb_trains_a_packed_model_weight_by_weight():
+    x, y = _xy()
+    model = Sequential([Input((4,)), layers.Dense(3), layers.Dense(2)])
+    model.compile(optimizer=optimizers.Lamb(0.01), loss="mse")
+    before = model.evaluate(x, y, verbose=0)
+    model.fit(x, y, epochs=20, batch_size=16, verbose=0)
+    assert model._flat_buffer.params is not None and model.optimizer._flat is None
+    assert model.evaluate(x, y, verbose=0) < before
+
+
+def test_lamb_state_survives_a_keras_file(tmp_path):
+    # Keras 3 lays Lamb's slots out interleaved (momentum, velocity per variable); Keras
+    # 3.15.1 loads such a file with the optimizer's iterations and slots.
+    pytest.importorskip("h5py")
+    from kerasite.models import load_model
+
+    x, y = _xy()
+    model = Sequential([Input((4,)), layers.Dense(3), layers.Dense(2)])
+    model.compile(optimizer=optimizers.Lamb(0.01), loss="mse")
+    model.fit(x, y, epochs=2, verbose=0)
+    model.save(tmp_path / "lamb.keras")
+    loaded = load_model(tmp_path / "lamb.keras")
+    assert isinstance(loaded.optimizer, optimizers.Lamb)
+    want, got = model.optimizer.get_state(), loaded.optimizer.get_state()
+    assert want.keys() == got.keys() and got["iterations"] == 2
+    for key in want:
+        np.testing.assert_array_equal(want[key], got[key])

@@ -11,12 +11,19 @@ A layer's life, as in Keras:
 4. ``backward(grad_output)`` writes the gradients of the weights into
    ``grads`` and returns the gradient with respect to the layer's input.
 
-``params`` and ``grads`` map a weight's name to the *live* array: an optimizer
-updates ``params[name]`` in place from ``grads[name]``, so the arrays a layer
-holds are never replaced while it trains.
+Each weight is a :class:`~kerasite.Variable` that the layer owns (``add_weight``
+makes it, ``layer.weights`` lists them). ``params`` and ``grads`` map a
+weight's key to the variable's *live* array and to its gradient slot: an
+optimizer updates ``params[key]`` in place from ``grads[key]``. Training may
+move the arrays into one flat buffer (``kerasite/optimizers/_flat.py``); the
+variables follow, and so do ``params`` and ``grads``, which read them on
+every lookup. Layer code reads ``variable.value`` on each call rather than
+keeping the array.
 """
 
+import contextlib
 import inspect
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -25,8 +32,22 @@ from kerasite._registry import snake_case
 from kerasite.config import floatx
 from kerasite.layers.symbolic import Node, SymbolicTensor, is_symbolic
 from kerasite.utils import EagerArray
+from kerasite.variables import Variable
 
 _name_counts = {}
+# The names of the models building their layers right now, outermost first: a
+# weight's path starts with them, as Keras's name scopes do ("sequential/dense/kernel").
+_scopes = []
+
+
+@contextlib.contextmanager
+def _name_scope(name):
+    """Puts ``name`` in front of the paths of the weights created inside the block."""
+    _scopes.append(name)
+    try:
+        yield
+    finally:
+        _scopes.pop()
 
 
 def _auto_name(cls_name):
@@ -55,8 +76,8 @@ class Layer:
             such as ``"l2"``, or an object from ``kerasite.regularizers``).
 
     Attributes:
-        params: dict name -> weight array (live; updated in place).
-        grads: dict name -> gradient array, same keys and shapes as ``params``.
+        params: mapping key -> weight array (live: it reads the variables).
+        grads: mapping key -> gradient array, for the trainable weights.
         built: whether ``build`` has run.
         input_shape: ``(None, *features)`` the layer was built for.
         regularizers: dict weight name -> regularizer, e.g. ``{"W": L2()}``.
@@ -66,6 +87,9 @@ class Layer:
 
     # Attributes that ``forward`` caches for ``backward``; ``clear_cache`` drops them.
     _cache_attrs = ()
+    # Keras's weight name -> kerasite's key in ``params`` (and in saved files), where
+    # they differ, e.g. Dense's {"kernel": "W", "bias": "b"}.
+    _weight_keys = {}
 
     def __init__(self, name=None, trainable=True, input_shape=None, activity_regularizer=None):
         if name is not None and not isinstance(name, str):
@@ -75,8 +99,9 @@ class Layer:
         # As in Keras, the first layer of a Sequential may declare its input shape.
         self.declared_input_shape = None if input_shape is None else tuple(input_shape)
         self.built = False
-        self.params = {}
-        self.grads = {}
+        self._variables = {}  # key -> Variable, in creation order
+        self.params = _LiveValues(self._variables)
+        self.grads = _LiveGrads(self._variables)
         self.input_shape = None
         self._workspaces = {}
         self._inbound_nodes = []  # one Node per call on symbolic tensors
@@ -290,15 +315,19 @@ class Layer:
     # ------------------------------------------------------------------- weights
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
                    regularizer=None, constraint=None, name=None, **kwargs):
-        """Creates a weight and its zeroed gradient, registered under ``name``.
+        """Creates a weight, a :class:`~kerasite.Variable`, and its zeroed gradient.
 
         Keras 3's signature: every argument but ``shape`` is optional. The
         older kerasite order ``add_weight(name, shape, initializer)`` (a string
         first) works too.
 
-        A non-trainable weight (``trainable=False``, e.g. BatchNormalization's
-        moving mean) goes into ``params``, so it is saved and set like any
-        other, but gets no entry in ``grads``: no optimizer ever updates it.
+        The variable's path is ``"<layer name>/<name>"``, after the names of
+        the models building the layer (Keras's ``"sequential/dense/kernel"``). It is registered in
+        ``params`` under ``name`` (or under kerasite's older key for it, e.g.
+        Dense's ``"kernel"`` is ``params["W"]``). A non-trainable weight
+        (``trainable=False``, e.g. BatchNormalization's moving mean) is saved
+        and set like any other, but gets no gradient and no entry in
+        ``grads``: no optimizer ever updates it.
 
         Args:
             shape: the weight's shape, e.g. ``(in, units)``; ``()`` for a scalar.
@@ -311,24 +340,27 @@ class Layer:
             regularizer: a penalty on the weight (``"l2"``, ``L2(1e-4)``), added
                 to the training loss as Keras does.
             constraint: a projection applied after each optimizer step.
-            name: the key in ``params`` and ``grads``; ``"variable"``,
-                ``"variable_1"``, ... when omitted, as in Keras.
+            name: the variable's name (and its key in ``params`` and
+                ``grads``); ``"variable"``, ``"variable_1"``, ... when
+                omitted, as in Keras.
             **kwargs: Keras's ``autocast``, ``aggregation`` and
                 ``overwrite_with_gradient`` are accepted and have no effect on
                 one CPU.
 
         Returns:
-            The new weight, a C-contiguous array.
+            The new :class:`~kerasite.Variable`; its ``value`` is a
+            C-contiguous array.
 
         Example:
             >>> from kerasite import initializers
-            >>> layer = Layer()
-            >>> layer.add_weight(shape=(3,), initializer="ones", name="gamma")
-            array([1., 1., 1.], dtype=float32)
+            >>> layer = Layer(name="layer")
+            >>> gamma = layer.add_weight(shape=(3,), initializer="ones", name="gamma")
+            >>> gamma.path, gamma.numpy()
+            ('layer/gamma', array([1., 1., 1.], dtype=float32))
             >>> layer.grads["gamma"]
             array([0., 0., 0.], dtype=float32)
-            >>> layer.add_weight(shape=(2,), initializer="zeros")  # named "variable"
-            array([0., 0.], dtype=float32)
+            >>> layer.add_weight(shape=(2,), initializer="zeros").name
+            'variable'
         """
         unknown = set(kwargs) - {"autocast", "aggregation", "overwrite_with_gradient"}
         if unknown:
@@ -349,10 +381,11 @@ class Layer:
                              f"Received: shape={shape!r}.") from None
         if name is None:
             name, k = "variable", 1
-            while name in self.params:
+            while name in self._variables:
                 name, k = f"variable_{k}", k + 1
         elif not isinstance(name, str):
             raise TypeError(f"`name` must be a string. Received: name={name!r}.")
+        key = self._weight_keys.get(name, name)
         dtype = floatx() if dtype is None else np.dtype(dtype).name
         if dtype not in ("float16", "float32", "float64"):
             raise ValueError(f"Layer '{self.name}': weight '{name}' must have a float dtype "
@@ -361,44 +394,61 @@ class Layer:
             initializer = "glorot_uniform"
         if isinstance(initializer, str):
             initializer = initializers.get(initializer)
-        value = np.ascontiguousarray(initializer(shape, dtype), dtype=dtype)
-        self.params[name] = value
+        variable = Variable(initializer, shape, dtype, trainable=trainable, name=name)
+        variable.path = "/".join((*_scopes, self.name, name))
         if trainable:
-            self.grads[name] = np.zeros_like(value)
+            variable._grad = np.zeros_like(variable.value)
+        self._variables[key] = variable
         if regularizer is not None:
-            self.regularizers[name] = regularizers.get(regularizer)
+            self.regularizers[key] = regularizers.get(regularizer)
         if constraint is not None:
-            self.constraints[name] = constraints.get(constraint)
-        return value
+            self.constraints[key] = constraints.get(constraint)
+        return variable
 
     @property
     def weights(self):
-        """All weight arrays (live), in ``params`` order, as Keras's ``layer.weights``."""
-        return list(self.params.values())
+        """All weights, :class:`~kerasite.Variable` s in creation order, as Keras's."""
+        return list(self._variables.values())
 
     @property
     def trainable_weights(self):
-        """The weights an optimizer updates: those with a gradient, while ``trainable``."""
+        """The variables an optimizer updates: the trainable ones, while ``trainable``."""
         if not self.trainable:
             return []
-        return [self.params[key] for key in self.grads]
+        return [v for v in self._variables.values() if v.trainable and v._grad is not None]
 
     @property
     def non_trainable_weights(self):
-        """The other weights: all of them when the layer is frozen."""
+        """The other variables: all of them when the layer is frozen."""
         if not self.trainable:
             return self.weights
-        return [value for key, value in self.params.items() if key not in self.grads]
+        return [v for v in self._variables.values() if not (v.trainable and v._grad is not None)]
+
+    @property
+    def variables(self):
+        """Keras 3's other name for ``weights``."""
+        return self.weights
+
+    @property
+    def trainable_variables(self):
+        """Keras 3's other name for ``trainable_weights``."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        """Keras 3's other name for ``non_trainable_weights``."""
+        return self.non_trainable_weights
 
     def get_weights(self):
-        """Copies of the weights, in ``params`` order."""
-        return [p.copy() for p in self.params.values()]
+        """Copies of the weights' values, as arrays, in ``weights`` order."""
+        return [v.numpy() for v in self._variables.values()]
 
     def set_weights(self, weights):
         """Writes ``weights`` into the existing arrays, keeping their identity.
 
         Args:
-            weights: list of arrays, one per weight, in ``params`` order.
+            weights: list of arrays (or variables), one per weight, in
+                ``weights`` order.
 
         Raises:
             ValueError: if the number of arrays or a shape does not match; the
@@ -448,7 +498,8 @@ class Layer:
             return
         for key, reg in self.regularizers.items():
             if key in self.grads:
-                self.grads[key] += reg.gradient(self.params[key])
+                grad = self.grads[key]
+                grad += reg.gradient(self.params[key])
 
     def activity_penalty(self, output):
         """The activity regularizer's penalty on ``output``, divided by the batch size.
@@ -562,6 +613,95 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+class KernelAndBias:
+    """Kerasite's older names of a ``kernel`` and ``bias`` layer's weights (Dense, Conv2D).
+
+    ``W`` and ``b`` are the same :class:`~kerasite.Variable` objects as
+    ``kernel`` and ``bias``; ``dW`` and ``db`` are their gradient arrays.
+    """
+
+    _weight_keys = {"kernel": "W", "bias": "b"}  # the keys in params, grads and saved files
+
+    @property
+    def W(self):
+        """The kernel variable, ``self.kernel``."""
+        return self.kernel
+
+    @property
+    def b(self):
+        """The bias variable, ``self.bias`` (``None`` without a bias)."""
+        return self.bias
+
+    @property
+    def dW(self):
+        """The kernel's gradient array, ``grads["W"]``."""
+        return None if self.kernel is None else self.kernel._grad
+
+    @property
+    def db(self):
+        """The bias's gradient array, ``grads["b"]``."""
+        return None if self.bias is None else self.bias._grad
+
+
+class _LiveValues(Mapping):
+    """``layer.params``: key -> the variable's current array, read at each lookup."""
+
+    __slots__ = ("_variables",)
+
+    def __init__(self, variables):
+        self._variables = variables
+
+    def __getitem__(self, key):
+        return self._variables[key]._value
+
+    def __iter__(self):
+        return iter(self._variables)
+
+    def __len__(self):
+        return len(self._variables)
+
+    def __contains__(self, key):
+        return key in self._variables
+
+    def __setitem__(self, key, value):
+        # Writes into the live array (``params["W"] = w`` copies, ``grads[k] += g`` adds):
+        # the arrays themselves belong to the variables.
+        target = self[key]
+        if value is target:
+            return
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ValueError(f"Weight '{key}' has shape {target.shape}. Received an array of "
+                             f"shape {value.shape}; `params` and `grads` write into the "
+                             "weights' arrays, which keep their shapes.")
+        target[...] = value
+
+    def __repr__(self):
+        return repr(dict(self))
+
+
+class _LiveGrads(_LiveValues):
+    """``layer.grads``: key -> the gradient slot of each trainable variable."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key):
+        grad = self._variables[key]._grad
+        if grad is None:
+            raise KeyError(key)
+        return grad
+
+    def __iter__(self):
+        return (key for key, v in self._variables.items() if v._grad is not None)
+
+    def __len__(self):
+        return sum(1 for v in self._variables.values() if v._grad is not None)
+
+    def __contains__(self, key):
+        v = self._variables.get(key)
+        return v is not None and v._grad is not None
 
 
 def _takes_training(cls):

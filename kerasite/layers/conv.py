@@ -19,10 +19,10 @@ from kerasite import initializers
 from kerasite._validation import positive_int
 from kerasite.backend.kernels import bias_relu, col2im, im2col, relu_grad_and_bias_sum
 from kerasite.layers._spatial import check_rank4, out_size, padding_arg, pair
-from kerasite.layers.base import Layer
+from kerasite.layers.base import KernelAndBias, Layer
 
 
-class _Conv(Layer):
+class _Conv(KernelAndBias, Layer):
     """What Conv2D and Conv2DTranspose share: arguments, weights, bias and activation."""
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
@@ -44,7 +44,7 @@ class _Conv(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self._kernel_and_bias_options(kernel_regularizer, bias_regularizer, kernel_constraint,
                                       bias_constraint)
-        self.W = self.b = self.dW = self.db = None
+        self.kernel = self.bias = None
 
     def compute_output_shape(self, input_shape):
         # Each subclass's _geometry gives its output size along each axis.
@@ -57,11 +57,9 @@ class _Conv(Layer):
         return tuple((k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate))
 
     def _make_weights(self, kernel_shape):
-        self.W = self.add_weight("W", kernel_shape, self.kernel_initializer)
-        self.dW = self.grads["W"]
+        self.kernel = self.add_weight(kernel_shape, self.kernel_initializer, name="kernel")
         if self.use_bias:
-            self.b = self.add_weight("b", (self.filters,), self.bias_initializer)
-            self.db = self.grads["b"]
+            self.bias = self.add_weight((self.filters,), self.bias_initializer, name="bias")
 
     # The epilogue: bias and activation. With a plain ReLU (the usual conv
     # activation) each direction is one pass over the output instead of two:
@@ -75,10 +73,10 @@ class _Conv(Layer):
     def _bias_and_activation(self, z, training):
         """``z`` is ``(pixels, filters)``; adds the bias and applies the activation in place."""
         if self._fused_relu():
-            self.activation.z = bias_relu(z, self.b)
+            self.activation.z = bias_relu(z, self.bias.value)
             return z
         if self.use_bias:
-            z += self.b
+            z += self.bias.value
         return self.activation.call(z, training, out=z)
 
     def _activation_and_bias_grad(self, grad_output):
@@ -86,10 +84,10 @@ class _Conv(Layer):
         g = grad_output.reshape(-1, self.filters)
         if self._fused_relu():
             dz = self._workspace("dz", g.shape, g.dtype)
-            return relu_grad_and_bias_sum(g, self.activation.z, dz, self.db)
+            return relu_grad_and_bias_sum(g, self.activation.z, dz, self.bias._grad)
         g = self.activation.backward(g)
         if self.use_bias:
-            np.matmul(np.ones(len(g), g.dtype), g, out=self.db)
+            np.matmul(np.ones(len(g), g.dtype), g, out=self.bias._grad)
         return g
 
     def get_config(self):
@@ -184,8 +182,9 @@ class Conv2D(_Conv):
             xp[:, pt:pt + h, pl:pl + w] = x
         cols = self._workspace("cols", (n, ho, wo, kh, kw, c), x.dtype)
         self.cols = im2col(xp, kh, kw, self.strides, self.dilation_rate, (ho, wo), cols)
-        z = self._out("z", (n * ho * wo, self.filters), self.W.dtype, training)
-        np.matmul(cols.reshape(len(z), -1), self.W.reshape(-1, self.filters), out=z)
+        kernel = self.kernel.value  # the live array: training may have moved it
+        z = self._out("z", (n * ho * wo, self.filters), kernel.dtype, training)
+        np.matmul(cols.reshape(len(z), -1), kernel.reshape(-1, self.filters), out=z)
         z = self._bias_and_activation(z, training)
         return z.reshape(n, ho, wo, self.filters)
 
@@ -193,8 +192,8 @@ class Conv2D(_Conv):
         n, ho, wo, kh, kw, c = self.cols.shape
         g = self._activation_and_bias_grad(grad_output)
         cols = self.cols.reshape(len(g), -1)
-        kernel = self.W.reshape(-1, self.filters)
-        np.matmul(cols.T, g, out=self.dW.reshape(kernel.shape))
+        kernel = self.kernel.value.reshape(-1, self.filters)
+        np.matmul(cols.T, g, out=self.kernel._grad.reshape(kernel.shape))
         if not need_input_grad:
             return None
         dcols = self._workspace("dcols", self.cols.shape, g.dtype)
@@ -280,12 +279,12 @@ class Conv2DTranspose(_Conv):
         (ho, pt, sh), (wo, pl, sw) = self._geometry(x.shape)
         kh, kw = self.kernel_size
         self.x = x.reshape(-1, c)
-        kernel = self.W.reshape(-1, c)
+        kernel = self.kernel.value.reshape(-1, c)
         cols = self._workspace("cols", (n, h, w, kh, kw, self.filters), x.dtype)
         np.matmul(self.x, kernel.T, out=cols.reshape(len(self.x), -1))
         scratch = col2im(cols, self.strides, self.dilation_rate,
                          self._workspace("scratch", (n, sh, sw, self.filters), x.dtype))
-        z = self._out("z", (n, ho, wo, self.filters), self.W.dtype, training)
+        z = self._out("z", (n, ho, wo, self.filters), kernel.dtype, training)
         np.copyto(z, scratch[:, pt:pt + ho, pl:pl + wo])
         z = self._bias_and_activation(z.reshape(-1, self.filters), training)
         return z.reshape(n, ho, wo, self.filters)
@@ -302,8 +301,8 @@ class Conv2DTranspose(_Conv):
         gcols = im2col(gpad, kh, kw, self.strides, self.dilation_rate, (h, w),
                        self._workspace("gcols", (n, h, w, kh, kw, f), g.dtype))
         gcols = gcols.reshape(len(self.x), -1)
-        kernel = self.W.reshape(-1, c)
-        np.matmul(gcols.T, self.x, out=self.dW.reshape(kernel.shape))
+        kernel = self.kernel.value.reshape(-1, c)
+        np.matmul(gcols.T, self.x, out=self.kernel._grad.reshape(kernel.shape))
         if not need_input_grad:
             return None
         dx = self._workspace("dx", (len(self.x), c), g.dtype)

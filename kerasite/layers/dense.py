@@ -5,10 +5,10 @@ import numpy as np
 import kerasite.layers.activations as activations
 from kerasite import initializers, regularizers
 from kerasite._validation import positive_int
-from kerasite.layers.base import Layer
+from kerasite.layers.base import KernelAndBias, Layer
 
 
-class Dense(Layer):
+class Dense(KernelAndBias, Layer):
     """A fully connected layer, ``y = activation(x @ W + b)``.
 
     Args:
@@ -34,7 +34,9 @@ class Dense(Layer):
         axes are handled on the last one, as in Keras.
 
     Attributes:
-        W, b: the weights (also ``params["W"]``, ``params["b"]``).
+        kernel, bias: the weights, :class:`~kerasite.Variable` s named
+            ``"kernel"`` and ``"bias"`` (their arrays are ``params["W"]``,
+            ``params["b"]``); ``W`` and ``b`` are the same variables.
         dW, db: their gradients (also ``grads["W"]``, ``grads["b"]``).
 
     Example:
@@ -69,15 +71,13 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self._kernel_and_bias_options(kernel_regularizer, bias_regularizer, kernel_constraint,
                                       bias_constraint)
-        self.W = self.b = self.dW = self.db = None
+        self.kernel = self.bias = None
 
     def build(self, input_shape):
         n_in = input_shape[-1]
-        self.W = self.add_weight("W", (n_in, self.units), self.kernel_initializer)
-        self.dW = self.grads["W"]
+        self.kernel = self.add_weight((n_in, self.units), self.kernel_initializer, name="kernel")
         if self.use_bias:
-            self.b = self.add_weight("b", (self.units,), self.bias_initializer)
-            self.db = self.grads["b"]
+            self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias")
         # Checks the activation's settings against the shape it will see (e.g. Softmax's axis).
         self.activation.ensure_built((None, self.units))
         super().build(input_shape)
@@ -89,10 +89,11 @@ class Dense(Layer):
     def call(self, x, training=False):
         flat = x.ndim == 2  # the usual case; higher ranks are flattened to rows (a view)
         self.x = x if flat else x.reshape(-1, x.shape[-1])  # cached for dW
-        z = self._out("z", (len(self.x), self.units), self.W.dtype, training)
-        np.matmul(self.x, self.W, out=z)
+        kernel = self.kernel.value  # the live array: training may have moved it
+        z = self._out("z", (len(self.x), self.units), kernel.dtype, training)
+        np.matmul(self.x, kernel, out=z)
         if self.use_bias:
-            z += self.b
+            z += self.bias.value
         z = self.activation.call(z, training, out=z)  # in place: Dense keeps no z
         return z if flat else z.reshape(*x.shape[:-1], self.units)
 
@@ -100,15 +101,16 @@ class Dense(Layer):
         flat = grad_output.ndim == 2
         g = grad_output if flat else grad_output.reshape(-1, self.units)
         g = self.activation.backward(g)
-        np.matmul(self.x.T, g, out=self.dW)
+        np.matmul(self.x.T, g, out=self.kernel._grad)
         if self.use_bias:
             # Column sums of g, as ones @ g: BLAS does it about twice as fast as sum(axis=0).
-            np.matmul(self._ones(len(g), g.dtype), g, out=self.db)
+            np.matmul(self._ones(len(g), g.dtype), g, out=self.bias._grad)
         if not need_input_grad:
             return None
         dx = self._workspace("dx", self.x.shape, g.dtype)
-        np.matmul(g, self.W.T, out=dx)
-        return dx if flat else dx.reshape(*grad_output.shape[:-1], self.W.shape[0])
+        kernel = self.kernel.value
+        np.matmul(g, kernel.T, out=dx)
+        return dx if flat else dx.reshape(*grad_output.shape[:-1], kernel.shape[0])
 
     def _ones(self, n, dtype):
         ones = self._workspace("ones", (n,), dtype)

@@ -59,8 +59,8 @@ class Embedding(Layer):
             self.constraints["embeddings"] = self.embeddings_constraint
 
     def build(self, input_shape):
-        self.add_weight("embeddings", (self.input_dim, self.output_dim),
-                        self.embeddings_initializer)
+        self.embeddings = self.add_weight((self.input_dim, self.output_dim),
+                                          self.embeddings_initializer, name="embeddings")
         super().build(input_shape)
 
     def _check_indices(self, x):
@@ -84,10 +84,10 @@ class Embedding(Layer):
     # y = E[x];   dL/dE[i] = sum of dL/dy over the positions where x == i
     def call(self, x, training=False):
         self._indices = self._check_indices(x)
-        return self.params["embeddings"][self._indices]  # fancy indexing: a fresh array
+        return self.embeddings.value[self._indices]  # fancy indexing: a fresh array
 
     def backward(self, grad_output, need_input_grad=True):
-        grad = self.grads["embeddings"]
+        grad = self.embeddings._grad
         grad.fill(0)
         np.add.at(grad, self._indices.reshape(-1), grad_output.reshape(-1, self.output_dim))
         if not need_input_grad:

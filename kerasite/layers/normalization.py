@@ -107,17 +107,18 @@ class BatchNormalization(Layer):
         self._reduce = tuple(a for a in range(rank) if a not in axes)
         self._shape = tuple(input_shape[a] if a in axes else 1 for a in range(rank))
         shape = tuple(input_shape[a] for a in axes)
-        if self.scale:
-            self.add_weight("gamma", shape, self.gamma_initializer)
-        if self.center:
-            self.add_weight("beta", shape, self.beta_initializer)
-        self.add_weight("moving_mean", shape, self.moving_mean_initializer, trainable=False)
-        self.add_weight("moving_variance", shape, self.moving_variance_initializer,
-                        trainable=False)
+        self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma") \
+            if self.scale else None
+        self.beta = self.add_weight(shape, self.beta_initializer, name="beta") \
+            if self.center else None
+        self.moving_mean = self.add_weight(shape, self.moving_mean_initializer, trainable=False,
+                                           name="moving_mean")
+        self.moving_variance = self.add_weight(shape, self.moving_variance_initializer,
+                                               trainable=False, name="moving_variance")
         super().build(input_shape)
 
     def _param(self, key):
-        return self.params[key].reshape(self._shape)
+        return getattr(self, key).value.reshape(self._shape)  # the live array, broadcastable
 
     # y = gamma * xhat + beta, xhat = (x - mean) * inv_std, inv_std = 1 / sqrt(var + eps).
     #   dL/dgamma = sum dL/dy * xhat      dL/dbeta = sum dL/dy
@@ -131,7 +132,7 @@ class BatchNormalization(Layer):
             var = np.mean(np.square(centred), axis=self._reduce, keepdims=True)
             m = self.momentum  # moving = m * moving + (1 - m) * batch statistic, in place
             for key, stat in (("moving_mean", mean), ("moving_variance", var)):
-                moving = self.params[key]
+                moving = getattr(self, key).value
                 moving *= m
                 moving += (1 - m) * stat.reshape(moving.shape)
         else:
@@ -152,10 +153,11 @@ class BatchNormalization(Layer):
     def backward(self, grad_output, need_input_grad=True):
         g = grad_output
         if self.scale:
-            self.grads["gamma"][...] = (g * self.xhat).sum(axis=self._reduce).reshape(
-                self.grads["gamma"].shape)
+            dgamma = self.gamma._grad
+            dgamma[...] = (g * self.xhat).sum(axis=self._reduce).reshape(dgamma.shape)
         if self.center:
-            self.grads["beta"][...] = g.sum(axis=self._reduce).reshape(self.grads["beta"].shape)
+            dbeta = self.beta._grad
+            dbeta[...] = g.sum(axis=self._reduce).reshape(dbeta.shape)
         if not need_input_grad:
             return None
         scale = self.inv_std * self._param("gamma") if self.scale else self.inv_std
@@ -225,10 +227,10 @@ class LayerNormalization(Layer):
         self._others = tuple(a for a in range(rank) if a not in self._norm)
         self._shape = tuple(input_shape[a] if a in self._norm else 1 for a in range(rank))
         shape = tuple(input_shape[a] for a in self._norm)
-        if self.scale:
-            self.add_weight("gamma", shape, self.gamma_initializer)
-        if self.center:
-            self.add_weight("beta", shape, self.beta_initializer)
+        self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma") \
+            if self.scale else None
+        self.beta = self.add_weight(shape, self.beta_initializer, name="beta") \
+            if self.center else None
         super().build(input_shape)
 
     # Per sample: xhat = (x - mean) * inv_std over the normalised axes, y = gamma xhat + beta;
@@ -241,23 +243,24 @@ class LayerNormalization(Layer):
         self.xhat = np.multiply(centred, self.inv_std, out=centred)
         y = self._out("y", x.shape, x.dtype, training)
         if self.scale:
-            np.multiply(self.xhat, self.params["gamma"].reshape(self._shape), out=y)
+            np.multiply(self.xhat, self.gamma.value.reshape(self._shape), out=y)
         else:
             np.copyto(y, self.xhat)
         if self.center:
-            y += self.params["beta"].reshape(self._shape)
+            y += self.beta.value.reshape(self._shape)
         return y
 
     def backward(self, grad_output, need_input_grad=True):
         g = grad_output
         if self.scale:
-            self.grads["gamma"][...] = (g * self.xhat).sum(axis=self._others).reshape(
-                self.grads["gamma"].shape)
+            dgamma = self.gamma._grad
+            dgamma[...] = (g * self.xhat).sum(axis=self._others).reshape(dgamma.shape)
         if self.center:
-            self.grads["beta"][...] = g.sum(axis=self._others).reshape(self.grads["beta"].shape)
+            dbeta = self.beta._grad
+            dbeta[...] = g.sum(axis=self._others).reshape(dbeta.shape)
         if not need_input_grad:
             return None
-        gh = g * self.params["gamma"].reshape(self._shape) if self.scale else g
+        gh = g * self.gamma.value.reshape(self._shape) if self.scale else g
         mean_g = gh.mean(axis=self._norm, keepdims=True)
         mean_gx = (gh * self.xhat).mean(axis=self._norm, keepdims=True)
         dx = self._workspace("dx", g.shape, g.dtype)

@@ -287,7 +287,7 @@ class Model(Trainer, Layer):
 
     @property
     def weights(self):
-        """Every weight array (live), layer by layer, as Keras's ``model.weights``."""
+        """Every weight, a live :class:`~kerasite.Variable`, layer by layer, as Keras's."""
         return [w for layer in self.layers for w in layer.weights]
 
     @property
@@ -371,8 +371,8 @@ class Model(Trainer, Layer):
         return int(sum(w.size for w in self.weights))
 
     def get_weights(self):
-        """Copies of all weights, layer by layer (``W`` then ``b`` for Dense)."""
-        return [w.copy() for w in self.weights]
+        """Copies of all weights' values, as arrays, layer by layer (kernel, then bias)."""
+        return [w.numpy() for w in self.weights]
 
     def set_weights(self, weights):
         """Sets all weights from a list shaped like ``get_weights()``'s output.

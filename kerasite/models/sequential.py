@@ -5,7 +5,7 @@ layers are called one after the other on a symbolic input, and the graph
 engine runs them with no bookkeeping beyond a loop.
 """
 
-from kerasite.layers.base import Layer
+from kerasite.layers.base import Layer, _name_scope
 from kerasite.layers.input import Input, InputLayer
 from kerasite.layers.symbolic import SymbolicTensor
 from kerasite.models.model import Model
@@ -145,8 +145,9 @@ class Sequential(Model):
         inputs = Input(self._input_spec[1:], dtype=self._input_dtype,
                        name=f"{self.name}_input")
         x = inputs
-        for layer in self.layers:
-            x = layer(x)
+        with _name_scope(self.name):  # weight paths "sequential/dense/kernel", as in Keras
+            for layer in self.layers:
+                x = layer(x)
         layers = self.layers
         self._init_graph(inputs, x)
         self.layers = layers  # Keras's Sequential lists no InputLayer

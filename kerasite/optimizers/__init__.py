@@ -1,10 +1,11 @@
 """Optimizers: update weights in place from their gradients.
 
-An optimizer receives ``(gradient, parameter)`` pairs and changes each
-parameter array in place (``-=``), so layers keep the same array objects.
-Its state (momentum, moment estimates, the step count) is created lazily with
-``zeros_like`` on the first step, and ``get_state``/``set_state`` expose it so
-a saved run resumes exactly.
+An optimizer receives ``(gradient, variable)`` pairs (a
+:class:`~kerasite.Variable`, or a plain array) and changes each variable's
+array in place (``-=``). Its state (momentum, moment estimates, the step
+count) belongs to the variables ``build`` was given; ``apply_gradients``
+builds it with ``zeros_like`` on the first step, and ``get_state``/
+``set_state`` expose it so a saved run resumes exactly.
 
 The update rules follow Keras 3's formulas (each class's docstring gives its
 own), with ``g`` the gradient, ``lr`` the learning rate and ``t`` the step
@@ -19,7 +20,8 @@ evaluated at the number of steps already taken.
 * RMSprop: ``s = rho s + (1 - rho) g**2; p -= lr g / sqrt(s + eps)``.
 * Adam: ``m += (1 - b1)(g - m); v += (1 - b2)(g**2 - v);
   p -= lr sqrt(1 - b2**t) / (1 - b1**t) * m / (sqrt(v) + eps)``.
-* AdamW, Adamax, Nadam, Adagrad, Adadelta: see their classes.
+* AdamW, Adamax, Nadam, Adagrad, Adadelta, Lamb: see their classes (Lamb's
+  rule takes a norm per weight, ``elementwise = False``).
 """
 
 import math
@@ -30,6 +32,7 @@ from kerasite import _registry
 from kerasite._validation import number
 from kerasite.backend.kernels import adam_moments, adam_step, sgd_step
 from kerasite.optimizers import _flat, schedules
+from kerasite.variables import Variable
 
 
 class Optimizer:
@@ -38,7 +41,12 @@ class Optimizer:
     ``_update`` runs once per weight, or once over all of them when the
     weights and gradients lie in two 1-D buffers (as a model packs them for
     training; see ``kerasite/optimizers/_flat.py``): an elementwise rule reads
-    the same either way.
+    the same either way. A rule that is not elementwise (one that takes a
+    norm of each weight, as Lamb) sets ``elementwise = False`` and always
+    gets one weight at a time.
+
+    The per-weight state (the slots) belongs to the variables ``build`` was
+    given, in their order; ``apply_gradients`` builds it on first use.
 
     Every optimizer takes Keras 3's common arguments.
 
@@ -62,6 +70,8 @@ class Optimizer:
     """
 
     _slot_names = ()
+    # Whether ``_update`` may run once over all the weights in one buffer.
+    elementwise = True
 
     def __init__(self, learning_rate=0.01, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None):
@@ -80,11 +90,14 @@ class Optimizer:
                 f"Received: {', '.join(f'{k}={getattr(self, k)}' for k in given)}."
             )
         self.iterations = 0
+        self._variables = None  # what build() was given, in order
+        self._index = {}  # variable (id of a raw array) -> its position in _variables
         self._slots = None  # {slot name: [array per weight]}, made on the first step
         self._scratch = None
         self._flat_slots = self._flat_scratch = None  # the same state as 1-D buffers
         self._slot_views = None
         self._flat_for = self._flat = None
+        self._arrays = None  # [(gradient, weight)] as arrays, for the pairs in _flat_for
         self._clipped = None
 
     # ----------------------------------------------------------- learning rate
@@ -109,6 +122,51 @@ class Optimizer:
         self._learning_rate = _learning_rate(value)
 
     # ----------------------------------------------------------------- stepping
+    @property
+    def built(self):
+        """Whether the per-weight state exists (``build`` ran, or a first step)."""
+        return self._slots is not None
+
+    def build(self, variables):
+        """Creates the per-weight state (the slots) for ``variables``, as Keras 3's.
+
+        ``apply_gradients`` calls it on its first step; call it yourself to
+        have the slots before training. Building again starts afresh.
+
+        Args:
+            variables: the weights to train, :class:`~kerasite.Variable` s (or
+                arrays), in the order ``apply_gradients`` will receive them.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Variable
+            >>> w = Variable(np.ones(3), name="w")
+            >>> opt = Adam()
+            >>> opt.build([w])
+            >>> opt.get_state()["m/0"]
+            array([0., 0., 0.])
+        """
+        self._build(list(variables))
+
+    def _built_for(self, variables):
+        """Whether the state belongs to exactly these variables, in this order."""
+        built = self._variables
+        return built is not None and len(built) == len(variables) and \
+            all(a is b for a, b in zip(built, variables))
+
+    def _unbuild(self):
+        """Drops the per-weight state: the next step builds it for its variables."""
+        self._variables = self._slots = self._scratch = None
+        self._flat_for = self._flat = self._arrays = None
+
+    def _get_variable_index(self, variable):
+        """The position of ``variable`` in the state (Keras's name for this look-up)."""
+        index = self._index.get(_key(variable))
+        if index is None or self._variables[index] is not variable:
+            raise KeyError(f"This optimizer was not built for the variable "
+                           f"{getattr(variable, 'path', type(variable).__name__)!r}.")
+        return index
+
     def apply_gradients(self, grads_and_vars):
         """Updates each ``var`` in place from its ``grad``.
 
@@ -117,21 +175,21 @@ class Optimizer:
         then count the step.
 
         Args:
-            grads_and_vars: iterable of ``(gradient, parameter)`` array pairs,
-                the same parameters in the same order at every step.
+            grads_and_vars: iterable of ``(gradient, variable)`` pairs, each
+                variable a :class:`~kerasite.Variable` (or an array, updated in
+                place), the same ones in the same order at every step.
+
+        Raises:
+            ValueError: if the variables are not the ones the optimizer was
+                built for.
         """
         pairs = grads_and_vars if isinstance(grads_and_vars, list) else list(grads_and_vars)
         if self._slots is None:
             self._build([p for _, p in pairs])
-        elif len(pairs) != len(self._scratch):
-            raise ValueError(
-                f"This optimizer was built for {len(self._scratch)} weights and now "
-                f"received {len(pairs)}. Use one optimizer per model, or a new one."
-            )
-        flat = self._flat_pair(pairs)
+        arrays, flat = self._pair_arrays(pairs)
         lr = self.learning_rate
         if self.weight_decay:
-            for p in [flat[1]] if flat else [p for _, p in pairs]:
+            for p in [flat[1]] if flat else [p for _, p in arrays]:
                 p -= (lr * self.weight_decay) * p  # decoupled: p -= lr wd p
         self.iterations += 1
         self._begin_step()
@@ -141,15 +199,18 @@ class Optimizer:
             if flat is not None:  # all weights in one buffer: one pass over all of them
                 update(flat[1], flat[0], step_lr, self._flat_slots, self._flat_scratch)
                 return
-            for (g, p), slots, step in zip(pairs, self._slot_views, self._scratch):
+            for (g, p), slots, step in zip(arrays, self._slot_views, self._scratch):
                 update(p, g, step_lr, slots, step)
             return
-        grads = self._clip([g for g, _ in pairs])
-        for g, (_, p), slots, step in zip(grads, pairs, self._slot_views, self._scratch):
+        grads = self._clip([g for g, _ in arrays])
+        for g, (_, p), slots, step in zip(grads, arrays, self._slot_views, self._scratch):
             update(p, g, step_lr, slots, step)
 
     def _build(self, params):
         """Creates the state: each slot (and the scratch) is one buffer, viewed per weight."""
+        self._variables = list(params)
+        self._index = {_key(v): i for i, v in enumerate(self._variables)}
+        params = [_array(p) for p in params]
         dtypes = {p.dtype for p in params}
         if len(dtypes) == 1:
             total = sum(p.size for p in params)
@@ -169,24 +230,40 @@ class Optimizer:
         # array while it still reads ``g``.
         clipping = self.clipnorm or self.clipvalue or self.global_clipnorm
         self._clipped = [np.empty_like(p) for p in params] if clipping else None
-        self._flat_for = self._flat = None
+        self._flat_for = self._flat = self._arrays = None
 
-    def _flat_pair(self, pairs):
-        """``(gradients, weights)`` as two 1-D buffers if ``pairs`` lie in them, else None.
+    def _pair_arrays(self, pairs):
+        """``pairs`` as ``[(gradient, weight)]`` arrays, and as two 1-D buffers or None.
 
         A model's trained weights and gradients are packed into two buffers
         (``_flat.pack``); then one update over each buffer replaces one per
-        weight. Checked once per list of pairs.
+        weight. Checked once per list of pairs (the trainer passes the same
+        list at every step, and a new one after the weights move).
         """
         if pairs is not self._flat_for:
+            built = self._variables
+            if len(pairs) != len(built):
+                raise ValueError(
+                    f"This optimizer was built for {len(built)} weights and now received "
+                    f"{len(pairs)}. Use one optimizer per model, or a new one."
+                )
+            for i, ((_, p), b) in enumerate(zip(pairs, built)):
+                if isinstance(p, Variable) and p is not b:
+                    raise ValueError(
+                        f"This optimizer was built for other variables: weight {i} is "
+                        f"'{getattr(b, 'path', 'an array')}', and it now received '{p.path}'. "
+                        "Use one optimizer per model, or call build() with the new variables."
+                    )
+            arrays = [(_array(g), _array(p)) for g, p in pairs]
             flat = None
-            if self._flat_slots is not None:
-                grads, params = _flat.span([g for g, _ in pairs]), _flat.span([p for _, p in pairs])
+            if self._flat_slots is not None and self.elementwise:
+                grads = _flat.span([g for g, _ in arrays])
+                params = _flat.span([p for _, p in arrays])
                 if grads is not None and params is not None and \
                         params.dtype == self._flat_scratch.dtype == grads.dtype:
                     flat = (grads, params)
-            self._flat_for, self._flat = pairs, flat
-        return self._flat
+            self._flat_for, self._arrays, self._flat = pairs, arrays, flat
+        return self._arrays, self._flat
 
     def _slot_init(self, name, p):
         return np.zeros_like(p)
@@ -716,6 +793,60 @@ class Adadelta(Optimizer):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
 
 
+class Lamb(_TwoMoments):
+    """Adam's step rescaled per weight by the ratio of norms (layer-wise adaptive moments).
+
+    ``m += (1 - b1)(g - m); v += (1 - b2)(g**2 - v);
+    u = (m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps);
+    p -= lr * r * u`` with the trust ratio ``r = ||p|| / ||u||`` (1 if either
+    norm is 0), the norms taken over each whole weight: the rule is not
+    elementwise, so it never runs over all the weights' buffer at once.
+
+    Args:
+        learning_rate: step size (default 0.001).
+        beta_1: decay of the first moment (default 0.9).
+        beta_2: decay of the second moment (default 0.999).
+        epsilon: added to the root for stability (default 1e-7).
+
+    ``weight_decay``, ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` work as
+    for every optimizer (see :class:`Optimizer`).
+
+    Example:
+        >>> import numpy as np
+        >>> w, g = np.array([3.0, 4.0]), np.array([0.5, 0.0])
+        >>> Lamb(learning_rate=0.1).apply_gradients([(g, w)]); w.round(4)
+        array([2.5, 4. ])
+    """
+
+    _slot_names = ("m", "v")
+    _nonnegative_slots = ("v",)
+    elementwise = False
+
+    def _update(self, p, g, lr, slots, step):
+        t = self.iterations
+        m, v = slots["m"], slots["v"]
+        adam_moments(g, m, v, step, self.beta_1, self.beta_2)
+        np.divide(v, 1 - self.beta_2**t, out=step)
+        np.sqrt(step, out=step)
+        step += self.epsilon  # sqrt(v_hat) + eps
+        np.divide(m, step, out=step)
+        step /= 1 - self.beta_1**t  # u = m_hat / (sqrt(v_hat) + eps)
+        w_norm, u_norm = math.sqrt(float(np.vdot(p, p))), math.sqrt(float(np.vdot(step, step)))
+        ratio = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
+        step *= lr * ratio
+        p -= step
+
+
+def _key(x):
+    """A variable keys the state itself; a raw array (not hashable) by its identity."""
+    return x if isinstance(x, Variable) else id(x)
+
+
+def _array(x):
+    """The live array of a variable; an array as it is."""
+    return x.value if isinstance(x, Variable) else x
+
+
 def _pieces(flat, like):
     """Views into the 1-D ``flat``, one shaped like each array of ``like``, in order."""
     pieces, start = [], 0
@@ -745,7 +876,7 @@ def _fraction(name, value):
 
 
 _BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adamw": AdamW, "adamax": Adamax,
-            "nadam": Nadam, "adagrad": Adagrad, "adadelta": Adadelta}
+            "nadam": Nadam, "adagrad": Adagrad, "adadelta": Adadelta, "lamb": Lamb}
 _REGISTRY = _registry.Registry(
     "optimizer", Optimizer, classes=_BY_NAME.values(), names=_BY_NAME,
     hint="or pass an instance such as kerasite.optimizers.SGD(learning_rate=0.1)",
@@ -757,8 +888,8 @@ def get(identifier):
     """Returns an optimizer from a name, a config dict or an instance.
 
     Names give the Keras defaults: ``"sgd"`` (lr 0.01), ``"adam"``,
-    ``"adamw"``, ``"adamax"``, ``"nadam"``, ``"adagrad"``, ``"adadelta"`` and
-    ``"rmsprop"`` (lr 0.001).
+    ``"adamw"``, ``"adamax"``, ``"nadam"``, ``"adagrad"``, ``"adadelta"``,
+    ``"lamb"`` and ``"rmsprop"`` (lr 0.001).
 
     Raises:
         ValueError: for an unknown name, listing the valid ones.

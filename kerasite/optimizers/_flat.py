@@ -5,20 +5,45 @@ by weight that is a few dozen small NumPy calls per step; when the weights
 are consecutive pieces of one 1-D array, the same passes run once over that
 array instead (see ``Optimizer.apply_gradients``).
 
-``pack`` moves a model's trained weights, and their gradients, into two such
-buffers when training is set up: each layer's ``params[key]`` and
-``grads[key]`` (and attributes such as ``Dense.W`` that name the same array)
-become views into them, with the same values. From then on the arrays stay
-put, as every array a layer holds does while it trains. ``span`` finds the
-buffer again from the views.
+``pack`` moves a model's trained variables, and their gradient slots, into
+two such buffers when training is set up: it tells each
+:class:`~kerasite.Variable` to rebind its storage (``_rebind`` and
+``_rebind_grad``), with the same values. Layers read ``variable.value`` on
+every call, so nothing they hold goes stale. ``span`` finds the buffer again
+from the views.
+
+A variable can be trained by two models (a shared layer). ``pack`` returns a
+``FlatBuffer`` that the trainer keeps; when another model's ``pack`` moves
+one of its variables, the buffer is marked invalid, and the trainer, which
+checks ``buffer.valid`` once per step, sets its training up again.
 """
 
 import numpy as np
 
-# Incremented by every ``pack``: a model whose list of (gradient, weight) pairs
-# is older than the last pack collects it again (another model may have moved
-# weights they share).
-generation = 0
+
+class FlatBuffer:
+    """The trained variables of one model, and the buffers ``pack`` moved them into.
+
+    Attributes:
+        variables: the variables, in training order.
+        params, grads: the 1-D buffers of their values and gradients, or
+            ``None`` when they could not move (then the optimizer works
+            weight by weight).
+        valid: ``False`` once one of the variables has moved elsewhere (or
+            the trainer released the buffer): the model must set up again.
+    """
+
+    def __init__(self, variables, params=None, grads=None):
+        self.variables = variables
+        self.params, self.grads = params, grads
+        self.valid = True
+
+    def release(self):
+        """Marks the buffer unused (the trainer set up again, or forgot its state)."""
+        self.valid = False
+
+    def __getstate__(self):  # a copy (pickle, deepcopy) no longer holds the variables' storage
+        return {**self.__dict__, "valid": False}
 
 
 def _address(a):
@@ -58,67 +83,47 @@ def span(arrays):
     return base[first:first + (address - start) // base.itemsize]
 
 
-def _owned(layer, key):
-    """Whether ``layer``'s weight ``key`` and its gradient can move into a buffer safely.
+def pack(variables):
+    """Moves the trained ``variables`` and their gradients into two buffers, if they can.
 
-    Both must be arrays of their own (not views into something else, e.g. a
-    buffer another model packed), and the layer must keep no view of them,
-    which would go on pointing at the old memory.
-    """
-    p, g = layer.params[key], layer.grads[key]
-    if p.base is not None or g.base is not None or not p.flags.c_contiguous \
-            or not g.flags.c_contiguous or p.dtype != g.dtype:
-        return False
-    for name, value in vars(layer).items():
-        if isinstance(value, np.ndarray) and value.base is not None \
-                and (value.base is p or value.base is g):
-            return False  # a view, e.g. a reshaped kernel kept from build
-        if name in ("params", "grads"):
-            continue
-        if isinstance(value, dict):
-            value = list(value.values())
-        if isinstance(value, (list, tuple)) and any(v is p or v is g for v in value):
-            return False  # the array kept in a container that pack would not update
-    return True
-
-
-def pack(weights):
-    """Moves the weights ``[(layer, key), ...]`` and their gradients into two buffers.
-
-    Nothing moves when the weights already lie in one buffer, in this order,
-    or when one of them cannot move (see ``_owned``), or when their dtypes
-    differ: the optimizer then works weight by weight, as before.
+    Nothing moves when they already lie in one pair of buffers, in this
+    order, or when their dtypes differ: the optimizer then works weight by
+    weight, as before. Moving a variable invalidates every other
+    ``FlatBuffer`` it was in.
 
     Args:
-        weights: ``(layer, key)`` for each trained weight, in training order.
+        variables: the trained variables (each with a gradient slot), in
+            training order.
 
     Returns:
-        True if the arrays moved.
+        A ``FlatBuffer`` of ``variables`` for the trainer to keep.
     """
-    global generation
-    params = [layer.params[key] for layer, key in weights]
-    if not params or span(params) is not None:
-        return False
-    dtypes = {p.dtype for p in params}
-    if len(dtypes) != 1 or not all(_owned(layer, key) for layer, key in weights):
-        return False
-    total = sum(p.size for p in params)
-    flat_params = np.empty(total, dtype=params[0].dtype)
-    flat_grads = np.zeros(total, dtype=params[0].dtype)
-    start = 0
-    for layer, key in weights:
-        old_p, old_g = layer.params[key], layer.grads[key]
-        stop = start + old_p.size
-        new_p = flat_params[start:stop].reshape(old_p.shape)
-        new_g = flat_grads[start:stop].reshape(old_p.shape)
-        new_p[...] = old_p
-        new_g[...] = old_g
-        layer.params[key], layer.grads[key] = new_p, new_g
-        for name, value in list(vars(layer).items()):  # aliases such as Dense.W, Dense.dW
-            if value is old_p:
-                setattr(layer, name, new_p)
-            elif value is old_g:
-                setattr(layer, name, new_g)
-        start = stop
-    generation += 1
-    return True
+    variables = list(variables)
+    params = [v.value for v in variables]
+    grads = [v._grad for v in variables]
+    flat_params, flat_grads = span(params), span(grads)
+    if params and (flat_params is None or flat_grads is None) \
+            and len({a.dtype for a in params + grads}) == 1:
+        total = sum(p.size for p in params)
+        flat_params = np.empty(total, dtype=params[0].dtype)
+        flat_grads = np.empty(total, dtype=params[0].dtype)
+        start = 0
+        for v, old_p, old_g in zip(variables, params, grads):
+            stop = start + old_p.size
+            new_p = flat_params[start:stop].reshape(old_p.shape)
+            new_g = flat_grads[start:stop].reshape(old_p.shape)
+            new_p[...] = old_p
+            new_g[...] = old_g
+            for other in v._buffers:  # the models that trained it from its old storage
+                other.valid = False
+            v._buffers = []
+            v._rebind(new_p)
+            v._rebind_grad(new_g)
+            start = stop
+    elif flat_params is None or flat_grads is None:
+        flat_params = flat_grads = None
+    buffer = FlatBuffer(variables, flat_params, flat_grads)
+    for v in variables:
+        v._buffers = [b for b in v._buffers if b.valid]
+        v._buffers.append(buffer)
+    return buffer

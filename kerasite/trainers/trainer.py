@@ -47,10 +47,12 @@ class Trainer:
         self._loss_weights = None
         self._compile_loss = self._compile_metrics = None
         self._grads_and_vars = None
-        self._packed_at = None
+        self._flat_buffer = None  # _flat.FlatBuffer of the trained variables, once set up
 
     def _invalidate_training_state(self):
         self._grads_and_vars = None
+        if self._flat_buffer is not None:
+            self._flat_buffer.release()
 
     # ================================================================ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -115,20 +117,18 @@ class Trainer:
             self._resolve_compile()
         self._reset_plans()
         leaves = self._leaf_layers()
-        trained = [(leaf, key) for leaf in leaves if leaf.trainable for key in leaf.grads]
+        trained = [v for leaf in leaves for v in leaf.trainable_weights]
         optimizer = self.optimizer
-        ids = tuple(id(leaf.params[key]) for leaf, key in trained)
-        if optimizer._slots is not None and getattr(optimizer, "_trained_ids", ids) != ids:
+        if optimizer.built and not optimizer._built_for(trained):
             # The trained set changed (a layer was frozen or thawed): the optimizer's
             # per-weight state no longer lines up, so it starts afresh, as a new one would.
-            optimizer._slots = optimizer._scratch = None
+            optimizer._unbuild()
         # The trained weights and their gradients move into two buffers, so that each
         # optimizer step is one pass over each (same values, same per-weight state).
-        optimizers._flat.pack(trained)
-        self._packed_at = optimizers._flat.generation
-        pairs = [(leaf.grads[key], leaf.params[key]) for leaf, key in trained]
-        optimizer._trained_ids = tuple(id(p) for _, p in pairs)
-        self._grads_and_vars = pairs
+        if self._flat_buffer is not None:
+            self._flat_buffer.release()
+        self._flat_buffer = optimizers._flat.pack(trained)
+        self._grads_and_vars = [(v._grad, v) for v in trained]
         self._epoch_aware = [leaf for leaf in leaves if hasattr(leaf, "set_epoch")]
         # Weight penalties are added once per layer and step (a shared layer's too), and
         # constraints applied after each step, as Keras does.
@@ -499,7 +499,7 @@ class Trainer:
 
         ``ws`` holds one sample-weight array (or None) per output.
         """
-        if self._packed_at != optimizers._flat.generation:
+        if not self._flat_buffer.valid:
             self._training_setup()  # another model moved weights this one trains
         graph = self._graph
         ws = ws or self._no_weights

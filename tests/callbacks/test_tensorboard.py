@@ -76,7 +76,7 @@ def test_histograms_every_histogram_freq_epochs(tmp_path):
     # Each histogram is (buckets, 3): left edge, right edge, count; all weights counted.
     buckets = last[-1]
     assert buckets.shape[1] == 3 and buckets[:, 2].sum() == model.layers[1].W.size
-    assert buckets[0, 0] <= model.layers[1].W.min() and buckets[-1, 1] >= model.layers[1].W.max()
+    assert buckets[0, 0] <= model.layers[1].W.numpy().min() and buckets[-1, 1] >= model.layers[1].W.numpy().max()
 
 
 def test_batch_hooks_only_when_batches_are_logged(tmp_path):

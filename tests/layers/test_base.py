@@ -80,7 +80,7 @@ def test_set_weights_writes_into_the_existing_arrays():
     layer = _built_dense()
     W, b = layer.W, layer.b
     layer.set_weights([np.arange(6.0).reshape(3, 2), [1.0, -1.0]])
-    assert layer.W is W and layer.b is b and layer.params["W"] is W
+    assert layer.W is W and layer.b is b and layer.params["W"] is W.value
     np.testing.assert_array_equal(W, np.arange(6.0).reshape(3, 2))
     np.testing.assert_array_equal(b, [1.0, -1.0])
     assert W.dtype == np.float32  # the weight's dtype, not the argument's

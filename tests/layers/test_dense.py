@@ -25,7 +25,7 @@ def test_build_creates_weights_and_gradients_of_the_right_shape():
     assert out.shape == (4, 5)
     assert layer.built and layer.input_shape == (None, 3)
     assert layer.W.shape == (3, 5) and layer.b.shape == (5,)
-    assert layer.params["W"] is layer.W and layer.params["b"] is layer.b
+    assert layer.params["W"] is layer.W.value and layer.params["b"] is layer.b.value
     assert layer.grads["W"] is layer.dW and layer.grads["b"] is layer.db
     assert layer.dW.shape == (3, 5) and layer.db.shape == (5,)
     assert layer.count_params() == 3 * 5 + 5

@@ -24,6 +24,7 @@ _KERAS_SLOTS = {
     "Adagrad": ((), ("accumulator",)),
     "Adadelta": (("accumulated_grad", "accumulated_delta_var"), ()),
     "RMSprop": ((), ("velocity", "momentum", "average_gradient")),
+    "Lamb": (("m", "v"), ()),
 }
 # Keras optimizer options kerasite has no argument for, and the one value it reads.
 _KERAS_ONLY_OPTIONS = {"use_ema": False, "ema_overwrite_frequency": None,
@@ -78,8 +79,8 @@ def _object(value, module):
 def keras_order(model, children):
     """For each of Keras's trainable variables, the index of that weight in kerasite's list."""
     index = {id(w): i for i, w in enumerate(model.trainable_weights)}
-    order = [index[id(layer.params[key])] for layer, key in leaf_weights(children)
-             if id(layer.params[key]) in index]
+    order = [index[id(layer._variables[key])] for layer, key in leaf_weights(children)
+             if id(layer._variables[key]) in index]
     if sorted(order) != list(range(len(index))):
         raise ValueError("The model's trainable weights do not map one to one onto Keras's "
                          "(a weight shared between layers?), so the optimizer state cannot be "

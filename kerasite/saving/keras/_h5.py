@@ -88,7 +88,7 @@ def write_legacy_weights(group, children):
 
 
 def _is_trainable(layer, key):
-    return any(w is layer.params[key] for w in layer.trainable_weights)
+    return any(w is layer._variables[key] for w in layer.trainable_weights)
 
 
 # ===================================================================== reading
