@@ -93,6 +93,51 @@ class _Conv(Layer):
             np.matmul(np.ones(len(g), g.dtype), g, out=self.db)
         return g
 
+    # A subclass's ``_convolve`` computes the output before the bias and activation, and
+    # its ``_convolve_backward`` takes the gradient with respect to the output before the
+    # activation, as rows ``(pixels, filters)``; the epilogue sits between them.
+    def call(self, x, training=False):
+        z = self._convolve(x, training)
+        return self._bias_and_activation(z.reshape(-1, self.filters), training).reshape(z.shape)
+
+    def backward(self, grad_output, need_input_grad=True):
+        return self._convolve_backward(self._activation_and_bias_grad(grad_output),
+                                       need_input_grad)
+
+    # For a caller that wants the activation's input ``z`` itself (the values before the
+    # activation squashes them) and takes the gradient with respect to it.
+    def call_with_pre_activation(self, x, training=False):
+        """``call``, also returning the pre-activation ``z``: the convolution plus the bias.
+
+        Args:
+            x: the input, ``(batch, H, W, in)``.
+            training: as for ``call``.
+
+        Returns:
+            ``(outputs, z)``, both ``(batch, Ho, Wo, filters)``: ``f(z)`` in the
+            activation's own buffer, and ``z`` intact.
+        """
+        z = self._convolve(x, training)
+        rows = z.reshape(-1, self.filters)
+        if self.use_bias:
+            rows += self.b
+        return self.activation.call(rows, training).reshape(z.shape), z
+
+    def backward_from_pre_activation(self, grad, need_input_grad=True):
+        """Back-propagates d L / d ``z`` (not d L / d output): the activation is skipped.
+
+        Args:
+            grad: d L / d ``z``, ``(batch, Ho, Wo, filters)``.
+            need_input_grad: as for ``backward``.
+
+        Returns:
+            d L / d ``x``, or ``None``; fills ``dW`` and ``db``.
+        """
+        g = grad.reshape(-1, self.filters)
+        if self.use_bias:
+            np.matmul(np.ones(len(g), g.dtype), g, out=self.db)
+        return self._convolve_backward(g, need_input_grad)
+
     def get_config(self):
         return {
             **super().get_config(),
@@ -171,7 +216,7 @@ class Conv2D(_Conv):
     #   z = cols K + b,  a = f(z)
     #   dL/dK = cols^T dL/dz      dL/db = sum over pixels of dL/dz
     #   dL/dcols = dL/dz K^T      dL/dx = col2im(dL/dcols), the padding cropped
-    def call(self, x, training=False):
+    def _convolve(self, x, training):
         n, h, w, c = x.shape
         (ho, pt, pb), (wo, pl, pr) = self._geometry(x.shape)
         kh, kw = self.kernel_size
@@ -187,12 +232,10 @@ class Conv2D(_Conv):
         self.cols = im2col(xp, kh, kw, self.strides, self.dilation_rate, (ho, wo), cols)
         z = self._out("z", (n * ho * wo, self.filters), self.W.dtype, training)
         np.matmul(cols.reshape(len(z), -1), self.W.reshape(-1, self.filters), out=z)
-        z = self._bias_and_activation(z, training)
         return z.reshape(n, ho, wo, self.filters)
 
-    def backward(self, grad_output, need_input_grad=True):
+    def _convolve_backward(self, g, need_input_grad):
         n, ho, wo, kh, kw, c = self.cols.shape
-        g = self._activation_and_bias_grad(grad_output)
         cols = self.cols.reshape(len(g), -1)
         kernel = self.W.reshape(-1, self.filters)
         np.matmul(cols.T, g, out=self.dW.reshape(kernel.shape))
@@ -276,7 +319,7 @@ class Conv2DTranspose(_Conv):
     # (pixels, in):  cols = x2 K^T,  z = crop(col2im(cols)) + b,  a = f(z).
     #   dL/dcols = im2col(dL/dz, zero-padded back to the scratch)
     #   dL/dK = dL/dcols^T x2     dL/dx = dL/dcols K     dL/db = sum of dL/dz
-    def call(self, x, training=False):
+    def _convolve(self, x, training):
         n, h, w, c = x.shape
         (ho, pt, sh), (wo, pl, sw) = self._geometry(x.shape)
         kh, kw = self.kernel_size
@@ -288,15 +331,13 @@ class Conv2DTranspose(_Conv):
                          self._workspace("scratch", (n, sh, sw, self.filters), x.dtype))
         z = self._out("z", (n, ho, wo, self.filters), self.W.dtype, training)
         np.copyto(z, scratch[:, pt:pt + ho, pl:pl + wo])
-        z = self._bias_and_activation(z.reshape(-1, self.filters), training)
-        return z.reshape(n, ho, wo, self.filters)
+        return z
 
-    def backward(self, grad_output, need_input_grad=True):
-        n, ho, wo, f = grad_output.shape
+    def _convolve_backward(self, g, need_input_grad):
         _, h, w, c = self.input_shape
-        (_, pt, sh), (_, pl, sw) = self._geometry(self.input_shape)
+        (ho, pt, sh), (wo, pl, sw) = self._geometry(self.input_shape)
+        n, f = len(g) // (ho * wo), self.filters
         kh, kw = self.kernel_size
-        g = self._activation_and_bias_grad(grad_output)
         gpad = self._workspace("gpad", (n, sh, sw, f), g.dtype)
         gpad.fill(0)
         gpad[:, pt:pt + ho, pl:pl + wo] = g.reshape(n, ho, wo, f)
