@@ -97,21 +97,45 @@ class _CrossentropyFromLogits(Head):
 
 
 class _SigmoidSquaredError(Head):
-    """Sigmoid + mean squared error: ``2/d (z - y)`` times the sigmoid's ``z (1 - z)``."""
+    """Sigmoid + mean squared error: ``2/d (z - y)`` times the sigmoid's ``z (1 - z)``.
+
+    Without sample weights the head does the arithmetic itself, in two
+    buffers it reuses: ``diff = z - y``, the value ``sum(diff^2) / n`` and the
+    gradient ``2/n diff z (1 - z)`` (``n`` elements). With weights, the loss
+    gives d loss / d z and the sigmoid's derivative multiplies it.
+    """
 
     paired = True
-    _out = None  # the gradient's buffer, reused from batch to batch
+    _diff = _out = None  # buffers, reused from batch to batch
 
     def forward(self, y_true, y_pred, pre_activation=None, sample_weight=None):
         self._z = y_pred
-        return super().forward(y_true, y_pred, None, sample_weight)
+        if sample_weight is not None or type(y_true) is not np.ndarray or \
+                y_true.shape != y_pred.shape or y_true.dtype != y_pred.dtype:
+            self._diff_done = False
+            return super().forward(y_true, y_pred, None, sample_weight)
+        self._diff_done = True
+        diff = self._diff = np.subtract(y_pred, y_true, out=_reuse(self._diff, y_pred))
+        flat = diff.reshape(-1)
+        return float(np.dot(flat, flat)) / flat.size  # the sum of squares through BLAS
 
     def backward(self):
-        g = super().backward()  # d loss / d z, with the sample weights
-        out = self._out
-        if out is None or out.shape != g.shape or out.dtype != g.dtype:
-            out = self._out = np.empty_like(g)
-        return self.activation.gradient(g, self._z, out)
+        z = self._z
+        out = self._out = _reuse(self._out, z)
+        if not self._diff_done:  # d loss / d z from the loss, with the sample weights
+            return self.activation.gradient(super().backward(), z, out)
+        np.subtract(1.0, z, out=out)
+        out *= z
+        out *= self._diff
+        out *= 2.0 / out.size
+        return out
+
+
+def _reuse(buffer, like):
+    """``buffer`` if it fits ``like`` (shape and dtype), else a new one."""
+    if buffer is None or buffer.shape != like.shape or buffer.dtype != like.dtype:
+        return np.empty_like(like)
+    return buffer
 
 
 # loss class -> (the activation class it pairs with, the head)

@@ -227,6 +227,37 @@ def test_a_softmax_sequence_output_trains_through_its_head(float64, loss, weight
     assert history[-1] < history[0]
 
 
+@pytest.mark.parametrize("last, loss, logits_loss, labels", [
+    (lambda: layers.Softmax(), "categorical_crossentropy",
+     losses.CategoricalCrossentropy(from_logits=True), "one_hot"),
+    (lambda: layers.Activation("softmax"), "sparse_categorical_crossentropy",
+     losses.SparseCategoricalCrossentropy(from_logits=True), "sparse"),
+    (lambda: layers.Activation("sigmoid"), "binary_crossentropy",
+     losses.BinaryCrossentropy(from_logits=True), "binary"),
+], ids=["Softmax", "Activation-softmax", "Activation-sigmoid"])
+def test_an_activation_layer_at_the_end_pairs_like_a_dense_activation(last, loss, logits_loss,
+                                                                       labels):
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(12, 2, 4)).astype("float32") * 3
+    shape = (12, 2, 3)
+    y = _labels(labels, shape, rng).astype("float32")
+    models = []
+    for tail, lo in (([last()], loss), ([], logits_loss)):
+        kerasite.utils.set_random_seed(0)
+        m = Sequential([Input((2, 4)), layers.Dense(5, activation="tanh"), layers.Dense(3),
+                        *tail])
+        m.compile(optimizer=optimizers.SGD(0.3), loss=lo)
+        models.append(m)
+    paired, reference = models
+    paired._training_setup()
+    assert paired._heads.paired == (0,)
+    for _ in range(3):
+        assert paired.train_on_batch(x, y) == pytest.approx(reference.train_on_batch(x, y),
+                                                            rel=1e-5)
+    for w1, w2 in zip(paired.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(w1, w2, rtol=1e-5, atol=1e-6)
+
+
 def test_several_outputs_with_loss_weights_and_a_shared_output_layer(float64):
     # One sigmoid Dense called on two inputs: both calls are outputs, each with its head.
     a, b = Input((3,)), Input((3,))
