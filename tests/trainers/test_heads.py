@@ -199,6 +199,25 @@ def test_a_conv2d_sigmoid_output_trains_through_its_head(float64, loss):
     assert history[-1] < history[0]
 
 
+def test_a_confidently_wrong_conv2d_sigmoid_pixel_reports_its_logit_and_learns():
+    # A 1x1 convolution with kernel 1 and bias 0: the logits are the pixels themselves.
+    model = Sequential([Input((1, 2, 1)), layers.Conv2D(1, 1, activation="sigmoid",
+                                                        kernel_initializer="ones")])
+    model.compile(optimizer=optimizers.SGD(0.1), loss="binary_crossentropy")
+    x = np.array([[[[19.7], [-2.0]]]], "float32")
+    y = np.array([[[[0.0], [1.0]]]], "float32")
+    # mean of log(1 + e^19.7) = 19.7 and log(1 + e^2) = 2.1269; clipping p = 1 at 1 - 1e-7
+    # would give (15.94 + 2.1269) / 2 = 9.03 instead of 10.91.
+    exact = (np.logaddexp(0, 19.7) + np.logaddexp(0, 2.0)) / 2
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(exact, rel=1e-6)
+    # In float32 sigmoid(19.7) rounds to 1; from the logits the kernel still gets
+    # d loss / d w = mean((p - y) x) = (19.7 + (sigmoid(-2) - 1) (-2)) / 2.
+    before = model.get_weights()[0].item()
+    model.train_on_batch(x, y)
+    step = (19.7 * (1 - 0.0) + (_sigmoid(-2.0) - 1) * -2.0) / 2
+    assert model.get_weights()[0].item() == pytest.approx(before - 0.1 * step, rel=1e-5)
+
+
 @pytest.mark.parametrize("loss", ["categorical_crossentropy", "sparse_categorical_crossentropy"])
 @pytest.mark.parametrize("weights", [None, "batch", "steps"])
 def test_a_softmax_sequence_output_trains_through_its_head(float64, loss, weights):
