@@ -13,9 +13,10 @@ or not). For 2-D outputs without weights, MSE is therefore the mean of all
 squared errors.
 
 The crossentropies also offer ``forward_from_logits(y_true, logits)``: the
-engine calls it when the model ends in a sigmoid or softmax, so the loss is
-computed from the logits (stable, as Keras does), and ``backward`` then
-returns d loss / d logits, ``(p - y) / n``.
+trainer's output heads (``kerasite.trainers.heads``) call it when the output
+ends in a sigmoid or softmax, so the loss is computed from the logits
+(stable, as Keras does), and ``backward`` then returns d loss / d logits,
+``(p - y) / n``.
 
 Each loss also exists as a function returning the per-sample values, as in
 Keras: ``kerasite.losses.mae(y_true, y_pred)``.
@@ -236,32 +237,8 @@ class MeanSquaredError(Loss):
         0.5
     """
 
-    _sigmoid_z = None  # the sigmoid's output while fused with it (see forward_fused)
-
     def _set_diff(self, y_true, y_pred):
-        self._sigmoid_z = None
         self._diff = np.subtract(y_pred, y_true, out=self._buffer("_diff_buf", y_pred))
-
-    def forward_fused(self, y_true, activation, sample_weight=None):
-        """The loss of a model that ends in a sigmoid; ``backward`` then gives d loss / d logits.
-
-        The engine calls it instead of ``forward`` when the output's last
-        activation is a sigmoid. The value is the same; the gradient that
-        ``backward`` returns already includes the sigmoid's derivative,
-        ``2/d (z - y) z (1 - z)``, and the sigmoid passes it through
-        unchanged.
-
-        Args:
-            y_true: targets, shaped like the sigmoid's output.
-            activation: the fused ``Sigmoid`` layer, after its forward pass.
-            sample_weight: as for ``forward``.
-
-        Returns:
-            The weighted mean loss, a float.
-        """
-        value = self.forward(y_true, activation.z, sample_weight)
-        self._sigmoid_z = activation.z.reshape(self._diff.shape)
-        return value
 
     def call(self, y_true, y_pred):
         self._set_diff(y_true, y_pred)
@@ -279,36 +256,12 @@ class MeanSquaredError(Loss):
         return np.multiply(diff, 2.0 / diff.shape[-1], out=self._buffer("_grad_buf", diff))
 
     def backward(self):
-        z = self._sigmoid_z
         if isinstance(self._coef, float):  # no sample weights: one pass over the array
             diff = self._diff
             scale = 2.0 / diff.shape[-1] * self._coef
-            out = self._buffer("_grad_buf", diff)
-            if z is None:
-                grad = np.multiply(diff, scale, out=out)
-            else:
-                grad = _sigmoid_mse_gradient(z, diff, scale, out)
+            grad = np.multiply(diff, scale, out=self._buffer("_grad_buf", diff))
             return grad.reshape(self._pred_shape)
-        grad = super().backward()
-        if z is not None:
-            grad *= (z * (1 - z)).reshape(grad.shape)  # the sigmoid's derivative
-        return grad
-
-
-def _sigmoid_mse_gradient(z, diff, scale, out):
-    """``scale * diff * z (1 - z)`` into ``out``: the MSE gradient taken through a sigmoid.
-
-    Args:
-        z: the sigmoid's output, ``(batch, d)``.
-        diff: ``z - y_true``, same shape.
-        scale: ``2 / d`` times the reduction's weight, a float.
-        out: where to write, same shape.
-    """
-    np.subtract(1.0, z, out=out)
-    out *= z
-    out *= diff
-    out *= scale
-    return out
+        return super().backward()
 
 
 class MeanAbsoluteError(Loss):
@@ -598,8 +551,8 @@ class _FromLogits(Loss):
     def forward_from_logits(self, y_true, logits, sample_weight=None):
         """The loss of ``activation(logits)`` computed from the logits, stably.
 
-        The engine calls it, with ``from_logits=False``, when the model's last
-        layer ends in a sigmoid (binary) or softmax (categorical): the result
+        The trainer's output heads call it, with ``from_logits=False``, when an
+        output ends in a sigmoid (binary) or softmax (categorical): the result
         is the loss on the probabilities without their clipping, as Keras
         computes it, and the next ``backward`` returns d loss / d ``logits``,
         ``(p - y) / n`` per element for one-hot or 0/1 labels.
@@ -623,10 +576,6 @@ class _FromLogits(Loss):
             return self.forward(y_true, logits, sample_weight)
         finally:
             self.from_logits = saved
-
-    def forward_fused(self, y_true, activation, sample_weight=None):
-        """``forward_from_logits`` on the fused activation's logits (the engine's entry)."""
-        return self.forward_from_logits(y_true, activation.logits, sample_weight)
 
     def _grad(self):
         return self._grad_logits() if self._logits else self._grad_probabilities()

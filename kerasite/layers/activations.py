@@ -52,18 +52,8 @@ class _Elementwise(Layer):
 
     _cache_attrs = ("z",)
 
-    # Set by a model, for the span of its own training step or evaluation, on the
-    # sigmoid or softmax that ends an output whose crossentropy it computes from
-    # the logits, as Keras does. ``call`` then keeps its input (the logits) and
-    # writes its output elsewhere; ``backward`` passes the gradient through
-    # unchanged, since the loss already gives it with respect to the logits.
-    fused_with_loss = False
-
     def call(self, x, training=False, out=None):
-        if self.fused_with_loss:
-            self.logits = x
-            out = self._own_out(x, out, training)
-        elif out is None:
+        if out is None:
             out = self._out("z", x.shape, x.dtype, training)
         self.z = self.apply(x, out)
         return self.z
@@ -71,10 +61,31 @@ class _Elementwise(Layer):
     def backward(self, grad_output, need_input_grad=True):
         if not need_input_grad:
             return None
-        if self.fused_with_loss:  # d loss / d logits already: sigmoid/softmax + crossentropy
-            return grad_output
         dx = self._workspace("dx", grad_output.shape, grad_output.dtype)
         return self.gradient(grad_output, self.z, dx)
+
+    # The pre-activation of an activation layer is simply its input. Layers that end in
+    # an activation (Dense, Conv2D, ...) offer the same pair of methods.
+    def call_with_pre_activation(self, x, training=False):
+        """``call``, also returning the activation's input, left as it was.
+
+        Args:
+            x: the input, any shape.
+            training: as for ``call``.
+
+        Returns:
+            ``(outputs, pre_activation)``: ``f(x)`` in a buffer of its own, and ``x``.
+        """
+        return self.call(x, training), x
+
+    def backward_from_pre_activation(self, grad, need_input_grad=True):
+        """Back-propagates a gradient already taken with respect to the input.
+
+        After ``call_with_pre_activation``, a caller that differentiated
+        through the activation itself hands over d L / d ``x``; there is
+        nothing left to do here but pass it on.
+        """
+        return grad if need_input_grad else None
 
     def apply(self, x, out):
         """Writes f(x) into ``out`` and returns it."""
@@ -373,8 +384,6 @@ class Sigmoid(_Elementwise):
         array([[0.5]])
     """
 
-    _cache_attrs = ("z", "logits")
-
     def apply(self, x, out):
         return sigmoid(x, out)
 
@@ -416,8 +425,6 @@ class Softmax(_Elementwise):
         >>> Softmax().forward(np.array([[0.0, 0.0]]))
         array([[0.5, 0.5]])
     """
-
-    _cache_attrs = ("z", "logits")
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

@@ -16,7 +16,6 @@ import numpy as np
 
 import kerasite.layers.activations as activations
 from kerasite import initializers
-from kerasite._validation import positive_int
 from kerasite.backend.kernels import bias_relu, col2im, im2col, relu_grad_and_bias_sum
 from kerasite.layers._spatial import check_rank4, out_size, padding_arg, pair
 from kerasite.layers.base import KernelAndBias, Layer
@@ -31,7 +30,9 @@ class _Conv(KernelAndBias, Layer):
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        self.filters = positive_int(filters, "filters")
+        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 1:
+            raise ValueError(f"`filters` must be a positive integer. Received: filters={filters!r}.")
+        self.filters = int(filters)
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.strides = pair(strides, "strides")
         self.padding = padding_arg(padding)
@@ -89,6 +90,51 @@ class _Conv(KernelAndBias, Layer):
         if self.use_bias:
             np.matmul(np.ones(len(g), g.dtype), g, out=self.bias._grad)
         return g
+
+    # A subclass's ``_convolve`` computes the output before the bias and activation, and
+    # its ``_convolve_backward`` takes the gradient with respect to the output before the
+    # activation, as rows ``(pixels, filters)``; the epilogue sits between them.
+    def call(self, x, training=False):
+        z = self._convolve(x, training)
+        return self._bias_and_activation(z.reshape(-1, self.filters), training).reshape(z.shape)
+
+    def backward(self, grad_output, need_input_grad=True):
+        return self._convolve_backward(self._activation_and_bias_grad(grad_output),
+                                       need_input_grad)
+
+    # For a caller that wants the activation's input ``z`` itself (the values before the
+    # activation squashes them) and takes the gradient with respect to it.
+    def call_with_pre_activation(self, x, training=False):
+        """``call``, also returning the pre-activation ``z``: the convolution plus the bias.
+
+        Args:
+            x: the input, ``(batch, H, W, in)``.
+            training: as for ``call``.
+
+        Returns:
+            ``(outputs, z)``, both ``(batch, Ho, Wo, filters)``: ``f(z)`` in the
+            activation's own buffer, and ``z`` intact.
+        """
+        z = self._convolve(x, training)
+        rows = z.reshape(-1, self.filters)
+        if self.use_bias:
+            rows += self.bias.value
+        return self.activation.call(rows, training).reshape(z.shape), z
+
+    def backward_from_pre_activation(self, grad, need_input_grad=True):
+        """Back-propagates d L / d ``z`` (not d L / d output): the activation is skipped.
+
+        Args:
+            grad: d L / d ``z``, ``(batch, Ho, Wo, filters)``.
+            need_input_grad: as for ``backward``.
+
+        Returns:
+            d L / d ``x``, or ``None``; fills the kernel's and the bias's gradients.
+        """
+        g = grad.reshape(-1, self.filters)
+        if self.use_bias:
+            np.matmul(np.ones(len(g), g.dtype), g, out=self.bias._grad)
+        return self._convolve_backward(g, need_input_grad)
 
     def get_config(self):
         return {
@@ -168,7 +214,7 @@ class Conv2D(_Conv):
     #   z = cols K + b,  a = f(z)
     #   dL/dK = cols^T dL/dz      dL/db = sum over pixels of dL/dz
     #   dL/dcols = dL/dz K^T      dL/dx = col2im(dL/dcols), the padding cropped
-    def call(self, x, training=False):
+    def _convolve(self, x, training):
         n, h, w, c = x.shape
         (ho, pt, pb), (wo, pl, pr) = self._geometry(x.shape)
         kh, kw = self.kernel_size
@@ -182,15 +228,12 @@ class Conv2D(_Conv):
             xp[:, pt:pt + h, pl:pl + w] = x
         cols = self._workspace("cols", (n, ho, wo, kh, kw, c), x.dtype)
         self.cols = im2col(xp, kh, kw, self.strides, self.dilation_rate, (ho, wo), cols)
-        kernel = self.kernel.value  # the live array: training may have moved it
-        z = self._out("z", (n * ho * wo, self.filters), kernel.dtype, training)
-        np.matmul(cols.reshape(len(z), -1), kernel.reshape(-1, self.filters), out=z)
-        z = self._bias_and_activation(z, training)
+        z = self._out("z", (n * ho * wo, self.filters), self.kernel.value.dtype, training)
+        np.matmul(cols.reshape(len(z), -1), self.kernel.value.reshape(-1, self.filters), out=z)
         return z.reshape(n, ho, wo, self.filters)
 
-    def backward(self, grad_output, need_input_grad=True):
+    def _convolve_backward(self, g, need_input_grad):
         n, ho, wo, kh, kw, c = self.cols.shape
-        g = self._activation_and_bias_grad(grad_output)
         cols = self.cols.reshape(len(g), -1)
         kernel = self.kernel.value.reshape(-1, self.filters)
         np.matmul(cols.T, g, out=self.kernel._grad.reshape(kernel.shape))
@@ -274,7 +317,7 @@ class Conv2DTranspose(_Conv):
     # (pixels, in):  cols = x2 K^T,  z = crop(col2im(cols)) + b,  a = f(z).
     #   dL/dcols = im2col(dL/dz, zero-padded back to the scratch)
     #   dL/dK = dL/dcols^T x2     dL/dx = dL/dcols K     dL/db = sum of dL/dz
-    def call(self, x, training=False):
+    def _convolve(self, x, training):
         n, h, w, c = x.shape
         (ho, pt, sh), (wo, pl, sw) = self._geometry(x.shape)
         kh, kw = self.kernel_size
@@ -284,17 +327,15 @@ class Conv2DTranspose(_Conv):
         np.matmul(self.x, kernel.T, out=cols.reshape(len(self.x), -1))
         scratch = col2im(cols, self.strides, self.dilation_rate,
                          self._workspace("scratch", (n, sh, sw, self.filters), x.dtype))
-        z = self._out("z", (n, ho, wo, self.filters), kernel.dtype, training)
+        z = self._out("z", (n, ho, wo, self.filters), self.kernel.value.dtype, training)
         np.copyto(z, scratch[:, pt:pt + ho, pl:pl + wo])
-        z = self._bias_and_activation(z.reshape(-1, self.filters), training)
-        return z.reshape(n, ho, wo, self.filters)
+        return z
 
-    def backward(self, grad_output, need_input_grad=True):
-        n, ho, wo, f = grad_output.shape
+    def _convolve_backward(self, g, need_input_grad):
         _, h, w, c = self.input_shape
-        (_, pt, sh), (_, pl, sw) = self._geometry(self.input_shape)
+        (ho, pt, sh), (wo, pl, sw) = self._geometry(self.input_shape)
+        n, f = len(g) // (ho * wo), self.filters
         kh, kw = self.kernel_size
-        g = self._activation_and_bias_grad(grad_output)
         gpad = self._workspace("gpad", (n, sh, sw, f), g.dtype)
         gpad.fill(0)
         gpad[:, pt:pt + ho, pl:pl + wo] = g.reshape(n, ho, wo, f)

@@ -87,20 +87,60 @@ class Dense(KernelAndBias, Layer):
     #   dL/dW = x^T  dL/dz          dL/db = sum over the batch of dL/dz
     #   dL/dx = dL/dz W^T
     def call(self, x, training=False):
-        flat = x.ndim == 2  # the usual case; higher ranks are flattened to rows (a view)
-        self.x = x if flat else x.reshape(-1, x.shape[-1])  # cached for dW
+        z = self._affine(x, training)
+        z = self.activation.call(z, training, out=z)  # in place: Dense keeps no z
+        return z if x.ndim == 2 else z.reshape(*x.shape[:-1], self.units)
+
+    def _affine(self, x, training):
+        """``x W + b`` as rows ``(samples, units)``; caches ``x`` as rows for ``dW``."""
+        # The usual input is 2-D; higher ranks are flattened to rows (a view).
+        self.x = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         kernel = self.kernel.value  # the live array: training may have moved it
         z = self._out("z", (len(self.x), self.units), kernel.dtype, training)
         np.matmul(self.x, kernel, out=z)
         if self.use_bias:
             z += self.bias.value
-        z = self.activation.call(z, training, out=z)  # in place: Dense keeps no z
-        return z if flat else z.reshape(*x.shape[:-1], self.units)
+        return z
 
     def backward(self, grad_output, need_input_grad=True):
         flat = grad_output.ndim == 2
         g = grad_output if flat else grad_output.reshape(-1, self.units)
         g = self.activation.backward(g)
+        return self.backward_from_pre_activation(
+            g if flat else g.reshape(grad_output.shape), need_input_grad)
+
+    # The same two steps, for a caller that wants the activation's input ``z`` itself
+    # (the values before the activation squashes them) and takes the gradient with
+    # respect to it: the activation's own backward is then skipped.
+    def call_with_pre_activation(self, x, training=False):
+        """``call``, also returning the pre-activation ``z = x W + b``.
+
+        Args:
+            x: the input, ``(batch, ..., in)``.
+            training: as for ``call``.
+
+        Returns:
+            ``(outputs, z)``, both ``(batch, ..., units)``: ``f(z)`` in the
+            activation's own buffer, and ``z`` intact. ``backward`` works after
+            it as after ``call``; so does ``backward_from_pre_activation``.
+        """
+        z = self._affine(x, training)
+        a = self.activation.call(z, training)  # into the activation's buffer: z stays
+        shape = (*x.shape[:-1], self.units)
+        return (a, z) if x.ndim == 2 else (a.reshape(shape), z.reshape(shape))
+
+    def backward_from_pre_activation(self, grad, need_input_grad=True):
+        """Back-propagates d L / d ``z`` (not d L / d output): the activation is skipped.
+
+        Args:
+            grad: d L / d ``z``, ``(batch, ..., units)``.
+            need_input_grad: as for ``backward``.
+
+        Returns:
+            d L / d ``x``, or ``None``; fills the kernel's and the bias's gradients.
+        """
+        flat = grad.ndim == 2
+        g = grad if flat else grad.reshape(-1, self.units)
         np.matmul(self.x.T, g, out=self.kernel._grad)
         if self.use_bias:
             # Column sums of g, as ones @ g: BLAS does it about twice as fast as sum(axis=0).
@@ -110,7 +150,7 @@ class Dense(KernelAndBias, Layer):
         dx = self._workspace("dx", self.x.shape, g.dtype)
         kernel = self.kernel.value
         np.matmul(g, kernel.T, out=dx)
-        return dx if flat else dx.reshape(*grad_output.shape[:-1], kernel.shape[0])
+        return dx if flat else dx.reshape(*grad.shape[:-1], kernel.shape[0])
 
     def _ones(self, n, dtype):
         ones = self._workspace("ones", (n,), dtype)

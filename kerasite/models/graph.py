@@ -12,6 +12,12 @@ that order; ``backward`` runs them in reverse, as micrograd does:
 * a node whose gradient nobody needs (everything before the first trainable
   layer, when the input gradient is not wanted) is skipped.
 
+On request, ``forward`` also returns the *pre-activation* of some outputs
+(the input of the output layer's final activation: the logits behind a
+sigmoid or softmax), and ``backward`` then takes, for those outputs, the
+gradient with respect to that pre-activation and starts below the activation.
+The request is an argument of each call; nothing about it is stored on a layer.
+
 The layers never learn that they are in a graph: they see ``forward`` and
 ``backward`` calls, as in a ``Sequential``. And a ``Sequential`` (or a
 functional model that is a plain chain) takes a short path with no
@@ -83,6 +89,7 @@ class Graph:
         self._node_state = {}   # node -> the cache a shared layer left on that call
         self._acc = {}          # id(weight gradient) -> buffer where calls add up
         self._plans = {}        # need_input_grad -> backward plan
+        self._pre_nodes = {}    # requested output indices -> ids of the nodes making them
 
     # -------------------------------------------------------------- structure
     def _sort(self):
@@ -155,27 +162,49 @@ class Graph:
         return [node.layer for node in self.nodes]
 
     # ----------------------------------------------------------------- forward
-    def forward(self, values, training=False):
-        """Runs the graph on one array per input; returns one array per output."""
+    def forward(self, values, training=False, pre_activation=None):
+        """Runs the graph on one array per input; returns one array per output.
+
+        Args:
+            values: one array per input.
+            training: ``True`` while fitting.
+            pre_activation: ``None``, or indices of outputs (among
+                ``pre_activation_outputs()``) whose pre-activation to return too.
+
+        Returns:
+            The list of outputs; with ``pre_activation``, ``(outputs,
+            pre_activations)``, the second list holding each requested output's
+            pre-activation (shaped like the output) and ``None`` elsewhere.
+        """
         if self._chain is not None:
             # Each layer's ``call`` directly: the shapes were checked when the graph was
             # made (and the data's at the model's door), so ``forward``'s check is redundant.
             x = values[0]
+            if pre_activation:
+                self._requested_nodes(pre_activation)  # checks the request (cached)
+                for run in self._chain_calls[:-1]:
+                    x = run(x, training)
+                x, pre = self._chain[-1].call_with_pre_activation(x, training)
+                return [x], [pre]
             for run in self._chain_calls:
                 x = run(x, training)
             return [x]
         env = {id(t): v for t, v in zip(self.inputs, values)}
         shared, state, activity = self._shared, self._node_state, self._activity
+        pre_nodes, kept = self._requested_nodes(pre_activation), {}
         self.activity_loss = 0.0
         for node in self.nodes:
             layer = node.layer
             args = [env[id(t)] for t in node.inputs]
+            arg = args if node.multi_input else args[0]
             if id(node) in shared:
                 layer._import_cache(state.get(id(node)))
-                out = layer.forward(args if node.multi_input else args[0], training)
-                state[id(node)] = layer._export_cache()
+            if id(node) in pre_nodes:
+                out, kept[id(node)] = layer.call_with_pre_activation(arg, training)
             else:
-                out = layer.forward(args if node.multi_input else args[0], training)
+                out = layer.forward(arg, training)
+            if id(node) in shared:
+                state[id(node)] = layer._export_cache()
             if id(node) in activity:
                 self._add_activity(node, out)
             if len(node.outputs) == 1:
@@ -183,13 +212,62 @@ class Graph:
             else:
                 for t, v in zip(node.outputs, out):
                     env[id(t)] = v
-        return [env[id(t)] for t in self.outputs]
+        outs = [env[id(t)] for t in self.outputs]
+        if not pre_activation:
+            return outs
+        return outs, [kept[id(t.node)] if i in pre_activation else None
+                      for i, t in enumerate(self.outputs)]
+
+    def pre_activation_outputs(self):
+        """Indices of the outputs whose pre-activation ``forward`` can return.
+
+        An output qualifies when its layer offers ``call_with_pre_activation``
+        and ``backward_from_pre_activation``, and the tensor feeds no other
+        layer, is listed once among the outputs and carries no activity
+        penalty: then the only gradient it receives is the caller's, which
+        ``backward`` can take with respect to the pre-activation instead.
+        """
+        consumed = Counter(id(t) for node in self.nodes for t in node.inputs)
+        listed = Counter(id(t) for t in self.outputs)
+        return tuple(
+            i for i, t in enumerate(self.outputs)
+            if hasattr(t.node.layer, "call_with_pre_activation")
+            and hasattr(t.node.layer, "backward_from_pre_activation")
+            and len(t.node.outputs) == 1 and not consumed[id(t)] and listed[id(t)] == 1
+            and id(t.node) not in self._activity and not isinstance(t.node.layer, InputLayer))
+
+    def _requested_nodes(self, pre_activation):
+        """The ids of the nodes making the outputs ``pre_activation`` lists."""
+        if not pre_activation:
+            return ()
+        key = tuple(pre_activation)
+        nodes = self._pre_nodes.get(key)
+        if nodes is None:
+            allowed = self.pre_activation_outputs()
+            wrong = [i for i in key if i not in allowed]
+            if wrong:
+                raise ValueError(
+                    f"Model '{self.owner}': `pre_activation` lists output(s) {wrong}, whose "
+                    "pre-activation the graph cannot give: their layer has no "
+                    "`call_with_pre_activation`, or the output also feeds another layer, is "
+                    "listed twice or has an activity regularizer. Pass indices from "
+                    f"pre_activation_outputs(), here {list(allowed)}."
+                )
+            nodes = self._pre_nodes[key] = frozenset(id(self.outputs[i].node) for i in key)
+        return nodes
 
     # ---------------------------------------------------------------- backward
-    def backward(self, output_grads, need_input_grad=True):
+    def backward(self, output_grads, need_input_grad=True, pre_activation=None):
         """Back-propagates one gradient per output; returns one per input, or ``None``.
 
         Fills the ``grads`` of every trainable layer that the outputs depend on.
+
+        Args:
+            output_grads: d L / d output, one per output.
+            need_input_grad: whether to compute d L / d input.
+            pre_activation: ``None``, or the indices passed to the last
+                ``forward``: for those outputs ``output_grads`` holds d L / d
+                pre-activation, and back-propagation starts below the activation.
         """
         plan = self._plans.get(need_input_grad)
         if plan is None:
@@ -198,9 +276,16 @@ class Graph:
             first, grad = plan, output_grads[0]
             if first is None:
                 return None
-            for layer in reversed(self._chain[first + 1:]):
+            chain, stop = self._chain, len(self._chain)  # chain[first + 1:stop]: plain backward
+            if pre_activation:  # the output layer starts below its activation
+                if first == stop - 1:
+                    grad = chain[first].backward_from_pre_activation(grad, need_input_grad)
+                    return [grad] if need_input_grad else None
+                grad = chain[-1].backward_from_pre_activation(grad)
+                stop -= 1
+            for layer in reversed(chain[first + 1:stop]):
                 grad = layer.backward(grad)
-            grad = self._chain[first].backward(grad, need_input_grad=need_input_grad)
+            grad = chain[first].backward(grad, need_input_grad=need_input_grad)
             return [grad] if need_input_grad else None
 
         grads = {id(t): g for t, g in zip(self.outputs, output_grads)}
@@ -218,6 +303,7 @@ class Graph:
                 owned.add(key)
 
         shared, state, acc_used = self._shared, self._node_state, []
+        pre_nodes = self._requested_nodes(pre_activation)
         for node, need_in, wanted in plan:
             layer = node.layer
             gs = [grads.pop(id(t), None) for t in node.outputs]
@@ -228,13 +314,15 @@ class Graph:
             g = gs[0] if len(gs) == 1 else gs
             if id(node) in self._activity and getattr(layer, "activity_regularizer", None):
                 g = layer.activity_gradient(self._outputs_kept[id(node)], g)
+            backward = layer.backward_from_pre_activation if id(node) in pre_nodes \
+                else layer.backward
             if id(node) in shared:
                 layer._import_cache(state[id(node)])
-                g_in = layer.backward(g, need_input_grad=need_in)
+                g_in = backward(g, need_input_grad=need_in)
                 self._accumulate(layer, acc_used)
                 state[id(node)] = layer._export_cache()
             else:
-                g_in = layer.backward(g, need_input_grad=need_in)
+                g_in = backward(g, need_input_grad=need_in)
             if need_in:
                 g_in = g_in if node.multi_input else [g_in]
                 for t, gi, want in zip(node.inputs, g_in, wanted):

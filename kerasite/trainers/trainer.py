@@ -25,6 +25,7 @@ from kerasite.trainers.data_adapters.data_adapter_utils import (
     as_list, as_lists, pack_x_y_sample_weight, unpack_x_y_sample_weight)
 from kerasite.trainers.data_adapters.array_data_adapter import ArrayDataAdapter, _first_batches
 from kerasite.trainers.epoch_iterator import EpochIterator, check_validation_freq, should_validate
+from kerasite.trainers.heads import OutputHeads
 
 
 class NotCompiledError(ValueError, RuntimeError):
@@ -134,47 +135,10 @@ class Trainer:
         # constraints applied after each step, as Keras does.
         self._regularized = [leaf for leaf in leaves if leaf.trainable and leaf.regularizers]
         self._constrained = [leaf for leaf in leaves if leaf.trainable and leaf.constraints]
-        self._fused = self._find_fused_outputs()
+        self._heads = OutputHeads(self._graph, self._losses)  # each output's loss and activation
         self._no_weights = [None] * len(self._graph.outputs)
         self._plain_step = not (self._regularized or self._constrained or self._graph._activity
-                                or any(act is not None for act in self._fused))
-
-    def _find_fused_outputs(self):
-        """For each output, the sigmoid/softmax whose logits its crossentropy can use, or None.
-
-        Keras computes binary crossentropy after a sigmoid, and categorical or
-        sparse categorical crossentropy after a softmax, from the logits: the
-        loss stays exact where the probabilities saturate (19.7, not the 7.9
-        that clipping gives) and a confidently wrong output still learns. So
-        does kerasite, for the same pairs, with ``from_logits=False``. A sigmoid
-        before the mean squared error is paired too: the loss gives d loss /
-        d logits, ``2/d (z - y) z (1 - z)``, in one function.
-        """
-        from kerasite.layers import activations
-
-        fused = []
-        for tensor, loss in zip(self._graph.outputs, self._losses):
-            layer = tensor.node.layer
-            act = layer if isinstance(layer, activations._Elementwise) else \
-                getattr(layer, "activation", None)
-            if isinstance(act, activations.Activation):  # layers.Activation("softmax")
-                act = act.activation
-            wanted = activations.Sigmoid if type(loss) in (losses.BinaryCrossentropy,
-                                                           losses.MeanSquaredError) else \
-                activations.Softmax if type(loss) in (losses.CategoricalCrossentropy,
-                                                      losses.SparseCategoricalCrossentropy) \
-                else None
-            ok = wanted is not None and type(act) is wanted and \
-                not getattr(loss, "from_logits", False) and \
-                getattr(act, "axis", -1) in (-1, len(tensor.shape) - 1) and \
-                sum(node.layer is layer for node in self._graph.nodes) == 1
-            fused.append(act if ok else None)
-        return fused
-
-    def _set_fused(self, on):
-        for act in self._fused:
-            if act is not None:
-                act.fused_with_loss = on
+                                or self._heads.paired)
 
     # ===================================================================== fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -503,19 +467,17 @@ class Trainer:
             self._training_setup()  # another model moved weights this one trains
         graph = self._graph
         ws = ws or self._no_weights
-        if self._plain_step:  # no fused loss, penalty or constraint: the lean path
+        if self._plain_step:  # no paired head, penalty or constraint: the lean path
             outs = graph.forward(xs, training=True)
             values, grads = self._losses_and_grads(ys, outs, ws)
             graph.backward(grads, need_input_grad=False)
             self.optimizer.apply_gradients(self._grads_and_vars)
             return values, outs
-        self._set_fused(True)  # only for this model's step: the layers may serve others
-        try:
-            outs = graph.forward(xs, training=True)
-            values, grads = self._losses_and_grads(ys, outs, ws)
-            graph.backward(grads, need_input_grad=False)
-        finally:
-            self._set_fused(False)
+        # The paired heads take their outputs' logits, and give the gradients with respect
+        # to them: the graph's backward starts below those outputs' activations.
+        outs, logits = self._heads.forward(xs, training=True)
+        values, grads = self._losses_and_grads(ys, outs, ws, logits)
+        graph.backward(grads, need_input_grad=False, pre_activation=self._heads.paired)
         if self._regularized or graph._activity:
             # The loss Keras reports includes the regularization penalties.
             penalty = graph.activity_loss
@@ -536,25 +498,26 @@ class Trainer:
                 penalty += leaf.regularization_penalty()
         return penalty
 
-    def _losses_and_grads(self, ys, outs, ws):
+    def _losses_and_grads(self, ys, outs, ws, logits=None):
         """[total, per-output losses...] and d total / d output for each output.
 
-        For a fused output (see ``_find_fused_outputs``) the loss comes from
-        the logits and its gradient is with respect to them. ``ws`` holds the
-        batch's sample weights per output (or None).
+        For a paired output (see ``kerasite.trainers.heads``) the loss comes
+        from its logits (``logits[i]``, from the graph's forward) and its
+        gradient is with respect to them. ``ws`` holds the batch's sample
+        weights per output (or None).
         """
         if len(outs) == 1 and self._loss_weights[0] == 1.0:  # the common case, kept lean
-            loss = self._losses[0]
-            if ws[0] is None and self._fused[0] is None:
+            if ws[0] is None and logits is None:
+                loss = self._losses[0]
                 return [loss.forward(ys[0], outs[0])], [loss.backward()]
-            value, g = self._one_loss(0, ys[0], outs[0], ws[0]), loss.backward()
-            return [value], [g if g.shape == outs[0].shape else g.reshape(outs[0].shape)]
+            head = self._heads[0]
+            value = head.forward(ys[0], outs[0], None if logits is None else logits[0], ws[0])
+            return [value], [head.backward()]
         values, grads, total = [], [], 0.0
         for i, (w, y, out, sw) in enumerate(zip(self._loss_weights, ys, outs, ws)):
-            v = self._one_loss(i, y, out, sw)
-            g = self._losses[i].backward()
-            if g.shape != out.shape:  # a fused output of rank > 2 gives rows of gradients
-                g = g.reshape(out.shape)
+            head = self._heads[i]
+            v = head.forward(y, out, None if logits is None else logits[i], sw)
+            g = head.backward()
             values.append(v)
             total += w * v
             grads.append(g if w == 1.0 else g * w)
@@ -656,13 +619,9 @@ class Trainer:
         regularized = any(leaf.regularizers for leaf in self._leaf_layers())
         hooks = callback_list is not None and callback_list.wants_test_batch_hooks
         if self._grads_and_vars is None:
-            self._training_setup()  # which outputs are fused, and the penalties
-        self._set_fused(True)
-        try:
-            logs = self._evaluate_batches(iterator, metrics, callback_list, hooks, graph,
-                                          regularized)
-        finally:
-            self._set_fused(False)
+            self._training_setup()  # the output heads, and the penalties
+        logs = self._evaluate_batches(iterator, metrics, callback_list, hooks, graph,
+                                      regularized)
         self.clear_cache()
         return logs
 
@@ -687,11 +646,12 @@ class Trainer:
 
     def _evaluate_batches(self, iterator, metrics, callback_list, hooks, graph, regularized):
         sums, seen = None, 0
+        heads = self._heads.of(graph)
         for step, k, (xb, yb, wb) in iterator.enumerate_epoch():
             if hooks:
                 callback_list.on_test_batch_begin(step)
-            outs = graph.forward(xb, training=False)
-            values = self._loss_values(yb, outs, wb)
+            outs, logits = heads.forward(xb, training=False)
+            values = self._loss_values(yb, outs, wb, logits, heads)
             if regularized or graph._activity:
                 values = [values[0] + self._penalty(graph), *values[1:]]
             sums = [v * k for v in values] if sums is None else \
@@ -708,24 +668,11 @@ class Trainer:
             logs[m.name] = m.result()
         return logs
 
-    def _one_loss(self, i, y, out, sample_weight):
-        """Output ``i``'s loss, from the logits when fused; only a custom loss may lack weights."""
-        loss, act = self._losses[i], self._fused[i]
-        if act is not None:
-            if out.ndim > 2:  # the activation works on rows (samples * steps..., channels)
-                rows = out.size // out.shape[-1]
-                y = y.reshape(rows, -1) if y.ndim == out.ndim else y.reshape(rows)
-                if sample_weight is not None and sample_weight.ndim == 1:
-                    sample_weight = np.repeat(sample_weight, rows // len(sample_weight))
-                elif sample_weight is not None:
-                    sample_weight = sample_weight.reshape(rows)
-            return loss.forward_fused(y, act, sample_weight)
-        if sample_weight is None:  # a custom forward(y_true, y_pred) without weights works too
-            return loss.forward(y, out)
-        return loss.forward(y, out, sample_weight)
-
-    def _loss_values(self, ys, outs, ws):
-        values = [self._one_loss(i, y, out, w) for i, (y, out, w) in enumerate(zip(ys, outs, ws))]
+    def _loss_values(self, ys, outs, ws, logits=None, heads=None):
+        """[total, per-output losses...] (just [loss] for one output), through the heads."""
+        heads = self._heads if heads is None else heads
+        values = [heads[i].forward(y, out, None if logits is None else logits[i], w)
+                  for i, (y, out, w) in enumerate(zip(ys, outs, ws))]
         if len(outs) == 1:
             return [values[0] * self._loss_weights[0]]
         return [sum(w * v for w, v in zip(self._loss_weights, values)), *values]

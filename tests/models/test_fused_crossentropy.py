@@ -2,7 +2,7 @@
 
 Keras 3 reads the logits behind a sigmoid/softmax output whenever a
 crossentropy loss gets probabilities (``from_logits=False``). The checks
-below compare kerasite's fused path against the same model written with a
+below compare kerasite's paired heads against the same model written with a
 linear output and ``from_logits=True``, and against values worked by hand:
 for a logit ``z`` and label 0, binary crossentropy is ``log(1 + e^z)``.
 """
@@ -83,4 +83,6 @@ def test_the_fusion_does_not_leak_into_another_model_sharing_the_layer():
     # mse gradient through the sigmoid: 2/n (p - y) p (1 - p), n = 2 outputs
     expected = w - x.T @ (2 / 2 * (p - y) * p * (1 - p))
     np.testing.assert_allclose(out_layer.get_weights()[0], expected, rtol=1e-5)
-    assert not out_layer.activation.fused_with_loss
+    # The pairing is an argument of each call: nothing about it is left on the layers.
+    for layer in (out_layer, out_layer.activation):
+        assert not [k for k in vars(layer) if "fused" in k or "logits" in k or "loss" in k]

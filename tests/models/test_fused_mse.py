@@ -1,9 +1,9 @@
-"""A sigmoid output trained with MSE: the loss gives d loss / d logits in one kernel.
+"""A sigmoid output trained with MSE: its head gives d loss / d logits directly.
 
-The fusion is for speed only: the loss value is unchanged, and the gradient
+The pairing changes no number: the loss value is unchanged, and the gradient
 ``2/d (z - y) z (1 - z)`` is what the sigmoid's backward would have made of
-the MSE gradient. The checks compare against the unfused path (a subclass of
-the loss, which the engine does not fuse), a value worked by hand, and float64
+the MSE gradient. The checks compare against the unpaired path (a subclass of
+the loss, which the heads do not pair), a value worked by hand, and float64
 finite differences.
 """
 
@@ -12,10 +12,11 @@ import pytest
 
 import kerasite
 from kerasite import Input, Sequential, layers, losses, optimizers
+from kerasite.trainers import heads
 
 
 class _UnfusedMSE(losses.MeanSquaredError):
-    """The same loss; the engine fuses only the exact class, so this one runs unfused."""
+    """The same loss; only the exact class is paired, so this one runs unpaired."""
 
 
 def _model(loss, units=3, seed=0):
@@ -30,8 +31,9 @@ def test_the_engine_fuses_sigmoid_with_mse_and_only_the_exact_class():
     fused, unfused = _model("mse"), _model(_UnfusedMSE())
     for m in (fused, unfused):
         m._training_setup()
-    assert isinstance(fused._fused[0], layers.Sigmoid)
-    assert unfused._fused == [None]
+    assert fused._heads.paired == (0,)
+    assert isinstance(fused._heads[0].activation, layers.Sigmoid)
+    assert unfused._heads.paired is None and not unfused._heads[0].paired
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample-weights"])
@@ -70,13 +72,9 @@ def test_fused_gradient_matches_finite_differences(float64):
     x, y = rng.normal(size=(6, 4)), rng.uniform(size=(6, 3))
     model = _model("mse")
     model._training_setup()
-    model._set_fused(True)
-    try:
-        outs = model._graph.forward([x], training=True)
-        _, grads = model._losses_and_grads([y], outs, [None])
-        model._graph.backward(grads, need_input_grad=False)
-    finally:
-        model._set_fused(False)
+    outs, logits = model._heads.forward([x], training=True)
+    _, grads = model._losses_and_grads([y], outs, [None], logits)
+    model._graph.backward(grads, need_input_grad=False, pre_activation=model._heads.paired)
     eps = 1e-6
 
     def loss():
@@ -96,10 +94,11 @@ def test_fused_gradient_matches_finite_differences(float64):
             np.testing.assert_allclose(layer.grads[key], numeric, rtol=1e-6, atol=1e-9)
 
 
-def test_sigmoid_mse_gradient_kernel_by_hand():
+def test_sigmoid_mse_head_gradient_by_hand():
+    # One sample, d = 2: z = (0.5, 0.9), y = (0, 1). d loss / d z = 2/2 (z - y) = (0.5, -0.1),
+    # times z (1 - z) = (0.25, 0.09): (0.125, -0.009) with respect to the logits.
+    head = heads._SigmoidSquaredError(losses.MeanSquaredError(), layers.Sigmoid())
     z = np.array([[0.5, 0.9]], "float32")
-    diff = np.array([[0.5, -0.1]], "float32")  # z - y
-    out = np.empty_like(z)
-    # scale * diff * z (1 - z): 0.5 * 0.5 * 0.25 = 0.0625 and 0.5 * -0.1 * 0.09 = -0.0045
-    losses._sigmoid_mse_gradient(z, diff, 0.5, out)
-    np.testing.assert_allclose(out, [[0.0625, -0.0045]], rtol=1e-6)
+    value = head.forward(np.array([[0.0, 1.0]], "float32"), z, np.zeros_like(z))
+    assert value == pytest.approx((0.25 + 0.01) / 2)
+    np.testing.assert_allclose(head.backward(), [[0.125, -0.009]], rtol=1e-6)
