@@ -227,7 +227,7 @@ def test_unknown_optimizer_lists_the_valid_names(identifier):
 def test_unknown_optimizer_class_lists_the_valid_classes():
     with pytest.raises(ValueError, match=r"Unknown optimizer class: 'Lion'\. Valid classes are "
                                          r"\['Adadelta', 'Adagrad', 'Adam', 'AdamW', 'Adamax', "
-                                         r"'Nadam', 'RMSprop', 'SGD'\]"):
+                                         r"'Lamb', 'Nadam', 'RMSprop', 'SGD'\]"):
         optimizers.get({"class_name": "Lion", "config": {}})
 
 
