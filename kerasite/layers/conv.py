@@ -16,6 +16,7 @@ import numpy as np
 
 import kerasite.layers.activations as activations
 from kerasite import initializers
+from kerasite._validation import positive_int
 from kerasite.backend.kernels import bias_relu, col2im, im2col, relu_grad_and_bias_sum
 from kerasite.layers._spatial import check_rank4, out_size, padding_arg, pair
 from kerasite.layers.base import KernelAndBias, Layer
@@ -30,9 +31,7 @@ class _Conv(KernelAndBias, Layer):
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 1:
-            raise ValueError(f"`filters` must be a positive integer. Received: filters={filters!r}.")
-        self.filters = int(filters)
+        self.filters = positive_int(filters, "filters")
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.strides = pair(strides, "strides")
         self.padding = padding_arg(padding)
