@@ -13,7 +13,8 @@ gradients computed from its new values.
 
 import numpy as np
 
-from kerasite.ops import core, numpy as knp
+import kerasite.ops.core as core
+import kerasite.ops.numpy as knp
 from kerasite.variables import Variable
 
 

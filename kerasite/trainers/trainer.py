@@ -18,7 +18,7 @@ from kerasite.callbacks.base import CallbackList
 from kerasite.callbacks.history import History
 from kerasite.callbacks.progress import ProgressBar
 from kerasite.config import floatx
-from kerasite.trainers import compile_utils
+import kerasite.trainers.compile_utils as compile_utils
 from kerasite.trainers.compile_utils import update_metrics
 from kerasite.trainers.data_adapters import _inputs, array_data_adapter as arrays
 from kerasite.trainers.data_adapters.data_adapter_utils import (
