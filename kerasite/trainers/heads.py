@@ -5,7 +5,7 @@ head runs the output's loss: ``forward`` on the output, ``backward`` giving
 d loss / d output. A *paired* head knows the output's last activation: the
 graph hands it that output's pre-activation ``x`` (the logits) along with the
 output ``z``, and its ``backward`` gives d loss / d ``x``, so back-propagation
-starts below the activation. These pairs are paired, as Keras computes them:
+starts below the activation. Three pairs are made (the first two as Keras computes them):
 
 | last activation | loss | value | d loss / d x, per element |
 |---|---|---|---|
