@@ -1086,7 +1086,7 @@ def _with_extra_layers(path, n):
 def test_the_layer_count_is_capped_before_any_layer_is_made(tmp_path, monkeypatch):
     # Issue 15, item 12: a 100 KB config with 40,000 layers took minutes to load.
     # The cap is checked on the JSON, before a single layer is made.
-    monkeypatch.setattr(saving, "MAX_LAYERS", 10, raising=False)
+    monkeypatch.setattr(saving._archive, "MAX_LAYERS", 10)
     path = tmp_path / "m.kerasite"
     _trained().save(path)  # 4 layers
     _with_extra_layers(path, 6)
@@ -1102,7 +1102,7 @@ def test_the_layer_count_is_capped_before_any_layer_is_made(tmp_path, monkeypatc
 
 
 def test_the_layer_cap_counts_nested_models(tmp_path, monkeypatch):
-    monkeypatch.setattr(saving, "MAX_LAYERS", 3, raising=False)
+    monkeypatch.setattr(saving._archive, "MAX_LAYERS", 3)
     encoder = Encoder([layers.Dense(3, input_shape=(4,)), layers.Dense(2)])
     decoder = Decoder([layers.Dense(3), layers.Dense(4)])
     model = Autoencoder(encoder, decoder)
@@ -1116,7 +1116,7 @@ def test_the_layer_cap_counts_nested_models(tmp_path, monkeypatch):
 def test_a_file_larger_than_the_cap_is_refused_unread(tmp_path, monkeypatch):
     path = tmp_path / "m.kerasite"
     _trained().save(path)
-    monkeypatch.setattr(saving, "MAX_FILE_SIZE", path.stat().st_size - 1, raising=False)
+    monkeypatch.setattr(saving._archive, "MAX_FILE_SIZE", path.stat().st_size - 1)
     with pytest.raises(ValueError, match=r"m\.kerasite': it is \d+ bytes; kerasite loads "
                                          r"files of at most \d+ bytes \(kerasite\.saving\."
                                          r"MAX_FILE_SIZE\)"):

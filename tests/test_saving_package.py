@@ -6,6 +6,7 @@ the model classes through ``kerasite._registry`` and never imports
 ``kerasite.models``, so ``models -> saving`` is the only direction.
 """
 import ast
+import contextlib
 import os
 import pathlib
 import threading
@@ -17,6 +18,22 @@ import kerasite
 from kerasite import Sequential, _registry, layers, saving
 from kerasite.models import Model, load_model
 from kerasite.saving import _archive
+
+
+@contextlib.contextmanager
+def package_setting(package, name, value):
+    """Sets a limit through its package and puts the old value back afterwards.
+
+    Not monkeypatch: pytest 9.2 restores a name that is not in the module's
+    ``__dict__`` by deleting it, and these limits live in the lower module
+    that the package forwards to.
+    """
+    old = getattr(package, name)
+    setattr(package, name, value)
+    try:
+        yield
+    finally:
+        setattr(package, name, old)
 
 SAVING = pathlib.Path(kerasite.__file__).parent / "saving"
 
@@ -68,29 +85,29 @@ def test_the_public_names_and_the_keras_aliases():
     assert saving.get_registered_object("Dense", custom_objects={"Dense": marker}) is marker
 
 
-def test_the_limits_set_on_the_package_are_the_ones_the_readers_check(tmp_path, monkeypatch):
+def test_the_limits_set_on_the_package_are_the_ones_the_readers_check(tmp_path):
     assert saving.MAX_FILE_SIZE == 2**31 and saving.MAX_LAYERS == 10_000
-    monkeypatch.setattr(saving, "MAX_FILE_SIZE", 17)
-    assert _archive.MAX_FILE_SIZE == 17 and saving.MAX_FILE_SIZE == 17
-    assert "MAX_FILE_SIZE" not in vars(saving)  # one value, kept by _archive
-    path = tmp_path / "w.weights.npz"
-    path.write_bytes(b"x" * 18)
-    with pytest.raises(ValueError, match=r"it is 18 bytes; kerasite loads files of at most 17"):
-        _archive.read_file(str(path), "weights")
-    monkeypatch.undo()
+    with package_setting(saving, "MAX_FILE_SIZE", 17):
+        assert _archive.MAX_FILE_SIZE == 17 and saving.MAX_FILE_SIZE == 17
+        assert "MAX_FILE_SIZE" not in vars(saving)  # one value, kept by _archive
+        path = tmp_path / "w.weights.npz"
+        path.write_bytes(b"x" * 18)
+        with pytest.raises(ValueError, match=r"it is 18 bytes; kerasite loads files of at most 17"):
+            _archive.read_file(str(path), "weights")
     assert _archive.MAX_FILE_SIZE == 2**31
 
 
-def test_the_keras_input_size_limit_is_set_on_its_package(monkeypatch):
+def test_the_keras_input_size_limit_is_set_on_its_package():
     from kerasite.saving import keras as keras_files
     from kerasite.saving.keras import _layers
 
     assert keras_files.MAX_INPUT_FEATURES == 2**24
-    monkeypatch.setattr(keras_files, "MAX_INPUT_FEATURES", 5)
-    assert _layers.MAX_INPUT_FEATURES == 5
-    with pytest.raises(ValueError, match=r"has 6 values per sample, more than kerasite\.saving"
-                                         r"\.keras\.MAX_INPUT_FEATURES=5"):
-        _layers._feature_shape([None, 2, 3], "layer 'x'")
+    with package_setting(keras_files, "MAX_INPUT_FEATURES", 5):
+        assert _layers.MAX_INPUT_FEATURES == 5
+        with pytest.raises(ValueError, match=r"has 6 values per sample, more than kerasite\.saving"
+                                             r"\.keras\.MAX_INPUT_FEATURES=5"):
+            _layers._feature_shape([None, 2, 3], "layer 'x'")
+    assert _layers.MAX_INPUT_FEATURES == 2**24
 
 
 def test_loading_a_directory_names_it(tmp_path):
