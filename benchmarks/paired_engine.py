@@ -24,6 +24,7 @@ Usage::
 
     python benchmarks/paired_engine.py --base 6831c03 --rounds 8
     python benchmarks/paired_engine.py --base 6831c03 --model convnet --rounds 6
+    python benchmarks/paired_engine.py --base 6831c03 --whole-runs 5 --rounds 6
 
 ``--base`` is any git revision; it is exported (``git archive``) into a
 temporary folder. ``--optimizer sgd`` trains with the benchmark's SGD
@@ -34,8 +35,9 @@ A caveat, measured on a 2-core machine: the dense ratios scatter (an
 interquartile range of 1.0 to 1.4) even on a quiet machine, because the idle
 worker's BLAS threads still spin while the other one trains. The XOR ratios
 (single-threaded work) are tight. For the dense epoch, alternate whole runs
-of the two versions instead, one process at a time, as the closing note of
-issue 10 did.
+of the two versions instead, one process at a time: ``--whole-runs K`` starts
+one version's worker, times K epochs, stops it, then does the same for the
+other version (ABBA across rounds), and pairs the two medians of each round.
 """
 
 import argparse
@@ -174,6 +176,8 @@ def main(argv=None):
                              "keras.io's convnet on random 28x28 images, or both")
     parser.add_argument("--conv-samples", type=int, default=3000,
                         help="images per convnet epoch (default %(default)s)")
+    parser.add_argument("--whole-runs", type=int, default=0, metavar="K",
+                        help="time K epochs per version with only one worker alive at a time")
     args = parser.parse_args(argv)
     tasks = ("dense", "convnet") if args.model == "both" else (args.model,)
 
@@ -186,6 +190,8 @@ def main(argv=None):
         subprocess.run(["tar", "-x", "-C", str(base_root)], input=archive, check=True)
         optimizer = {"adam": '"adam"',
                      "sgd": "kerasite.optimizers.SGD(learning_rate=0.5)"}[args.optimizer]
+        if args.whole_runs:
+            return _whole_runs(args, base_root, optimizer, tasks)
         old = Child(base_root, args.samples, args.threads, optimizer, tasks, args.conv_samples)
         new = Child(REPO_ROOT, args.samples, args.threads, optimizer, tasks, args.conv_samples)
         dense, functional, xor_new, xor_old, conv = [], [], [], [], []
@@ -224,6 +230,38 @@ def main(argv=None):
         "functional_over_sequential_new": _summary(functional) if functional else None,
         "xor_fit_over_plain_numpy": {"base": _summary(xor_old), "new": _summary(xor_new)}
         if xor_new else None,
+    }
+    print(json.dumps(result, indent=1))
+    return result
+
+
+def _whole_runs(args, base_root, optimizer, tasks):
+    """Alternate whole runs, one worker process at a time, and pair their medians."""
+    roots = {"base": base_root, "new": REPO_ROOT}
+    times = {task: {"base": [], "new": []} for task in tasks}
+    ratios = {task: [] for task in tasks}
+    for r in range(args.rounds):
+        order = ["base", "new"] if r % 2 == 0 else ["new", "base"]
+        medians = {}
+        for side in order:
+            child = Child(roots[side], args.samples, args.threads, optimizer, tasks,
+                          args.conv_samples)
+            for task in tasks:
+                epochs = [child.ask(task)["epoch_s"] for _ in range(args.whole_runs)]
+                times[task][side].extend(epochs)
+                medians[side, task] = float(np.median(epochs))
+            child.close()
+        for task in tasks:
+            ratios[task].append(medians["new", task] / medians["base", task])
+    result = {
+        "base": args.base,
+        "mode": f"whole runs, {args.whole_runs} epochs each, one worker at a time",
+        "optimizer": args.optimizer,
+        "accelerator": os.environ.get("KERASITE_ACCELERATOR", "1 (default)"),
+        "machine": {"cpus": os.cpu_count(), "load_avg_1min": os.getloadavg()[0]},
+        "epoch_new_over_base": {task: _summary(v) for task, v in ratios.items()},
+        "median_epoch_s": {task: {side: float(np.median(v)) for side, v in sides.items()}
+                           for task, sides in times.items()},
     }
     print(json.dumps(result, indent=1))
     return result
