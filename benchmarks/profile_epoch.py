@@ -248,18 +248,22 @@ def wrap_convnet(timer):
     """Phases of the convnet's step: im2col, col2im, the conv products, pooling, ..."""
     from kerasite import losses, optimizers
     from kerasite.layers import activations, conv, dense, dropout, pooling, reshaping
-    from kerasite.models import graph, training
+    from kerasite.models import graph
+    from kerasite.trainers import trainer as training
+    from kerasite.trainers.data_adapters import array_data_adapter
 
     targets = [
         (training.Trainer, "fit", "fit loop, callbacks, logs (Python)"),
-        (epoch_iterator._Gather, "__call__", "batch gather"),
+        (array_data_adapter._Gather, "__call__", "batch gather"),
         (training.Trainer, "_train_step", "train step glue"),
         (graph.Graph, "forward", "graph forward/backward loops"),
         (graph.Graph, "backward", "graph forward/backward loops"),
         (conv, "im2col", "im2col (gather the windows)"),
         (conv, "col2im", "col2im (add the windows back)"),
-        (conv.Conv2D, "call", "Conv2D forward: matmul + bias + padding"),
-        (conv.Conv2D, "backward", "Conv2D backward: 2 matmuls + bias grad"),
+        (conv.Conv2D, "_convolve", "Conv2D forward: padding + matmul"),
+        (conv.Conv2D, "_convolve_backward", "Conv2D backward: 2 matmuls"),
+        (conv._Conv, "_bias_and_activation", "Conv2D bias + activation (forward)"),
+        (conv._Conv, "_activation_and_bias_grad", "Conv2D bias + activation (backward)"),
         (activations.Activation, "call", "activations forward (ReLU, softmax)"),
         (activations.Activation, "backward", "activations backward"),
         (pooling.MaxPooling2D, "call", "MaxPooling2D forward (max + argmax)"),
