@@ -26,10 +26,11 @@ import math
 
 import numpy as np
 
-from kerasite import _registry
+from kerasite import _registry, _tape_losses
 from kerasite._validation import number
 from kerasite.config import epsilon
 from kerasite.layers.activations import sigmoid
+from kerasite.ops import core as _ops_core
 from kerasite.utils import EagerArray
 
 
@@ -822,6 +823,8 @@ def _label_hint(loss, y_true, y_pred):
 # ================================================================ function forms
 def _function_form(cls, doc):
     def per_sample(y_true, y_pred, **kwargs):
+        if _ops_core._RECORDING:  # a tape records: the same formula, written with ops
+            return _tape_losses.BY_CLASS_NAME[cls.__name__](y_true, y_pred, **kwargs)
         loss = cls(**kwargs)
         y_true, y_pred = loss._arrays(y_true, y_pred)
         if not isinstance(loss, SparseCategoricalCrossentropy):
