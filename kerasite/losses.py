@@ -30,6 +30,7 @@ from kerasite import _registry, _tape_losses
 from kerasite._validation import number
 from kerasite.config import epsilon
 from kerasite.layers.activations import sigmoid
+from kerasite import ops as _ops
 from kerasite.ops import core as _ops_core
 from kerasite.utils import EagerArray
 
@@ -83,9 +84,41 @@ class Loss:
         return self._scaled(self._grad())
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if _ops_core._RECORDING:
+            return self._call_recorded(y_true, y_pred, sample_weight)
         if sample_weight is None:  # a custom forward(y_true, y_pred) without weights works too
             return EagerArray.wrap(self.forward(y_true, y_pred))
         return EagerArray.wrap(self.forward(y_true, y_pred, sample_weight))
+
+    def _call_recorded(self, y_true, y_pred, sample_weight):
+        """The loss while a ``GradientTape`` records, so that the tape can differentiate it.
+
+        A built-in loss is its formula written with ops (``kerasite._tape_losses``),
+        reduced as ``forward`` reduces: every step is recorded, so gradients reach
+        ``y_true`` too, and nested tapes give higher derivatives. A loss of
+        one's own with ``forward`` and ``backward`` is one node of the tape,
+        whose gradient with respect to ``y_pred`` is its ``backward`` (``y_true``
+        gets none).
+        """
+        formula = _TAPE_FORMULAS.get(type(self))
+        if formula is None:
+            def loss_node(y_true, y_pred):
+                if sample_weight is None:
+                    value = self.forward(y_true, y_pred)
+                else:
+                    value = self.forward(y_true, y_pred, sample_weight)
+                grad = np.array(self.backward())  # a copy: the next call reuses the buffer
+                value = np.asarray(value, dtype=grad.dtype)
+                return value, lambda upstream: (None, _ops.multiply(upstream, grad))
+            return _ops.custom_gradient(loss_node)(y_true, y_pred)
+        if self._elementwise and _ops.ndim(y_pred) == 1:  # (batch,) is (batch, 1)
+            y_true, y_pred = _ops.reshape(y_true, (-1, 1)), _ops.reshape(y_pred, (-1, 1))
+        losses = formula(y_true, y_pred, **self.get_config())
+        if sample_weight is None:
+            return _ops.mean(losses)
+        w = _sample_weights(sample_weight, _ops.shape(losses), type(self).__name__)
+        w = w.astype(getattr(losses, "dtype", w.dtype), copy=False)
+        return _ops.sum(losses * w) / max(int(np.prod(_ops.shape(losses))), 1)
 
     def call(self, y_true, y_pred):
         """Per-sample losses, ``y_pred.shape[:-1]``; caches what ``_grad`` needs.
@@ -865,6 +898,14 @@ binary_focal_crossentropy = _function_form(BinaryFocalCrossentropy,
 categorical_crossentropy = _function_form(CategoricalCrossentropy, "categorical crossentropy")
 sparse_categorical_crossentropy = _function_form(SparseCategoricalCrossentropy,
                                                  "sparse categorical crossentropy")
+
+# Under a tape, each built-in loss computes with the formula of the same name written
+# with ops; its config holds exactly the formula's keyword arguments.
+_TAPE_FORMULAS = {cls: _tape_losses.BY_CLASS_NAME[cls.__name__] for cls in (
+    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError, Huber, LogCosh, CosineSimilarity, Poisson, KLDivergence,
+    Hinge, SquaredHinge, CategoricalHinge, BinaryCrossentropy, BinaryFocalCrossentropy,
+    CategoricalCrossentropy, SparseCategoricalCrossentropy)}
 
 _BY_NAME = {
     "mse": MeanSquaredError,

@@ -81,3 +81,70 @@ def test_vae_reconstruction_term_records():
     grad = tape.gradient(loss, t)
     by_hand = (recon - data) / (recon * (1 - recon)) / 2
     np.testing.assert_allclose(grad, by_hand, rtol=1e-12)
+
+
+# ------------------------------------------------------------- Loss objects under a tape
+WEIGHTS = np.array([1.0, 0.0, 2.0, 0.5])
+
+LOSS_CASES = [
+    (losses.MeanSquaredError(), REAL, REAL[::-1].copy()),
+    (losses.MeanAbsoluteError(), REAL, REAL[::-1].copy()),
+    (losses.MeanAbsolutePercentageError(), POSITIVE, REAL),
+    (losses.MeanSquaredLogarithmicError(), POSITIVE, POSITIVE[::-1].copy()),
+    (losses.Huber(delta=0.7), REAL, 2 * REAL[::-1]),
+    (losses.LogCosh(), REAL, REAL[::-1].copy()),
+    (losses.CosineSimilarity(), REAL, REAL[::-1].copy()),
+    (losses.Poisson(), POSITIVE, POSITIVE[::-1].copy()),
+    (losses.KLDivergence(), SOFTMAX, SOFTMAX[::-1].copy()),
+    (losses.Hinge(), LABELS01, REAL),
+    (losses.SquaredHinge(), LABELS01, REAL),
+    (losses.CategoricalHinge(), ONE_HOT, REAL),
+    (losses.BinaryCrossentropy(), LABELS01, PROBS),
+    (losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1), LABELS01, REAL),
+    (losses.BinaryFocalCrossentropy(gamma=1.5), LABELS01, PROBS),
+    (losses.CategoricalCrossentropy(), ONE_HOT, SOFTMAX),
+    (losses.CategoricalCrossentropy(from_logits=True), ONE_HOT, REAL),
+    (losses.SparseCategoricalCrossentropy(from_logits=True), rng.integers(0, 5, 4), REAL),
+]
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("loss, y_true, y_pred", LOSS_CASES,
+                         ids=[repr(c[0]) for c in LOSS_CASES])
+def test_loss_object_under_tape_equals_its_forward_and_backward(loss, y_true, y_pred, weighted):
+    # forward/backward (eager) are checked against Keras in tests/test_losses.py; the
+    # tape's value and gradient must be the same numbers.
+    w = WEIGHTS if weighted else None
+    expected = loss.forward(y_true, y_pred, w)
+    expected_grad = np.array(loss.backward())
+    t = ops.convert_to_tensor(y_pred)
+    with GradientTape() as tape:
+        tape.watch(t)
+        value = loss(y_true, t, sample_weight=w)
+    assert isinstance(value, ops.Tensor)
+    np.testing.assert_allclose(float(value), expected, rtol=1e-12)
+    np.testing.assert_allclose(tape.gradient(value, t), expected_grad, rtol=1e-10, atol=1e-14)
+
+
+def test_loss_object_under_tape_differentiates_y_true():
+    # Distillation-style: both arguments come from the tape. d mean((p - t)^2) / d t.
+    p, t = REAL, REAL[::-1].copy()
+    check_grad(lambda a, b: losses.MeanSquaredError()(a, b), t, p)
+
+
+def test_own_loss_with_backward_is_one_tape_node():
+    class MeanFourthPower(losses.Loss):
+        def forward(self, y_true, y_pred, sample_weight=None):
+            self.diff = y_pred - y_true
+            return float(np.mean(self.diff ** 4))
+
+        def backward(self):
+            return 4 * self.diff ** 3 / self.diff.size
+
+    t = ops.convert_to_tensor(REAL)
+    with GradientTape() as tape:
+        tape.watch(t)
+        value = 3.0 * MeanFourthPower()(np.zeros_like(REAL), t)
+    np.testing.assert_allclose(float(value), 3 * np.mean(REAL ** 4), rtol=1e-12)
+    np.testing.assert_allclose(tape.gradient(value, t), 3 * 4 * REAL ** 3 / REAL.size,
+                               rtol=1e-12)
