@@ -28,6 +28,7 @@ code below ``kerasite.models`` (saving, the Keras formats) can tell a
 This module imports nothing from kerasite.
 """
 
+import difflib
 import re
 
 _MODEL_CLASSES = {}  # class name -> model class, filled by kerasite.models
@@ -178,7 +179,9 @@ class Registry:
         hint = f", {self.hint}" if self.hint else ""
         names = list(self.names) or list(self.classes)  # layers have only class names
         names = sorted(names) if self.sort_names else names
-        return f"Unknown {self.kind}: {identifier!r}. Valid names are {names}{hint}."
+        guess = nearest_name(identifier, sorted(self.classes) + names)  # names win ties
+        guess = f" Did you mean {guess!r}?" if guess else ""
+        return f"Unknown {self.kind}: {identifier!r}.{guess} Valid names are {names}{hint}."
 
     def serialize(self, obj):
         """``{"class_name": ..., "config": obj.get_config()}``; ``None`` for ``None``."""
@@ -202,11 +205,30 @@ class Registry:
         cls = self.classes.get(name.rsplit(">", 1)[-1] if isinstance(name, str) else None)
         if cls is None:
             known = sorted(self.classes)
+            guess = nearest_name(name, known)
+            guess = f" Did you mean {guess!r}?" if guess else ""
+            if self.unknown_class is not None:
+                raise ValueError(self.unknown_class(name, known) + guess)
             raise ValueError(
-                self.unknown_class(name, known) if self.unknown_class is not None else
-                f"Unknown {self.kind} class: {name!r}. Valid classes are {known}. Register a "
-                "custom class with @kerasite.saving.register_keras_serializable().")
+                f"Unknown {self.kind} class: {name!r}.{guess} Valid classes are {known}. "
+                "Register a custom class with @kerasite.saving.register_keras_serializable().")
         return cls.from_config(dict(config.get("config") or {}))
+
+
+def nearest_name(name, names):
+    """The name in ``names`` closest to a mistyped ``name`` (case aside), or None.
+
+    Example:
+        >>> nearest_name("categorical_crossentropyy", ["mse", "categorical_crossentropy"])
+        'categorical_crossentropy'
+        >>> nearest_name("adam", ["sgd", "rmsprop"]) is None
+        True
+    """
+    if not isinstance(name, str):
+        return None
+    by_lower = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.75)
+    return by_lower[close[0]] if close else None
 
 
 def register_class(cls, name=None):

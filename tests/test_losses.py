@@ -253,7 +253,8 @@ def test_unknown_loss_lists_the_valid_names(identifier):
 
 
 def test_unknown_loss_class_lists_the_valid_classes():
-    with pytest.raises(ValueError, match=r"Unknown loss class: 'Hingee'\. Valid classes are "
+    with pytest.raises(ValueError, match=r"Unknown loss class: 'Hingee'\. Did you mean 'Hinge'\? "
+                                         r"Valid classes are "
                                          r"\[.*'Hinge', .*\]\. Register a custom class with "
                                          r"@kerasite\.saving\.register_keras_serializable"):
         losses.get({"class_name": "Hingee"})

@@ -281,7 +281,7 @@ def test_accuracy_keeps_kerasites_documented_choices():
 
 # ----------------------------------------------------------------- errors
 def test_unknown_metric_lists_the_valid_names():
-    with pytest.raises(ValueError, match=r"Unknown metric: 'acuracy'\. Valid names are "
+    with pytest.raises(ValueError, match=r"Unknown metric: 'acuracy'\. Did you mean 'accuracy'\? Valid names are "
                                          r"\['accuracy', 'acc', 'binary_accuracy', .*'msle'.*\], "
                                          r"a metric class name such as 'AUC'"):
         metrics.get("acuracy")

@@ -360,3 +360,30 @@ def test_layer_and_metric_names_and_weight_groups_use_the_one_rule():
     assert re.fullmatch(r"conv2d(_\d+)?", layers.Conv2D(2, 3).name)
     assert metrics.F1Score().name == "f1_score"
     assert metrics.TopKCategoricalAccuracy().name == "top_k_categorical_accuracy"
+
+
+# ================================================================ nearest names
+@pytest.mark.parametrize("get, typo, meant", [
+    (losses.get, "categorical_crossentropyy", "categorical_crossentropy"),
+    (losses.get, "Mean_Squared_Eror", "mean_squared_error"),
+    (optimizers.get, "adamm", "adam"),
+    (optimizers.get, "RMSProp2", "rmsprop"),
+    (initializers.get, "glorot_unifrom", "glorot_uniform"),
+    (activations.get, "reluu", "relu"),
+    (losses.get, {"class_name": "Hingee"}, "Hinge"),
+])
+def test_a_typo_gets_the_nearest_name(get, typo, meant):
+    with pytest.raises(ValueError, match=rf"Did you mean '{meant}'\? Valid"):
+        get(typo)
+
+
+def test_a_typo_in_a_layer_class_gets_the_nearest_name():
+    with pytest.raises(ValueError, match=r"Unknown layer type 'Dens'\..*before loading\. "
+                                         r"Did you mean 'Dense'\?$"):
+        layers.deserialize({"class_name": "Dens", "config": {}})
+
+
+def test_a_name_far_from_every_valid_one_gets_no_guess():
+    with pytest.raises(ValueError, match=r"Unknown loss: 'xyz'\. Valid names") as info:
+        losses.get("xyz")
+    assert "Did you mean" not in str(info.value)

@@ -220,7 +220,7 @@ def test_units_error_shows_the_value():
 
 
 def test_unknown_activation_lists_the_valid_names():
-    with pytest.raises(ValueError, match=r"Unknown activation: 'relu7'\. Valid names are "
+    with pytest.raises(ValueError, match=r"Unknown activation: 'relu7'\. Did you mean 'relu'\? Valid names are "
                                          r"\['elu', 'exponential', 'gelu', 'hard_sigmoid', 'leaky_relu', 'linear', 'mish', 'relu', 'relu6', 'selu', 'sigmoid', 'silu', 'softmax', 'softplus', 'softsign', 'swish', 'tanh'\]"):
         Dense(2, activation="relu7")
 
