@@ -256,3 +256,11 @@ def test_fit_gives_the_same_losses_with_the_accelerator_on_and_off(make_optimize
     np.testing.assert_allclose(loss_on, loss_off, rtol=1e-6)
     for a, b in zip(weights_on, weights_off):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_turning_on_a_missing_accelerator_says_how_to_install_it(monkeypatch):
+    monkeypatch.setattr(backend, "accelerator_available", lambda: False)
+    with pytest.raises(ImportError, match=r"needs numba, which is not installed\. Install it: "
+                                          r"in your kerasite clone, python -m pip install -e "
+                                          r"'\.\[fast\]' \(or pip install numba\)\."):
+        backend.use_accelerator(True)

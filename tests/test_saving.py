@@ -543,7 +543,8 @@ def test_a_newer_format_version_asks_to_upgrade(tmp_path, version):
     config["config"]["layers"][0]["class_name"] = "LayerFromTheFuture"
     _rewrite(path, config_json=json.dumps(config).encode())
     with pytest.raises(ValueError, match=rf"future\.kerasite': it was saved by a newer kerasite "
-                                         rf"\(format {version}\).*[Uu]pgrade kerasite"):
+                                         rf"\(format {version}\).*Update kerasite: in your clone, git pull, "
+                                         r"then python -m pip install -e \."):
         load_model(path)
 
 

@@ -95,7 +95,8 @@ def use_accelerator(enabled=True):
     previous = accelerator_enabled()
     if enabled and not accelerator_available():
         raise ImportError("The accelerator needs numba, which is not installed. "
-                          "Install it with: pip install 'kerasite[fast]'")
+                          "Install it: in your kerasite clone, python -m pip install -e '.[fast]' "
+                          "(or pip install numba).")
     if enabled:
         _load_fast()
     _state["on"] = enabled

@@ -24,7 +24,8 @@ def _import_tensorboard():
     except ImportError as exc:
         raise ImportError(
             "The TensorBoard callback needs the `tensorboard` package, which kerasite does not "
-            "install by default. Install the extra: pip install \"kerasite[tensorboard]\" "
+            "install by default. Install the extra: in your kerasite clone, python -m pip "
+            "install -e '.[tensorboard]' "
             f"(or pip install tensorboard). The import failed with: {exc}"
         ) from exc
     return Event, EventFileWriter, scalar_pb, histogram_pb

@@ -561,8 +561,8 @@ def _check_format_version(version, path, member):
     if version > FORMAT_VERSION:
         raise ValueError(
             f"Cannot load '{path}': it was saved by a newer kerasite (format {version}); this "
-            f"kerasite reads format {FORMAT_VERSION} and older. Upgrade kerasite "
-            "(pip install -U kerasite)."
+            f"kerasite reads format {FORMAT_VERSION} and older. Update kerasite: in "
+            "your clone, git pull, then python -m pip install -e ."
         )
 
 

@@ -28,7 +28,8 @@ def import_h5py(what):
     except ImportError:
         raise ImportError(
             f"{what} needs h5py, which kerasite installs only with the 'keras' extra: "
-            "pip install 'kerasite[keras]'. kerasite's own .kerasite files never need it."
+            "in your kerasite clone, python -m pip install -e '.[keras]' (or pip install h5py). "
+            "kerasite's own .kerasite files never need it."
         ) from None
     return h5py
 
