@@ -124,6 +124,22 @@ def test_target_shape_that_does_not_fit_the_output():
         compiled().fit(X, np.zeros((4, 2)), verbose=0)
 
 
+@pytest.mark.parametrize("loss, y", [
+    ("sparse_categorical_crossentropy", np.arange(10) % 3),
+    ("categorical_crossentropy", np.eye(3)[np.arange(10) % 3]),
+])
+def test_a_forgotten_flatten_is_named_with_the_models_output_shape(loss, y):
+    # Input((8, 8)) -> Dense -> Dense(3): the Dense layers act on the last axis, so the
+    # model predicts (10, 8, 3), one row of 3 per image row, and per-image labels cannot fit.
+    model = kerasite.Sequential([kerasite.Input((8, 8)), layers.Dense(4, activation="relu"),
+                                 layers.Dense(3, activation="softmax")])
+    model.compile("adam", loss)
+    with pytest.raises(ValueError, match=r"the model's output has shape \(10, 8, 3\).*one "
+                                         r"prediction per position along its middle axes "
+                                         r"\(8,\).*add layers\.Flatten\(\)"):
+        model.fit(np.zeros((10, 8, 8), "float32"), y, verbose=0)
+
+
 def test_missing_targets_for_a_non_autoencoder():
     with pytest.raises(ValueError, match="`y` is required"):
         compiled().fit(X, verbose=0)

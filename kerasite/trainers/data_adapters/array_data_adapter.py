@@ -213,9 +213,11 @@ def check_targets(y, name, output_shape, loss):
             y = y.reshape(expected)
         if y.shape != expected:
             raise ValueError(
-                f"`{name}` has shape {y.shape}, but sparse_categorical_crossentropy needs one "
-                f"integer class index per sample: shape {expected}. "
-                + losses._label_hint(loss, y, np.empty((len(y), *out[1:])))
+                f"`{name}` has shape {y.shape}, but the model's output has shape "
+                f"{(len(y), *out[1:])}, so sparse_categorical_crossentropy needs one integer "
+                f"class index per output row: shape {expected}. "
+                + (_flatten_hint(y, out) or
+                   losses._label_hint(loss, y, np.empty((len(y), *out[1:]))))
             )
         if not np.array_equal(y, np.round(y)) or y.min() < 0 or y.max() >= out[-1]:
             raise ValueError(
@@ -230,9 +232,23 @@ def check_targets(y, name, output_shape, loss):
         raise ValueError(
             f"`{name}` has shape {y.shape}, but the model's output has shape {expected} and "
             f"{type(loss).__name__} compares them element by element. "
-            + losses._label_hint(loss, y, np.empty(expected))
+            + (_flatten_hint(y, out) or losses._label_hint(loss, y, np.empty(expected)))
         )
     return y
+
+
+def _flatten_hint(y, output_shape):
+    """The likely cause when the output keeps axes the labels do not have, or None.
+
+    A Dense layer acts on the last axis only, so images or sequences that reach
+    it unflattened give one prediction per row or per pixel.
+    """
+    if len(output_shape) <= 2 or y.ndim >= len(output_shape):
+        return None
+    return (f"The model gives one prediction per position along its middle axes "
+            f"{tuple(output_shape[1:-1])}, because a Dense layer acts on the last axis only. "
+            "For one prediction per sample, add layers.Flatten() (or a global pooling "
+            "layer) before the Dense layers; model.summary() shows each layer's output shape.")
 
 
 # ============================================================ sample weights
