@@ -77,7 +77,7 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of weights, shuffling and the validation split "
                         "(default: %(default)s)")
-    parser.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2],
+    parser.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2],
                         help="fit's output: 0 silent, 1 progress bar, 2 one line per epoch "
                         "(default: %(default)s)")
     parser.add_argument("--out", default=None,

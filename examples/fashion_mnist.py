@@ -45,9 +45,9 @@ def parse_args(argv=None):
                         help="images per gradient step (default: %(default)s)")
     parser.add_argument("--learning-rate", type=float, default=1e-3,
                         help="Adam's learning rate (default: %(default)s)")
-    parser.add_argument("--limit", type=int, default=None,
-                        help="train on the first LIMIT training images only, for a quick try "
-                             "(default: all 60,000)")
+    parser.add_argument("--samples", "--limit", dest="samples", type=int, default=None,
+                        help="train on the first N training images only, for a quick try "
+                             "(default: all 60,000; --limit is the older spelling)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of weights, shuffling and the validation split "
                              "(default: %(default)s)")
@@ -88,8 +88,8 @@ def main(argv=None):
 
     # ---- data: pixels to [0, 1], labels stay integers 0..9 ----------------------
     (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data(path=args.data_dir)
-    x_train = (x_train[:args.limit] / 255.0).astype("float32")
-    y_train = y_train[:args.limit]
+    x_train = (x_train[:args.samples] / 255.0).astype("float32")
+    y_train = y_train[:args.samples]
     x_test = (x_test / 255.0).astype("float32")
     print(f"Fashion-MNIST: {len(x_train)} training and {len(x_test)} test images of 28x28, "
           f"classes: {', '.join(names)}")

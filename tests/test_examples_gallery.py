@@ -124,7 +124,7 @@ def _fashion_mnist_installed():
 @pytest.mark.skipif(not _fashion_mnist_installed(),
                     reason="Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
 def test_fashion_mnist_reports_by_class_name(tmp_path):
-    out = run_example("fashion_mnist", "--epochs", "2", "--limit", "3000", "--out", "run",
+    out = run_example("fashion_mnist", "--epochs", "2", "--samples", "3000", "--out", "run",
                       cwd=tmp_path)
     assert number(r"test accuracy (\d\.\d+)", out) > 0.6
     # The classification report names every class, in the dataset's order.
