@@ -120,5 +120,5 @@ def test_a_missing_tensorboard_names_the_extra(tmp_path, monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_tensorboard)
     with pytest.raises(ImportError, match=r"needs the `tensorboard` package.*"
-                                          r"pip install \"kerasite\[tensorboard\]\""):
+                                          r"python -m pip install -e '\.\[tensorboard\]' \(or pip install tensorboard\)"):
         TensorBoard(tmp_path)
