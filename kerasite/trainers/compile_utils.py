@@ -252,7 +252,7 @@ class CompileMetrics:
                 prefix = f"{self.output_names[i]}_" if several else ""
                 for spec in specs:
                     m = metrics_module.get(spec, self.output_losses[i], output_shapes[i],
-                                           ys[i].shape)
+                                           ys[i].shape if i < len(ys) else None)
                     name = prefix + m.name
                     if name in taken:  # Keras: "mae" and a weighted "mae" -> "weighted_mae"
                         name = prefix + "weighted_" + m.name
