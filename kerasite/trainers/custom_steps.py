@@ -69,10 +69,17 @@ def _plain(value):
 
 
 def data_for_step(xb, yb, wb):
-    """A batch in the form Keras 3 gives a step: ``x`` alone without targets."""
+    """A batch in the form Keras 3 gives a step: ``x`` alone without targets, else
+    ``(x, y)``, or ``(x, y, sample_weight)`` with weights."""
     if not yb:
         return one_or_list(xb) if len(xb) == 1 else (list(xb),)
-    return pack_x_y_sample_weight(xb, yb, wb)
+    data = pack_x_y_sample_weight(xb, yb, wb)
+    return data if data[2] is not None else data[:2]
+
+
+def result_of(metric):
+    """``metric.result()`` for the logs: a float (a Keras-style result may be a Variable)."""
+    return _plain(metric.result())
 
 
 def loose_data(xs, y, sample_weight, y_name="y"):

@@ -327,7 +327,7 @@ class Trainer:
                 if want_batch_hooks:
                     batch_logs.update(loss_logs([s / seen for s in sums]))
                     for m in metrics:
-                        batch_logs[m.name] = m.result()
+                        batch_logs[m.name] = custom_steps.result_of(m)
                     callback_list.on_train_batch_end(step, batch_logs)
                     if self.stop_training:  # e.g. TerminateOnNaN: stop inside the epoch
                         stopped = True
@@ -335,7 +335,7 @@ class Trainer:
             if not custom:
                 epoch_logs = loss_logs([s / seen for s in sums])
                 for m in metrics:
-                    epoch_logs[m.name] = m.result()
+                    epoch_logs[m.name] = custom_steps.result_of(m)
             loss = epoch_logs.get("loss", 0.0)
             if isinstance(loss, (float, np.floating)) and not math.isfinite(loss) \
                     and not warned_nan:
@@ -492,7 +492,7 @@ class Trainer:
         sums = getattr(self, "_loss_sums", None)
         logs = self._loss_logs([v / self._loss_seen for v in sums]) if sums else {}
         for m in metrics:
-            logs[m.name] = m.result()
+            logs[m.name] = custom_steps.result_of(m)
         return logs
 
     def _track_loss(self, values, k):
@@ -723,11 +723,11 @@ class Trainer:
             if hooks:
                 batch_logs = self._loss_logs([s / seen for s in sums])
                 for m in metrics:
-                    batch_logs[m.name] = m.result()
+                    batch_logs[m.name] = custom_steps.result_of(m)
                 callback_list.on_test_batch_end(step, batch_logs)
         logs = self._loss_logs([s / seen for s in sums])
         for m in metrics:
-            logs[m.name] = m.result()
+            logs[m.name] = custom_steps.result_of(m)
         return logs
 
     def _loss_values(self, ys, outs, ws, logits=None, heads=None):
@@ -840,7 +840,7 @@ class Trainer:
             values, outs = self._train_step(xs, ys, ws)
         update_metrics(metrics, ys, outs, ws)
         logs = self._loss_logs(values)
-        logs.update((m.name, m.result()) for m in metrics)
+        logs.update((m.name, custom_steps.result_of(m)) for m in metrics)
         return _batch_result(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
