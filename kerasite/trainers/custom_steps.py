@@ -82,6 +82,28 @@ def result_of(metric):
     return _plain(metric.result())
 
 
+def has_no_graph(model):
+    """Whether ``model`` has neither layers nor a ``call`` to trace, so it is never built.
+
+    Keras's GAN is one: a ``Model`` subclass holding a generator and a
+    discriminator, trained by its own ``train_step``. ``fit`` then hands the
+    step the data as given, and reports only what the step returns.
+    """
+    return not model.built and not model._is_subclassed() and not model.layers
+
+
+def inputs(x, name="x", lazy=False):
+    """One checked array per input, for a model without a graph: an array, or a list of them."""
+    convert = _inputs.checked if lazy else _inputs.as_array
+    if x is None:
+        raise TypeError(f"`{name}` is required. Received: {name}=None.")
+    xs = [convert(v, f"{name}[{i}]") for i, v in enumerate(x)] \
+        if isinstance(x, (list, tuple)) else [convert(x, name)]
+    for a in xs[1:]:
+        _inputs.check_lengths(xs[0], a, name, name)
+    return xs
+
+
 def loose_data(xs, y, sample_weight, y_name="y"):
     """``(xs, ys, ws)`` for a custom step: targets (if any) as arrays, only their lengths checked.
 

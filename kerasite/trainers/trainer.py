@@ -124,6 +124,9 @@ class Trainer:
 
     def _training_setup(self):
         """Collects the weights to train (after ``trainable`` changes) and the graph plans."""
+        if not self.built:  # a model without a graph, trained by its own train_step
+            self._epoch_aware = []
+            return
         if self._metric_specs is None or not hasattr(self, "_losses"):
             self._resolve_compile()
         self._reset_plans()
@@ -250,7 +253,7 @@ class Trainer:
         iterator = EpochIterator(ArrayDataAdapter(*data), batch_size, steps_per_epoch, shuffle)
         metrics = self._make_metrics(data[1])
         # The keys every epoch's logs will hold: ModelCheckpoint checks its path against them.
-        log_keys = [*self._compile_loss.log_names, *(m.name for m in metrics)]
+        log_keys = [*(self._compile_loss.log_names or ()), *(m.name for m in metrics)]
         self._epoch_log_keys = log_keys + ["val_" + k for k in log_keys if val is not None]
         history = History()
         cbs = [*list(callbacks or []), history]
@@ -602,6 +605,9 @@ class Trainer:
         ``custom`` step, targets may be absent or unchecked: see
         ``custom_steps.loose_data``.
         """
+        if custom and custom_steps.has_no_graph(self):
+            return custom_steps.loose_data(custom_steps.inputs(x, names[0], lazy), y,
+                                           sample_weight, names[1])
         xs = self._prepare_x(x, names[0], lazy)
         if custom and class_weight is None and (
                 not self._compile_loss.has_loss or y is None and not self._input_is_target):
@@ -619,6 +625,8 @@ class Trainer:
 
     def _make_metrics(self, ys):
         """New metric objects for this call's targets (see ``CompileMetrics.make_metrics``)."""
+        if not self.built:  # no outputs to compute metrics of (see custom_steps.has_no_graph)
+            return []
         return self._compile_metrics.make_metrics(ys, [t.shape for t in self._graph.outputs])
 
     # ====================================================== evaluate, predict

@@ -475,3 +475,36 @@ def test_an_unregistered_function_saves_but_loading_it_compiled_says_to_register
         kerasite.models.load_model(path)
     loaded = kerasite.models.load_model(path, compile=False)
     np.testing.assert_array_equal(loaded.get_weights()[0], model.get_weights()[0])
+
+
+# ================================================= a model without a graph
+class TwoVariables(kerasite.Model):
+    """Keras's GAN shape: no layers, no call; the step trains the variables it holds."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = kerasite.Variable(np.zeros(2), name="w")
+        self.tracker = metrics.Mean(name="distance")
+
+    def train_step(self, data):
+        with GradientTape() as tape:
+            loss = ops.mean(ops.sum(ops.square(data - self.w), axis=-1))
+        self.optimizer.apply([tape.gradient(loss, self.w)], [self.w])
+        self.tracker.update_state(loss)
+        return {"distance": self.tracker.result()}
+
+    def test_step(self, data):
+        return {"mean_row": float(np.mean(data))}
+
+
+def test_a_model_without_layers_or_call_trains_by_its_own_step(float64):
+    model = TwoVariables()
+    model.compile(optimizer=optimizers.SGD(0.25))
+    data = np.array([[1.0, 2.0], [3.0, 4.0]])
+    history = model.fit(data, batch_size=2, epochs=2, verbose=0)
+    # d loss / d w = -2 (mean row - w) = -2 ([2, 3] - w); SGD 0.25 moves w halfway there.
+    np.testing.assert_allclose(model.w.numpy(), [1.5, 2.25])
+    # loss at w = 0: (1 + 4 + 9 + 16) / 2 = 15; at w = [1, 1.5]: (0 + 0.25 + 4 + 6.25) / 2
+    np.testing.assert_allclose(history.history["distance"], [15.0, 5.25])
+    assert model.evaluate(data, verbose=0, return_dict=True) == {"mean_row": 2.5}
+    assert not model.built
