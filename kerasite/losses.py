@@ -962,9 +962,15 @@ def function_config(fn):
 
     Saving needs nothing more; loading finds the function by that name among
     those registered with ``@kerasite.saving.register_keras_serializable()``.
+    A registered function is named ``"Custom>name"``, as Keras names one
+    registered in its default package, so that Keras finds it too.
     """
+    name = getattr(fn, "__name__", type(fn).__name__)
+    if _registry.registered_function(name) is fn:
+        return {"module": "builtins", "class_name": "function", "config": f"Custom>{name}",
+                "registered_name": "function"}
     return {"module": getattr(fn, "__module__", None), "class_name": "function",
-            "config": getattr(fn, "__name__", type(fn).__name__), "registered_name": "function"}
+            "config": name, "registered_name": "function"}
 
 
 def function_from_config(config, kind):
