@@ -15,6 +15,7 @@ from kerasite import (
     models,
     optimizers,
     utils,
+    random,
 )
 from kerasite.layers.input import Input
 from kerasite.models import Model, Sequential
@@ -27,6 +28,7 @@ __all__ = [
     "Input", "Model", "Sequential", "callbacks", "config", "datasets", "gradcheck",
     "initializers", "layers", "losses", "metrics", "models", "optimizers", "utils",
     "Variable", "__version__",
+    "random",
 ]
 
 # Loaded on first use, so that ``import kerasite`` stays light; ``kerasite.datasets``

@@ -74,6 +74,7 @@ def snake_case(name):
 
 
 _KINDS = []  # every Registry, in the order their modules made them
+_FUNCTIONS = {}  # name -> a user's function registered for saving (a loss or a metric)
 
 
 class Registry:
@@ -238,9 +239,15 @@ def register_class(cls, name=None):
     subclass joins the losses, a ``Layer`` subclass the layers (a ``Model``
     is a ``Layer``), an activation layer both the layers and the activations.
 
+    A plain function (a loss or metric ``fn(y_true, y_pred)``) is filed by
+    its name among the functions, which a saved ``compile`` refers to by name.
+
     Raises:
         TypeError: if ``cls`` is of no registered kind.
     """
+    if callable(cls) and not isinstance(cls, type):
+        _FUNCTIONS[name or getattr(cls, "__name__", type(cls).__name__)] = cls
+        return cls
     kinds = [kind for kind in _KINDS if isinstance(cls, type) and issubclass(cls, kind.base)]
     if not kinds:
         raise TypeError(
@@ -250,6 +257,11 @@ def register_class(cls, name=None):
     for kind in kinds:
         kind.register(cls, name)
     return cls
+
+
+def registered_function(name):
+    """The function registered under ``name`` (or a Keras key ``"Package>Name"``), or ``None``."""
+    return _FUNCTIONS.get(name.rsplit(">", 1)[-1]) if isinstance(name, str) else None
 
 
 def registered_class(name):

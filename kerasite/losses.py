@@ -19,19 +19,21 @@ ends in a sigmoid or softmax, so the loss is computed from the logits
 ``(p - y) / n``.
 
 Each loss also exists as a function returning the per-sample values, as in
-Keras: ``kerasite.losses.mae(y_true, y_pred)``.
+Keras: ``kerasite.losses.mae(y_true, y_pred)``. A user's own function
+``fn(y_true, y_pred)`` written with ``kerasite.ops`` is a loss too
+(:class:`LossFunctionWrapper`): its gradient comes from a ``GradientTape``.
+Called while a tape records, every loss is one op of that tape.
 """
 
 import math
 
 import numpy as np
 
-from kerasite import _registry, _tape_losses
+from kerasite import _registry, _tape_losses, ops
 from kerasite._validation import number
 from kerasite.config import epsilon
 from kerasite.layers.activations import sigmoid
-from kerasite import ops as _ops
-from kerasite.ops import core as _ops_core
+from kerasite.ops import core as ops_core
 from kerasite.utils import EagerArray
 
 
@@ -84,7 +86,11 @@ class Loss:
         return self._scaled(self._grad())
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        if _ops_core._RECORDING:
+        """The loss of a batch; while a ``GradientTape`` records, a Tensor it can differentiate.
+
+        See ``_call_recorded`` for how a loss is recorded.
+        """
+        if ops_core._RECORDING:
             return self._call_recorded(y_true, y_pred, sample_weight)
         if sample_weight is None:  # a custom forward(y_true, y_pred) without weights works too
             return EagerArray.wrap(self.forward(y_true, y_pred))
@@ -109,16 +115,16 @@ class Loss:
                     value = self.forward(y_true, y_pred, sample_weight)
                 grad = np.array(self.backward())  # a copy: the next call reuses the buffer
                 value = np.asarray(value, dtype=grad.dtype)
-                return value, lambda upstream: (None, _ops.multiply(upstream, grad))
-            return _ops.custom_gradient(loss_node)(y_true, y_pred)
-        if self._elementwise and _ops.ndim(y_pred) == 1:  # (batch,) is (batch, 1)
-            y_true, y_pred = _ops.reshape(y_true, (-1, 1)), _ops.reshape(y_pred, (-1, 1))
+                return value, lambda upstream: (None, ops.multiply(upstream, grad))
+            return ops.custom_gradient(loss_node)(y_true, y_pred)
+        if self._elementwise and ops.ndim(y_pred) == 1:  # (batch,) is (batch, 1)
+            y_true, y_pred = ops.reshape(y_true, (-1, 1)), ops.reshape(y_pred, (-1, 1))
         losses = formula(y_true, y_pred, **self.get_config())
         if sample_weight is None:
-            return _ops.mean(losses)
-        w = _sample_weights(sample_weight, _ops.shape(losses), type(self).__name__)
+            return ops.mean(losses)
+        w = _sample_weights(sample_weight, ops.shape(losses), type(self).__name__)
         w = w.astype(getattr(losses, "dtype", w.dtype), copy=False)
-        return _ops.sum(losses * w) / max(int(np.prod(_ops.shape(losses))), 1)
+        return ops.sum(losses * w) / max(int(np.prod(ops.shape(losses))), 1)
 
     def call(self, y_true, y_pred):
         """Per-sample losses, ``y_pred.shape[:-1]``; caches what ``_grad`` needs.
@@ -853,10 +859,158 @@ def _label_hint(loss, y_true, y_pred):
     return "Make the labels match the model's output shape."
 
 
+# ================================================================ user functions
+_REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight")
+
+
+class LossFunctionWrapper(Loss):
+    """A loss from a plain function ``fn(y_true, y_pred)`` written with ``kerasite.ops``.
+
+    ``fn`` returns the loss of each sample (any shape, or a scalar); the
+    values are weighted and reduced as Keras's ``LossFunctionWrapper`` does:
+    ``sum(w * values) / values.size`` (``"sum_over_batch_size"``, also
+    ``"mean"``), ``sum(w * values)`` (``"sum"``) or ``sum(w * values) / sum(w)``
+    (``"mean_with_sample_weight"``). ``compile(loss=fn)`` makes one.
+
+    ``forward`` runs ``fn`` under a ``GradientTape`` watching ``y_pred`` and
+    keeps the gradient, which ``backward`` returns: the gradient is the ops'
+    own backwards, so ``fn`` must use ``kerasite.ops`` (a NumPy function on
+    the watched predictions raises a ``TypeError`` naming its replacement).
+
+    Args:
+        fn: the function, ``fn(y_true, y_pred, **kwargs)``.
+        reduction: one of ``"sum_over_batch_size"`` (the default), ``"sum"``,
+            ``"mean"``, ``"mean_with_sample_weight"``.
+        name: the loss's name (the function's by default).
+        dtype: accepted for Keras compatibility; the loss is computed in
+            ``y_pred``'s dtype.
+        **kwargs: passed on to ``fn``.
+
+    Example:
+        >>> import numpy as np
+        >>> from kerasite import ops
+        >>> def mean_fourth_power(y_true, y_pred):
+        ...     return ops.mean((y_pred - y_true) ** 4, axis=-1)
+        >>> loss = LossFunctionWrapper(mean_fourth_power)
+        >>> loss.forward(np.zeros((2, 1)), np.array([[1.0], [2.0]]))
+        8.5
+        >>> loss.backward().tolist()  # 4 e**3 / 2 samples
+        [[2.0], [16.0]]
+    """
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
+        if not callable(fn):
+            raise TypeError(f"`fn` must be a function fn(y_true, y_pred). Received: fn={fn!r}.")
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"`reduction` must be one of {list(_REDUCTIONS)}: training needs "
+                             f"one number per batch. Received: reduction={reduction!r}.")
+        self.fn, self.reduction, self.dtype = fn, reduction, dtype
+        self.name = name if name is not None else getattr(fn, "__name__", "loss")
+        self._fn_kwargs = kwargs
+
+    def forward(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = self._inputs(y_true, y_pred)
+        pred = ops.convert_to_tensor(y_pred)
+        with ops.GradientTape() as tape:
+            tape.watch(pred)
+            value = self._reduced(y_true, pred, sample_weight)
+        grad = tape.gradient(value, pred)
+        self._grad_value = np.zeros_like(y_pred) if grad is None else \
+            np.asarray(grad, dtype=y_pred.dtype).reshape(y_pred.shape)
+        return float(np.asarray(value))
+
+    def backward(self):
+        return self._grad_value
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if ops_core._RECORDING:  # the ops of fn are recorded as they run
+            return self._reduced(*self._inputs(y_true, y_pred, keep_tensor=True), sample_weight)
+        return super().__call__(y_true, y_pred, sample_weight)
+
+    def _inputs(self, y_true, y_pred, keep_tensor=False):
+        """``y_pred`` as a float array (a tracked Tensor kept), ``y_true`` cast to its dtype."""
+        if not (keep_tensor and isinstance(y_pred, ops.Tensor)):
+            y_pred = np.asarray(ops_core._raw(y_pred))
+            if y_pred.dtype.kind != "f":
+                y_pred = y_pred.astype(np.float64)
+        y_true = np.asarray(ops_core._raw(y_true))
+        if y_true.dtype.kind in "fiub":
+            y_true = y_true.astype(y_pred.dtype, copy=False)
+        if y_true.ndim == len(y_pred.shape) + 1 and y_true.shape[-1] == 1:  # Keras squeezes
+            y_true = y_true[..., 0]
+        return y_true, y_pred
+
+    def _reduced(self, y_true, y_pred, sample_weight):
+        """``fn``'s values weighted and reduced, with ops (so a tape sees every step)."""
+        values = self.fn(y_true, y_pred, **self._fn_kwargs)
+        shape = ops.shape(values)
+        w = None
+        if sample_weight is not None:
+            w = _sample_weights(sample_weight, shape, self.name) if shape else \
+                np.asarray(np.mean(sample_weight))
+            values = ops.multiply(values, w.astype(getattr(values, "dtype", np.float64)))
+        if not shape:  # a scalar already: Keras reduces nothing further
+            return values
+        total = ops.sum(values)
+        if self.reduction == "sum":
+            return total
+        divisor = float(np.sum(w)) if self.reduction == "mean_with_sample_weight" and \
+            w is not None else float(np.prod(shape))
+        return ops.multiply(total, 1.0 / divisor) if divisor else ops.multiply(total, 0.0)
+
+    def get_config(self):
+        return {"fn": function_config(self.fn), "reduction": self.reduction, "name": self.name,
+                **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(function_from_config(config.pop("fn"), "loss"), **config)
+
+    def __repr__(self):
+        return f"LossFunctionWrapper({self.name})"
+
+
+def function_config(fn):
+    """How a file names a user's function: Keras 3's ``{"class_name": "function", ...}``.
+
+    Saving needs nothing more; loading finds the function by that name among
+    those registered with ``@kerasite.saving.register_keras_serializable()``.
+    A registered function is named ``"Custom>name"``, as Keras names one
+    registered in its default package, so that Keras finds it too.
+    """
+    name = getattr(fn, "__name__", type(fn).__name__)
+    if _registry.registered_function(name) is fn:
+        return {"module": "builtins", "class_name": "function", "config": f"Custom>{name}",
+                "registered_name": "function"}
+    return {"module": getattr(fn, "__module__", None), "class_name": "function",
+            "config": name, "registered_name": "function"}
+
+
+def function_from_config(config, kind):
+    """The registered function a ``function_config`` names.
+
+    Raises:
+        TypeError: if no function of that name is registered, as Keras 3 does.
+    """
+    name = config.get("config") if isinstance(config, dict) else config
+    fn = _registry.registered_function(name)
+    if fn is None:
+        raise TypeError(
+            f"Could not locate the {kind} function {name!r}. Decorate it with "
+            "@kerasite.saving.register_keras_serializable() and make sure that code has run "
+            "before loading, or load with compile=False and compile again.")
+    return fn
+
+
+def _is_function_config(config):
+    return isinstance(config, dict) and config.get("class_name") == "function"
+
+
 # ================================================================ function forms
 def _function_form(cls, doc):
     def per_sample(y_true, y_pred, **kwargs):
-        if _ops_core._RECORDING:  # a tape records: the same formula, written with ops
+        if ops_core._RECORDING:  # a tape records: the same formula, written with ops
             return _tape_losses.BY_CLASS_NAME[cls.__name__](y_true, y_pred, **kwargs)
         loss = cls(**kwargs)
         y_true, y_pred = loss._arrays(y_true, y_pred)
@@ -934,34 +1088,15 @@ _BY_NAME = {
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
 }
-_CUSTOM_LOSS_HINT = """\
-A loss must come with its gradient, because kerasite back-propagates explicitly.
-Subclass kerasite.losses.Loss and give it forward and backward, for example:
-
-    class MeanFourthPower(kerasite.losses.Loss):
-        def forward(self, y_true, y_pred, sample_weight=None):
-            self.diff = y_pred - y_true                # keep what backward needs
-            return float(np.mean(self.diff ** 4))
-
-        def backward(self):                            # d loss / d y_pred
-            return 4 * self.diff ** 3 / self.diff.size
-
-then pass loss=MeanFourthPower(). "Custom losses" in the Losses API reference
-has the details."""
-
-
 def _from_function(fn):
-    # Keras's function forms (kerasite.losses.mae) name their class.
+    # Keras's function forms (kerasite.losses.mae) name their class; any other
+    # fn(y_true, y_pred) is wrapped, its gradient found by a GradientTape.
     cls = getattr(fn, "_loss_class", None)
-    if cls is not None:
-        return cls()
-    name = getattr(fn, "__name__", type(fn).__name__)
-    raise TypeError(f"`loss` received the plain function {name!r}, which has no gradient. "
-                    + _CUSTOM_LOSS_HINT)
+    return cls() if cls is not None else LossFunctionWrapper(fn)
 
 
 _REGISTRY = _registry.Registry(
-    "loss", Loss, classes=set(_BY_NAME.values()), names=_BY_NAME,
+    "loss", Loss, classes={*_BY_NAME.values(), LossFunctionWrapper}, names=_BY_NAME,
     hint="or pass an instance of kerasite.losses.Loss", from_callable=_from_function,
     accepts_none=False)  # compile needs a loss
 register = _REGISTRY.register
@@ -974,12 +1109,14 @@ def get(identifier):
         identifier: a name such as ``"mse"``, ``"huber"``, ``"kld"`` or
             ``"binary_crossentropy"`` (every name Keras accepts, see
             ``kerasite.losses._BY_NAME``); a ``Loss`` instance or subclass; one
-            of this module's functions (``kerasite.losses.mae``); a
+            of this module's functions (``kerasite.losses.mae``); any other
+            function ``fn(y_true, y_pred)`` written with ``kerasite.ops``
+            (wrapped in a :class:`LossFunctionWrapper`); a
             ``{"class_name": ..., "config": ...}`` dict.
 
     Raises:
-        TypeError: for a plain function, showing how to write a ``Loss``.
         ValueError: for an unknown name, listing the valid ones.
+        TypeError: for a saved function that is not registered.
 
     Example:
         >>> get("mse")
@@ -987,6 +1124,8 @@ def get(identifier):
         >>> get(mae)
         MeanAbsoluteError()
     """
+    if _is_function_config(identifier):
+        return LossFunctionWrapper(function_from_config(identifier, "loss"))
     return _REGISTRY.get(identifier)
 
 
@@ -996,5 +1135,7 @@ def serialize(loss):
 
 
 def deserialize(config):
-    """Inverse of ``serialize``; builds only registered classes."""
+    """Inverse of ``serialize``; builds only registered classes (and registered functions)."""
+    if _is_function_config(config):
+        return get(config)
     return _REGISTRY.deserialize(config)

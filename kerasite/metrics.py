@@ -34,18 +34,74 @@ from kerasite._validation import number, positive_int
 class Metric:
     """Base class: ``update_state`` per batch, ``result`` per epoch, ``reset_state``.
 
-    Subclasses implement those three. ``reset``/``update`` are aliases that
-    the model engine calls.
+    As in Keras 3, a subclass makes its state in ``__init__``, after
+    ``super().__init__()``, with ``add_weight`` (non-trainable
+    :class:`~kerasite.Variable` s it updates with ``assign`` and
+    ``assign_add``), and implements ``update_state`` and ``result``; the
+    default ``reset_state`` sets those variables to zeros, as Keras's does.
+    A subclass may instead keep plain attributes and (re)make them in its own
+    ``reset_state``, as kerasite's built-in metrics do. ``reset``/``update``
+    are aliases that the model engine calls.
 
     Args:
         name: the key under which ``fit`` and ``evaluate`` report the value.
-        dtype: accepted for Keras compatibility; results are Python floats.
+        dtype: the dtype of the ``add_weight`` variables (``floatx()`` by
+            default); the built-in metrics report Python floats.
+
+    Example:
+        >>> import numpy as np
+        >>> class Total(Metric):
+        ...     def __init__(self, name="total", **kwargs):
+        ...         super().__init__(name=name, **kwargs)
+        ...         self.total = self.add_weight(name="total", initializer="zeros")
+        ...     def update_state(self, values, sample_weight=None):
+        ...         self.total.assign_add(np.sum(values))
+        ...     def result(self):
+        ...         return self.total.value
+        >>> m = Total()
+        >>> m.update_state([1.0, 2.0]); float(m.result())
+        3.0
+        >>> m.reset_state(); float(m.result())
+        0.0
     """
 
     def __init__(self, name=None, dtype=None):
         self.name = name if name is not None else _registry.snake_case(type(self).__name__)
         self.dtype = dtype
-        self.reset_state()
+        self._metric_variables = []
+
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        """Makes a state variable of the metric (not trainable), as Keras 3's.
+
+        Args:
+            shape: its shape, ``()`` for a scalar.
+            initializer: an initializer or its name (``"zeros"`` by default).
+            dtype: its dtype (the metric's ``dtype``, else ``floatx()``).
+            name: its name.
+
+        Returns:
+            The :class:`~kerasite.Variable`, listed in ``variables``.
+        """
+        from kerasite import initializers
+        from kerasite.config import floatx
+        from kerasite.variables import Variable
+
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        dtype = dtype or self.dtype or floatx()
+        init = initializers.get("zeros" if initializer is None else initializer)
+        variable = Variable(init, shape=shape, dtype=dtype, trainable=False, name=name)
+        variable.path = f"{self.name}/{variable.name}"
+        self._metric_variables.append(variable)
+        return variable
+
+    def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
+        """``add_weight`` under Keras 3's other name (``aggregation`` is accepted, unused)."""
+        return self.add_weight(shape, initializer, dtype, name)
+
+    @property
+    def variables(self):
+        """The state variables made by ``add_weight``, in order."""
+        return list(self._metric_variables)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         raise NotImplementedError
@@ -54,7 +110,9 @@ class Metric:
         raise NotImplementedError
 
     def reset_state(self):
-        raise NotImplementedError
+        """Sets every ``add_weight`` variable to zeros (Keras 3's default)."""
+        for variable in self._metric_variables:
+            variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
 
     # the names the model engine uses
     def reset(self):
@@ -137,6 +195,7 @@ class Mean(Metric):
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(name, dtype)
+        self.reset_state()
 
     def reset_state(self):
         self.total, self.count = 0.0, 0.0
@@ -577,6 +636,7 @@ class _Confusion(Metric):
         self.top_k = positive_int(top_k, "top_k", allow_none=True)
         self.class_id = positive_int(class_id, "class_id", minimum=0, allow_none=True)
         super().__init__(name, dtype)
+        self.reset_state()
 
     def reset_state(self):
         n = len(self.thresholds)
@@ -685,6 +745,7 @@ class AUC(Metric):
                              f"'majoring'. Received: summation_method={summation_method!r}.")
         self.curve, self.summation_method = curve, method
         super().__init__(name, dtype)
+        self.reset_state()
 
     @property
     def thresholds(self):
@@ -771,6 +832,7 @@ class FBetaScore(Metric):
         number(threshold, "threshold", 0, 1, allow_none=True)
         self.average, self.beta, self.threshold = average, beta, threshold
         super().__init__(name, dtype)
+        self.reset_state()
 
     def reset_state(self):
         self.true_positives = self.false_positives = self.false_negatives = 0.0
@@ -920,6 +982,8 @@ def get(identifier, loss=None, output_shape=None, target_shape=None):
         >>> get("AUC")
         AUC(num_thresholds=200, curve='ROC', summation_method='interpolation', name='auc', thresholds=None)
     """
+    if isinstance(identifier, dict) and identifier.get("class_name") == "function":
+        return MeanMetricWrapper(losses.function_from_config(identifier, "metric"))
     if isinstance(identifier, str) and identifier.rsplit(">", 1)[-1] not in _CLASSES:
         key = identifier.lower()
         if key in ("accuracy", "acc"):
@@ -950,7 +1014,10 @@ def serialize(metric):
 
 def deserialize(config):
     """Inverse of ``serialize``; builds only registered classes (a name goes through ``get``)."""
-    return get(config) if isinstance(config, str) else _REGISTRY.deserialize(config)
+    if isinstance(config, str) or (isinstance(config, dict) and
+                                   config.get("class_name") == "function"):
+        return get(config)
+    return _REGISTRY.deserialize(config)
 
 
 def _accuracy(name, loss, output_shape, target_shape):

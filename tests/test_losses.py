@@ -592,15 +592,16 @@ def test_get_function_forms_and_classes():
     assert type(losses.get(losses.Poisson)) is losses.Poisson
 
 
-def test_plain_function_loss_explains_how_to_subclass():
+def test_a_plain_function_loss_that_uses_numpy_says_which_op_to_use():
+    """A function loss is differentiated by a tape: a NumPy method on y_pred is refused."""
     def my_loss(y_true, y_pred):
-        return ((y_true - y_pred) ** 4).mean()
+        return np.mean((y_true - y_pred) ** 4)
 
-    with pytest.raises(TypeError, match=r"(?s)`loss` received the plain function 'my_loss', "
-                                        r"which has no gradient\..*Subclass "
-                                        r"kerasite\.losses\.Loss and give it forward and "
-                                        r"backward.*def backward\(self\)"):
-        losses.get(my_loss)
+    loss = losses.get(my_loss)
+    assert isinstance(loss, losses.LossFunctionWrapper) and loss.name == "my_loss"
+    with pytest.raises(TypeError, match=r"`np\.mean` was given a Tensor while a GradientTape "
+                                        r"records.*Use `kerasite\.ops\.mean` instead"):
+        loss.forward(np.zeros((2, 1)), np.ones((2, 1)))
 
 
 def test_the_subclass_shown_in_the_error_works(float64):
@@ -687,3 +688,41 @@ def test_odd_inputs_work_or_get_a_clear_error(loss):
                         assert type(loss).__name__ in str(exc) or "`" in str(exc), str(exc)
                         continue
                 assert isinstance(value, float) and grad.shape == y_pred.shape
+
+
+# ============================================ losses under a GradientTape
+@pytest.mark.parametrize("cls", sorted(set(losses._BY_NAME.values()), key=lambda c: c.__name__))
+def test_a_loss_called_under_a_tape_is_one_op_with_backward_as_its_gradient(cls, float64):
+    from kerasite import GradientTape, ops
+
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0.1, 0.9, (5, 3))
+    if cls is losses.SparseCategoricalCrossentropy:
+        y = np.array([0, 2, 1, 1, 0])
+    else:
+        y = rng.uniform(0.0, 1.0, (5, 3))
+    w = np.array([1.0, 0.5, 2.0, 0.0, 1.0])
+    loss = cls()
+    value = loss.forward(y, p, w)
+    expected = loss.backward().copy()
+    pred = ops.convert_to_tensor(p)
+    with GradientTape() as tape:
+        tape.watch(pred)
+        out = ops.multiply(loss(y, pred, w), 3.0)  # recorded, and usable in further ops
+    assert float(out) == pytest.approx(3 * value, rel=1e-12)
+    np.testing.assert_allclose(tape.gradient(out, pred), 3 * expected, rtol=1e-12)
+
+
+def test_a_function_loss_config_names_its_function():
+    from kerasite import ops
+
+    def unregistered(y_true, y_pred):
+        return ops.mean(ops.abs(y_pred - y_true), axis=-1)
+
+    config = losses.serialize(losses.get(unregistered))
+    assert config["class_name"] == "LossFunctionWrapper"
+    assert config["config"]["fn"]["config"] == "unregistered"
+    with pytest.raises(TypeError, match=r"Could not locate the loss function 'unregistered'\. "
+                                        r"Decorate it with @kerasite\.saving\."
+                                        r"register_keras_serializable\(\)"):
+        losses.deserialize(config)

@@ -394,3 +394,34 @@ def test_odd_inputs_work_or_get_a_clear_error(make):
                         m.result()
                     except (ValueError, TypeError) as exc:
                         assert type(m).__name__ in str(exc) or "`" in str(exc), str(exc)
+
+
+# ============================================ trackers and saved functions
+def test_a_mean_tracker_takes_tensors_and_variables():
+    from kerasite import GradientTape, Variable, ops
+
+    v = Variable(np.array([1.0, 3.0]))
+    with GradientTape() as tape:
+        loss = ops.sum(v * v)  # a Tensor of the tape: 10
+    tracker = metrics.Mean(name="kl_loss")
+    tracker.update_state(loss)
+    tracker.update_state(v)  # two more values, 1 and 3
+    assert tracker.name == "kl_loss" and tracker.result() == pytest.approx(14 / 3)
+    assert tape.gradient(loss, v).tolist() == [2.0, 6.0]
+
+
+def test_a_saved_metric_function_is_found_only_when_registered():
+    import kerasite
+
+    config = {"module": "builtins", "class_name": "function", "config": "Custom>tracked_fn",
+              "registered_name": "function"}
+    with pytest.raises(TypeError, match=r"Could not locate the metric function "
+                                        r"'Custom>tracked_fn'"):
+        metrics.get(config)
+
+    @kerasite.saving.register_keras_serializable()
+    def tracked_fn(y_true, y_pred):
+        return np.abs(y_true - y_pred)
+
+    m = metrics.deserialize(config)
+    assert isinstance(m, metrics.MeanMetricWrapper) and m.name == "tracked_fn"

@@ -25,6 +25,7 @@ evaluated at the number of steps already taken.
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -99,6 +100,7 @@ class Optimizer:
         self._flat_for = self._flat = None
         self._arrays = None  # [(gradient, weight)] as arrays, for the pairs in _flat_for
         self._clipped = None
+        self._pair_state = None  # (slots, scratch, clip buffers) of the pairs in _flat_for
 
     # ----------------------------------------------------------- learning rate
     @property
@@ -167,25 +169,66 @@ class Optimizer:
                            f"{getattr(variable, 'path', type(variable).__name__)!r}.")
         return index
 
+    def apply(self, grads, trainable_variables=None):
+        """Updates ``trainable_variables`` in place from ``grads``, as Keras 3's ``apply``.
+
+        Args:
+            grads: one gradient per variable: an array, a ``Tensor`` from a
+                ``GradientTape``, or ``None`` for a variable the loss does not
+                reach (skipped with a warning, as Keras does).
+            trainable_variables: the :class:`~kerasite.Variable` s, in the
+                order of ``grads``; by default those ``build`` was given.
+
+        Raises:
+            ValueError: if every gradient is None, if the lengths differ, or if
+                the optimizer was built for other variables.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Variable
+            >>> w = Variable(np.array([1.0, 2.0]))
+            >>> SGD(learning_rate=0.5).apply([np.array([1.0, 1.0])], [w])
+            >>> w.numpy()
+            array([0.5, 1.5])
+        """
+        grads = list(grads)
+        if trainable_variables is None:
+            if self._variables is None:
+                raise ValueError("`trainable_variables` is required before the optimizer is "
+                                 "built: call optimizer.apply(grads, variables), or "
+                                 "optimizer.build(variables) first.")
+            trainable_variables = self._variables
+        variables = list(trainable_variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"`grads` and `trainable_variables` must have the same length. "
+                             f"Received: {len(grads)} gradients for {len(variables)} "
+                             "variables.")
+        self.apply_gradients(list(zip(grads, variables)))
+
     def apply_gradients(self, grads_and_vars):
         """Updates each ``var`` in place from its ``grad``.
 
         In Keras's order: clip the gradients, apply the weight decay, then the
         update rule, all with the learning rate at the current ``iterations``;
-        then count the step.
+        then count the step. The state is built on the first call, for the
+        variables given then; later calls may give a subset of them.
 
         Args:
             grads_and_vars: iterable of ``(gradient, variable)`` pairs, each
                 variable a :class:`~kerasite.Variable` (or an array, updated in
-                place), the same ones in the same order at every step.
+                place), each gradient an array or a ``Tensor`` (``None`` for a
+                variable the loss does not reach: skipped with a warning, as in
+                Keras).
 
         Raises:
-            ValueError: if the variables are not the ones the optimizer was
-                built for.
+            ValueError: if every gradient is None, or if the variables are not
+                the ones the optimizer was built for.
         """
         pairs = grads_and_vars if isinstance(grads_and_vars, list) else list(grads_and_vars)
-        if self._slots is None:
+        if self._slots is None:  # for every variable given, a None gradient's too (Keras)
             self._build([p for _, p in pairs])
+        if pairs is not self._flat_for:  # the trainer's own list passes this once
+            pairs = _usable_pairs(pairs)
         arrays, flat = self._pair_arrays(pairs)
         lr = self.learning_rate
         if self.weight_decay:
@@ -195,15 +238,16 @@ class Optimizer:
         self._begin_step()
         step_lr = self._step_learning_rate(lr)
         update = self._update
-        if self._clipped is None:  # no clipping: the gradients as they are
+        slot_views, scratch, clipped = self._pair_state
+        if clipped is None:  # no clipping: the gradients as they are
             if flat is not None:  # all weights in one buffer: one pass over all of them
                 update(flat[1], flat[0], step_lr, self._flat_slots, self._flat_scratch)
                 return
-            for (g, p), slots, step in zip(arrays, self._slot_views, self._scratch):
+            for (g, p), slots, step in zip(arrays, slot_views, scratch):
                 update(p, g, step_lr, slots, step)
             return
-        grads = self._clip([g for g, _ in arrays])
-        for g, (_, p), slots, step in zip(grads, arrays, self._slot_views, self._scratch):
+        grads = self._clip([g for g, _ in arrays], clipped)
+        for g, (_, p), slots, step in zip(grads, arrays, slot_views, scratch):
             update(p, g, step_lr, slots, step)
 
     def _build(self, params):
@@ -242,21 +286,21 @@ class Optimizer:
         """
         if pairs is not self._flat_for:
             built = self._variables
-            if len(pairs) != len(built):
+            if len(pairs) > len(built):
                 raise ValueError(
                     f"This optimizer was built for {len(built)} weights and now received "
                     f"{len(pairs)}. Use one optimizer per model, or a new one."
                 )
-            for i, ((_, p), b) in enumerate(zip(pairs, built)):
-                if isinstance(p, Variable) and p is not b:
-                    raise ValueError(
-                        f"This optimizer was built for other variables: weight {i} is "
-                        f"'{getattr(b, 'path', 'an array')}', and it now received '{p.path}'. "
-                        "Use one optimizer per model, or call build() with the new variables."
-                    )
+            # Arrays (not Variables) are matched by position, Variables by identity.
+            whole = len(pairs) == len(built) and all(
+                p is b or not isinstance(p, Variable) for (_, p), b in zip(pairs, built))
+            if whole:
+                self._pair_state = (self._slot_views, self._scratch, self._clipped)
+            else:  # a subset (gradients that were None left out), found by variable
+                self._pair_state = self._subset_state(pairs)
             arrays = [(_array(g), _array(p)) for g, p in pairs]
             flat = None
-            if self._flat_slots is not None and self.elementwise:
+            if whole and self._flat_slots is not None and self.elementwise:
                 grads = _flat.span([g for g, _ in arrays])
                 params = _flat.span([p for _, p in arrays])
                 if grads is not None and params is not None and \
@@ -264,6 +308,23 @@ class Optimizer:
                     flat = (grads, params)
             self._flat_for, self._arrays, self._flat = pairs, arrays, flat
         return self._arrays, self._flat
+
+    def _subset_state(self, pairs):
+        """The slots, scratch and clip buffers of the variables of ``pairs``, in their order."""
+        built, index = self._variables, []
+        for i, (_, p) in enumerate(pairs):
+            k = self._index.get(_key(p))
+            if k is None or built[k] is not p:
+                b = built[i] if i < len(built) else None
+                raise ValueError(
+                    f"This optimizer was built for other variables: weight {i} is "
+                    f"'{getattr(b, 'path', 'an array')}', and it now received "
+                    f"'{getattr(p, 'path', 'an array')}'. Use one optimizer per model, or call "
+                    "build() with the new variables.")
+            index.append(k)
+        clipped = None if self._clipped is None else [self._clipped[k] for k in index]
+        return ([self._slot_views[k] for k in index], [self._scratch[k] for k in index],
+                clipped)
 
     def _slot_init(self, name, p):
         return np.zeros_like(p)
@@ -274,12 +335,12 @@ class Optimizer:
     def _step_learning_rate(self, lr):
         return lr
 
-    def _clip(self, grads):
+    def _clip(self, grads, clipped):
         if self.clipnorm is not None:
-            return [self._clip_norm(g, out) for g, out in zip(grads, self._clipped)]
+            return [self._clip_norm(g, out) for g, out in zip(grads, clipped)]
         if self.clipvalue is not None:
             return [np.clip(g, -self.clipvalue, self.clipvalue, out=out)
-                    for g, out in zip(grads, self._clipped)]
+                    for g, out in zip(grads, clipped)]
         if self.global_clipnorm is not None:
             norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
             clip = self.global_clipnorm
@@ -287,7 +348,7 @@ class Optimizer:
                 return grads
             # scale = clip / norm; NaN for a non-finite norm, as in Keras
             scale = clip / norm if math.isfinite(norm) else math.nan
-            return [np.multiply(g, scale, out=out) for g, out in zip(grads, self._clipped)]
+            return [np.multiply(g, scale, out=out) for g, out in zip(grads, clipped)]
         return grads
 
     def _clip_norm(self, g, out):
@@ -835,6 +896,30 @@ class Lamb(_TwoMoments):
         ratio = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
         step *= lr * ratio
         p -= step
+
+
+def _usable_pairs(pairs):
+    """``pairs`` with Tensor gradients as arrays and None gradients left out (with a warning).
+
+    The same list when nothing changes, so that the trainer's list stays the
+    one the optimizer recognizes.
+
+    Raises:
+        ValueError: if every gradient is None.
+    """
+    missing = [p for g, p in pairs if g is None]
+    if not missing and all(type(g) is np.ndarray for g, _ in pairs):
+        return pairs
+    if missing and len(missing) == len(pairs):
+        raise ValueError("No gradients provided for any variable: every gradient is None. "
+                         "Check that the loss depends on the variables (computed inside "
+                         "the GradientTape, from ops).")
+    if missing:
+        names = [getattr(p, "path", "an array") for p in missing]
+        warnings.warn(f"Gradients do not exist for variables {names} when minimizing the "
+                      "loss; they are left unchanged. If using model.compile(), did you "
+                      "forget to provide a `loss` argument?", UserWarning, stacklevel=3)
+    return [(np.asarray(g), p) for g, p in pairs if g is not None]
 
 
 def _key(x):

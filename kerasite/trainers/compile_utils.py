@@ -12,12 +12,15 @@ import numpy as np
 
 from kerasite import losses, metrics as metrics_module, optimizers
 from kerasite._validation import is_number
+from kerasite.ops import core as ops_core
 
 
 def check_compile_args(optimizer, loss):
-    """Refuses a missing loss, and an optimizer and loss given in each other's place."""
-    if loss is None:
-        raise ValueError("`loss` is required, e.g. model.compile(optimizer='adam', loss='mse').")
+    """Refuses an optimizer and a loss given in each other's place.
+
+    ``loss`` may be None, as in Keras: a ``train_step`` of the user's own then
+    computes the loss (the built-in one asks for a loss at ``fit`` time).
+    """
     if isinstance(optimizer, str) and isinstance(loss, str) and \
             optimizer.lower() in losses._BY_NAME and loss.lower() in optimizers._BY_NAME:
         raise ValueError(
@@ -65,11 +68,13 @@ def _weight(value):
 
 
 def _plain_metrics(spec):
+    """The metrics a file can name: names, and a user's functions (as Keras saves them)."""
     if isinstance(spec, dict):
         return {k: _plain_metrics(v) for k, v in spec.items()}
     if isinstance(spec, (list, tuple)):
-        return [_plain_metrics(m) if isinstance(m, (list, tuple)) else m
-                for m in spec if isinstance(m, (str, list, tuple))]
+        return [_plain_metrics(m) if isinstance(m, (list, tuple)) else
+                losses.function_config(m) if _user_function(m) else m
+                for m in spec if isinstance(m, (str, list, tuple)) or _user_function(m)]
     return spec if isinstance(spec, str) else []
 
 
@@ -116,12 +121,20 @@ class CompileLoss:
 
         An unknown name fails here, at ``compile`` time, rather than in ``fit``.
         """
-        return None if isinstance(self.loss, (list, dict)) else losses.get(self.loss)
+        if self.loss is None or isinstance(self.loss, (list, dict)):
+            return None
+        return losses.get(self.loss)
+
+    @property
+    def has_loss(self):
+        """Whether ``compile`` was given a loss (a custom ``train_step`` may do without)."""
+        return self.loss is not None
 
     def build(self, output_names):
         """Resolves the losses, weights and log names for ``output_names``."""
         n = len(output_names)
-        found = _per_output(self.loss, output_names, "loss", losses.get, broadcast=True)
+        get = losses.get if self.loss is not None else (lambda _: None)
+        found = _per_output(self.loss, output_names, "loss", get, broadcast=True)
         weights = [1.0] * n if self.loss_weights is None else \
             _per_output(self.loss_weights, output_names, "loss_weights", _weight, broadcast=False)
         self.losses, self.weights = found, weights
@@ -129,10 +142,21 @@ class CompileLoss:
             ["loss", *(f"{name}_loss" for name in output_names)]
 
     def __call__(self, ys, outs, ws):
-        """The weighted sum of the outputs' losses, one array (or None weight) per output."""
+        """The weighted sum of the outputs' losses, one array (or None weight) per output.
+
+        A float; while a ``GradientTape`` records, a Tensor it recorded (each
+        loss one op of ``y_pred``, see ``Loss.__call__``), so a custom
+        ``train_step`` differentiates ``compute_loss``.
+        """
+        if not self.has_loss:
+            raise ValueError(NO_LOSS)
         total = 0.0
+        recording = ops_core._RECORDING
         for loss, weight, y, out, w in zip(self.losses, self.weights, ys, outs, ws):
-            total += weight * (loss.forward(y, out) if w is None else loss.forward(y, out, w))
+            if recording:
+                total = total + weight * loss(y, out, w)
+            else:
+                total += weight * (loss.forward(y, out) if w is None else loss.forward(y, out, w))
         return total
 
     def logs(self, values):
@@ -143,10 +167,30 @@ class CompileLoss:
         """The ``loss`` argument, serialized (a dict or list of them for several)."""
         spec = self.loss
         if isinstance(spec, dict):
-            return {k: losses.serialize(losses.get(v)) for k, v in spec.items()}
+            return {k: _loss_config(v) for k, v in spec.items()}
         if isinstance(spec, (list, tuple)):
-            return [losses.serialize(losses.get(v)) for v in spec]
-        return losses.serialize(losses.get(spec))
+            return [_loss_config(v) for v in spec]
+        return None if spec is None else _loss_config(spec)
+
+
+NO_LOSS = ("This model was compiled without a `loss`, so the built-in training and test "
+           "steps have nothing to minimize. Pass one to compile(), e.g. "
+           "model.compile(optimizer='adam', loss='mse'), or override train_step (and "
+           "test_step) to compute the loss yourself.")
+
+
+def _user_function(value):
+    """Whether ``value`` is a user's own function (not a class, instance or kerasite's)."""
+    return callable(value) and not isinstance(value, type) and \
+        not isinstance(value, (losses.Loss, metrics_module.Metric)) and \
+        not getattr(value, "__module__", "").startswith("kerasite")
+
+
+def _loss_config(value):
+    """A loss as the compile config holds it; a user's function by name, as Keras saves it."""
+    if _user_function(value):
+        return losses.function_config(value)
+    return losses.serialize(losses.get(value))
 
 
 class CompileMetrics:
@@ -208,7 +252,7 @@ class CompileMetrics:
                 prefix = f"{self.output_names[i]}_" if several else ""
                 for spec in specs:
                     m = metrics_module.get(spec, self.output_losses[i], output_shapes[i],
-                                           ys[i].shape)
+                                           ys[i].shape if i < len(ys) else None)
                     name = prefix + m.name
                     if name in taken:  # Keras: "mae" and a weighted "mae" -> "weighted_mae"
                         name = prefix + "weighted_" + m.name

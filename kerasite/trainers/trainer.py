@@ -19,10 +19,11 @@ from kerasite.callbacks.history import History
 from kerasite.callbacks.progress import ProgressBar
 from kerasite.config import floatx
 import kerasite.trainers.compile_utils as compile_utils
+import kerasite.trainers.custom_steps as custom_steps
 from kerasite.trainers.compile_utils import update_metrics
 from kerasite.trainers.data_adapters import _inputs, array_data_adapter as arrays
 from kerasite.trainers.data_adapters.data_adapter_utils import (
-    as_list, as_lists, pack_x_y_sample_weight, unpack_x_y_sample_weight)
+    as_list, as_lists, unpack_x_y_sample_weight)
 from kerasite.trainers.data_adapters.array_data_adapter import ArrayDataAdapter, _first_batches
 from kerasite.trainers.epoch_iterator import EpochIterator, check_validation_freq, should_validate
 from kerasite.trainers.heads import OutputHeads
@@ -66,13 +67,17 @@ class Trainer:
         Args:
             optimizer: a name (``"sgd"``, ``"adam"``, ``"rmsprop"``) or an
                 optimizer instance (Keras's default is ``"rmsprop"``).
-            loss: a loss name or instance; for several outputs, one loss for
-                all, a list with one per output, or a dict keyed by output name.
+            loss: a loss name or instance, or a function ``fn(y_true, y_pred)``
+                written with ``kerasite.ops`` returning per-sample values; for
+                several outputs, one loss for all, a list with one per output,
+                or a dict keyed by output name. ``None`` (as in Keras) when an
+                overridden ``train_step`` computes the loss itself.
             loss_weights: for several outputs, a list or dict of numbers: the
                 total loss is the weighted sum of the outputs' losses.
             metrics: a list of metric names (``"accuracy"``, ``"mae"``,
-                ``"mse"``) applied to every output, or a list of lists / a dict
-                with one list per output. They ignore sample weights.
+                ``"mse"``), metric objects or functions ``fn(y_true, y_pred)``,
+                applied to every output, or a list of lists / a dict with one
+                list per output. They ignore sample weights.
             weighted_metrics: metrics, given as ``metrics`` is, that take the
                 ``sample_weight`` (or ``class_weight``) of ``fit`` and
                 ``evaluate`` into account: ``sum(w * value) / sum(w)``. One
@@ -112,8 +117,16 @@ class Trainer:
                 "call `compile()` first, e.g. model.compile(optimizer='adam', loss='mse')."
             )
 
+    def _require_loss(self, custom):
+        """Refuses the built-in step (``custom`` False) on a model compiled without a loss."""
+        if not custom and not self._compile_loss.has_loss:
+            raise ValueError(compile_utils.NO_LOSS)
+
     def _training_setup(self):
         """Collects the weights to train (after ``trainable`` changes) and the graph plans."""
+        if not self.built:  # a model without a graph, trained by its own train_step
+            self._epoch_aware = []
+            return
         if self._metric_specs is None or not hasattr(self, "_losses"):
             self._resolve_compile()
         self._reset_plans()
@@ -209,6 +222,8 @@ class Trainer:
                 what to fix.
         """
         self._require_compiled("fit")
+        custom = type(self).train_step is not Trainer.train_step
+        self._require_loss(custom)
         epochs = _inputs.check_positive_int(epochs, "epochs", minimum=0)
         batch_size = _batch_size(batch_size)
         initial_epoch = _inputs.check_positive_int(initial_epoch, "initial_epoch", minimum=0)
@@ -218,7 +233,7 @@ class Trainer:
         check_validation_freq(validation_freq)
         verbose = _check_verbose(verbose)
         arrays.check_validation_split(validation_split)
-        data = self._prepare_data(x, y, sample_weight, class_weight)
+        data = self._prepare_data(x, y, sample_weight, class_weight, custom=custom)
         from kerasite import saving
 
         saving._warn_if_resuming_mid_epoch(self, initial_epoch)
@@ -227,7 +242,8 @@ class Trainer:
         if validation_data is not None:  # it wins over validation_split, as in Keras
             x_val, y_val, w_val, names = arrays.unpack_validation(validation_data,
                                                                   self._input_is_target)
-            val = self._prepare_data(x_val, y_val, w_val, names=names)
+            val = self._prepare_data(x_val, y_val, w_val, names=names,
+                                     custom=type(self).test_step is not Trainer.test_step)
         elif validation_split:
             data, val = arrays.split_validation(data, validation_split,
                                                 class_weighted=class_weight is not None)
@@ -237,7 +253,7 @@ class Trainer:
         iterator = EpochIterator(ArrayDataAdapter(*data), batch_size, steps_per_epoch, shuffle)
         metrics = self._make_metrics(data[1])
         # The keys every epoch's logs will hold: ModelCheckpoint checks its path against them.
-        log_keys = [*self._compile_loss.log_names, *(m.name for m in metrics)]
+        log_keys = [*(self._compile_loss.log_names or ()), *(m.name for m in metrics)]
         self._epoch_log_keys = log_keys + ["val_" + k for k in log_keys if val is not None]
         history = History()
         cbs = [*list(callbacks or []), history]
@@ -271,6 +287,7 @@ class Trainer:
         # returned dict is logged as is (Keras 3); the built-in step stays the lean path.
         custom = type(self).train_step is not Trainer.train_step
         self._step_metrics = metrics
+        trackers = custom_steps.trackers(self, metrics)  # reset each epoch too, as in Keras
         # BackupAndRestore may move the start to the epoch after its backup (as in Keras).
         initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
         self._initial_epoch = None
@@ -285,16 +302,18 @@ class Trainer:
             state["_epoch_in_progress"] = epoch  # a save now is marked mid-epoch
             for m in metrics:
                 m.reset()
+            for m in trackers:
+                m.reset_state()
             state["_loss_sums"] = None
             sums, seen, stopped = None, 0, False
             for step, k, (xb, yb, wb) in batches:
                 if want_batch_hooks:
                     callback_list.on_train_batch_begin(step)
                 if custom:
-                    logs = self.train_step(pack_x_y_sample_weight(xb, yb, wb))
-                    epoch_logs = dict(logs)
+                    epoch_logs = custom_steps.plain_logs(
+                        self.train_step(custom_steps.data_for_step(xb, yb, wb)))
                     if want_batch_hooks:
-                        callback_list.on_train_batch_end(step, dict(logs))
+                        callback_list.on_train_batch_end(step, dict(epoch_logs))
                         if self.stop_training:
                             stopped = True
                             break
@@ -311,7 +330,7 @@ class Trainer:
                 if want_batch_hooks:
                     batch_logs.update(loss_logs([s / seen for s in sums]))
                     for m in metrics:
-                        batch_logs[m.name] = m.result()
+                        batch_logs[m.name] = custom_steps.result_of(m)
                     callback_list.on_train_batch_end(step, batch_logs)
                     if self.stop_training:  # e.g. TerminateOnNaN: stop inside the epoch
                         stopped = True
@@ -319,7 +338,7 @@ class Trainer:
             if not custom:
                 epoch_logs = loss_logs([s / seen for s in sums])
                 for m in metrics:
-                    epoch_logs[m.name] = m.result()
+                    epoch_logs[m.name] = custom_steps.result_of(m)
             loss = epoch_logs.get("loss", 0.0)
             if isinstance(loss, (float, np.floating)) and not math.isfinite(loss) \
                     and not warned_nan:
@@ -362,6 +381,8 @@ class Trainer:
             A dict of logs, ``{"loss": ..., <metric name>: ...}``.
         """
         x, y, sample_weight = unpack_x_y_sample_weight(data)
+        if not self._compile_loss.has_loss:
+            raise ValueError(compile_utils.NO_LOSS)
         xs, ys, ws = self._step_lists(x, y, sample_weight)
         if self._grads_and_vars is None:
             self._training_setup()
@@ -398,25 +419,59 @@ class Trainer:
         outs = self._infer_graph.forward(self._prepare_x(x), training=False)
         return self._pack_step_outputs([np.array(o) for o in outs])
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The total loss of a batch: the weighted sum over the outputs, with the penalties.
+
+        Keras 3's signature. Called while a ``GradientTape`` records (in a
+        custom ``train_step``), each compiled loss is one op of ``y_pred`` on
+        that tape, so ``tape.gradient(loss, ...)`` flows through it.
 
         Args:
             x: the batch's inputs (unused by the built-in loss; kept for Keras's signature).
             y: the targets, as the model takes them.
             y_pred: the predictions, one array or a list with one per output.
             sample_weight: weights per sample (or a list per output), or None.
+            training: unused (Keras's signature).
 
         Returns:
-            The loss as a float.
+            The loss as a float; a Tensor while a tape records.
+
+        Raises:
+            ValueError: if the model was compiled without a loss.
         """
+        if not self._compile_loss.has_loss:
+            raise ValueError("`compute_loss()` has no loss to compute: the model was compiled "
+                             "without a `loss`. Pass one, e.g. model.compile(optimizer='adam', "
+                             "loss='mse'), or compute the loss in your train_step yourself.")
         if not hasattr(self, "_losses"):
             self._resolve_compile()
         _, ys, ws = self._step_lists(None, y, sample_weight)
         total = self._compile_loss(ys, as_list(y_pred, len(self._graph.outputs)), ws)
         if self._graph._activity or any(leaf.regularizers for leaf in self._leaf_layers()):
-            total += self._penalty(self._graph)
-        return float(total)
+            total = total + self._penalty(self._graph)
+        return total if isinstance(total, np.ndarray) else float(total)
+
+    @property
+    def metrics(self):
+        """The model's metrics, as Keras 3 lists them; ``fit`` and ``evaluate`` reset them.
+
+        The compiled metrics (those made for the last ``fit`` or ``evaluate``),
+        then every ``Metric`` set as an attribute of the model, such as a
+        tracker ``self.kl_loss_tracker = kerasite.metrics.Mean(name="kl_loss")``.
+        A subclass may override this property to list its trackers, as Keras's
+        guides do. Each is reset at the start of every epoch.
+        """
+        return custom_steps.model_metrics(self)
+
+    @property
+    def metrics_names(self):
+        """The names of ``metrics``."""
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        """Resets every metric in ``metrics``."""
+        for m in self.metrics:
+            m.reset_state()
 
     def compute_metrics(self, x, y, y_pred, sample_weight):
         """Updates the compiled metrics with a batch and returns the logs.
@@ -440,7 +495,7 @@ class Trainer:
         sums = getattr(self, "_loss_sums", None)
         logs = self._loss_logs([v / self._loss_seen for v in sums]) if sums else {}
         for m in metrics:
-            logs[m.name] = m.result()
+            logs[m.name] = custom_steps.result_of(m)
         return logs
 
     def _track_loss(self, values, k):
@@ -542,13 +597,21 @@ class Trainer:
         return xs
 
     def _prepare_data(self, x, y, sample_weight=None, class_weight=None,
-                      names=("x", "y", "sample_weight"), lazy=False):
+                      names=("x", "y", "sample_weight"), lazy=False, custom=False):
         """``(xs, ys, ws)``: one checked array per input, output and sample weight.
 
         ``names`` are the arguments' names for messages; with ``lazy`` the
-        inputs are checked but not cast (see ``standardize_inputs``).
+        inputs are checked but not cast (see ``standardize_inputs``). For a
+        ``custom`` step, targets may be absent or unchecked: see
+        ``custom_steps.loose_data``.
         """
+        if custom and custom_steps.has_no_graph(self):
+            return custom_steps.loose_data(custom_steps.inputs(x, names[0], lazy), y,
+                                           sample_weight, names[1])
         xs = self._prepare_x(x, names[0], lazy)
+        if custom and class_weight is None and (
+                not self._compile_loss.has_loss or y is None and not self._input_is_target):
+            return custom_steps.loose_data(xs, y, sample_weight, names[1])
         if self.compiled and getattr(self, "_losses", None) is None:
             self._resolve_compile()
         out_names, out_losses = self.output_names, self._losses
@@ -562,6 +625,8 @@ class Trainer:
 
     def _make_metrics(self, ys):
         """New metric objects for this call's targets (see ``CompileMetrics.make_metrics``)."""
+        if not self.built:  # no outputs to compute metrics of (see custom_steps.has_no_graph)
+            return []
         return self._compile_metrics.make_metrics(ys, [t.shape for t in self._graph.outputs])
 
     # ====================================================== evaluate, predict
@@ -587,10 +652,12 @@ class Trainer:
             compiled (as Keras does), or a dict if ``return_dict``.
         """
         self._require_compiled("evaluate")
+        custom = type(self).test_step is not Trainer.test_step
+        self._require_loss(custom)
         batch_size = _batch_size(batch_size)
         verbose = _check_verbose(verbose)
         # x is cast batch by batch (a uint8 memmap is never copied whole).
-        data = self._prepare_data(x, y, sample_weight, lazy=True)
+        data = self._prepare_data(x, y, sample_weight, lazy=True, custom=custom)
         data = _first_batches(data, steps, batch_size, "steps")
         iterator = EpochIterator(ArrayDataAdapter(*data, cast_x=True), batch_size)
         cbs = list(callbacks or []) + ([ProgressBar(verbose=verbose)] if verbose else [])
@@ -601,7 +668,7 @@ class Trainer:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             logs = self._evaluate_arrays(iterator, self._make_metrics(data[1]), callback_list)
         callback_list.on_test_end(logs)
-        if not math.isfinite(logs["loss"]):
+        if isinstance(logs.get("loss"), float) and not math.isfinite(logs["loss"]):
             warnings.warn(
                 f"The loss on this data is {logs['loss']}: values overflowed {floatx()}. "
                 "Rescale the inputs (for example to [0, 1]) or check the weights.",
@@ -613,6 +680,8 @@ class Trainer:
         """Loss and metrics over one pass of ``iterator``'s batches."""
         for m in metrics:
             m.reset()
+        for m in custom_steps.trackers(self, metrics):  # Keras resets them all
+            m.reset_state()
         if type(self).test_step is not Trainer.test_step:
             return self._evaluate_custom(iterator, metrics, callback_list)
         graph = self._infer_graph
@@ -636,7 +705,8 @@ class Trainer:
             for step, _, (xb, yb, wb) in iterator.enumerate_epoch():
                 if hooks:
                     callback_list.on_test_batch_begin(step)
-                logs = dict(self.test_step(pack_x_y_sample_weight(xb, yb, wb)))
+                logs = custom_steps.plain_logs(
+                    self.test_step(custom_steps.data_for_step(xb, yb, wb)))
                 if hooks:
                     callback_list.on_test_batch_end(step, dict(logs))
         finally:
@@ -661,11 +731,11 @@ class Trainer:
             if hooks:
                 batch_logs = self._loss_logs([s / seen for s in sums])
                 for m in metrics:
-                    batch_logs[m.name] = m.result()
+                    batch_logs[m.name] = custom_steps.result_of(m)
                 callback_list.on_test_batch_end(step, batch_logs)
         logs = self._loss_logs([s / seen for s in sums])
         for m in metrics:
-            logs[m.name] = m.result()
+            logs[m.name] = custom_steps.result_of(m)
         return logs
 
     def _loss_values(self, ys, outs, ws, logits=None, heads=None):
@@ -769,6 +839,7 @@ class Trainer:
             compiled, or a dict if ``return_dict``.
         """
         self._require_compiled("train_on_batch")
+        self._require_loss(False)
         xs, ys, ws = self._prepare_data(x, y, sample_weight, class_weight)
         if self._grads_and_vars is None:
             self._training_setup()
@@ -777,7 +848,7 @@ class Trainer:
             values, outs = self._train_step(xs, ys, ws)
         update_metrics(metrics, ys, outs, ws)
         logs = self._loss_logs(values)
-        logs.update((m.name, m.result()) for m in metrics)
+        logs.update((m.name, custom_steps.result_of(m)) for m in metrics)
         return _batch_result(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -794,7 +865,9 @@ class Trainer:
             dict if ``return_dict``.
         """
         self._require_compiled("test_on_batch")
-        data = self._prepare_data(x, y, sample_weight)
+        custom = type(self).test_step is not Trainer.test_step
+        self._require_loss(custom)
+        data = self._prepare_data(x, y, sample_weight, custom=custom)
         iterator = EpochIterator(ArrayDataAdapter(*data), len(data[0][0]))
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             logs = self._evaluate_arrays(iterator, self._make_metrics(data[1]))

@@ -50,6 +50,8 @@ def compile_to_keras(model):
                          "Save it uncompiled (compile again in Keras) or as '.kerasite'.")
 
     def loss(value):
+        if value is None or isinstance(value, dict) and value.get("class_name") == "function":
+            return value  # no loss, or a user's function: already as Keras writes them
         if isinstance(value, dict) and "class_name" in value:
             return _object(value, "keras.losses")
         if isinstance(value, dict):
@@ -163,7 +165,10 @@ def compile_from_keras(config, path):
         raise ValueError(f"{label}: optimizer {opt!r:.200} is not supported ({exc}).") from None
 
     def loss(value):
-        if isinstance(value, str):
+        if value is None:
+            return None
+        if isinstance(value, str) or isinstance(value, dict) and \
+                value.get("class_name") == "function":  # a registered function, by name
             return losses.get(value)
         if isinstance(value, dict) and "class_name" in value:
             from kerasite.saving.keras._layers import check_module
@@ -192,7 +197,8 @@ def compile_from_keras(config, path):
             return [metrics(v) for v in value]
         if isinstance(value, dict) and "class_name" not in value:
             return {k: metrics(v) for k, v in value.items()}
-        if isinstance(value, str):
+        if isinstance(value, str) or isinstance(value, dict) and \
+                value.get("class_name") == "function":
             return value
         raise ValueError(f"{label}: metric {value!r:.100} is not supported (kerasite reads "
                          "metrics given by name). Load it with compile=False.")
