@@ -23,9 +23,11 @@ import numpy as np
 
 from kerasite import utils
 from kerasite._validation import is_int
+from kerasite.layers import _tape
 from kerasite.layers.base import Layer, NotBuiltError, _auto_name
 from kerasite.layers.input import Input, InputLayer
-from kerasite.layers.symbolic import SymbolicTensor
+from kerasite.layers.symbolic import SymbolicTensor, is_symbolic
+from kerasite.ops import core as _ops_core
 from kerasite.models.graph import Graph
 from kerasite.trainers.trainer import Trainer
 
@@ -178,6 +180,7 @@ class Model(Trainer, Layer):
             else _as_list(x, self.input_names, "x")
         graph = self._graph if training else self._infer_graph
         self._last_graph = graph  # backward goes through the graph that ran
+        self.__dict__["_recorded_losses"] = None
         outs = graph.forward(values, training)
         return self._pack_outputs(outs)
 
@@ -204,6 +207,26 @@ class Model(Trainer, Layer):
     def compute_output_shape(self, input_shape):
         self.build(input_shape)
         return self.output_shape
+
+    def __call__(self, inputs, training=False, **kwargs):
+        # While a GradientTape records, the whole model is one node of it: its VJP is the
+        # graph's backward (kerasite/layers/_tape.py).
+        if _ops_core._RECORDING and not is_symbolic(inputs):
+            return _tape.record_call(self, inputs, bool(training))
+        return Trainer.__call__(self, inputs, training, **kwargs)
+
+    @property
+    def losses(self):
+        """The ``add_loss`` values of the last call, from every layer inside, as Keras's.
+
+        After a call under a ``GradientTape`` they are Tensors the tape
+        tracks, so ``loss + sum(model.losses)`` differentiates them too.
+        """
+        recorded = self.__dict__.get("_recorded_losses")
+        if recorded is not None:
+            return list(recorded)
+        graph = self.__dict__.get("_last_graph")
+        return [term.value for term in graph.loss_terms] if graph is not None else []
 
     def _pack_outputs(self, outs):
         if self._output_structure == "single":

@@ -42,6 +42,9 @@ _RECORDING = []  # the GradientTapes now recording, outermost first
 
 _OPS = {}  # name -> op: a ufunc of the same name runs as this op on a Tensor
 _PUBLIC_NAMES = set()  # kerasite.ops's functions, named in error messages (set by its __init__)
+# Builds the graph node of an op called on symbolic tensors (the functional API):
+# ``SYMBOLIC_OP[0](op, args, kwargs)``, set by kerasite/layers/op_layer.py when it loads.
+SYMBOLIC_OP = [None]
 
 
 class Tensor(np.ndarray):
@@ -169,7 +172,12 @@ def op(inputs=1):
         @functools.wraps(forward)
         def call(*args, **kwargs):
             if not _RECORDING:
-                return forward(*args, **kwargs)
+                try:
+                    return forward(*args, **kwargs)
+                except Exception:
+                    if SYMBOLIC_OP[0] is not None and _has_symbolic((args, kwargs)):
+                        return SYMBOLIC_OP[0](call, args, kwargs)  # a node of the graph
+                    raise
             return _record(call, forward, args, kwargs)
 
         call.n_inputs = inputs
@@ -188,7 +196,18 @@ def defvjp(fn, *vjps):
     fn.vjps = vjps
 
 
+def _has_symbolic(x):
+    """Whether ``x`` holds a symbolic tensor (``kerasite.Input`` and layers' outputs)."""
+    if isinstance(x, (list, tuple)):
+        return any(_has_symbolic(v) for v in x)
+    if isinstance(x, dict):
+        return any(_has_symbolic(v) for v in x.values())
+    return getattr(type(x), "_kerasite_symbolic", False)
+
+
 def _record(fn, forward, args, kwargs):
+    if SYMBOLIC_OP[0] is not None and _has_symbolic((args, kwargs)):
+        return SYMBOLIC_OP[0](fn, args, kwargs)
     n = len(args) if fn.n_inputs is None else min(fn.n_inputs, len(args))
     raw_args = list(args)
     for i in range(n):
