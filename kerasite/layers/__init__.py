@@ -169,4 +169,5 @@ __all__ = [
     "GlobalMaxPooling2D", "UpSampling2D", "ZeroPadding2D", "Cropping2D",
     "BatchNormalization", "LayerNormalization",
     "register", "get", "serialize", "deserialize",
+    "OpLayer",
 ]

@@ -188,9 +188,10 @@ def trace_output_shape(layer, input_shape):
         ``(shapes, dtypes, structure)``: one shape and one dtype per output,
         and the structure of ``call``'s result (see :func:`flatten`).
     """
-    shapes, structure = flatten(input_shape)
-    if structure is None:
-        shapes = [input_shape]
+    one = not isinstance(input_shape, dict) and not (
+        isinstance(input_shape, (list, tuple)) and input_shape
+        and all(isinstance(s, (list, tuple)) for s in input_shape))
+    shapes, structure = ([input_shape], None) if one else flatten(input_shape)
     dtype = layer.__dict__.get("_trace_dtype") or np.float32
     dummies = [np.ones((2, *[1 if d is None else d for d in tuple(s)[1:]]), dtype=dtype)
                for s in shapes]

@@ -80,10 +80,19 @@ class OpLayer(Layer):
         self.op, self.args, self.kwargs = op, tuple(args), dict(kwargs or {})
 
     def build(self, input_shape):
+        if not (isinstance(input_shape, list) and input_shape
+                and isinstance(input_shape[0], (list, tuple))):
+            input_shape = [input_shape]  # one input, given bare
         self.input_shape = [(None, *tuple(s)[1:]) for s in input_shape]
         self.built = True
 
+    def ensure_built(self, input_shape):
+        if not self.built:  # the op itself checks the shapes it is given
+            self.build(input_shape)
+
     def call(self, inputs):
+        if not isinstance(inputs, (list, tuple)):
+            inputs = [inputs]  # one input, given bare
         return self.op(*_fill(self.args, inputs), **_fill(self.kwargs, inputs))
 
     def get_config(self):
