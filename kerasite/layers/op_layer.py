@@ -12,8 +12,9 @@ the op's VJP (``kerasite/layers/_tape.py``). Its output shape is found by
 running the op on a small dummy batch.
 
 A model holding op nodes saves when the constants are plain values (numbers,
-strings, ``None``, slices, lists, tuples); an array constant cannot be
-written into a config, and saving says which op holds it.
+strings, ``None``, slices, lists, tuples, and arrays of numbers such as an
+index or a mask, written as lists); anything else (a ``Variable``, a
+function) cannot be written into a config, and saving says which op holds it.
 """
 
 import importlib
@@ -108,7 +109,8 @@ class OpLayer(Layer):
         except TypeError as exc:
             raise ValueError(
                 f"Op node '{self.name}' (`{where}`) cannot be saved: {exc}. Only numbers, "
-                "strings, None, slices, lists and tuples can be written into a config. Make "
+                "strings, None, slices, lists, tuples and arrays of numbers can be written "
+                "into a config. Make "
                 "the constant a weight of a custom layer, or save the weights only with "
                 "save_weights().") from None
         return {"name": self.name, "trainable": self.trainable, "op": where,
@@ -166,6 +168,8 @@ def _encode(x):
         return {"__ellipsis__": True}
     if isinstance(x, np.dtype):
         return x.name
+    if isinstance(x, np.ndarray) and x.dtype.kind in "biuf" and x.size <= 65536:
+        return {"__array__": x.tolist(), "dtype": x.dtype.name}  # an index or a mask
     raise TypeError(f"one of its arguments is a {type(x).__name__}")
 
 
@@ -184,4 +188,6 @@ def _decode(x):
         return slice(*x["__slice__"])
     if "__ellipsis__" in x:
         return Ellipsis
+    if "__array__" in x:
+        return np.array(x["__array__"], dtype=x["dtype"])
     return {k: _decode(v) for k, v in x.items()}

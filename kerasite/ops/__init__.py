@@ -59,3 +59,19 @@ __all__ = [
 ]
 
 core._PUBLIC_NAMES.update(__all__)
+
+
+def _symbolic_aware_composites(namespace, names):
+    # The functions made of several ops become one node each on symbolic tensors.
+    for name in names:
+        fn = namespace.get(name)
+        if callable(fn) and not hasattr(fn, "n_inputs"):
+            namespace[name] = core.symbolic_aware(fn)
+
+
+_COMPOSITES = ("sign", "where", "argmax", "argmin", "norm", "concatenate", "stack", "split",
+               "repeat", "take", "take_along_axis", "one_hot", "zeros_like", "ones_like",
+               "full_like", "stop_gradient", "gelu", "silu", "binary_crossentropy",
+               "categorical_crossentropy", "sparse_categorical_crossentropy")
+_symbolic_aware_composites(globals(), _COMPOSITES)
+_symbolic_aware_composites(vars(nn), _COMPOSITES)

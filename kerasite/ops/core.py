@@ -196,6 +196,23 @@ def defvjp(fn, *vjps):
     fn.vjps = vjps
 
 
+def symbolic_aware(fn):
+    """``fn`` (an op built of other ops) as one graph node when given symbolic tensors.
+
+    With data it is ``fn``; only when ``fn`` fails on an argument holding a
+    symbolic tensor does the call become one node running ``fn``.
+    """
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception:
+            if SYMBOLIC_OP[0] is not None and _has_symbolic((args, kwargs)):
+                return SYMBOLIC_OP[0](fn, args, kwargs)
+            raise
+    return call
+
+
 def _has_symbolic(x):
     """Whether ``x`` holds a symbolic tensor (``kerasite.Input`` and layers' outputs)."""
     if isinstance(x, (list, tuple)):
