@@ -61,12 +61,15 @@ __all__ = [
 core._PUBLIC_NAMES.update(__all__)
 
 
-def _symbolic_aware_composites(namespace, names):
-    # The functions made of several ops become one node each on symbolic tensors.
+def _symbolic_aware_composites(namespace, names, wrapped={}):
+    # The functions made of several ops become one node each on symbolic tensors (each
+    # wrapped once: ops.gelu stays ops.nn.gelu).
     for name in names:
         fn = namespace.get(name)
-        if callable(fn) and not hasattr(fn, "n_inputs"):
-            namespace[name] = core.symbolic_aware(fn)
+        if callable(fn) and not hasattr(fn, "n_inputs") and not hasattr(fn, "__wrapped__"):
+            if id(fn) not in wrapped:
+                wrapped[id(fn)] = core.symbolic_aware(fn)
+            namespace[name] = wrapped[id(fn)]
 
 
 _COMPOSITES = ("sign", "where", "argmax", "argmin", "norm", "concatenate", "stack", "split",
