@@ -534,7 +534,9 @@ class Model(Trainer, Layer):
                 **layers_module.serialize(layer),
                 "name": layer.name,
                 "inbound_nodes": [{"args": [ref(t) for t in n.inputs],
-                                   "multi_input": n.multi_input} for n in nodes if n.inputs],
+                                   "multi_input": n.multi_input,
+                                   **({"input_keys": n.input_keys} if n.input_keys else {})}
+                                  for n in nodes if n.inputs],
             })
         config = {"name": self.name, "trainable": self.trainable, "layers": layer_configs,
                   "input_layers": [ref(t) for t in graph.inputs],
@@ -703,9 +705,12 @@ def _functional_from_config(cls, config):
             except (TypeError, IndexError):
                 raise ValueError(f"Malformed tensor reference in call {call!r:.200} of layer "
                                  f"{name!r}.") from None
+            if call.get("input_keys"):
+                args = dict(zip(call["input_keys"], args))
             out = layers[name](args if call.get("multi_input") else args[0])
             offset = 1 if isinstance(layers[name], InputLayer) else 0
-            outputs[(name, k + offset)] = out if isinstance(out, list) else [out]
+            outputs[(name, k + offset)] = _tape.flatten(out)[0] \
+                if isinstance(out, (list, tuple, dict)) else [out]
             progressed = True
         if not progressed:
             raise ValueError("The model config's calls refer to tensors no layer produces: "
