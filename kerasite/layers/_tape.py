@@ -88,17 +88,50 @@ class LossTerm:
         return float(np.sum(_raw(self.value)))
 
 
-def _owned_variables(layer):
-    """Ids of the variables of ``layer`` and the layers inside it."""
-    ids, stack, seen = set(), [layer], set()
+def adopt_sublayer_weights(layer):
+    """Lists the weights of the layers inside ``layer`` among its own, as Keras tracks them.
+
+    A layer without backward may hold layers (``self.dense = Dense(4)``) that
+    its ``call`` uses. Their variables join the outer layer's, keyed by the
+    attribute that holds the layer (``"dense__kernel"``; ``"blocks_0__W"``
+    for the first of a list ``self.blocks``), a name that saved files accept
+    and that every instance of the class shares, so that ``weights``, ``fit``, ``get_weights`` and
+    saving see them; they stay the same objects as the sublayer's.
+
+    Returns:
+        The ids of all the variables of ``layer`` and the layers inside it.
+    """
+    own = layer._variables
+    ids = {id(v) for v in own.values()}
+    stack, seen = [(layer, "")], {id(layer)}
     while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        ids.update(id(v) for v in current.weights)
-        stack.extend(current._sublayers())
+        current, prefix = stack.pop()
+        for attr, sub in _named_sublayers(current):
+            if id(sub) in seen:
+                continue
+            seen.add(id(sub))
+            path = f"{prefix}{attr}__"
+            for key, v in sub.__dict__.get("_variables", {}).items():  # a model has none
+                if id(v) not in ids:
+                    ids.add(id(v))
+                    own[path + key] = v
+            stack.append((sub, path))
     return ids
+
+
+def _named_sublayers(layer):
+    """``(attribute path, layer)`` for each layer ``layer`` holds, as ``_sublayers`` finds them."""
+    found = []
+    for attr, v in layer.__dict__.items():
+        if isinstance(v, (list, tuple)):
+            items = [(f"{attr}_{i}", x) for i, x in enumerate(v)]
+        elif isinstance(v, dict):
+            items = [(f"{attr}_{k}", x) for k, x in v.items()]
+        else:
+            items = [(attr, v)]
+        found.extend((name.lstrip("_"), x) for name, x in items
+                     if hasattr(type(x), "_sublayers") and hasattr(type(x), "_export_cache"))
+    return found
 
 
 # ------------------------------------------------------- layers without backward
@@ -141,7 +174,7 @@ def autodiff_forward(layer, x, training):
         tape.watch(inputs)
         out = _run_call(layer, unflatten(in_structure, inputs), training)
     outs, structure = flatten(out)
-    owned = _owned_variables(layer)
+    owned = adopt_sublayer_weights(layer)
     variables = [v for v in tape.watched_variables() if id(v) in owned and v._grad is not None]
     layer._tape_state = _TapeState(tape, inputs, in_structure, outs, variables,
                                    layer._loss_terms)

@@ -233,6 +233,7 @@ class Layer:
                 # No compute_output_shape: run call on a small dummy batch to see.
                 self._trace_dtype = tensors[0].dtype
                 out_leaves, out_dtypes, out_structure = _tape.trace_output_shape(self, shape)
+                _tape.adopt_sublayer_weights(self)  # the layers call built, if it holds any
                 out_shape = out_leaves if out_structure is not None else out_leaves[0]
             else:
                 out_shape = self.compute_output_shape(shape)
@@ -294,8 +295,17 @@ class Layer:
     # around each call with these two methods, so the layers themselves never
     # need to know they are shared.
     def _sublayers(self):
-        """Layers held inside this one (Dense's activation, a model's layers)."""
-        return [v for v in self.__dict__.values() if isinstance(v, Layer)]
+        """Layers held inside this one (Dense's activation, a model's layers, a custom
+        layer's blocks, also in a list or a dict)."""
+        found = []
+        for v in self.__dict__.values():
+            if isinstance(v, Layer):
+                found.append(v)
+            elif isinstance(v, (list, tuple)) and v and isinstance(v[0], Layer):
+                found.extend(x for x in v if isinstance(x, Layer))
+            elif isinstance(v, dict) and v and isinstance(next(iter(v.values())), Layer):
+                found.extend(x for x in v.values() if isinstance(x, Layer))
+        return found
 
     def _export_cache(self):
         """What the last call left for ``backward``: cached attributes and buffers."""

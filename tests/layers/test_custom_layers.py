@@ -302,3 +302,68 @@ def test_a_model_with_a_registered_custom_layer_on_dict_inputs_saves_and_loads(t
     loaded = load_model(tmp_path / "m.kerasite")
     np.testing.assert_allclose(loaded.predict(xs, verbose=0), model.predict(xs, verbose=0),
                                rtol=1e-6)
+
+
+class MLPBlock(layers.Layer):
+    """The subclassing guide's block: layers held by a layer without backward."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.linear_1 = Linear(5, name="linear_1")
+        self.blocks = [layers.Dense(4, activation="relu", name="dense_a"), Linear(2)]
+
+    def call(self, inputs):
+        x = self.linear_1(inputs)
+        x = ops.relu(x) + 0.1 * x
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+
+def test_layers_inside_a_custom_layer_are_its_weights_and_get_gradients(float64):
+    block = MLPBlock()
+    x = np.random.default_rng(14).standard_normal((6, 3))
+    block(x)
+    assert len(block.weights) == 6 and "linear_1__w" in block.params
+    assert block.blocks[0].kernel in block.trainable_weights
+    report = check_gradients(block, x, np.zeros((6, 2)), "mse")
+    assert _ok(report), str(report)
+    assert {row[0] for row in report.rows} >= {f"{block.name}/blocks_0__W",
+                                               f"{block.name}/linear_1__w"}
+
+
+def test_a_model_with_a_block_of_layers_trains_and_saves(tmp_path):
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((128, 3)).astype("float32")
+    y = np.sin(x[:, :2]).astype("float32")
+    inp = kerasite.Input((3,))
+    block = MLPBlock(name="block")
+    model = Model(inp, block(inp))
+    assert len(model.trainable_variables) == 6
+    model.compile(optimizer=kerasite.optimizers.Adam(0.02), loss="mse")
+    before = [w.numpy() for w in model.weights]
+    history = model.fit(x, y, epochs=8, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < 0.6 * history.history["loss"][0]
+    assert all(not np.array_equal(a, w.numpy()) for a, w in zip(before, model.weights))
+    model.save_weights(tmp_path / "m.weights.npz")
+    again = Model(inp2 := kerasite.Input((3,)), MLPBlock(name="block")(inp2))
+    again.load_weights(tmp_path / "m.weights.npz")
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)
+
+
+def test_a_model_held_by_a_custom_layer_lends_its_weights(float64):
+    class Wrapper(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.net = Sequential([layers.Dense(3, activation="tanh"), layers.Dense(2)])
+
+        def call(self, x):
+            return self.net(x) * 2.0
+
+    layer = Wrapper()
+    x = np.random.default_rng(16).standard_normal((4, 3))
+    layer(x)
+    assert len(layer.trainable_weights) == 4
+    report = check_gradients(layer, x, np.zeros((4, 2)), "mse")
+    assert _ok(report), str(report)
