@@ -10,10 +10,6 @@ A layer called three times has three nodes, so one layer can serve several
 places (shared layers, siamese towers) and several models at once.
 """
 
-import linecache
-import os
-import sys
-
 import numpy as np
 
 import kerasite.ops.core as _ops_core
@@ -183,29 +179,12 @@ def _ops_numpy():
     return knp
 
 
-# The folders whose frames are not the user's code, for the line an error names.
-_LIBRARY_DIRS = (os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
-                 os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep)
-
-
-def user_line():
-    """``"file.py:12: <the code>"`` of the innermost frame outside kerasite and NumPy, or ``""``."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        filename = os.path.abspath(frame.f_code.co_filename)
-        if not filename.startswith(_LIBRARY_DIRS):
-            code = linecache.getline(filename, frame.f_lineno).strip()
-            return f"{frame.f_code.co_filename}:{frame.f_lineno}" + (f": {code}" if code else "")
-        frame = frame.f_back
-    return ""
-
-
 def _numpy_message(tensor, what, short):
     if short is not None and short in _ops_core._PUBLIC_NAMES:
         use = f"`kerasite.ops.{short}`"
     else:
         use = "the `kerasite.ops` function for it"
-    where = user_line()
+    where = _ops_core.user_line()
     return (
         f"{what} was called on symbolic tensor '{tensor.name}' (shape {tensor.shape})"
         f"{f' at {where}' if where else ''}. While kerasite builds or traces a model the "

@@ -61,9 +61,11 @@ __all__ = [
 core._PUBLIC_NAMES.update(__all__)
 
 
-def _symbolic_aware_composites(namespace, names, wrapped={}):
-    # The functions made of several ops become one node each on symbolic tensors (each
-    # wrapped once: ops.gelu stays ops.nn.gelu).
+_WRAPPED = {}  # id(function) -> its symbolic-aware twin, so ops.gelu stays ops.nn.gelu
+
+
+def _symbolic_aware_composites(namespace, names, wrapped=_WRAPPED):
+    # The functions made of several ops become one node each on symbolic tensors.
     for name in names:
         fn = namespace.get(name)
         if callable(fn) and not hasattr(fn, "n_inputs") and not hasattr(fn, "__wrapped__"):

@@ -33,6 +33,9 @@ forward saw, so a first-order backward runs at NumPy speed.
 """
 
 import functools
+import linecache
+import os
+import sys
 
 import numpy as np
 
@@ -126,9 +129,28 @@ _HARMLESS_FUNCTIONS = frozenset((
 
 def _numpy_error(name, short):
     twin = f"`kerasite.ops.{short}`" if short in _PUBLIC_NAMES else "the `kerasite.ops` function"
-    return (f"`{name}` was given a Tensor while a GradientTape records: the tape cannot "
+    where = user_line()
+    return (f"`{name}` was given a Tensor while a GradientTape records"
+            f"{f' (at {where})' if where else ''}: the tape cannot "
             f"differentiate NumPy functions, so no gradient would flow through it. Use "
             f"{twin} instead (or `ops.stop_gradient(x)` to use the value as a constant).")
+
+
+# The folders whose frames are not the user's code, for the line an error names.
+_LIBRARY_DIRS = (os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
+                 os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep)
+
+
+def user_line():
+    """``"file.py:12: <the code>"`` of the innermost frame outside kerasite and NumPy, or ``""``."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if not filename.startswith(_LIBRARY_DIRS):
+            code = linecache.getline(filename, frame.f_lineno).strip()
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}" + (f": {code}" if code else "")
+        frame = frame.f_back
+    return ""
 
 
 def _raw(x):

@@ -169,3 +169,27 @@ def test_a_model_with_several_outputs_as_one_node():
     expected = [v._grad.copy() for v in model.trainable_variables]
     for g, e in zip(grads, expected):
         np.testing.assert_allclose(g, e, rtol=1e-12)
+
+
+def test_numpy_on_a_tracked_tensor_names_the_users_line():
+    x = ops.convert_to_tensor(np.ones(3))
+    with GradientTape() as tape:
+        tape.watch(x)
+        with pytest.raises(TypeError, match=r"`np\.mean` was given a Tensor while a GradientTape "
+                                            r"records \(at .*test_tape_layers\.py:\d+: .*np\.mean"
+                                            r"\(x \* 2\.0\).*`kerasite\.ops\.mean`"):
+            np.mean(x * 2.0)
+
+
+def test_the_builtin_fit_of_builtin_layers_opens_no_tape(monkeypatch):
+    from kerasite.ops import tape as tape_module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a GradientTape was created on the built-in fast path")
+
+    monkeypatch.setattr(tape_module.GradientTape, "__init__", refuse)
+    model = _conv_model("bn+dropout")
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(6).standard_normal((16, 6, 6, 2))
+    model.fit(x, np.zeros((16, 2)), epochs=1, batch_size=8, verbose=0)
+    assert model._graph._chain is not None and not model._graph._activity
