@@ -185,8 +185,8 @@ def autodiff_backward(layer, grad_output, need_input_grad=True):
     """Replays the last forward's tape: d loss / d input, and the variables' ``_grad`` slots."""
     state = layer.__dict__.get("_tape_state")
     if state is None:
-        raise RuntimeError(f"Layer '{layer.name}': backward() was called before forward(..., "
-                           "training=True); there is nothing to back-propagate through.")
+        raise RuntimeError(f"Layer '{layer.name}': backward() was called before forward(); "
+                           "there is nothing to back-propagate through.")
     grads, _ = flatten(grad_output)
     if len(grads) != len(state.outputs):
         raise ValueError(f"Layer '{layer.name}' has {len(state.outputs)} outputs; backward "
@@ -247,7 +247,9 @@ def call_recorded(layer, inputs, training, run=None):
         # A layer without backward: its ops go on the recording tapes one by one.
         _build(layer, _raw_leaves(inputs))
         layer._loss_terms = []
-        return _run_call(layer, inputs, training)
+        out = _run_call(layer, inputs, training)
+        adopt_sublayer_weights(layer)  # the layers it holds, built by this first call
+        return out
     return record_call(layer, inputs, training, run)
 
 
