@@ -378,6 +378,9 @@ class _LayerOp:
                 leaves = [g_in]
             elif isinstance(g_in, dict):
                 leaves = [g_in[k] for k in self.in_structure[1]]
+            elif self.in_structure[0] == "dict":  # a model's gradients, in its input order
+                by_name = dict(zip(layer.input_names, g_in))
+                leaves = [by_name[k] for k in self.in_structure[1]]
             else:
                 leaves = list(g_in)
             input_grads = [None if x is None else np.array(x) for x in leaves]

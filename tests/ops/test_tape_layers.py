@@ -193,3 +193,19 @@ def test_the_builtin_fit_of_builtin_layers_opens_no_tape(monkeypatch):
     x = np.random.default_rng(6).standard_normal((16, 6, 6, 2))
     model.fit(x, np.zeros((16, 2)), epochs=1, batch_size=8, verbose=0)
     assert model._graph._chain is not None and not model._graph._activity
+
+
+def test_a_model_on_a_dict_of_inputs_under_a_tape():
+    a, b = kerasite.Input((2,), name="a"), kerasite.Input((3,), name="b")
+    model = kerasite.Model({"a": a, "b": b},
+                           layers.Dense(1)(layers.Concatenate()([a, b])))
+    rng = np.random.default_rng(7)
+    xa, xb = ops.convert_to_tensor(rng.standard_normal((4, 2))), \
+        ops.convert_to_tensor(rng.standard_normal((4, 3)))
+    with GradientTape() as tape:
+        tape.watch([xa, xb])
+        loss = ops.sum(model({"b": xb, "a": xa}))  # keys in another order than the model's
+    gb, ga = tape.gradient(loss, [xb, xa])
+    W = model.layers[-1].kernel.numpy()[:, 0]
+    np.testing.assert_allclose(ga, np.tile(W[:2], (4, 1)), rtol=1e-12)
+    np.testing.assert_allclose(gb, np.tile(W[2:], (4, 1)), rtol=1e-12)
