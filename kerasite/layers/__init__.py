@@ -60,6 +60,7 @@ from kerasite.layers.pooling import (
     MaxPooling2D,
 )
 from kerasite.layers.reshaping import Cropping2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D
+from kerasite.layers.op_layer import OpLayer
 
 def _unknown_layer(class_name, known):
     return (f"Unknown layer type {class_name!r}. Known types are {known}. Register custom "
@@ -76,7 +77,7 @@ _LAYERS = _registry.Registry(
              Rescaling, Normalization, Embedding, RepeatVector, Permute,
              Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
              GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D, BatchNormalization,
-             LayerNormalization),
+             LayerNormalization, OpLayer),
     hint="or a {'class_name': ..., 'config': ...} dict, or a Layer instance",
     unknown_class=_unknown_layer)
 _REGISTRY = _LAYERS.classes  # class name -> class, what loading may build
@@ -168,4 +169,5 @@ __all__ = [
     "GlobalMaxPooling2D", "UpSampling2D", "ZeroPadding2D", "Cropping2D",
     "BatchNormalization", "LayerNormalization",
     "register", "get", "serialize", "deserialize",
+    "OpLayer",
 ]

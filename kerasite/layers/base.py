@@ -30,7 +30,9 @@ import numpy as np
 from kerasite import constraints, initializers, regularizers
 from kerasite._registry import snake_case
 from kerasite.config import floatx
+from kerasite.layers import _tape
 from kerasite.layers.symbolic import Node, SymbolicTensor, is_symbolic
+from kerasite.ops import core as _ops_core
 from kerasite.utils import EagerArray
 from kerasite.variables import Variable
 
@@ -120,7 +122,7 @@ class Layer:
         Args:
             input_shape: ``(batch, *features)``; the batch size may be ``None``.
         """
-        self.input_shape = (None, *tuple(input_shape)[1:])
+        self.input_shape = _batchless(input_shape)
         self.built = True
 
     def forward(self, x, training=False):
@@ -137,6 +139,9 @@ class Layer:
             The output array. During training it may live in a buffer that the
             next ``forward(..., training=True)`` call reuses: copy it to keep it.
         """
+        uses_tape = type(self).__dict__.get("_call_uses_tape")
+        if uses_tape or (uses_tape is None and _uses_tape(type(self))):
+            return _tape.autodiff_forward(self, x, training)  # a call without backward
         if not self.built:
             self.ensure_built(x.shape)
         elif x.shape[1:] != self.input_shape[1:]:
@@ -152,6 +157,13 @@ class Layer:
         This is the one shared shape check: a mismatch raises a ValueError
         naming the layer, the expected and the received shape.
         """
+        if _is_shape_structure(input_shape):  # several inputs: a list or dict of shapes
+            if not self.built:
+                self.build(input_shape)
+                if self.input_shape is None:
+                    self.input_shape = _batchless(input_shape)
+                self.built = True
+            return
         input_shape = tuple(input_shape)
         if self.built:
             if input_shape[1:] != self.input_shape[1:]:
@@ -185,11 +197,25 @@ class Layer:
         """
         if is_symbolic(inputs):
             return self._call_symbolic(inputs)
+        if _ops_core._RECORDING:  # one node of the tape (see kerasite/layers/_tape.py)
+            return _tape.call_recorded(self, inputs, bool(training))
         return EagerArray.wrap(self.forward(inputs, bool(training)))  # has .numpy(), as tf
 
+    def _call(self, x, training):
+        """``call(x, training)``, or ``call(x)`` for a ``call`` that takes no ``training``."""
+        if _takes_training(type(self)):
+            return self.call(x, training)
+        return self.call(x)
+
+    def _uses_tape(self):
+        """Whether ``call`` is differentiated by a tape: it has no ``backward`` of its own."""
+        return _uses_tape(type(self))
+
     def _call_symbolic(self, inputs):
-        multi = isinstance(inputs, (list, tuple))
-        tensors = list(inputs) if multi else [inputs]
+        multi = isinstance(inputs, (list, tuple, dict))
+        keys = list(inputs) if isinstance(inputs, dict) else None
+        tensors = list(inputs.values()) if keys is not None else \
+            list(inputs) if multi else [inputs]
         for t in tensors:
             if not isinstance(t, SymbolicTensor):
                 raise TypeError(
@@ -198,10 +224,19 @@ class Layer:
                     "a symbolic tensor (from kerasite.Input or another layer)."
                 )
         shapes = [t.shape for t in tensors]
-        shape = shapes if multi else shapes[0]
+        shape = dict(zip(keys, shapes)) if keys is not None else shapes if multi else shapes[0]
+        out_dtypes, out_structure = None, None
         try:
             self.ensure_built(shape)
-            out_shape = self.compute_output_shape(shape)
+            if self._uses_tape() and \
+                    type(self).compute_output_shape is Layer.compute_output_shape:
+                # No compute_output_shape: run call on a small dummy batch to see.
+                self._trace_dtype = tensors[0].dtype
+                out_leaves, out_dtypes, out_structure = _tape.trace_output_shape(self, shape)
+                _tape.adopt_sublayer_weights(self)  # the layers call built, if it holds any
+                out_shape = out_leaves if out_structure is not None else out_leaves[0]
+            else:
+                out_shape = self.compute_output_shape(shape)
         except (ValueError, TypeError) as exc:
             if self.name in str(exc):
                 raise
@@ -213,11 +248,14 @@ class Layer:
         outputs = []
         for i, s in enumerate(out_shapes):
             name = self.name if n == 0 else f"{self.name}_{n}"
-            outputs.append(SymbolicTensor(s, tensors[0].dtype,
+            dtype = out_dtypes[i] if out_dtypes else tensors[0].dtype
+            outputs.append(SymbolicTensor(s, dtype,
                                           name if len(out_shapes) == 1 else f"{name}:{i}"))
-        node = Node(self, tensors, outputs, multi)
+        node = Node(self, tensors, outputs, multi, keys)
         for t in outputs:
             t.node = node
+        if out_structure is not None:  # a call returning a tuple or a dict: the same here
+            return _tape.unflatten(out_structure, outputs)
         return outputs if several else outputs[0]
 
     # ---------------------------------------------------------- graph attributes
@@ -257,12 +295,22 @@ class Layer:
     # around each call with these two methods, so the layers themselves never
     # need to know they are shared.
     def _sublayers(self):
-        """Layers held inside this one (Dense's activation, a model's layers)."""
-        return [v for v in self.__dict__.values() if isinstance(v, Layer)]
+        """Layers held inside this one (Dense's activation, a model's layers, a custom
+        layer's blocks, also in a list or a dict)."""
+        found = []
+        for v in self.__dict__.values():
+            if isinstance(v, Layer):
+                found.append(v)
+            elif isinstance(v, (list, tuple)) and v and isinstance(v[0], Layer):
+                found.extend(x for x in v if isinstance(x, Layer))
+            elif isinstance(v, dict) and v and isinstance(next(iter(v.values())), Layer):
+                found.extend(x for x in v.values() if isinstance(x, Layer))
+        return found
 
     def _export_cache(self):
         """What the last call left for ``backward``: cached attributes and buffers."""
-        attrs = {a: self.__dict__[a] for a in self._cache_attrs if a in self.__dict__}
+        attrs = {a: self.__dict__[a] for a in (*self._cache_attrs, *_TAPE_ATTRS)
+                 if a in self.__dict__}
         return attrs, self._workspaces, [s._export_cache() for s in self._sublayers()]
 
     def _import_cache(self, state):
@@ -287,7 +335,9 @@ class Layer:
         """Back-propagates ``grad_output`` (d loss / d output) through the layer.
 
         Fills ``grads`` *in place* (the optimizer holds those arrays) and
-        returns d loss / d input. Subclasses override it.
+        returns d loss / d input. Subclasses override it. A layer that does
+        not (its ``call`` written with ``kerasite.ops``) gets this one, which
+        replays the tape its forward recorded (``kerasite/layers/_tape.py``).
 
         Args:
             grad_output: d loss / d output, shaped like the last ``forward``'s
@@ -299,7 +349,41 @@ class Layer:
             d loss / d input, shaped like the last input, or ``None`` when
             ``need_input_grad`` is false.
         """
+        if "_tape_state" in self.__dict__:
+            return _tape.autodiff_backward(self, grad_output, need_input_grad)
         return grad_output
+
+    # -------------------------------------------------------------- add_loss
+    def add_loss(self, loss):
+        """Adds ``loss`` (a scalar, or an array that is summed) to the training loss.
+
+        Call it inside ``call``, with a value computed by ``kerasite.ops``
+        (a KL term, an activity penalty); as in Keras 3, the list is emptied
+        at the start of each call. ``fit`` and ``evaluate`` add the terms to
+        the compiled loss; in a layer without ``backward`` their gradient
+        flows to the layer's inputs and weights.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import layers, ops
+            >>> class Penalty(layers.Layer):
+            ...     def call(self, x):
+            ...         self.add_loss(0.1 * ops.sum(ops.square(x)))
+            ...         return x
+            >>> layer = Penalty()
+            >>> _ = layer(np.array([[1.0, 2.0]]))
+            >>> float(layer.losses[0])
+            0.5
+        """
+        terms = self.__dict__.get("_loss_terms")
+        if terms is None:
+            terms = self._loss_terms = []
+        terms.append(_tape.LossTerm(loss))
+
+    @property
+    def losses(self):
+        """The values passed to ``add_loss`` during the last call, as Keras's ``layer.losses``."""
+        return [term.value for term in self.__dict__.get("_loss_terms", ())]
 
     def compute_output_shape(self, input_shape):
         """The output shape for an input shape, batch axis included.
@@ -702,6 +786,40 @@ class _LiveGrads(_LiveValues):
     def __contains__(self, key):
         v = self._variables.get(key)
         return v is not None and v._grad is not None
+
+
+def _is_shape_structure(shape):
+    """Whether ``shape`` is a dict of shapes or a list of shapes, not one shape."""
+    if isinstance(shape, dict):
+        return True
+    return isinstance(shape, (list, tuple)) and len(shape) > 0 and \
+        all(isinstance(s, (list, tuple)) for s in shape)
+
+
+def _batchless(shape):
+    """``shape`` with its batch axis ``None`` (each shape of a list or dict)."""
+    if isinstance(shape, dict):
+        return {k: (None, *tuple(s)[1:]) for k, s in shape.items()}
+    if _is_shape_structure(shape):
+        return [(None, *tuple(s)[1:]) for s in shape]
+    return (None, *tuple(shape)[1:])
+
+
+# What a layer without backward keeps for it: the shared-layer swap carries them too.
+_TAPE_ATTRS = ("_tape_state", "_loss_terms")
+
+
+def _uses_tape(cls):
+    """Whether ``cls`` is differentiated by a tape: ``call`` overridden, ``backward`` not.
+
+    Decided once per class and kept on it (``_call_uses_tape``).
+    """
+    cached = cls.__dict__.get("_call_uses_tape")
+    if cached is not None:
+        return cached
+    uses = cls.call is not Layer.call and cls.backward is Layer.backward
+    cls._call_uses_tape = uses
+    return uses
 
 
 def _takes_training(cls):

@@ -12,6 +12,8 @@ places (shared layers, siamese towers) and several models at once.
 
 import numpy as np
 
+import kerasite.ops.core as _ops_core
+
 # The merge layer class that ``+``, ``-`` and ``*`` between symbolic tensors
 # build, by operator. kerasite/layers/merge.py fills it in when it loads: the
 # layers import this module, so this module does not import them.
@@ -27,15 +29,18 @@ class Node:
         outputs: the output ``SymbolicTensor`` s, a list.
         multi_input: whether the layer was called on a list (a merge layer),
             so it receives a list of arrays, not one array.
+        input_keys: for a call on a dict of tensors, its keys (the layer
+            receives a dict of arrays); ``None`` otherwise.
     """
 
-    __slots__ = ("layer", "inputs", "outputs", "multi_input")
+    __slots__ = ("layer", "inputs", "outputs", "multi_input", "input_keys")
 
-    def __init__(self, layer, inputs, outputs, multi_input):
+    def __init__(self, layer, inputs, outputs, multi_input, input_keys=None):
         self.layer = layer
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         self.multi_input = multi_input
+        self.input_keys = None if input_keys is None else list(input_keys)
         layer._inbound_nodes.append(self)
 
     def __repr__(self):
@@ -47,8 +52,12 @@ class SymbolicTensor:
     """A placeholder for data: a shape (batch axis ``None``) and a dtype, no values.
 
     It is what ``Input`` returns and what calling a layer on one returns.
-    ``+``, ``-`` and ``*`` between two of them add an ``Add``, ``Subtract``
-    or ``Multiply`` layer to the graph.
+    ``+``, ``-`` and ``*`` between two of the same shape add an ``Add``,
+    ``Subtract`` or ``Multiply`` layer to the graph. Any other operator
+    (``x * 2``, ``x / y``, ``x ** 2``, ``x @ w``, ``-x``, ``x[:, 0]``) and
+    any ``kerasite.ops`` function given a symbolic tensor add an op node: a
+    layer whose forward is the op and whose backward is its VJP, as Keras 3
+    does.
 
     Attributes:
         shape: ``(None, *features)``.
@@ -60,6 +69,7 @@ class SymbolicTensor:
     # NumPy must hand ``np.add(symbolic, x)`` and friends back to us, so that
     # we can explain what went wrong instead of building an object array.
     __array_priority__ = 1000
+    _kerasite_symbolic = True  # how kerasite.ops recognises one without importing this module
 
     def __init__(self, shape, dtype="float32", name=None, node=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
@@ -71,24 +81,56 @@ class SymbolicTensor:
     def ndim(self):
         return len(self.shape)
 
-    # ------------------------------------------------ arithmetic as merge layers
+    # ------------------------------------- arithmetic as merge layers or op nodes
+    def _merge(self, other, symbol, op_name):
+        if isinstance(other, SymbolicTensor) and other.shape == self.shape:
+            return OPERATOR_LAYERS[symbol]()([self, other])
+        return getattr(_ops_numpy(), op_name)(self, other)
+
     def __add__(self, other):
-        return OPERATOR_LAYERS["+"]()([self, _as_symbolic(other, "+")])
+        return self._merge(other, "+", "add")
 
     def __sub__(self, other):
-        return OPERATOR_LAYERS["-"]()([self, _as_symbolic(other, "-")])
+        return self._merge(other, "-", "subtract")
 
     def __mul__(self, other):
-        return OPERATOR_LAYERS["*"]()([self, _as_symbolic(other, "*")])
+        return self._merge(other, "*", "multiply")
 
     def __radd__(self, other):
-        return _as_symbolic(other, "+") + self
+        return _ops_numpy().add(other, self)
 
     def __rsub__(self, other):
-        return _as_symbolic(other, "-") - self
+        return _ops_numpy().subtract(other, self)
 
     def __rmul__(self, other):
-        return _as_symbolic(other, "*") * self
+        return _ops_numpy().multiply(other, self)
+
+    def __truediv__(self, other):
+        return _ops_numpy().divide(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops_numpy().divide(other, self)
+
+    def __pow__(self, other):
+        return _ops_numpy().power(self, other)
+
+    def __rpow__(self, other):
+        return _ops_numpy().power(other, self)
+
+    def __matmul__(self, other):
+        return _ops_numpy().matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops_numpy().matmul(other, self)
+
+    def __neg__(self):
+        return _ops_numpy().negative(self)
+
+    def __abs__(self):
+        return _ops_numpy().abs(self)
+
+    def __getitem__(self, index):
+        return _ops_numpy().getitem(self, index)
 
     # -------------------------------------- what cannot be traced, said plainly
     def __bool__(self):
@@ -100,13 +142,14 @@ class SymbolicTensor:
         )
 
     def __array__(self, *args, **kwargs):
-        raise TypeError(_numpy_message(self, "np.asarray"))
+        raise TypeError(_numpy_message(self, "np.asarray", None))
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        raise TypeError(_numpy_message(self, f"np.{ufunc.__name__}"))
+        name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        raise TypeError(_numpy_message(self, f"np.{name}", ufunc.__name__))
 
     def __array_function__(self, func, types, args, kwargs):
-        raise TypeError(_numpy_message(self, f"np.{func.__name__}"))
+        raise TypeError(_numpy_message(self, f"np.{func.__name__}", func.__name__))
 
     def __len__(self):
         raise TypeError(
@@ -130,23 +173,24 @@ class SymbolicTensor:
         return f"<SymbolicTensor name={self.name!r} shape={self.shape} dtype={self.dtype}>"
 
 
-def _as_symbolic(value, op):
-    if isinstance(value, SymbolicTensor):
-        return value
-    raise TypeError(
-        f"`{op}` between a symbolic tensor and {type(value).__name__} cannot be traced: both "
-        "sides must be outputs of kerasite layers. Wrap constants in a layer, for example "
-        "layers.Rescaling, or apply the arithmetic to the data before fit."
-    )
+def _ops_numpy():
+    import kerasite.ops.numpy as knp  # the ops import no layer: loaded once, then cached
+
+    return knp
 
 
-def _numpy_message(tensor, what):
+def _numpy_message(tensor, what, short):
+    if short is not None and short in _ops_core._PUBLIC_NAMES:
+        use = f"`kerasite.ops.{short}`"
+    else:
+        use = "the `kerasite.ops` function for it"
+    where = _ops_core.user_line()
     return (
-        f"{what} was called on symbolic tensor '{tensor.name}' (shape {tensor.shape}). While "
-        "kerasite builds or traces a model the tensors hold no data, and NumPy calls cannot be "
-        "recorded in the graph, because every step needs its own backward. Use kerasite layers "
-        "instead (merge layers, Reshape, activations), or write a Layer with forward and "
-        "backward for the operation."
+        f"{what} was called on symbolic tensor '{tensor.name}' (shape {tensor.shape})"
+        f"{f' at {where}' if where else ''}. While kerasite builds or traces a model the "
+        "tensors hold no data, and NumPy calls cannot be recorded in the graph, because every "
+        f"step needs its own backward. Use {use} instead, which becomes a node of the graph, "
+        "or kerasite layers (merge layers, Reshape, activations)."
     )
 
 

@@ -28,7 +28,8 @@ from collections import Counter
 
 import numpy as np
 
-from kerasite.layers.base import Layer, _takes_training
+from kerasite.layers import _tape
+from kerasite.layers.base import Layer, _takes_training, _uses_tape
 from kerasite.layers.input import InputLayer
 
 
@@ -73,11 +74,13 @@ class Graph:
         self.layers = layers
         self._check_unique_names()
         self._shared = self._find_shared()
-        # Layers with an activity regularizer add a penalty on their output at each call.
+        # Layers with an activity regularizer add a penalty on their output at each call;
+        # layers without backward may add_loss terms, which count as such penalties.
         self._activity = {id(node) for node in self.nodes
                           if getattr(node.layer, "activity_regularizer", None) is not None
-                          or _has_activity(node.layer)}
-        self.activity_loss = 0.0   # the last forward's activity penalty
+                          or _uses_tape(type(node.layer)) or _has_activity(node.layer)}
+        self.activity_loss = 0.0   # the last forward's activity penalty and add_loss terms
+        self.loss_terms = []       # the last forward's add_loss terms (kerasite.layers._tape)
         self._outputs_kept = {}    # node -> its output, for the activity gradient
         self._chain = None if self._activity else self._as_chain()
         # A layer that keeps Layer.forward runs its ``call`` directly in a chain; a model or
@@ -193,10 +196,14 @@ class Graph:
         shared, state, activity = self._shared, self._node_state, self._activity
         pre_nodes, kept = self._requested_nodes(pre_activation), {}
         self.activity_loss = 0.0
+        if activity:
+            self.loss_terms = []
         for node in self.nodes:
             layer = node.layer
             args = [env[id(t)] for t in node.inputs]
             arg = args if node.multi_input else args[0]
+            if node.input_keys is not None:
+                arg = dict(zip(node.input_keys, args))
             if id(node) in shared:
                 layer._import_cache(state.get(id(node)))
             if id(node) in pre_nodes:
@@ -208,9 +215,10 @@ class Graph:
             if id(node) in activity:
                 self._add_activity(node, out)
             if len(node.outputs) == 1:
-                env[id(node.outputs[0])] = out
+                env[id(node.outputs[0])] = out if not isinstance(out, (tuple, dict)) \
+                    else _tape.flatten(out)[0][0]
             else:
-                for t, v in zip(node.outputs, out):
+                for t, v in zip(node.outputs, _tape.flatten(out)[0]):
                     env[id(t)] = v
         outs = [env[id(t)] for t in self.outputs]
         if not pre_activation:
@@ -324,6 +332,8 @@ class Graph:
             else:
                 g_in = backward(g, need_input_grad=need_in)
             if need_in:
+                if node.input_keys is not None:
+                    g_in = [g_in[k] for k in node.input_keys]
                 g_in = g_in if node.multi_input else [g_in]
                 for t, gi, want in zip(node.inputs, g_in, wanted):
                     if want:
@@ -339,9 +349,14 @@ class Graph:
         if getattr(layer, "activity_regularizer", None) is not None:
             self._outputs_kept[id(node)] = out
             self.activity_loss += layer.activity_penalty(out)
+        terms = layer.__dict__.get("_loss_terms") if _uses_tape(type(layer)) else None
+        if terms:  # the add_loss terms of a layer without backward
+            self.loss_terms.extend(terms)
+            self.activity_loss += sum(term.total() for term in terms)
         inner = getattr(layer, "_last_graph", None)
         if inner is not None:  # a nested model: its own layers' penalties
             self.activity_loss += inner.activity_loss
+            self.loss_terms.extend(inner.loss_terms)
 
     def _accumulate(self, layer, acc_used):
         """Adds a shared layer's fresh weight gradients into the running sums."""
@@ -391,10 +406,12 @@ class Graph:
 
 
 def _has_activity(layer):
-    """Whether a layer inside ``layer`` (a nested model) has an activity regularizer."""
+    """Whether a layer inside ``layer`` (a nested model) has an activity regularizer,
+    or no backward (it may add_loss)."""
     inner = getattr(layer, "_leaf_layers", None)
     return inner is not None and any(
-        getattr(leaf, "activity_regularizer", None) is not None for leaf in inner())
+        getattr(leaf, "activity_regularizer", None) is not None or _uses_tape(type(leaf))
+        for leaf in inner())
 
 
 def _leaves(layer):

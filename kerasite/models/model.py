@@ -23,9 +23,11 @@ import numpy as np
 
 from kerasite import utils
 from kerasite._validation import is_int
+from kerasite.layers import _tape
 from kerasite.layers.base import Layer, NotBuiltError, _auto_name
 from kerasite.layers.input import Input, InputLayer
-from kerasite.layers.symbolic import SymbolicTensor
+from kerasite.layers.symbolic import SymbolicTensor, is_symbolic
+from kerasite.ops import core as _ops_core
 from kerasite.models.graph import Graph
 from kerasite.trainers.trainer import Trainer
 
@@ -178,6 +180,7 @@ class Model(Trainer, Layer):
             else _as_list(x, self.input_names, "x")
         graph = self._graph if training else self._infer_graph
         self._last_graph = graph  # backward goes through the graph that ran
+        self.__dict__["_recorded_losses"] = None
         outs = graph.forward(values, training)
         return self._pack_outputs(outs)
 
@@ -204,6 +207,26 @@ class Model(Trainer, Layer):
     def compute_output_shape(self, input_shape):
         self.build(input_shape)
         return self.output_shape
+
+    def __call__(self, inputs, training=False, **kwargs):
+        # While a GradientTape records, the whole model is one node of it: its VJP is the
+        # graph's backward (kerasite/layers/_tape.py).
+        if _ops_core._RECORDING and not is_symbolic(inputs):
+            return _tape.record_call(self, inputs, bool(training))
+        return Trainer.__call__(self, inputs, training, **kwargs)
+
+    @property
+    def losses(self):
+        """The ``add_loss`` values of the last call, from every layer inside, as Keras's.
+
+        After a call under a ``GradientTape`` they are Tensors the tape
+        tracks, so ``loss + sum(model.losses)`` differentiates them too.
+        """
+        recorded = self.__dict__.get("_recorded_losses")
+        if recorded is not None:
+            return list(recorded)
+        graph = self.__dict__.get("_last_graph")
+        return [term.value for term in graph.loss_terms] if graph is not None else []
 
     def _pack_outputs(self, outs):
         if self._output_structure == "single":
@@ -511,7 +534,9 @@ class Model(Trainer, Layer):
                 **layers_module.serialize(layer),
                 "name": layer.name,
                 "inbound_nodes": [{"args": [ref(t) for t in n.inputs],
-                                   "multi_input": n.multi_input} for n in nodes if n.inputs],
+                                   "multi_input": n.multi_input,
+                                   **({"input_keys": n.input_keys} if n.input_keys else {})}
+                                  for n in nodes if n.inputs],
             })
         config = {"name": self.name, "trainable": self.trainable, "layers": layer_configs,
                   "input_layers": [ref(t) for t in graph.inputs],
@@ -680,9 +705,12 @@ def _functional_from_config(cls, config):
             except (TypeError, IndexError):
                 raise ValueError(f"Malformed tensor reference in call {call!r:.200} of layer "
                                  f"{name!r}.") from None
+            if call.get("input_keys"):
+                args = dict(zip(call["input_keys"], args))
             out = layers[name](args if call.get("multi_input") else args[0])
             offset = 1 if isinstance(layers[name], InputLayer) else 0
-            outputs[(name, k + offset)] = out if isinstance(out, list) else [out]
+            outputs[(name, k + offset)] = _tape.flatten(out)[0] \
+                if isinstance(out, (list, tuple, dict)) else [out]
             progressed = True
         if not progressed:
             raise ValueError("The model config's calls refer to tensors no layer produces: "

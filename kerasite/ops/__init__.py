@@ -59,3 +59,24 @@ __all__ = [
 ]
 
 core._PUBLIC_NAMES.update(__all__)
+
+
+_WRAPPED = {}  # id(function) -> its symbolic-aware twin, so ops.gelu stays ops.nn.gelu
+
+
+def _symbolic_aware_composites(namespace, names, wrapped=_WRAPPED):
+    # The functions made of several ops become one node each on symbolic tensors.
+    for name in names:
+        fn = namespace.get(name)
+        if callable(fn) and not hasattr(fn, "n_inputs") and not hasattr(fn, "__wrapped__"):
+            if id(fn) not in wrapped:
+                wrapped[id(fn)] = core.symbolic_aware(fn)
+            namespace[name] = wrapped[id(fn)]
+
+
+_COMPOSITES = ("sign", "where", "argmax", "argmin", "norm", "concatenate", "stack", "split",
+               "repeat", "take", "take_along_axis", "one_hot", "zeros_like", "ones_like",
+               "full_like", "stop_gradient", "gelu", "silu", "binary_crossentropy",
+               "categorical_crossentropy", "sparse_categorical_crossentropy")
+_symbolic_aware_composites(globals(), _COMPOSITES)
+_symbolic_aware_composites(vars(nn), _COMPOSITES)

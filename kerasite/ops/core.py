@@ -33,6 +33,9 @@ forward saw, so a first-order backward runs at NumPy speed.
 """
 
 import functools
+import linecache
+import os
+import sys
 
 import numpy as np
 
@@ -42,6 +45,9 @@ _RECORDING = []  # the GradientTapes now recording, outermost first
 
 _OPS = {}  # name -> op: a ufunc of the same name runs as this op on a Tensor
 _PUBLIC_NAMES = set()  # kerasite.ops's functions, named in error messages (set by its __init__)
+# Builds the graph node of an op called on symbolic tensors (the functional API):
+# ``SYMBOLIC_OP[0](op, args, kwargs)``, set by kerasite/layers/op_layer.py when it loads.
+SYMBOLIC_OP = [None]
 
 
 class Tensor(np.ndarray):
@@ -123,9 +129,28 @@ _HARMLESS_FUNCTIONS = frozenset((
 
 def _numpy_error(name, short):
     twin = f"`kerasite.ops.{short}`" if short in _PUBLIC_NAMES else "the `kerasite.ops` function"
-    return (f"`{name}` was given a Tensor while a GradientTape records: the tape cannot "
+    where = user_line()
+    return (f"`{name}` was given a Tensor while a GradientTape records"
+            f"{f' (at {where})' if where else ''}: the tape cannot "
             f"differentiate NumPy functions, so no gradient would flow through it. Use "
             f"{twin} instead (or `ops.stop_gradient(x)` to use the value as a constant).")
+
+
+# The folders whose frames are not the user's code, for the line an error names.
+_LIBRARY_DIRS = (os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
+                 os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep)
+
+
+def user_line():
+    """``"file.py:12: <the code>"`` of the innermost frame outside kerasite and NumPy, or ``""``."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if not filename.startswith(_LIBRARY_DIRS):
+            code = linecache.getline(filename, frame.f_lineno).strip()
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}" + (f": {code}" if code else "")
+        frame = frame.f_back
+    return ""
 
 
 def _raw(x):
@@ -169,7 +194,12 @@ def op(inputs=1):
         @functools.wraps(forward)
         def call(*args, **kwargs):
             if not _RECORDING:
-                return forward(*args, **kwargs)
+                try:
+                    return forward(*args, **kwargs)
+                except Exception:
+                    if SYMBOLIC_OP[0] is not None and _has_symbolic((args, kwargs)):
+                        return SYMBOLIC_OP[0](call, args, kwargs)  # a node of the graph
+                    raise
             return _record(call, forward, args, kwargs)
 
         call.n_inputs = inputs
@@ -188,7 +218,35 @@ def defvjp(fn, *vjps):
     fn.vjps = vjps
 
 
+def symbolic_aware(fn):
+    """``fn`` (an op built of other ops) as one graph node when given symbolic tensors.
+
+    With data it is ``fn``; only when ``fn`` fails on an argument holding a
+    symbolic tensor does the call become one node running ``fn``.
+    """
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception:
+            if SYMBOLIC_OP[0] is not None and _has_symbolic((args, kwargs)):
+                return SYMBOLIC_OP[0](fn, args, kwargs)
+            raise
+    return call
+
+
+def _has_symbolic(x):
+    """Whether ``x`` holds a symbolic tensor (``kerasite.Input`` and layers' outputs)."""
+    if isinstance(x, (list, tuple)):
+        return any(_has_symbolic(v) for v in x)
+    if isinstance(x, dict):
+        return any(_has_symbolic(v) for v in x.values())
+    return getattr(type(x), "_kerasite_symbolic", False)
+
+
 def _record(fn, forward, args, kwargs):
+    if SYMBOLIC_OP[0] is not None and _has_symbolic((args, kwargs)):
+        return SYMBOLIC_OP[0](fn, args, kwargs)
     n = len(args) if fn.n_inputs is None else min(fn.n_inputs, len(args))
     raw_args = list(args)
     for i in range(n):

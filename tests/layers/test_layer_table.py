@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from kerasite import Input, Model, Sequential, config, initializers, layers
+from kerasite import Input, Model, Sequential, config, initializers, layers, ops
+from kerasite.layers.op_layer import _Slot
 from kerasite.gradcheck import check_gradients
 from kerasite.models import Autoencoder, Decoder, Encoder, load_model
 from kerasite.saving.keras._layers import LAYERS as KERAS_LAYERS
@@ -196,6 +197,12 @@ CASES = [
     Case("Encoder", lambda: Encoder([layers.Dense(2, activation="tanh")]), F2),
     Case("Decoder", lambda: Decoder([layers.Dense(3, activation="sigmoid")]), F2),
     Case("Autoencoder", _autoencoder, (2, 4)),
+    # ------------------------------------- an op on symbolic tensors (functional API)
+    Case("OpLayer", lambda: layers.OpLayer(ops.multiply, (_Slot(0), _Slot(1))), PAIR,
+         skip={"keras": _NOT_IN_KERAS.format("op nodes")}),
+    Case("OpLayer-constants", lambda: layers.OpLayer(ops.mean, (_Slot(0),),
+                                                     {"axis": -1, "keepdims": True}), F3,
+         skip={"keras": _NOT_IN_KERAS.format("op nodes")}),
 ]
 
 CHECKS = ("grad", "config", "shared", "native", "keras")

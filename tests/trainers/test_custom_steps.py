@@ -200,7 +200,7 @@ def test_a_custom_step_trains_to_the_weights_of_the_built_in_fit(float64):
     np.testing.assert_allclose(h1.history["loss"], h2.history["loss"], rtol=1e-12)
 
 
-@pytest.mark.xfail(reason="needs the tape-layers branch", strict=False)
+
 def test_a_tape_train_step_trains_to_the_weights_of_the_built_in_fit(float64):
     class TapeStep(kerasite.Model):
         def __init__(self):
