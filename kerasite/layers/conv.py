@@ -42,6 +42,7 @@ class _Conv(KernelAndBias, Layer):
     # axis), and the paddings accepted.
     _size_arg = staticmethod(pair)
     _paddings = ("valid", "same")
+    _no_filters = False
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
                  dilation_rate=(1, 1), activation=None, use_bias=True,
@@ -49,8 +50,8 @@ class _Conv(KernelAndBias, Layer):
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        # filters=None: a depthwise conv, whose output channels follow its input.
-        self.filters = None if filters is None else positive_int(filters, "filters")
+        # A depthwise conv has no `filters`: its output channels follow its input.
+        self.filters = None if self._no_filters else positive_int(filters, "filters")
         self.kernel_size = self._size_arg(kernel_size, "kernel_size")
         self.strides = self._size_arg(strides, "strides")
         self.padding = padding_arg(padding, self._paddings)

@@ -158,6 +158,7 @@ class DepthwiseConv2D(_DepthwiseConv):
     """
 
     _cache_attrs = ("xp",)
+    _no_filters = True
 
     def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1,
                  data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
