@@ -10,8 +10,10 @@ The images are looked for in this order, and the first that works is used:
 4. random images, so that the timings still mean something.
 
 The autoencoder uses only the images (its target is its input); the convnet
-also needs the labels, from ``load_labeled``. The source is returned with the
-arrays, so that the report can say what was measured.
+also needs the labels, from ``load_labeled``. The Conv1D timeseries classifier
+trains on generated series shaped like keras.io's FordA, from ``load_timeseries``.
+The source is returned with the arrays, so that the report can say what was
+measured.
 """
 
 import gzip
@@ -154,3 +156,29 @@ def read_idx_labels(path):
     if labels.size != n:
         raise ValueError(f"{path} holds {labels.size} labels; its header promises {n}.")
     return labels
+
+
+# keras.io's FordA: 3,601 training and 1,320 test series of 500 steps, two classes.
+TIMESERIES_TRAIN, TIMESERIES_TEST, TIMESERIES_STEPS = 3_601, 1_320, 500
+
+
+def load_timeseries(n_train=TIMESERIES_TRAIN, n_test=TIMESERIES_TEST):
+    """Returns ``(x_train, y_train, x_test, y_test, source)`` for the timeseries classifier.
+
+    Generated series of FordA's shape, ``(n, 500, 1)`` float32, standardized
+    per series, with int64 labels: class 0 is a noisy sine of a lower
+    frequency than class 1, so the classes can be learnt (the timings do not
+    depend on the values).
+    """
+    rng = np.random.default_rng(0)
+    n = n_train + n_test
+    labels = rng.integers(0, 2, n)
+    t = np.arange(TIMESERIES_STEPS) / TIMESERIES_STEPS
+    freq = np.where(labels == 1, 12.0, 8.0)[:, None] + rng.normal(0, 1.0, (n, 1))
+    phase = rng.uniform(0, 2 * np.pi, (n, 1))
+    x = np.sin(2 * np.pi * freq * t + phase) + rng.normal(0, 0.8, (n, TIMESERIES_STEPS))
+    x = (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)
+    x = x.astype(np.float32)[:, :, None]
+    source = ("generated series of FordA's shape (keras.io's timeseries classification "
+              "example): sines of two frequency bands in Gaussian noise, standardized")
+    return x[:n_train], labels[:n_train], x[n_train:], labels[n_train:], source

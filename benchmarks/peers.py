@@ -1,9 +1,10 @@
 """The benchmark models in kerasite, tf.keras and PyTorch, behind one interface.
 
-Two models: the reports' autoencoder (``MODELS["autoencoder"]``, the
-default) and keras.io's simple convnet (``"convnet"``). This docstring
-describes the autoencoder; the convnet's trainers follow the same interface
-and are described at ``CONVNET`` below.
+Three models: the reports' autoencoder (``MODELS["autoencoder"]``, the
+default), keras.io's simple convnet (``"convnet"``) and keras.io's Conv1D
+timeseries classifier (``"timeseries"``). This docstring describes the
+autoencoder; the other trainers follow the same interface and are described
+at ``CONVNET`` and ``TIMESERIES`` below.
 
 Every trainer is built from the same initial weights (kerasite's, copied into
 the others) and trains the same way: MSE loss, plain SGD with learning rate
@@ -56,11 +57,14 @@ def initial_weights(seed):
 def make_trainer(framework, weights, batch_size, seed, threads, model="autoencoder", **options):
     """Returns the trainer for ``framework`` (``"kerasite"``, ``"torch"`` or ``"keras"``).
 
-    ``model`` is ``"autoencoder"`` or ``"convnet"``.
+    ``model`` is ``"autoencoder"``, ``"convnet"`` or ``"timeseries"``.
     """
     if model == "convnet":
         classes = {"kerasite": KerasiteConvnetTrainer, "torch": TorchConvnetTrainer,
                    "keras": KerasConvnetTrainer}
+    elif model == "timeseries":
+        classes = {"kerasite": KerasiteTimeseriesTrainer, "torch": TorchTimeseriesTrainer,
+                   "keras": KerasTimeseriesTrainer}
     else:
         classes = {"kerasite": KerasiteTrainer, "torch": TorchTrainer, "keras": KerasTrainer}
     return classes[framework](weights, batch_size, seed, threads, **options)
@@ -391,3 +395,133 @@ class TorchConvnetTrainer:
         with self.torch.inference_mode():
             logits = self.model(self._channels_first(x))
             return self.torch.softmax(logits, dim=1).numpy()
+
+
+# ========================================================================= timeseries
+# keras.io's "Timeseries classification from scratch" (FordA): three blocks of Conv1D
+# (64 filters, kernel 3, "same"), BatchNormalization and ReLU, then
+# GlobalAveragePooling1D and a softmax Dense layer. Trained with Adam (lr 1e-3, epsilon
+# 1e-7) on the sparse categorical cross-entropy, batches of 32, series of (500, 1).
+TIMESERIES = {"filters": 64, "kernel_size": 3, "blocks": 3, "classes": 2, "input": (500, 1),
+              "batch_size": 32}
+# The models whose workers train on (x, labels) and report a test accuracy.
+LABELED_MODELS = ("convnet", "timeseries")
+
+
+def build_kerasite_timeseries(seed):
+    """keras.io's Conv1D timeseries classifier as a kerasite ``Sequential``."""
+    import kerasite
+    from kerasite import layers
+
+    kerasite.utils.set_random_seed(seed)
+    body = []
+    for _ in range(TIMESERIES["blocks"]):
+        body += [layers.Conv1D(TIMESERIES["filters"], TIMESERIES["kernel_size"], padding="same"),
+                 layers.BatchNormalization(), layers.ReLU()]
+    return kerasite.Sequential([
+        kerasite.Input(TIMESERIES["input"]), *body, layers.GlobalAveragePooling1D(),
+        layers.Dense(TIMESERIES["classes"], activation="softmax")])
+
+
+def initial_timeseries_weights(seed):
+    """Per block ``[K (3, in, 64), b, gamma, beta, moving mean, moving variance]``, then the Dense."""
+    return build_kerasite_timeseries(seed).get_weights()
+
+
+class KerasiteTimeseriesTrainer(KerasiteConvnetTrainer):
+    """kerasite's timeseries classifier: ``fit(x, y, epochs=e + 1, initial_epoch=e)``."""
+
+    def __init__(self, weights, batch_size, seed, threads, verbose=0, stdout=None):
+        import kerasite
+
+        self.model = build_kerasite_timeseries(seed)
+        self.model.set_weights(weights)
+        self.model.compile(optimizer=kerasite.optimizers.Adam(learning_rate=1e-3, epsilon=1e-7),
+                           loss="sparse_categorical_crossentropy")
+        self.batch_size, self.verbose, self.stdout, self.epoch = batch_size, verbose, stdout, 0
+        self.timer = _epoch_timer(kerasite.callbacks.Callback)
+        self.versions = {"kerasite": kerasite.__version__, "numpy": np.__version__}
+
+
+class KerasTimeseriesTrainer(KerasConvnetTrainer):
+    """tf.keras: keras.io's timeseries classifier, ``fit(x, y, epochs=1)`` once per epoch."""
+
+    def __init__(self, weights, batch_size, seed, threads):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        keras = tf.keras
+        keras.utils.set_random_seed(seed)
+        body = []
+        for _ in range(TIMESERIES["blocks"]):
+            body += [keras.layers.Conv1D(TIMESERIES["filters"], TIMESERIES["kernel_size"],
+                                         padding="same"),
+                     keras.layers.BatchNormalization(), keras.layers.ReLU()]
+        self.model = keras.Sequential([
+            keras.Input(TIMESERIES["input"]), *body, keras.layers.GlobalAveragePooling1D(),
+            keras.layers.Dense(TIMESERIES["classes"], activation="softmax")])
+        self.model.set_weights(weights)  # the same layouts as kerasite's
+        self.model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3, epsilon=1e-7),
+                           loss="sparse_categorical_crossentropy")
+        self.batch_size = batch_size
+        self.timer = _epoch_timer(keras.callbacks.Callback)
+        self.versions = {"tensorflow": tf.__version__, "keras": keras.__version__,
+                         "numpy": np.__version__}
+
+
+class TorchTimeseriesTrainer(TorchConvnetTrainer):
+    """PyTorch: the same classifier, channels-first ``(n, 1, 500)``, the usual loop.
+
+    The kernels go from Keras's ``(k, in, out)`` to PyTorch's ``(out, in, k)``;
+    BatchNorm1d gets Keras's epsilon (1e-3) and momentum (PyTorch's 0.01 is
+    Keras's 0.99). The softmax is folded into ``cross_entropy``.
+    """
+
+    def __init__(self, weights, batch_size, seed, threads):
+        import torch
+
+        torch.set_num_threads(threads)
+        torch.manual_seed(seed)
+        nn = torch.nn
+
+        class MeanOverTime(nn.Module):
+            def forward(self, x):
+                return x.mean(dim=2)
+
+        modules, channels = [], TIMESERIES["input"][1]
+        per_block = 6  # K, b, gamma, beta, moving mean, moving variance
+        for i in range(TIMESERIES["blocks"]):
+            K, b, gamma, beta, mean, var = weights[i * per_block:(i + 1) * per_block]
+            conv = nn.Conv1d(channels, TIMESERIES["filters"], TIMESERIES["kernel_size"],
+                             padding="same")
+            norm = nn.BatchNorm1d(TIMESERIES["filters"], eps=1e-3, momentum=0.01)
+            with torch.no_grad():
+                conv.weight.copy_(torch.from_numpy(np.ascontiguousarray(K.transpose(2, 1, 0))))
+                conv.bias.copy_(torch.from_numpy(b))
+                norm.weight.copy_(torch.from_numpy(gamma))
+                norm.bias.copy_(torch.from_numpy(beta))
+                norm.running_mean.copy_(torch.from_numpy(mean))
+                norm.running_var.copy_(torch.from_numpy(var))
+            modules += [conv, norm, nn.ReLU()]
+            channels = TIMESERIES["filters"]
+        W, b = weights[-2:]
+        dense = nn.Linear(W.shape[0], W.shape[1])
+        with torch.no_grad():
+            dense.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
+            dense.bias.copy_(torch.from_numpy(b))
+        self.torch = torch
+        self.model = nn.Sequential(*modules, MeanOverTime(), dense)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3, eps=1e-7)
+        self.generator = torch.Generator().manual_seed(seed)
+        self.batch_size = batch_size
+        self._nchw = {}
+        self.versions = {"torch": torch.__version__, "threads": torch.get_num_threads(),
+                         "numpy": np.__version__}
+
+    def _channels_first(self, x):
+        key = id(x)
+        if key not in self._nchw:
+            self._nchw[key] = self.torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1)))
+        return self._nchw[key]

@@ -6,6 +6,7 @@ Usage::
     python benchmarks/run.py --quick --frameworks kerasite   # under a minute
     python benchmarks/run.py --epochs 10 --frameworks kerasite,torch
     python benchmarks/run.py --model convnet     # keras.io's simple convnet instead
+    python benchmarks/run.py --model timeseries  # keras.io's Conv1D timeseries classifier
 
 What it does, in order:
 
@@ -52,9 +53,11 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", choices=["autoencoder", "convnet"], default="autoencoder",
-                        help="the reports' dense autoencoder (default), or keras.io's simple "
-                             "convnet (Conv2D, MaxPooling2D, Adam, Fashion-MNIST's labels)")
+    parser.add_argument("--model", choices=["autoencoder", "convnet", "timeseries"],
+                        default="autoencoder",
+                        help="the reports' dense autoencoder (default), keras.io's simple "
+                             "convnet (Conv2D, MaxPooling2D, Adam, Fashion-MNIST's labels), or "
+                             "keras.io's Conv1D timeseries classifier (FordA-shaped series)")
     parser.add_argument("--quick", action="store_true",
                         help="6,000 images, 2 timed epochs, 1,000 XOR epochs: under a minute")
     parser.add_argument("--epochs", type=int, default=None,
@@ -71,7 +74,8 @@ def parse_args(argv=None):
                         help="seconds to wait in total, before rounds, for a busy machine to "
                              "calm down (default 180, or 10 with --quick)")
     parser.add_argument("--threads", type=int, default=2, help="threads per framework (default 2)")
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="default 128, or 32 for the timeseries classifier (keras.io's)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--xor-epochs", type=int, default=None,
                         help="XOR full-batch epochs (default 10,000, or 1,000 with --quick)")
@@ -85,6 +89,8 @@ def parse_args(argv=None):
     if unknown or "kerasite" not in args.frameworks:
         parser.error(f"--frameworks must include kerasite and be a subset of "
                      f"{','.join(peers.FRAMEWORKS)}; received {','.join(args.frameworks)}")
+    if args.batch_size is None:
+        args.batch_size = peers.TIMESERIES["batch_size"] if args.model == "timeseries" else 128
     if args.epochs is None:
         args.epochs = 2 if args.quick else 5
     if args.max_rounds is None:
@@ -98,6 +104,9 @@ def parse_args(argv=None):
     if args.quick:
         args.xor_trials = min(args.xor_trials, 3)
     args.n_train, args.n_test = (6_000, 1_000) if args.quick else (data.N_TRAIN, data.N_TEST)
+    if args.model == "timeseries":
+        args.n_train, args.n_test = (800, 200) if args.quick else (data.TIMESERIES_TRAIN,
+                                                                   data.TIMESERIES_TEST)
     return args
 
 
@@ -119,6 +128,11 @@ def prepare_inputs(folder, args):
         np.save(folder / "y_train.npy", y_train)
         np.save(folder / "y_test.npy", y_test)
         weights = peers.initial_convnet_weights(args.seed)
+    elif args.model == "timeseries":
+        x_train, y_train, x_test, y_test, source = data.load_timeseries(args.n_train, args.n_test)
+        np.save(folder / "y_train.npy", y_train)
+        np.save(folder / "y_test.npy", y_test)
+        weights = peers.initial_timeseries_weights(args.seed)
     else:
         x_train, x_test, source = data.load(args.n_train, args.n_test)
         weights = peers.initial_weights(args.seed)
@@ -184,6 +198,8 @@ def run_rounds(workers, skipped, args, kerasite_has_numpy_path=False):
                       ("kerasite", "numpy", "kerasite_numpy")]
     if args.model == "convnet":  # the verbose=1 costs are the autoencoder run's business
         kerasite_group = [kerasite_group[0], kerasite_group[3]]
+    elif args.model == "timeseries":  # no floor written for it: the run alone
+        kerasite_group = [kerasite_group[0]]
     elif not kerasite_has_numpy_path:  # no accelerator: the main run is the NumPy path
         kerasite_group = kerasite_group[:5]
     groups = [kerasite_group] + [[(name, "train", name)] for name in ("torch", "keras")
@@ -335,7 +351,7 @@ def main(argv=None):
             accelerated = setup["kerasite"].get("accelerator", False)
             results["config"]["accelerator"] = accelerated
             results["epochs"] = run_rounds(workers, skipped, args, accelerated)
-            if args.model == "convnet":
+            if args.model in peers.LABELED_MODELS:
                 print("Test accuracy and loss ...")
                 results["test_metrics"] = collect_test_mse(workers)
             else:

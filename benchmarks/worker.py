@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The models trained on (x, labels), with a test accuracy: peers.LABELED_MODELS.
+LABELED_MODELS = ("convnet", "timeseries")
 
 
 # ======================================================================= parent
@@ -116,14 +118,14 @@ class Session:
         self.model = model
         self.x_train = np.load(data_dir / "x_train.npy")
         self.x_test = np.load(data_dir / "x_test.npy")
-        if model == "convnet":
+        if model in LABELED_MODELS:
             self.y_train = np.load(data_dir / "y_train.npy")
             self.y_test = np.load(data_dir / "y_test.npy")
         trainer = peers.make_trainer(framework, weights, batch_size, seed, threads, model=model)
         self.tasks = {"train": trainer}
         if extras and model == "convnet":
             self.tasks["blas_floor"] = floors.ConvnetBlasFloor(len(self.x_train), batch_size)
-        elif extras:
+        elif extras and model == "autoencoder":
             for stdout in ("file", "tty"):
                 self.tasks[f"verbose_{stdout}"] = peers.make_trainer(
                     framework, weights, batch_size, seed, threads, verbose=1, stdout=stdout)
@@ -152,14 +154,14 @@ class Session:
                 return runner.train_epoch(self.x_train)
             finally:
                 backend.use_accelerator(True)
-        if self.model == "convnet":
+        if self.model in LABELED_MODELS:
             return runner.train_epoch(self.x_train, self.y_train)
         return runner.train_epoch(self.x_train)
 
     def test_mse(self):
         """The test metric of every run, computed here in float64 from the predictions.
 
-        The autoencoder: the mean squared reconstruction error. The convnet:
+        The autoencoder: the mean squared reconstruction error. The classifiers:
         ``{"accuracy", "loss"}`` (the mean cross-entropy of the true class).
         """
         result = {}
@@ -167,7 +169,7 @@ class Session:
             if task in ("blas_floor", "plain_loop"):
                 continue
             pred = np.asarray(runner.predict(self.x_test), dtype=np.float64)
-            if self.model == "convnet":
+            if self.model in LABELED_MODELS:
                 true = pred[np.arange(len(pred)), self.y_test]
                 result[task] = {"accuracy": float(np.mean(pred.argmax(axis=1) == self.y_test)),
                                 "loss": float(-np.mean(np.log(np.clip(true, 1e-7, 1))))}
@@ -312,7 +314,8 @@ def measure_memory(framework, data_dir, batch_size, seed, threads, epochs, model
     trainer = peers.make_trainer(framework, weights, batch_size, seed, threads, model=model)
     framework_mb = _rss_mb()
     x_train = np.load(data_dir / "x_train.npy")
-    data = (x_train, np.load(data_dir / "y_train.npy")) if model == "convnet" else (x_train,)
+    data = (x_train, np.load(data_dir / "y_train.npy")) if model in LABELED_MODELS else \
+        (x_train,)
     baseline_mb = _rss_mb()
     resettable = _reset_peak_rss()
     for _ in range(epochs):

@@ -75,3 +75,41 @@ def test_convnet_targets_and_report():
     assert "BLAS floor (the 8 im2col matmuls alone)" in text and "keras.io's simple convnet" in text
     far = {c["target"]: c for c in report.check_targets(_results(keras_accuracy=0.93))}
     assert far["convnet test accuracy vs tf.keras"]["status"] == "MISS"  # 3 points apart
+
+
+# ------------------------------------------------ keras.io's Conv1D timeseries classifier
+def test_pytorch_timeseries_starts_from_the_same_function_as_kerasite():
+    # Kernels (k, in, out) -> (out, in, k), BatchNorm1d with Keras's epsilon and moving stats.
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip("PyTorch is not installed")
+    weights = peers.initial_timeseries_weights(seed=3)
+    rng = np.random.default_rng(2)
+    for i in range(peers.TIMESERIES["blocks"]):  # moving statistics that change the output
+        weights[6 * i + 4] = rng.normal(0, 0.1, weights[6 * i + 4].shape).astype("float32")
+        weights[6 * i + 5] = rng.uniform(0.5, 2, weights[6 * i + 5].shape).astype("float32")
+    x = rng.normal(size=(4, 500, 1)).astype("float32")
+    ours = peers.make_trainer("kerasite", weights, 32, 3, 1, model="timeseries").predict(x)
+    torch = peers.make_trainer("torch", weights, 32, 3, 1, model="timeseries").predict(x)
+    np.testing.assert_allclose(torch, ours, rtol=1e-4, atol=1e-6)
+
+
+def test_kerasite_timeseries_classifier_trains_an_epoch():
+    from benchmarks import data
+
+    x, y, x_test, y_test, source = data.load_timeseries(64, 16)
+    assert x.shape == (64, 500, 1) and x_test.shape == (16, 500, 1) and "FordA" in source
+    trainer = peers.make_trainer("kerasite", peers.initial_timeseries_weights(0), 32, 0, 1,
+                                 model="timeseries")
+    result = trainer.train_epoch(x, y)
+    assert result["epoch_s"] > 0 and np.isfinite(result["loss"])
+    assert trainer.predict(x_test).shape == (16, 2)
+
+
+def test_timeseries_report_names_its_model():
+    results = {"config": {"model": "timeseries", "n_train": 3601},
+               "epochs": {"kerasite": {"epoch_s": [2.0], "others_pct": [0], "call_s": [2.0],
+                                       "loss": [0.5]},
+                          "keras": {"epoch_s": [1.6], "others_pct": [0], "call_s": [1.6],
+                                    "loss": [0.5]}}}
+    checks = {c["target"]: c for c in report.check_targets(results)}
+    assert checks["Conv1D timeseries classifier epoch time vs tf.keras"]["measured"] == "1.25x"

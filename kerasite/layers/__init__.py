@@ -61,6 +61,16 @@ from kerasite.layers.pooling import (
 )
 from kerasite.layers.reshaping import Cropping2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D
 from kerasite.layers.op_layer import OpLayer
+from kerasite.layers.conv import Conv1D, Conv1DTranspose
+from kerasite.layers.pooling import (
+    AveragePooling1D,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    MaxPooling1D,
+)
+from kerasite.layers.reshaping import Cropping1D, UpSampling1D, ZeroPadding1D
+from kerasite.layers.dropout import SpatialDropout1D, SpatialDropout2D
+from kerasite.layers.separable import DepthwiseConv2D, SeparableConv1D, SeparableConv2D
 
 def _unknown_layer(class_name, known):
     return (f"Unknown layer type {class_name!r}. Known types are {known}. Register custom "
@@ -77,7 +87,10 @@ _LAYERS = _registry.Registry(
              Rescaling, Normalization, Embedding, RepeatVector, Permute,
              Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
              GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D, BatchNormalization,
-             LayerNormalization, OpLayer),
+             LayerNormalization, OpLayer,
+             Conv1D, Conv1DTranspose, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
+             GlobalMaxPooling1D, UpSampling1D, ZeroPadding1D, Cropping1D, SpatialDropout1D,
+             SpatialDropout2D, SeparableConv1D, SeparableConv2D, DepthwiseConv2D),
     hint="or a {'class_name': ..., 'config': ...} dict, or a Layer instance",
     unknown_class=_unknown_layer)
 _REGISTRY = _LAYERS.classes  # class name -> class, what loading may build
@@ -170,4 +183,7 @@ __all__ = [
     "BatchNormalization", "LayerNormalization",
     "register", "get", "serialize", "deserialize",
     "OpLayer",
+    "Conv1D", "Conv1DTranspose", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D", "UpSampling1D", "ZeroPadding1D", "Cropping1D", "SpatialDropout1D",
+    "SpatialDropout2D", "SeparableConv1D", "SeparableConv2D", "DepthwiseConv2D",
 ]

@@ -1,6 +1,7 @@
-"""Shared helpers of the 2D layers: argument checks and output sizes.
+"""Shared helpers of the 1D and 2D layers: argument checks and output sizes.
 
-Images are channels-last, ``(batch, height, width, channels)``, as in Keras.
+Images are channels-last, ``(batch, height, width, channels)``, as in Keras, and
+sequences are ``(batch, steps, channels)``.
 A window of ``k`` taps spaced ``d`` apart (the dilation) covers
 ``k_eff = (k - 1) * d + 1`` pixels. With ``padding="valid"`` it only visits
 positions where it fits entirely; with ``"same"`` the input is zero-padded so
@@ -32,14 +33,41 @@ def pair(value, arg, allow_zero=False):
     return int(items[0]), int(items[1])
 
 
-def padding_arg(padding):
-    """Checks ``padding`` and returns it lower-cased: ``"valid"`` or ``"same"``."""
-    mode = padding.lower() if isinstance(padding, str) else None
-    if mode not in ("valid", "same"):
+def single(value, arg):
+    """``3`` -> ``(3,)``; ``(3,)`` stays; anything else is a ValueError naming ``arg``."""
+    items = (value,) if isinstance(value, (int, np.integer)) else value
+    try:
+        items = tuple(items)
+    except TypeError:
+        items = ()
+    if len(items) != 1 or not (is_int(items[0]) and items[0] >= 1):
         raise ValueError(
-            f'`padding` must be "valid" or "same". Received: padding={padding!r}.'
+            f"`{arg}` must be a positive integer or a tuple of 1 positive integer. "
+            f"Received: {arg}={value!r}."
+        )
+    return (int(items[0]),)
+
+
+def padding_arg(padding, modes=("valid", "same")):
+    """Checks ``padding`` and returns it lower-cased, one of ``modes``."""
+    mode = padding.lower() if isinstance(padding, str) else None
+    if mode not in modes:
+        quoted = [f'"{m}"' for m in modes]
+        listed = ", ".join(quoted[:-1]) + " or " + quoted[-1]
+        raise ValueError(
+            f"`padding` must be {listed}. Received: padding={padding!r}."
         )
     return mode
+
+
+def data_format_arg(data_format):
+    """Accepts Keras's ``data_format`` only as ``None`` or ``"channels_last"``."""
+    if data_format not in (None, "channels_last"):
+        raise ValueError(
+            '`data_format` must be "channels_last" (or None): kerasite\'s layers are '
+            f"channels-last. Received: data_format={data_format!r}. Move the channel axis "
+            "last, e.g. with Permute."
+        )
 
 
 def check_rank4(layer, input_shape):
@@ -49,6 +77,16 @@ def check_rank4(layer, input_shape):
             f"Layer '{layer.name}' ({type(layer).__name__}) expects inputs of rank 4, "
             f"(batch, height, width, channels). Received an input of shape {tuple(input_shape)}. "
             "Add a channel axis with Reshape((height, width, 1)) for greyscale images."
+        )
+
+
+def check_rank3(layer, input_shape):
+    """Raises a ValueError unless ``input_shape`` is ``(batch, steps, channels)``."""
+    if len(input_shape) != 3:
+        raise ValueError(
+            f"Layer '{layer.name}' ({type(layer).__name__}) expects inputs of rank 3, "
+            f"(batch, steps, channels). Received an input of shape {tuple(input_shape)}. "
+            "Add a channel axis with Reshape((steps, 1)) for a single series."
         )
 
 

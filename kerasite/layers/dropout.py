@@ -1,9 +1,10 @@
-"""Inverted dropout."""
+"""Inverted dropout, of single values and of whole channels (``SpatialDropout1D``/``2D``)."""
 
 import numpy as np
 
 from kerasite import utils
 from kerasite._validation import number
+from kerasite.layers._spatial import data_format_arg
 from kerasite.layers.base import Layer
 
 
@@ -45,11 +46,15 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             return x
         # The mask holds 0 or 1 / (1 - rate): one multiply applies it forward and back.
-        keep = self._rng.random(x.shape, dtype=np.float32) >= self.rate
-        mask = self._workspace("mask", x.shape, x.dtype)
+        keep = self._rng.random(self._mask_shape(x.shape), dtype=np.float32) >= self.rate
+        mask = self._workspace("mask", keep.shape, x.dtype)
         np.multiply(keep, 1.0 / (1.0 - self.rate), out=mask)
         self._scaled_mask = mask
         return np.multiply(x, mask, out=self._workspace("out", x.shape, x.dtype))
+
+    def _mask_shape(self, shape):
+        """The shape of the mask, which broadcasts against the input: one value per input."""
+        return shape
 
     def backward(self, grad_output, need_input_grad=True):
         if not need_input_grad:
@@ -61,3 +66,68 @@ class Dropout(Layer):
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+class SpatialDropout1D(Dropout):
+    """Drops whole channels of a sequence: each ``(sample, channel)`` is kept or zeroed.
+
+    Neighbouring steps are strongly correlated, so zeroing single values barely
+    regularizes; dropping a channel along all its steps does. The kept channels
+    are scaled by ``1 / (1 - rate)``.
+
+    Args:
+        rate: fraction of channels to drop, in [0, 1).
+        seed: integer seed of the masks; drawn from the global generator
+            when omitted.
+
+    Shapes:
+        ``(batch, steps, channels)`` in and out; the mask is ``(batch, 1, channels)``.
+
+    Example:
+        >>> import numpy as np
+        >>> y = SpatialDropout1D(0.5, seed=0).forward(np.ones((1, 3, 4)), training=True)
+        >>> bool((y == y[:, :1]).all())  # a channel is the same at every step
+        True
+    """
+
+    _rank = 3
+
+    def build(self, input_shape):
+        if len(input_shape) != self._rank:
+            axes = "steps" if self._rank == 3 else "height, width"
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}) expects inputs of rank "
+                f"{self._rank}, (batch, {axes}, channels). Received an input of shape "
+                f"{tuple(input_shape)}."
+            )
+        super().build(input_shape)
+
+    def _mask_shape(self, shape):
+        return (shape[0],) + (1,) * (len(shape) - 2) + (shape[-1],)
+
+
+class SpatialDropout2D(SpatialDropout1D):
+    """Drops whole feature maps of an image: each ``(sample, channel)`` is kept or zeroed.
+
+    Args:
+        rate: fraction of channels to drop, in [0, 1).
+        data_format: ``"channels_last"`` or ``None``, the only layout.
+        seed: integer seed of the masks; drawn from the global generator
+            when omitted.
+
+    Shapes:
+        ``(batch, height, width, channels)`` in and out; the mask is
+        ``(batch, 1, 1, channels)``.
+
+    Example:
+        >>> import numpy as np
+        >>> y = SpatialDropout2D(0.5, seed=0).forward(np.ones((1, 2, 2, 3)), training=True)
+        >>> y.shape
+        (1, 2, 2, 3)
+    """
+
+    _rank = 4
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        data_format_arg(data_format)
+        super().__init__(rate, seed=seed, **kwargs)

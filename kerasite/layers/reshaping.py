@@ -1,10 +1,12 @@
-"""Layers that only move values around: ``Flatten``, ``Reshape`` and the 2D resizers.
+"""Layers that only move values around: ``Flatten``, ``Reshape`` and the 1D and 2D resizers.
 
 ``Flatten`` and ``Reshape`` return views, so they cost nothing, and their
 backward pass reshapes the gradient back to the input's shape.
 ``UpSampling2D``, ``ZeroPadding2D`` and ``Cropping2D`` work on channels-last
 images ``(batch, height, width, channels)``; the gradient of each is the
 opposite move (sum the copies, keep the middle, pad with zeros).
+``UpSampling1D``, ``ZeroPadding1D`` and ``Cropping1D`` do the same along the
+steps of sequences ``(batch, steps, channels)``.
 """
 
 import math
@@ -12,8 +14,9 @@ import math
 import numpy as np
 
 from kerasite._validation import is_int
+from kerasite.layers._spatial import check_rank3 as _check_rank3
 from kerasite.layers._spatial import check_rank4 as _check_rank4
-from kerasite.layers._spatial import pair
+from kerasite.layers._spatial import data_format_arg, pair
 from kerasite.layers.base import Layer
 
 
@@ -288,3 +291,167 @@ class Cropping2D(Layer):
 
     def get_config(self):
         return {**super().get_config(), "cropping": [list(p) for p in self.cropping]}
+
+
+def _pad_pair(value, arg):
+    """``1`` -> ``(1, 1)``; ``(1, 2)`` stays (before, after); anything else is a ValueError."""
+    items = (value, value) if isinstance(value, (int, np.integer)) else value
+    try:
+        items = tuple(items)
+    except TypeError:
+        items = ()
+    if len(items) != 2 or not all(is_int(v) and v >= 0 for v in items):
+        raise ValueError(
+            f"`{arg}` must be a non-negative integer or a tuple of 2 non-negative integers "
+            f"(before, after), such as 1 or (1, 2). Received: {arg}={value!r}."
+        )
+    return int(items[0]), int(items[1])
+
+
+class UpSampling1D(Layer):
+    """Repeats every step ``size`` times: ``(batch, steps, C) -> (batch, steps * size, C)``.
+
+    Args:
+        size: the upsampling factor, a positive integer.
+
+    Example:
+        >>> import numpy as np
+        >>> UpSampling1D(2).forward(np.array([[[1.0], [2.0]]]))[0, :, 0]
+        array([1., 1., 2., 2.])
+    """
+
+    def __init__(self, size=2, **kwargs):
+        super().__init__(**kwargs)
+        if not (is_int(size) and size >= 1):
+            raise ValueError(f"`size` must be a positive integer. Received: size={size!r}.")
+        self.size = int(size)
+
+    def build(self, input_shape):
+        _check_rank3(self, input_shape)
+        super().build(input_shape)
+
+    # y[i * size + a] = x[i];  dL/dx[i] = sum over a of dL/dy[i * size + a]
+    def call(self, x, training=False):
+        n, steps, c = x.shape
+        y = self._out("y", (n, steps * self.size, c), x.dtype, training)
+        y.reshape(n, steps, self.size, c)[...] = x[:, :, None, :]
+        return y
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        n, _, c = grad_output.shape
+        return grad_output.reshape(n, self.input_shape[1], self.size, c).sum(axis=2)
+
+    def compute_output_shape(self, input_shape):
+        _check_rank3(self, input_shape)
+        n, steps, c = input_shape
+        return (n, None if steps is None else steps * self.size, c)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
+
+
+class ZeroPadding1D(Layer):
+    """Adds steps of zeros before and after each sequence.
+
+    Args:
+        padding: an integer (the same on both sides) or ``(before, after)``.
+        data_format: ``"channels_last"`` or ``None``.
+
+    Shapes:
+        ``(batch, steps, C)`` -> ``(batch, before + steps + after, C)``.
+
+    Example:
+        >>> import numpy as np
+        >>> ZeroPadding1D((1, 2)).forward(np.ones((1, 1, 1)))[0, :, 0]
+        array([0., 1., 0., 0.])
+    """
+
+    def __init__(self, padding=1, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        data_format_arg(data_format)
+        self.padding = _pad_pair(padding, "padding")
+
+    def build(self, input_shape):
+        _check_rank3(self, input_shape)
+        super().build(input_shape)
+
+    # y = x with zeros before and after;  dL/dx = the middle of dL/dy.
+    def call(self, x, training=False):
+        n, steps, c = x.shape
+        before, after = self.padding
+        y = self._out("y", (n, before + steps + after, c), x.dtype, training)
+        y[:, :before] = 0
+        y[:, before + steps:] = 0
+        y[:, before:before + steps] = x
+        return y
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        before = self.padding[0]
+        return grad_output[:, before:before + self.input_shape[1]]
+
+    def compute_output_shape(self, input_shape):
+        _check_rank3(self, input_shape)
+        n, steps, c = input_shape
+        return (n, None if steps is None else steps + sum(self.padding), c)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": list(self.padding)}
+
+
+class Cropping1D(Layer):
+    """Removes steps from the start and the end of each sequence.
+
+    Args:
+        cropping: an integer (the same at both ends) or ``(start, end)``.
+
+    Shapes:
+        ``(batch, steps, C)`` -> ``(batch, steps - start - end, C)``.
+
+    Example:
+        >>> import numpy as np
+        >>> Cropping1D((1, 0)).forward(np.arange(3.0).reshape(1, 3, 1))[0, :, 0]
+        array([1., 2.])
+    """
+
+    def __init__(self, cropping=(1, 1), **kwargs):
+        super().__init__(**kwargs)
+        self.cropping = _pad_pair(cropping, "cropping")
+
+    def build(self, input_shape):
+        self.compute_output_shape(input_shape)
+        super().build(input_shape)
+
+    # y = the middle of x (a view);  dL/dx = dL/dy with zeros at both ends.
+    def call(self, x, training=False):
+        start, end = self.cropping
+        return x[:, start:x.shape[1] - end]
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        n, _, c = grad_output.shape
+        steps = self.input_shape[1]
+        start, end = self.cropping
+        dx = self._workspace("dx", (n, steps, c), grad_output.dtype)
+        dx[:, :start] = 0
+        dx[:, steps - end:] = 0
+        dx[:, start:steps - end] = grad_output
+        return dx
+
+    def compute_output_shape(self, input_shape):
+        _check_rank3(self, input_shape)
+        n, steps, c = input_shape
+        out = None if steps is None else steps - sum(self.cropping)
+        if out is not None and out < 1:
+            raise ValueError(
+                f"Layer '{self.name}' (Cropping1D): cropping={self.cropping} removes all of "
+                f"an input of {steps} steps. Crop less."
+            )
+        return (n, out, c)
+
+    def get_config(self):
+        return {**super().get_config(), "cropping": list(self.cropping)}

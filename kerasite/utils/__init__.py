@@ -271,3 +271,6 @@ class EagerFloat(float):
     def numpy(self):
         """The value as a NumPy scalar, as a scalar eager tensor gives it."""
         return np.float64(self)
+
+
+from kerasite.utils.sequence_utils import pad_sequences  # noqa: E402  (needs nothing above)

@@ -94,6 +94,7 @@ F2 = (2, 3)          # a (batch, features) input
 F3 = (2, 2, 3)       # a (batch, steps, features) input
 IMG = (2, 4, 4, 2)   # a (batch, height, width, channels) input
 PAIR = [(2, 3), (2, 3)]
+SEQ = (2, 6, 2)      # a (batch, steps, channels) input
 
 CASES = [
     # ------------------------------------------------------------------ core
@@ -203,6 +204,34 @@ CASES = [
     Case("OpLayer-constants", lambda: layers.OpLayer(ops.mean, (_Slot(0),),
                                                      {"axis": -1, "keepdims": True}), F3,
          skip={"keras": _NOT_IN_KERAS.format("op nodes")}),
+    # ------------------------------------ 1D, depthwise and separable convolutions
+    Case("Conv1D", lambda: layers.Conv1D(2, 2), SEQ),
+    Case("Conv1D-causal-dilated", lambda: layers.Conv1D(2, 2, padding="causal", dilation_rate=2,
+                                                        activation="tanh"), SEQ),
+    Case("Conv1D-same-strided-groups", lambda: layers.Conv1D(4, 3, strides=2, padding="same",
+                                                             groups=2), SEQ),
+    Case("Conv1DTranspose", lambda: layers.Conv1DTranspose(2, 3, strides=2), SEQ),
+    Case("Conv1DTranspose-same", lambda: layers.Conv1DTranspose(3, 2, strides=2, padding="same",
+                                                                dilation_rate=1), SEQ),
+    Case("MaxPooling1D", lambda: layers.MaxPooling1D(), SEQ),
+    Case("MaxPooling1D-same", lambda: layers.MaxPooling1D(3, strides=2, padding="same"), SEQ),
+    Case("AveragePooling1D", lambda: layers.AveragePooling1D(2), SEQ),
+    Case("AveragePooling1D-same", lambda: layers.AveragePooling1D(3, strides=2, padding="same"),
+         SEQ),
+    Case("GlobalAveragePooling1D", lambda: layers.GlobalAveragePooling1D(), SEQ),
+    Case("GlobalMaxPooling1D-keepdims", lambda: layers.GlobalMaxPooling1D(keepdims=True), SEQ),
+    Case("UpSampling1D", lambda: layers.UpSampling1D(3), SEQ),
+    Case("ZeroPadding1D", lambda: layers.ZeroPadding1D((2, 1)), SEQ),
+    Case("Cropping1D", lambda: layers.Cropping1D((1, 2)), SEQ),
+    Case("SpatialDropout1D-inference", lambda: layers.SpatialDropout1D(0.5, seed=1), SEQ),
+    Case("SpatialDropout2D-inference", lambda: layers.SpatialDropout2D(0.5, seed=1), IMG),
+    Case("SeparableConv1D", lambda: layers.SeparableConv1D(3, 2, depth_multiplier=2,
+                                                           padding="same"), SEQ),
+    Case("SeparableConv2D", lambda: layers.SeparableConv2D(
+        2, 3, strides=2, padding="same", activation="tanh", depthwise_regularizer="l2",
+        bias_initializer=initializers.RandomNormal(seed=6)), IMG),
+    Case("DepthwiseConv2D", lambda: layers.DepthwiseConv2D(2, depth_multiplier=2,
+                                                           dilation_rate=2), IMG),
 ]
 
 CHECKS = ("grad", "config", "shared", "native", "keras")

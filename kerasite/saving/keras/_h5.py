@@ -296,6 +296,8 @@ def check_sizes(children, values, path):
         sizes = {"Dense": ((cfg.get("units"),), (-1,)),
                  "Conv2D": ((cfg.get("filters"),), (-1,)),
                  "Conv2DTranspose": ((cfg.get("filters"),), (-2,)),
+                 "Conv1D": ((cfg.get("filters"),), (-1,)),
+                 "Conv1DTranspose": ((cfg.get("filters"),), (-2,)),
                  "Embedding": ((cfg.get("input_dim"), cfg.get("output_dim")), (0, 1))}
         if entry["class_name"] not in sizes:
             continue

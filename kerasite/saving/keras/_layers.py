@@ -24,6 +24,11 @@ _NO_BN_REGULARIZERS = {"beta_regularizer": None, "gamma_regularizer": None,
                        "beta_constraint": None, "gamma_constraint": None}
 _REGULARIZED = ("kernel_regularizer", "bias_regularizer", "kernel_constraint",
                 "bias_constraint")
+_SEPARABLE = ("filters", "kernel_size", "strides", "padding", "dilation_rate", "depth_multiplier",
+              "activation", "use_bias", "depthwise_initializer", "pointwise_initializer",
+              "bias_initializer", "depthwise_regularizer", "pointwise_regularizer",
+              "bias_regularizer", "depthwise_constraint", "pointwise_constraint",
+              "bias_constraint")
 
 # kerasite class -> (Keras class, options with the same name and meaning in both,
 #                    Keras options kerasite fixes to one value, weights in Keras's order)
@@ -94,6 +99,42 @@ LAYERS = {
                            {**_NO_BN_REGULARIZERS, "synchronized": False, "renorm": False,
                             "renorm_clipping": None},
                            ("gamma", "beta", "moving_mean", "moving_variance")),
+    "Conv1D": ("Conv1D", ("filters", "kernel_size", "strides", "padding", "dilation_rate",
+                          "groups", "activation", "use_bias", "kernel_initializer",
+                          "bias_initializer", *_REGULARIZED),
+               {"data_format": "channels_last"}, ("W", "b")),
+    # Keras's kernel layout for Conv1DTranspose is kerasite's: (k, filters, in).
+    "Conv1DTranspose": ("Conv1DTranspose", ("filters", "kernel_size", "strides", "padding",
+                                            "dilation_rate", "activation", "use_bias",
+                                            "kernel_initializer", "bias_initializer",
+                                            *_REGULARIZED),
+                        {"data_format": "channels_last", "output_padding": None}, ("W", "b")),
+    "MaxPooling1D": ("MaxPooling1D", ("pool_size", "strides", "padding"),
+                     {"data_format": "channels_last"}, ()),
+    "AveragePooling1D": ("AveragePooling1D", ("pool_size", "strides", "padding"),
+                         {"data_format": "channels_last"}, ()),
+    "GlobalAveragePooling1D": ("GlobalAveragePooling1D", ("keepdims",),
+                               {"data_format": "channels_last"}, ()),
+    "GlobalMaxPooling1D": ("GlobalMaxPooling1D", ("keepdims",),
+                           {"data_format": "channels_last"}, ()),
+    "UpSampling1D": ("UpSampling1D", ("size",), {}, ()),
+    "ZeroPadding1D": ("ZeroPadding1D", ("padding",), {"data_format": "channels_last"}, ()),
+    "Cropping1D": ("Cropping1D", ("cropping",), {}, ()),
+    "SpatialDropout1D": ("SpatialDropout1D", ("rate", "seed"), {}, ()),
+    "SpatialDropout2D": ("SpatialDropout2D", ("rate", "seed"), {"data_format": "channels_last"},
+                         ()),
+    "SeparableConv1D": ("SeparableConv1D", _SEPARABLE, {"data_format": "channels_last"},
+                        ("depthwise_kernel", "pointwise_kernel", "b")),
+    "SeparableConv2D": ("SeparableConv2D", _SEPARABLE, {"data_format": "channels_last"},
+                        ("depthwise_kernel", "pointwise_kernel", "b")),
+    # Keras names DepthwiseConv2D's weights kernel (kh, kw, in, m) and bias, as kerasite does.
+    "DepthwiseConv2D": ("DepthwiseConv2D", ("kernel_size", "strides", "padding",
+                                            "depth_multiplier", "dilation_rate", "activation",
+                                            "use_bias", "depthwise_initializer",
+                                            "bias_initializer", "depthwise_regularizer",
+                                            "bias_regularizer", "depthwise_constraint",
+                                            "bias_constraint"),
+                        {"data_format": "channels_last"}, ("W", "b")),
 }
 # kerasite's activation layers are Keras's Activation layer with the activation fixed;
 # they are written that way, and a Keras Activation is read as kerasite's Activation.
@@ -102,6 +143,8 @@ for _name, _activation in (("Sigmoid", "sigmoid"), ("Tanh", "tanh"), ("Softplus"
                            ("SiLU", "silu"), ("GELU", "gelu"), ("HardSigmoid", "hard_sigmoid"),
                            ("Exponential", "exponential"), ("Mish", "mish")):
     LAYERS[_name] = ("Activation", (), {"activation": _activation}, ())
+# Keras classes whose constructor takes no `trainable` (so their configs must not hold it).
+_NO_TRAINABLE_OPTION = {"SpatialDropout1D", "SpatialDropout2D"}
 FROM_KERAS = {}
 for _name, (_keras_name, *_rest) in LAYERS.items():
     FROM_KERAS.setdefault(_keras_name, _name)
@@ -113,11 +156,14 @@ MODEL_CLASSES = ("Sequential", "Functional", "Model")
 _INITIALIZER_OPTIONS = {"kernel_initializer", "bias_initializer", "beta_initializer",
                         "gamma_initializer", "moving_mean_initializer",
                         "moving_variance_initializer", "alpha_initializer",
-                        "embeddings_initializer"}
+                        "embeddings_initializer", "depthwise_initializer",
+                        "pointwise_initializer"}
 _REGULARIZER_OPTIONS = {"kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                        "alpha_regularizer", "embeddings_regularizer"}
+                        "alpha_regularizer", "embeddings_regularizer", "depthwise_regularizer",
+                        "pointwise_regularizer"}
 _CONSTRAINT_OPTIONS = {"kernel_constraint", "bias_constraint", "alpha_constraint",
-                       "embeddings_constraint"}
+                       "embeddings_constraint", "depthwise_constraint",
+                       "pointwise_constraint"}
 # Objects with the same class name and config keys in Keras 3 and kerasite.
 _INITIALIZERS = {"Zeros", "Ones", "Constant", "GlorotUniform", "GlorotNormal", "HeNormal",
                  "HeUniform", "LecunNormal", "LecunUniform", "Orthogonal", "RandomNormal",
@@ -202,6 +248,8 @@ def layer_to_keras(layer):
             raise ValueError(f"{label}: GELU(approximate=True) is not mapped to Keras yet; "
                              "a Keras file can be written only with approximate=False.")
     out = {"name": cfg.pop("name"), "trainable": cfg.pop("trainable", True), "dtype": "float32"}
+    if keras_name in _NO_TRAINABLE_OPTION:
+        del out["trainable"]
     cfg.pop("input_shape", None)
     if name != "Embedding":  # elsewhere the Keras 2 way of giving the input shape
         cfg.pop("input_dim", None)
