@@ -138,6 +138,7 @@ class Dataset:
             )
         self._make_iterator = make_iterator
         self._cardinality = int(cardinality)
+        self._batch_size = None
         self.class_names = getattr(parent, "class_names", None)
         file_paths = getattr(parent, "file_paths", None)
         if file_paths is not None:
@@ -264,8 +265,12 @@ class Dataset:
     def __repr__(self):
         return f"<Dataset cardinality={_count_text(self._cardinality)}>"
 
-    def _derive(self, make_iterator, cardinality):
-        return Dataset(make_iterator, cardinality, parent=self)
+    def _derive(self, make_iterator, cardinality, batch_size=None):
+        out = Dataset(make_iterator, cardinality, parent=self)
+        # the batch size, kept through the methods that leave the batches whole
+        # (split_dataset unbatches and re-batches with it)
+        out._batch_size = batch_size if batch_size is not None else self._batch_size
+        return out
 
     # ------------------------------------------------------------------ transformations
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
@@ -343,7 +348,7 @@ class Dataset:
         n = self._cardinality
         if n >= 0:
             n = n // batch_size if drop_remainder else -(-n // batch_size)
-        return self._derive(make_iterator, n)
+        return self._derive(make_iterator, n, batch_size=batch_size)
 
     def unbatch(self, name=None):
         """Splits each batch back into its elements (the inverse of ``batch``).
@@ -364,8 +369,10 @@ class Dataset:
                 for i in range(sizes.pop()):
                     yield _slice_structure(element, i)
 
-        return self._derive(make_iterator, INFINITE if self._cardinality == INFINITE
-                            else UNKNOWN)
+        out = self._derive(make_iterator, INFINITE if self._cardinality == INFINITE
+                           else UNKNOWN)
+        out._batch_size = None
+        return out
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True, name=None):
         """Shuffles the elements through a buffer of ``buffer_size``, as tf.data does.

@@ -285,7 +285,7 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
 
     batch_size = None
     if isinstance(dataset, Dataset):
-        batch_size = getattr(dataset, "_batch_size", None)
+        batch_size = dataset._batch_size
         source = dataset.unbatch() if batch_size else dataset
         samples = list(source)
     elif isinstance(dataset, (list, tuple, dict, np.ndarray)):
