@@ -270,47 +270,77 @@ INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos
 
 @functools.lru_cache(maxsize=64)
 def _resize_weights(in_size, out_size, interpolation):
-    """The ``(out_size, in_size)`` float32 matrix that resizes one axis."""
+    """The ``(out_size, in_size)`` weights that resize one axis."""
     scale = in_size / out_size
-    weights = np.zeros((out_size, in_size))
+    src = np.arange(in_size)
     if interpolation == "area":
         # Each output pixel averages the input span [o * scale, (o + 1) * scale).
         edges = np.arange(out_size + 1) * scale
-        src = np.arange(in_size)
         lo, hi = edges[:-1, None], edges[1:, None]
-        weights = np.clip(np.minimum(src + 1, hi) - np.maximum(src, lo), 0, None) / scale
-        return weights.astype(np.float32)
+        return np.clip(np.minimum(src + 1, hi) - np.maximum(src, lo), 0, None) / scale
     kernel, radius, _ = _KERNELS[interpolation]
     centres = (np.arange(out_size) + 0.5) * scale  # sample positions, in input pixel units
-    src = np.arange(in_size)
     first = np.clip(np.ceil(centres - radius - 0.5), 0, in_size - 1)
     last = np.clip(np.floor(centres + radius - 0.5), 0, in_size - 1)
     inside = (src >= first[:, None]) & (src <= last[:, None])
     weights = np.where(inside, kernel(np.abs(src + 0.5 - centres[:, None])), 0.0)
     total = weights.sum(axis=1, keepdims=True)
-    weights = np.divide(weights, total, out=np.zeros_like(weights), where=np.abs(total) > 0)
-    return weights.astype(np.float32)
+    return np.divide(weights, total, out=np.zeros_like(weights), where=np.abs(total) > 0)
 
 
-def _nearest_index(in_size, out_size):
-    return np.minimum(np.floor((np.arange(out_size) + 0.5) * (in_size / out_size)),
-                      in_size - 1).astype(np.intp)
+@functools.lru_cache(maxsize=64)
+def _resize_taps(in_size, out_size, interpolation):
+    """The resize of one axis as taps: input indices ``(out, taps)`` and float32 weights.
+
+    Each output pixel reads only a few input pixels (2 for bilinear), so a
+    gather and a multiply-add per tap costs far less than the dense matrix.
+    """
+    if interpolation == "nearest":
+        index = np.minimum(np.floor((np.arange(out_size) + 0.5) * (in_size / out_size)),
+                           in_size - 1).astype(np.intp)
+        return index[:, None], None
+    weights = _resize_weights(in_size, out_size, interpolation)
+    taps = max(int((weights != 0).sum(axis=1).max()), 1)
+    index = np.argsort(weights == 0, axis=1, kind="stable")[:, :taps]
+    return index, np.take_along_axis(weights, index, axis=1).astype(np.float32)
 
 
-def resize_images(images, size, interpolation="bilinear", out=None):
-    """Resizes a batch of images as ``tf.image.resize(..., antialias=False)``.
+def _resize_axis(x, axis, out_size, interpolation, channels=1):
+    """``x`` resized along ``axis``: the sum over taps of gathered pixels times weights.
+
+    ``x`` is 2-D or more; for the width of an image stored as ``(..., height,
+    width * channels)`` pass ``channels``, and each tap gathers whole pixels.
+    """
+    index, weights = _resize_taps(x.shape[axis] // channels, out_size, interpolation)
+    if channels > 1:
+        # pixel index -> the indices of its channels, side by side
+        index = (index[:, None, :] * channels + np.arange(channels)[None, :, None])
+        index = index.reshape(out_size * channels, -1)
+        weights = None if weights is None else np.repeat(weights, channels, axis=0)
+    if weights is None:
+        return np.take(x, index[:, 0], axis=axis)
+    shape = [1] * x.ndim
+    shape[axis] = len(index)
+    acc = np.multiply(np.take(x, index[:, 0], axis=axis), weights[:, 0].reshape(shape),
+                      dtype=np.float32)
+    for k in range(1, index.shape[1]):
+        acc += np.take(x, index[:, k], axis=axis) * weights[:, k].reshape(shape)
+    return acc
+
+
+def resize_images(images, size, interpolation="bilinear"):
+    """Resizes images as ``tf.image.resize(..., antialias=False)``.
 
     Args:
-        images: an array ``(batch, height, width, channels)``.
+        images: an array ``(height, width, channels)`` or ``(batch, height,
+            width, channels)``.
         size: ``(new_height, new_width)``.
         interpolation: one of ``INTERPOLATIONS``.
-        out: an optional float32 array ``(batch, new_height, new_width,
-            channels)`` to write into.
 
     Returns:
-        float32 ``(batch, new_height, new_width, channels)``; with
-        ``"nearest"``, the pixels picked, in ``images``' dtype (as
-        ``tf.image.resize`` keeps the dtype for nearest).
+        float32 images of the new size; with ``"nearest"``, the pixels
+        picked, in ``images``' dtype (as ``tf.image.resize`` keeps the dtype
+        for nearest).
 
     Example:
         >>> x = np.arange(4.0).reshape(1, 1, 4, 1)
@@ -318,30 +348,19 @@ def resize_images(images, size, interpolation="bilinear", out=None):
         [0.5, 2.5]
     """
     V.one_of(interpolation, "interpolation", INTERPOLATIONS)
-    batch, height, width, channels = images.shape
-    new_h, new_w = size
+    images = np.asarray(images)
+    *lead, height, width, channels = images.shape
+    identity = interpolation in ("nearest", "area") or _KERNELS[interpolation][2]
+    # rows, then whole pixels along each row of a (..., height, width * channels) view
+    x = images.reshape(*lead, height, width * channels)
+    if size[0] != height or not identity:
+        x = _resize_axis(x, x.ndim - 2, size[0], interpolation)
+    if size[1] != width or not identity:
+        x = _resize_axis(x, x.ndim - 1, size[1], interpolation, channels)
+    x = x.reshape(*lead, size[0], size[1], channels)
     if interpolation == "nearest":
-        picked = images[:, _nearest_index(height, new_h)][:, :, _nearest_index(width, new_w)]
-        if out is not None:
-            out[...] = picked
-            return out
-        return picked
-    if out is None:
-        out = np.empty((batch, new_h, new_w, channels), dtype=np.float32)
-    identity = interpolation == "area" or _KERNELS[interpolation][2]
-    if (height, width) == (new_h, new_w) and identity:
-        out[...] = images
-        return out
-    x = images.astype(np.float32, copy=False)
-    if new_h != height or not identity:
-        rows = _resize_weights(height, new_h, interpolation)
-        x = np.matmul(rows, x.reshape(batch, height, width * channels))
-        x = x.reshape(batch, new_h, width, channels)
-    if new_w != width or not identity:
-        np.matmul(_resize_weights(width, new_w, interpolation), x, out=out)
-    else:
-        out[...] = x
-    return out
+        return x
+    return x.astype(np.float32, copy=False)
 
 
 def _crop_box(height, width, target_h, target_w):
@@ -441,23 +460,10 @@ class _ImageLoader:
         """``(len(paths), height, width, channels)`` float32 (uint8 for nearest)."""
         paths = [str(p) for p in paths]
         if len(paths) > 1:
-            images = list(_decode_pool().map(self._decode, paths))
+            images = list(_decode_pool().map(self._load, paths))
         else:
-            images = [self._decode(p) for p in paths]
-        dtype = images[0].dtype if self.interpolation == "nearest" else np.float32
-        out = np.empty((len(images), *self.image_size, self.num_channels), dtype=dtype)
-        by_shape = {}
-        for i, image in enumerate(images):
-            by_shape.setdefault(image.shape, []).append(i)
-        for shape, index in by_shape.items():
-            group = np.stack([images[i] for i in index])
-            if self.crop:
-                rows, cols = _crop_box(shape[0], shape[1], *self.image_size)
-                group = group[:, rows, cols]
-            if len(index) == len(images):
-                resize_images(group, self.image_size, self.interpolation, out=out)
-            else:
-                out[index] = resize_images(group, self.image_size, self.interpolation)
+            images = [self._load(p) for p in paths]
+        out = np.stack(images)
         if self.data_format == "channels_first":
             out = out.transpose(0, 3, 1, 2)
         return out
@@ -465,11 +471,16 @@ class _ImageLoader:
     def load_one(self, path):
         return self.load_batch([path])[0]
 
-    def _decode(self, path):
+    def _load(self, path):
+        """One image, decoded, cropped and resized (run on a decoding thread)."""
         try:
-            return _decode(path, self.num_channels)
+            image = _decode(path, self.num_channels)
         except OSError as error:
             raise ValueError(f"Could not read the image file {path!r}: {error}") from error
+        if self.crop:
+            rows, cols = _crop_box(image.shape[0], image.shape[1], *self.image_size)
+            image = image[rows, cols]
+        return resize_images(image, self.image_size, self.interpolation)
 
 
 def _files_dataset(paths, labels, label_mode, num_classes, shuffle, seed, batch_size,
