@@ -323,8 +323,9 @@ class Dataset:
         Args:
             batch_size: a positive integer.
             drop_remainder: drop the last, smaller batch.
-            num_parallel_calls, deterministic, name: accepted for tf.data
-                compatibility and ignored.
+            num_parallel_calls: accepted for tf.data compatibility and ignored.
+            deterministic: accepted and ignored.
+            name: accepted and ignored.
 
         Returns:
             A ``Dataset`` whose arrays have a leading batch axis, of
