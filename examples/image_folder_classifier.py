@@ -42,11 +42,13 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=3000,
                         help="PNG files to write from the training set (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=4, help="training epochs (default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=4,
+                        help="training epochs (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=64,
                         help="images per batch (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=123,
-                        help="seed of the split, the shuffling and the weights (default: %(default)s)")
+                        help="seed of the split, the shuffling and the weights "
+                        "(default: %(default)s)")
     parser.add_argument("--folder", default=None,
                         help="where to write the PNG folder (default: a temporary folder)")
     parser.add_argument("--out", default=None, help="figures folder (default: runs/<timestamp>)")

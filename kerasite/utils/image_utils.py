@@ -227,7 +227,8 @@ def _triangle(x):
 
 
 def _keys_cubic(x, a=-0.5):
-    # Keys' cubic convolution: (a+2)|x|^3 - (a+3)|x|^2 + 1 on [0, 1], a|x|^3 - 5a|x|^2 + 8a|x| - 4a on [1, 2).
+    # Keys' cubic convolution: (a+2)|x|^3 - (a+3)|x|^2 + 1 on [0, 1],
+    # a|x|^3 - 5a|x|^2 + 8a|x| - 4a on [1, 2).
     near = ((a + 2) * x - (a + 3)) * x * x + 1
     far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
     return np.where(x <= 1, near, np.where(x < 2, far, 0.0))
@@ -509,7 +510,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
                                  validation_split=None, subset=None, interpolation="bilinear",
                                  follow_links=False, crop_to_aspect_ratio=False,
                                  data_format=None, verbose=True):
-    """A lazy ``Dataset`` of the images in a folder, as ``keras.utils.image_dataset_from_directory``.
+    """A lazy ``Dataset`` of a folder's images, as ``keras.utils.image_dataset_from_directory``.
 
     With ``labels="inferred"`` the folder holds one subfolder per class::
 

@@ -113,7 +113,8 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
     target_steps = targets[start:stop] if targets is not None else None
 
     def windows(p):
-        # p is one start position () or a batch of them (batch,); fancy indexing reads only those steps.
+        # p is one start position () or a batch of them (batch,); fancy indexing reads
+        # only those steps.
         if np.ndim(p) == 0:
             return np.asarray(steps[p + offsets])
         index = p[:, None] + offsets

@@ -29,7 +29,8 @@ def _fashion_mnist_installed():
 
 
 @pytest.mark.skipif(not _fashion_mnist_installed(),
-                    reason="Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+                    reason="Fashion-MNIST is not installed "
+                    "(apt-get install dataset-fashion-mnist)")
 def test_image_folder_classifier_learns_from_the_folder(tmp_path):
     env = {**os.environ, "MPLBACKEND": "Agg", "KERASITE_HOME": str(tmp_path / "home"),
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}

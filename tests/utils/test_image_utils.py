@@ -332,3 +332,16 @@ def test_keras_2_paths_are_the_same_functions():
 
     assert preprocessing.text_dataset_from_directory is text_dataset_from_directory
     assert preprocessing.timeseries_dataset_from_array is timeseries_dataset_from_array
+
+
+def test_smoothing_kernel_weights_by_hand():
+    from kerasite.utils.image_utils import _resize_weights
+
+    # at scale 1, an interior output pixel reads its own pixel and its two neighbours
+    g = _resize_weights(7, 7, "gaussian")[3, 2:5]  # exp(-x^2 / (2 * 0.5^2)) at 1, 0, 1
+    np.testing.assert_allclose(g, np.array([np.exp(-2), 1, np.exp(-2)]) / (1 + 2 * np.exp(-2)))
+    m = _resize_weights(7, 7, "mitchellcubic")[3, 1:6]  # B = C = 1/3: 8/9 at 0, 1/18 at 1
+    np.testing.assert_allclose(m, [0, 1 / 18, 8 / 9, 1 / 18, 0], atol=1e-12)
+    # at the border the weights past the image are dropped and the rest renormalised
+    np.testing.assert_allclose(_resize_weights(7, 7, "mitchellcubic")[0, :2],
+                               np.array([8 / 9, 1 / 18]) / (8 / 9 + 1 / 18))
