@@ -274,3 +274,13 @@ class EagerFloat(float):
 
 
 from kerasite.utils.sequence_utils import pad_sequences  # noqa: E402  (needs nothing above)
+# The dataset utilities (their modules import the helpers above, so they come last).
+from kerasite.utils.dataset import AUTOTUNE, Dataset  # noqa: E402
+from kerasite.utils.dataset_utils import split_dataset  # noqa: E402
+from kerasite.utils.image_utils import array_to_img  # noqa: E402
+from kerasite.utils.image_utils import image_dataset_from_directory  # noqa: E402
+from kerasite.utils.image_utils import img_to_array  # noqa: E402
+from kerasite.utils.image_utils import load_img  # noqa: E402
+from kerasite.utils.image_utils import save_img  # noqa: E402
+from kerasite.utils.text_dataset_utils import text_dataset_from_directory  # noqa: E402
+from kerasite.utils.timeseries_utils import timeseries_dataset_from_array  # noqa: E402
