@@ -96,7 +96,7 @@ class Variable:
         Raises:
             ValueError: if ``value`` does not have the variable's shape.
         """
-        value = np.asarray(value)
+        value = _plain(value)
         if value.shape != self._value.shape:
             raise ValueError(f"Variable '{self.path}' has shape {self._value.shape}; assign() "
                              f"received a value of shape {value.shape}.")
@@ -104,15 +104,17 @@ class Variable:
 
     def __setitem__(self, index, value):
         """Writes into part of the value, in place, as ``array[index] = value``."""
-        self._value[index] = value
+        self._value[index] = _plain(value)
 
+    # An assignment changes state; like TensorFlow's, it is not differentiated, so a
+    # value that a tape tracks is written as the plain array it holds.
     def assign_add(self, delta):
         """Adds ``delta`` to the value, in place (``delta`` may broadcast)."""
-        self._value += delta
+        self._value += _plain(delta)
 
     def assign_sub(self, delta):
         """Subtracts ``delta`` from the value, in place (``delta`` may broadcast)."""
-        self._value -= delta
+        self._value -= _plain(delta)
 
     def _rebind(self, array):
         """Makes ``array`` (with the same shape and values) the variable's storage.
@@ -205,3 +207,8 @@ class Variable:
 
 def _raw(x):
     return x._value if isinstance(x, Variable) else x
+
+
+def _plain(value):
+    """``value`` as an array without a subclass (a tape's Tensor becomes its plain array)."""
+    return value.view(np.ndarray) if isinstance(value, np.ndarray) else np.asarray(value)

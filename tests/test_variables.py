@@ -236,3 +236,20 @@ def test_params_mapping_writes_into_the_variables():
         layer.params["W"] = np.zeros(2)
     with pytest.raises(KeyError):
         layer.params["kernel"]
+
+
+def test_assigning_a_recorded_tensor_writes_its_value_and_is_not_differentiated():
+    # The subclassing guide's ComputeSum: a layer's call updates a non-trainable state
+    # with ops on its (tracked) input; the state takes the values, the tape goes on.
+    from kerasite import GradientTape, ops
+
+    total = Variable(np.zeros(2))
+    x = ops.convert_to_tensor(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    with GradientTape() as tape:
+        tape.watch(x)
+        total.assign_add(ops.sum(x, axis=0))
+        total.assign_sub(ops.ones(2))
+        total[0] = ops.sum(x)
+        y = ops.sum(x * 2.0)
+    assert total.numpy().tolist() == [10.0, 5.0]
+    assert tape.gradient(y, x).tolist() == [[2.0, 2.0], [2.0, 2.0]]
