@@ -24,7 +24,7 @@ from kerasite.ops.core import Tensor, custom_gradient, defvjp, ndim, op, shape
 from kerasite.ops.nn import (binary_crossentropy, categorical_crossentropy, gelu, log_softmax,
                              relu, sigmoid, silu, softmax, softplus,
                              sparse_categorical_crossentropy)
-from kerasite.ops.numpy import (abs, absolute, add, arange, argmax, argmin, broadcast_to, cast,
+from kerasite.ops.numpy import (abs, absolute, add, all, any, arange, argmax, argmin, broadcast_to, cast,
                                 clip, concatenate, convert_to_numpy, convert_to_tensor, cos,
                                 cumsum, divide, erf, exp, expand_dims, flip, full, full_like,
                                 getitem, is_tensor, log, log1p, logsumexp, matmul, max, maximum,
@@ -33,6 +33,9 @@ from kerasite.ops.numpy import (abs, absolute, add, arange, argmax, argmin, broa
                                 square, squeeze, stack, std, stop_gradient, subtract, sum,
                                 swapaxes, take, take_along_axis, tanh, tile, transpose,
                                 true_divide, unbroadcast, var, where, zeros, zeros_like)
+from kerasite.ops.numpy import (ceil, equal, floor, greater, greater_equal, isfinite, isnan,
+                                less, less_equal, logical_and, logical_not, logical_or,
+                                not_equal, round)
 from kerasite.ops.tape import GradientTape
 
 __all__ = [
@@ -53,6 +56,9 @@ __all__ = [
     # conversion and creation
     "cast", "shape", "ndim", "convert_to_tensor", "convert_to_numpy", "is_tensor", "zeros",
     "ones", "zeros_like", "ones_like", "full", "full_like", "arange", "stop_gradient",
+    # comparisons and logic (nothing to differentiate)
+    "equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "logical_and",
+    "logical_or", "logical_not", "any", "all", "isnan", "isfinite", "floor", "ceil", "round",
     # activations and losses (also under ops.nn)
     "relu", "sigmoid", "softmax", "log_softmax", "gelu", "softplus", "silu",
     "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
@@ -74,7 +80,9 @@ def _symbolic_aware_composites(namespace, names, wrapped=_WRAPPED):
             namespace[name] = wrapped[id(fn)]
 
 
-_COMPOSITES = ("sign", "where", "argmax", "argmin", "norm", "concatenate", "stack", "split",
+_COMPOSITES = ("equal", "not_equal", "greater", "greater_equal", "less", "less_equal",
+               "logical_and", "logical_or", "logical_not", "any", "all", "isnan", "isfinite",
+               "floor", "ceil", "round", "sign", "where", "argmax", "argmin", "norm", "concatenate", "stack", "split",
                "repeat", "take", "take_along_axis", "one_hot", "zeros_like", "ones_like",
                "full_like", "stop_gradient", "gelu", "silu", "binary_crossentropy",
                "categorical_crossentropy", "sparse_categorical_crossentropy")

@@ -388,6 +388,44 @@ def min(x, axis=None, keepdims=False, initial=None):
 defvjp(min, _extreme_vjp)
 
 
+
+# ------------------------------------------------------------ comparisons and logic
+# Their results are booleans (or integers): there is nothing to differentiate, so each
+# works on the plain arrays and returns a plain array.
+def _plain_op(np_fn, doc):
+    def fn(*args, **kwargs):
+        return np_fn(*[_raw(a) for a in args], **kwargs)
+    fn.__name__ = np_fn.__name__
+    fn.__qualname__ = np_fn.__name__
+    fn.__doc__ = doc
+    return fn
+
+
+equal = _plain_op(np.equal, "``x1 == x2`` elementwise, as booleans.")
+not_equal = _plain_op(np.not_equal, "``x1 != x2`` elementwise, as booleans.")
+greater = _plain_op(np.greater, "``x1 > x2`` elementwise, as booleans.")
+greater_equal = _plain_op(np.greater_equal, "``x1 >= x2`` elementwise, as booleans.")
+less = _plain_op(np.less, "``x1 < x2`` elementwise, as booleans.")
+less_equal = _plain_op(np.less_equal, "``x1 <= x2`` elementwise, as booleans.")
+logical_and = _plain_op(np.logical_and, "``x1 and x2`` elementwise.")
+logical_or = _plain_op(np.logical_or, "``x1 or x2`` elementwise.")
+logical_not = _plain_op(np.logical_not, "``not x`` elementwise.")
+isnan = _plain_op(np.isnan, "Whether each element is NaN.")
+isfinite = _plain_op(np.isfinite, "Whether each element is finite (not NaN or infinite).")
+floor = _plain_op(np.floor, "The largest integer not above each element (gradient zero).")
+ceil = _plain_op(np.ceil, "The smallest integer not below each element (gradient zero).")
+round = _plain_op(np.round, "Each element rounded to ``decimals`` places (gradient zero).")
+
+
+def any(x, axis=None, keepdims=False):
+    """Whether any element over ``axis`` is true."""
+    return np.any(_raw(x), axis=_np_axis(axis), keepdims=keepdims)
+
+
+def all(x, axis=None, keepdims=False):
+    """Whether every element over ``axis`` is true."""
+    return np.all(_raw(x), axis=_np_axis(axis), keepdims=keepdims)
+
 def argmax(x, axis=None, keepdims=False):
     """The index of the largest element (over the flattened array if ``axis=None``)."""
     return np.argmax(_raw(x), axis=axis, keepdims=keepdims)
@@ -686,7 +724,7 @@ def _scatter_add(g, index, shape_):
     out = np.zeros(shape_, dtype=np.result_type(g))
     index = _raw_tree(index)
     parts = index if isinstance(index, tuple) else (index,)
-    if any(isinstance(p, (list, np.ndarray)) and np.asarray(p).dtype.kind in "iu"
+    if builtins.any(isinstance(p, (list, np.ndarray)) and np.asarray(p).dtype.kind in "iu"
            for p in parts):
         np.add.at(out, index, g)  # integer indices may repeat: their gradients add up
     else:
@@ -775,7 +813,7 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     if sparse or ragged:
         raise ValueError("`sparse` and `ragged` tensors are not supported: kerasite's "
                          "arrays are dense.")
-    if isinstance(x, (list, tuple)) and any(isinstance(v, (Tensor, Variable)) for v in x):
+    if isinstance(x, (list, tuple)) and builtins.any(isinstance(v, (Tensor, Variable)) for v in x):
         x = stack(x)  # NumPy would build the array out of the tape's sight
     elif isinstance(x, Variable):
         x = _identity(x)  # a recorded read, while a tape records
