@@ -815,16 +815,108 @@ _BY_NAME = {
 }
 
 
+class FunctionActivation(_Elementwise):
+    """A user's activation function, written with ``kerasite.ops``, as an activation layer.
+
+    ``Dense(64, activation=fn)`` with ``fn(x)`` made of ops (``lambda x:
+    x * ops.sigmoid(x)``) wraps ``fn`` in this layer. The forward runs ``fn``
+    under a ``GradientTape`` watching its input, and the backward replays
+    that tape with the gradient of the output: the derivative is the ops' own
+    backwards. The function must keep the shape of its input.
+
+    Args:
+        fn: the function ``fn(x) -> array of x's shape``.
+
+    Example:
+        >>> import numpy as np
+        >>> from kerasite import ops
+        >>> act = FunctionActivation(lambda x: ops.square(x))
+        >>> act.forward(np.array([[1.0, -3.0]]))
+        array([[1., 9.]])
+        >>> act.backward(np.ones((1, 2)))
+        array([[ 2., -6.]])
+    """
+
+    _cache_attrs = ("_x", "_y", "_tape")
+
+    def __init__(self, fn, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(fn):
+            raise TypeError(f"`fn` must be a function of one array. Received: fn={fn!r}.")
+        self.fn = fn
+
+    def call(self, x, training=False, out=None):
+        from kerasite.ops.numpy import convert_to_tensor
+        from kerasite.ops.tape import GradientTape
+
+        self._x = convert_to_tensor(x)
+        with GradientTape() as tape:
+            tape.watch(self._x)
+            self._y = self.fn(self._x)
+        self._tape = tape
+        y = np.asarray(self._y).view(np.ndarray)
+        if y.shape != x.shape:
+            raise ValueError(
+                f"The activation function {_function_name(self.fn)!r} must keep the shape of "
+                f"its input: it turned {x.shape} into {y.shape}. Use a layer of its own (for "
+                "example kerasite.layers.Lambda) for a function that changes the shape.")
+        if out is None or out is x:
+            return y.astype(x.dtype, copy=False)
+        np.copyto(out, y)
+        return out
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        grad = self._tape.gradient(self._y, self._x, output_gradients=grad_output)
+        return np.zeros_like(grad_output) if grad is None else \
+            np.asarray(grad, dtype=grad_output.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "fn": function_config(self.fn)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(function_from_config(config.pop("fn")), **config)
+
+
+def _function_name(fn):
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def function_config(fn):
+    """Keras 3's form of a function in a config; loading finds it among the registered ones."""
+    return {"module": getattr(fn, "__module__", None), "class_name": "function",
+            "config": _function_name(fn), "registered_name": "function"}
+
+
+def function_from_config(config):
+    """The function a ``function_config`` names, if it is registered.
+
+    Raises:
+        TypeError: if no function of that name is registered.
+    """
+    name = config.get("config") if isinstance(config, dict) else config
+    fn = _registry.registered_function(name)
+    if fn is None:
+        raise TypeError(
+            f"Could not locate the activation function {name!r}. Decorate it with "
+            "@kerasite.saving.register_keras_serializable() and make sure that code has run "
+            "before loading.")
+    return fn
+
+
 def _from_function(fn):
     if isinstance(fn, Layer):
         raise ValueError(
             f"{type(fn).__name__} cannot be used as `activation=`: it has weights or "
             "changes the shape. Add it as a layer of its own after this one.")
-    raise TypeError(
-        f"A plain function ({getattr(fn, '__name__', fn)!r}) cannot be an "
-        "activation: kerasite back-propagates with an explicit derivative, which a function "
-        f"does not carry. Pass a name ({', '.join(sorted(_BY_NAME))}), or wrap the function "
-        "as kerasite.layers.Lambda(fn, gradient=...) and add it as a layer.")
+    # kerasite.activations.relu and the other functions of that module name their layer.
+    name = getattr(fn, "_activation_name", None)
+    if name is not None:
+        return _REGISTRY.get(name)
+    return FunctionActivation(fn)
 
 
 def _factory(cls, kwargs):
@@ -851,8 +943,9 @@ def get(identifier):
 
     Raises:
         ValueError: for an unknown name, listing the valid ones.
-        TypeError: for a plain function, which has no derivative kerasite
-            could use.
+
+    A plain function written with ``kerasite.ops`` becomes a
+    :class:`FunctionActivation`, differentiated by a tape.
 
     Example:
         >>> type(get("tanh")).__name__
@@ -862,6 +955,8 @@ def get(identifier):
     """
     if isinstance(identifier, Activation):
         return identifier.activation
+    if isinstance(identifier, dict) and identifier.get("class_name") == "function":
+        return FunctionActivation(function_from_config(identifier))
     return _REGISTRY.get(identifier)
 
 
@@ -880,6 +975,8 @@ def serialize(activation):
     """
     if activation is None or isinstance(activation, Linear):
         return None
+    if isinstance(activation, FunctionActivation):
+        return function_config(activation.fn)
     settings = _settings(activation)
     for key, (cls, kwargs) in _BY_NAME.items():
         # Passing the name keeps this throwaway instance from using up an automatic name.
@@ -895,4 +992,6 @@ def deserialize(config):
     """
     if config is None:
         return Linear()
+    if isinstance(config, dict) and config.get("class_name") == "function":
+        return FunctionActivation(function_from_config(config))
     return _REGISTRY.deserialize(config)

@@ -410,10 +410,19 @@ def test_activation_layer_inside_dense_is_unwrapped():
     assert type(dense.activation) is ReLU and dense.get_config()["activation"] == "relu6"
 
 
-def test_a_plain_function_is_refused_with_the_reason():
-    with pytest.raises(TypeError, match=r"plain function \('tanh'\) cannot be an activation: "
-                                        r"kerasite back-propagates with an explicit derivative"):
-        Activation(np.tanh)
+def test_a_plain_function_is_differentiated_by_a_tape():
+    # np.tanh on a recorded Tensor runs as ops.tanh, so the tape gives 1 - tanh^2.
+    x = np.array([[-1.0, 0.5]])
+    act = Activation(np.tanh)
+    np.testing.assert_allclose(act.forward(x), np.tanh(x))
+    np.testing.assert_allclose(act.backward(np.ones_like(x)), 1 - np.tanh(x) ** 2, rtol=1e-6)
+
+
+def test_a_function_the_tape_cannot_follow_says_which_op_to_use():
+    act = Activation(lambda x: np.sort(x, axis=-1))
+    with pytest.raises(TypeError, match=r"`np\.sort` was given a Tensor while a GradientTape "
+                                        r"records"):
+        act.forward(np.array([[2.0, 1.0]]))
 
 
 def test_a_layer_with_weights_is_not_an_activation():
