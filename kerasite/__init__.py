@@ -33,7 +33,7 @@ __all__ = [
 
 # Loaded on first use, so that ``import kerasite`` stays light; ``kerasite.datasets``
 # then works as ``keras.datasets`` does, without its own import line.
-_LAZY_SUBMODULES = ("datasets", "preprocessing")
+_LAZY_SUBMODULES = ("datasets", "preprocessing", "activations", "data")
 
 
 def __getattr__(name):
