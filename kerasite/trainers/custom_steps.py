@@ -17,7 +17,7 @@ Keras 3. The trainer then:
 
 import numpy as np
 
-from kerasite.metrics import Metric
+from kerasite.metrics import Mean, Metric
 from kerasite.trainers.data_adapters import _inputs
 from kerasite.trainers.data_adapters.data_adapter_utils import (one_or_list,
                                                                 pack_x_y_sample_weight)
@@ -25,7 +25,7 @@ from kerasite.variables import Variable
 
 
 def model_metrics(model):
-    """The metrics of ``model`` as Keras 3 lists them: compiled first, then the trackers.
+    """The metrics of ``model`` as Keras 3 lists them: the loss, compiled, then the trackers.
 
     The compiled metrics are those made for the last ``fit``/``evaluate``;
     the trackers are the ``Metric`` objects set as attributes of the model,
@@ -33,6 +33,13 @@ def model_metrics(model):
     """
     compiled = getattr(model, "_compile_metrics", None)
     found = list(compiled.metrics) if compiled is not None else []
+    compile_loss = getattr(model, "_compile_loss", None)
+    if compile_loss is not None and compile_loss.loss is not None:
+        # Keras 3 lists a "loss" tracker first, which a custom train_step updates with
+        # the loss it computes; the built-in steps keep their own running mean.
+        if getattr(model, "_loss_tracker", None) is None:
+            model._loss_tracker = Mean(name="loss")
+        found.insert(0, model._loss_tracker)
     seen = {id(m) for m in found}
     for value in vars(model).values():
         if isinstance(value, Metric) and id(value) not in seen:

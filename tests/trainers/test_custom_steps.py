@@ -53,12 +53,14 @@ def test_a_custom_train_step_is_logged_and_its_tracker_reset_each_epoch():
     assert all(type(v) is float for v in history.history["step"])
 
 
-def test_the_metrics_property_lists_compiled_metrics_then_the_trackers():
+def test_the_metrics_property_lists_the_loss_compiled_metrics_then_the_trackers():
     model = CountingModel()
     model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
     model.fit(X, Y, epochs=1, verbose=0)
-    assert model.metrics_names == ["mae", "step"]
-    assert model.metrics[1] is model.step_tracker
+    # Keras 3 lists the loss tracker first when compiled with a loss (and then keeps the
+    # compiled metrics in one container; kerasite lists them one by one).
+    assert model.metrics_names == ["loss", "mae", "step"]
+    assert model.metrics[2] is model.step_tracker
     model.reset_metrics()
     assert model.step_tracker.result() == 0.0
 
@@ -530,3 +532,36 @@ def test_function_losses_and_no_loss_round_trip_through_the_keras_format(tmp_pat
     bare.save(str(tmp_path / "n.keras"))
     reloaded = kerasite.models.load_model(str(tmp_path / "n.keras"))
     assert reloaded.compiled and reloaded.get_compile_config()["loss"] is None
+
+
+def test_the_guides_loop_over_self_metrics_updates_a_loss_tracker_and_the_compiled_ones():
+    # keras.io "Customizing what happens in fit()": compiled with a loss, model.metrics
+    # starts with a "loss" Mean, so `if metric.name == "loss"` finds it (Keras 3 does so).
+    seen = []
+
+    class CustomModel(kerasite.Sequential):
+        def train_step(self, data):
+            x, y = data
+            with kerasite.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(y=y, y_pred=y_pred)
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply(grads, self.trainable_variables)
+            seen.append(float(loss))
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 3)), rng.standard_normal((32, 1))
+    model = CustomModel([kerasite.Input((3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    assert [m.name for m in model.metrics][0] == "loss"
+    history = model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    assert sorted(history.history) == ["loss", "mae"]
+    # Reset each epoch: the second epoch's value is the mean of its own four batches.
+    np.testing.assert_allclose(history.history["loss"], [np.mean(seen[:4]), np.mean(seen[4:])],
+                               rtol=1e-6)
