@@ -261,6 +261,11 @@ class EagerArray(np.ndarray):
         """The value as a plain ``ndarray``."""
         return self.view(np.ndarray)
 
+    def __getitem__(self, index):
+        # t[i] of an eager tensor is a tensor, so t[i].numpy() works on a single element too
+        item = super().__getitem__(index)
+        return np.asarray(item).view(EagerArray) if isinstance(item, np.generic) else item
+
     def __repr__(self):  # shown as the plain array it is, so outputs read as NumPy's
         return repr(self.view(np.ndarray))
 

@@ -13,8 +13,9 @@ pipeline afresh, so a dataset can be iterated once per epoch.
 
 An *element* is an array, a tuple of elements or a dict of elements; a batch
 is an element whose arrays have a leading batch axis. Iterating yields NumPy
-arrays (Python ``str`` inside text datasets), so ``for x, y in ds`` gives
-``(x, y)`` batches that ``fit`` takes.
+arrays (Python ``str`` inside text datasets) that also have ``.numpy()``, as
+tf.data's tensors do (``as_numpy_iterator`` gives them plain), so ``for x, y
+in ds`` gives ``(x, y)`` batches that ``fit`` takes.
 
 Example:
     >>> import numpy as np
@@ -31,6 +32,7 @@ import itertools
 import numpy as np
 
 from kerasite import _validation as V
+from kerasite.utils import EagerArray
 
 #: Accepted wherever tf.data takes ``tf.data.AUTOTUNE`` (``num_parallel_calls``,
 #: ``prefetch``); it has the same value, -1.
@@ -238,11 +240,13 @@ class Dataset:
 
     # ------------------------------------------------------------------ iteration
     def __iter__(self):
-        return iter(self._make_iterator())
+        # Each array comes with .numpy(), as a tf.data element's tensors have it
+        # (images[i].numpy() in tutorials); it is the same array, not a copy.
+        return (_with_numpy(element) for element in self._make_iterator())
 
     def as_numpy_iterator(self):
-        """An iterator over the elements as NumPy arrays (what iterating gives already)."""
-        return iter(self)
+        """An iterator over the elements as plain NumPy arrays."""
+        return iter(self._make_iterator())
 
     def cardinality(self):
         """The number of elements: -1 (``INFINITE``) if endless, -2 (``UNKNOWN``) if not known.
@@ -520,3 +524,14 @@ def _buffer_shuffle(iterator, buffer_size, rng):
     order = rng.permutation(len(buffer))
     for i in order:
         yield buffer[i]
+
+
+def _with_numpy(element):
+    """``element`` with each array viewed as an ``EagerArray`` (which has ``.numpy()``)."""
+    if isinstance(element, tuple):
+        return tuple(_with_numpy(v) for v in element)
+    if isinstance(element, dict):
+        return {k: _with_numpy(v) for k, v in element.items()}
+    if isinstance(element, np.ndarray):
+        return element.view(EagerArray)
+    return element

@@ -90,9 +90,11 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
         >>> [(x.tolist(), y.tolist()) for x, y in ds]
         [([[0, 1, 2], [2, 3, 4]], [0, 20]), ([[4, 5, 6], [6, 7, 8]], [40, 60])]
     """
-    if not hasattr(data, "__len__") or not hasattr(data, "shape"):
+    # A memory-mapped array stays as it is (windows are cut from it batch by batch);
+    # anything else array-like, a pandas frame or series included, becomes an array.
+    if not isinstance(data, np.ndarray):
         data = np.asarray(data)
-    if targets is not None and not hasattr(targets, "shape"):
+    if targets is not None and not isinstance(targets, np.ndarray):
         targets = np.asarray(targets)
     _check_args(data, targets, sequence_length, sequence_stride, sampling_rate, start_index,
                 end_index)

@@ -284,3 +284,13 @@ def test_the_tf_data_alias():
 def test_make_iterator_must_be_callable():
     with pytest.raises(TypeError, match="`make_iterator` must be a function"):
         Dataset([1, 2])
+
+
+def test_iterated_arrays_have_numpy_as_tf_data_tensors_do():
+    # tutorials write images[i].numpy().astype("uint8") on what a dataset yields
+    ds = Dataset.from_tensor_slices((np.arange(6.0).reshape(3, 2), np.arange(3))).batch(2)
+    x, y = next(iter(ds))
+    assert x.numpy().tolist() == [[0.0, 1.0], [2.0, 3.0]] and type(x.numpy()) is np.ndarray
+    assert y[1].numpy() == 1
+    plain_x, _ = next(ds.as_numpy_iterator())
+    assert type(plain_x) is np.ndarray

@@ -205,3 +205,25 @@ def test_split_dataset_input_errors():
         split_dataset([], left_size=1)
     with pytest.raises(ValueError, match="same first dimension"):
         split_dataset((np.zeros(3), np.zeros(4)), left_size=1)
+
+
+def test_timeseries_targets_may_be_any_array_like():
+    # A pandas-like object: it has a shape, but [i] looks labels up, not positions.
+    class Frame:
+        def __init__(self, values):
+            self.values, self.shape = np.asarray(values), np.shape(values)
+
+        def __array__(self, dtype=None, copy=None):
+            return self.values
+
+        def __len__(self):
+            return len(self.values)
+
+        def __getitem__(self, key):
+            raise KeyError(key)
+
+    data = np.arange(10)
+    ds = timeseries_dataset_from_array(Frame(data), Frame(data * 10), sequence_length=3,
+                                       batch_size=8)
+    x, y = next(iter(ds))
+    assert x[1].tolist() == [1, 2, 3] and y.tolist() == [0, 10, 20, 30, 40, 50, 60, 70]
