@@ -8,6 +8,7 @@ keyed by name and is turned into one array per input and per output, here,
 once.
 """
 
+import contextlib
 import math
 import warnings
 
@@ -21,6 +22,7 @@ from kerasite.config import floatx
 import kerasite.trainers.compile_utils as compile_utils
 from kerasite.trainers.compile_utils import update_metrics
 from kerasite.trainers.data_adapters import _inputs, array_data_adapter as arrays
+from kerasite.trainers.data_adapters import get_data_adapter, reserve_outputs
 from kerasite.trainers.data_adapters.data_adapter_utils import (
     as_list, as_lists, pack_x_y_sample_weight, unpack_x_y_sample_weight)
 from kerasite.trainers.data_adapters.array_data_adapter import ArrayDataAdapter, _first_batches
@@ -209,6 +211,10 @@ class Trainer:
                 what to fix.
         """
         self._require_compiled("fit")
+        # A generator, PyDataset or iterable of batches gets its adapter; arrays get None.
+        source = get_data_adapter(x, y, sample_weight, batch_size, prepare=self._prepare_data,
+                                  class_weight=class_weight, shuffle=shuffle,
+                                  validation_split=validation_split)
         epochs = _inputs.check_positive_int(epochs, "epochs", minimum=0)
         batch_size = _batch_size(batch_size)
         initial_epoch = _inputs.check_positive_int(initial_epoch, "initial_epoch", minimum=0)
@@ -218,13 +224,19 @@ class Trainer:
         check_validation_freq(validation_freq)
         verbose = _check_verbose(verbose)
         arrays.check_validation_split(validation_split)
-        data = self._prepare_data(x, y, sample_weight, class_weight)
+        data = self._prepare_data(x, y, sample_weight, class_weight) if source is None \
+            else source.first_data
         from kerasite import saving
 
         saving._warn_if_resuming_mid_epoch(self, initial_epoch)
         self._training_setup()
         val = None
-        if validation_data is not None:  # it wins over validation_split, as in Keras
+        val_source = get_data_adapter(validation_data, batch_size=validation_batch_size,
+                                      prepare=self._prepare_data, mode="evaluate",
+                                      name="validation_data")
+        if val_source is not None:
+            val_source.first_data  # checked now, before training starts
+        elif validation_data is not None:  # it wins over validation_split, as in Keras
             x_val, y_val, w_val, names = arrays.unpack_validation(validation_data,
                                                                   self._input_is_target)
             val = self._prepare_data(x_val, y_val, w_val, names=names)
@@ -234,7 +246,10 @@ class Trainer:
         if val is not None:
             val = _first_batches(val, validation_steps, val_batch_size, "validation_steps")
             val = EpochIterator(ArrayDataAdapter(*val), val_batch_size)
-        iterator = EpochIterator(ArrayDataAdapter(*data), batch_size, steps_per_epoch, shuffle)
+        elif val_source is not None:
+            val = EpochIterator(val_source, None, validation_steps)
+        iterator = EpochIterator(source or ArrayDataAdapter(*data), batch_size, steps_per_epoch,
+                                 shuffle)
         metrics = self._make_metrics(data[1])
         # The keys every epoch's logs will hold: ModelCheckpoint checks its path against them.
         log_keys = [*self._compile_loss.log_names, *(m.name for m in metrics)]
@@ -251,7 +266,9 @@ class Trainer:
 
         # A diverging run overflows; fit reports that itself (a warning, or
         # TerminateOnNaN), so NumPy's per-operation warnings are silenced here.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        # The iterators stop their adapters' workers however the loop ends.
+        with iterator, val or contextlib.nullcontext(), \
+                np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             epoch_logs = self._fit_loop(iterator, val, epochs, initial_epoch, metrics,
                                         callback_list, validation_freq)
         callback_list.on_train_end(epoch_logs)
@@ -275,6 +292,8 @@ class Trainer:
         initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
         self._initial_epoch = None
         for epoch in range(initial_epoch, epochs):
+            if iterator.exhausted(epoch):  # a generator used up by the epochs before
+                break
             for layer in self._epoch_aware:
                 layer.set_epoch(epoch)
             batches = iterator.enumerate_epoch(epoch, self._seed)
@@ -330,7 +349,8 @@ class Trainer:
                     "or pass callbacks=[TerminateOnNaN()] to stop at the first bad batch.",
                     stacklevel=3,  # point at the user's call to fit
                 )
-            if val is not None and should_validate(epoch, validation_freq):
+            if val is not None and should_validate(epoch, validation_freq) \
+                    and not val.exhausted(epoch):
                 callback_list.on_test_begin()
                 val_logs = self._evaluate_arrays(val, metrics, callback_list)
                 callback_list.on_test_end(val_logs)
@@ -587,18 +607,24 @@ class Trainer:
             compiled (as Keras does), or a dict if ``return_dict``.
         """
         self._require_compiled("evaluate")
+        source = get_data_adapter(x, y, sample_weight, batch_size, prepare=self._prepare_data,
+                                  mode="evaluate")
         batch_size = _batch_size(batch_size)
         verbose = _check_verbose(verbose)
-        # x is cast batch by batch (a uint8 memmap is never copied whole).
-        data = self._prepare_data(x, y, sample_weight, lazy=True)
-        data = _first_batches(data, steps, batch_size, "steps")
-        iterator = EpochIterator(ArrayDataAdapter(*data, cast_x=True), batch_size)
+        if source is not None:
+            data = source.first_data
+            iterator = EpochIterator(source, None, steps)
+        else:
+            # x is cast batch by batch (a uint8 memmap is never copied whole).
+            data = self._prepare_data(x, y, sample_weight, lazy=True)
+            data = _first_batches(data, steps, batch_size, "steps")
+            iterator = EpochIterator(ArrayDataAdapter(*data, cast_x=True), batch_size)
         cbs = list(callbacks or []) + ([ProgressBar(verbose=verbose)] if verbose else [])
         callback_list = CallbackList(cbs, model=self, params={
             "steps": iterator.num_batches, "samples": iterator.adapter.num_samples,
             "verbose": verbose, "batch_size": batch_size})
         callback_list.on_test_begin()
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with iterator, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             logs = self._evaluate_arrays(iterator, self._make_metrics(data[1]), callback_list)
         callback_list.on_test_end(logs)
         if not math.isfinite(logs["loss"]):
@@ -696,12 +722,18 @@ class Trainer:
             Array ``(samples, *outputs)`` in ``floatx()``; a list (or dict) of
             arrays for a model with several outputs.
         """
+        source = get_data_adapter(x, batch_size=batch_size, prepare=self._prepare_x,
+                                  mode="predict")
         batch_size = _batch_size(batch_size)
         verbose = _check_verbose(verbose)
-        xs = self._prepare_x(x, lazy=True)  # cast batch by batch: no whole float copy
-        xs = _first_batches((xs,), steps, batch_size, "steps")[0]
-        n = len(xs[0])
-        iterator = EpochIterator(ArrayDataAdapter(xs, [], [], cast_x=True), batch_size)
+        if source is not None:
+            source.first_data  # builds an unbuilt model
+            n, iterator = None, EpochIterator(source, None, steps)  # n: unknown, outputs grow
+        else:
+            xs = self._prepare_x(x, lazy=True)  # cast batch by batch: no whole float copy
+            xs = _first_batches((xs,), steps, batch_size, "steps")[0]
+            n = len(xs[0])
+            iterator = EpochIterator(ArrayDataAdapter(xs, [], [], cast_x=True), batch_size)
         cbs = list(callbacks or []) + ([ProgressBar(verbose=verbose)] if verbose else [])
         callback_list = CallbackList(cbs, model=self, params={
             "steps": iterator.num_batches, "samples": n, "verbose": verbose,
@@ -711,7 +743,7 @@ class Trainer:
         graph = self._infer_graph
         custom = type(self).predict_step is not Trainer.predict_step
         callback_list.on_predict_begin()
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with iterator, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             start = 0
             for step, k, (xb, _, _) in iterator.enumerate_epoch():
                 if hooks:
@@ -721,7 +753,9 @@ class Trainer:
                                    len(results or graph.outputs))
                 else:
                     outs = graph.forward(xb, training=False)
-                if results is None:
+                if n is None:  # a source of unknown length: the arrays grow as needed
+                    results = reserve_outputs(results, outs, start)
+                elif results is None:
                     results = [np.empty((n, *o.shape[1:]), dtype=o.dtype) for o in outs]
                 for r, o in zip(results, outs):
                     r[start:start + len(o)] = o
@@ -730,6 +764,8 @@ class Trainer:
                     callback_list.on_predict_batch_end(
                         step, {"outputs": batch[0] if len(batch) == 1 else batch})
                 start += k
+        if n is None:
+            results = [r[:start] for r in results]
         self.clear_cache()
         callback_list.on_predict_end()
         if not all(np.isfinite(r).all() for r in results):

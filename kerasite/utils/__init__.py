@@ -271,3 +271,6 @@ class EagerFloat(float):
     def numpy(self):
         """The value as a NumPy scalar, as a scalar eager tensor gives it."""
         return np.float64(self)
+
+
+from kerasite.utils.py_dataset import PyDataset, Sequence  # noqa: E402  (Keras's keras.utils names)
