@@ -58,8 +58,8 @@ class EpochIterator:
         self._position = 0  # the next batch of the current pass (with steps_per_epoch)
         self._order = None
         self._source = None  # an unknown-size adapter's running batches
-        self._in_use = None  # (epoch, step) of the batch last given out
-        self._reading = False  # inside the adapter, making the next batch
+        self._in_use = None  # (epoch, step) of the batch in use, or being read when _reading
+        self._reading = False  # inside the adapter, making that batch
         self._warned_empty = False
         self._on_epoch_end = None if type(adapter).on_epoch_end is DataAdapter.on_epoch_end \
             else adapter.on_epoch_end
@@ -124,7 +124,7 @@ class EpochIterator:
             self._source = iter(self.adapter.iter_batches(epoch, seed))
         step = 0
         while steps is None or step < steps:
-            self._reading = True
+            self._in_use, self._reading = (epoch, step), True
             batch = next(self._source, None)
             self._reading = False
             if batch is None:  # the pass is over
@@ -144,7 +144,6 @@ class EpochIterator:
                         stacklevel=5,
                     )
                 return
-            self._in_use = (epoch, step)
             yield step, len(batch[0][0]), batch
             step += 1
 
@@ -188,13 +187,15 @@ class EpochIterator:
 
     def __exit__(self, exc_type, exc, traceback):
         self.close()
-        if exc is not None and self._in_use is not None and not self._reading \
-                and self.adapter.num_samples is None:
+        # The adapter notes its own errors (naming the batch); others get the batch in use.
+        if exc is not None and self._in_use is not None and self.adapter.num_samples is None \
+                and not (self._reading and getattr(exc, "__notes__", None)):
             epoch, step = self._in_use
             during = f"batch {step} of epoch {epoch + 1}" if \
                 getattr(self.adapter, "mode", "fit") == "fit" else f"batch {step}"
             what = getattr(self.adapter, "what", "the data")
-            exc.add_note(f"Raised during {during} (counted from 0 within the epoch) from "
+            verb = "while reading" if self._reading else "during"
+            exc.add_note(f"Raised {verb} {during} (counted from 0 within the epoch) from "
                          f"{what}.")
         return False
 

@@ -1,0 +1,40 @@
+"""Run by test_data_adapters_sigint.py: fit on a slow PyDataset until the test sends SIGINT.
+
+    python -m tests.trainers._sigint_worker threads|processes
+
+It prints "started" once training is under way, then, after Ctrl-C, one line
+"interrupted <notes>" and one "alive <worker threads and processes left>".
+"""
+
+import multiprocessing
+import sys
+import threading
+
+
+def main(kind):
+    from kerasite import Sequential, callbacks, layers
+    from tests.trainers._py_datasets import Slow, regression_data
+
+    x, y = regression_data(400, dtype="float32")
+    data = Slow(x, y, delay=0.05, batch_size=4, workers=2,
+                use_multiprocessing=kind == "processes")
+    model = Sequential([layers.Input((3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+
+    class Started(callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1:
+                print("started", flush=True)
+
+    try:
+        model.fit(data, epochs=100, shuffle=False, verbose=0, callbacks=[Started()])
+        print("finished without interruption", flush=True)
+    except KeyboardInterrupt as exc:
+        print("interrupted", getattr(exc, "__notes__", []), flush=True)
+    alive = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    alive += [p.name for p in multiprocessing.active_children()]
+    print("alive", alive, flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
