@@ -6,12 +6,18 @@ It prints "started" once training is under way, then, after Ctrl-C, one line
 "interrupted <notes>" and one "alive <worker threads and processes left>".
 """
 
+import faulthandler
 import multiprocessing
+import signal
 import sys
 import threading
 
 
 def main(kind):
+    faulthandler.dump_traceback_later(40, exit=True)  # a hang shows every thread's stack
+    # A shell starts background jobs with SIGINT ignored, and Python keeps that: restore
+    # Ctrl-C's KeyboardInterrupt, which the test is about.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from kerasite import Sequential, callbacks, layers
     from tests.trainers._py_datasets import Slow, regression_data
 

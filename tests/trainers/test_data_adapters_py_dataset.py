@@ -295,3 +295,20 @@ def test_the_base_class_says_what_to_define():
         PyDataset().num_batches
     x, y = regression_data(8, dtype="float32")
     assert [len(b[0]) for b in ArrayBatches(x, y, 3)] == [3, 3, 2]
+
+
+def test_float32_contiguous_batches_reach_the_step_without_a_copy():
+    x, y = regression_data(8, dtype="float32")
+    data = ArrayBatches(x, y, 4)
+    seen = []
+
+    class Spy(Sequential):
+        def train_step(self, batch):
+            seen.append(batch[0])
+            return super().train_step(batch)
+
+    utils.set_random_seed(0)
+    model = Spy([layers.Input((3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(data, shuffle=False, verbose=0)
+    assert len(seen) == 2 and all(np.shares_memory(b, x) for b in seen)
