@@ -161,7 +161,11 @@ class Trainer:
 
         Args:
             x: inputs, ``(samples, *features)``; for several inputs a list of
-                arrays or a dict keyed by input name.
+                arrays or a dict keyed by input name. Or batches made already
+                (``y``, ``batch_size`` and ``validation_split`` are then not
+                given): a ``kerasite.utils.PyDataset``, a generator, or an
+                iterable of ``(x, y)`` / ``(x, y, sample_weight)`` batches
+                (see the guide "Training on data that does not fit in memory").
             y: targets, ``(samples, *outputs)``, or integer labels
                 ``(samples,)`` for ``sparse_categorical_crossentropy``; for
                 several outputs a list or a dict keyed by output name.
@@ -178,7 +182,7 @@ class Trainer:
                 shuffling: shuffle the data first if it is sorted. Ignored when
                 ``validation_data`` is given, as in Keras.
             validation_data: ``(x_val, y_val)`` or
-                ``(x_val, y_val, val_sample_weight)``.
+                ``(x_val, y_val, val_sample_weight)``; or batches, as ``x``.
             shuffle: reshuffle the batches every epoch.
             class_weight: dict mapping a class index to a weight for its
                 samples' loss (for a single output, with integer labels or

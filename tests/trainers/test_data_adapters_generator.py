@@ -184,7 +184,7 @@ def test_shuffle_true_warns_as_keras_does_for_generators_and_iterables():
     with pytest.warns(UserWarning, match=r"`shuffle=True` was passed, but will be ignored since "
                                          r"the data `x` was provided as a generator"):
         _model().fit(_batches(x, y), verbose=0)
-    with pytest.warns(UserWarning, match=r"provided as a iterable"):
+    with pytest.warns(UserWarning, match=r"provided as an iterable"):
         _model().fit(list(_batches(x, y)), verbose=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -218,7 +218,7 @@ def test_what_a_source_of_batches_refuses():
                                          r"batch_size=4"):
         model.fit(_batches(x, y), batch_size=4, verbose=0)
     with pytest.raises(ValueError, match=r"`validation_batch_size` must not be given when "
-                                         r"`validation_data` is a iterable"):
+                                         r"`validation_data` is an iterable"):
         model.fit(x, y, validation_data=list(_batches(x, y)), validation_batch_size=2, verbose=0)
     with pytest.raises(ValueError, match=r"`validation_split` is only supported for arrays"):
         model.fit(_batches(x, y), validation_split=0.2, verbose=0)
@@ -350,3 +350,50 @@ def test_which_inputs_are_sources_of_batches():
     assert batch_source_kind([(x, x)]) == "iterable" and batch_source_kind(iter([x])) == "generator"
     assert batch_source_kind(map(float, [1])) == "generator"
     assert batch_source_kind(utils.PyDataset()) == "PyDataset"
+
+
+def test_a_generator_of_batches_for_a_model_of_two_inputs():
+    from kerasite import Model
+
+    x, y = regression_data(8, dtype="float32")
+    utils.set_random_seed(0)
+    a, b = layers.Input((3,), name="a"), layers.Input((2,), name="b")
+    model = Model([a, b], layers.Dense(1)(layers.Concatenate()([a, b])))
+    model.compile(optimizer="sgd", loss="mse")
+    expected = model.predict([x, x[:, :2]], batch_size=4)
+    pairs = [([x[i:i + 4], x[i:i + 4, :2]], y[i:i + 4]) for i in (0, 4)]
+    assert np.array_equal(model.predict(iter(pairs)), expected)
+    assert np.array_equal(model.predict(iter([({"a": p[0][0], "b": p[0][1]},) for p in pairs])),
+                          expected)
+    model.fit(pairs, shuffle=False, verbose=0)
+    bad = pairs + [([x[:4], x[:4]], y[:4])]
+    with pytest.raises(ValueError, match=r"Batch 2 .* its `x` has a list \[shape \(batch, 3\) and "
+                                         r"dtype float32, shape \(batch, 3\) and dtype float32\], "
+                                         r"but batch 0's had a list \[shape \(batch, 3\) and dtype "
+                                         r"float32, shape \(batch, 2\)"):
+        model.fit(bad, shuffle=False, verbose=0)
+
+
+def test_the_progress_bar_redraws_an_unknown_count_in_a_terminal():
+    import io
+
+    from kerasite.callbacks import ProgressBar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Terminal()
+    bar = ProgressBar(verbose=1, refresh_interval=0, file=out)
+    bar.set_params({"epochs": 2, "steps": None})
+    bar.on_train_begin()
+    for epoch in range(2):
+        bar.on_epoch_begin(epoch)
+        for step in range(3):
+            bar.on_train_batch_end(step, {"loss": 0.5})
+        bar.on_epoch_end(epoch, {"loss": 0.5})
+    text = out.getvalue()
+    first, second = text.split("Epoch 2/2")
+    assert "\r1/Unknown 0s" in first or "\r1/Unknown" in first
+    assert "3/3 " + "━" * 20 in first  # the final line shows the count as the total
+    assert "Unknown" not in second and "\r1/3 " in second  # epoch 2 knows it

@@ -41,9 +41,13 @@ def batch_source_kind(x):
     return None
 
 
+def _a(label):
+    return ("an " if label[0] in "aeiou" else "a ") + label
+
+
 def _refuse(arg, kind, what):
     raise ValueError(
-        f"When `x` is a {kind}, `{arg}` must not be passed: {what} come in its batches. Yield "
+        f"When `x` is {_a(kind)}, `{arg}` must not be passed: {what} come in its batches. Yield "
         "(x, y) or (x, y, sample_weight) from it instead."
     )
 
@@ -92,14 +96,14 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, *, prepare,
     if batch_size is not None:
         arg = "validation_batch_size" if name == "validation_data" else "batch_size"
         raise ValueError(
-            f"`{arg}` must not be given when `{name}` is a {label}: its batches are made "
+            f"`{arg}` must not be given when `{name}` is {_a(label)}: its batches are made "
             f"already. Received: {arg}={batch_size!r}. Set the batch size where the batches "
             "are made."
         )
     if validation_split:
         raise ValueError(
-            "`validation_split` is only supported for arrays: a "
-            f"{label} cannot be split without reading it all. Received: "
+            f"`validation_split` is only supported for arrays: {_a(label)} cannot be split "
+            "without reading it all. Received: "
             f"validation_split={validation_split!r}. Pass `validation_data` instead."
         )
     if class_weight is not None and kind == "generator":
@@ -125,7 +129,7 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, *, prepare,
     if shuffle:
         warnings.warn(
             f"`shuffle=True` was passed, but will be ignored since the data `x` was provided "
-            f"as a {label}. The {label} is expected to yield already-shuffled data "
+            f"as {_a(label)}. The {label} is expected to yield already-shuffled data "
             "(shuffle=False silences this warning, as in Keras).",
             stacklevel=3,
         )
