@@ -1,6 +1,7 @@
 """fit/evaluate/predict on a PyDataset: results, shuffling, hooks, workers and their shutdown."""
 
 import multiprocessing
+import pickle
 import threading
 import warnings
 
@@ -312,3 +313,20 @@ def test_float32_contiguous_batches_reach_the_step_without_a_copy():
     model.compile(optimizer="sgd", loss="mse")
     model.fit(data, shuffle=False, verbose=0)
     assert len(seen) == 2 and all(np.shares_memory(b, x) for b in seen)
+
+
+def test_a_worker_process_that_cannot_load_the_dataset_says_why():
+    from kerasite.trainers.data_adapters import py_dataset_adapter as adapter
+
+    # What a spawned worker meets when the dataset's class lives in an interactive __main__.
+    adapter._load_dataset(b"\x80\x05\x95\x10\x00\x00\x00\x00\x00\x00\x00\x8c\x08__main__\x94"
+                          b"\x8c\x04Gone\x94\x93\x94.")
+    try:
+        with pytest.raises(RuntimeError, match=r"A worker process could not load the PyDataset "
+                                               r"\(AttributeError: .*Gone.*\)\. With "
+                                               r"use_multiprocessing=True its class must be "
+                                               r"importable by a new Python process"):
+            adapter._read_in_worker(0)
+    finally:
+        adapter._load_dataset(pickle.dumps(None))
+    assert adapter._worker_error is None

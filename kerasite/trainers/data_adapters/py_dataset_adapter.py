@@ -138,8 +138,13 @@ _worker_error = None  # in a worker process: why the dataset could not be unpick
 
 def _start_worker(payload):
     """A worker process's start: ignore Ctrl-C (the parent stops us) and load the dataset."""
-    global _worker_dataset, _worker_error
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _load_dataset(payload)
+
+
+def _load_dataset(payload):
+    global _worker_dataset, _worker_error
+    _worker_dataset = _worker_error = None
     try:
         _worker_dataset = pickle.loads(payload)
     except BaseException as exc:  # reported by each task: a failing initializer would respawn
