@@ -132,10 +132,13 @@ class EpochIterator:
                 if self._on_epoch_end is not None:
                     self._on_epoch_end()
                 if steps is not None:
-                    again = "Training stops here: a generator cannot be read again" if \
-                        getattr(self.adapter, "one_shot", False) else \
-                        "The next epoch starts a new pass over the data"
-                    self._warned_empty = getattr(self.adapter, "one_shot", False)
+                    one_shot = getattr(self.adapter, "one_shot", False)
+                    again = "The next epoch starts a new pass over the data"
+                    if one_shot:
+                        fitting = getattr(self.adapter, "mode", "fit") == "fit"
+                        again = ("Training stops here" if fitting else "Nothing later reads "
+                                 "it") + ": a generator cannot be read again"
+                    self._warned_empty = one_shot
                     warnings.warn(
                         f"The data ran out after {step} of steps_per_epoch={steps} batches in "
                         f"epoch {epoch + 1}. {again}. "

@@ -330,3 +330,18 @@ def test_a_worker_process_that_cannot_load_the_dataset_says_why():
     finally:
         adapter._load_dataset(pickle.dumps(None))
     assert adapter._worker_error is None
+
+
+def test_ctrl_c_is_held_back_while_a_pool_starts_or_stops():
+    import os
+    import signal
+
+    from kerasite.trainers.data_adapters.py_dataset_adapter import deferred_interrupt
+
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with deferred_interrupt():
+            os.kill(os.getpid(), signal.SIGINT)
+            done.append("the block went on")
+    assert done == ["the block went on"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

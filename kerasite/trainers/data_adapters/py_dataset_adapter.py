@@ -16,10 +16,12 @@ training process, which terminates them.
 
 import collections
 import concurrent.futures
+import contextlib
 import itertools
 import multiprocessing
 import pickle
 import signal
+import threading
 
 from kerasite import utils
 from kerasite._validation import is_int
@@ -115,8 +117,10 @@ class PyDatasetAdapter(BatchAdapter):
             for index in order:
                 yield self.standardize(self._read(index), index)
         else:
-            self._prefetcher = Prefetcher(self.dataset, order, workers, processes, queue_size)
             try:
+                with deferred_interrupt():  # a pool half started would be left behind
+                    self._prefetcher = Prefetcher(self.dataset, order, workers, processes,
+                                                  queue_size)
                 for index, raw in self._prefetcher:
                     yield self.standardize(raw, index)
             finally:
@@ -128,7 +132,30 @@ class PyDatasetAdapter(BatchAdapter):
     def close(self):
         prefetcher, self._prefetcher = self._prefetcher, None
         if prefetcher is not None:
-            prefetcher.close()
+            with deferred_interrupt():  # a pool half stopped would be left behind
+                prefetcher.close()
+
+
+@contextlib.contextmanager
+def deferred_interrupt():
+    """Holds back Ctrl-C's KeyboardInterrupt until the block is done, then raises it.
+
+    Starting or stopping a pool must not be cut in the middle, or processes
+    are left running. Only Python's own SIGINT handler, in the main thread,
+    is held back; a handler of the user's is left alone.
+    """
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            raise KeyboardInterrupt
 
 
 # ==================================================================== workers
