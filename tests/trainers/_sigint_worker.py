@@ -29,7 +29,7 @@ def main(kind):
 
     class Started(callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
-            if batch == 1:
+            if batch == 1 and self.model.completed_epochs == 0:
                 print("started", flush=True)
 
     try:

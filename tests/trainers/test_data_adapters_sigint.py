@@ -31,7 +31,7 @@ def test_ctrl_c_stops_fit_and_its_workers(kind):
     lines = out.splitlines()
     assert child.returncode == 0, err
     # Ctrl-C lands while a batch is read or while one trains: the note names it either way.
-    assert re.fullmatch(r"interrupted \['Raised (during|while reading) batch \d+ of epoch 1 "
+    assert re.fullmatch(r"interrupted \['Raised (during|while reading) batch \d+ of epoch \d+ "
                         r"\(counted from 0 within the epoch\) from the Slow given as `x`\.'\]",
                         lines[0]), out
     assert lines[1] == "alive []", out

@@ -142,7 +142,10 @@ def deferred_interrupt():
 
     Starting or stopping a pool must not be cut in the middle, or processes
     are left running. Only Python's own SIGINT handler, in the main thread,
-    is held back; a handler of the user's is left alone.
+    is held back; a handler of the user's is left alone. SIGINT is also
+    blocked meanwhile, so the worker processes started in the block (and the
+    pool's own threads) are born with it blocked: a Ctrl-C that reaches them
+    before they ignore it cannot interrupt their start.
     """
     if threading.current_thread() is not threading.main_thread() or \
             signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
@@ -150,9 +153,13 @@ def deferred_interrupt():
         return
     received = []
     previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    mask = getattr(signal, "pthread_sigmask", None)  # POSIX only
+    old_mask = mask(signal.SIG_BLOCK, {signal.SIGINT}) if mask else None
     try:
         yield
     finally:
+        if mask:
+            mask(signal.SIG_SETMASK, old_mask)  # a held SIGINT now reaches the handler above
         signal.signal(signal.SIGINT, previous)
         if received:
             raise KeyboardInterrupt
