@@ -108,6 +108,12 @@ class ProgressBar(Callback):
     ``Evaluate on 10000 samples`` followed by the bar. For those it reads
     ``params["steps"]`` and ``params["samples"]`` (set with ``set_params``).
 
+    When the number of batches is unknown (``params["steps"]`` is None: a
+    generator, or an iterable without a length), the bar counts without a
+    total, ``12/Unknown``, as Keras's does; the final line then shows the
+    count as the total (``40/40``), and later epochs of ``fit`` take it as
+    theirs.
+
     The width is read from the terminal at each redraw; a terminal that
     reports 0 columns (some CI pseudo-terminals) is taken as 80. Redraws
     happen at most every ``refresh_interval`` seconds, not per batch, so the
@@ -139,6 +145,7 @@ class ProgressBar(Callback):
         self._in_fit = False
         self._live = False  # drawing in place (a terminal, verbose=1)
         self._live_width = 0  # characters of the bar line currently on screen
+        self._counted = None  # batches of an epoch of unknown length, once one has ended
 
     # ---------------------------------------------------------------- the output
     def _out(self):
@@ -196,7 +203,7 @@ class ProgressBar(Callback):
         per_step = elapsed / self._step
         head = self._counter()
         if self._steps:
-            head += " " + self._bar() + " " + _format_eta(per_step * (self._steps - self._step))
+            head += " " + self._bar() + " " + _format_eta(per_step * max(self._steps - self._step, 0))
         head += " " + format_duration(per_step) + "/step"
         line = " - ".join([head, *_log_items(logs)])[:self._columns()]
         pad = " " * max(self._live_width - len(line), 0)
@@ -204,6 +211,8 @@ class ProgressBar(Callback):
         self._live_width = len(line)
 
     def _finish(self, logs):
+        if not self._steps:  # the count was unknown: now it is known, as Keras shows it
+            self._steps = self._counted = self._step or None
         elapsed = time.perf_counter() - self._start_time
         per_step = format_duration(elapsed / self._step if self._step else 0.0) + "/step"
         items = _log_items(logs)
@@ -226,7 +235,7 @@ class ProgressBar(Callback):
 
     def _bar(self):
         done, todo = self._glyphs()
-        filled = _BAR_WIDTH * self._step // self._steps if self._steps else 0
+        filled = min(_BAR_WIDTH * self._step // self._steps, _BAR_WIDTH) if self._steps else 0
         return done * filled + todo * (_BAR_WIDTH - filled)
 
     def _samples_header(self, verb):
@@ -236,7 +245,7 @@ class ProgressBar(Callback):
     # ----------------------------------------------------------------- fit hooks
     def on_train_begin(self, logs=None):
         self._in_fit = True  # validation's on_test_* hooks are then not shown
-        self._steps = None
+        self._steps = self._counted = None
 
     def on_train_end(self, logs=None):
         self._in_fit = False
@@ -246,7 +255,7 @@ class ProgressBar(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start(f"Epoch {epoch + 1}/{self.params.get('epochs', '?')}",
-                    self.params.get("steps"))
+                    self.params.get("steps") or self._counted)
 
     def on_train_batch_end(self, batch, logs=None):
         self._advance(batch, logs)

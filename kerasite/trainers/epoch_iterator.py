@@ -3,7 +3,11 @@
 ``EpochIterator`` walks a ``DataAdapter``: by position when the adapter's
 size is known (the arrays of ``ArrayDataAdapter``, sliced in order or
 gathered in a shuffled order), else through the adapter's own batches (a
-generator or ``PyDataset`` adapter would plug in there).
+generator, an iterable of batches or a ``PyDataset``, see ``BatchAdapter``).
+
+Used as a context manager around a loop over its batches, it stops the
+adapter's workers when the loop ends, however it ends, and notes on an
+exception which batch was in use.
 """
 
 import warnings
@@ -54,6 +58,9 @@ class EpochIterator:
         self._position = 0  # the next batch of the current pass (with steps_per_epoch)
         self._order = None
         self._source = None  # an unknown-size adapter's running batches
+        self._in_use = None  # (epoch, step) of the batch in use, or being read when _reading
+        self._reading = False  # inside the adapter, making that batch
+        self._warned_empty = False
         self._on_epoch_end = None if type(adapter).on_epoch_end is DataAdapter.on_epoch_end \
             else adapter.on_epoch_end
 
@@ -67,7 +74,7 @@ class EpochIterator:
         """
         n = self.adapter.num_samples
         if n is None:
-            yield from self._enumerate_source(epoch)
+            yield from self._enumerate_source(epoch, seed)
             return
         if self.steps_per_epoch is not None:
             yield from self._enumerate_steps(epoch, seed)
@@ -109,27 +116,91 @@ class EpochIterator:
             if self._on_epoch_end is not None:
                 self._on_epoch_end()
 
-    def _enumerate_source(self, epoch):
+    def _enumerate_source(self, epoch, seed):
         """The batches of an adapter of unknown size; ``steps_per_epoch`` may span passes."""
         steps = self.steps_per_epoch
         if self._source is None or steps is None:
-            self._source = iter(self.adapter.iter_batches())
+            self._close_source()
+            self._source = iter(self.adapter.iter_batches(epoch, seed))
         step = 0
         while steps is None or step < steps:
+            self._in_use, self._reading = (epoch, step), True
             batch = next(self._source, None)
+            self._reading = False
             if batch is None:  # the pass is over
                 self._source = None
                 if self._on_epoch_end is not None:
                     self._on_epoch_end()
                 if steps is not None:
+                    one_shot = getattr(self.adapter, "one_shot", False)
+                    again = "The next epoch starts a new pass over the data"
+                    if one_shot:
+                        fitting = getattr(self.adapter, "mode", "fit") == "fit"
+                        again = ("Training stops here" if fitting else "Nothing later reads "
+                                 "it") + ": a generator cannot be read again"
+                    self._warned_empty = one_shot
                     warnings.warn(
                         f"The data ran out after {step} of steps_per_epoch={steps} batches in "
-                        f"epoch {epoch + 1}. The next epoch starts a new pass over the data.",
+                        f"epoch {epoch + 1}. {again}. "
+                        "Make sure that the data can give at least `steps_per_epoch * epochs` "
+                        "batches (an endless generator, for one).",
                         stacklevel=5,
                     )
                 return
             yield step, len(batch[0][0]), batch
             step += 1
+
+    def exhausted(self, epoch=0):
+        """Whether a one-shot source (a generator) has no batch left; warns once, as Keras.
+
+        ``fit`` asks before each epoch, and stops when it is so.
+        """
+        exhausted = getattr(self.adapter, "exhausted", None)
+        if exhausted is None or not exhausted():
+            return False
+        if not self._warned_empty:
+            self._warned_empty = True
+            what = getattr(self.adapter, "what", "the data")
+            stop = f"interrupting training before epoch {epoch + 1}: {what} was used up by " \
+                "the epochs before" if getattr(self.adapter, "mode", "fit") == "fit" else \
+                f"epoch {epoch + 1} and those after are not validated: {what} was used up " \
+                "by the validation before"
+            warnings.warn(
+                f"Your input ran out of data; {stop}. A generator can be read only once: "
+                "give an endless generator with `steps_per_epoch` (and `validation_steps`), or "
+                "a PyDataset or a list of batches, which are read again every epoch.",
+                stacklevel=4,  # point at the user's call to fit
+            )
+        return True
+
+    def _close_source(self):
+        source, self._source = self._source, None
+        if source is not None and hasattr(source, "close"):
+            source.close()
+
+    def close(self):
+        """Stops the adapter's workers, if any; the iterator may be used again afterwards."""
+        self._close_source()
+        close = getattr(self.adapter, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        self.close()
+        # The adapter notes its own errors (naming the batch); others get the batch in use.
+        if exc is not None and self._in_use is not None and self.adapter.num_samples is None \
+                and not (self._reading and getattr(exc, "__notes__", None)):
+            epoch, step = self._in_use
+            during = f"batch {step} of epoch {epoch + 1}" if \
+                getattr(self.adapter, "mode", "fit") == "fit" else f"batch {step}"
+            what = getattr(self.adapter, "what", "the data")
+            verb = "while reading" if self._reading else "during"
+            exc.add_note(f"Raised {verb} {during} (counted from 0 within the epoch) from "
+                         f"{what}.")
+        return False
 
     def _draw_order(self, epoch, seed):
         """The order of the samples for a pass, drawn from ``(seed, epoch)`` only."""

@@ -8,6 +8,8 @@ keyed by name and is turned into one array per input and per output, here,
 once.
 """
 
+import contextlib
+import functools
 import math
 import warnings
 
@@ -22,6 +24,7 @@ import kerasite.trainers.compile_utils as compile_utils
 import kerasite.trainers.custom_steps as custom_steps
 from kerasite.trainers.compile_utils import update_metrics
 from kerasite.trainers.data_adapters import _inputs, array_data_adapter as arrays
+from kerasite.trainers.data_adapters import get_data_adapter, reserve_outputs
 from kerasite.trainers.data_adapters.data_adapter_utils import (
     as_list, as_lists, unpack_x_y_sample_weight)
 from kerasite.trainers.data_adapters.array_data_adapter import ArrayDataAdapter, _first_batches
@@ -172,7 +175,11 @@ class Trainer:
 
         Args:
             x: inputs, ``(samples, *features)``; for several inputs a list of
-                arrays or a dict keyed by input name.
+                arrays or a dict keyed by input name. Or batches made already
+                (``y``, ``batch_size`` and ``validation_split`` are then not
+                given): a ``kerasite.utils.PyDataset``, a generator, or an
+                iterable of ``(x, y)`` / ``(x, y, sample_weight)`` batches
+                (see the guide "Training on data that does not fit in memory").
             y: targets, ``(samples, *outputs)``, or integer labels
                 ``(samples,)`` for ``sparse_categorical_crossentropy``; for
                 several outputs a list or a dict keyed by output name.
@@ -189,7 +196,7 @@ class Trainer:
                 shuffling: shuffle the data first if it is sorted. Ignored when
                 ``validation_data`` is given, as in Keras.
             validation_data: ``(x_val, y_val)`` or
-                ``(x_val, y_val, val_sample_weight)``.
+                ``(x_val, y_val, val_sample_weight)``; or batches, as ``x``.
             shuffle: reshuffle the batches every epoch.
             class_weight: dict mapping a class index to a weight for its
                 samples' loss (for a single output, with integer labels or
@@ -224,6 +231,11 @@ class Trainer:
         self._require_compiled("fit")
         custom = type(self).train_step is not Trainer.train_step
         self._require_loss(custom)
+        # A generator, PyDataset or iterable of batches gets its adapter; arrays get None.
+        source = get_data_adapter(x, y, sample_weight, batch_size,
+                                  prepare=functools.partial(self._prepare_data, custom=custom),
+                                  class_weight=class_weight, shuffle=shuffle,
+                                  validation_split=validation_split)
         epochs = _inputs.check_positive_int(epochs, "epochs", minimum=0)
         batch_size = _batch_size(batch_size)
         initial_epoch = _inputs.check_positive_int(initial_epoch, "initial_epoch", minimum=0)
@@ -233,24 +245,34 @@ class Trainer:
         check_validation_freq(validation_freq)
         verbose = _check_verbose(verbose)
         arrays.check_validation_split(validation_split)
-        data = self._prepare_data(x, y, sample_weight, class_weight, custom=custom)
+        data = self._prepare_data(x, y, sample_weight, class_weight, custom=custom) \
+            if source is None else source.first_data
         from kerasite import saving
 
         saving._warn_if_resuming_mid_epoch(self, initial_epoch)
         self._training_setup()
         val = None
-        if validation_data is not None:  # it wins over validation_split, as in Keras
+        custom_test = type(self).test_step is not Trainer.test_step
+        val_source = get_data_adapter(validation_data, batch_size=validation_batch_size,
+                                      prepare=functools.partial(self._prepare_data,
+                                                                custom=custom_test),
+                                      mode="evaluate", name="validation_data")
+        if val_source is not None:
+            val_source.first_data  # checked now, before training starts
+        elif validation_data is not None:  # it wins over validation_split, as in Keras
             x_val, y_val, w_val, names = arrays.unpack_validation(validation_data,
                                                                   self._input_is_target)
-            val = self._prepare_data(x_val, y_val, w_val, names=names,
-                                     custom=type(self).test_step is not Trainer.test_step)
+            val = self._prepare_data(x_val, y_val, w_val, names=names, custom=custom_test)
         elif validation_split:
             data, val = arrays.split_validation(data, validation_split,
                                                 class_weighted=class_weight is not None)
         if val is not None:
             val = _first_batches(val, validation_steps, val_batch_size, "validation_steps")
             val = EpochIterator(ArrayDataAdapter(*val), val_batch_size)
-        iterator = EpochIterator(ArrayDataAdapter(*data), batch_size, steps_per_epoch, shuffle)
+        elif val_source is not None:
+            val = EpochIterator(val_source, None, validation_steps)
+        iterator = EpochIterator(source or ArrayDataAdapter(*data), batch_size, steps_per_epoch,
+                                 shuffle)
         metrics = self._make_metrics(data[1])
         # The keys every epoch's logs will hold: ModelCheckpoint checks its path against them.
         log_keys = [*(self._compile_loss.log_names or ()), *(m.name for m in metrics)]
@@ -267,7 +289,9 @@ class Trainer:
 
         # A diverging run overflows; fit reports that itself (a warning, or
         # TerminateOnNaN), so NumPy's per-operation warnings are silenced here.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        # The iterators stop their adapters' workers however the loop ends.
+        with iterator, val or contextlib.nullcontext(), \
+                np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             epoch_logs = self._fit_loop(iterator, val, epochs, initial_epoch, metrics,
                                         callback_list, validation_freq)
         callback_list.on_train_end(epoch_logs)
@@ -292,6 +316,8 @@ class Trainer:
         initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
         self._initial_epoch = None
         for epoch in range(initial_epoch, epochs):
+            if iterator.exhausted(epoch):  # a generator used up by the epochs before
+                break
             for layer in self._epoch_aware:
                 layer.set_epoch(epoch)
             batches = iterator.enumerate_epoch(epoch, self._seed)
@@ -349,7 +375,8 @@ class Trainer:
                     "or pass callbacks=[TerminateOnNaN()] to stop at the first bad batch.",
                     stacklevel=3,  # point at the user's call to fit
                 )
-            if val is not None and should_validate(epoch, validation_freq):
+            if val is not None and should_validate(epoch, validation_freq) \
+                    and not val.exhausted(epoch):
                 callback_list.on_test_begin()
                 val_logs = self._evaluate_arrays(val, metrics, callback_list)
                 callback_list.on_test_end(val_logs)
@@ -654,18 +681,25 @@ class Trainer:
         self._require_compiled("evaluate")
         custom = type(self).test_step is not Trainer.test_step
         self._require_loss(custom)
+        source = get_data_adapter(x, y, sample_weight, batch_size,
+                                  prepare=functools.partial(self._prepare_data, custom=custom),
+                                  mode="evaluate")
         batch_size = _batch_size(batch_size)
         verbose = _check_verbose(verbose)
-        # x is cast batch by batch (a uint8 memmap is never copied whole).
-        data = self._prepare_data(x, y, sample_weight, lazy=True, custom=custom)
-        data = _first_batches(data, steps, batch_size, "steps")
-        iterator = EpochIterator(ArrayDataAdapter(*data, cast_x=True), batch_size)
+        if source is not None:
+            data = source.first_data
+            iterator = EpochIterator(source, None, steps)
+        else:
+            # x is cast batch by batch (a uint8 memmap is never copied whole).
+            data = self._prepare_data(x, y, sample_weight, lazy=True, custom=custom)
+            data = _first_batches(data, steps, batch_size, "steps")
+            iterator = EpochIterator(ArrayDataAdapter(*data, cast_x=True), batch_size)
         cbs = list(callbacks or []) + ([ProgressBar(verbose=verbose)] if verbose else [])
         callback_list = CallbackList(cbs, model=self, params={
             "steps": iterator.num_batches, "samples": iterator.adapter.num_samples,
             "verbose": verbose, "batch_size": batch_size})
         callback_list.on_test_begin()
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with iterator, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             logs = self._evaluate_arrays(iterator, self._make_metrics(data[1]), callback_list)
         callback_list.on_test_end(logs)
         if isinstance(logs.get("loss"), float) and not math.isfinite(logs["loss"]):
@@ -766,12 +800,18 @@ class Trainer:
             Array ``(samples, *outputs)`` in ``floatx()``; a list (or dict) of
             arrays for a model with several outputs.
         """
+        source = get_data_adapter(x, batch_size=batch_size, prepare=self._prepare_x,
+                                  mode="predict")
         batch_size = _batch_size(batch_size)
         verbose = _check_verbose(verbose)
-        xs = self._prepare_x(x, lazy=True)  # cast batch by batch: no whole float copy
-        xs = _first_batches((xs,), steps, batch_size, "steps")[0]
-        n = len(xs[0])
-        iterator = EpochIterator(ArrayDataAdapter(xs, [], [], cast_x=True), batch_size)
+        if source is not None:
+            source.first_data  # builds an unbuilt model
+            n, iterator = None, EpochIterator(source, None, steps)  # n: unknown, outputs grow
+        else:
+            xs = self._prepare_x(x, lazy=True)  # cast batch by batch: no whole float copy
+            xs = _first_batches((xs,), steps, batch_size, "steps")[0]
+            n = len(xs[0])
+            iterator = EpochIterator(ArrayDataAdapter(xs, [], [], cast_x=True), batch_size)
         cbs = list(callbacks or []) + ([ProgressBar(verbose=verbose)] if verbose else [])
         callback_list = CallbackList(cbs, model=self, params={
             "steps": iterator.num_batches, "samples": n, "verbose": verbose,
@@ -781,7 +821,7 @@ class Trainer:
         graph = self._infer_graph
         custom = type(self).predict_step is not Trainer.predict_step
         callback_list.on_predict_begin()
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with iterator, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             start = 0
             for step, k, (xb, _, _) in iterator.enumerate_epoch():
                 if hooks:
@@ -791,7 +831,9 @@ class Trainer:
                                    len(results or graph.outputs))
                 else:
                     outs = graph.forward(xb, training=False)
-                if results is None:
+                if n is None:  # a source of unknown length: the arrays grow as needed
+                    results = reserve_outputs(results, outs, start)
+                elif results is None:
                     results = [np.empty((n, *o.shape[1:]), dtype=o.dtype) for o in outs]
                 for r, o in zip(results, outs):
                     r[start:start + len(o)] = o
@@ -800,6 +842,8 @@ class Trainer:
                     callback_list.on_predict_batch_end(
                         step, {"outputs": batch[0] if len(batch) == 1 else batch})
                 start += k
+        if n is None:
+            results = [r[:start] for r in results]
         self.clear_cache()
         callback_list.on_predict_end()
         if not all(np.isfinite(r).all() for r in results):

@@ -289,3 +289,4 @@ from kerasite.utils.image_utils import load_img  # noqa: E402
 from kerasite.utils.image_utils import save_img  # noqa: E402
 from kerasite.utils.text_dataset_utils import text_dataset_from_directory  # noqa: E402
 from kerasite.utils.timeseries_utils import timeseries_dataset_from_array  # noqa: E402
+from kerasite.utils.py_dataset import PyDataset, Sequence  # noqa: E402  (Keras's keras.utils names)

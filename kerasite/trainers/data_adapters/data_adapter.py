@@ -1,7 +1,8 @@
 """What an ``EpochIterator`` needs from a source of batches.
 
-The array adapter is the one kerasite has; a generator, ``PyDataset`` or
-iterable adapter implements the same few members beside it.
+The array adapter gives batches by position; the generator, iterable and
+``PyDataset`` adapters (``BatchAdapter``) implement the same few members
+and yield their own.
 """
 
 
@@ -26,8 +27,12 @@ class DataAdapter:
         """Samples ``start:stop`` of the pass (of ``order`` when shuffled) as (xs, ys, ws)."""
         raise NotImplementedError(f"{type(self).__name__} gives no batches by position.")
 
-    def iter_batches(self):
-        """The batches of one pass, in the source's own order, as (xs, ys, ws)."""
+    def iter_batches(self, epoch=0, seed=0):
+        """The batches of one pass, in the source's own order, as (xs, ys, ws).
+
+        ``epoch`` and the model's ``seed`` fix the order of a source that
+        shuffles (a ``PyDataset``'s batches).
+        """
         raise NotImplementedError(f"{type(self).__name__} does not iterate its batches.")
 
     def on_epoch_end(self):
