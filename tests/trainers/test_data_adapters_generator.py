@@ -397,3 +397,27 @@ def test_the_progress_bar_redraws_an_unknown_count_in_a_terminal():
     assert "\r1/Unknown 0s" in first or "\r1/Unknown" in first
     assert "3/3 " + "━" * 20 in first  # the final line shows the count as the total
     assert "Unknown" not in second and "\r1/3 " in second  # epoch 2 knows it
+
+
+def test_a_kerasite_dataset_trains_without_the_shuffle_warning():
+    # Keras warns that shuffle is ignored for a generator, not for a tf.data dataset;
+    # kerasite's Dataset stands for tf.data. Its batches give fit the same weights.
+    import warnings
+
+    import kerasite
+    from kerasite.utils import Dataset
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 3)), rng.standard_normal((32, 1))
+    weights = []
+    for data in ((x, y), (Dataset.from_tensor_slices((x, y)).batch(8),)):
+        kerasite.utils.set_random_seed(0)
+        model = kerasite.Sequential([kerasite.Input((3,)), kerasite.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            kwargs = {"batch_size": 8, "shuffle": False} if len(data) == 2 else {}
+            model.fit(*data, epochs=2, verbose=0, **kwargs)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-6)

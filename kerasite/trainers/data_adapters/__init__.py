@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from kerasite.utils.dataset import Dataset
 from kerasite.utils.py_dataset import PyDataset
 
 
@@ -126,7 +127,9 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, *, prepare,
                 stacklevel=3,
             )
         return PyDatasetAdapter(x, shuffle=shuffle, **common)
-    if shuffle:
+    # kerasite's Dataset stands for tf.data, which Keras shuffles by its own `shuffle()`
+    # without a warning; a generator or another iterable gets Keras's warning.
+    if shuffle and not isinstance(x, Dataset):
         warnings.warn(
             f"`shuffle=True` was passed, but will be ignored since the data `x` was provided "
             f"as {_a(label)}. The {label} is expected to yield already-shuffled data "
