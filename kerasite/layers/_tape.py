@@ -177,8 +177,21 @@ def autodiff_forward(layer, x, training):
     owned = adopt_sublayer_weights(layer)
     variables = [v for v in tape.watched_variables() if id(v) in owned and v._grad is not None]
     layer._tape_state = _TapeState(tape, inputs, in_structure, outs, variables,
-                                   layer._loss_terms)
+                                   loss_terms_within(layer))
     return unflatten(structure, [np.asarray(_raw(v)).view(np.ndarray) for v in outs])
+
+
+def loss_terms_within(layer):
+    """The ``add_loss`` terms of ``layer``'s last call and of the layers it holds, each once."""
+    terms, seen, todo = [], set(), [layer]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        terms += current.__dict__.get("_loss_terms") or []
+        todo += [sub for sub in current._sublayers() if hasattr(sub, "_sublayers")]
+    return terms
 
 
 def autodiff_backward(layer, grad_output, need_input_grad=True):

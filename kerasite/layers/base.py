@@ -375,6 +375,15 @@ class Layer:
             >>> float(layer.losses[0])
             0.5
         """
+        if is_symbolic(loss):
+            # Only a subclassed model's own call() runs on symbolic tensors (its layers run
+            # on data); the graph it traces has no place for a term that is no layer's.
+            raise ValueError(
+                f"add_loss() in the call() of model '{self.name}' received a symbolic tensor: "
+                "kerasite traces a subclassed model's call() into a graph, and cannot yet "
+                "count a loss added there. Call add_loss() inside a layer's call() instead "
+                "(a layer without backward, such as one that computes the KL term), or "
+                "compute the term in a custom train_step.")
         terms = self.__dict__.get("_loss_terms")
         if terms is None:
             terms = self._loss_terms = []
@@ -382,8 +391,12 @@ class Layer:
 
     @property
     def losses(self):
-        """The values passed to ``add_loss`` during the last call, as Keras's ``layer.losses``."""
-        return [term.value for term in self.__dict__.get("_loss_terms", ())]
+        """The values passed to ``add_loss`` during the last call, as Keras's ``layer.losses``.
+
+        The layer's own terms first, then those of the layers it holds (each
+        layer once), as Keras 3 lists them.
+        """
+        return [term.value for term in _tape.loss_terms_within(self)]
 
     def compute_output_shape(self, input_shape):
         """The output shape for an input shape, batch axis included.

@@ -349,8 +349,9 @@ class Graph:
         if getattr(layer, "activity_regularizer", None) is not None:
             self._outputs_kept[id(node)] = out
             self.activity_loss += layer.activity_penalty(out)
-        terms = layer.__dict__.get("_loss_terms") if _uses_tape(type(layer)) else None
-        if terms:  # the add_loss terms of a layer without backward
+        state = layer.__dict__.get("_tape_state") if _uses_tape(type(layer)) else None
+        terms = state.terms if state is not None else None
+        if terms:  # the add_loss terms of a layer without backward, and of those it holds
             self.loss_terms.extend(terms)
             self.activity_loss += sum(term.total() for term in terms)
         inner = getattr(layer, "_last_graph", None)

@@ -367,3 +367,52 @@ def test_a_model_held_by_a_custom_layer_lends_its_weights(float64):
     assert len(layer.trainable_weights) == 4
     report = check_gradients(layer, x, np.zeros((4, 2)), "mse")
     assert _ok(report), str(report)
+
+
+class _SquarePenalty(layers.Layer):
+    def call(self, x):
+        self.add_loss(0.5 * ops.mean(ops.square(x)) + 1.0)
+        return x
+
+
+class _Holder(layers.Layer):
+    """A layer without backward whose add_loss term comes from the layer it holds."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = _SquarePenalty()
+
+    def call(self, x):
+        return self.inner(x)
+
+
+def test_a_held_layers_add_loss_is_in_losses_in_evaluate_and_in_the_gradient(float64):
+    holder = _Holder()
+    holder(np.ones((1, 2)))
+    assert len(holder.losses) == 1  # the inner layer's term, as Keras lists it
+    inp = kerasite.Input((2,))
+    h = _Holder()(layers.Dense(3, kernel_initializer="ones")(inp))
+    model = kerasite.Model(inp, layers.Dense(1, kernel_initializer="zeros")(h))
+    model.compile("sgd", "mse")
+    x, y = np.ones((4, 2)), np.ones((4, 1))
+    # mse = 1 (the output is 0), the term = 0.5 * mean(2^2) + 1 = 3 (h = x @ ones = 2)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(4.0)
+    report = kerasite.gradcheck.check_gradients(model, x, y, "mse")
+    assert report.max_rel_diff < 1e-6, report
+
+
+def test_add_loss_in_a_subclassed_models_own_call_is_refused_with_the_fix():
+    class Model(kerasite.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(1)
+
+        def call(self, x):
+            y = self.dense(x)
+            self.add_loss(ops.mean(y))
+            return y
+
+    with pytest.raises(ValueError, match=r"add_loss\(\) in the call\(\) of model .* received a "
+                                         r"symbolic tensor.*Call add_loss\(\) inside a layer's "
+                                         r"call\(\) instead"):
+        Model()(np.ones((2, 3)))
