@@ -60,6 +60,20 @@ from kerasite.layers.pooling import (
     MaxPooling2D,
 )
 from kerasite.layers.reshaping import Cropping2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D
+from kerasite.layers import rnn as _rnn
+from kerasite.layers.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    RNNCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+    TimeDistributed,
+)
 
 def _unknown_layer(class_name, known):
     return (f"Unknown layer type {class_name!r}. Known types are {known}. Register custom "
@@ -76,7 +90,9 @@ _LAYERS = _registry.Registry(
              Rescaling, Normalization, Embedding, RepeatVector, Permute,
              Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
              GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D, BatchNormalization,
-             LayerNormalization),
+             LayerNormalization,
+             SimpleRNN, LSTM, GRU, SimpleRNNCell, LSTMCell, GRUCell, RNN, StackedRNNCells,
+             Bidirectional, TimeDistributed),
     hint="or a {'class_name': ..., 'config': ...} dict, or a Layer instance",
     unknown_class=_unknown_layer)
 _REGISTRY = _LAYERS.classes  # class name -> class, what loading may build
@@ -154,6 +170,9 @@ def deserialize(config):
     return _LAYERS.deserialize(config)
 
 
+_rnn.base.DESERIALIZE.append(deserialize)  # the recurrent wrappers rebuild their inner layers
+
+
 __all__ = [
     "Layer", "NotBuiltError", "Dense", "Dropout", "Flatten", "Reshape", "Activation",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Linear",
@@ -168,4 +187,6 @@ __all__ = [
     "GlobalMaxPooling2D", "UpSampling2D", "ZeroPadding2D", "Cropping2D",
     "BatchNormalization", "LayerNormalization",
     "register", "get", "serialize", "deserialize",
+    "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell", "RNN", "RNNCell",
+    "StackedRNNCells", "Bidirectional", "TimeDistributed",
 ]

@@ -399,10 +399,13 @@ def _serialize_layer(layer):
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 
-def _deserialize_layer(config):
-    from kerasite.layers import deserialize  # the registry lives in the package
+# The layer registry's ``deserialize``. kerasite/layers/__init__.py sets it when it
+# loads: the package imports this module, so this module does not import the package.
+DESERIALIZE = []
 
-    return deserialize(config)
+
+def _deserialize_layer(config):
+    return DESERIALIZE[0](config)
 
 
 class RNN(Layer):
