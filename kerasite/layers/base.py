@@ -139,7 +139,7 @@ class Layer:
         """
         if not self.built:
             self.ensure_built(x.shape)
-        elif x.shape[1:] != self.input_shape[1:]:
+        elif x.shape[1:] != self.input_shape[1:] and not _fits(x.shape, self.input_shape):
             self._raise_shape_mismatch(x.shape)
         takes = type(self).__dict__.get("_call_takes_training")
         if takes or (takes is None and _takes_training(type(self))):
@@ -154,7 +154,8 @@ class Layer:
         """
         input_shape = tuple(input_shape)
         if self.built:
-            if input_shape[1:] != self.input_shape[1:]:
+            if input_shape[1:] != self.input_shape[1:] and not _fits(input_shape,
+                                                                     self.input_shape):
                 self._raise_shape_mismatch(input_shape)
             return
         self.build(input_shape)
@@ -702,6 +703,12 @@ class _LiveGrads(_LiveValues):
     def __contains__(self, key):
         v = self._variables.get(key)
         return v is not None and v._grad is not None
+
+
+def _fits(shape, built):
+    """Whether ``shape`` fits the ``built`` one, where ``None`` (a varying axis) fits any size."""
+    return len(shape) == len(built) and all(
+        b is None or a is None or a == b for a, b in zip(shape[1:], built[1:]))
 
 
 def _takes_training(cls):

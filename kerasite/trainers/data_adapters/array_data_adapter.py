@@ -141,7 +141,9 @@ def check_input_shapes(xs, expected, graph, model_name):
         model_name: the model's name, for messages.
     """
     for i, (a, e) in enumerate(zip(xs, expected)):
-        if a.shape[1:] != tuple(e)[1:]:
+        e_features = tuple(e)[1:]  # None: an axis of varying size (a sequence's time axis)
+        if a.shape[1:] != e_features and (a.ndim - 1 != len(e_features) or any(
+                d is not None and d != n for n, d in zip(a.shape[1:], e_features))):
             consumers = [n.layer for n in graph.nodes if graph.inputs[i] in n.inputs]
             layer = consumers[0] if consumers else graph.inputs[i].node.layer
             raise ValueError(
