@@ -210,7 +210,7 @@ def check_targets(y, name, output_shape, loss):
     """
     out = output_shape
     if isinstance(loss, losses.SparseCategoricalCrossentropy):
-        expected = (len(y), *out[1:-1])
+        expected = _fill_varying((len(y), *out[1:-1]), y.shape)
         if y.shape == (*expected, 1):
             y = y.reshape(expected)
         if y.shape != expected:
@@ -225,7 +225,7 @@ def check_targets(y, name, output_shape, loss):
                 f"{out[-1]} outputs. Received values from {y.min():g} to {y.max():g}."
             )
         return y
-    expected = (len(y), *out[1:])
+    expected = _fill_varying((len(y), *out[1:]), y.shape)
     if y.shape != expected and y.size == math.prod(expected) and out[-1] == 1:
         y = y.reshape(expected)  # labels (n,) for a single output unit, as Keras allows
     if y.shape != expected:
@@ -235,6 +235,13 @@ def check_targets(y, name, output_shape, loss):
             + losses._label_hint(loss, y, np.empty(expected))
         )
     return y
+
+
+def _fill_varying(expected, shape):
+    """``expected`` with each ``None`` (an axis of varying size, e.g. time) taken from ``shape``."""
+    if None not in expected or len(shape) < len(expected):
+        return expected
+    return tuple(n if d is None else d for n, d in zip(shape, expected))
 
 
 # ============================================================ sample weights
