@@ -74,6 +74,7 @@ from kerasite.layers.rnn import (
     StackedRNNCells,
     TimeDistributed,
 )
+from kerasite.layers.masking import Masking
 
 def _unknown_layer(class_name, known):
     return (f"Unknown layer type {class_name!r}. Known types are {known}. Register custom "
@@ -92,7 +93,7 @@ _LAYERS = _registry.Registry(
              GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D, BatchNormalization,
              LayerNormalization,
              SimpleRNN, LSTM, GRU, SimpleRNNCell, LSTMCell, GRUCell, RNN, StackedRNNCells,
-             Bidirectional, TimeDistributed),
+             Bidirectional, TimeDistributed, Masking),
     hint="or a {'class_name': ..., 'config': ...} dict, or a Layer instance",
     unknown_class=_unknown_layer)
 _REGISTRY = _LAYERS.classes  # class name -> class, what loading may build
@@ -188,5 +189,5 @@ __all__ = [
     "BatchNormalization", "LayerNormalization",
     "register", "get", "serialize", "deserialize",
     "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell", "RNN", "RNNCell",
-    "StackedRNNCells", "Bidirectional", "TimeDistributed",
+    "StackedRNNCells", "Bidirectional", "TimeDistributed", "Masking",
 ]

@@ -87,6 +87,8 @@ class Layer:
 
     # Attributes that ``forward`` caches for ``backward``; ``clear_cache`` drops them.
     _cache_attrs = ()
+    # Whether the layer passes a mask on (a model drops the mask at a layer that does not).
+    supports_masking = False
     # Keras's weight name -> kerasite's key in ``params`` (and in saved files), where
     # they differ, e.g. Dense's {"kernel": "W", "bias": "b"}.
     _weight_keys = {}
@@ -301,6 +303,18 @@ class Layer:
             ``need_input_grad`` is false.
         """
         return grad_output
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the output, from the input and its mask (see docs/guides/masking.md).
+
+        Args:
+            inputs: the input array(s).
+            mask: the input's mask, booleans ``(batch, timesteps)``, or ``None``.
+
+        Returns:
+            ``mask`` unchanged when the layer ``supports_masking``, else ``None``.
+        """
+        return mask if self.supports_masking else None
 
     def compute_output_shape(self, input_shape):
         """The output shape for an input shape, batch axis included.

@@ -93,6 +93,10 @@ F2 = (2, 3)          # a (batch, features) input
 F3 = (2, 2, 3)       # a (batch, steps, features) input
 IMG = (2, 4, 4, 2)   # a (batch, height, width, channels) input
 PAIR = [(2, 3), (2, 3)]
+SEQ = (2, 4, 3)      # a (batch, timesteps, features) sequence
+_IN_RNN = "a cell runs one step inside RNN: the RNN cases check it"
+
+CHECKS = ("grad", "config", "shared", "native", "keras")
 
 CASES = [
     # ------------------------------------------------------------------ core
@@ -196,9 +200,28 @@ CASES = [
     Case("Encoder", lambda: Encoder([layers.Dense(2, activation="tanh")]), F2),
     Case("Decoder", lambda: Decoder([layers.Dense(3, activation="sigmoid")]), F2),
     Case("Autoencoder", _autoencoder, (2, 4)),
+    # ------------------------------------------------------------- recurrent
+    Case("SimpleRNN", lambda: layers.SimpleRNN(3, return_sequences=True), SEQ),
+    Case("LSTM", lambda: layers.LSTM(3, recurrent_regularizer="l2"), SEQ),
+    Case("LSTM-backwards", lambda: layers.LSTM(2, go_backwards=True, return_sequences=True,
+                                               unit_forget_bias=False), SEQ),
+    Case("GRU", lambda: layers.GRU(3), SEQ),
+    Case("GRU-reset-before", lambda: layers.GRU(2, reset_after=False, return_sequences=True),
+         SEQ),
+    Case("RNN-stacked", lambda: layers.RNN([layers.LSTMCell(3), layers.GRUCell(2)]), SEQ),
+    Case("Bidirectional", lambda: layers.Bidirectional(layers.LSTM(2)), SEQ),
+    Case("Bidirectional-sum", lambda: layers.Bidirectional(
+        layers.GRU(2, return_sequences=True), merge_mode="sum"), SEQ),
+    Case("TimeDistributed", lambda: layers.TimeDistributed(layers.Dense(2, activation="tanh")),
+         SEQ),
+    Case("Masking", lambda: layers.Masking(), SEQ),
+    *[Case(name, make, SEQ, skip={check: _IN_RNN for check in CHECKS})
+      for name, make in (("SimpleRNNCell", lambda: layers.SimpleRNNCell(2)),
+                         ("LSTMCell", lambda: layers.LSTMCell(2)),
+                         ("GRUCell", lambda: layers.GRUCell(2)),
+                         ("StackedRNNCells", lambda: layers.StackedRNNCells(
+                             [layers.GRUCell(2)])))],
 ]
-
-CHECKS = ("grad", "config", "shared", "native", "keras")
 
 
 def _params(check):

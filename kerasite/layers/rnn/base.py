@@ -233,6 +233,7 @@ class GatedCell(RNNCell):
     """
 
     gates = 1
+    _cache_attrs = ("_seq", "_dp", "_rdp", "_xs", "_xw", "_dz")
 
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -484,6 +485,11 @@ class RNN(Layer):
         for cell in self._cells:
             cell.set_epoch(epoch)
 
+    def clear_cache(self):
+        super().clear_cache()
+        for cell in self._cells:
+            cell.clear_cache()
+
     # ------------------------------------------------------------------ building
     def __call__(self, inputs, training=False, initial_state=None, mask=None, **kwargs):
         if initial_state is not None:
@@ -510,7 +516,7 @@ class RNN(Layer):
         # The cells' weights are the layer's, as Keras's lstm.weights are its cell's.
         stacked = len(self._cells) > 1
         for i, cell in enumerate(self._cells):
-            prefix = f"cell_{i}/" if stacked else ""
+            prefix = f"cell_{i}_" if stacked else ""
             for key, variable in cell._variables.items():
                 self._variables[prefix + key] = variable
             for key, reg in cell.regularizers.items():
@@ -579,6 +585,8 @@ class RNN(Layer):
         if shape[-1] != self.input_shape[-1]:
             self._raise_shape_mismatch(shape)
         batch, steps = shape[:2]
+        if isinstance(mask, (list, tuple)):  # [x's mask, the states' (None)]
+            mask = mask[0]
         if mask is not None:
             mask = np.asarray(mask)
             if mask.shape != (batch, steps):

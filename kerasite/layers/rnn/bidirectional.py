@@ -82,6 +82,11 @@ class Bidirectional(Layer):
         self.forward_layer.set_epoch(epoch)
         self.backward_layer.set_epoch(epoch)
 
+    def clear_cache(self):
+        super().clear_cache()
+        self.forward_layer.clear_cache()
+        self.backward_layer.clear_cache()
+
     def __call__(self, inputs, training=False, initial_state=None, mask=None, **kwargs):
         if initial_state is not None:
             inputs = [inputs, *list(initial_state)]
@@ -96,11 +101,11 @@ class Bidirectional(Layer):
         # Keras's order: the forward layer's weights, then the backward layer's.
         for side, rnn in (("forward", self.forward_layer), ("backward", self.backward_layer)):
             for key, variable in rnn._variables.items():
-                self._variables[f"{side}/{key}"] = variable
+                self._variables[f"{side}_{key}"] = variable
             for key, reg in rnn.regularizers.items():
-                self.regularizers[f"{side}/{key}"] = reg
+                self.regularizers[f"{side}_{key}"] = reg
             for key, con in rnn.constraints.items():
-                self.constraints[f"{side}/{key}"] = con
+                self.constraints[f"{side}_{key}"] = con
         self.input_shape = (None, None, tuple(seq)[-1])
         self.built = True
 

@@ -36,6 +36,7 @@ class GRUCell(GatedCell):
     """
 
     gates = 3
+    _cache_attrs = (*GatedCell._cache_attrs, "_kept", "_dhu")
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
                  reset_after=True, **kwargs):

@@ -49,6 +49,7 @@ class LSTMCell(GatedCell):
     """
 
     gates = 4
+    _cache_attrs = (*GatedCell._cache_attrs, "_tanh_c")
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
                  unit_forget_bias=True, **kwargs):

@@ -52,6 +52,10 @@ class TimeDistributed(Layer):
         elif tuple(input_shape)[2:] != self.input_shape[2:]:
             self._raise_shape_mismatch(input_shape)
 
+    def clear_cache(self):
+        super().clear_cache()
+        self.layer.clear_cache()
+
     def set_epoch(self, epoch):
         if hasattr(self.layer, "set_epoch"):
             self.layer.set_epoch(epoch)
