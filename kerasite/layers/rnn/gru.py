@@ -25,8 +25,9 @@ class GRUCell(GatedCell):
         recurrent_activation: ``"sigmoid"`` by default (of ``z`` and ``r``).
         reset_after: apply the reset gate after the recurrent product
             (``True``, Keras 3's default and cuDNN's convention).
-        use_bias, the initializers, regularizers and constraints, dropout,
-            recurrent_dropout, seed: as for :class:`SimpleRNNCell`.
+        **kwargs: ``use_bias``, the initializers, regularizers and
+            constraints, ``dropout``, ``recurrent_dropout`` and ``seed``, as
+            for :class:`SimpleRNNCell`.
 
     Shapes:
         ``kernel`` ``(features, 3 * units)``, ``recurrent_kernel`` ``(units,

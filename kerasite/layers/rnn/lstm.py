@@ -34,13 +34,11 @@ class LSTMCell(GatedCell):
         units: the size of ``h`` and ``c``, a positive integer.
         activation: ``"tanh"`` by default (of ``g`` and of ``c_t``).
         recurrent_activation: ``"sigmoid"`` by default (of the gates ``i, f, o``).
-        use_bias: whether to add ``b``.
         unit_forget_bias: start the forget gate's bias at 1 (Keras's default,
             ``True``), so the cell remembers by default.
-        kernel_initializer, recurrent_initializer, bias_initializer,
-        kernel_regularizer, recurrent_regularizer, bias_regularizer,
-        kernel_constraint, recurrent_constraint, bias_constraint,
-        dropout, recurrent_dropout, seed: as for :class:`SimpleRNNCell`.
+        **kwargs: ``use_bias``, the initializers, regularizers and
+            constraints, ``dropout``, ``recurrent_dropout`` and ``seed``, as
+            for :class:`SimpleRNNCell`.
 
     Shapes:
         ``kernel`` ``(features, 4 * units)``, ``recurrent_kernel`` ``(units,

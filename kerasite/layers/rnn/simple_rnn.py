@@ -12,11 +12,17 @@ class SimpleRNNCell(GatedCell):
         units: the size of the output and of the state, a positive integer.
         activation: ``f``, ``"tanh"`` by default.
         use_bias: whether to add ``b``.
-        kernel_initializer, recurrent_initializer, bias_initializer:
-            initializers of ``W`` (glorot uniform), ``U`` (orthogonal), ``b`` (zeros).
-        kernel_regularizer, recurrent_regularizer, bias_regularizer: penalties.
-        kernel_constraint, recurrent_constraint, bias_constraint: projections.
-        dropout, recurrent_dropout, seed: see :class:`RNNCell`.
+        kernel_initializer: initializer of ``W``, glorot uniform by default.
+        recurrent_initializer: initializer of ``U``, orthogonal by default.
+        bias_initializer: initializer of ``b``, zeros by default.
+        kernel_regularizer: a penalty on ``W``, or ``None``.
+        recurrent_regularizer: a penalty on ``U``, or ``None``.
+        bias_regularizer: a penalty on ``b``, or ``None``.
+        kernel_constraint: a projection of ``W`` after each update, or ``None``.
+        recurrent_constraint: the same for ``U``.
+        bias_constraint: the same for ``b``.
+        **kwargs: ``dropout``, ``recurrent_dropout`` and ``seed`` (see
+            :class:`RNNCell`), ``name``.
 
     Shapes:
         ``kernel`` ``(features, units)``, ``recurrent_kernel`` ``(units,
