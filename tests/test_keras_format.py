@@ -498,7 +498,7 @@ def _nested_lambda(config):
 
 
 def _nested_unknown(config):
-    _nested(config, "decoder")["config"]["layers"][0]["class_name"] = "Bidirectional"
+    _nested(config, "decoder")["config"]["layers"][0]["class_name"] = "ConvLSTM2D"
 
 
 def _nested_module(config):
@@ -527,7 +527,7 @@ def _unknown_schedule(config):
 
 @pytest.mark.parametrize("edit, match", [
     (_nested_lambda, r"layer type 'Lambda' is not supported: it holds code"),
-    (_nested_unknown, r"layer type 'Bidirectional' is not supported"),
+    (_nested_unknown, r"layer type 'ConvLSTM2D' is not supported"),
     (_nested_module, r"Nested model 'encoder' names module 'my_models'"),
     (_loss_module, r"The loss names module 'evil.losses'"),
     (_ema, r"optimizer option `use_ema` is not supported. Load it with compile=False"),

@@ -71,6 +71,21 @@ from kerasite.layers.pooling import (
 from kerasite.layers.reshaping import Cropping1D, UpSampling1D, ZeroPadding1D
 from kerasite.layers.dropout import SpatialDropout1D, SpatialDropout2D
 from kerasite.layers.separable import DepthwiseConv2D, SeparableConv1D, SeparableConv2D
+from kerasite.layers import rnn as _rnn
+from kerasite.layers.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    RNNCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+    TimeDistributed,
+)
+from kerasite.layers.masking import Masking
 
 def _unknown_layer(class_name, known):
     return (f"Unknown layer type {class_name!r}. Known types are {known}. Register custom "
@@ -90,7 +105,9 @@ _LAYERS = _registry.Registry(
              LayerNormalization, OpLayer,
              Conv1D, Conv1DTranspose, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D,
              GlobalMaxPooling1D, UpSampling1D, ZeroPadding1D, Cropping1D, SpatialDropout1D,
-             SpatialDropout2D, SeparableConv1D, SeparableConv2D, DepthwiseConv2D),
+             SpatialDropout2D, SeparableConv1D, SeparableConv2D, DepthwiseConv2D,
+             SimpleRNN, LSTM, GRU, SimpleRNNCell, LSTMCell, GRUCell, RNN, StackedRNNCells,
+             Bidirectional, TimeDistributed, Masking),
     hint="or a {'class_name': ..., 'config': ...} dict, or a Layer instance",
     unknown_class=_unknown_layer)
 _REGISTRY = _LAYERS.classes  # class name -> class, what loading may build
@@ -168,6 +185,9 @@ def deserialize(config):
     return _LAYERS.deserialize(config)
 
 
+_rnn.base.DESERIALIZE.append(deserialize)  # the recurrent wrappers rebuild their inner layers
+
+
 __all__ = [
     "Layer", "NotBuiltError", "Dense", "Dropout", "Flatten", "Reshape", "Activation",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Linear",
@@ -186,4 +206,6 @@ __all__ = [
     "Conv1D", "Conv1DTranspose", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D",
     "GlobalMaxPooling1D", "UpSampling1D", "ZeroPadding1D", "Cropping1D", "SpatialDropout1D",
     "SpatialDropout2D", "SeparableConv1D", "SeparableConv2D", "DepthwiseConv2D",
+    "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell", "RNN", "RNNCell",
+    "StackedRNNCells", "Bidirectional", "TimeDistributed", "Masking",
 ]

@@ -51,6 +51,7 @@ class _Elementwise(Layer):
     """
 
     _cache_attrs = ("z",)
+    supports_masking = True
 
     def call(self, x, training=False, out=None):
         if out is None:

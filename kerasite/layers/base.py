@@ -89,6 +89,8 @@ class Layer:
 
     # Attributes that ``forward`` caches for ``backward``; ``clear_cache`` drops them.
     _cache_attrs = ()
+    # Whether the layer passes a mask on (a model drops the mask at a layer that does not).
+    supports_masking = False
     # Keras's weight name -> kerasite's key in ``params`` (and in saved files), where
     # they differ, e.g. Dense's {"kernel": "W", "bias": "b"}.
     _weight_keys = {}
@@ -144,7 +146,7 @@ class Layer:
             return _tape.autodiff_forward(self, x, training)  # a call without backward
         if not self.built:
             self.ensure_built(x.shape)
-        elif x.shape[1:] != self.input_shape[1:]:
+        elif x.shape[1:] != self.input_shape[1:] and not _fits(x.shape, self.input_shape):
             self._raise_shape_mismatch(x.shape)
         takes = type(self).__dict__.get("_call_takes_training")
         if takes or (takes is None and _takes_training(type(self))):
@@ -166,7 +168,8 @@ class Layer:
             return
         input_shape = tuple(input_shape)
         if self.built:
-            if input_shape[1:] != self.input_shape[1:]:
+            if input_shape[1:] != self.input_shape[1:] and not _fits(input_shape,
+                                                                     self.input_shape):
                 self._raise_shape_mismatch(input_shape)
             return
         self.build(input_shape)
@@ -397,6 +400,17 @@ class Layer:
         layer once), as Keras 3 lists them.
         """
         return [term.value for term in _tape.loss_terms_within(self)]
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the output, from the input and its mask (see docs/guides/masking.md).
+
+        Args:
+            inputs: the input array(s).
+            mask: the input's mask, booleans ``(batch, timesteps)``, or ``None``.
+
+        Returns:
+            ``mask`` unchanged when the layer ``supports_masking``, else ``None``.
+        """
+        return mask if self.supports_masking else None
 
     def compute_output_shape(self, input_shape):
         """The output shape for an input shape, batch axis included.
@@ -833,6 +847,10 @@ def _uses_tape(cls):
     uses = cls.call is not Layer.call and cls.backward is Layer.backward
     cls._call_uses_tape = uses
     return uses
+def _fits(shape, built):
+    """Whether ``shape`` fits the ``built`` one, where ``None`` (a varying axis) fits any size."""
+    return len(shape) == len(built) and all(
+        b is None or a is None or a == b for a, b in zip(shape[1:], built[1:]))
 
 
 def _takes_training(cls):

@@ -47,6 +47,7 @@ class Dense(KernelAndBias, Layer):
     """
 
     _cache_attrs = ("x",)
+    supports_masking = True  # each step's output depends on that step only
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",

@@ -30,6 +30,7 @@ class Dropout(Layer):
     """
 
     _cache_attrs = ("_scaled_mask",)
+    supports_masking = True
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from kerasite import constraints, initializers, regularizers
-from kerasite._validation import positive_int
+from kerasite._validation import boolean, positive_int
 from kerasite.layers.base import Layer
 
 
@@ -22,7 +22,11 @@ class Embedding(Layer):
             ``"uniform"``, i.e. ``U(-0.05, 0.05)``, by default).
         embeddings_regularizer: a regularizer of the table, or ``None``.
         embeddings_constraint: a constraint on the table, or ``None``.
-        mask_zero: must be ``False``: kerasite has no masking.
+        mask_zero: whether index 0 is padding: the layer then gives the
+            model a mask, ``True`` where the index is not 0, which the
+            recurrent layers after it follow (masked steps keep their states).
+            Index 0 then means nothing, so ``input_dim`` is the vocabulary size
+            plus one.
 
     Shapes:
         input ``(batch, *index_axes)`` of integers (a float array holding
@@ -45,14 +49,11 @@ class Embedding(Layer):
         super().__init__(**kwargs)
         input_dim = positive_int(input_dim, "input_dim")
         output_dim = positive_int(output_dim, "output_dim")
-        if mask_zero:
-            raise ValueError("`mask_zero=True` is not supported: kerasite has no masking. Pad "
-                             "with an index of its own and let the model learn to ignore it.")
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.embeddings_constraint = constraints.get(embeddings_constraint)
-        self.mask_zero = False
+        self.mask_zero = boolean(mask_zero, "mask_zero")
         if self.embeddings_regularizer is not None:
             self.regularizers["embeddings"] = self.embeddings_regularizer
         if self.embeddings_constraint is not None:
@@ -95,6 +96,17 @@ class Embedding(Layer):
         # Indices are not differentiable; zeros keep a layer before this one working.
         return np.zeros(self._indices.shape, dtype=grad_output.dtype)
 
+    @property
+    def makes_mask(self):
+        """Whether the layer starts a mask (``mask_zero``), for the model's graph."""
+        return self.mask_zero
+
+    def compute_mask(self, inputs, mask=None):
+        """``inputs != 0`` with ``mask_zero``, ``(batch, *index_axes)``; else ``None``."""
+        if not self.mask_zero:
+            return None
+        return np.asarray(inputs) != 0
+
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape), self.output_dim)
 
@@ -104,4 +116,4 @@ class Embedding(Layer):
                 "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
                 "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
                 "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
-                "mask_zero": False}
+                "mask_zero": self.mask_zero}

@@ -16,30 +16,40 @@ class InputLayer(Layer):
     input shape and is not kept among ``model.layers``.
 
     Args:
-        shape: the shape of one sample, without the batch axis, e.g. ``(784,)``.
+        shape: the shape of one sample, without the batch axis, e.g. ``(784,)``;
+            ``None`` for an axis whose size changes from batch to batch (the
+            time axis of ``(None, features)`` sequences).
         dtype: the dtype of the data; ``floatx()`` by default.
+        batch_size: a fixed batch size (stateful recurrent layers need one),
+            or ``None``.
 
     Attributes:
         output: the ``SymbolicTensor`` ``(None, *shape)``.
     """
 
-    def __init__(self, shape=None, dtype=None, input_shape=None, **kwargs):
+    def __init__(self, shape=None, dtype=None, input_shape=None, batch_size=None, **kwargs):
         if shape is None and input_shape is not None:  # the Keras 2 spelling
             shape = input_shape
         super().__init__(**kwargs)
+        received = shape
         try:
-            shape = tuple(int(d) for d in shape)
+            shape = tuple(None if d is None else int(d) for d in shape)
         except (TypeError, ValueError):
             shape = None
-        if not shape or any(d < 1 for d in shape):
+        if not shape or any(d is not None and d < 1 for d in shape):
             raise ValueError(
-                "`shape` must be a tuple of positive integers, the shape of one sample "
-                f"without the batch axis, such as (784,). Received: shape={shape!r}."
+                "`shape` must be a tuple of positive integers (or None for an axis of varying "
+                "size), the shape of one sample without the batch axis, such as (784,) or "
+                f"(None, 8). Received: shape={received!r}."
             )
+        if batch_size is not None and (not is_int(batch_size) or batch_size < 1):
+            raise ValueError("`batch_size` must be a positive integer or None. Received: "
+                             f"batch_size={batch_size!r}.")
         self.shape = shape
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.dtype = str(np.dtype(dtype or floatx()))
-        self.ensure_built((None, *shape))
-        tensor = SymbolicTensor((None, *shape), self.dtype, name=self.name)
+        self.ensure_built((self.batch_size, *shape))
+        tensor = SymbolicTensor((self.batch_size, *shape), self.dtype, name=self.name)
         tensor.node = Node(self, [], [tensor], multi_input=False)
 
     def call(self, x, training=False):
@@ -49,10 +59,13 @@ class InputLayer(Layer):
         return grad_output if need_input_grad else None
 
     def get_config(self):
-        return {**super().get_config(), "shape": list(self.shape), "dtype": self.dtype}
+        config = {**super().get_config(), "shape": list(self.shape), "dtype": self.dtype}
+        if self.batch_size is not None:
+            config["batch_size"] = self.batch_size
+        return config
 
 
-def Input(shape, name=None, dtype=None):
+def Input(shape=None, name=None, dtype=None, batch_size=None, batch_shape=None):
     """A symbolic input: the start of a functional model, as ``keras.Input``.
 
     Call layers on it to build a graph, then wrap the graph with
@@ -61,15 +74,19 @@ def Input(shape, name=None, dtype=None):
 
     Args:
         shape: the shape of one sample, without the batch axis, e.g. ``(784,)``
-            or ``(28, 28)``.
+            or ``(28, 28)``. ``None`` marks an axis whose size varies: ``(None, 8)`` takes
+            sequences of any length, ``(None,)`` with ``dtype="int32"`` token
+            ids of any length.
         name: a name for the input (and the key of its data in a dict).
         dtype: the dtype of the data; ``floatx()`` (float32) by default.
+        batch_size: a fixed batch size, or ``None`` (stateful RNNs need one).
+        batch_shape: ``(batch_size, *shape)`` in one tuple, as Keras allows.
 
     Returns:
-        A ``SymbolicTensor`` of shape ``(None, *shape)``.
+        A ``SymbolicTensor`` of shape ``(batch_size, *shape)``.
 
     Raises:
-        ValueError: if ``shape`` is not a tuple of positive integers.
+        ValueError: if ``shape`` is not a tuple of positive integers or ``None`` s.
 
     Example:
         >>> import kerasite
@@ -79,6 +96,8 @@ def Input(shape, name=None, dtype=None):
         >>> kerasite.Model(inputs, outputs).count_params()
         3
     """
+    if batch_shape is not None:
+        batch_size, shape = tuple(batch_shape)[0], tuple(batch_shape)[1:]
     if is_int(shape):
         shape = (shape,)
-    return InputLayer(shape, dtype=dtype, name=name).output
+    return InputLayer(shape, dtype=dtype, name=name, batch_size=batch_size).output

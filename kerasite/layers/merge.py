@@ -22,7 +22,7 @@ Maximum and Minimum send a tie's gradient to the first input that attains it.
 import numpy as np
 
 from kerasite._validation import integer
-from kerasite.layers.base import Layer
+from kerasite.layers.base import Layer, _fits
 from kerasite.layers.symbolic import OPERATOR_LAYERS
 
 
@@ -32,12 +32,14 @@ class Merge(Layer):
     _cache_attrs = ("inputs",)
     _min_inputs = 2
     _max_inputs = None
+    supports_masking = True
 
     # ------------------------------------------------------------ shape checks
     def ensure_built(self, input_shape):
         shapes = self._check_shapes(input_shape)
         if self.built:
-            if [s[1:] for s in shapes] != [s[1:] for s in self.input_shape]:
+            if [s[1:] for s in shapes] != [s[1:] for s in self.input_shape] and not all(
+                    _fits(s, b) for s, b in zip(shapes, self.input_shape)):
                 raise ValueError(
                     f"Input to layer '{self.name}' ({type(self).__name__}) has the wrong shapes: "
                     f"expected {self.input_shape} as the layer was built for, received "
@@ -79,6 +81,13 @@ class Merge(Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[0])
+
+    def compute_mask(self, inputs, mask=None):
+        """A step is real where it is real in every input that has a mask (as Keras)."""
+        masks = [m for m in (mask or []) if m is not None]
+        if not masks:
+            return None
+        return np.logical_and.reduce(masks) if len(masks) > 1 else masks[0]
 
     # --------------------------------------------------------- forward, backward
     def forward(self, inputs, training=False):

@@ -82,7 +82,11 @@ class Graph:
         self.activity_loss = 0.0   # the last forward's activity penalty and add_loss terms
         self.loss_terms = []       # the last forward's add_loss terms (kerasite.layers._tape)
         self._outputs_kept = {}    # node -> its output, for the activity gradient
-        self._chain = None if self._activity else self._as_chain()
+        # A layer that starts a mask (Masking, Embedding(mask_zero=True)): the masks then
+        # travel beside the data, on the general path.
+        self._masked = any(getattr(node.layer, "makes_mask", False) for node in self.nodes)
+        self.output_masks = [None] * len(self.outputs)  # the last forward's, one per output
+        self._chain = None if self._activity or self._masked else self._as_chain()
         # A layer that keeps Layer.forward runs its ``call`` directly in a chain; a model or
         # a merge layer has a forward of its own.
         self._chain_calls = [
@@ -195,6 +199,7 @@ class Graph:
         env = {id(t): v for t, v in zip(self.inputs, values)}
         shared, state, activity = self._shared, self._node_state, self._activity
         pre_nodes, kept = self._requested_nodes(pre_activation), {}
+        masks = {} if self._masked else None
         self.activity_loss = 0.0
         if activity:
             self.loss_terms = []
@@ -208,6 +213,8 @@ class Graph:
                 layer._import_cache(state.get(id(node)))
             if id(node) in pre_nodes:
                 out, kept[id(node)] = layer.call_with_pre_activation(arg, training)
+            elif masks is not None:
+                out = _forward_with_masks(node, arg, training, masks)
             else:
                 out = layer.forward(arg, training)
             if id(node) in shared:
@@ -221,6 +228,8 @@ class Graph:
                 for t, v in zip(node.outputs, _tape.flatten(out)[0]):
                     env[id(t)] = v
         outs = [env[id(t)] for t in self.outputs]
+        if masks is not None:
+            self.output_masks = [masks.get(id(t)) for t in self.outputs]
         if not pre_activation:
             return outs
         return outs, [kept[id(t.node)] if i in pre_activation else None
@@ -424,3 +433,42 @@ def _leaves(layer):
 def _without_training(call):
     """``call(x, training)`` for a custom ``call(self, inputs)`` that takes no ``training``."""
     return lambda x, training: call(x)
+
+
+# ------------------------------------------------------------------------ masks
+# A mask, booleans (batch, timesteps), marks the real steps of padded sequences. It
+# starts at a layer with ``makes_mask`` and follows the data: a layer whose ``forward``
+# takes ``mask`` receives its input's, and ``compute_mask`` gives its output's (None
+# at a layer that does not support masking). Backward needs nothing more: each layer
+# keeps the mask it used.
+def _forward_with_masks(node, arg, training, masks):
+    """Runs ``node`` with the masks of its inputs, and records the masks of its outputs."""
+    layer = node.layer
+    in_masks = [masks.get(id(t)) for t in node.inputs]
+    mask = in_masks if node.multi_input else in_masks[0]
+    if not any(m is not None for m in in_masks):
+        mask = None
+    if mask is not None and _takes_mask(type(layer)):
+        out = layer.forward(arg, training, mask=mask)
+    else:
+        out = layer.forward(arg, training)
+    out_masks = layer.compute_mask(arg, mask)
+    if len(node.outputs) == 1:
+        out_masks = [out_masks]
+    elif not isinstance(out_masks, (list, tuple)):
+        out_masks = [out_masks] * len(node.outputs)
+    for t, m in zip(node.outputs, out_masks):
+        if m is not None:
+            masks[id(t)] = m
+    return out
+
+
+def _takes_mask(cls):
+    """Whether ``cls.forward`` has a ``mask`` argument; decided once per class."""
+    cached = cls.__dict__.get("_forward_takes_mask")
+    if cached is None:
+        import inspect
+
+        cached = "mask" in inspect.signature(cls.forward).parameters
+        cls._forward_takes_mask = cached
+    return cached

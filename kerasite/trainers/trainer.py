@@ -25,6 +25,7 @@ import kerasite.trainers.custom_steps as custom_steps
 from kerasite.trainers.compile_utils import update_metrics
 from kerasite.trainers.data_adapters import _inputs, array_data_adapter as arrays
 from kerasite.trainers.data_adapters import get_data_adapter, reserve_outputs
+import kerasite.trainers.masks as masks
 from kerasite.trainers.data_adapters.data_adapter_utils import (
     as_list, as_lists, unpack_x_y_sample_weight)
 from kerasite.trainers.data_adapters.array_data_adapter import ArrayDataAdapter, _first_batches
@@ -351,7 +352,9 @@ class Trainer:
                     for j, v in enumerate(values):
                         sums[j] += v * k
                 seen += k
-                if metrics:
+                if metrics and self._graph._masked:
+                    masks.update_metrics(metrics, yb, outs, wb, self._graph)
+                elif metrics:
                     update_metrics(metrics, yb, outs, wb)
                 if want_batch_hooks:
                     batch_logs.update(loss_logs([s / seen for s in sums]))
@@ -430,6 +433,9 @@ class Trainer:
         xs, ys, ws = self._step_lists(x, y, sample_weight)
         outs = self._infer_graph.forward(xs, training=False)
         y_pred = self._pack_step_outputs(outs)
+        if self._infer_graph._masked:  # the loss and metrics skip the padded steps
+            sample_weight = masks.as_sample_weight(
+                masks.masked_weights(self._infer_graph, ws or [None] * len(outs)))
         self._track_loss([self.compute_loss(x, y, y_pred, sample_weight)], len(xs[0]))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -551,6 +557,8 @@ class Trainer:
         ws = ws or self._no_weights
         if self._plain_step:  # no paired head, penalty or constraint: the lean path
             outs = graph.forward(xs, training=True)
+            if graph._masked:
+                ws = self._masked_ws = masks.masked_weights(graph, ws)
             values, grads = self._losses_and_grads(ys, outs, ws)
             graph.backward(grads, need_input_grad=False)
             self.optimizer.apply_gradients(self._grads_and_vars)
@@ -558,6 +566,8 @@ class Trainer:
         # The paired heads take their outputs' logits, and give the gradients with respect
         # to them: the graph's backward starts below those outputs' activations.
         outs, logits = self._heads.forward(xs, training=True)
+        if graph._masked:
+            ws = self._masked_ws = masks.masked_weights(graph, ws)
         values, grads = self._losses_and_grads(ys, outs, ws, logits)
         graph.backward(grads, need_input_grad=False, pre_activation=self._heads.paired)
         if self._regularized or graph._activity:
@@ -755,13 +765,18 @@ class Trainer:
             if hooks:
                 callback_list.on_test_batch_begin(step)
             outs, logits = heads.forward(xb, training=False)
-            values = self._loss_values(yb, outs, wb, logits, heads)
+            masked = masks.masked_weights(graph, wb or [None] * len(outs)) \
+                if graph._masked else wb  # the loss skips the padded steps, as Keras's
+            values = self._loss_values(yb, outs, masked, logits, heads)
             if regularized or graph._activity:
                 values = [values[0] + self._penalty(graph), *values[1:]]
             sums = [v * k for v in values] if sums is None else \
                 [s + v * k for s, v in zip(sums, values)]
             seen += k
-            update_metrics(metrics, yb, outs, wb)
+            if graph._masked:
+                masks.update_metrics(metrics, yb, outs, wb, graph)
+            else:
+                update_metrics(metrics, yb, outs, wb)
             if hooks:
                 batch_logs = self._loss_logs([s / seen for s in sums])
                 for m in metrics:

@@ -107,7 +107,7 @@ def test_bad_indices(x, message):
     ({"input_dim": 0, "output_dim": 2}, r"`input_dim` must be a positive integer\. "
                                         r"Received: input_dim=0"),
     ({"input_dim": 3, "output_dim": 2.0}, r"`output_dim` must be a positive integer"),
-    ({"input_dim": 3, "output_dim": 2, "mask_zero": True}, r"`mask_zero=True` is not supported"),
+    ({"input_dim": 3, "output_dim": 2, "mask_zero": 1}, r"`mask_zero` must be True or False"),
 ])
 def test_argument_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):

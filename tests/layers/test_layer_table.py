@@ -95,6 +95,10 @@ F3 = (2, 2, 3)       # a (batch, steps, features) input
 IMG = (2, 4, 4, 2)   # a (batch, height, width, channels) input
 PAIR = [(2, 3), (2, 3)]
 SEQ = (2, 6, 2)      # a (batch, steps, channels) input
+RSEQ = (2, 4, 3)     # a (batch, timesteps, features) sequence, for the recurrent layers
+_IN_RNN = "a cell runs one step inside RNN: the RNN cases check it"
+
+CHECKS = ("grad", "config", "shared", "native", "keras")
 
 CASES = [
     # ------------------------------------------------------------------ core
@@ -232,9 +236,28 @@ CASES = [
         bias_initializer=initializers.RandomNormal(seed=6)), IMG),
     Case("DepthwiseConv2D", lambda: layers.DepthwiseConv2D(2, depth_multiplier=2,
                                                            dilation_rate=2), IMG),
+    # ------------------------------------------------------------- recurrent
+    Case("SimpleRNN", lambda: layers.SimpleRNN(3, return_sequences=True), RSEQ),
+    Case("LSTM", lambda: layers.LSTM(3, recurrent_regularizer="l2"), RSEQ),
+    Case("LSTM-backwards", lambda: layers.LSTM(2, go_backwards=True, return_sequences=True,
+                                               unit_forget_bias=False), RSEQ),
+    Case("GRU", lambda: layers.GRU(3), RSEQ),
+    Case("GRU-reset-before", lambda: layers.GRU(2, reset_after=False, return_sequences=True),
+         RSEQ),
+    Case("RNN-stacked", lambda: layers.RNN([layers.LSTMCell(3), layers.GRUCell(2)]), RSEQ),
+    Case("Bidirectional", lambda: layers.Bidirectional(layers.LSTM(2)), RSEQ),
+    Case("Bidirectional-sum", lambda: layers.Bidirectional(
+        layers.GRU(2, return_sequences=True), merge_mode="sum"), RSEQ),
+    Case("TimeDistributed", lambda: layers.TimeDistributed(layers.Dense(2, activation="tanh")),
+         RSEQ),
+    Case("Masking", lambda: layers.Masking(), RSEQ),
+    *[Case(name, make, RSEQ, skip={check: _IN_RNN for check in CHECKS})
+      for name, make in (("SimpleRNNCell", lambda: layers.SimpleRNNCell(2)),
+                         ("LSTMCell", lambda: layers.LSTMCell(2)),
+                         ("GRUCell", lambda: layers.GRUCell(2)),
+                         ("StackedRNNCells", lambda: layers.StackedRNNCells(
+                             [layers.GRUCell(2)])))],
 ]
-
-CHECKS = ("grad", "config", "shared", "native", "keras")
 
 
 def _params(check):

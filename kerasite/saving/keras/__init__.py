@@ -360,8 +360,9 @@ def _match_weights(h5py, root, children, prefix, file_size, path, pending):
                            pending)
             continue
         keys = _h5.weight_keys(layer)
-        values = _h5.read_vars(h5py, node, label, [layer.params[k].shape for k in keys],
-                               file_size, optional=not keys)
+        values = _h5.read_layer_vars(h5py, node, _layers.layer_to_keras(layer), label,
+                                     [layer.params[k].shape for k in keys], file_size,
+                                     optional=not keys)
         pending.extend((layer.params[k], v.astype(layer.params[k].dtype))
                        for k, v in zip(keys, values))
 

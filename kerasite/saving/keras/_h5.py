@@ -18,6 +18,9 @@ from kerasite.saving.keras._layers import (
     expected_shapes,
     has_weights,
     keras_class,
+    layer_to_keras,
+    legacy_weight_name,
+    variable_groups,
     weight_group_names,
 )
 
@@ -36,7 +39,10 @@ def import_h5py(what):
 
 def weight_keys(layer):
     """The kerasite weight keys of a (non-model) layer, in Keras's order."""
-    return [k for k in LAYERS[type(layer).__name__][3] if k in layer.params]
+    keys = LAYERS[type(layer).__name__][3]
+    if keys == ("*",):  # a recurrent wrapper: its inner layers' weights, in their order
+        return list(layer.params)
+    return [k for k in keys if k in layer.params]
 
 
 # ===================================================================== writing
@@ -50,9 +56,29 @@ def write_tree(group, children):
             write_tree(node, sub)
         variables = node.require_group("vars")
         if sub is None:
-            for i, key in enumerate(weight_keys(layer)):
-                variables.create_dataset(str(i), data=layer.params[key].astype(np.float32))
+            keys = weight_keys(layer)
+            places = _variable_places(layer, node, variables, len(keys))
+            for (target, i), key in zip(places, keys):
+                target.create_dataset(str(i), data=layer.params[key].astype(np.float32))
     group.require_group("vars")
+
+
+def _variable_places(layer, node, own_vars, n):
+    """(vars group, index) of each of a layer's ``n`` weights; a recurrent layer's live
+    in its cells' groups (``cell/vars``), ``len(keys) // len(groups)`` in each."""
+    paths = variable_groups(layer_to_keras(layer)) if type(layer).__name__ in RNN_GROUPED \
+        else None
+    if not paths:
+        return [(own_vars, i) for i in range(n)]
+    per = n // len(paths)
+    places = []
+    for path in paths:
+        group = node.require_group(f"{path}/vars" if path else "vars")
+        places.extend((group, i) for i in range(per))
+    return places
+
+
+RNN_GROUPED = ("SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional", "TimeDistributed")
 
 
 def leaf_weights(children):
@@ -72,7 +98,7 @@ def write_legacy_weights(group, children):
     for layer, sub in children:
         node = group.create_group(layer.name)
         if sub is None:
-            weights = [(f"{layer.name}/{KERAS_VARIABLE.get(k, k)}", layer.params[k])
+            weights = [(f"{layer.name}/{legacy_weight_name(layer, k)}", layer.params[k])
                        for k in weight_keys(layer)]
         else:
             # As Keras's legacy writer: a nested model's trainable weights, then the others.
@@ -150,6 +176,31 @@ def read_vars(h5py, node, label, expected, file_size, optional=False):
             for i, key in enumerate(names)]
 
 
+def read_layer_vars(h5py, node, entry, label, expected, file_size, optional=False):
+    """``read_vars`` of one layer; a recurrent layer's arrays come from its cells' groups.
+
+    ``entry`` is the layer's Keras config: an LSTM's variables are in
+    ``<group>/cell/vars``, a Bidirectional's in ``forward_layer/cell/vars`` then
+    ``backward_layer/cell/vars`` (see ``variable_groups``).
+    """
+    paths = variable_groups(entry)
+    if not paths or node is None:
+        return read_vars(h5py, node, label, expected, file_size, optional=optional)
+    arrays = []
+    for path in paths:
+        inner = hard_group(h5py, node, path.split("/"), label) if path else node
+        part = read_vars(h5py, inner, f"{label} (its '{path}/vars')", None, file_size)
+        arrays.extend(part)
+    if expected is not None and len(expected) != len(arrays):
+        raise ValueError(f"The weights file holds {len(arrays)} weights for {label}; "
+                         f"its config implies {len(expected)}.")
+    for i, (array, shape) in enumerate(zip(arrays, expected or [])):
+        if tuple(array.shape) != tuple(shape):
+            raise ValueError(f"Weight {i} of {label} has shape {tuple(array.shape)}, but the "
+                             f"layer implies {tuple(shape)}.")
+    return arrays
+
+
 def read_tree(h5py, root, children, file_size, prefix="layers"):
     """The arrays of each child of a Keras plan, from ``<prefix>/<group>/vars`` (recursively).
 
@@ -168,8 +219,8 @@ def read_tree(h5py, root, children, file_size, prefix="layers"):
                                  f"{entry['config'].get('name')!r} ('{prefix}/{group}').")
             out.append(read_tree(h5py, node, sub[1], file_size, "layers"))
             continue
-        out.append(read_vars(h5py, node, label, expected_shapes(entry), file_size,
-                             optional=not has_weights(entry)))
+        out.append(read_layer_vars(h5py, node, entry, label, expected_shapes(entry),
+                                   file_size, optional=not has_weights(entry)))
     return out
 
 

@@ -30,6 +30,14 @@ _SEPARABLE = ("filters", "kernel_size", "strides", "padding", "dilation_rate", "
               "bias_regularizer", "depthwise_constraint", "pointwise_constraint",
               "bias_constraint")
 
+_RNN_LAYER = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
+              "zero_output_for_mask")
+_CELL = ("units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+         "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+         "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
+         "recurrent_dropout")
+_RNN_WEIGHTS = ("kernel", "recurrent_kernel", "bias")
+
 # kerasite class -> (Keras class, options with the same name and meaning in both,
 #                    Keras options kerasite fixes to one value, weights in Keras's order)
 LAYERS = {
@@ -61,10 +69,10 @@ LAYERS = {
                                             "kernel_initializer", "bias_initializer",
                                             *_REGULARIZED),
                         {"data_format": "channels_last", "output_padding": None}, ("W", "b")),
-    # Keras casts float indices to integers, as kerasite does; masks are not mapped.
+    # Keras casts float indices to integers, as kerasite does.
     "Embedding": ("Embedding", ("input_dim", "output_dim", "embeddings_initializer",
-                                "embeddings_regularizer", "embeddings_constraint"),
-                  {"mask_zero": False, "lora_rank": None, "input_length": None},
+                                "embeddings_regularizer", "embeddings_constraint", "mask_zero"),
+                  {"lora_rank": None, "input_length": None},
                   ("embeddings",)),
     "MaxPooling2D": ("MaxPooling2D", ("pool_size", "strides", "padding"),
                      {"data_format": "channels_last"}, ()),
@@ -135,6 +143,18 @@ LAYERS = {
                                             "bias_regularizer", "depthwise_constraint",
                                             "bias_constraint"),
                         {"data_format": "channels_last"}, ("W", "b")),
+    # The recurrent layers: a Keras RNN's weights are its cell's (see RNN_VARIABLES below).
+    "SimpleRNN": ("SimpleRNN", (*_RNN_LAYER, *_CELL), {}, _RNN_WEIGHTS),
+    "LSTM": ("LSTM", (*_RNN_LAYER, *_CELL, "seed", "recurrent_activation",
+                      "unit_forget_bias"), {}, _RNN_WEIGHTS),
+    "GRU": ("GRU", (*_RNN_LAYER, *_CELL, "seed", "recurrent_activation", "reset_after"), {},
+            _RNN_WEIGHTS),
+    "SimpleRNNCell": ("SimpleRNNCell", (*_CELL, "seed"), {}, _RNN_WEIGHTS),
+    "LSTMCell": ("LSTMCell", (*_CELL, "seed", "recurrent_activation", "unit_forget_bias"), {},
+                 _RNN_WEIGHTS),
+    "GRUCell": ("GRUCell", (*_CELL, "seed", "recurrent_activation", "reset_after"), {},
+                _RNN_WEIGHTS),
+    "Masking": ("Masking", ("mask_value",), {}, ()),
 }
 # kerasite's activation layers are Keras's Activation layer with the activation fixed;
 # they are written that way, and a Keras Activation is read as kerasite's Activation.
@@ -145,6 +165,10 @@ for _name, _activation in (("Sigmoid", "sigmoid"), ("Tanh", "tanh"), ("Softplus"
     LAYERS[_name] = ("Activation", (), {"activation": _activation}, ())
 # Keras classes whose constructor takes no `trainable` (so their configs must not hold it).
 _NO_TRAINABLE_OPTION = {"SpatialDropout1D", "SpatialDropout2D"}
+# Layers holding other layers (written through WRAPPERS below); their weights are the
+# inner layers', in Keras's order.
+for _name in ("RNN", "Bidirectional", "TimeDistributed"):
+    LAYERS[_name] = (_name, (), {}, ("*",))
 FROM_KERAS = {}
 for _name, (_keras_name, *_rest) in LAYERS.items():
     FROM_KERAS.setdefault(_keras_name, _name)
@@ -154,15 +178,16 @@ WEIGHTED = {name for name, spec in LAYERS.items() if spec[3]}
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
 _INITIALIZER_OPTIONS = {"kernel_initializer", "bias_initializer", "beta_initializer",
+                        "recurrent_initializer",
                         "gamma_initializer", "moving_mean_initializer",
                         "moving_variance_initializer", "alpha_initializer",
                         "embeddings_initializer", "depthwise_initializer",
                         "pointwise_initializer"}
 _REGULARIZER_OPTIONS = {"kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                        "alpha_regularizer", "embeddings_regularizer", "depthwise_regularizer",
-                        "pointwise_regularizer"}
+                        "recurrent_regularizer", "alpha_regularizer", "embeddings_regularizer",
+                        "depthwise_regularizer", "pointwise_regularizer"}
 _CONSTRAINT_OPTIONS = {"kernel_constraint", "bias_constraint", "alpha_constraint",
-                       "embeddings_constraint", "depthwise_constraint",
+                       "recurrent_constraint", "embeddings_constraint", "depthwise_constraint",
                        "pointwise_constraint"}
 # Objects with the same class name and config keys in Keras 3 and kerasite.
 _INITIALIZERS = {"Zeros", "Ones", "Constant", "GlorotUniform", "GlorotNormal", "HeNormal",
@@ -255,14 +280,19 @@ def layer_to_keras(layer):
         cfg.pop("input_dim", None)
     if name == "InputLayer":
         return keras_object(keras_name, {
-            "batch_shape": [None, *cfg["shape"]], "dtype": "float32", "sparse": False,
+            "batch_shape": [cfg.get("batch_size"), *cfg["shape"]], "dtype": "float32",
+            "sparse": False,
             "ragged": False, "name": out["name"], "optional": False}, "keras.layers")
     activity = cfg.pop("activity_regularizer", None)
     if activity is not None:  # Keras's base Layer takes it, though Dense omits it by default
         out["activity_regularizer"] = _object_to_keras("activity_regularizer", activity, label)
+    if name in WRAPPERS:
+        return _wrapper_to_keras(layer, cfg, out)
+    if name == "SimpleRNN":
+        cfg.pop("seed", None)  # Keras's SimpleRNN has no seed argument
     for key in shared:
         value = cfg.pop(key)
-        if key == "activation":
+        if key in ("activation", "recurrent_activation"):
             value = "linear" if value is None else value
             if value not in ACTIVATIONS:
                 raise ValueError(
@@ -488,6 +518,8 @@ def model_from_keras(config, where="The model"):
                   and e.get("class_name") in ("Functional", "Model")}
     out, children = [], []
     for entry in entries:
+        if _is_mask_op(entry):
+            continue
         class_name, cfg, sub = _entry_from_keras(entry)
         calls = [_call_from_keras(call, cfg["name"], functional)
                  for call in entry.get("inbound_nodes") or []]
@@ -564,12 +596,16 @@ def _call_from_keras(call, layer_name, functional):
     if not isinstance(call, dict) or not isinstance(call.get("args"), list):
         raise ValueError(f"Malformed call {call!r:.200} of layer {layer_name!r}.")
     kwargs = _call_kwargs(call.get("kwargs") or {}, layer_name)
+    initial = kwargs.pop("initial_state", None)  # a recurrent layer's: more inputs
     if kwargs:
         raise ValueError(f"Layer {layer_name!r} is called with {sorted(kwargs)}, which kerasite "
                          "does not read yet.")
     args = call["args"]
     multi = len(args) == 1 and isinstance(args[0], list)
     tensors = args[0] if multi else args
+    if initial is not None:
+        tensors = [*tensors, *(initial if isinstance(initial, list) else [initial])]
+        multi = True
     refs = []
     for t in tensors:
         history = t.get("config", {}).get("keras_history") if isinstance(t, dict) else None
@@ -585,6 +621,16 @@ def _call_from_keras(call, layer_name, functional):
     return {"args": refs, "multi_input": multi}
 
 
+# The operations Keras 3 traces to compute Masking's and Embedding's masks.
+_MASK_OPS = ("NotEqual", "Any")
+
+
+def _is_mask_op(entry):
+    # Keras has no layer of these names; legacy .h5 configs omit the module.
+    return isinstance(entry, dict) and entry.get("class_name") in _MASK_OPS and \
+        str(entry.get("module") or "keras.src.ops").startswith("keras.src.ops")
+
+
 def _call_kwargs(kwargs, layer_name):
     """The keyword arguments of a recorded call that change what it computes.
 
@@ -594,20 +640,23 @@ def _call_kwargs(kwargs, layer_name):
     """
     if not isinstance(kwargs, dict):
         raise ValueError(f"Malformed keyword arguments {kwargs!r:.100} of layer {layer_name!r}.")
+    # Keras 3 records the masks it propagates (from Masking, Embedding(mask_zero=True)) as
+    # tensors of NotEqual/Any operations; kerasite's graph propagates the same masks itself.
+    kwargs = {k: v for k, v in kwargs.items() if k != "mask"}
     return {k: v for k, v in kwargs.items()
             if v is not None and not (k == "training" and v is False)}
 
 
 def _feature_shape(shape, label):
     if not isinstance(shape, list) or len(shape) < 2 or \
-            not all(is_int(d) and d > 0 for d in shape[1:]):
+            not all(d is None or is_int(d) and d > 0 for d in shape[1:]):
         raise ValueError(f"{label}: input shape {shape!r:.100} is not supported; kerasite needs "
-                         "every feature dimension known.")
+                         "positive dimensions (None for an axis of varying size).")
     # Layers size their weights from the input before the file's weights are compared with
     # them, so an absurd input shape is refused before anything is allocated.
     features = 1
     for d in shape[1:]:
-        features *= d
+        features *= 1 if d is None else d
     if features > MAX_INPUT_FEATURES:
         raise ValueError(f"{label}: input shape {shape!r:.100} has {features} values per sample, "
                          "more than kerasite.saving.keras.MAX_INPUT_FEATURES="
@@ -645,7 +694,9 @@ def layer_from_keras(entry):
         for key in ("sparse", "ragged", "optional"):
             if cfg.get(key):
                 raise ValueError(f"{label}: option `{key}`=True is not supported.")
-        return name, {**out, "shape": _feature_shape(shape, label)}
+        batch = {"batch_size": shape[0]} if isinstance(shape, list) and shape \
+            and is_int(shape[0]) else {}
+        return name, {**out, "shape": _feature_shape(shape, label), **batch}
     if name == "BatchNormalization" and isinstance(cfg.get("axis"), list) \
             and len(cfg["axis"]) == 1:
         cfg["axis"] = cfg["axis"][0]  # tf.keras 2 writes the resolved axis as a list: [3]
@@ -653,11 +704,14 @@ def layer_from_keras(entry):
         value = cfg.pop(key, None)
         if value is not None:
             out[key] = _object_from_keras(key, value, f"{label}, option `{key}`")
+    if name in WRAPPERS:
+        return name, _wrapper_from_keras(name, cfg, out, label)
     for key in shared:
         if key not in cfg:
             continue
         value = cfg.pop(key)
-        if key == "activation":
+        if key in ("activation", "recurrent_activation"):
+            value = "linear" if value is None else value
             if value not in ACTIVATIONS:
                 raise ValueError(f"{label}: activation {value!r:.100} is not supported. "
                                  f"kerasite reads: {', '.join(sorted(ACTIVATIONS))}.")
@@ -745,3 +799,124 @@ def expected_shapes(entry):
         return out + [(cfg["filters"],)] if cfg.get("use_bias", True) else out
     n = (int(cfg.get("scale", True)) + int(cfg.get("center", True)) + 2)
     return [(n_in,)] * n
+
+
+# ============================================================ recurrent wrappers
+# RNN (a cell or StackedRNNCells), Bidirectional and TimeDistributed hold layers; their
+# configs nest the inner layers' Keras configs, and a Keras weights file keeps the
+# variables in the inner layers' groups: "lstm/cell/vars", "bidirectional/forward_layer/
+# cell/vars", "rnn/cell/cells/lstm_cell/vars", "time_distributed/layer/vars".
+WRAPPERS = ("RNN", "Bidirectional", "TimeDistributed")
+_CELL_LAYERS = ("SimpleRNN", "LSTM", "GRU")
+
+
+def _inner_to_keras(layer):
+    if is_model(layer):
+        raise ValueError(f"Layer '{layer.name}': a model inside a recurrent wrapper is not "
+                         "mapped to Keras yet. Save as '.kerasite' instead.")
+    return layer_to_keras(layer)
+
+
+def _wrapper_to_keras(layer, cfg, out):
+    name = type(layer).__name__
+    if name == "TimeDistributed":
+        return keras_object(name, {**out, "layer": _inner_to_keras(layer.layer)},
+                            "keras.layers")
+    if name == "Bidirectional":
+        body = {**out, "merge_mode": cfg["merge_mode"]}
+        for key, inner in (("layer", layer.forward_layer),
+                           ("backward_layer", layer.backward_layer)):
+            body[key] = _inner_to_keras(inner)
+            # Bidirectional sets it for sequences, on reading as on building.
+            body[key]["config"]["zero_output_for_mask"] = False
+        return keras_object(name, body, "keras.layers")
+    cell = layer.cell
+    if type(cell).__name__ == "StackedRNNCells":
+        cell_cfg = keras_object("StackedRNNCells", {
+            "name": cell.name, "trainable": True, "dtype": "float32",
+            "cells": [layer_to_keras(c) for c in cell.cells]}, "keras.layers")
+    else:
+        cell_cfg = layer_to_keras(cell)
+    return keras_object(name, {**out, **{k: cfg[k] for k in _RNN_LAYER}, "cell": cell_cfg},
+                        "keras.layers")
+
+
+def _inner_from_keras(entry, label):
+    inner_name, inner_cfg = layer_from_keras(entry)
+    return {"class_name": inner_name, "config": inner_cfg}
+
+
+def _wrapper_from_keras(name, cfg, out, label):
+    if name == "TimeDistributed":
+        return {**out, "layer": _inner_from_keras(cfg.get("layer"), label)}
+    if name == "Bidirectional":
+        merge = cfg.get("merge_mode", "concat")
+        body = {**out, "merge_mode": merge, "layer": _inner_from_keras(cfg.get("layer"), label)}
+        if cfg.get("backward_layer") is not None:
+            body["backward_layer"] = _inner_from_keras(cfg["backward_layer"], label)
+        return body
+    cell = cfg.get("cell")
+    if not isinstance(cell, dict):
+        raise ValueError(f"{label} has no cell.")
+    if cell.get("class_name") == "StackedRNNCells":
+        cells = (cell.get("config") or {}).get("cells")
+        if not isinstance(cells, list) or not cells:
+            raise ValueError(f"{label}: StackedRNNCells without cells.")
+        cell_cfg = {"class_name": "StackedRNNCells",
+                    "config": {"cells": [_inner_from_keras(c, label) for c in cells]}}
+    else:
+        cell_cfg = _inner_from_keras(cell, label)
+    return {**out, **{k: bool(cfg.get(k, False)) for k in _RNN_LAYER}, "cell": cell_cfg}
+
+
+def variable_groups(entry):
+    """Where a layer's variables sit inside its group of a Keras 3 weights file.
+
+    Args:
+        entry: the layer's Keras config, ``{"class_name": ..., "config": ...}``.
+
+    Returns:
+        ``None`` for a layer whose variables are in its own ``vars``; else the
+        paths, relative to the layer's group, of the groups whose ``vars`` hold
+        them, in Keras's weight order (e.g. ``["cell"]`` for an LSTM).
+    """
+    name, cfg = entry.get("class_name"), entry.get("config") or {}
+    if name in _CELL_LAYERS:
+        return ["cell"]
+    if name == "TimeDistributed":
+        inner = variable_groups(cfg.get("layer") or {})
+        return ["layer"] if inner is None else [f"layer/{p}" for p in inner]
+    if name == "Bidirectional":
+        return [f"{side}/{p}" for side, key in (("forward_layer", "layer"),
+                                                ("backward_layer", "backward_layer"))
+                for p in (variable_groups(cfg.get(key) or cfg.get("layer") or {}) or [""])]
+    if name == "RNN":
+        cell = cfg.get("cell") or {}
+        if cell.get("class_name") == "StackedRNNCells":
+            cells = (cell.get("config") or {}).get("cells") or []
+            names = weight_group_names(c.get("class_name") for c in cells)
+            return [f"cell/cells/{n}" for n in names]
+        return ["cell"]
+    return None
+
+
+def legacy_weight_name(layer, key):
+    """A weight's name in a legacy ``.h5`` file, after the layer's name (as Keras writes it)."""
+    name = type(layer).__name__
+    cell_names = {"SimpleRNN": "simple_rnn_cell", "LSTM": "lstm_cell", "GRU": "gru_cell"}
+    if name in cell_names:
+        return f"{layer.cell.name}/{key}"
+    if name == "TimeDistributed":
+        inner = layer.layer
+        return f"{inner.name}/{KERAS_VARIABLE.get(key, key)}"
+    if name == "Bidirectional":
+        side, _, rest = key.partition("_")
+        rnn = layer.forward_layer if side == "forward" else layer.backward_layer
+        return f"{rnn.name}/{legacy_weight_name(rnn, rest)}"
+    if name == "RNN":
+        if key.startswith("cell_"):
+            index, _, rest = key[5:].partition("_")
+            cell = layer.cell.cells[int(index)]
+            return f"{layer.cell.name}/{cell.name}/{rest}"
+        return f"{layer.cell.name}/{key}"
+    return KERAS_VARIABLE.get(key, key)

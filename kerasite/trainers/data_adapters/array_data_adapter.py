@@ -141,7 +141,9 @@ def check_input_shapes(xs, expected, graph, model_name):
         model_name: the model's name, for messages.
     """
     for i, (a, e) in enumerate(zip(xs, expected)):
-        if a.shape[1:] != tuple(e)[1:]:
+        e_features = tuple(e)[1:]  # None: an axis of varying size (a sequence's time axis)
+        if a.shape[1:] != e_features and (a.ndim - 1 != len(e_features) or any(
+                d is not None and d != n for n, d in zip(a.shape[1:], e_features))):
             consumers = [n.layer for n in graph.nodes if graph.inputs[i] in n.inputs]
             layer = consumers[0] if consumers else graph.inputs[i].node.layer
             raise ValueError(
@@ -208,7 +210,7 @@ def check_targets(y, name, output_shape, loss):
     """
     out = output_shape
     if isinstance(loss, losses.SparseCategoricalCrossentropy):
-        expected = (len(y), *out[1:-1])
+        expected = _fill_varying((len(y), *out[1:-1]), y.shape)
         if y.shape == (*expected, 1):
             y = y.reshape(expected)
         if y.shape != expected:
@@ -225,7 +227,7 @@ def check_targets(y, name, output_shape, loss):
                 f"{out[-1]} outputs. Received values from {y.min():g} to {y.max():g}."
             )
         return y
-    expected = (len(y), *out[1:])
+    expected = _fill_varying((len(y), *out[1:]), y.shape)
     if y.shape != expected and y.size == math.prod(expected) and out[-1] == 1:
         y = y.reshape(expected)  # labels (n,) for a single output unit, as Keras allows
     if y.shape != expected:
@@ -249,6 +251,11 @@ def _flatten_hint(y, output_shape):
             f"{tuple(output_shape[1:-1])}, because a Dense layer acts on the last axis only. "
             "For one prediction per sample, add layers.Flatten() (or a global pooling "
             "layer) before the Dense layers; model.summary() shows each layer's output shape.")
+def _fill_varying(expected, shape):
+    """``expected`` with each ``None`` (an axis of varying size, e.g. time) taken from ``shape``."""
+    if None not in expected or len(shape) < len(expected):
+        return expected
+    return tuple(n if d is None else d for n, d in zip(shape, expected))
 
 
 # ============================================================ sample weights
