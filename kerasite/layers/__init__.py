@@ -50,6 +50,23 @@ from kerasite.layers.merge import (
 from kerasite.layers.embedding import Embedding
 from kerasite.layers.lambda_layer import Lambda
 from kerasite.layers.preprocessing import Normalization, Rescaling
+from kerasite.layers.preprocessing import (
+    Discretization,
+    CategoryEncoding,
+    Hashing,
+    StringLookup,
+    IntegerLookup,
+    TextVectorization,
+    Resizing,
+    CenterCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomZoom,
+    RandomTranslation,
+    RandomContrast,
+    RandomBrightness,
+    RandomCrop,
+)
 from kerasite.layers.regularization import ActivityRegularization, GaussianDropout, GaussianNoise
 from kerasite.layers.reordering import Permute, RepeatVector
 from kerasite.layers.normalization import BatchNormalization, LayerNormalization
@@ -76,7 +93,10 @@ _LAYERS = _registry.Registry(
              Rescaling, Normalization, Embedding, RepeatVector, Permute,
              Conv2D, Conv2DTranspose, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
              GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D, BatchNormalization,
-             LayerNormalization),
+             LayerNormalization,
+             Discretization, CategoryEncoding, Hashing, StringLookup, IntegerLookup,
+             TextVectorization, Resizing, CenterCrop, RandomFlip, RandomRotation,
+             RandomZoom, RandomTranslation, RandomContrast, RandomBrightness, RandomCrop),
     hint="or a {'class_name': ..., 'config': ...} dict, or a Layer instance",
     unknown_class=_unknown_layer)
 _REGISTRY = _LAYERS.classes  # class name -> class, what loading may build
@@ -168,4 +188,19 @@ __all__ = [
     "GlobalMaxPooling2D", "UpSampling2D", "ZeroPadding2D", "Cropping2D",
     "BatchNormalization", "LayerNormalization",
     "register", "get", "serialize", "deserialize",
+    "Discretization",
+    "CategoryEncoding",
+    "Hashing",
+    "StringLookup",
+    "IntegerLookup",
+    "TextVectorization",
+    "Resizing",
+    "CenterCrop",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomZoom",
+    "RandomTranslation",
+    "RandomContrast",
+    "RandomBrightness",
+    "RandomCrop",
 ]
