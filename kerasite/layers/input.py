@@ -17,7 +17,8 @@ class InputLayer(Layer):
 
     Args:
         shape: the shape of one sample, without the batch axis, e.g. ``(784,)``.
-        dtype: the dtype of the data; ``floatx()`` by default.
+        dtype: the dtype of the data; ``floatx()`` by default, or
+            ``"string"`` for text.
 
     Attributes:
         output: the ``SymbolicTensor`` ``(None, *shape)``.
@@ -31,15 +32,18 @@ class InputLayer(Layer):
             shape = tuple(int(d) for d in shape)
         except (TypeError, ValueError):
             shape = None
-        if not shape or any(d < 1 for d in shape):
+        text = dtype in ("string", str)  # a batch of strings may have no feature axis: shape ()
+        if shape is None or (not shape and not text) or any(d < 1 for d in shape):
             raise ValueError(
                 "`shape` must be a tuple of positive integers, the shape of one sample "
                 f"without the batch axis, such as (784,). Received: shape={shape!r}."
             )
         self.shape = shape
-        self.dtype = str(np.dtype(dtype or floatx()))
+        # "string": an array of Python strings, for TextVectorization or StringLookup.
+        self.dtype = "string" if text else str(np.dtype(dtype or floatx()))
         self.ensure_built((None, *shape))
-        tensor = SymbolicTensor((None, *shape), self.dtype, name=self.name)
+        tensor = SymbolicTensor((None, *shape), "object" if self.dtype == "string" else self.dtype,
+                                name=self.name)
         tensor.node = Node(self, [], [tensor], multi_input=False)
 
     def call(self, x, training=False):
