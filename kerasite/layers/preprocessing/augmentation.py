@@ -71,7 +71,8 @@ def sample(images, x, y, interpolation="bilinear", fill_mode="reflect", fill_val
     batch, h, w, _ = images.shape
     b = np.arange(batch)[:, None, None]
     if interpolation == "nearest":
-        points = [(np.round(y).astype(np.int64), np.round(x).astype(np.int64), 1.0)]
+        # half away from zero, as JAX's map_coordinates: -0.5 is outside the image
+        points = [(_round(y), _round(x), 1.0)]
     else:
         x0, y0 = np.floor(x), np.floor(y)
         fx, fy = (x - x0)[..., None], (y - y0)[..., None]
@@ -87,6 +88,10 @@ def sample(images, x, y, interpolation="bilinear", fill_mode="reflect", fill_val
             values = np.where((row_ok & col_ok)[..., None], values, fill_value)
         out += (weight * values).astype(images.dtype, copy=False)
     return out
+
+
+def _round(c):
+    return (np.sign(c) * np.floor(np.abs(c) + 0.5)).astype(np.int64)
 
 
 def affine(images, matrices, interpolation, fill_mode, fill_value):
@@ -395,50 +400,55 @@ class RandomBrightness(_Augmentation):
 
 
 class RandomCrop(_Augmentation):
-    """Crops a random ``(height, width)`` window while training; a centred one otherwise.
+    """Crops a random ``(height, width)`` window while training; the identity otherwise.
 
-    In training one window position is drawn per batch, as in Keras. At
-    inference (and for an image smaller than the window) the largest centred
-    window of the target aspect ratio is cropped and resized to
-    ``(height, width)``.
+    In training one window position is drawn per batch, as in Keras 3; an
+    image not larger than the window along both axes is instead cropped to
+    the largest centred window of the target aspect ratio and resized to
+    ``(height, width)``. At inference the images pass unchanged, as Keras
+    3's do (so a model that ends in ``RandomCrop`` changes output size
+    between training and inference).
 
     Args:
         height, width: the output size.
         seed: the seed of the window positions.
     """
 
-    _cache_attrs = ("_identity", "_box")
+    _cache_attrs = ("_identity", "_box", "_window")
 
     def __init__(self, height, width, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.height, self.width = check_size(height, "height"), check_size(width, "width")
-        self._resizer = Resizing(self.height, self.width, crop_to_aspect_ratio=True,
-                                 name=f"{self.name}_resize")
+        self._resizer = Resizing(self.height, self.width, name=f"{self.name}_resize")
 
     def _sublayers(self):
         return [self._resizer]
 
     def call(self, x, training=False):
         _, h, w, _ = x.shape
-        if not training or h < self.height or w < self.width:
-            self._identity, self._box = False, None
-            return self._resizer.forward(x, training)
-        self._identity = False
+        self._identity = not training
+        if not training:
+            return x
+        if h <= self.height or w <= self.width:
+            # Keras's window here: centred for the target's aspect ratio, but cut at the
+            # target's own size (clipped by the image), then stretched to it
+            top, left, _, _ = aspect_crop(h, w, self.height, self.width)
+            self._box = (top, left)
+            window = x[:, top:top + self.height, left:left + self.width]
+            self._window = window.shape[1:3]
+            return self._resizer.forward(window, training)
         top = int(self._rng.integers(0, h - self.height + 1))
         left = int(self._rng.integers(0, w - self.width + 1))
-        self._box = (top, left)
+        self._box, self._window = (top, left), None
         return x[:, top:top + self.height, left:left + self.width].copy()
 
     def augment_backward(self, grad_output):
-        if self._box is None:
-            return self._resizer.backward(grad_output)
         top, left = self._box
+        if self._window is not None:
+            grad_output = self._resizer.backward(grad_output)
         dx = np.zeros((len(grad_output), *self.input_shape[1:]), dtype=grad_output.dtype)
-        dx[:, top:top + self.height, left:left + self.width] = grad_output
+        dx[:, top:top + grad_output.shape[1], left:left + grad_output.shape[2]] = grad_output
         return dx
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.height, self.width, input_shape[3])
 
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width}

@@ -150,9 +150,10 @@ class Resizing(Layer):
             self._box = (top, left, ch, cw, 0, 0)
             x = x[:, top:top + ch, left:left + cw]
         elif self.pad_to_aspect_ratio:
-            ph = max(h, int(round(w * self.height / self.width)))
-            pw = max(w, int(round(h * self.width / self.height)))
-            top, left = (ph - h) // 2, (pw - w) // 2
+            # Keras pads the same amount on both sides: h + 2 * top rows, w + 2 * left columns
+            top = (max(h, int(w * self.height / self.width)) - h) // 2
+            left = (max(w, int(h * self.width / self.height)) - w) // 2
+            ph, pw = h + 2 * top, w + 2 * left
             self._box = (0, 0, h, w, top, left)
             padded = np.full((len(x), ph, pw, x.shape[3]), self.fill_value,
                              dtype=x.dtype if x.dtype.kind == "f" else floatx())

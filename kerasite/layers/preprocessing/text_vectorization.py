@@ -26,6 +26,7 @@ from kerasite.layers.preprocessing._base import (
     optional_positive_int,
     strings,
 )
+from kerasite.layers.preprocessing.category_encoding import encode
 from kerasite.layers.preprocessing.string_lookup import StringLookup
 
 _STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation")
@@ -193,6 +194,8 @@ class TextVectorization(PreprocessingLayer):
         if lookup._tokens is None:
             raise ValueError(f"Layer '{self.name}' (TextVectorization) has no vocabulary yet: "
                              "pass `vocabulary`, or call adapt(data) first.")
+        if self.split is None:  # each string is one token: ids shaped as the input
+            return self._whole_strings(x)
         rows = self._tokens(x)
         lengths = np.array([len(r) for r in rows], dtype=np.int64)
         flat = np.array([t for r in rows for t in r], dtype=object)
@@ -215,7 +218,19 @@ class TextVectorization(PreprocessingLayer):
             out = (out * lookup.idf_weights).astype(floatx())
         return out
 
+    def _whole_strings(self, x):
+        lookup = self._lookup
+        texts = np.asarray(self._tokens(x), dtype=object).reshape(np.shape(x))
+        ids = lookup.lookup(texts)
+        if self.output_mode == "int":
+            return ids
+        out = encode(ids, "count" if self.output_mode == "tf_idf" else self.output_mode,
+                     lookup._depth())
+        return out * lookup.idf_weights.astype(out.dtype) if self.output_mode == "tf_idf" else out
+
     def compute_output_shape(self, input_shape):
+        if self.split is None and self.output_mode == "int":
+            return tuple(input_shape)
         if self.output_mode == "int":
             return (input_shape[0], self.output_sequence_length)
         return (input_shape[0], self._lookup._depth())
