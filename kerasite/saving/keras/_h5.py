@@ -35,7 +35,16 @@ def import_h5py(what):
 
 def weight_keys(layer):
     """The kerasite weight keys of a (non-model) layer, in Keras's order."""
+    if type(layer).__name__ == "Normalization" and layer.input_mean is not None:
+        return []  # Keras's Normalization holds a given mean and variance in its config only
     return [k for k in LAYERS[type(layer).__name__][3] if k in layer.params]
+
+
+def keras_only_weights(layer):
+    """Variables Keras keeps after a layer's own, which kerasite has no use for."""
+    if type(layer).__name__ == "Normalization" and layer.input_mean is None:
+        return [np.zeros((), dtype=np.int32)]  # Keras's `count`, kept for old files, always 0
+    return []
 
 
 # ===================================================================== writing
@@ -49,8 +58,9 @@ def write_tree(group, children):
             write_tree(node, sub)
         variables = node.require_group("vars")
         if sub is None:
-            for i, key in enumerate(weight_keys(layer)):
-                variables.create_dataset(str(i), data=layer.params[key].astype(np.float32))
+            arrays = [layer.params[key].astype(np.float32) for key in weight_keys(layer)]
+            for i, array in enumerate(arrays + keras_only_weights(layer)):
+                variables.create_dataset(str(i), data=array)
     group.require_group("vars")
 
 
@@ -114,7 +124,9 @@ def read_dataset(h5py, group, key, label, expected, file_size):
         raise ValueError(f"Weight {key} of {label} is missing or a link; kerasite reads plain "
                          "datasets.")
     ds = group[key]
-    if not isinstance(ds, h5py.Dataset) or ds.dtype.kind != "f" or ds.dtype.itemsize > 8:
+    scalar_int = isinstance(ds, h5py.Dataset) and ds.dtype.kind in "iu" and ds.shape == ()
+    if not isinstance(ds, h5py.Dataset) or (ds.dtype.kind != "f" and not scalar_int) or \
+            ds.dtype.itemsize > 8:
         raise ValueError(f"Weight {key} of {label} is not a float array "
                          f"({getattr(ds, 'dtype', type(ds).__name__)}).")
     if ds.external or ds.is_virtual:
@@ -238,6 +250,8 @@ def _match(model, kind, children, values, path, pending):
                 _match(layer, sub[0], sub[1], value, path, pending)
             continue
         keys = weight_keys(layer)
+        if type(layer).__name__ == "Normalization" and len(value) == len(keys) + 1:
+            value = value[:len(keys)]  # Keras's `count`
         if len(keys) != len(value):
             raise ValueError(f"Cannot load '{path}': layer '{layer.name}' has {len(keys)} "
                              f"weights but the file holds {len(value)}.")
