@@ -55,14 +55,16 @@ def batches(data, batch_size=None, steps=None):
     """Yields ``adapt``'s data batch by batch, as arrays.
 
     Args:
-        data: an array (or a list of values: one batch), or any other
-            iterable of batches: a generator, a ``Dataset``, a ``PyDataset``.
+        data: an array (or a list of values: one batch), or an iterable of
+            batches: a list of arrays, a generator, a ``Dataset``, a ``PyDataset``.
             A batch that is a tuple ``(x, y[, sample_weight])`` gives its ``x``.
         batch_size: for an array, the rows per batch (all of it when ``None``).
         steps: at most this many batches (all when ``None``).
     """
     steps = optional_positive_int(steps, "steps")
     batch_size = optional_positive_int(batch_size, "batch_size")
+    if isinstance(data, list) and data and all(isinstance(b, (np.ndarray, tuple)) for b in data):
+        data = iter(data)  # a list of batches, as Keras's Normalization takes
     if isinstance(data, (np.ndarray, list, str, bytes)) or np.isscalar(data):
         array = np.asarray(data)
         size = len(array) if array.ndim and batch_size is None else (batch_size or 1)
