@@ -450,6 +450,10 @@ class RandomCrop(_Augmentation):
         dx[:, top:top + grad_output.shape[1], left:left + grad_output.shape[2]] = grad_output
         return dx
 
+    def compute_output_shape(self, input_shape):
+        # the training shape, as Keras's: a model is built for what it trains on
+        return (input_shape[0], self.height, self.width, input_shape[3])
+
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width}
 
