@@ -261,7 +261,10 @@ class RandomZoom(_Geometric):
             (the image shrinks), negative zooms in. ``f`` means ``(-f, f)``.
         width_factor: the same for the width; ``None`` keeps the aspect
             ratio (the height's zoom is used).
-        fill_mode, interpolation, seed, fill_value: as for ``RandomRotation``.
+        fill_mode: as for ``RandomRotation``.
+        interpolation: as for ``RandomRotation``.
+        seed: the seed of the draws.
+        fill_value: as for ``RandomRotation``.
     """
 
     def __init__(self, height_factor, width_factor=None, fill_mode="reflect",
@@ -297,7 +300,10 @@ class RandomTranslation(_Geometric):
         height_factor: ``f`` or ``(lower, upper)``: the vertical shift as a
             fraction of the height (positive moves the image down).
         width_factor: the same for the horizontal shift (positive: right).
-        fill_mode, interpolation, seed, fill_value: as for ``RandomRotation``.
+        fill_mode: as for ``RandomRotation``.
+        interpolation: as for ``RandomRotation``.
+        seed: the seed of the draws.
+        fill_value: as for ``RandomRotation``.
     """
 
     def __init__(self, height_factor, width_factor, fill_mode="reflect",
@@ -410,7 +416,8 @@ class RandomCrop(_Augmentation):
     between training and inference).
 
     Args:
-        height, width: the output size.
+        height: the output height.
+        width: the output width.
         seed: the seed of the window positions.
     """
 

@@ -97,7 +97,8 @@ class Resizing(Layer):
     """Resizes images to ``(height, width)``, as Keras 3's ``Resizing`` on JAX.
 
     Args:
-        height, width: the output size.
+        height: the output height.
+        width: the output width.
         interpolation: ``"bilinear"`` (default), ``"nearest"``, ``"bicubic"``,
             ``"lanczos3"`` or ``"lanczos5"``.
         crop_to_aspect_ratio: first crop the largest centred window with the
@@ -196,7 +197,8 @@ class CenterCrop(Layer):
     the window's aspect ratio and resized (bilinear) to it, as Keras does.
 
     Args:
-        height, width: the output size.
+        height: the output height.
+        width: the output width.
         data_format: only ``"channels_last"``.
 
     Example:

@@ -17,8 +17,12 @@ class IntegerLookup(IndexLookup):
         mask_token: an integer that means "no token", mapped to 0.
         oov_token: the integer ``invert`` gives for OOV indices (-1).
         vocabulary: a list of integers, or the path of a text file with one per line.
-        idf_weights, invert, output_mode, pad_to_max_tokens, sparse, salt:
-            as for ``StringLookup``.
+        idf_weights: as for ``StringLookup``.
+        invert: as for ``StringLookup``.
+        output_mode: as for ``StringLookup``.
+        pad_to_max_tokens: as for ``StringLookup``.
+        sparse: only ``False``.
+        salt: as for ``StringLookup``.
 
     Example:
         >>> import numpy as np

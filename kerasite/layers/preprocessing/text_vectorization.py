@@ -57,7 +57,8 @@ class TextVectorization(PreprocessingLayer):
         pad_to_max_tokens: vectors of length ``max_tokens`` in the other modes.
         vocabulary: a list of tokens or a file path, instead of ``adapt``.
         idf_weights: with ``vocabulary`` in ``"tf_idf"`` mode.
-        sparse, ragged: only ``False``.
+        sparse: only ``False``.
+        ragged: only ``False``.
         encoding: only ``"utf-8"``.
 
     Shapes:
