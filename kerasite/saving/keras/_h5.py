@@ -83,6 +83,7 @@ def write_legacy_weights(group, children):
         if sub is None:
             weights = [(f"{layer.name}/{KERAS_VARIABLE.get(k, k)}", layer.params[k])
                        for k in weight_keys(layer)]
+            weights += [(f"{layer.name}/count", v) for v in keras_only_weights(layer)]
         else:
             # As Keras's legacy writer: a nested model's trainable weights, then the others.
             pairs = [(leaf, key) for leaf, key in leaf_weights(sub)]
@@ -92,7 +93,8 @@ def write_legacy_weights(group, children):
                        for leaf, k in trainable + rest]
         node.attrs["weight_names"] = [n.encode() for n, _ in weights]
         for name, value in weights:
-            node.create_dataset(name, data=value.astype(np.float32))
+            node.create_dataset(name, data=value if value.dtype.kind == "i" else
+                                value.astype(np.float32))
     top = group.create_group("top_level_model_weights")
     top.attrs["weight_names"] = []
 
