@@ -70,10 +70,11 @@ EXAMPLES = {
     "conv_autoencoder": ["--epochs", "3", "--samples", "12000", "--svm-samples", "5000",
                          "--verbose", "0"],
     "image_folder_classifier": [],
+    "structured_data": [],
 }
 WRITES_FIGURES = {"autoencoder_svm", "digits_classifier", "custom_layer", "callbacks_showcase",
                   "denoising_autoencoder", "fashion_mnist", "mnist_convnet", "conv_autoencoder",
-                  "image_folder_classifier"}
+                  "image_folder_classifier", "structured_data"}
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>`{3,})(?P<info>[^\n`]*)$")
 _MARKER = re.compile(r"^\s*<!--\s*(?P<key>[\w-]+)\s*(?::\s*(?P<value>.*?))?\s*-->\s*$")

@@ -137,6 +137,13 @@ def test_fashion_mnist_reports_by_class_name(tmp_path):
         "history.png", "confusion_matrix.png", "mistakes.png"}
 
 
+def test_structured_data_learns_and_its_saved_models_take_raw_rows(tmp_path):
+    out = run_example("structured_data", "--rows", "600", "--epochs", "8", "--out",
+                      str(tmp_path / "out"), cwd=tmp_path)
+    assert number(r"test accuracy (\d\.\d+)", out) > 0.75
+    assert out.count("reloaded predictions match") == 2
+    assert (tmp_path / "out" / "history.png").is_file()
+
 # ------------------------------------------------------------------------ the gallery
 SCRIPTS = sorted(p.stem for p in EXAMPLES.glob("*.py"))
 

@@ -50,6 +50,23 @@ from kerasite.layers.merge import (
 from kerasite.layers.embedding import Embedding
 from kerasite.layers.lambda_layer import Lambda
 from kerasite.layers.preprocessing import Normalization, Rescaling
+from kerasite.layers.preprocessing import (
+    Discretization,
+    CategoryEncoding,
+    Hashing,
+    StringLookup,
+    IntegerLookup,
+    TextVectorization,
+    Resizing,
+    CenterCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomZoom,
+    RandomTranslation,
+    RandomContrast,
+    RandomBrightness,
+    RandomCrop,
+)
 from kerasite.layers.regularization import ActivityRegularization, GaussianDropout, GaussianNoise
 from kerasite.layers.reordering import Permute, RepeatVector
 from kerasite.layers.normalization import BatchNormalization, LayerNormalization
@@ -107,7 +124,10 @@ _LAYERS = _registry.Registry(
              GlobalMaxPooling1D, UpSampling1D, ZeroPadding1D, Cropping1D, SpatialDropout1D,
              SpatialDropout2D, SeparableConv1D, SeparableConv2D, DepthwiseConv2D,
              SimpleRNN, LSTM, GRU, SimpleRNNCell, LSTMCell, GRUCell, RNN, StackedRNNCells,
-             Bidirectional, TimeDistributed, Masking),
+             Bidirectional, TimeDistributed, Masking,
+             Discretization, CategoryEncoding, Hashing, StringLookup, IntegerLookup,
+             TextVectorization, Resizing, CenterCrop, RandomFlip, RandomRotation,
+             RandomZoom, RandomTranslation, RandomContrast, RandomBrightness, RandomCrop),
     hint="or a {'class_name': ..., 'config': ...} dict, or a Layer instance",
     unknown_class=_unknown_layer)
 _REGISTRY = _LAYERS.classes  # class name -> class, what loading may build
@@ -208,4 +228,19 @@ __all__ = [
     "SpatialDropout2D", "SeparableConv1D", "SeparableConv2D", "DepthwiseConv2D",
     "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell", "RNN", "RNNCell",
     "StackedRNNCells", "Bidirectional", "TimeDistributed", "Masking",
+    "Discretization",
+    "CategoryEncoding",
+    "Hashing",
+    "StringLookup",
+    "IntegerLookup",
+    "TextVectorization",
+    "Resizing",
+    "CenterCrop",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomZoom",
+    "RandomTranslation",
+    "RandomContrast",
+    "RandomBrightness",
+    "RandomCrop",
 ]

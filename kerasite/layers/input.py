@@ -19,7 +19,8 @@ class InputLayer(Layer):
         shape: the shape of one sample, without the batch axis, e.g. ``(784,)``;
             ``None`` for an axis whose size changes from batch to batch (the
             time axis of ``(None, features)`` sequences).
-        dtype: the dtype of the data; ``floatx()`` by default.
+        dtype: the dtype of the data; ``floatx()`` by default, or
+            ``"string"`` for text.
         batch_size: a fixed batch size (stateful recurrent layers need one),
             or ``None``.
 
@@ -36,7 +37,9 @@ class InputLayer(Layer):
             shape = tuple(None if d is None else int(d) for d in shape)
         except (TypeError, ValueError):
             shape = None
-        if not shape or any(d is not None and d < 1 for d in shape):
+        text = dtype in ("string", str)  # a batch of strings may have no feature axis: shape ()
+        if shape is None or (not shape and not text) or any(d is not None and d < 1
+                                                            for d in shape):
             raise ValueError(
                 "`shape` must be a tuple of positive integers (or None for an axis of varying "
                 "size), the shape of one sample without the batch axis, such as (784,) or "
@@ -47,9 +50,11 @@ class InputLayer(Layer):
                              f"batch_size={batch_size!r}.")
         self.shape = shape
         self.batch_size = None if batch_size is None else int(batch_size)
-        self.dtype = str(np.dtype(dtype or floatx()))
+        # "string": an array of Python strings, for TextVectorization or StringLookup.
+        self.dtype = "string" if text else str(np.dtype(dtype or floatx()))
         self.ensure_built((self.batch_size, *shape))
-        tensor = SymbolicTensor((self.batch_size, *shape), self.dtype, name=self.name)
+        tensor = SymbolicTensor((self.batch_size, *shape),
+                                "object" if self.dtype == "string" else self.dtype, name=self.name)
         tensor.node = Node(self, [], [tensor], multi_input=False)
 
     def call(self, x, training=False):

@@ -72,6 +72,8 @@ def _positive(rng, shape):
 
 _INPUT_SOURCE = "InputLayer is a graph's source: it is never called on a tensor"
 _NOT_IN_KERAS = "kerasite does not map {} to Keras"
+_NO_GRADIENT = "maps numbers to ids or codes, which have no input gradient"
+_STRINGS = "takes strings; tests/layers/preprocessing/ covers it"
 
 
 def _sequential():
@@ -154,12 +156,34 @@ CASES = [
     # --------------------------------------------------------- preprocessing
     Case("Rescaling", lambda: layers.Rescaling([0.5, 2.0, 1.0], offset=-1.0), F2),
     Case("Normalization", lambda: layers.Normalization(mean=[1.0, 2.0, 3.0],
-                                                       variance=[1.0, 4.0, 9.0]), F2,
-         skip={"keras": _NOT_IN_KERAS.format("Normalization")}),
+                                                       variance=[1.0, 4.0, 9.0]), F2),
     Case("Normalization-invert", lambda: layers.Normalization(mean=[1.0, 2.0, 3.0],
                                                               variance=[1.0, 4.0, 9.0],
-                                                              invert=True), F2,
-         skip={"keras": _NOT_IN_KERAS.format("Normalization")}),
+                                                              invert=True), F2),
+    Case("Discretization", lambda: layers.Discretization(bin_boundaries=[-0.5, 0.0, 0.5]), F2,
+         skip={"grad": _NO_GRADIENT, "shared": _NO_GRADIENT}),
+    Case("CategoryEncoding", lambda: layers.CategoryEncoding(4, output_mode="count"), F2,
+         data=_indices(4), skip={"grad": _NO_GRADIENT, "shared": _NO_GRADIENT}),
+    Case("Hashing", lambda: layers.Hashing(5, salt=3), F2, data=_indices(100),
+         skip={"grad": _NO_GRADIENT, "shared": _NO_GRADIENT}),
+    Case("IntegerLookup", lambda: layers.IntegerLookup(vocabulary=[3, 1, 0], output_mode="multi_hot"),
+         F2, data=_indices(5), skip={"grad": _NO_GRADIENT, "shared": _NO_GRADIENT}),
+    Case("StringLookup", lambda: layers.StringLookup(vocabulary=["a", "b"]), F2,
+         skip={check: _STRINGS for check in ("grad", "config", "shared", "native", "keras")}),
+    Case("TextVectorization", lambda: layers.TextVectorization(vocabulary=["a", "b"]), F2,
+         skip={check: _STRINGS for check in ("grad", "config", "shared", "native", "keras")}),
+    Case("Resizing", lambda: layers.Resizing(3, 5), IMG),
+    Case("Resizing-bicubic-crop", lambda: layers.Resizing(2, 3, "bicubic",
+                                                          crop_to_aspect_ratio=True), IMG),
+    Case("CenterCrop", lambda: layers.CenterCrop(2, 3), IMG),
+    Case("CenterCrop-upscaled", lambda: layers.CenterCrop(5, 3), IMG),
+    *[Case(f"{make().__class__.__name__}-inference", make, IMG)
+      for make in (lambda: layers.RandomFlip(seed=1), lambda: layers.RandomRotation(0.2, seed=1),
+                   lambda: layers.RandomZoom(0.2, seed=1),
+                   lambda: layers.RandomTranslation(0.2, 0.1, seed=1),
+                   lambda: layers.RandomContrast(0.3, seed=1),
+                   lambda: layers.RandomBrightness(0.3, seed=1),
+                   lambda: layers.RandomCrop(3, 2, seed=1))],
     Case("Embedding", lambda: layers.Embedding(5, 2, initializers.RandomUniform(seed=3)), (2, 3),
          data=_indices(5)),
     # ------------------------------------------------------------ reordering

@@ -33,7 +33,7 @@ import zipfile
 
 import kerasite.saving._archive as _archive
 from kerasite import _registry
-from kerasite.saving.keras import _compile, _h5, _layers
+from kerasite.saving.keras import _assets, _compile, _h5, _layers
 from kerasite.saving.keras._h5 import import_h5py
 
 KERAS_EXTENSION = ".keras"
@@ -127,10 +127,11 @@ def load_keras(filepath, compile=True):
     except zipfile.BadZipFile:
         raise OSError(f"Cannot load '{path}': it is not a .keras archive (not a zip file).") \
             from None
-    extra = sorted(set(infos) - {_METADATA, _CONFIG, _WEIGHTS})
+    extra = sorted(set(infos) - {_METADATA, _CONFIG, _WEIGHTS} - set(filter(_assets.is_asset,
+                                                                            infos)))
     if extra:
         raise ValueError(f"Cannot load '{path}': unexpected member(s) {extra[:5]}; kerasite reads "
-                         f"only {_CONFIG} and {_WEIGHTS} (assets are not supported).")
+                         f"only {_CONFIG}, {_WEIGHTS} and the lookups' vocabulary.txt assets.")
     for member in (_CONFIG, _WEIGHTS):
         if member not in infos:
             raise ValueError(f"Cannot load '{path}': the archive has no {member}.")
@@ -149,6 +150,8 @@ def load_keras(filepath, compile=True):
         raise ValueError(f"Cannot load '{path}': {_CONFIG} is not valid JSON ({exc}).") from None
     kind, kerasite_config, children = _layers.model_from_keras(config)
     _archive.check_layer_count(kerasite_config, path)
+    _assets.add_vocabularies(kerasite_config, children, lambda name: _read_asset(
+        archive, infos, name, path), path)
     compile_config = config.get("compile_config") if compile else None
     compile_args = _compile.compile_from_keras(compile_config, path) if compile_config else None
 
@@ -165,6 +168,16 @@ def load_keras(filepath, compile=True):
                 _config, ours = _layers.model_to_keras(model)
                 _compile.restore_optimizer(h5py, model, ours, group, len(raw), path)
     return model
+
+
+def _read_asset(archive, infos, name, path):
+    """An asset member's bytes (None if absent), its declared size checked first."""
+    if name not in infos:
+        return None
+    if infos[name].file_size > MAX_CONFIG_SIZE:
+        raise ValueError(f"Cannot load '{path}': {name} declares {infos[name].file_size} bytes, "
+                         f"more than MAX_CONFIG_SIZE={MAX_CONFIG_SIZE}.")
+    return archive.read(name)
 
 
 def _build_with_weights(kind, kerasite_config, children, values, path):

@@ -39,10 +39,19 @@ def import_h5py(what):
 
 def weight_keys(layer):
     """The kerasite weight keys of a (non-model) layer, in Keras's order."""
+    if type(layer).__name__ == "Normalization" and layer.input_mean is not None:
+        return []  # Keras's Normalization holds a given mean and variance in its config only
     keys = LAYERS[type(layer).__name__][3]
     if keys == ("*",):  # a recurrent wrapper: its inner layers' weights, in their order
         return list(layer.params)
     return [k for k in keys if k in layer.params]
+
+
+def keras_only_weights(layer):
+    """Variables Keras keeps after a layer's own, which kerasite has no use for."""
+    if type(layer).__name__ == "Normalization" and layer.input_mean is None:
+        return [np.zeros((), dtype=np.int32)]  # Keras's `count`, kept for old files, always 0
+    return []
 
 
 # ===================================================================== writing
@@ -56,10 +65,11 @@ def write_tree(group, children):
             write_tree(node, sub)
         variables = node.require_group("vars")
         if sub is None:
-            keys = weight_keys(layer)
-            places = _variable_places(layer, node, variables, len(keys))
-            for (target, i), key in zip(places, keys):
-                target.create_dataset(str(i), data=layer.params[key].astype(np.float32))
+            arrays = [layer.params[key].astype(np.float32) for key in weight_keys(layer)]
+            arrays += keras_only_weights(layer)
+            places = _variable_places(layer, node, variables, len(arrays))
+            for (target, i), array in zip(places, arrays):
+                target.create_dataset(str(i), data=array)
     group.require_group("vars")
 
 
@@ -100,6 +110,7 @@ def write_legacy_weights(group, children):
         if sub is None:
             weights = [(f"{layer.name}/{legacy_weight_name(layer, k)}", layer.params[k])
                        for k in weight_keys(layer)]
+            weights += [(f"{layer.name}/count", v) for v in keras_only_weights(layer)]
         else:
             # As Keras's legacy writer: a nested model's trainable weights, then the others.
             pairs = [(leaf, key) for leaf, key in leaf_weights(sub)]
@@ -109,7 +120,8 @@ def write_legacy_weights(group, children):
                        for leaf, k in trainable + rest]
         node.attrs["weight_names"] = [n.encode() for n, _ in weights]
         for name, value in weights:
-            node.create_dataset(name, data=value.astype(np.float32))
+            node.create_dataset(name, data=value if value.dtype.kind == "i" else
+                                value.astype(np.float32))
     top = group.create_group("top_level_model_weights")
     top.attrs["weight_names"] = []
 
@@ -141,7 +153,9 @@ def read_dataset(h5py, group, key, label, expected, file_size):
         raise ValueError(f"Weight {key} of {label} is missing or a link; kerasite reads plain "
                          "datasets.")
     ds = group[key]
-    if not isinstance(ds, h5py.Dataset) or ds.dtype.kind != "f" or ds.dtype.itemsize > 8:
+    scalar_int = isinstance(ds, h5py.Dataset) and ds.dtype.kind in "iu" and ds.shape == ()
+    if not isinstance(ds, h5py.Dataset) or (ds.dtype.kind != "f" and not scalar_int) or \
+            ds.dtype.itemsize > 8:
         raise ValueError(f"Weight {key} of {label} is not a float array "
                          f"({getattr(ds, 'dtype', type(ds).__name__)}).")
     if ds.external or ds.is_virtual:
@@ -290,6 +304,8 @@ def _match(model, kind, children, values, path, pending):
                 _match(layer, sub[0], sub[1], value, path, pending)
             continue
         keys = weight_keys(layer)
+        if type(layer).__name__ == "Normalization" and len(value) == len(keys) + 1:
+            value = value[:len(keys)]  # Keras's `count`
         if len(keys) != len(value):
             raise ValueError(f"Cannot load '{path}': layer '{layer.name}' has {len(keys)} "
                              f"weights but the file holds {len(value)}.")

@@ -37,6 +37,11 @@ _CELL = ("units", "activation", "use_bias", "kernel_initializer", "recurrent_ini
          "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
          "recurrent_dropout")
 _RNN_WEIGHTS = ("kernel", "recurrent_kernel", "bias")
+# Layers whose Keras dtype policy may name an integer type (their outputs are ids).
+_INTEGER_OUTPUTS = {"Discretization", "CategoryEncoding", "Hashing", "StringLookup",
+                    "IntegerLookup", "TextVectorization"}
+_LOOKUP = ("max_tokens", "num_oov_indices", "mask_token", "oov_token", "vocabulary",
+           "idf_weights", "invert", "output_mode", "pad_to_max_tokens", "sparse", "salt")
 
 # kerasite class -> (Keras class, options with the same name and meaning in both,
 #                    Keras options kerasite fixes to one value, weights in Keras's order)
@@ -155,6 +160,35 @@ LAYERS = {
     "GRUCell": ("GRUCell", (*_CELL, "seed", "recurrent_activation", "reset_after"), {},
                 _RNN_WEIGHTS),
     "Masking": ("Masking", ("mask_value",), {}, ()),
+    # Preprocessing layers: their state is data in the config (vocabularies inline, which
+    # Keras reads too; Keras's own vocabulary.txt assets are read by _assets.py).
+    "Normalization": ("Normalization", ("axis", "mean", "variance", "invert"), {},
+                      ("mean", "variance")),
+    "Discretization": ("Discretization", ("bin_boundaries", "num_bins", "epsilon",
+                                          "output_mode", "sparse"), {}, ()),
+    "CategoryEncoding": ("CategoryEncoding", ("num_tokens", "output_mode", "sparse"), {}, ()),
+    "Hashing": ("Hashing", ("num_bins", "mask_value", "salt", "output_mode", "sparse"), {}, ()),
+    "StringLookup": ("StringLookup", _LOOKUP + ("encoding",), {"oov_method": "floormod"}, ()),
+    "IntegerLookup": ("IntegerLookup", _LOOKUP + ("vocabulary_dtype",),
+                      {"oov_method": "floormod"}, ()),
+    "TextVectorization": ("TextVectorization",
+                          ("max_tokens", "standardize", "split", "ngrams", "output_mode",
+                           "output_sequence_length", "pad_to_max_tokens", "vocabulary",
+                           "idf_weights", "sparse", "ragged", "encoding"), {}, ()),
+    "Resizing": ("Resizing", ("height", "width", "interpolation", "crop_to_aspect_ratio",
+                              "pad_to_aspect_ratio", "fill_mode", "fill_value", "antialias",
+                              "data_format"), {}, ()),
+    "CenterCrop": ("CenterCrop", ("height", "width", "data_format"), {}, ()),
+    "RandomFlip": ("RandomFlip", ("mode", "seed"), {}, ()),
+    "RandomRotation": ("RandomRotation", ("factor", "fill_mode", "interpolation", "seed",
+                                          "fill_value", "value_range"), {}, ()),
+    "RandomZoom": ("RandomZoom", ("height_factor", "width_factor", "fill_mode", "interpolation",
+                                  "seed", "fill_value"), {}, ()),
+    "RandomTranslation": ("RandomTranslation", ("height_factor", "width_factor", "fill_mode",
+                                                "interpolation", "seed", "fill_value"), {}, ()),
+    "RandomContrast": ("RandomContrast", ("factor", "value_range", "seed"), {}, ()),
+    "RandomBrightness": ("RandomBrightness", ("factor", "value_range", "seed"), {}, ()),
+    "RandomCrop": ("RandomCrop", ("height", "width", "seed"), {}, ()),
 }
 # kerasite's activation layers are Keras's Activation layer with the activation fixed;
 # they are written that way, and a Keras Activation is read as kerasite's Activation.
@@ -204,7 +238,8 @@ ACTIVATIONS = {"linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "s
                "relu6", "leaky_relu"}
 # Keras options that carry nothing for inference or training here.
 _IGNORED_KERAS_OPTIONS = {"name", "trainable", "dtype", "renorm_momentum", "lora_alpha",
-                          "batch_input_shape", "batch_size"}
+                          "batch_input_shape", "batch_size",
+                          "vocabulary_size"}  # the lookups': it follows from the vocabulary
 
 
 # Keras names a layer's group in the weights file after its class: "MaxPooling2D"
@@ -280,8 +315,8 @@ def layer_to_keras(layer):
         cfg.pop("input_dim", None)
     if name == "InputLayer":
         return keras_object(keras_name, {
-            "batch_shape": [cfg.get("batch_size"), *cfg["shape"]], "dtype": "float32",
-            "sparse": False,
+            "batch_shape": [cfg.get("batch_size"), *cfg["shape"]],
+            "dtype": "string" if cfg.get("dtype") == "string" else "float32", "sparse": False,
             "ragged": False, "name": out["name"], "optional": False}, "keras.layers")
     activity = cfg.pop("activity_regularizer", None)
     if activity is not None:  # Keras's base Layer takes it, though Dense omits it by default
@@ -647,7 +682,9 @@ def _call_kwargs(kwargs, layer_name):
             if v is not None and not (k == "training" and v is False)}
 
 
-def _feature_shape(shape, label):
+def _feature_shape(shape, label, allow_scalar=False):
+    if allow_scalar and shape == [None]:  # a batch of strings: Input(shape=(), dtype="string")
+        return []
     if not isinstance(shape, list) or len(shape) < 2 or \
             not all(d is None or is_int(d) and d > 0 for d in shape[1:]):
         raise ValueError(f"{label}: input shape {shape!r:.100} is not supported; kerasite needs "
@@ -682,7 +719,8 @@ def layer_from_keras(entry):
                          "functional models.")
     name = FROM_KERAS[keras_name]
     dtype = cfg.pop("dtype", None)
-    if not (name == "InputLayer" and dtype in ("int32", "int64")):  # indices for Embedding
+    if not (name == "InputLayer" and dtype in ("int32", "int64", "string")) and \
+            name not in _INTEGER_OUTPUTS:  # ids, text; the lookups' policies are int64
         _check_dtype(dtype, label)
     _shared, shared, fixed, _weights = LAYERS[name]
     out = {"name": cfg.pop("name", None), "trainable": bool(cfg.pop("trainable", True))}
@@ -697,6 +735,9 @@ def layer_from_keras(entry):
         batch = {"batch_size": shape[0]} if isinstance(shape, list) and shape \
             and is_int(shape[0]) else {}
         return name, {**out, "shape": _feature_shape(shape, label), **batch}
+        text = {"dtype": "string"} if dtype == "string" else {}
+        return name, {**out, "shape": _feature_shape(shape, label, allow_scalar=bool(text)),
+                      **text}
     if name == "BatchNormalization" and isinstance(cfg.get("axis"), list) \
             and len(cfg["axis"]) == 1:
         cfg["axis"] = cfg["axis"][0]  # tf.keras 2 writes the resolved axis as a list: [3]

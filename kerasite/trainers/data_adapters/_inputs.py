@@ -41,6 +41,8 @@ def checked(data, name):
             "all have the same shape."
         ) from None
     kind = array.dtype.kind
+    if kind in "USO" and _strings(array):
+        return array  # text, for a model whose input layer takes strings (TextVectorization)
     if kind not in "fiub":
         hint = {"c": "Complex numbers are not supported: use the real part (x.real) or "
                      "split real and imaginary parts into features.",
@@ -83,6 +85,8 @@ def cast(array, name, offset=0):
         offset: the index of ``array``'s first row in the whole data.
     """
     kind = array.dtype.kind
+    if kind in "USO":  # strings (checked above) go to the model's string layers as they are
+        return array
     array = np.ascontiguousarray(array, dtype=floatx())
     if kind in "iub":  # integers and booleans are always finite
         return array
@@ -98,6 +102,13 @@ def cast(array, name, offset=0):
             f"{where}). Clean the data first, e.g. drop those rows or use np.nan_to_num."
         )
     return array
+
+
+def _strings(array):
+    """Whether ``array`` holds text: str or bytes values, and at least one of them."""
+    if array.dtype.kind in "US":
+        return array.size > 0
+    return array.size > 0 and all(isinstance(v, (str, bytes)) for v in array.flat)
 
 
 def check_lengths(x, y, x_name="x", y_name="y"):

@@ -1,68 +1,20 @@
-"""Layers that prepare raw inputs: ``Rescaling`` and ``Normalization``.
+"""``Normalization``: ``(x - mean) / sqrt(variance)``, with statistics from ``adapt``.
 
-Both are affine maps ``y = a x + c`` with fixed ``a`` and ``c``, so their
-backward pass is ``dx = a * g`` and they cache nothing.
+An affine map with fixed ``mean`` and ``std``, so its backward is
+``dx = g / std`` (``g * std`` when inverted) and it caches nothing.
 """
+
+import math
 
 import numpy as np
 
 from kerasite import config, initializers
 from kerasite._validation import is_int
 from kerasite.layers.base import Layer
-
-
-def _as_numbers(value, name):
-    """A float, or a float array for a list; JSON-safe back via ``_plain``."""
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        array = None
-    if array is None or isinstance(value, (bool, str)) or array.size == 0 \
-            or not np.all(np.isfinite(array)):
-        raise ValueError(f"`{name}` must be a finite number or a list of them. "
-                         f"Received: {name}={value!r}.")
-    return float(array) if array.ndim == 0 else array
-
-
-def _plain(value):
-    return value.tolist() if isinstance(value, np.ndarray) else value
-
-
-class Rescaling(Layer):
-    """Computes ``x * scale + offset``, e.g. ``Rescaling(1 / 255)`` for pixels.
-
-    Args:
-        scale: a number, or a list broadcast against the last axes (one
-            value per channel, say).
-        offset: a number or a list (default 0).
-
-    Example:
-        >>> import numpy as np
-        >>> Rescaling(1 / 127.5, offset=-1).forward(np.array([[0.0, 255.0]]))
-        array([[-1.,  1.]])
-    """
-
-    def __init__(self, scale, offset=0.0, **kwargs):
-        super().__init__(**kwargs)
-        self.scale = _as_numbers(scale, "scale")
-        self.offset = _as_numbers(offset, "offset")
-
-    # y = scale x + offset;  dy/dx = scale
-    def call(self, x, training=False):
-        out = self._out("out", np.broadcast_shapes(x.shape, np.shape(self.scale),
-                                                   np.shape(self.offset)), x.dtype, training)
-        np.multiply(x, self.scale, out=out, casting="same_kind")
-        out += np.asarray(self.offset, dtype=x.dtype)
-        return out
-
-    def backward(self, grad_output, need_input_grad=True):
-        if not need_input_grad:
-            return None
-        return grad_output * np.asarray(self.scale, dtype=grad_output.dtype)
-
-    def get_config(self):
-        return {**super().get_config(), "scale": _plain(self.scale),
-                "offset": _plain(self.offset)}
+from kerasite.layers.preprocessing._base import as_numbers as _as_numbers
+from kerasite.layers.preprocessing._base import batches
+from kerasite.layers.preprocessing._base import plain as _plain
+from kerasite.utils import EagerArray
 
 
 class Normalization(Layer):
@@ -143,31 +95,77 @@ class Normalization(Layer):
         self.add_weight("variance", shape, var_init, trainable=False)
         super().build(input_shape)
 
-    def adapt(self, data):
+    def adapt(self, data, batch_size=None, steps=None):
         """Sets ``mean`` and ``variance`` from ``data``, over every axis but ``axis``.
 
+        The variance is the population one (divided by the count, not the
+        count - 1), as in Keras. Batches are combined exactly: the mean of
+        the batch means weighted by their counts, and the variance by the
+        lack-of-fit formula ``var = sum_b w_b (var_b + (mean_b - mean)^2)``.
+
         Args:
-            data: an array ``(samples, *features)``.
+            data: an array ``(samples, *features)``, or an iterable of such
+                batches (a generator, a ``Dataset``, a ``PyDataset``; a batch
+                ``(x, y)`` gives its ``x``).
+            batch_size: for an array, how many rows to read at a time.
+            steps: at most this many batches of an iterable.
 
         Raises:
             ValueError: if the layer was given ``mean`` and ``variance``, or
-                ``data`` is empty, not finite, or of the wrong shape.
+                the data is empty, not finite, or of the wrong shape.
+            TypeError: if ``data`` holds no numbers.
         """
         if self.input_mean is not None:
             raise ValueError(f"Layer '{self.name}' was given `mean` and `variance`; adapt would "
                              "replace them. Create it without them to adapt it to data.")
+        total_mean = total_var = None
+        count = 0
+        for batch in batches(data, batch_size, steps):
+            batch = self._adapt_batch(batch)
+            mean, var = batch.mean(axis=self._reduce), batch.var(axis=self._reduce)
+            n = math.prod(batch.shape[d] for d in self._reduce)
+            count += n
+            if total_mean is None:
+                total_mean, total_var = mean, var
+                continue
+            w = n / count
+            new_mean = total_mean * (1 - w) + mean * w
+            total_var = ((total_var + (total_mean - new_mean) ** 2) * (1 - w)
+                         + (var + (mean - new_mean) ** 2) * w)
+            total_mean = new_mean
+        if total_mean is None:
+            raise ValueError("`data` gave no batch to adapt to. Pass a non-empty array, or an "
+                             "iterable that yields at least one batch.")
+        self.params["mean"][...] = total_mean.reshape(self.params["mean"].shape)
+        self.params["variance"][...] = total_var.reshape(self.params["variance"].shape)
+
+    def _adapt_batch(self, batch):
         try:
-            data = np.asarray(data, dtype=np.float64)
+            batch = np.asarray(batch, dtype=np.float64)
         except (TypeError, ValueError):
             raise TypeError("`data` must be an array of numbers, (samples, *features). "
-                            f"Received an object of type {type(data).__name__}.") from None
-        if data.ndim < 1 or len(data) == 0 or not np.all(np.isfinite(data)):
+                            f"Received an object of type {type(batch).__name__}.") from None
+        if batch.ndim < 1 or len(batch) == 0 or not np.all(np.isfinite(batch)):
             raise ValueError("`data` must be a non-empty array of finite numbers, (samples, "
-                             f"*features). Received an array of shape {data.shape}.")
-        self.ensure_built(data.shape)
-        self.params["mean"][...] = data.mean(axis=self._reduce).reshape(self.params["mean"].shape)
-        self.params["variance"][...] = data.var(axis=self._reduce).reshape(
-            self.params["variance"].shape)
+                             f"*features). Received an array of shape {batch.shape}.")
+        self.ensure_built(batch.shape)
+        return batch
+
+    @property
+    def mean(self):
+        """The mean, shaped to broadcast against a batch: ``(1, ...)`` as Keras's ``layer.mean``."""
+        return self._statistic("mean")
+
+    @property
+    def variance(self):
+        """The variance, shaped as ``mean`` (Keras's ``layer.variance``)."""
+        return self._statistic("variance")
+
+    def _statistic(self, key):
+        if not self.built:
+            raise AttributeError(f"Layer '{self.name}' has no `{key}` yet: call adapt(data) or "
+                                 "build it on an input shape first.")
+        return EagerArray.wrap(self.params[key].reshape(self._broadcast).copy())
 
     def _std(self, dtype):
         # max(sqrt(variance), eps), shaped to broadcast against the input
