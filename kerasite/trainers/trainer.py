@@ -627,6 +627,7 @@ class Trainer:
         if built:
             expected = [self.input_shape] if self._single_input else self.input_shape
             arrays.check_input_shapes(xs, expected, self._graph, self.name)
+            _inputs.check_text(xs, self._graph, name)
         else:
             self.build(xs[0].shape if len(xs) == 1 else [a.shape for a in xs])
             if self.compiled:

@@ -41,7 +41,7 @@ def checked(data, name):
             "all have the same shape."
         ) from None
     kind = array.dtype.kind
-    if kind in "USO" and _strings(array):
+    if kind in "USO" and array.ndim and len(array) and _strings(array):
         return array  # text, for a model whose input layer takes strings (TextVectorization)
     if kind not in "fiub":
         hint = {"c": "Complex numbers are not supported: use the real part (x.real) or "
@@ -102,6 +102,17 @@ def cast(array, name, offset=0):
             f"{where}). Clean the data first, e.g. drop those rows or use np.nan_to_num."
         )
     return array
+
+
+def check_text(xs, graph, name):
+    """Refuses strings for an input that is not a string ``Input`` (``dtype="string"``)."""
+    for x, tensor in zip(xs, getattr(graph, "inputs", [])):
+        if x.dtype.kind in "USO" and tensor.dtype != "object":
+            raise TypeError(
+                f"`{name}` must hold real numbers (float, int or bool). Received dtype "
+                f"{x.dtype}. Strings are not numbers: encode them first (e.g. with "
+                "sklearn.preprocessing.LabelEncoder), or start the model with "
+                "Input(dtype='string') and a StringLookup or TextVectorization layer.")
 
 
 def _strings(array):
