@@ -734,10 +734,9 @@ def layer_from_keras(entry):
                 raise ValueError(f"{label}: option `{key}`=True is not supported.")
         batch = {"batch_size": shape[0]} if isinstance(shape, list) and shape \
             and is_int(shape[0]) else {}
-        return name, {**out, "shape": _feature_shape(shape, label), **batch}
         text = {"dtype": "string"} if dtype == "string" else {}
         return name, {**out, "shape": _feature_shape(shape, label, allow_scalar=bool(text)),
-                      **text}
+                      **batch, **text}
     if name == "BatchNormalization" and isinstance(cfg.get("axis"), list) \
             and len(cfg["axis"]) == 1:
         cfg["axis"] = cfg["axis"][0]  # tf.keras 2 writes the resolved axis as a list: [3]
