@@ -71,10 +71,13 @@ EXAMPLES = {
                          "--verbose", "0"],
     "image_folder_classifier": [],
     "structured_data": [],
+    # Fashion-MNIST again, cut down further: the tape steps of two convnets per batch.
+    "vae": ["--epochs", "10", "--samples", "20000"],
+    "gan": ["--epochs", "3", "--samples", "4000"],
 }
 WRITES_FIGURES = {"autoencoder_svm", "digits_classifier", "custom_layer", "callbacks_showcase",
                   "denoising_autoencoder", "fashion_mnist", "mnist_convnet", "conv_autoencoder",
-                  "image_folder_classifier", "structured_data"}
+                  "image_folder_classifier", "structured_data", "vae", "gan"}
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>`{3,})(?P<info>[^\n`]*)$")
 _MARKER = re.compile(r"^\s*<!--\s*(?P<key>[\w-]+)\s*(?::\s*(?P<value>.*?))?\s*-->\s*$")
