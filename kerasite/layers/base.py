@@ -30,7 +30,7 @@ import numpy as np
 from kerasite import constraints, initializers, regularizers
 from kerasite._registry import snake_case
 from kerasite.config import floatx
-from kerasite.layers import _tape
+import kerasite.layers._tape as _tape
 from kerasite.layers.symbolic import Node, SymbolicTensor, is_symbolic
 from kerasite.ops import core as _ops_core
 from kerasite.utils import EagerArray

@@ -32,7 +32,7 @@ import itertools
 import numpy as np
 
 from kerasite import _validation as V
-from kerasite.utils import EagerArray
+from kerasite.utils.eager import EagerArray
 
 #: Accepted wherever tf.data takes ``tf.data.AUTOTUNE`` (``num_parallel_calls``,
 #: ``prefetch``); it has the same value, -1.
@@ -402,7 +402,7 @@ class Dataset:
         """
         buffer_size = V.positive_int(buffer_size, "buffer_size")
         if seed is not None:
-            from kerasite.utils import check_seed
+            from kerasite.utils.rng_utils import check_seed
 
             seed = check_seed(seed)
         reshuffle_each_iteration = V.boolean(reshuffle_each_iteration,
@@ -410,7 +410,7 @@ class Dataset:
         state = {"epoch": 0, "seed": seed}
 
         def make_iterator():
-            from kerasite.utils import draw_seed, epoch_rng
+            from kerasite.utils.rng_utils import draw_seed, epoch_rng
 
             if state["seed"] is None:
                 state["seed"] = draw_seed()

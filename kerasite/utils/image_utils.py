@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 
 from kerasite import _validation as V
-from kerasite.utils import dataset_utils
+import kerasite.utils.dataset_utils as dataset_utils
 from kerasite.utils.dataset import Dataset
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")

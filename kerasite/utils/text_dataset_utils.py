@@ -3,7 +3,7 @@
 import numpy as np
 
 from kerasite import _validation as V
-from kerasite.utils import dataset_utils
+import kerasite.utils.dataset_utils as dataset_utils
 from kerasite.utils.image_utils import _files_dataset
 
 

@@ -154,7 +154,7 @@ class GRUCell(GatedCell):
             np.sum(dz, axis=0, out=self.bias._grad)
 
     def get_config(self):
-        from kerasite.layers import activations
+        import kerasite.layers.activations as activations
 
         return {**super().get_config(),
                 "recurrent_activation": activations.serialize(self.recurrent_activation),

@@ -117,7 +117,7 @@ class LSTMCell(GatedCell):
         return [self._d_prev_from_dz(self._dz[t], t % 2), dc_prev]
 
     def get_config(self):
-        from kerasite.layers import activations
+        import kerasite.layers.activations as activations
 
         return {**super().get_config(),
                 "recurrent_activation": activations.serialize(self.recurrent_activation),
