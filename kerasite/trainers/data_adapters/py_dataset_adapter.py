@@ -180,6 +180,8 @@ def _load_dataset(payload):
     global _worker_dataset, _worker_error
     _worker_dataset = _worker_error = None
     try:
+        # The user's own PyDataset, serialized in memory by the parent for this spawned
+        # process (as multiprocessing sends any argument); nothing here comes from a file.
         _worker_dataset = pickle.loads(payload)
     except BaseException as exc:  # reported by each task: a failing initializer would respawn
         _worker_error = f"{type(exc).__name__}: {exc}"
