@@ -25,6 +25,8 @@ Sequences run time-major inside, ``(timesteps, batch, features)``, so that a
 step's slice ``xs[t]`` is one contiguous block.
 """
 
+import inspect
+
 import numpy as np
 
 import kerasite.layers.activations as activations
@@ -717,8 +719,6 @@ class CellLayer(RNN):
     cell_class = None
 
     def __init__(self, units, **kwargs):
-        import inspect
-
         cell_args = {"units": units}
         for klass in type(self).cell_class.__mro__:
             if "__init__" in klass.__dict__ and klass is not Layer:
