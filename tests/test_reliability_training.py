@@ -1,0 +1,205 @@
+"""Reliability of training's surroundings (issue 25): callbacks, weights, data files.
+
+Each test is a reproducer of a failure the audit found: it failed before the
+fix it names, and passes after.
+"""
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+from kerasite import Sequential, layers, utils
+from kerasite.callbacks import BackupAndRestore, Callback, TerminateOnNaN
+from kerasite.models import load_model
+
+posix_only = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
+
+
+def _data():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(45, 5)).astype(np.float32)
+    return x, np.tanh(x @ rng.normal(size=(5, 2))).astype(np.float32)
+
+
+def _model(optimizer="adam"):
+    utils.set_random_seed(0)
+    model = Sequential([layers.Dense(8, activation="relu", input_shape=(5,)),
+                        layers.Dense(2)])
+    model.compile(optimizer=optimizer, loss="mse")
+    return model
+
+
+def _same(a, b):
+    return len(a) == len(b) and all(np.array_equal(u, v) for u, v in zip(a, b))
+
+
+class _PoisonAt(Callback):
+    """From epoch ``epoch`` on, the targets of the later batches are NaN."""
+
+    def __init__(self, y, epoch):
+        super().__init__()
+        self.y, self.epoch = y, epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            self.y[30:] = np.nan
+
+
+class _InfWeightsAt(Callback):
+    """Sets a weight to inf at the end of epoch ``epoch``, leaving that epoch's loss finite."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            self.model.layers[0].params["W"][0, 0] = np.inf
+
+
+# ================================================= check before change: set_weights
+def test_layer_set_weights_with_a_wrong_last_array_changes_nothing():
+    layer = layers.Dense(2, name="d")
+    layer.build((None, 3))
+    before = layer.get_weights()
+    with pytest.raises(ValueError, match=r"Weight 'b' of layer 'd' has shape \(2,\)\. Received "
+                                         r"an array of shape \(3,\)\. No weight was changed"):
+        layer.set_weights([np.ones((3, 2)), np.ones(3)])
+    assert _same(layer.get_weights(), before)  # before the fix, W was already all ones
+    with pytest.raises(ValueError, match=r"Weight 'b' of layer 'd' must be a real number array\. "
+                                         r"Received dtype <U1"):
+        layer.set_weights([np.ones((3, 2)), np.array(["a", "b"])])
+    assert _same(layer.get_weights(), before)
+
+
+def test_model_set_weights_with_a_wrong_last_array_changes_nothing():
+    model = _model()
+    before = model.get_weights()
+    bad = [w + 1 for w in before]
+    bad[-1] = np.ones(5)
+    with pytest.raises(ValueError, match=r"Weight 'b' of layer 'dense_\d+' has shape \(2,\)"):
+        model.set_weights(bad)
+    assert _same(model.get_weights(), before)  # before the fix, the first layer had changed
+    model.set_weights([w + 1 for w in before])
+    assert _same(model.get_weights(), [w + 1 for w in before])
+
+
+# ================================================= BackupAndRestore: the last good state
+def test_a_nan_stop_keeps_the_last_good_backup(tmp_path):
+    x, y = _data()
+    y_bad = y.copy()
+    model = _model()
+    with pytest.warns(UserWarning, match="unusable weights .* the backup .* is kept"):
+        model.fit(x, y_bad, epochs=5, batch_size=8, shuffle=False, verbose=0,
+                  callbacks=[_PoisonAt(y_bad, 2), BackupAndRestore(tmp_path), TerminateOnNaN()])
+    assert not np.isfinite(model.get_weights()[0]).all()
+    # Before the fix the backup was deleted here, leaving only the NaN weights.
+    backup = load_model(tmp_path / "backup.kerasite")
+    clean = _model()
+    clean.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    assert backup.completed_epochs == 2
+    assert _same(backup.get_weights(), clean.get_weights())
+    # The next start resumes from it.
+    again = _model()
+    history = again.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0,
+                        callbacks=[BackupAndRestore(tmp_path)])
+    assert history.epoch == [2]
+    assert not (tmp_path / "backup.kerasite").exists()  # a good end deletes it
+
+
+def test_inf_weights_with_a_finite_loss_do_not_overwrite_the_backup(tmp_path):
+    x, y = _data()
+    model = _model()
+    with pytest.warns(UserWarning, match=r"did not back up epoch 3: weight 'W' of layer "
+                                         r"'dense_\d+' holds NaN or infinite values"):
+        model.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0,
+                  callbacks=[_InfWeightsAt(2), BackupAndRestore(tmp_path)])
+    backup = load_model(tmp_path / "backup.kerasite")
+    assert backup.completed_epochs == 2
+    assert all(np.isfinite(w).all() for w in backup.get_weights())
+
+
+def test_terminate_on_nan_raise_error_raises_and_keeps_the_backup(tmp_path):
+    x, y = _data()
+    y_bad = y.copy()
+    with pytest.raises(RuntimeError, match=r"Epoch 3, batch 3: the loss is nan; training "
+                                           r"stopped at once \(TerminateOnNaN\(raise_error=True"):
+        _model().fit(x, y_bad, epochs=5, batch_size=8, shuffle=False, verbose=0,
+                     callbacks=[_PoisonAt(y_bad, 2), BackupAndRestore(tmp_path),
+                                TerminateOnNaN(raise_error=True)])
+    assert load_model(tmp_path / "backup.kerasite").completed_epochs == 2
+    with pytest.raises(TypeError, match=r"`raise_error` must be True or False\. Received: "
+                                        r"raise_error=1"):
+        TerminateOnNaN(raise_error=1)
+
+
+def test_double_checkpoint_resumes_from_the_previous_backup_when_the_latest_is_damaged(tmp_path):
+    tmp_path = tmp_path / "run"
+    x, y = _data()
+    _model().fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0,
+                 callbacks=[BackupAndRestore(tmp_path, double_checkpoint=True,
+                                             delete_checkpoint=False)])
+    latest, previous = tmp_path / "backup.kerasite", tmp_path / "backup.kerasite.bkp"
+    assert load_model(latest).completed_epochs == 3
+    assert load_model(previous).completed_epochs == 2
+    latest.write_bytes(b"damaged")
+    model = _model()
+    with pytest.warns(UserWarning, match="cannot be read; resuming from the one before it"):
+        history = model.fit(x, y, epochs=4, batch_size=8, shuffle=False, verbose=0,
+                            callbacks=[BackupAndRestore(tmp_path, double_checkpoint=True)])
+    assert history.epoch == [2, 3]
+    assert not tmp_path.exists()  # both backups deleted, then the emptied directory
+    # Without double_checkpoint a damaged backup is an error, as in Keras.
+    _model().fit(x, y, epochs=1, verbose=0,
+                 callbacks=[BackupAndRestore(tmp_path, delete_checkpoint=False)])
+    latest.write_bytes(b"damaged")
+    with pytest.raises(OSError):
+        _model().fit(x, y, epochs=2, verbose=0, callbacks=[BackupAndRestore(tmp_path)])
+    with pytest.raises(TypeError, match=r"`double_checkpoint` must be True or False"):
+        BackupAndRestore(tmp_path, double_checkpoint="yes")
+
+
+def test_a_refused_restore_changes_nothing(tmp_path):
+    x, y = _data()
+    _model().fit(x, y, epochs=2, verbose=0,
+                 callbacks=[BackupAndRestore(tmp_path, delete_checkpoint=False)])
+    sgd = _model("sgd")
+    before = sgd.get_weights()
+    with pytest.raises(ValueError, match=r"saved with a Adam optimizer, but the model is "
+                                         r"compiled with SGD"):
+        sgd.fit(x, y, epochs=3, verbose=0, callbacks=[BackupAndRestore(tmp_path)])
+    # Before the fix the backup's weights had already been written into the model.
+    assert _same(sgd.get_weights(), before)
+    assert sgd.completed_epochs == 0
+
+
+# ================================================= callback paths, checked at train begin
+class _CountEpochs(Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs += 1
+
+
+def test_a_backup_dir_that_is_a_file_fails_before_the_first_epoch(tmp_path):
+    x, y = _data()
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    counter = _CountEpochs()
+    with pytest.raises(ValueError, match=r"BackupAndRestore's `backup_dir` .*file' is a file, "
+                                         r"not a directory"):
+        _model().fit(x, y, epochs=2, verbose=0, callbacks=[counter, BackupAndRestore(a_file)])
+    assert counter.epochs == 0
+
+
+@posix_only
+def test_a_backup_that_is_a_fifo_is_refused_at_once(tmp_path):
+    os.mkfifo(tmp_path / "backup.kerasite")
+    x, y = _data()
+    with pytest.raises(ValueError, match=r"backup.kerasite' is a FIFO \(named pipe\).* not a "
+                                         r"regular file"):
+        _model().fit(x, y, epochs=1, verbose=0, callbacks=[BackupAndRestore(tmp_path)])
