@@ -203,3 +203,59 @@ def test_a_backup_that_is_a_fifo_is_refused_at_once(tmp_path):
     with pytest.raises(ValueError, match=r"backup.kerasite' is a FIFO \(named pipe\).* not a "
                                          r"regular file"):
         _model().fit(x, y, epochs=1, verbose=0, callbacks=[BackupAndRestore(tmp_path)])
+
+
+# ================================================= CSVLogger: no row lost
+def _csv_rows(path):
+    import csv
+
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_csv_logger_widening_on_a_full_disk_keeps_every_row(tmp_path, monkeypatch):
+    from kerasite.callbacks import CSVLogger
+
+    path = tmp_path / "log.csv"
+    first = CSVLogger(path)
+    first.on_train_begin()
+    for epoch in range(2000):
+        first.on_epoch_end(epoch, {"loss": 1.0 / (epoch + 1)})
+    first.on_train_end()
+    before = path.read_bytes()
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    again = CSVLogger(path, append=True)
+    again.on_train_begin()
+    monkeypatch.setattr(os, "fsync", disk_full)  # the rewrite fails after writing its bytes
+    with pytest.raises(OSError, match="No space left on device"):
+        again.on_epoch_end(2000, {"loss": 0.1, "val_loss": 0.2})  # a new column: a rewrite
+    monkeypatch.undo()
+    # Before the fix the file was truncated first and rewritten in place: rows were lost.
+    assert path.read_bytes() == before
+    assert len(_csv_rows(path)) == 2001
+    assert [p.name for p in tmp_path.iterdir()] == ["log.csv"]  # no temporary file left
+
+    third = CSVLogger(path, append=True)  # and the widening itself works
+    third.on_train_begin()
+    third.on_epoch_end(2000, {"loss": 0.1, "val_loss": 0.2})
+    third.on_train_end()
+    rows = _csv_rows(path)
+    assert rows[0] == ["epoch", "loss", "val_loss"] and len(rows) == 2002
+    assert rows[1] == ["0", "1.0", "NA"] and rows[-1] == ["2000", "0.1", "0.2"]
+
+
+@posix_only
+def test_csv_logger_refuses_a_fifo_and_a_directory_at_once(tmp_path):
+    from kerasite.callbacks import CSVLogger
+
+    os.mkfifo(tmp_path / "log.csv")
+    for append in (False, True):
+        with pytest.raises(ValueError, match=r"CSVLogger's `filename` .*log.csv' is a FIFO "
+                                             r"\(named pipe\).* not a regular file"):
+            CSVLogger(tmp_path / "log.csv", append=append).on_train_begin()
+    with pytest.raises(ValueError, match=r"CSVLogger's `filename` .* is a directory, not a "
+                                         r"regular file"):
+        CSVLogger(tmp_path).on_train_begin()
