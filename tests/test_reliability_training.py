@@ -87,6 +87,7 @@ def test_model_set_weights_with_a_wrong_last_array_changes_nothing():
 
 
 # ================================================= BackupAndRestore: the last good state
+@pytest.mark.filterwarnings("ignore:The training loss became nan")
 def test_a_nan_stop_keeps_the_last_good_backup(tmp_path):
     x, y = _data()
     y_bad = y.copy()
@@ -109,6 +110,7 @@ def test_a_nan_stop_keeps_the_last_good_backup(tmp_path):
     assert not (tmp_path / "backup.kerasite").exists()  # a good end deletes it
 
 
+@pytest.mark.filterwarnings("ignore:Training ended with unusable weights")
 def test_inf_weights_with_a_finite_loss_do_not_overwrite_the_backup(tmp_path):
     x, y = _data()
     model = _model()
@@ -259,3 +261,105 @@ def test_csv_logger_refuses_a_fifo_and_a_directory_at_once(tmp_path):
     with pytest.raises(ValueError, match=r"CSVLogger's `filename` .* is a directory, not a "
                                          r"regular file"):
         CSVLogger(tmp_path).on_train_begin()
+
+
+# ================================================= ModelCheckpoint and TensorBoard paths
+
+
+@pytest.mark.parametrize("name, match", [
+    ("model.txt", r"`filepath` '.*model.txt' must end in .kerasite or .keras or .h5 to save "
+                  r"the model"),
+    ("m" * 300 + ".kerasite", r"`filepath` names a file of 309 bytes .* longer than the 255 "
+                              r"bytes the file system allows"),
+    ("{epoch:>250d}.kerasite", r"names a file of 259 bytes"),
+])
+def test_model_checkpoint_paths_fail_before_the_first_epoch(tmp_path, name, match):
+    from kerasite.callbacks import ModelCheckpoint
+
+    counter = _CountEpochs()
+    x, y = _data()
+    with pytest.raises(ValueError, match=match):
+        _model().fit(x, y, epochs=2, verbose=0,
+                     callbacks=[counter, ModelCheckpoint(str(tmp_path / name))])
+    assert counter.epochs == 0  # before the fix: after the first epoch had trained
+
+
+def test_model_checkpoint_weights_only_needs_a_weights_extension(tmp_path):
+    from kerasite.callbacks import ModelCheckpoint
+
+    x, y = _data()
+    with pytest.raises(ValueError, match=r"must end in .weights.npz or .weights.h5 to save "
+                                         r"weights \(save_weights_only=True\)"):
+        _model().fit(x, y, epochs=1, verbose=0, callbacks=[
+            ModelCheckpoint(tmp_path / "w.kerasite", save_weights_only=True)])
+
+
+def test_model_checkpoint_creates_a_missing_directory(tmp_path):
+    # The TensorFlow save-and-load tutorial saves to training_1/cp.weights.h5.
+    from kerasite.callbacks import ModelCheckpoint
+
+    x, y = _data()
+    model = _model()
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[
+        ModelCheckpoint(tmp_path / "training_1" / "cp.weights.npz", save_weights_only=True),
+        ModelCheckpoint(str(tmp_path / "runs" / "{epoch}" / "model.kerasite"))])
+    assert (tmp_path / "training_1" / "cp.weights.npz").is_file()
+    assert sorted(os.listdir(tmp_path / "runs")) == ["1", "2"]
+    assert load_model(tmp_path / "runs" / "2" / "model.kerasite").completed_epochs == 2
+
+
+def test_model_checkpoint_in_a_file_or_on_a_fifo_fails_at_once(tmp_path):
+    from kerasite.callbacks import ModelCheckpoint
+
+    x, y = _data()
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match=r"ModelCheckpoint's `filepath` .*file' is a file, not a "
+                                         r"directory"):
+        _model().fit(x, y, epochs=1, verbose=0,
+                     callbacks=[ModelCheckpoint(tmp_path / "file" / "m.kerasite")])
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "m.keras")
+        with pytest.raises(ValueError, match=r"m.keras' is a FIFO"):
+            _model().fit(x, y, epochs=1, verbose=0,
+                         callbacks=[ModelCheckpoint(tmp_path / "m.keras")])
+
+
+@pytest.mark.parametrize("template, part, value", [
+    ("{epoch:09999999999d}.kerasite", "width", "9999999999"),  # a raw MemoryError before
+    ("{epoch:200000000d}.kerasite", "width", "200000000"),  # accepted before
+    ("{loss:.1000f}.kerasite", "precision", "1000"),
+])
+def test_checkpoint_templates_with_huge_widths_are_refused(template, part, value):
+    from kerasite.callbacks import ModelCheckpoint
+
+    with pytest.raises(ValueError, match=rf"`filepath` .* asks for a {part} of {value} "
+                                         r"characters, more than the 255"):
+        ModelCheckpoint(template)
+    ModelCheckpoint("{epoch:0255d}.kerasite")  # the bound itself is accepted here
+
+
+def test_tensorboard_log_dir_that_is_a_file_fails_before_the_first_epoch(tmp_path):
+    pytest.importorskip("tensorboard")
+    from kerasite.callbacks import TensorBoard
+
+    (tmp_path / "file").write_text("")
+    x, y = _data()
+    counter = _CountEpochs()
+    with pytest.raises(ValueError, match=r"TensorBoard's `log_dir` .*file' is a file, not a "
+                                         r"directory"):
+        _model().fit(x, y, epochs=2, verbose=0,
+                     callbacks=[counter, TensorBoard(tmp_path / "file")])
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "train").write_text("")
+    with pytest.raises(ValueError, match=r"TensorBoard's `log_dir` .*train' is a file"):
+        _model().fit(x, y, epochs=2, verbose=0,
+                     callbacks=[counter, TensorBoard(tmp_path / "logs")])
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "fifo")
+        with pytest.raises(ValueError, match=r"`log_dir` .*fifo' is a FIFO"):
+            _model().fit(x, y, epochs=2, verbose=0,
+                         callbacks=[counter, TensorBoard(tmp_path / "fifo")])
+    assert counter.epochs == 0
+    TensorBoard(tmp_path / "new" / "run")  # a missing directory is created at train begin
+    _model().fit(x, y, epochs=1, verbose=0, callbacks=[TensorBoard(tmp_path / "new" / "run")])
+    assert (tmp_path / "new" / "run" / "train").is_dir()

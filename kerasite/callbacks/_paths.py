@@ -59,8 +59,10 @@ def require_regular_file(path, argument, owner):
     return True
 
 
-def require_directory(path, argument, owner):
+def require_directory(path, argument, owner, create=True):
     """Creates the directory ``path`` if it is missing; refuses it if it is a file.
+
+    With ``create=False`` a missing directory is left for the writer to make.
 
     Raises:
         ValueError: naming ``argument``, if ``path`` (or one of its parents)
@@ -78,7 +80,7 @@ def require_directory(path, argument, owner):
             f"{owner}'s `{argument}` {path!r} is {what}, not a directory. Pass a directory "
             "(it is created when missing), or move the file away."
         )
-    if mode is None:
+    if mode is None and create:
         try:
             os.makedirs(path, exist_ok=True)
         except OSError as exc:
