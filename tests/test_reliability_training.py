@@ -363,3 +363,42 @@ def test_tensorboard_log_dir_that_is_a_file_fails_before_the_first_epoch(tmp_pat
     TensorBoard(tmp_path / "new" / "run")  # a missing directory is created at train begin
     _model().fit(x, y, epochs=1, verbose=0, callbacks=[TensorBoard(tmp_path / "new" / "run")])
     assert (tmp_path / "new" / "run" / "train").is_dir()
+
+
+# ================================================= KERASITE_ACCELERATOR spellings
+@pytest.mark.parametrize("value", ["0", "off", "OFF", "false", "no", "n", "none", " disabled "])
+def test_accelerator_variable_turns_it_off(monkeypatch, value):
+    from kerasite import backend
+
+    monkeypatch.setenv("KERASITE_ACCELERATOR", value)
+    assert backend._wanted() is False  # before the fix "disabled", "none", "n" left it on
+
+
+@pytest.mark.parametrize("value", ["", "1", "on", "true", "Yes", "y", "enabled"])
+def test_accelerator_variable_turns_it_on(monkeypatch, value):
+    from kerasite import backend
+
+    monkeypatch.setenv("KERASITE_ACCELERATOR", value)
+    assert backend._wanted() is True
+
+
+@pytest.mark.parametrize("value", ["2", "nope", "numpy", "of"])
+def test_accelerator_variable_refuses_other_spellings(monkeypatch, value):
+    from kerasite import backend
+
+    monkeypatch.setenv("KERASITE_ACCELERATOR", value)
+    with pytest.raises(ValueError, match=rf"The environment variable KERASITE_ACCELERATOR must "
+                                         rf"say whether to use the accelerator: one of 0, off, "
+                                         rf"false, no, n, none, disabled to turn it off, or one "
+                                         rf"of 1, on, true, yes, y, enabled .*Received: "
+                                         rf"KERASITE_ACCELERATOR='{value}'"):
+        backend._wanted()
+
+
+def test_a_bad_accelerator_variable_fails_at_the_first_kernel(monkeypatch):
+    from kerasite import backend
+
+    monkeypatch.setenv("KERASITE_ACCELERATOR", "maybe")
+    monkeypatch.setitem(backend._state, "on", None)  # not decided yet, as in a new process
+    with pytest.raises(ValueError, match=r"KERASITE_ACCELERATOR='maybe'"):
+        backend.accelerator_enabled()
