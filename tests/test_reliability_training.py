@@ -402,3 +402,16 @@ def test_a_bad_accelerator_variable_fails_at_the_first_kernel(monkeypatch):
     monkeypatch.setitem(backend._state, "on", None)  # not decided yet, as in a new process
     with pytest.raises(ValueError, match=r"KERASITE_ACCELERATOR='maybe'"):
         backend.accelerator_enabled()
+
+
+@posix_only
+def test_loss_logger_refuses_a_fifo_when_training_starts(tmp_path):
+    from kerasite.callbacks import LossLogger
+
+    os.mkfifo(tmp_path / "losses.csv")
+    x, y = _data()
+    counter = _CountEpochs()
+    with pytest.raises(ValueError, match=r"LossLogger's `filename` .*losses.csv' is a FIFO"):
+        _model().fit(x, y, epochs=1, verbose=0,
+                     callbacks=[counter, LossLogger(tmp_path / "losses.csv")])
+    assert counter.epochs == 0  # before: the whole run trained, then the write blocked

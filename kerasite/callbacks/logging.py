@@ -31,6 +31,8 @@ class LossLogger(Callback):
         self.batch_losses, self.epoch_losses = [], []
 
     def on_train_begin(self, logs=None):
+        if self.filename:  # a FIFO would block the write at the end of training
+            _paths.require_regular_file(self.filename, "filename", "LossLogger")
         self.batch_losses, self.epoch_losses = [], []
         self._rows = []
 
