@@ -415,3 +415,12 @@ def test_loss_logger_refuses_a_fifo_when_training_starts(tmp_path):
         _model().fit(x, y, epochs=1, verbose=0,
                      callbacks=[counter, LossLogger(tmp_path / "losses.csv")])
     assert counter.epochs == 0  # before: the whole run trained, then the write blocked
+
+
+def test_use_accelerator_overrides_a_bad_accelerator_variable(monkeypatch):
+    from kerasite import backend
+
+    monkeypatch.setenv("KERASITE_ACCELERATOR", "maybe")
+    monkeypatch.setitem(backend._state, "on", None)
+    assert backend.use_accelerator(False) is False
+    assert backend.accelerator_enabled() is False

@@ -140,7 +140,10 @@ def use_accelerator(enabled=True):
     warns once and the NumPy references stay in use.
     """
     enabled = boolean(enabled, "enabled")
-    previous = accelerator_enabled()
+    try:
+        previous = accelerator_enabled()
+    except ValueError:  # a misspelt KERASITE_ACCELERATOR: this explicit choice overrides it
+        previous = False
     if enabled and not accelerator_available():
         raise ImportError("The accelerator needs numba, which is not installed. "
                           "Install it: in your kerasite clone, python -m pip install -e '.[fast]' "

@@ -146,9 +146,13 @@ class BackupAndRestore(Callback):
         stepped = bool(state["iterations"])  # an optimizer that never stepped has no state
         if stepped:
             # A rehearsal on a fresh optimizer: set_state refuses a slot midway through.
-            probe = type(optimizer).from_config(optimizer.get_config())
             try:
-                probe.set_state(state, model.trainable_weights)
+                probe = type(optimizer).from_config(optimizer.get_config())
+            except Exception:  # noqa: BLE001  (a custom optimizer class: no rehearsal)
+                probe = None
+            try:
+                if probe is not None:
+                    probe.set_state(state, model.trainable_weights)
             except ValueError as exc:
                 raise ValueError(
                     f"The backup '{path}' holds optimizer state that does not fit model "
