@@ -424,3 +424,12 @@ def test_use_accelerator_overrides_a_bad_accelerator_variable(monkeypatch):
     monkeypatch.setitem(backend._state, "on", None)
     assert backend.use_accelerator(False) is False
     assert backend.accelerator_enabled() is False
+
+
+@posix_only
+def test_a_backup_dir_that_is_a_fifo_is_refused_at_once(tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    x, y = _data()
+    with pytest.raises(ValueError, match=r"`backup_dir` .*fifo' is a FIFO \(named pipe\).*, not "
+                                         r"a directory"):
+        _model().fit(x, y, epochs=1, verbose=0, callbacks=[BackupAndRestore(tmp_path / "fifo")])
