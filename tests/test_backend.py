@@ -310,7 +310,7 @@ def test_a_numba_that_cannot_cache_falls_back_to_numpy_with_one_warning():
     assert done.returncode == 0, done.stderr  # before the fix: RuntimeError: cannot cache
     counts, message = done.stdout.splitlines()[:2]
     assert counts == "1 False True"  # one warning, NumPy kernels, a model that trains
-    assert message.startswith("RuntimeWarning kerasite's accelerator (numba) could not be "
+    assert message.startswith("UserWarning kerasite's accelerator (numba) could not be "
                               "loaded, so kerasite runs its NumPy kernels instead")
     assert "cannot cache function" in message and "NUMBA_CACHE_DIR" in message
 
@@ -327,7 +327,7 @@ def test_a_twin_that_fails_to_compile_at_its_first_call_falls_back(monkeypatch):
         raise RuntimeError("cannot cache function 'triple': no locator available")
 
     try:
-        with pytest.warns(RuntimeWarning, match=r"could not compile its kernel 'triple', so "
+        with pytest.warns(UserWarning, match=r"could not compile its kernel 'triple', so "
                                                 r"kerasite runs its NumPy kernels instead"):
             assert triple(2) == 6  # the reference ran
         assert not backend.accelerator_enabled()

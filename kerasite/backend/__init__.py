@@ -94,7 +94,7 @@ def _fall_back(exc, what):
         f"the results are the same, only slower. numba said: {type(exc).__name__}: {exc}. "
         "If numba cannot write its cache, point NUMBA_CACHE_DIR at a writable directory; set "
         f"{ENV_VARIABLE}=0 to turn the accelerator off without this warning.",
-        RuntimeWarning, stacklevel=3)
+        UserWarning, stacklevel=3)
 
 
 def _wanted():
