@@ -31,7 +31,9 @@ class AutoencoderFeatures(TransformerMixin, BaseEstimator):
 
     Args:
         latent_dim: number of latent features (the output of ``transform``).
-        hidden: sizes of the encoder's hidden layers, mirrored in the decoder.
+        hidden: sizes of the encoder's hidden layers, mirrored in the decoder:
+            a sequence of positive integers, or one integer for one layer (as
+            scikit-learn's ``hidden_layer_sizes`` accepts).
         activation: activation of the hidden layers.
         latent_activation: activation of the latent layer.
         output_activation: activation of the reconstruction.
@@ -82,12 +84,19 @@ class AutoencoderFeatures(TransformerMixin, BaseEstimator):
 
         Returns:
             self.
+
+        Raises:
+            TypeError: for a ``hidden`` that is not an integer or a sequence
+                of integers.
+            ValueError: for a size below 1, or for ``X`` with values too large
+                for float32 (say how to scale them) or NaN/infinite values.
         """
+        hidden = _hidden_sizes(self.hidden)
         X = self._validate(X, reset=True)
         if self.random_state is not None:
             utils.set_random_seed(self.random_state)
         self.autoencoder_ = Autoencoder.dense(
-            input_shape=(X.shape[1],), hidden=tuple(self.hidden), latent_dim=self.latent_dim,
+            input_shape=(X.shape[1],), hidden=hidden, latent_dim=self.latent_dim,
             activation=self.activation, latent_activation=self.latent_activation,
             output_activation=self.output_activation)
         optimizer = optimizers.get(self.optimizer)
@@ -142,6 +151,17 @@ class AutoencoderFeatures(TransformerMixin, BaseEstimator):
 
     def _validate(self, X, reset):
         X = check_array(X, dtype=[np.float32, np.float64])
+        dtype = np.dtype(floatx())
+        if X.dtype.itemsize > dtype.itemsize and X.size:
+            largest, limit = float(np.max(np.abs(X))), float(np.finfo(dtype).max)
+            if largest > limit:
+                raise ValueError(
+                    f"X holds finite values up to {largest:.3g}, which overflow {dtype.name} "
+                    f"(the largest {dtype.name} is {limit:.3g}), the precision "
+                    "kerasite trains in. Scale the data first: put a StandardScaler or "
+                    "MinMaxScaler before AutoencoderFeatures in the Pipeline, or divide X by "
+                    "its largest absolute value."
+                )
         if reset:
             self.n_features_in_ = X.shape[1]
         elif X.shape[1] != self.n_features_in_:
@@ -150,3 +170,31 @@ class AutoencoderFeatures(TransformerMixin, BaseEstimator):
                 f"{self.n_features_in_} features. Pass data shaped like the training data."
             )
         return X.astype(floatx(), copy=False)
+
+
+def _hidden_sizes(hidden):
+    """``hidden`` as a tuple of positive ints; one int means one hidden layer."""
+    if isinstance(hidden, (int, np.integer)) and not isinstance(hidden, (bool, np.bool_)):
+        hidden = (hidden,)
+    try:
+        if isinstance(hidden, (str, bytes)):
+            raise TypeError
+        sizes = tuple(hidden)
+    except TypeError:
+        raise TypeError(
+            "`hidden` must be an integer (one hidden layer) or a sequence of integers, one "
+            f"per hidden layer, e.g. hidden=(256, 64). Received: hidden={hidden!r} of type "
+            f"{type(hidden).__name__}."
+        ) from None
+    for size in sizes:
+        if not isinstance(size, (int, np.integer)) or isinstance(size, (bool, np.bool_)):
+            raise TypeError(
+                "`hidden` must hold integers, one size per hidden layer. Received: "
+                f"hidden={hidden!r}, whose item {size!r} is a {type(size).__name__}."
+            )
+        if size < 1:
+            raise ValueError(
+                "`hidden` must hold sizes of at least 1. Received: "
+                f"hidden={hidden!r}. Drop the layer or give it 1 unit or more."
+            )
+    return tuple(int(size) for size in sizes)

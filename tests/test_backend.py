@@ -13,6 +13,8 @@ so the results agree to the last bit in practice; the tests allow float32
 rounding, which is what the accelerator promises.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -264,3 +266,73 @@ def test_turning_on_a_missing_accelerator_says_how_to_install_it(monkeypatch):
                                           r"in your kerasite clone, python -m pip install -e "
                                           r"'\.\[fast\]' \(or pip install numba\)\."):
         backend.use_accelerator(True)
+
+
+# ------------------------------------------------ a numba that cannot compile or cache
+_NO_CACHE_SCRIPT = r"""
+import warnings
+import numba.core.caching
+# No cache locator at all: what numba meets with a read-only install and home directory
+# (numba then raises "RuntimeError: cannot cache function ...: no locator available").
+impl = getattr(numba.core.caching, "CacheImpl", None) or numba.core.caching._CacheImpl
+impl._locator_classes = []
+import warnings
+
+import numpy as np
+import kerasite
+from kerasite import backend, layers
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    kerasite.utils.set_random_seed(0)
+    model = kerasite.Sequential([kerasite.Input((6, 6, 2)), layers.Conv2D(3, 3),
+                                 layers.Flatten(), layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).random((8, 6, 6, 2)).astype("float32")
+    history = model.fit(x, x[:, 0, 0, :1], epochs=2, verbose=0)
+mine = [w for w in caught if "accelerator" in str(w.message)]
+print(len(mine), backend.accelerator_enabled(), np.isfinite(history.history["loss"]).all())
+print(mine[0].category.__name__, str(mine[0].message))
+"""
+
+
+def test_a_numba_that_cannot_cache_falls_back_to_numpy_with_one_warning():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "KERASITE_ACCELERATOR"}
+    env["PYTHONPATH"] = str(root)
+    done = subprocess.run([sys.executable, "-c", _NO_CACHE_SCRIPT], capture_output=True,
+                          text=True, env=env, cwd=root, timeout=300)
+    assert done.returncode == 0, done.stderr  # before the fix: RuntimeError: cannot cache
+    counts, message = done.stdout.splitlines()[:2]
+    assert counts == "1 False True"  # one warning, NumPy kernels, a model that trains
+    assert message.startswith("UserWarning kerasite's accelerator (numba) could not be "
+                              "loaded, so kerasite runs its NumPy kernels instead")
+    assert "cannot cache function" in message and "NUMBA_CACHE_DIR" in message
+
+
+def test_a_twin_that_fails_to_compile_at_its_first_call_falls_back(monkeypatch):
+    monkeypatch.setitem(backend._state, "warned", False)
+
+    @backend.kernel
+    def triple(x):
+        return 3 * x
+
+    @backend.twin("triple")
+    def fast_triple(x):
+        raise RuntimeError("cannot cache function 'triple': no locator available")
+
+    try:
+        with pytest.warns(UserWarning, match=r"could not compile its kernel 'triple', so "
+                                                r"kerasite runs its NumPy kernels instead"):
+            assert triple(2) == 6  # the reference ran
+        assert not backend.accelerator_enabled()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert triple(3) == 9  # and no second warning
+    finally:
+        del backend._FAST["triple"]

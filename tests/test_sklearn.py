@@ -75,3 +75,38 @@ def test_inverse_transform_decodes_to_input_space(digits):
     assert restored.shape == (10, 64)
     assert np.all((restored >= 0) & (restored <= 1))  # sigmoid outputs
     assert list(features.get_feature_names_out()[:2]) == ["latent0", "latent1"]
+
+
+def test_hidden_as_one_int_is_one_layer_as_in_sklearn():
+    # sklearn's MLPRegressor(hidden_layer_sizes=5) is one hidden layer of 5 units; before
+    # the fix, hidden=5 failed with "'int' object is not iterable".
+    X = np.random.default_rng(0).random((30, 6))
+    features = AutoencoderFeatures(latent_dim=2, hidden=5, epochs=1, random_state=0).fit(X)
+    assert [layer.units for layer in features.autoencoder_.encoder.layers] == [5, 2]
+    assert features.get_params()["hidden"] == 5  # the constructor argument is kept as given
+
+
+@pytest.mark.parametrize("hidden, error, match", [
+    (None, TypeError, r"`hidden` must be an integer \(one hidden layer\) or a sequence of "
+                      r"integers.*Received: hidden=None of type NoneType"),
+    ("64", TypeError, r"Received: hidden='64' of type str"),
+    ((8, 2.5), TypeError, r"`hidden` must hold integers.*item 2.5 is a float"),
+    ((8, 0), ValueError, r"`hidden` must hold sizes of at least 1\. Received: hidden=\(8, 0\)"),
+    (True, TypeError, r"Received: hidden=True of type bool"),
+])
+def test_bad_hidden_is_a_clear_error(hidden, error, match):
+    X = np.random.default_rng(0).random((10, 4))
+    with pytest.raises(error, match=match):
+        AutoencoderFeatures(latent_dim=2, hidden=hidden, epochs=1).fit(X)
+
+
+def test_finite_data_too_large_for_float32_says_so_and_how_to_scale():
+    # Before the fix 1e300 was cast to inf and reported as "NaN or infinite".
+    X = np.random.default_rng(0).random((10, 4)) * 1e300
+    with pytest.raises(ValueError, match=r"X holds finite values up to 9.97e\+299, which overflow "
+                                         r"float32 \(the largest float32 is 3.4e\+38\).*"
+                                         r"StandardScaler or MinMaxScaler"):
+        AutoencoderFeatures(latent_dim=2, hidden=(3,), epochs=1).fit(X)
+    features = AutoencoderFeatures(latent_dim=2, hidden=(3,), epochs=1).fit(X / 1e300)
+    with pytest.raises(ValueError, match=r"overflow float32"):
+        features.transform(X)

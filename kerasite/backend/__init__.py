@@ -17,7 +17,13 @@ NumPy function stays the reference, the one to read and to step through.
 
 The accelerator is on when numba is installed. Turn it off with
 ``use_accelerator(False)`` or with the environment variable
-``KERASITE_ACCELERATOR=0`` set before the first kernel runs. The thread
+``KERASITE_ACCELERATOR`` set before the first kernel runs: ``0``, ``off``,
+``false``, ``no``, ``n``, ``none`` or ``disabled`` turn it off; ``1``, ``on``,
+``true``, ``yes``, ``y`` or ``enabled`` (or leaving it unset) leave it on;
+any other value is refused with a ``ValueError``. If the twins cannot be
+compiled or cached (a read-only install and home directory, where numba has
+nowhere to write its cache), kerasite warns once and runs the NumPy
+references: the models work, only slower. The thread
 controls (``set_num_threads``, ``get_num_threads``, ``free_cores``) live in
 :mod:`kerasite.backend.threads`; ``kerasite.config`` re-exports them.
 
@@ -37,6 +43,7 @@ Example:
 import functools
 import importlib.util
 import os
+import warnings
 
 import numpy as xp  # noqa: F401  (re-exported)
 
@@ -48,9 +55,12 @@ __all__ = ["xp", "kernel", "twin", "use_accelerator", "accelerator_enabled",
            "accelerator_available"]
 
 ENV_VARIABLE = "KERASITE_ACCELERATOR"
+_ON_WORDS = ("1", "on", "true", "yes", "y", "enabled")
+_OFF_WORDS = ("0", "off", "false", "no", "n", "none", "disabled")
 
 _FAST = {}         # kernel name -> compiled twin, filled from numba_kernels.TWINS
-_state = {"on": None}   # on=None: not decided yet (at the first kernel call)
+_state = {"on": None, "warned": False}   # on=None: not decided yet (at the first kernel call)
+_proven = set()    # twins that ran once: compiled (and cached, or not) without error
 
 
 def accelerator_available():
@@ -59,18 +69,53 @@ def accelerator_available():
 
 
 def _load_fast():
-    from kerasite.backend import numba_kernels
-
+    """Registers the compiled twins; False (after one warning) if numba cannot provide them."""
+    try:
+        from kerasite.backend import numba_kernels
+    except Exception as exc:  # noqa: BLE001  (numba's errors have no common base class)
+        # Typically "cannot cache function ...: no locator available": numba finds no
+        # writable cache directory (a read-only install and home directory).
+        _fall_back(exc, "could not be loaded")
+        return False
     for name, fast in numba_kernels.TWINS.items():
         _FAST.setdefault(name, fast)  # never replaces a twin registered with ``twin``
     threads._apply_accelerator_threads()
+    return True
+
+
+def _fall_back(exc, what):
+    """Turns the accelerator off for this process, warning once why."""
+    _state["on"] = False
+    if _state["warned"]:
+        return
+    _state["warned"] = True
+    warnings.warn(
+        f"kerasite's accelerator (numba) {what}, so kerasite runs its NumPy kernels instead: "
+        f"the results are the same, only slower. numba said: {type(exc).__name__}: {exc}. "
+        "If numba cannot write its cache, point NUMBA_CACHE_DIR at a writable directory; set "
+        f"{ENV_VARIABLE}=0 to turn the accelerator off without this warning.",
+        UserWarning, stacklevel=3)
+
+
+def _wanted():
+    """The accelerator setting of the environment variable (on when unset or empty)."""
+    value = os.environ.get(ENV_VARIABLE, "").strip().lower()
+    if value == "" or value in _ON_WORDS:
+        return True
+    if value in _OFF_WORDS:
+        return False
+    raise ValueError(
+        f"The environment variable {ENV_VARIABLE} must say whether to use the accelerator: "
+        f"one of {', '.join(_OFF_WORDS)} to turn it off, or one of {', '.join(_ON_WORDS)} "
+        f"(or leave it unset) to turn it on. Received: "
+        f"{ENV_VARIABLE}={os.environ.get(ENV_VARIABLE)!r}. Fix or unset the variable."
+    )
 
 
 def _decide():
-    wanted = os.environ.get(ENV_VARIABLE, "1").strip().lower() not in ("0", "false", "no", "off")
-    on = wanted and accelerator_available()
+    on = _wanted() and accelerator_available()
     if on:
-        _load_fast()
+        on = _load_fast()
     _state["on"] = on
     return on
 
@@ -90,16 +135,20 @@ def use_accelerator(enabled=True):
 
     Raises:
         ImportError: ``enabled`` is True and numba is not installed.
+
+    If numba is installed but the twins cannot be compiled or cached, it
+    warns once and the NumPy references stay in use.
     """
     enabled = boolean(enabled, "enabled")
-    previous = accelerator_enabled()
+    try:
+        previous = accelerator_enabled()
+    except ValueError:  # a misspelt KERASITE_ACCELERATOR: this explicit choice overrides it
+        previous = False
     if enabled and not accelerator_available():
         raise ImportError("The accelerator needs numba, which is not installed. "
                           "Install it: in your kerasite clone, python -m pip install -e '.[fast]' "
                           "(or pip install numba).")
-    if enabled:
-        _load_fast()
-    _state["on"] = enabled
+    _state["on"] = _load_fast() if enabled else False
     return previous
 
 
@@ -127,7 +176,10 @@ def kernel(reference):
         if on:
             fast = _FAST.get(key)
             if fast is not None:
-                result = fast(*args, **kwargs)
+                if key in _proven:
+                    result = fast(*args, **kwargs)
+                else:
+                    result = _first_call(key, fast, args, kwargs)
                 if result is not NotImplemented:
                     return result
         return reference(*args, **kwargs)
@@ -135,6 +187,17 @@ def kernel(reference):
     dispatch.reference = reference
     dispatch.key = key
     return dispatch
+
+
+def _first_call(key, fast, args, kwargs):
+    """Runs a twin the first time: numba compiles (and caches) it now, and that may fail."""
+    try:
+        result = fast(*args, **kwargs)
+    except (RuntimeError, OSError) as exc:  # e.g. a cache directory that cannot be written
+        _fall_back(exc, f"could not compile its kernel {key!r}")
+        return NotImplemented
+    _proven.add(key)
+    return result
 
 
 def twin(name):
@@ -161,5 +224,6 @@ def twin(name):
 
     def register(fast):
         _FAST[name] = fast
+        _proven.discard(name)  # a new twin compiles anew
         return fast
     return register

@@ -2,16 +2,27 @@
 
 import math
 import os
+import re
 import string
 import warnings
 
 import numpy as np
 
+from kerasite.callbacks import _paths
 from kerasite.callbacks.base import Callback
 from kerasite._validation import positive_int
 from kerasite.callbacks.monitoring import _direction
 
 _INTEGER_FIELDS = ("epoch", "batch")  # formatted as integers; every other field is a float
+# The widest field (and the longest precision) a template may ask for: a file name
+# holds at most 255 bytes, and a width of 10**10 would try to build a 10 GB string.
+MAX_FIELD_WIDTH = 255
+# The extensions model.save and model.save_weights accept.
+_MODEL_EXTENSIONS = (".kerasite", ".keras", ".h5")
+_WEIGHTS_EXTENSIONS = (".weights.npz", ".weights.h5")
+# A format spec: [[fill]align][sign][z][#][0][width][grouping][.precision][type]
+_SPEC = re.compile(r"(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>\d*)[,_]?(?:\.(?P<precision>\d*))?"
+                   r"[a-zA-Z%]?", re.DOTALL)
 
 
 class ModelCheckpoint(Callback):
@@ -30,8 +41,13 @@ class ModelCheckpoint(Callback):
     by an unusable one.
 
     ``filepath`` is checked when the callback is made (its fields must be
-    names with valid format specs) and again when training begins, against
-    the keys ``fit`` will log, so a typo fails before the first epoch trains.
+    names with valid format specs, at most ``MAX_FIELD_WIDTH`` = 255
+    characters wide) and again when training begins, against the keys ``fit``
+    will log, so a typo fails before the first epoch trains. Training's
+    start also checks the extension (``.kerasite``, ``.keras`` or ``.h5``;
+    ``.weights.npz`` or ``.weights.h5`` with ``save_weights_only``), the
+    length of the file name, and that the path is not a directory, a FIFO or
+    inside a file; a missing directory is created, as Keras does.
 
     Args:
         filepath: where to save; may hold ``{epoch}`` (counted from 1),
@@ -53,7 +69,8 @@ class ModelCheckpoint(Callback):
     Raises:
         ValueError: for a malformed ``filepath`` template, a bad ``mode`` or
             ``save_freq``; at the start of ``fit``, for a ``filepath`` field
-            that ``fit`` will not log.
+            that ``fit`` will not log, a wrong extension, a name that is too
+            long, or a path that cannot be a file.
 
     Example:
         >>> checkpoint = ModelCheckpoint("best.kerasite", save_best_only=True)
@@ -85,6 +102,27 @@ class ModelCheckpoint(Callback):
     def on_train_begin(self, logs=None):
         self._batches_since_save = 0
         self._check_fields_against(getattr(self.model, "_epoch_log_keys", None))
+        self._check_path()
+
+    def _check_path(self):
+        """Checks what can be checked of ``filepath`` before an epoch trains."""
+        extensions = _WEIGHTS_EXTENSIONS if self.save_weights_only else _MODEL_EXTENSIONS
+        if not self.filepath.endswith(extensions):
+            what = "weights (save_weights_only=True)" if self.save_weights_only else "the model"
+            raise ValueError(
+                f"ModelCheckpoint's `filepath` {self.filepath!r} must end in "
+                f"{' or '.join(extensions)} to save {what}. Change the extension"
+                + ("." if self.save_weights_only else
+                   ", or pass save_weights_only=True for a .weights.npz or .weights.h5 file.")
+            )
+        sample = {name: 1 if name in _INTEGER_FIELDS else 0.5 for name in self._fields}
+        path = self.filepath.format(**sample)
+        _paths.require_name_length(path, "filepath", "ModelCheckpoint")
+        directory = os.path.dirname(self.filepath)
+        if "{" not in directory and "}" not in directory:  # else made at each save
+            _paths.require_parent_directory(path, "filepath", "ModelCheckpoint")
+            if not self._fields:
+                _paths.require_regular_file(path, "filepath", "ModelCheckpoint")
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -125,6 +163,8 @@ class ModelCheckpoint(Callback):
                     return
                 self.best = current
         path = self._format(epoch, batch, logs)
+        _paths.require_parent_directory(path, "filepath", "ModelCheckpoint")
+        _paths.require_regular_file(path, "filepath", "ModelCheckpoint")
         if self.save_weights_only:
             self.model.save_weights(path)
         else:
@@ -222,6 +262,12 @@ def _template_fields(filepath):
             raise fail(f"{shown} has the unknown conversion !{conversion}")
         if "{" in spec or "}" in spec:
             raise fail(f"{shown} has a nested field in its format spec")
+        sizes = _SPEC.fullmatch(spec)
+        for part in ("width", "precision"):
+            digits = sizes.group(part) if sizes else None
+            if digits and (len(digits) > 3 or int(digits) > MAX_FIELD_WIDTH):
+                raise fail(f"{shown} asks for a {part} of {digits} characters, more than "
+                           f"the {MAX_FIELD_WIDTH} a file name can hold")
         sample = 1 if field in _INTEGER_FIELDS else 0.5
         if conversion:
             sample = repr(sample) if conversion == "r" else str(sample)

@@ -1,9 +1,11 @@
 """Callbacks that record training: ``LossLogger``, ``Timer`` and ``CSVLogger``."""
 
 import csv
+import io
 import os
 import time
 
+from kerasite.callbacks import _paths
 from kerasite.callbacks.base import Callback
 
 
@@ -29,6 +31,8 @@ class LossLogger(Callback):
         self.batch_losses, self.epoch_losses = [], []
 
     def on_train_begin(self, logs=None):
+        if self.filename:  # a FIFO would block the write at the end of training
+            _paths.require_regular_file(self.filename, "filename", "LossLogger")
         self.batch_losses, self.epoch_losses = [], []
         self._rows = []
 
@@ -96,7 +100,12 @@ class CSVLogger(Callback):
     writes it. If a key first appears after the first epoch (validation that
     does not run every epoch, a callback that adds a value later), the file is
     rewritten once with the new column, ``NA`` in the earlier rows, rather than
-    dropping the value.
+    dropping the value. That rewrite goes to a temporary file in the same
+    folder, which then replaces the file in one rename: if it fails (a full
+    disk), the file keeps every row it had.
+
+    ``filename`` is checked when training starts: anything but a regular file
+    (a FIFO, a directory) is refused at once.
 
     Args:
         filename: the CSV file.
@@ -116,7 +125,8 @@ class CSVLogger(Callback):
         self._file = None
 
     def on_train_begin(self, logs=None):
-        has_rows = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        exists = _paths.require_regular_file(self.filename, "filename", "CSVLogger")
+        has_rows = self.append and exists and os.path.getsize(self.filename) > 0
         self._keys = None
         if has_rows:  # continue the existing columns
             with open(self.filename, newline="") as f:
@@ -141,15 +151,27 @@ class CSVLogger(Callback):
         self._file.flush()
 
     def _widen(self, keys):
-        """Rewrites the file with the columns ``keys``, ``NA`` in the new cells."""
+        """Rewrites the file with the columns ``keys``, ``NA`` in the new cells.
+
+        The new file is written beside the old one and renamed over it, so a
+        failed write (a full disk) leaves the old file whole.
+        """
+        from kerasite.saving._archive import atomic_write
+
+        encoding = self._file.encoding
         self._file.close()
-        with open(self.filename, newline="") as f:
+        self._file = None
+        with open(self.filename, newline="", encoding=encoding) as f:
             rows = list(csv.DictReader(f, delimiter=self.separator))
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=["epoch", *keys], delimiter=self.separator,
+                                restval="NA")
+        writer.writeheader()
+        writer.writerows(rows)
+        atomic_write(self.filename, lambda f: f.write(text.getvalue().encode(encoding)))
         self._keys = keys
-        self._file = open(self.filename, "w", newline="")
+        self._file = open(self.filename, "a", newline="", encoding=encoding)
         self._writer = self._make_writer()
-        self._writer.writeheader()
-        self._writer.writerows(rows)
 
     def on_train_end(self, logs=None):
         if self._file is not None:

@@ -10,7 +10,7 @@ import math
 import warnings
 
 from kerasite.callbacks.base import Callback
-from kerasite._validation import positive_int
+from kerasite._validation import boolean, positive_int
 
 _MAXIMISED = ("accuracy", "acc")
 _MINIMISED = ("loss", "mae", "mse", "mean_absolute_error", "mean_squared_error")
@@ -220,9 +220,21 @@ class TerminateOnNaN(Callback):
     loss, computed before the step, is still finite; ``val_loss`` then shows
     it, and training stops at the end of that epoch.
 
+    Args:
+        raise_error: False (the default) stops gracefully, by setting
+            ``model.stop_training``: the other callbacks' ``on_train_end``
+            runs. True raises a ``RuntimeError`` at once instead, as in Keras,
+            so no callback's ``on_train_end`` runs (nothing is cleaned up or
+            deleted) and the script stops with an error.
+
     Example:
         >>> stop_on_nan = TerminateOnNaN()
+        >>> fail_on_nan = TerminateOnNaN(raise_error=True)
     """
+
+    def __init__(self, raise_error=False):
+        super().__init__()
+        self.raise_error = boolean(raise_error, "raise_error")
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -243,6 +255,10 @@ class TerminateOnNaN(Callback):
                 return
 
     def _stop(self, where):
-        print(f"{where}; terminating training. Lower the learning rate, check the data for "
-              "extreme values, or clip gradients (clipnorm=).")
+        advice = ("Lower the learning rate, check the data for extreme values, or clip "
+                  "gradients (clipnorm=).")
+        if self.raise_error:
+            raise RuntimeError(f"{where}; training stopped at once (TerminateOnNaN("
+                               f"raise_error=True)). {advice}")
+        print(f"{where}; terminating training. {advice}")
         self.model.stop_training = True

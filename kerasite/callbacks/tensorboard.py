@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 
+from kerasite.callbacks import _paths
 from kerasite.callbacks.base import Callback
 from kerasite._validation import is_number, positive_int
 
@@ -61,7 +62,9 @@ class TensorBoard(Callback):
     Raises:
         ImportError: if the ``tensorboard`` package is missing; the message
             names the ``kerasite[tensorboard]`` extra.
-        ValueError: for a bad or unsupported argument.
+        ValueError: for a bad or unsupported argument; when training starts,
+            for a ``log_dir`` (or its ``train``, ``validation``) that is a
+            file, a FIFO or cannot be created. A missing one is created.
 
     Example:
         ``model.fit(x, y, epochs=10, callbacks=[TensorBoard("logs/run1", histogram_freq=1)])``,
@@ -130,6 +133,11 @@ class TensorBoard(Callback):
     # -------------------------------------------------------------------- hooks
     def on_train_begin(self, logs=None):
         self._batches = 0
+        # A log_dir that is a file would otherwise fail only when the first epoch ends.
+        _paths.require_directory(self.log_dir, "log_dir", "TensorBoard")
+        for run in ("train", "validation"):
+            _paths.require_directory(os.path.join(self.log_dir, run), "log_dir", "TensorBoard",
+                                     create=False)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()

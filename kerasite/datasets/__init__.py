@@ -19,7 +19,10 @@ MNIST and Fashion-MNIST files are looked for in this order:
 5. a download from the module's ``MIRRORS`` into the cache.
 
 Every file must match its published SHA-256 or the pinned SHA-256 of its
-decompressed contents, else ``ValueError``. When the files are nowhere and
+decompressed contents, else ``ValueError``. A file is read once, and the
+bytes that were hashed are the bytes parsed; a file that is not a regular
+file, or larger than the dataset's file can be, is refused before it is read
+(``DataFileError``, a ``ValueError``). When the files are nowhere and
 cannot be downloaded, ``DatasetNotFoundError`` (an ``OSError``) lists each
 place looked and how to supply the files offline.
 
@@ -35,12 +38,13 @@ import hashlib
 import numpy as np
 
 from kerasite.datasets import digits, fashion_mnist, mnist
-from kerasite.datasets._files import ChecksumError, DatasetNotFoundError
+from kerasite.datasets._files import ChecksumError, DataFileError, DatasetNotFoundError
 from kerasite.datasets._idx import read_idx
 
 __all__ = [
     "ChecksumError",
     "DatasetNotFoundError",
+    "DataFileError",
     "check_disjoint",
     "digits",
     "fashion_mnist",

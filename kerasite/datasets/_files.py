@@ -16,7 +16,13 @@ a complete set wins:
 Every file is checked before use. It is accepted if the SHA-256 of the file
 equals the published one, or if the SHA-256 of its decompressed contents
 equals a pinned content hash: Debian recompresses the ``.gz`` files, which
-changes the file hash but not the data. A download goes to a temporary file
+changes the file hash but not the data. A file is read once, into memory,
+and the bytes that were hashed are the bytes that are parsed: a file
+swapped on disk after its check cannot slip through. Before it is read, a
+file must be a regular file (a FIFO would block for ever) no larger than
+``RemoteFile.max_download_size`` (its published size plus a quarter, or
+``MAX_DOWNLOAD_SIZE`` when the size is not pinned), so a huge or sparse
+file is refused at once rather than hashed for hours. A download goes to a temporary file
 in the cache directory, is checked, and only then is moved into place with
 ``os.replace``, which is atomic, so the cache never holds a partial or
 corrupted file.
@@ -32,9 +38,11 @@ removes it once the process is gone.
 
 import gzip
 import hashlib
+import io
 import os
 import re
 import socket
+import stat
 import tempfile
 import threading
 import time
@@ -81,6 +89,10 @@ class DatasetNotFoundError(FileNotFoundError):
 
 class ChecksumError(ValueError):
     """Raised when a file's hashes match neither the published nor the pinned ones."""
+
+
+class DataFileError(ValueError):
+    """Raised for a data file that cannot be checked: too large, or not a regular file."""
 
 
 @dataclass(frozen=True)
@@ -189,8 +201,64 @@ def sha256_of_gzip_content(path):
     return digest.hexdigest()
 
 
+def read_file_bounded(path, spec, shown_as=None):
+    """Reads a whole data file into memory, after checking its kind and size.
+
+    The file is opened without blocking (so a FIFO cannot hang the call), its
+    type and size are taken from the open descriptor, and at most
+    ``spec.max_download_size`` bytes are read.
+
+    Args:
+        path: the file to read.
+        spec: its ``RemoteFile``, whose ``max_download_size`` bounds the size.
+        shown_as: how to name the file in messages; defaults to ``path``.
+
+    Returns:
+        The file's bytes.
+
+    Raises:
+        DataFileError: (a ``ValueError``) for a file that is not a regular
+            file, or larger than its bound; nothing is read then.
+        OSError: if the file cannot be opened.
+    """
+    shown = shown_as or os.fspath(path)
+    limit = spec.max_download_size
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise DataFileError(
+                f"{shown} is not a regular file (a FIFO, a device or a directory), so it "
+                f"cannot be the dataset file {spec.filename}. Replace it with the real file."
+            )
+        if info.st_size > limit:
+            raise DataFileError(
+                f"{shown} has {info.st_size} bytes, but the dataset file {spec.filename} "
+                f"has {'at most ' + str(limit) if spec.size is None else spec.size} "
+                f"(at most {limit} are accepted), so it is not that file and was not read. "
+                "Delete it and load again to download a fresh copy, or replace it with a "
+                "good one."
+            )
+        data = f.read(limit + 1)
+    if len(data) > limit:  # the file grew after the size check
+        raise DataFileError(f"{shown} grew past {limit} bytes while it was read; it is not "
+                            f"the dataset file {spec.filename}.")
+    return data
+
+
+def _sha256_of_gzip_bytes(data):
+    digest = hashlib.sha256()
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as f:
+            for chunk in iter(lambda: f.read(_CHUNK), b""):
+                digest.update(chunk)
+    except (gzip.BadGzipFile, EOFError, zlib.error, OSError) as exc:
+        raise ValueError(f"not a valid gzip file: {exc}") from None
+    return digest.hexdigest()
+
+
 def verify_file(path, spec, title, shown_as=None):
-    """Checks a file against its published file hash or pinned content hash.
+    """Reads a file once and checks those bytes against its published or content hash.
 
     Args:
         path: the file to check.
@@ -199,13 +267,20 @@ def verify_file(path, spec, title, shown_as=None):
         shown_as: how to name the file in the message (for example the URL a
             download came from); defaults to ``path``.
 
+    Returns:
+        The file's bytes, exactly those that were verified: parse these, not
+        the file again, which may have changed since.
+
     Raises:
         ChecksumError: (a ``ValueError``) if neither hash matches. The message
             names the file and shows the expected and the actual hashes.
+        DataFileError: (a ``ValueError``) for a file larger than its bound or
+            not a regular file, refused before it is read.
     """
-    file_hash = sha256_of_file(path)
+    data = read_file_bounded(path, spec, shown_as)
+    file_hash = hashlib.sha256(data).hexdigest()
     if file_hash == spec.sha256:
-        return
+        return data
     lines = [
         f"{shown_as or path} failed its integrity check: it is not the {title} file "
         f"{spec.filename}.",
@@ -214,11 +289,11 @@ def verify_file(path, spec, title, shown_as=None):
     ]
     if spec.content_sha256 is not None:
         try:
-            content_hash = sha256_of_gzip_content(path)
+            content_hash = _sha256_of_gzip_bytes(data)
         except ValueError as exc:
             content_hash = f"({exc})"
         if content_hash == spec.content_sha256:
-            return
+            return data
         lines += [
             f"  expected SHA-256 of the decompressed data: {spec.content_sha256}",
             f"  actual SHA-256 of the decompressed data:   {content_hash}",
@@ -230,8 +305,8 @@ def verify_file(path, spec, title, shown_as=None):
     raise ChecksumError("\n".join(lines))
 
 
-def fetch(name, title, file_sets, mirrors, path=None, hint=""):
-    """Finds, verifies and if need be downloads a dataset's files.
+def fetch_bytes(name, title, file_sets, mirrors, path=None, hint=""):
+    """Finds, verifies and if need be downloads a dataset's files; returns their bytes.
 
     Args:
         name: the dataset's name, used for the cache and data subdirectories,
@@ -246,14 +321,18 @@ def fetch(name, title, file_sets, mirrors, path=None, hint=""):
         hint: an extra sentence for the not-found message.
 
     Returns:
-        ``(paths, files)``: the verified file paths and the ``RemoteFile``
-        set they belong to, in the same order.
+        ``(paths, files, blobs)``: the file paths, the ``RemoteFile`` set
+        they belong to and each file's verified bytes, in the same order.
+        Parse the bytes: each file is read once, and only what was hashed is
+        used.
 
     Raises:
         FileNotFoundError: if ``path`` is given but does not exist.
         NotADirectoryError: if ``path`` is given but is not a directory.
         ChecksumError: (a ``ValueError``) if a file found or downloaded fails
             its integrity check.
+        DataFileError: (a ``ValueError``) if a file found is larger than the
+            dataset's file can be, or is not a regular file.
         DatasetNotFoundError: (an ``OSError``) if no place holds the files and
             no mirror could deliver them.
     """
@@ -274,14 +353,23 @@ def fetch(name, title, file_sets, mirrors, path=None, hint=""):
         found = _complete_set(directory, file_sets)
         if found is not None:
             paths, files = found
-            for p, spec in zip(paths, files, strict=True):
-                verify_file(p, spec, title)
-            return paths, files
+            blobs = [verify_file(p, spec, title) for p, spec in zip(paths, files, strict=True)]
+            return paths, files, blobs
         looked.append(f"{where}: {directory} ({_describe(directory, file_sets)})")
-    paths, failures = _download_set(name, title, file_sets[0], mirrors)
+    paths, blobs, failures = _download_set(name, title, file_sets[0], mirrors)
     if paths is not None:
-        return paths, file_sets[0]
+        return paths, file_sets[0], blobs
     raise DatasetNotFoundError(_not_found_message(name, title, file_sets, looked, failures, hint))
+
+
+def fetch(name, title, file_sets, mirrors, path=None, hint=""):
+    """Like ``fetch_bytes``, but returns only ``(paths, files)``.
+
+    The files are verified all the same; to parse them, prefer
+    ``fetch_bytes``, whose bytes cannot change after their check.
+    """
+    paths, files, _ = fetch_bytes(name, title, file_sets, mirrors, path=path, hint=hint)
+    return paths, files
 
 
 def _complete_set(directory, file_sets):
@@ -307,8 +395,9 @@ def _download_set(name, title, files, mirrors):
     """Downloads every file of ``files`` missing from the cache.
 
     Returns:
-        ``(paths, [])`` on success, or ``(None, failures)`` where ``failures``
-        lists one line per failed attempt. Raises ``ChecksumError`` if a
+        ``(paths, blobs, [])`` on success (``blobs``: each file's verified
+        bytes), or ``(None, None, failures)`` where ``failures`` lists one
+        line per failed attempt. Raises ``ChecksumError`` if a
         mirror served a corrupted file and no mirror served a good one.
     """
     directory = cache_dir(name)
@@ -316,26 +405,26 @@ def _download_set(name, title, files, mirrors):
     try:
         os.makedirs(directory, exist_ok=True)
     except OSError as exc:
-        return None, [
+        return None, None, [
             f"cannot create the cache directory {directory}: {exc}; "
             f"set {HOME_ENV} to a writable directory"
         ]
     paths = None
     try:
-        paths, failures = _download_files(directory, title, files, mirrors)
+        paths, blobs, failures = _download_files(directory, title, files, mirrors)
     finally:
         if paths is None and created:
             _remove_if_empty(directory)  # a failed download leaves no trace, not even a folder
-    return paths, failures
+    return paths, blobs, failures
 
 
 def _download_files(directory, title, files, mirrors):
-    paths, failures = [], []
+    paths, blobs, failures = [], [], []
     unreachable = set()  # hosts that failed to connect once are not retried for other files
     for spec in files:
         target = os.path.join(directory, spec.filename)
         if os.path.isfile(target):  # kept from an earlier, partly finished download
-            verify_file(target, spec, title)
+            blobs.append(verify_file(target, spec, title))
             paths.append(target)
             continue
         corrupt = None
@@ -346,7 +435,7 @@ def _download_files(directory, title, files, mirrors):
                 failures.append(f"{url}: skipped, {host} was unreachable")
                 continue
             try:
-                _download_one(url, spec, title, target)
+                data = _download_one(url, spec, title, target)
             except ChecksumError as exc:
                 corrupt = corrupt or exc
                 failures.append(f"{url}: the download failed its integrity check")
@@ -365,9 +454,10 @@ def _download_files(directory, title, files, mirrors):
         else:
             if corrupt is not None:
                 raise corrupt
-            return None, failures
+            return None, None, failures
         paths.append(target)
-    return paths, failures
+        blobs.append(data)
+    return paths, blobs, failures
 
 
 def _remove_if_empty(directory):
@@ -482,14 +572,18 @@ def _download_one(url, spec, title, target):
     Bounded three ways: each read waits at most ``TIMEOUT`` seconds, the whole
     download at most ``DEADLINE`` seconds, and at most
     ``spec.max_download_size`` bytes are written.
+
+    Returns:
+        The downloaded bytes, as verified.
     """
     with _Watchdog(DEADLINE) as watchdog:
         try:
-            _download_within(url, spec, title, target, watchdog)
+            data = _download_within(url, spec, title, target, watchdog)
         except (OSError, HTTPException, ValueError):
             watchdog.check()  # the deadline, rather than the error it caused
             raise
         watchdog.check()
+    return data
 
 
 def _download_within(url, spec, title, target, watchdog):
@@ -531,7 +625,8 @@ def _download_within(url, spec, title, target, watchdog):
                 os.fsync(out.fileno())
             if total is not None and received != total:
                 raise ConnectionError(f"the connection closed after {received} of {total} bytes")
-            verify_file(tmp, spec, title, shown_as=f"{spec.filename} downloaded from {url}")
+            data = verify_file(tmp, spec, title,
+                               shown_as=f"{spec.filename} downloaded from {url}")
             os.chmod(tmp, 0o644)  # mkstemp creates 0600; cached data need not be private
             os.replace(tmp, target)
         except BaseException:
@@ -541,6 +636,7 @@ def _download_within(url, spec, title, target, watchdog):
             except FileNotFoundError:
                 pass
             raise
+    return data
 
 
 def _remove_stale_temps(directory):

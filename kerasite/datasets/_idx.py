@@ -229,7 +229,7 @@ def _check_dimensions(header, ndim, name, compressed, stored_size):
     return shape, expected
 
 
-def read_idx_split(paths, title, image_shape=(28, 28)):
+def read_idx_split(paths, title, image_shape=(28, 28), blobs=None):
     """Reads the four IDX files of an MNIST-style dataset and checks they fit together.
 
     Args:
@@ -237,6 +237,10 @@ def read_idx_split(paths, title, image_shape=(28, 28)):
             labels, in that order.
         title: the dataset's display name for error messages.
         image_shape: the expected ``(rows, cols)`` of every image.
+        blobs: the files' bytes, already read and verified (as
+            ``kerasite.datasets._files.fetch_bytes`` returns them): these are
+            parsed, and the files are not opened again. ``None`` reads
+            ``paths``.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: uint8 arrays of shapes
@@ -246,13 +250,23 @@ def read_idx_split(paths, title, image_shape=(28, 28)):
         ValueError: if a file is not a valid IDX file of the right kind, or
             the numbers of images and labels differ.
     """
-    x_train, y_train, x_test, y_test = (read_idx(p) for p in paths)
+    if blobs is None:
+        x_train, y_train, x_test, y_test = (read_idx(p) for p in paths)
+    else:
+        x_train, y_train, x_test, y_test = (read_idx(_named_bytes(b, p))
+                                            for b, p in zip(blobs, paths, strict=True))
     for x, y, x_path, y_path in (
         (x_train, y_train, paths[0], paths[1]),
         (x_test, y_test, paths[2], paths[3]),
     ):
         check_split(x, y, x_path, y_path, title, image_shape)
     return (x_train, y_train), (x_test, y_test)
+
+
+def _named_bytes(data, name):
+    f = io.BytesIO(data)
+    f.name = os.fspath(name)  # read_idx names the file in its messages
+    return f
 
 
 def check_split(x, y, x_name, y_name, title, image_shape=(28, 28)):

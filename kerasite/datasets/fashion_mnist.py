@@ -101,5 +101,5 @@ def load_data(path=None):
         "On Debian or Ubuntu, `apt install dataset-fashion-mnist` installs the files "
         f"into {_files.SYSTEM_DIR}/fashion-mnist/, where they are found automatically."
     )
-    paths, _ = _files.fetch(NAME, TITLE, [FILES], MIRRORS, path=path, hint=hint)
-    return read_idx_split(paths, TITLE)
+    paths, _, blobs = _files.fetch_bytes(NAME, TITLE, [FILES], MIRRORS, path=path, hint=hint)
+    return read_idx_split(paths, TITLE, blobs=blobs)  # the bytes that were verified

@@ -557,27 +557,58 @@ class Layer:
     def set_weights(self, weights):
         """Writes ``weights`` into the existing arrays, keeping their identity.
 
+        Every array is checked before any is written, so a list that is
+        refused leaves the layer's weights as they were.
+
         Args:
             weights: list of arrays (or variables), one per weight, in
                 ``weights`` order.
 
         Raises:
-            ValueError: if the number of arrays or a shape does not match; the
-                message names the layer and the weight.
+            ValueError: if the number of arrays, a shape or a dtype does not
+                match; the message names the layer and the weight, and no
+                weight has changed.
         """
+        self._assign_checked(self._checked_weights(weights))
+
+    def _checked_weights(self, weights, owner=None):
+        """``weights`` as arrays, after checking their count, shapes and dtypes.
+
+        Args:
+            weights: the list given to ``set_weights``.
+            owner: how to name the receiver in messages (``"Layer 'dense'"``).
+
+        Returns:
+            A list of ``(param, value)`` pairs, ready for ``_assign_checked``.
+        """
+        owner = owner or f"Layer '{self.name}'"
         weights = list(weights)
         if len(weights) != len(self.params):
             raise ValueError(
-                f"Layer '{self.name}' expects {len(self.params)} weight arrays "
-                f"({', '.join(self.params) or 'none'}). Received {len(weights)}."
+                f"{owner} expects {len(self.params)} weight arrays "
+                f"({', '.join(self.params) or 'none'}). Received {len(weights)}. Pass a list "
+                "shaped like get_weights()'s output."
             )
+        pairs = []
         for (key, param), value in zip(self.params.items(), weights):
             value = np.asarray(value)
             if value.shape != param.shape:
                 raise ValueError(
-                    f"Weight '{key}' of layer '{self.name}' has shape {param.shape}. "
-                    f"Received an array of shape {value.shape}."
+                    f"Weight '{key}' of {owner[0].lower()}{owner[1:]} has shape {param.shape}. "
+                    f"Received an array of shape {value.shape}. No weight was changed."
                 )
+            if value.dtype.kind not in "biuf":
+                raise ValueError(
+                    f"Weight '{key}' of {owner[0].lower()}{owner[1:]} must be a real number "
+                    f"array. Received dtype {value.dtype}. No weight was changed."
+                )
+            pairs.append((param, value))
+        return pairs
+
+    @staticmethod
+    def _assign_checked(pairs):
+        """Copies each value into its weight array (pairs from ``_checked_weights``)."""
+        for param, value in pairs:
             param[...] = value
 
     def count_params(self):

@@ -401,10 +401,12 @@ class Model(Trainer, Layer):
         """Sets all weights from a list shaped like ``get_weights()``'s output.
 
         The values are copied into the existing arrays, so optimizers and
-        other models sharing the layers see them.
+        other models sharing the layers see them. Every array is checked
+        before any is written: a refused list leaves the model unchanged.
 
         Raises:
-            ValueError: if the number of arrays or a shape does not match.
+            ValueError: if the number of arrays, a shape or a dtype does not
+                match; no weight has changed.
         """
         weights = list(weights)
         expected = sum(len(layer.params) for layer in self.layers)
@@ -413,11 +415,12 @@ class Model(Trainer, Layer):
                 f"Model '{self.name}' has {expected} weight arrays; set_weights received "
                 f"{len(weights)}. Pass a list shaped like get_weights()'s output."
             )
-        i = 0
+        pairs, i = [], 0
         for layer in self.layers:
             k = len(layer.params)
-            layer.set_weights(weights[i:i + k])
+            pairs += layer._checked_weights(weights[i:i + k], f"Layer '{layer.name}'")
             i += k
+        self._assign_checked(pairs)
 
     def _require_built(self, what):
         if not self.built:
