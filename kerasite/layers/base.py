@@ -192,6 +192,12 @@ class Layer:
         returns symbolic outputs of the inferred shape. A shape that does not
         fit raises here, naming the layer.
 
+        On data, as in Keras, a mask given as ``mask=`` or carried by the input
+        (``x._keras_mask``) goes to a layer whose ``forward`` takes one, and the
+        output carries its own mask, ``(batch, timesteps)`` booleans, as
+        ``._keras_mask`` (``Embedding(mask_zero=True)(ids)._keras_mask`` is
+        ``ids != 0``).
+
         Example:
             >>> import kerasite
             >>> from kerasite import layers
