@@ -38,11 +38,11 @@ def epoch_values(key, text):
 
 
 def test_text_classifier_learns_what_the_word_order_says(tmp_path):
-    out = run_example("text_classifier", "--samples", "1000", "--epochs", "5", "--units", "16",
+    out = run_example("text_classifier", "--samples", "1000", "--epochs", "7", "--units", "16",
                       "--batch-size", "16", "--learning-rate", "0.01", cwd=tmp_path)
     losses = epoch_values("loss", out)
-    assert len(losses) == 5 and losses[-1] < 0.5 * losses[0]
-    # measured: 1.0 from the fourth epoch on (0.5 is chance)
+    assert len(losses) == 7 and losses[-1] < 0.5 * losses[0]
+    # measured: 1.0 from the 4th epoch on (the 5th with --seed 2); 0.5 is chance
     assert number(r"test accuracy (\d\.\d+)", out) > 0.9
     # two clauses joined by "but": only the order of the words tells the label
     assert number(r"but reviews: accuracy (\d\.\d+)", out) > 0.85
