@@ -204,13 +204,28 @@ def may_add_losses(model):
     return bool(graph._activity) or any(leaf.regularizers for leaf in model._leaf_layers())
 
 
-def only_added_losses(model):
-    """Whether the built-in steps minimize the added terms alone (no loss was compiled).
+def added_losses(model):
+    """``compute_loss`` without a compiled loss: the add_loss terms and penalties, as Keras 3.
 
-    While a tape records (a custom ``train_step``), ``compute_loss`` keeps its own error.
+    While a tape records (a custom ``train_step``) it is the sum of
+    ``model.losses``, Tensors on the tape; otherwise (the built-in test step)
+    the last forward's terms and the penalties, a float.
+
+    Raises:
+        ValueError: if the model added nothing to minimize.
     """
-    return not model._compile_loss.has_loss and not ops_core._RECORDING and \
-        may_add_losses(model)
+    graph = model._graph
+    if ops_core._RECORDING:
+        terms = list(model.losses)
+        if terms:
+            return sum(terms[1:], terms[0])
+    elif graph is not None and may_add_losses(model):
+        check_added_losses(model, graph)
+        return model._penalty(graph)
+    raise ValueError("`compute_loss()` has no loss to compute: the model was compiled without "
+                     "a `loss`, and its last call added no add_loss() term. Pass one, e.g. "
+                     "model.compile(optimizer='adam', loss='mse'), or compute the loss in your "
+                     "train_step yourself.")
 
 
 def check_added_losses(model, graph):

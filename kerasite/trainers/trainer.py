@@ -469,16 +469,14 @@ class Trainer:
         Returns:
             The loss as a float; a Tensor while a tape records.
 
+        Without a compiled loss it is the sum of the model's ``add_loss`` terms
+        (``model.losses``) and penalties, as in Keras 3.
+
         Raises:
-            ValueError: if the model was compiled without a loss.
+            ValueError: if the model was compiled without a loss and added none.
         """
-        if compile_utils.only_added_losses(self):  # no compiled loss: the add_loss terms
-            compile_utils.check_added_losses(self, self._graph)
-            return self._penalty(self._graph)
-        if not self._compile_loss.has_loss:
-            raise ValueError("`compute_loss()` has no loss to compute: the model was compiled "
-                             "without a `loss`. Pass one, e.g. model.compile(optimizer='adam', "
-                             "loss='mse'), or compute the loss in your train_step yourself.")
+        if not self._compile_loss.has_loss:  # Keras 3: the add_loss terms and penalties
+            return compile_utils.added_losses(self)
         if not hasattr(self, "_losses"):
             self._resolve_compile()
         _, ys, ws = self._step_lists(None, y, sample_weight)

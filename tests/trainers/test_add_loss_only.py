@@ -122,3 +122,29 @@ def test_without_any_loss_term_the_error_says_how_to_fix_it():
         quiet.fit(X, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="added no loss either"):
         quiet.evaluate(X, verbose=0)
+
+
+def test_compute_loss_in_a_custom_step_is_the_sum_of_the_added_terms():
+    class Custom(kerasite.Model):
+        def train_step(self, data):
+            with kerasite.GradientTape() as tape:
+                y_pred = self(data, training=True)
+                loss = self.compute_loss(data, None, y_pred)
+            grads = tape.gradient(loss, self.trainable_weights)
+            self.optimizer.apply(grads, self.trainable_weights)
+            return {"loss": loss}
+
+    def make(cls):
+        inp = kerasite.Input((3,))
+        h = layers.Dense(2, kernel_initializer="ones", bias_initializer="zeros")(inp)
+        model = cls(inp, Holder(0.25)(Penalty(0.5)(h)))
+        model.compile(optimizer=kerasite.optimizers.SGD(0.1))
+        return model
+
+    custom, built_in = make(Custom), make(kerasite.Model)
+    logs = custom.fit(X, epochs=1, batch_size=2, verbose=0).history
+    built_in.fit(X, epochs=1, batch_size=2, verbose=0)
+    assert logs["loss"][0] == pytest.approx(4.875, rel=1e-6)  # as the built-in step's
+    for a, b in zip(custom.get_weights(), built_in.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert not np.allclose(custom.get_weights()[0], 1.0)  # the step moved the kernel
