@@ -149,7 +149,8 @@ def parse_args(argv=None):
     parser.add_argument("--units", type=int, default=64,
                         help="units of each LSTM; keras.io's are 64 (default: %(default)s)")
     parser.add_argument("--embedding-dim", type=int, default=32,
-                        help="size of the word vectors (default: %(default)s)")
+                        help="size of the word vectors; keras.io's are 128 "
+                             "(default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=32,
                         help="reviews per step (default: %(default)s)")
     parser.add_argument("--learning-rate", type=float, default=0.005,
@@ -188,7 +189,7 @@ def main(argv=None):
     history = model.fit(ids[:split], labels[:split], batch_size=args.batch_size,
                         epochs=args.epochs, validation_split=0.1, verbose=args.verbose)
     seconds = time.perf_counter() - start
-    print(f"trained on {int(0.9 * split):,} reviews in {seconds:.1f} s")
+    print(f"trained in {seconds:.1f} s ({split:,} reviews, a tenth of them for validation)")
 
     loss, accuracy = model.evaluate(ids[split:], labels[split:], verbose=0)
     print(f"test loss {loss:.4f}  test accuracy {accuracy:.4f}")
