@@ -111,7 +111,7 @@ def plot_errors(train_mae, test_mae, threshold, path):
     ax.set_xlabel("reconstruction error (mean absolute error of a window)")
     ax.set_ylabel("windows")
     ax.legend()
-    ax.set_title("Conv1D autoencoder: reconstruction errors of the windows")
+    ax.set_title("Conv1D autoencoder on a generated daily series: reconstruction errors")
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
