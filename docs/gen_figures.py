@@ -74,10 +74,14 @@ EXAMPLES = {
     # Fashion-MNIST again, cut down further: the tape steps of two convnets per batch.
     "vae": ["--epochs", "10", "--samples", "20000"],
     "gan": ["--epochs", "3", "--samples", "4000"],
+    "text_classifier": [],
+    "lstm_addition": [],
+    "timeseries_anomaly": [],
 }
 WRITES_FIGURES = {"autoencoder_svm", "digits_classifier", "custom_layer", "callbacks_showcase",
                   "denoising_autoencoder", "fashion_mnist", "mnist_convnet", "conv_autoencoder",
-                  "image_folder_classifier", "structured_data", "vae", "gan"}
+                  "image_folder_classifier", "structured_data", "vae", "gan",
+                  "text_classifier", "lstm_addition", "timeseries_anomaly"}
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>`{3,})(?P<info>[^\n`]*)$")
 _MARKER = re.compile(r"^\s*<!--\s*(?P<key>[\w-]+)\s*(?::\s*(?P<value>.*?))?\s*-->\s*$")

@@ -22,6 +22,7 @@ keeping the array.
 """
 
 import contextlib
+import functools
 import inspect
 from collections.abc import Mapping
 
@@ -191,6 +192,12 @@ class Layer:
         returns symbolic outputs of the inferred shape. A shape that does not
         fit raises here, naming the layer.
 
+        On data, as in Keras, a mask given as ``mask=`` or carried by the input
+        (``x._keras_mask``) goes to a layer whose ``forward`` takes one, and the
+        output carries its own mask, ``(batch, timesteps)`` booleans, as
+        ``._keras_mask`` (``Embedding(mask_zero=True)(ids)._keras_mask`` is
+        ``ids != 0``).
+
         Example:
             >>> import kerasite
             >>> from kerasite import layers
@@ -200,9 +207,25 @@ class Layer:
         """
         if is_symbolic(inputs):
             return self._call_symbolic(inputs)
+        # As in Keras, a mask comes as `mask=` or on the input (`x._keras_mask`, which a
+        # masking layer's eager output carries); a layer whose forward takes one gets it.
+        mask = kwargs.get("mask")
+        if mask is None:
+            mask = getattr(inputs, "_keras_mask", None)
+        run = None
+        if mask is not None and _takes_mask(type(self)):
+            run = functools.partial(self.forward, training=bool(training), mask=mask)
         if _ops_core._RECORDING:  # one node of the tape (see kerasite/layers/_tape.py)
-            return _tape.call_recorded(self, inputs, bool(training))
-        return EagerArray.wrap(self.forward(inputs, bool(training)))  # has .numpy(), as tf
+            out = _tape.call_recorded(self, inputs, bool(training), run)
+        else:  # an EagerArray has .numpy(), as tf's eager tensors
+            out = EagerArray.wrap(run(inputs) if run else self.forward(inputs, bool(training)))
+        if mask is not None or getattr(self, "makes_mask", False):
+            out_mask = self.compute_mask(inputs, mask)  # the output's, as Keras attaches it
+            if out_mask is not None and isinstance(out, np.ndarray):
+                if type(out) is np.ndarray:  # a recorded call that no tape tracks
+                    out = out.view(EagerArray)
+                out._keras_mask = EagerArray.wrap(out_mask)
+        return out
 
     def _call(self, x, training):
         """``call(x, training)``, or ``call(x)`` for a ``call`` that takes no ``training``."""
@@ -882,6 +905,18 @@ def _fits(shape, built):
     """Whether ``shape`` fits the ``built`` one, where ``None`` (a varying axis) fits any size."""
     return len(shape) == len(built) and all(
         b is None or a is None or a == b for a, b in zip(shape[1:], built[1:]))
+
+
+def _takes_mask(cls):
+    """Whether ``cls.forward`` has a ``mask`` argument; decided once per class and kept on it."""
+    cached = cls.__dict__.get("_forward_takes_mask")
+    if cached is None:
+        try:
+            cached = "mask" in inspect.signature(cls.forward).parameters
+        except (TypeError, ValueError):
+            cached = False
+        cls._forward_takes_mask = cached
+    return cached
 
 
 def _takes_training(cls):

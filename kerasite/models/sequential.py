@@ -152,6 +152,31 @@ class Sequential(Model):
         self._init_graph(inputs, x)
         self.layers = layers  # Keras's Sequential lists no InputLayer
 
+    def summary(self, print_fn=None, expand_nested=False):
+        """Prints the table of ``Model.summary``; also before the model is built.
+
+        As Keras 3 does, an unbuilt model (no ``Input``, never called) lists its
+        layers with the output shape ``?`` and ``0 (unbuilt)`` parameters.
+
+        Example:
+            >>> from kerasite import Sequential, layers
+            >>> Sequential([layers.Dense(2, name="out")], name="later").summary()
+            Model: "later"
+            ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
+            ┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
+            ┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━┩
+            │ out (Dense)                          │ ?                           │     0 (unbuilt) │
+            └──────────────────────────────────────┴─────────────────────────────┴─────────────────┘
+             Total params: 0 (0.00 B)
+             Trainable params: 0 (0.00 B)
+             Non-trainable params: 0 (0.00 B)
+        """
+        if self.built:
+            return super().summary(print_fn, expand_nested)
+        import kerasite.models.summary as summary
+
+        summary.print_summary(self, print_fn or print, expand_nested)
+
     def get_config(self):
         """The name, input shape and layer configs; ``from_config`` rebuilds the model."""
         from kerasite import layers as layers_module

@@ -14,8 +14,9 @@ def print_summary(model, print_fn, expand_nested):
         graph = getattr(parent, "_graph", None)
         for layer in parent.layers:
             prefix = "   " * level + "└ " if level else ""
+            params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"  # Keras's
             row = [f"{prefix}{layer.name} ({type(layer).__name__})",
-                   _layer_output_shape(layer), f"{layer.count_params():,}"]
+                   _layer_output_shape(layer), params]
             if not chain:
                 row.append(_connections(layer, graph) if level == 0 else "")
             rows.append(row)
@@ -81,6 +82,8 @@ def _layer_output_shape(layer):
             shape = layer.output_shape
         except (ValueError, AttributeError):
             return "?"
+    if shape is None:  # a model inside that is not built yet
+        return "?"
     if isinstance(shape, list):  # as Keras prints several outputs
         return "[" + ", ".join(_shape_str(s) for s in shape) + "]"
     return _shape_str(shape)

@@ -138,7 +138,7 @@ class CompileLoss:
         weights = [1.0] * n if self.loss_weights is None else \
             _per_output(self.loss_weights, output_names, "loss_weights", _weight, broadcast=False)
         self.losses, self.weights = found, weights
-        self.log_names = ["loss"] if n == 1 else \
+        self.log_names = ["loss"] if n == 1 or self.loss is None else \
             ["loss", *(f"{name}_loss" for name in output_names)]
 
     def __call__(self, ys, outs, ws):
@@ -177,6 +177,77 @@ NO_LOSS = ("This model was compiled without a `loss`, so the built-in training a
            "steps have nothing to minimize. Pass one to compile(), e.g. "
            "model.compile(optimizer='adam', loss='mse'), or override train_step (and "
            "test_step) to compute the loss yourself.")
+
+
+NOTHING_ADDED = ("This model was compiled without a `loss`, and its last forward pass added "
+                 "no loss either (no add_loss() term, activity regularizer or weight "
+                 "regularizer), so the built-in training and test steps have nothing to "
+                 "minimize. Pass a loss to compile(), e.g. model.compile(optimizer='adam', "
+                 "loss='mse'), call self.add_loss(...) in a layer's call(), or override "
+                 "train_step (and test_step) to compute the loss yourself.")
+
+
+# ---------------------------------------------- compile(optimizer) without a loss
+# As in Keras, a model compiled with no loss trains on what its layers add: the
+# add_loss terms, activity regularizers and weight penalties (Keras's
+# ``model.losses``). The built-in step then gives the outputs a zero gradient and
+# lets the graph's backward carry those terms' gradients, as it does beside a loss.
+def may_add_losses(model):
+    """Whether ``model``, compiled without a loss, may still have something to minimize.
+
+    Before the model is built this is not known yet, and the answer is True;
+    the step checks again once the layers have run (``check_added_losses``).
+    """
+    graph = getattr(model, "_graph", None)
+    if graph is None:
+        return True
+    return bool(graph._activity) or any(leaf.regularizers for leaf in model._leaf_layers())
+
+
+def added_losses(model):
+    """``compute_loss`` without a compiled loss: the add_loss terms and penalties, as Keras 3.
+
+    While a tape records (a custom ``train_step``) it is the sum of
+    ``model.losses``, Tensors on the tape; otherwise (the built-in test step)
+    the last forward's terms and the penalties, a float.
+
+    Raises:
+        ValueError: if the model added nothing to minimize.
+    """
+    graph = model._graph
+    if ops_core._RECORDING:
+        terms = list(model.losses)
+        if terms:
+            return sum(terms[1:], terms[0])
+    elif graph is not None and may_add_losses(model):
+        check_added_losses(model, graph)
+        return model._penalty(graph)
+    raise ValueError("`compute_loss()` has no loss to compute: the model was compiled without "
+                     "a `loss`, and its last call added no add_loss() term. Pass one, e.g. "
+                     "model.compile(optimizer='adam', loss='mse'), or compute the loss in your "
+                     "train_step yourself.")
+
+
+def check_added_losses(model, graph):
+    """Refuses a forward of ``graph`` that added nothing to minimize, as Keras 3 does.
+
+    Raises:
+        ValueError: no add_loss term, activity regularizer nor weight regularizer.
+    """
+    if not (graph.loss_terms or any(leaf.regularizers for leaf in model._leaf_layers())
+            or any(getattr(n.layer, "activity_regularizer", None) is not None
+                   for n in graph.nodes)):
+        raise ValueError(NOTHING_ADDED)
+
+
+def no_output_loss(model, graph, outs):
+    """``([0.0], zero gradients)``: the outputs' share of a step with no compiled loss.
+
+    The training step adds ``graph.activity_loss`` (the add_loss terms and the
+    activity penalties) and the weight penalties to the 0.0 itself.
+    """
+    check_added_losses(model, graph)
+    return [0.0], [np.zeros_like(o) for o in outs]
 
 
 def _user_function(value):

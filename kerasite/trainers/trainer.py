@@ -123,7 +123,8 @@ class Trainer:
 
     def _require_loss(self, custom):
         """Refuses the built-in step (``custom`` False) on a model compiled without a loss."""
-        if not custom and not self._compile_loss.has_loss:
+        if not custom and not self._compile_loss.has_loss and \
+                not compile_utils.may_add_losses(self):  # add_loss terms alone, as in Keras
             raise ValueError(compile_utils.NO_LOSS)
 
     def _training_setup(self):
@@ -411,8 +412,7 @@ class Trainer:
             A dict of logs, ``{"loss": ..., <metric name>: ...}``.
         """
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        if not self._compile_loss.has_loss:
-            raise ValueError(compile_utils.NO_LOSS)
+        self._require_loss(False)
         xs, ys, ws = self._step_lists(x, y, sample_weight)
         if self._grads_and_vars is None:
             self._training_setup()
@@ -469,13 +469,14 @@ class Trainer:
         Returns:
             The loss as a float; a Tensor while a tape records.
 
+        Without a compiled loss it is the sum of the model's ``add_loss`` terms
+        (``model.losses``) and penalties, as in Keras 3.
+
         Raises:
-            ValueError: if the model was compiled without a loss.
+            ValueError: if the model was compiled without a loss and added none.
         """
-        if not self._compile_loss.has_loss:
-            raise ValueError("`compute_loss()` has no loss to compute: the model was compiled "
-                             "without a `loss`. Pass one, e.g. model.compile(optimizer='adam', "
-                             "loss='mse'), or compute the loss in your train_step yourself.")
+        if not self._compile_loss.has_loss:  # Keras 3: the add_loss terms and penalties
+            return compile_utils.added_losses(self)
         if not hasattr(self, "_losses"):
             self._resolve_compile()
         _, ys, ws = self._step_lists(None, y, sample_weight)
@@ -598,6 +599,8 @@ class Trainer:
         gradient is with respect to them. ``ws`` holds the batch's sample
         weights per output (or None).
         """
+        if not self._compile_loss.has_loss:  # add_loss terms alone: added by the caller
+            return compile_utils.no_output_loss(self, self._graph, outs)
         if len(outs) == 1 and self._loss_weights[0] == 1.0:  # the common case, kept lean
             if ws[0] is None and logits is None:
                 loss = self._losses[0]
@@ -647,8 +650,9 @@ class Trainer:
             return custom_steps.loose_data(custom_steps.inputs(x, names[0], lazy), y,
                                            sample_weight, names[1])
         xs = self._prepare_x(x, names[0], lazy)
-        if custom and class_weight is None and (
-                not self._compile_loss.has_loss or y is None and not self._input_is_target):
+        no_loss = self.compiled and not self._compile_loss.has_loss  # add_loss terms alone
+        if (custom or no_loss) and class_weight is None and (
+                no_loss or y is None and not self._input_is_target):
             return custom_steps.loose_data(xs, y, sample_weight, names[1])
         if self.compiled and getattr(self, "_losses", None) is None:
             self._resolve_compile()
@@ -791,6 +795,8 @@ class Trainer:
     def _loss_values(self, ys, outs, ws, logits=None, heads=None):
         """[total, per-output losses...] (just [loss] for one output), through the heads."""
         heads = self._heads if heads is None else heads
+        if not self._compile_loss.has_loss:  # add_loss terms alone: added by the caller
+            return compile_utils.no_output_loss(self, heads.graph, outs)[0]
         values = [heads[i].forward(y, out, None if logits is None else logits[i], w)
                   for i, (y, out, w) in enumerate(zip(ys, outs, ws))]
         if len(outs) == 1:

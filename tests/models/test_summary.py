@@ -85,3 +85,41 @@ def test_shared_layer_node_indices():
     out = shared(shared(x))  # the second call is node 1 of "shared"
     text = _text(Model(x, out, name="twice"))
     assert "shared[0][0]" in text and "x[0][0]" in text
+
+
+# Keras 3.15.1 on JAX, for Sequential([Dense(4, name="hidden"), Dense(1, name="out")],
+# name="later") with no Input and never called: it prints the table, it does not raise.
+KERAS_UNBUILT = """\
+Model: "later"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
+┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━┩
+│ hidden (Dense)                       │ ?                           │     0 (unbuilt) │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ out (Dense)                          │ ?                           │     0 (unbuilt) │
+└──────────────────────────────────────┴─────────────────────────────┴─────────────────┘
+ Total params: 0 (0.00 B)
+ Trainable params: 0 (0.00 B)
+ Non-trainable params: 0 (0.00 B)"""
+
+
+def test_an_unbuilt_sequential_prints_keras_unbuilt_table_then_the_built_one():
+    model = Sequential([layers.Dense(4, name="hidden"), layers.Dense(1, name="out")],
+                       name="later")
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "\n".join(lines) == KERAS_UNBUILT
+    model.build((None, 3))
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "│ hidden (Dense)                       │ (None, 4)" in "\n".join(lines)
+    assert lines[-3] == " Total params: 21 (84.00 B)"  # 3*4 + 4 + 4*1 + 1
+
+
+def test_an_unbuilt_nested_sequential_shows_question_marks_too():
+    model = Sequential([layers.Dense(4, name="a"), Sequential([layers.Dense(3, name="b")],
+                                                               name="inner")], name="outer")
+    lines = []
+    model.summary(print_fn=lines.append, expand_nested=True)
+    rows = [line for line in lines if line.startswith("│")]
+    assert [row.split("│")[2:4] for row in rows] == [[" ? ".ljust(29), "     0 (unbuilt) "]] * 3
