@@ -56,7 +56,7 @@ def plot_latent_space(encoder, x, y, class_names=None, path=None, title=None, ba
             "`encoder` must have a predict(x) method, such as the encoder of an autoencoder. "
             f"Received: encoder of type {type(encoder).__name__}."
         )
-    codes = encoder.predict(x, batch_size=batch_size)
+    codes = _predict(encoder, x, batch_size)
     if isinstance(codes, (list, tuple)):
         codes = codes[0]
     codes = np.asarray(codes, dtype=float)
@@ -111,6 +111,19 @@ def plot_latent_space(encoder, x, y, class_names=None, path=None, title=None, ba
     ax.grid(True, alpha=0.3)
     save(fig, path, dpi)
     return fig
+
+
+def _predict(model, x, batch_size):
+    """``model.predict(x)`` without a progress bar, when the model has one to silence."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(model.predict).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    if "verbose" in parameters:
+        return model.predict(x, batch_size=batch_size, verbose=0)
+    return model.predict(x, batch_size=batch_size)
 
 
 def _class_colours(k):
