@@ -176,8 +176,8 @@ def main(argv=None):
     print("confusion matrix (rows: true class, columns: predicted):")
     print(confusion_matrix(y_test, predicted))
     plotting.plot_confusion_matrix(y_test, predicted, labels=names,
-                                   title=f"{data_name} test set, RBF SVM on the "
-                                         f"{args.latent_dim} codes of the {what}",
+                                   title=f"{data_name} test set: RBF SVM on the codes of "
+                                         f"the {what}",
                                    path=out / "confusion_matrix.png")
 
     results = {

@@ -444,7 +444,8 @@ def test_conv_filters_one_image_per_filter_on_one_diverging_scale(tmp_path):
     for i, image in enumerate(images):
         np.testing.assert_allclose(image.get_array(), conv.W[:, :, :, i].mean(axis=2))
         assert image.get_clim() == (-limit, limit)
-    assert "conv: 5 of 5 filters, 3x3, mean over 2 input channels" in fig.get_suptitle()
+    assert "conv: 5 of 5 filters, 3x3, mean over 2 input channels" in " ".join(
+        fig.get_suptitle().splitlines())
     one = plotting.plot_conv_filters(conv, channel=1, max_filters=2)
     shown = [ax.images[0].get_array() for ax in one.axes if ax.images]
     assert len(shown) == 2
@@ -496,7 +497,8 @@ def test_feature_maps_by_hand(tmp_path):
     np.testing.assert_array_equal(shown[0], np.ones((5, 5)))
     np.testing.assert_allclose(shown[1], np.full((3, 3), 9.0))    # 9 ones
     np.testing.assert_allclose(shown[2], np.full((3, 3), 17.0))   # 2 * 9 - 1
-    assert fig.get_suptitle().startswith("conv (Conv2D) of model 'tiny': 2 of 2 feature maps")
+    title = " ".join(fig.get_suptitle().splitlines())  # wrapped to the figure's width
+    assert title.startswith("conv (Conv2D) of model 'tiny': 2 of 2 feature maps")
     assert (tmp_path / "m.pdf").read_bytes().startswith(b"%PDF")
 
 
@@ -508,3 +510,12 @@ def test_feature_maps_errors():
     with pytest.raises(ValueError, match=r"`image` must be one input of shape \(5, 5, 1\) .* "
                                          r"Received: image of shape \(2, 5, 5, 1\)"):
         plotting.plot_feature_maps(model, "conv", np.ones((2, 5, 5, 1)))
+
+
+def test_a_long_confusion_matrix_title_wraps_to_the_figure():
+    title = ("8x8 digits test set: RBF SVM on the codes of the dense autoencoder "
+             "64-128-32-128-64")
+    fig = plotting.plot_confusion_matrix(np.arange(10), np.arange(10), title=title)
+    lines = fig.axes[0].get_title().splitlines()
+    assert len(lines) == 3 and lines[-1] == "(10 of 10 correct)"
+    assert " ".join(lines[:-1]) == title and all(len(line) <= 52 for line in lines)

@@ -20,7 +20,7 @@ need it.
 
 import numpy as np
 
-from kerasite.plotting._figures import DEFAULT_DPI, check_path, new_figure, save
+from kerasite.plotting._figures import DEFAULT_DPI, check_path, new_figure, save, wrap_title
 # What a model learned, and its diagram: in modules of their own, under the same names.
 from kerasite.plotting.model_graph import model_to_dot, plot_model
 from kerasite.plotting.representations import (plot_conv_filters, plot_feature_maps,
@@ -124,7 +124,7 @@ def plot_history(history, path=None, title=None, loss_name=None, log_scale="auto
         ax.grid(True, alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(wrap_title(title, 5.5 * n_panels))
     save(fig, path, dpi)
     return fig
 
@@ -267,7 +267,7 @@ def plot_reconstructions(model, x, n=10, seed=None, path=None, title=None, dpi=D
         axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=12,
                                 labelpad=8)
     if title:
-        fig.suptitle(title, fontsize=12)
+        fig.suptitle(wrap_title(title, 1.2 * n + 1.4), fontsize=12)
     save(fig, path, dpi)
     return fig
 
@@ -361,6 +361,8 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, path=None, title=None,
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     correct = f"{matrix.trace()} of {matrix.sum()} correct"
+    if title:
+        title = wrap_title(title, side)
     ax.set_title(f"{title}\n({correct})" if title else f"Confusion matrix ({correct})")
     save(fig, path, dpi)
     return fig

@@ -1,6 +1,7 @@
 """What every plot shares: a pyplot figure, and saving it in the format its path names."""
 
 import os
+import textwrap
 
 #: Dots per inch of a saved figure: sharp in print and on a high-density screen.
 DEFAULT_DPI = 150
@@ -35,6 +36,11 @@ def check_path(path, dpi):
             f"{os.path.splitext(os.fspath(path))[0] + '.png'!r}."
         )
     return FORMATS[extension]
+
+
+def wrap_title(title, width_inches):
+    """``title`` broken into lines that fit a figure this wide (about 7 characters an inch)."""
+    return "\n".join(textwrap.wrap(title, width=max(20, int(7 * width_inches))))
 
 
 def new_figure(figsize):

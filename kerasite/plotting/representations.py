@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from kerasite.plotting._figures import DEFAULT_DPI, check_path, new_figure, save
+from kerasite.plotting._figures import DEFAULT_DPI, check_path, new_figure, save, wrap_title
 
 
 def plot_latent_space(encoder, x, y, class_names=None, path=None, title=None, batch_size=256,
@@ -107,7 +107,8 @@ def plot_latent_space(encoder, x, y, class_names=None, path=None, title=None, ba
     bar.ax.tick_params(length=0)
     ax.set_xlabel(axis_names[0])
     ax.set_ylabel(axis_names[1])
-    ax.set_title(title or f"Latent space: {shown} of {len(codes):,} inputs, by class")
+    ax.set_title(wrap_title(title or f"Latent space: {shown} of {len(codes):,} inputs, by class",
+                            6.0))
     ax.grid(True, alpha=0.3)
     save(fig, path, dpi)
     return fig
@@ -313,6 +314,6 @@ def _image_grid(images, names, title, diverging, colourbar_label, path, dpi, fir
         ax.set_title(name, fontsize=9)
     if scale:
         fig.colorbar(shown, ax=list(axes), shrink=0.8, label=colourbar_label)
-    fig.suptitle(title)
+    fig.suptitle(wrap_title(title, 1.3 * cols + 1.2))
     save(fig, path, dpi)
     return fig
