@@ -100,10 +100,12 @@ def plot_latent_space(encoder, x, y, class_names=None, path=None, title=None, ba
     norm = mcolors.BoundaryNorm(np.arange(k + 1) - 0.5, k)
     fig = new_figure((7.0, 5.6))
     ax = fig.subplots()
-    scatter = ax.scatter(points[:, 0], points[:, 1], c=labels, cmap=cmap, norm=norm, s=6,
+    size = 14 if len(points) <= 2000 else 4  # large dots while they do not hide each other
+    scatter = ax.scatter(points[:, 0], points[:, 1], c=labels, cmap=cmap, norm=norm, s=size,
                          alpha=0.8, linewidths=0)
-    bar = fig.colorbar(scatter, ax=ax, ticks=np.arange(k))
+    bar = fig.colorbar(scatter, ax=ax, ticks=np.arange(k), label="class")
     bar.ax.set_yticklabels(names)
+    bar.ax.minorticks_off()
     bar.ax.tick_params(length=0)
     ax.set_xlabel(axis_names[0])
     ax.set_ylabel(axis_names[1])

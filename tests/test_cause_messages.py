@@ -1,4 +1,5 @@
-"""Keras 2 argument names get an error naming the Keras 3 argument (kerasite/_keras2.py).
+"""Messages that point at the cause: Keras 2 argument names get an error naming the Keras 3
+argument (kerasite/_keras2.py), and data fit cannot read is told what fit takes.
 
 Keras 3.15.1 on JAX, for comparison: ``Adam(lr=0.1)`` raises "Argument(s) not
 recognized: {'lr': 0.1}", ``SGD(decay=0.1)`` warns and ignores it,
@@ -74,3 +75,16 @@ def test_fit():
     with pytest.raises(TypeError, match=r"unexpected keyword argument 'epoch'"):  # Python's
         model.fit(x, y, epoch=2, verbose=0)
     assert len(model.fit(x, y, epochs=2, verbose=0).epoch) == 2
+
+
+def test_an_object_fit_cannot_read_is_told_what_fit_takes():
+    model = kerasite.Sequential([kerasite.Input((2,)), layers.Dense(1)])
+    model.compile("sgd", "mse")
+
+    class Table:  # neither an array nor an iterable of batches
+        pass
+
+    with pytest.raises(TypeError, match=r"`x` must be data that fit, evaluate and predict can "
+                                        r"read: a NumPy array .* a generator or other iterable "
+                                        r"of \(x, y\) .* Received an object of type Table\."):
+        model.fit(Table(), verbose=0)
