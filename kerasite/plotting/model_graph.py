@@ -109,10 +109,16 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
 
     Args:
         model: the model to draw.
-        to_file: the file to write.
-        show_shapes, show_dtype, show_layer_names, rankdir, expand_nested, dpi,
-            show_layer_activations, show_trainable, splines: as in
-            ``model_to_dot``.
+        to_file: the file to write; missing parent folders are made.
+        show_shapes: write each layer's input and output shapes.
+        show_dtype: write the dtype of each layer's output.
+        show_layer_names: write each layer's name above its class.
+        rankdir: ``"TB"`` (top to bottom), ``"LR"``, ``"BT"`` or ``"RL"``.
+        expand_nested: draw a nested model's layers inside a frame.
+        dpi: dots per inch of the image.
+        show_layer_activations: write the activation of layers that have one.
+        show_trainable: write whether each layer is trainable.
+        splines: how ``dot`` draws the arrows (``"ortho"``, ``"spline"``...).
 
     Returns:
         In IPython or Jupyter, an ``IPython.display.Image`` of the file (not

@@ -160,7 +160,8 @@ def plot_conv_filters(layer, channel=None, max_filters=64, path=None, title=None
         dpi: dots per inch of the saved figure.
 
     Returns:
-        The ``matplotlib.figure.Figure``: one axes per filter drawn (then the
+        The ``matplotlib.figure.Figure``: a grid of axes, up to 8 a row, the
+        first holding one image per filter drawn and the rest hidden (then the
         colour bar's, unless RGB).
 
     Raises:
@@ -231,8 +232,9 @@ def plot_feature_maps(model, layer_name, image, max_maps=32, path=None, title=No
         dpi: dots per inch of the saved figure.
 
     Returns:
-        The ``matplotlib.figure.Figure``: the input's axes, then one per map
-        drawn, then the colour bar's.
+        The ``matplotlib.figure.Figure``: a grid of axes, up to 8 a row, the
+        input's first, then one per map drawn, the rest hidden; then the
+        colour bar's.
 
     Raises:
         ValueError: if the layer is not found or its output is not
