@@ -208,7 +208,8 @@ def plot_reconstructions(model, x, n=10, seed=None, path=None, title=None, dpi=D
         TypeError: if ``model`` has no ``predict`` method or ``n`` is not an
             integer.
         ValueError: if ``n`` is out of range, the images have an unusable
-            shape, or the predictions do not match the images in size.
+            shape, the predictions do not match the images in size, or
+            ``path`` or ``dpi`` is not usable.
 
     Example:
         >>> import numpy as np
@@ -322,7 +323,7 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, path=None, title=None,
 
     Raises:
         ValueError: if the inputs are empty, differ in length, or hold a class
-            outside ``labels``.
+            outside ``labels``; or ``path`` or ``dpi`` is not usable.
 
     Example:
         >>> fig = plot_confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2], labels=["a", "b", "c"])

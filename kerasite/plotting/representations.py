@@ -36,7 +36,8 @@ def plot_latent_space(encoder, x, y, class_names=None, path=None, title=None, ba
     Raises:
         TypeError: if ``encoder`` has no ``predict`` method.
         ValueError: if the codes have fewer than 2 dimensions, ``y`` does not
-            give one class per input, or ``class_names`` misses a class.
+            give one class per input, ``class_names`` misses a class, or
+            ``path`` (its extension chooses the format) or ``dpi`` is not usable.
 
     Example:
         >>> import numpy as np
