@@ -61,16 +61,17 @@ EXAMPLES = {
     "xor": [],
     "autoencoder_svm": ["--verbose", "0"],
     "digits_classifier": [],
-    "custom_layer": [],
-    "callbacks_showcase": [],
-    "denoising_autoencoder": [],
+    # Silent fits (--verbose 0): these print their own summary of the run.
+    "custom_layer": ["--verbose", "0"],
+    "callbacks_showcase": ["--verbose", "0"],
+    "denoising_autoencoder": ["--verbose", "0"],
     "fashion_mnist": [],
     # Fashion-MNIST, cut down so that the page regenerates in minutes, not an hour.
     "mnist_convnet": ["--epochs", "3", "--samples", "12000", "--verbose", "2"],
     "conv_autoencoder": ["--epochs", "3", "--samples", "12000", "--svm-samples", "5000",
                          "--verbose", "0"],
     "image_folder_classifier": [],
-    "structured_data": [],
+    "structured_data": ["--verbose", "0"],
     # Fashion-MNIST again, cut down further: the tape steps of two convnets per batch.
     "vae": ["--epochs", "10", "--samples", "20000"],
     "gan": ["--epochs", "3", "--samples", "4000"],

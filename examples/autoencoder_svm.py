@@ -136,8 +136,20 @@ def main(argv=None):
           f"({np.median(timer.epoch_times):.3f} s/epoch)")
     print(f"  reconstruction MSE  train {train_loss:.5f}  validation {val_loss:.5f}  "
           f"test {test_mse:.5f}")
-    plotting.plot_history(history, path=out / "loss.png")
-    plotting.plot_reconstructions(model, x_test, n=10, seed=args.seed, path=out / "reconstructions.png")
+    module = datasets.get(args.dataset)
+    data_name = {"digits": "8x8 digits", "mnist": "MNIST",
+                 "fashion_mnist": "Fashion-MNIST"}.get(args.dataset, args.dataset)
+    side = int(np.prod(x_train.shape[1:]))
+    what = (f"conv autoencoder, filters {'-'.join(map(str, args.filters))}, latent "
+            f"{args.latent_dim}" if args.model == "conv" else
+            "dense autoencoder " + "-".join(map(str, [side, *args.hidden, args.latent_dim,
+                                                        *args.hidden[::-1], side])))
+    plotting.plot_history(history, path=out / "loss.png",
+                          title=f"{data_name}, {what}: reconstruction loss per epoch")
+    plotting.plot_reconstructions(model, x_test, n=10, seed=args.seed,
+                                  path=out / "reconstructions.png",
+                                  title=f"{data_name} test images and their reconstructions "
+                                        f"by the {what}")
     model.save(out / "autoencoder.kerasite")
 
     # ---- latent features + SVM ----------------------------------------------
@@ -159,10 +171,14 @@ def main(argv=None):
     print(f"\nSVM (RBF, C={args.svm_c:g}, gamma='scale') on {args.latent_dim} latent features, "
           f"trained in {svm_seconds:.1f} s")
     print("  accuracy  " + "  ".join(f"{k} {v:.2%}" for k, v in accuracy.items()))
-    print("\n" + classification_report(y_test, predicted, digits=4))
+    names = getattr(module, "CLASS_NAMES", None)  # Fashion-MNIST's; digits are their own
+    print("\n" + classification_report(y_test, predicted, digits=4, target_names=names))
     print("confusion matrix (rows: true class, columns: predicted):")
     print(confusion_matrix(y_test, predicted))
-    plotting.plot_confusion_matrix(y_test, predicted, path=out / "confusion_matrix.png")
+    plotting.plot_confusion_matrix(y_test, predicted, labels=names,
+                                   title=f"{data_name} test set: RBF SVM on the codes of "
+                                         f"the {what}",
+                                   path=out / "confusion_matrix.png")
 
     results = {
         "dataset": args.dataset, "model": args.model, "epochs": args.epochs,

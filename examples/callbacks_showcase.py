@@ -142,6 +142,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of weights, shuffling and the validation split "
                         "(default: %(default)s)")
+    parser.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2],
+                        help="fit's output: 0 silent, 1 progress bar, 2 one line per epoch "
+                             "(default: %(default)s)")
     parser.add_argument("--out", default=None,
                         help="output folder for the figure and CSV files "
                         "(default: runs/<timestamp>)")
@@ -173,7 +176,7 @@ def main(argv=None):
     csv_logger = CSVLogger(out / "epochs.csv")
 
     history = model.fit(x_fit, y_fit, epochs=args.epochs, batch_size=args.batch_size,
-                        validation_data=(x_val, y_val), verbose=0,
+                        validation_data=(x_val, y_val), verbose=args.verbose,
                         callbacks=[schedule, plateau, early, timer, logger, csv_logger, grad_norm])
 
     ran = len(history.epoch)

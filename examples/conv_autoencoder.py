@@ -123,8 +123,12 @@ def main(argv=None):
         print(f"\n---- {model.name}")
         history, mse = train(model, x_train, x_test, args)
         results[model.name] = {"history": history.history, "mse": mse}
+        described = {"conv_autoencoder": "the Keras blog's conv autoencoder (128-D code)",
+                     "dense_autoencoder": "the dense autoencoder 784-256-128-256-784"}
         plotting.plot_reconstructions(model, x_test, n=10, seed=args.seed,
-                                      path=out / f"reconstructions_{model.name}.png")
+                                      path=out / f"reconstructions_{model.name}.png",
+                                      title=f"Fashion-MNIST test images, reconstructed by "
+                                            f"{described[model.name]}, {args.epochs} epochs")
 
     # ---- the latent features, classified by an SVM ------------------------------
     n_svm = min(args.svm_samples, len(x_train))

@@ -120,6 +120,9 @@ def main(argv=None):
                         help="units of the hidden Dense + Swish layer (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of weights, shuffling and the split (default: %(default)s)")
+    parser.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2],
+                        help="fit's output: 0 silent, 1 progress bar, 2 one line per epoch "
+                             "(default: %(default)s)")
     parser.add_argument("--out", default=None,
                         help="output folder for the figures and the saved model "
                         "(default: runs/<timestamp>)")
@@ -150,7 +153,8 @@ def main(argv=None):
     ])
     model.compile(optimizer=kerasite.optimizers.Adam(learning_rate=3e-3),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=32, verbose=0)
+    history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=32,
+                        verbose=args.verbose)
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     betas = model.layers[1].params["beta"]
     print(f"\ndigits, Dense {args.hidden} -> Swish -> Dense 10 softmax, {args.epochs} epochs:")
@@ -167,7 +171,8 @@ def main(argv=None):
           f"predictions identical: {same}")
 
     plotting.plot_history(history, path=out / "history.png",
-                          title=f"Digits, MLP 64-{args.hidden}-Swish-10: training and validation")
+                          title=f"8x8 digits, MLP 64-{args.hidden}-Swish-10: training loss "
+                                "and accuracy (no validation split)")
     plot_betas(betas, out / "swish_betas.png")
     print(f"figures are in {out}/")
     return {"max_rel_diff": worst, "test_accuracy": accuracy, "reload_identical": same}

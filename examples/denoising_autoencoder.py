@@ -45,6 +45,9 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=64,
                         help="samples per step (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    parser.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2],
+                        help="fit's output: 0 silent, 1 progress bar, 2 one line per epoch "
+                             "(default: %(default)s)")
     parser.add_argument("--out", default=None, help="output folder (default: runs/<timestamp>)")
     return parser.parse_args(argv)
 
@@ -87,7 +90,7 @@ def main(argv=None):
     autoencoder.compile(optimizer="adam", loss="binary_crossentropy")
     history = autoencoder.fit(noisy_train, x_train, epochs=args.epochs,
                               batch_size=args.batch_size,
-                              validation_data=(noisy_test, x_test), verbose=0)
+                              validation_data=(noisy_test, x_test), verbose=args.verbose)
     denoised = autoencoder.predict(noisy_test)
     noisy_mse = float(np.mean((noisy_test - x_test) ** 2))
     denoised_mse = float(np.mean((denoised - x_test) ** 2))
@@ -107,7 +110,7 @@ def main(argv=None):
                        metrics=["accuracy"])
     before = encoder.get_weights()
     classifier.fit(noisy_train, y_train, epochs=args.head_epochs, batch_size=args.batch_size,
-                   verbose=0)
+                   verbose=args.verbose)
     unchanged = all(np.array_equal(a, b) for a, b in zip(before, encoder.get_weights()))
     _, accuracy = classifier.evaluate(noisy_test, y_test, verbose=0)
     print(f"classifier on the frozen encoder: {len(classifier.trainable_weights)} trainable "

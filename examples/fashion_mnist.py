@@ -45,9 +45,11 @@ def parse_args(argv=None):
                         help="images per gradient step (default: %(default)s)")
     parser.add_argument("--learning-rate", type=float, default=1e-3,
                         help="Adam's learning rate (default: %(default)s)")
-    parser.add_argument("--samples", "--limit", dest="samples", type=int, default=None,
+    parser.add_argument("--samples", type=int, default=None,
                         help="train on the first N training images only, for a quick try "
-                             "(default: all 60,000; --limit is the older spelling)")
+                             "(default: all 60,000)")
+    # The older spelling of --samples, still accepted; --help no longer shows it.
+    parser.add_argument("--limit", dest="samples", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of weights, shuffling and the validation split "
                              "(default: %(default)s)")
@@ -59,7 +61,16 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def plot_mistakes(x, y_true, y_pred, probabilities, names, path, n=12):
+def confidence(p):
+    """A probability as a percentage with the digits that tell it from 100 %."""
+    for digits in range(5):
+        text = f"{100 * p:.{digits}f}"
+        if float(text) < 100 and (digits or p < 0.99):
+            return text + " %"
+    return "> 99.9999 %"
+
+
+def plot_mistakes(x, y_true, y_pred, probabilities, names, path, model_name, n=12):
     """The ``n`` test images the model got wrong with the most confidence."""
     from matplotlib.figure import Figure
 
@@ -68,14 +79,15 @@ def plot_mistakes(x, y_true, y_pred, probabilities, names, path, n=12):
     cols = 6
     rows = max(1, -(-len(worst) // cols))
     fig = Figure(figsize=(2.0 * cols, 2.4 * rows), layout="constrained")
-    fig.suptitle("Fashion-MNIST test images the MLP got wrong, most confident first")
+    fig.suptitle(f"Fashion-MNIST test images the {model_name} got wrong, most confident "
+                 "first (its probability for the wrong class)")
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, i in zip(axes.ravel(), worst):
-        ax.imshow(x[i], cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+        ax.imshow(x[i], cmap="gray", vmin=0, vmax=1, interpolation="nearest")  # as stored
         ax.set_title(f"{names[y_true[i]]}\ntaken for {names[y_pred[i]]}\n"
-                     f"({probabilities[i, y_pred[i]]:.0%} sure)", fontsize=9)
+                     f"({confidence(probabilities[i, y_pred[i]])})", fontsize=9)
     fig.savefig(path, dpi=100)
 
 
@@ -127,7 +139,8 @@ def main(argv=None):
     plotting.plot_confusion_matrix(y_test, predicted, labels=names,
                                    title=f"Fashion-MNIST test set, {model_name}",
                                    path=out / "confusion_matrix.png")
-    plot_mistakes(x_test, y_test, predicted, probabilities, names, out / "mistakes.png")
+    plot_mistakes(x_test, y_test, predicted, probabilities, names, out / "mistakes.png",
+                  model_name)
     print(f"figures are in {out}/")
     return {"test_loss": test_loss, "test_accuracy": test_accuracy}
 

@@ -48,6 +48,9 @@ def parse_args(argv=None):
                         "(default: %(default)s)")
     parser.add_argument("--folder", default=None,
                         help="where to write the PNG folder (default: a temporary folder)")
+    parser.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2],
+                        help="fit's output: 0 silent, 1 progress bar, 2 one line per epoch "
+                             "(default: %(default)s)")
     parser.add_argument("--out", default=None, help="figures folder (default: runs/<timestamp>)")
     return parser.parse_args(argv)
 
@@ -112,12 +115,14 @@ def main(argv=None):
                       metrics=["accuracy"])
         start = time.perf_counter()
         history = model.fit(train_ds, validation_data=val_ds, epochs=args.epochs,
-                            verbose=2).history
+                            verbose=args.verbose).history
         seconds = time.perf_counter() - start
         print(f"{args.epochs} epochs in {seconds:.0f} s, reading every image from disk "
               "each epoch")
         print(f"validation accuracy {history['val_accuracy'][-1]:.4f}")
-        plotting.plot_history(history, path=out / "history.png")
+        plotting.plot_history(history, path=out / "history.png",
+                              title=f"A folder of {args.images:,} Fashion-MNIST PNGs, small "
+                                    "convnet: training and validation")
         print(f"\nfigures are in {out}/")
         return history
     finally:

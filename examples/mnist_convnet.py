@@ -104,8 +104,12 @@ def main(argv=None):
         true, guess = pairs[k]
         print(f"  {names[true]} taken for {names[guess]}: {counts[k]}")
 
-    plotting.plot_history(history, path=out / "history.png")
+    data_name = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST"}[args.dataset]
+    what = f"{data_name}, keras.io's simple convnet ({len(x_train):,} training images)"
+    plotting.plot_history(history, path=out / "history.png",
+                          title=f"{what}: training and validation")
     plotting.plot_confusion_matrix(y_test, predicted, labels=names,
+                                   title=f"{what}, test set",
                                    path=out / "confusion_matrix.png")
     print(f"\nfigures are in {out}/")
     return {"test_loss": test_loss, "test_accuracy": test_accuracy, "history": h}

@@ -51,6 +51,9 @@ def parse_args(argv=None):
                         "%(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights "
                         "(default: %(default)s)")
+    parser.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2],
+                        help="fit's output: 0 silent, 1 progress bar, 2 one line per epoch "
+                             "(default: %(default)s)")
     parser.add_argument("--out", default=None,
                         help="output folder for the figures and models (default: "
                         "runs/<timestamp>)")
@@ -92,7 +95,7 @@ def main(argv=None):
     model.compile(optimizer=kerasite.optimizers.Adam(0.01), loss="binary_crossentropy",
                   metrics=["accuracy"])
     history = model.fit(train, y[:split], epochs=args.epochs, batch_size=32,
-                        validation_split=0.1, verbose=0)
+                        validation_split=0.1, verbose=args.verbose)
     h = history.history
     print(f"after {len(h['loss'])} epochs: loss {h['loss'][-1]:.4f}  accuracy "
           f"{h['accuracy'][-1]:.4f}  val_accuracy {h['val_accuracy'][-1]:.4f}")

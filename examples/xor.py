@@ -35,6 +35,9 @@ def main(argv=None):
                         help="full-batch epochs of SGD (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the initial weights (default: %(default)s)")
+    parser.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2],
+                        help="0 silent; 1 or 2 a line every tenth of the epochs, as fit's "
+                             "one line per epoch would be 10,000 lines (default: %(default)s)")
     args = parser.parse_args(argv)
 
     kerasite.utils.set_random_seed(args.seed)
@@ -51,7 +54,7 @@ def main(argv=None):
 
     start = time.perf_counter()
     model.fit(x, y, epochs=args.epochs, batch_size=4, verbose=0,
-              callbacks=[PrintEvery(max(1, args.epochs // 10))])
+              callbacks=[PrintEvery(max(1, args.epochs // 10))] if args.verbose else [])
     seconds = time.perf_counter() - start
 
     predictions = model.predict(x)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,6 +136,39 @@ def test_fashion_mnist_reports_by_class_name(tmp_path):
     assert rows == names
     assert {p.name for p in (tmp_path / "run").iterdir()} == {
         "history.png", "confusion_matrix.png", "mistakes.png"}
+
+
+def _load_example(name):
+    spec = importlib.util.spec_from_file_location(f"{name}_example", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("p, shown", [(0.5, "50 %"), (0.987, "99 %"), (0.994, "99.4 %"),
+                                      (0.9996, "99.96 %"), (0.99999, "99.999 %"),
+                                      (1.0, "> 99.9999 %")])
+def test_mistakes_show_the_probability_with_the_digits_that_tell_it_from_100(p, shown):
+    assert _load_example("fashion_mnist").confidence(p) == shown
+
+
+def test_mistakes_figure_is_in_the_datasets_grey_and_names_the_model(tmp_path, monkeypatch):
+    module = _load_example("fashion_mnist")
+    saved = []
+    monkeypatch.setattr("matplotlib.figure.Figure.savefig",
+                        lambda fig, *args, **kwargs: saved.append(fig))
+    x = np.random.default_rng(0).random((4, 28, 28))
+    probabilities = np.array([[0.1, 0.9], [0.99991, 0.00009], [0.6, 0.4], [0.2, 0.8]])
+    module.plot_mistakes(x, np.array([0, 1, 0, 0]), np.array([1, 0, 0, 1]), probabilities,
+                         ["T-shirt", "Trouser"], tmp_path / "m.png", "MLP 784-256-10")
+    (fig,) = saved
+    assert fig._suptitle.get_text().startswith("Fashion-MNIST test images the MLP 784-256-10 "
+                                               "got wrong")
+    shown = [ax for ax in fig.axes if ax.images]
+    assert [ax.images[0].get_cmap().name for ax in shown] == ["gray"] * 3  # white on black
+    # Most confident first: 99.991 % (shown 99.99 %) for "Trouser taken for T-shirt".
+    assert [ax.get_title().splitlines()[-1] for ax in shown] == ["(99.99 %)", "(90 %)",
+                                                                 "(80 %)"]
 
 
 def test_structured_data_learns_and_its_saved_models_take_raw_rows(tmp_path):

@@ -1,15 +1,28 @@
-"""Tests for kerasite/plotting.py, with a fake model and fake histories (no engine needed)."""
+"""Tests for kerasite/plotting/ (but plot_model: test_plot_model.py), mostly with fake
+models and fake histories; the conv plots use small real layers."""
 
 import os
 import subprocess
 import sys
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from kerasite import plotting
 
+ROOT = Path(__file__).resolve().parents[1]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """The plots' figures live in pyplot until closed: close them after each test."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
 
 
 class HalfModel:
@@ -215,22 +228,79 @@ def test_confusion_matrix_errors():
 # ---------------------------------------------------------------------- general
 
 
-def test_plotting_does_not_need_pyplot_or_a_display():
+def test_figures_are_managed_by_pyplot_without_a_display(tmp_path):
+    # On a machine without a display pyplot picks a non-interactive backend by itself:
+    # the figure is among plt.get_fignums(), fig.show() and plt.show() do not raise.
     code = (
-        "import sys, numpy as np\n"
-        "assert 'matplotlib' not in sys.modules\n"
+        "import sys, warnings\n"
         "from kerasite import plotting\n"
         "assert 'matplotlib' not in sys.modules\n"
-        "plotting.plot_confusion_matrix([0, 1], [1, 1])\n"
-        "print('matplotlib.pyplot' in sys.modules)\n"
+        "import matplotlib.pyplot as plt\n"
+        "fig = plotting.plot_confusion_matrix([0, 1], [1, 1], path='cm.png')\n"
+        "with warnings.catch_warnings():\n"
+        "    warnings.simplefilter('ignore')  # 'non-interactive, cannot be shown'\n"
+        "    fig.show(); plt.show()\n"
+        "print(plt.get_fignums() == [fig.number])\n"
     )
     env = {
         k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "MPLBACKEND")
     }
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True,
+        cwd=tmp_path,
     )
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "True"
+
+
+def test_a_saved_figure_stays_open_until_closed(tmp_path):
+    import matplotlib.pyplot as plt
+
+    fig = plotting.plot_history({"loss": [1.0, 0.5]}, path=tmp_path / "h.png")
+    assert fig.number in plt.get_fignums()
+    plt.close(fig)
+    assert fig.number not in plt.get_fignums()
+
+
+@pytest.mark.parametrize("name, magic", [("curve.pdf", b"%PDF"), ("curve.svg", b"<?xml"),
+                                         ("curve.PNG", PNG_SIGNATURE)])
+def test_the_extension_chooses_the_format(tmp_path, name, magic):
+    plotting.plot_history({"loss": [1.0, 0.5]}, path=tmp_path / name)
+    data = (tmp_path / name).read_bytes()
+    assert data.startswith(magic)
+    if name.endswith(".svg"):
+        assert b"<svg" in data[:1000]
+
+
+def test_dpi_sets_the_resolution_of_a_png(tmp_path):
+    from PIL import Image
+
+    fig = plotting.plot_confusion_matrix([0, 1], [1, 1], path=tmp_path / "a.png", dpi=50)
+    plotting.plot_confusion_matrix([0, 1], [1, 1], path=tmp_path / "b.png")  # default: 150
+    width, height = fig.get_size_inches()
+    assert Image.open(tmp_path / "a.png").size == (round(width * 50), round(height * 50))
+    assert Image.open(tmp_path / "b.png").size == (round(width * 150), round(height * 150))
+    assert plotting.DEFAULT_DPI >= 150
+
+
+@pytest.mark.parametrize("call", [
+    lambda **kw: plotting.plot_history({"loss": [1.0]}, **kw),
+    lambda **kw: plotting.plot_reconstructions(HalfModel(), np.zeros((2, 4)), n=1, **kw),
+    lambda **kw: plotting.plot_confusion_matrix([0], [0], **kw),
+    lambda **kw: plotting.plot_latent_space(HalfModel(), np.zeros((2, 2)), [0, 1], **kw),
+])
+def test_a_path_without_a_known_extension_or_a_bad_dpi_fails_before_plotting(tmp_path, call):
+    import matplotlib.pyplot as plt
+
+    with pytest.raises(ValueError, match=r"`path` must end in one of \.png, \.pdf, \.svg.*"
+                                         r"Received: path='.*curve\.jpeg'"):
+        call(path=tmp_path / "curve.jpeg")
+    with pytest.raises(ValueError, match=r"`path` must end in one of .*Received: path='.*curve'"
+                                         r"\. Add the extension, for example '.*curve\.png'"):
+        call(path=tmp_path / "curve")
+    with pytest.raises(ValueError, match=r"`dpi` must be a positive number .* Received: dpi=0"):
+        call(dpi=0)
+    assert plt.get_fignums() == [] and not list(tmp_path.iterdir())
 
 
 # ------------------------------------------------------- what each figure says it shows
@@ -288,3 +358,164 @@ def test_confusion_matrix_title_and_class_names():
     ax = fig.axes[0]
     assert ax.get_title() == "Fashion-MNIST, SVM\n(3 of 4 correct)"
     assert [t.get_text() for t in ax.get_yticklabels()] == names
+
+
+# ----------------------------------------------------------- plot_latent_space
+class CodesModel:
+    """An 'encoder' that returns fixed codes, optionally as a VAE's [z_mean, z_log_var, z]."""
+
+    def __init__(self, codes, as_list=False):
+        self.codes, self.as_list = np.asarray(codes, dtype=float), as_list
+
+    def predict(self, x, batch_size=None):
+        assert len(x) == len(self.codes)
+        return [self.codes, -self.codes, 2 * self.codes] if self.as_list else self.codes
+
+
+def test_latent_space_2d_codes_as_they_are_with_ticks_at_band_centres(tmp_path):
+    codes = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0], [6.0, 7.0]])
+    names = ["cat", "dog", "owl"]
+    fig = plotting.plot_latent_space(CodesModel(codes, as_list=True), np.zeros((4, 3)),
+                                     np.array([0, 1, 2, 1]), class_names=names,
+                                     path=tmp_path / "latent.png")
+    ax, bar_ax = fig.axes
+    (scatter,) = ax.collections
+    np.testing.assert_array_equal(scatter.get_offsets(), codes)  # z_mean, the first output
+    np.testing.assert_array_equal(scatter.get_array(), [0, 1, 2, 1])
+    # Class i's band spans i - 0.5 .. i + 0.5: its tick is at i, its centre.
+    np.testing.assert_array_equal(scatter.norm.boundaries, [-0.5, 0.5, 1.5, 2.5])
+    np.testing.assert_array_equal(bar_ax.get_yticks(), [0, 1, 2])
+    assert [t.get_text() for t in bar_ax.get_yticklabels()] == names
+    assert ax.get_xlabel() == "z[0]" and "codes of 4 inputs" in ax.get_title()
+    assert_png(tmp_path / "latent.png")
+
+
+def test_latent_space_projects_wider_codes_on_their_principal_components():
+    rng = np.random.default_rng(0)
+    codes = rng.normal(size=(50, 5)) * [5.0, 2.0, 1.0, 0.5, 0.1]
+    y = np.eye(4)[rng.integers(0, 4, 50)]  # one-hot labels
+    fig = plotting.plot_latent_space(CodesModel(codes), np.zeros((50, 1)), y, title="t")
+    points = fig.axes[0].collections[0].get_offsets()
+    # Reference: scikit-learn's PCA; each component is defined up to its sign.
+    from sklearn.decomposition import PCA
+
+    pca = PCA(2).fit(codes)
+    expected = pca.transform(codes)
+    signs = np.sign(np.sum(points * expected, axis=0))
+    np.testing.assert_allclose(points * signs, expected, atol=1e-9)
+    share = pca.explained_variance_ratio_
+    assert fig.axes[0].get_xlabel() == f"PC 1 ({100 * share[0]:.0f}% of the variance)"
+    assert fig.axes[0].get_title() == "t"
+    np.testing.assert_array_equal(fig.axes[0].collections[0].get_array(), y.argmax(1))
+    assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == ["0", "1", "2", "3"]
+
+
+def test_latent_space_errors():
+    with pytest.raises(TypeError, match=r"`encoder` must have a predict\(x\) method"):
+        plotting.plot_latent_space(object(), np.zeros((2, 2)), [0, 1])
+    with pytest.raises(ValueError, match=r"at least 2 dimensions .* Received codes of shape "
+                                         r"\(3, 1\)"):
+        plotting.plot_latent_space(CodesModel(np.zeros((3, 1))), np.zeros((3, 1)), [0, 1, 0])
+    with pytest.raises(ValueError, match=r"`y` must give one class per input: 3 codes\. "
+                                         r"Received: y of shape \(2,\)"):
+        plotting.plot_latent_space(CodesModel(np.zeros((3, 2))), np.zeros((3, 1)), [0, 1])
+    with pytest.raises(ValueError, match=r"integers 0\.\.1, one per name of `class_names`\. "
+                                         r"Received classes from 0 to 2"):
+        plotting.plot_latent_space(CodesModel(np.zeros((3, 2))), np.zeros((3, 1)), [0, 1, 2],
+                                   class_names=["a", "b"])
+
+
+# ------------------------------------------------ plot_conv_filters, plot_feature_maps
+def _conv(filters, channels, name="conv"):
+    from kerasite import layers
+
+    conv = layers.Conv2D(filters, 3, name=name)
+    conv.build((None, 8, 8, channels))
+    return conv
+
+
+def test_conv_filters_one_image_per_filter_on_one_diverging_scale(tmp_path):
+    conv = _conv(5, 2)
+    conv.W[...] = np.arange(conv.W.size, dtype=conv.W.dtype).reshape(conv.W.shape) - 40
+    fig = plotting.plot_conv_filters(conv, path=tmp_path / "f.svg")
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(images) == 5
+    limit = float(np.abs(np.asarray(conv.W).mean(axis=2)).max())  # of what is drawn: the means
+    for i, image in enumerate(images):
+        np.testing.assert_allclose(image.get_array(), conv.W[:, :, :, i].mean(axis=2))
+        assert image.get_clim() == (-limit, limit)
+    assert "conv: 5 of 5 filters, 3x3, mean over 2 input channels" in " ".join(
+        fig.get_suptitle().splitlines())
+    one = plotting.plot_conv_filters(conv, channel=1, max_filters=2)
+    shown = [ax.images[0].get_array() for ax in one.axes if ax.images]
+    assert len(shown) == 2
+    np.testing.assert_allclose(shown[1], conv.W[:, :, 1, 1])
+    assert (tmp_path / "f.svg").read_bytes().startswith(b"<?xml")
+
+
+def test_conv_filters_on_three_channels_are_rgb_scaled_to_0_1():
+    conv = _conv(4, 3)
+    fig = plotting.plot_conv_filters(conv)
+    images = [ax.images[0].get_array() for ax in fig.axes if ax.images]
+    w = np.asarray(conv.W, dtype=float)
+    scaled = (w - w.min()) / (w.max() - w.min())
+    assert images[2].shape == (3, 3, 3)
+    np.testing.assert_allclose(images[2], scaled[..., 2], rtol=1e-6)
+
+
+def test_conv_filters_errors():
+    from kerasite import layers
+
+    dense = layers.Dense(3, name="dense_x")
+    dense.build((None, 4))
+    with pytest.raises(ValueError, match=r"`layer` must be a built Conv2D layer.* Dense "
+                                         r"'dense_x' with kernel \(4, 3\)"):
+        plotting.plot_conv_filters(dense)
+    with pytest.raises(ValueError, match=r"`channel` must be between 0 and 1.* channel=2"):
+        plotting.plot_conv_filters(_conv(2, 2), channel=2)
+
+
+def _feature_model():
+    import kerasite
+    from kerasite import layers
+
+    model = kerasite.Sequential([kerasite.Input((5, 5, 1)), layers.Conv2D(2, 3, name="conv"),
+                                 layers.Flatten(), layers.Dense(2, name="head")], name="tiny")
+    conv = model.get_layer("conv")
+    conv.W[...] = 0.0
+    conv.W[..., 0, 0] = 1.0   # filter 0 sums its 3x3 window
+    conv.W[..., 0, 1] = 2.0   # filter 1 doubles that
+    conv.b[...] = [0.0, -1.0]
+    return model
+
+
+def test_feature_maps_by_hand(tmp_path):
+    image = np.ones((5, 5))  # (rows, cols): the channel axis is added
+    fig = plotting.plot_feature_maps(_feature_model(), "conv", image, path=tmp_path / "m.pdf")
+    shown = [ax.images[0].get_array() for ax in fig.axes if ax.images]
+    assert len(shown) == 3  # the input, then 2 maps
+    np.testing.assert_array_equal(shown[0], np.ones((5, 5)))
+    np.testing.assert_allclose(shown[1], np.full((3, 3), 9.0))    # 9 ones
+    np.testing.assert_allclose(shown[2], np.full((3, 3), 17.0))   # 2 * 9 - 1
+    title = " ".join(fig.get_suptitle().splitlines())  # wrapped to the figure's width
+    assert title.startswith("conv (Conv2D) of model 'tiny': 2 of 2 feature maps")
+    assert (tmp_path / "m.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_feature_maps_errors():
+    model = _feature_model()
+    with pytest.raises(ValueError, match=r"Layer 'head' must give maps of shape \(batch, rows, "
+                                         r"cols, channels\).* \(None, 2\)"):
+        plotting.plot_feature_maps(model, "head", np.ones((5, 5, 1)))
+    with pytest.raises(ValueError, match=r"`image` must be one input of shape \(5, 5, 1\) .* "
+                                         r"Received: image of shape \(2, 5, 5, 1\)"):
+        plotting.plot_feature_maps(model, "conv", np.ones((2, 5, 5, 1)))
+
+
+def test_a_long_confusion_matrix_title_wraps_to_the_figure():
+    title = ("8x8 digits test set: RBF SVM on the codes of the dense autoencoder "
+             "64-128-32-128-64")
+    fig = plotting.plot_confusion_matrix(np.arange(10), np.arange(10), title=title)
+    lines = fig.axes[0].get_title().splitlines()
+    assert len(lines) == 3 and lines[-1] == "(10 of 10 correct)"
+    assert " ".join(lines[:-1]) == title and all(len(line) <= 52 for line in lines)

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from kerasite import constraints, initializers, regularizers
+from kerasite import _keras2, constraints, initializers, regularizers
 from kerasite._registry import snake_case
 from kerasite.config import floatx
 import kerasite.layers._tape as _tape
@@ -95,6 +95,11 @@ class Layer:
     # Keras's weight name -> kerasite's key in ``params`` (and in saved files), where
     # they differ, e.g. Dense's {"kernel": "W", "bias": "b"}.
     _weight_keys = {}
+
+    def __new__(cls, *args, **kwargs):
+        # Keras 1 and 2 names (init=, border_mode=, ...) get an error naming Keras 3's.
+        _keras2.check_init(cls, kwargs, _keras2.LAYER)
+        return super().__new__(cls)
 
     def __init__(self, name=None, trainable=True, input_shape=None, activity_regularizer=None):
         if name is not None and not isinstance(name, str):

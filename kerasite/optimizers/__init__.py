@@ -29,7 +29,7 @@ import warnings
 
 import numpy as np
 
-from kerasite import _registry
+from kerasite import _keras2, _registry
 from kerasite._validation import number
 from kerasite.backend.kernels import adam_moments, adam_step, sgd_step
 from kerasite.optimizers import _flat, schedules
@@ -73,6 +73,11 @@ class Optimizer:
     _slot_names = ()
     # Whether ``_update`` may run once over all the weights in one buffer.
     elementwise = True
+
+    def __new__(cls, *args, **kwargs):
+        # Keras 2's names (lr, decay) get an error naming the Keras 3 argument.
+        _keras2.check_init(cls, kwargs, _keras2.OPTIMIZER)
+        return super().__new__(cls)
 
     def __init__(self, learning_rate=0.01, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None):

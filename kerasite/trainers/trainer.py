@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from kerasite import backend, losses, optimizers, utils
+from kerasite import _keras2, backend, losses, optimizers, utils
 from kerasite.callbacks.base import CallbackList
 from kerasite.callbacks.history import History
 from kerasite.callbacks.progress import ProgressBar
@@ -159,6 +159,7 @@ class Trainer:
                                 or self._heads.paired)
 
     # ===================================================================== fit
+    @_keras2.checks_arguments("fit()", _keras2.FIT)
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,

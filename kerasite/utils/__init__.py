@@ -26,3 +26,17 @@ from kerasite.utils.image_utils import save_img
 from kerasite.utils.text_dataset_utils import text_dataset_from_directory
 from kerasite.utils.timeseries_utils import timeseries_dataset_from_array
 from kerasite.utils.py_dataset import PyDataset, Sequence  # Keras's keras.utils names
+
+
+# Keras's keras.utils.plot_model and model_to_dot live with the other plots, in
+# kerasite.plotting (a bridge to pydot and Graphviz, above the engine that imports this
+# package); they are looked up there when first asked for.
+_FROM_PLOTTING = ("model_to_dot", "plot_model")
+
+
+def __getattr__(name):
+    if name in _FROM_PLOTTING:
+        import importlib
+
+        return getattr(importlib.import_module("kerasite.plotting"), name)
+    raise AttributeError(f"module 'kerasite.utils' has no attribute {name!r}")

@@ -138,6 +138,9 @@ def test_a_forgotten_flatten_is_named_with_the_models_output_shape(loss, y):
                                          r"prediction per position along its middle axes "
                                          r"\(8,\).*add layers\.Flatten\(\)"):
         model.fit(np.zeros((10, 8, 8), "float32"), y, verbose=0)
+    with pytest.raises(ValueError) as info:  # nor the labels' shape that would fit it
+        model.fit(np.zeros((10, 8, 8), "float32"), y, verbose=0)
+    assert "(10, 8)" not in str(info.value)
 
 
 def test_missing_targets_for_a_non_autoencoder():

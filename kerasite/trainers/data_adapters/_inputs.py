@@ -41,6 +41,13 @@ def checked(data, name):
             "all have the same shape."
         ) from None
     kind = array.dtype.kind
+    if kind == "O" and array.ndim == 0:  # a lone object NumPy cannot read as numbers
+        raise TypeError(
+            f"`{name}` must be data that fit, evaluate and predict can read: a NumPy array "
+            "(or a list or dict of arrays, one per input), a generator or other iterable of "
+            "(x, y) or (x, y, sample_weight) batches, a kerasite.utils.PyDataset or a "
+            f"kerasite.utils.Dataset. Received an object of type {type(data).__name__}."
+        )
     if kind in "USO" and array.ndim and len(array) and _strings(array):
         return array  # text, for a model whose input layer takes strings (TextVectorization)
     if kind not in "fiub":

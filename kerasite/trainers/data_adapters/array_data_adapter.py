@@ -214,12 +214,15 @@ def check_targets(y, name, output_shape, loss):
         if y.shape == (*expected, 1):
             y = y.reshape(expected)
         if y.shape != expected:
+            # Per-sample labels for per-position outputs: the cause is the model, so the
+            # labels' shape (one per position) is not what to suggest.
+            hint = _flatten_hint(y, out)
             raise ValueError(
                 f"`{name}` has shape {y.shape}, but the model's output has shape "
-                f"{(len(y), *out[1:])}, so sparse_categorical_crossentropy needs one integer "
-                f"class index per output row: shape {expected}. "
-                + (_flatten_hint(y, out) or
-                   losses._label_hint(loss, y, np.empty((len(y), *out[1:]))))
+                f"{(len(y), *out[1:])}" + (". " + hint if hint else
+                f", so sparse_categorical_crossentropy needs one integer class index per "
+                f"output row: shape {expected}. "
+                + losses._label_hint(loss, y, np.empty((len(y), *out[1:]))))
             )
         if not np.array_equal(y, np.round(y)) or y.min() < 0 or y.max() >= out[-1]:
             raise ValueError(

@@ -1,20 +1,30 @@
-"""Plots of training curves, reconstructions and confusion matrices.
+"""Plots of training curves, reconstructions, confusion matrices, latent spaces,
+convolution filters and feature maps, and ``plot_model``'s diagram of a model.
 
-Every function builds a ``matplotlib.figure.Figure`` directly, without
-``pyplot``, so nothing depends on a display or on the selected backend: the
-plots work the same on a headless server as on a desktop, and no window is
-ever opened. Each returns the figure and, given ``path``, also saves it there
-as a PNG, creating missing parent directories.
+Every function makes its figure with ``pyplot`` and returns it, so the figure
+is one of ``plt.get_fignums()``: ``plt.show()`` (or ``fig.show()``) shows it in
+a script, and a notebook shows it below the cell. On a machine without a
+display, matplotlib picks its non-interactive backend by itself and the
+figures can still be saved.
+
+Given ``path``, a function also saves its figure there, in the format its
+extension names (``.png``, ``.pdf`` or ``.svg``), at ``dpi`` dots per inch
+(150 by default, enough for print), creating missing parent directories. A
+saved figure stays open, as after ``plt.savefig``: close it with
+``plt.close(fig)`` when it is no longer needed, for instance in a loop that
+saves many figures.
 
 matplotlib is imported inside the functions, so ``import kerasite`` does not
 need it.
 """
 
-import os
-
 import numpy as np
 
-_PNG_DPI = 100
+from kerasite.plotting._figures import DEFAULT_DPI, check_path, new_figure, save, wrap_title
+# What a model learned, and its diagram: in modules of their own, under the same names.
+from kerasite.plotting.model_graph import model_to_dot, plot_model
+from kerasite.plotting.representations import (plot_conv_filters, plot_feature_maps,
+                                               plot_latent_space)
 # Keys that History may hold but that are not metrics to compare across epochs.
 # Keys that callbacks add to the logs but that are not model metrics.
 _NOT_METRICS = ("lr", "learning_rate", "time")
@@ -30,7 +40,8 @@ _LOSS_NAMES = {
 }
 
 
-def plot_history(history, path=None, title=None, loss_name=None, log_scale="auto"):
+def plot_history(history, path=None, title=None, loss_name=None, log_scale="auto",
+                 dpi=DEFAULT_DPI):
     """Plots the loss, and the metrics if any, per epoch of training.
 
     The left panel shows ``loss`` and, if recorded, ``val_loss``. When the
@@ -46,7 +57,7 @@ def plot_history(history, path=None, title=None, loss_name=None, log_scale="auto
             indices counted from 0), or a plain dict of per-epoch lists. It
             must have a non-empty ``"loss"`` list, and every list the same
             length.
-        path: where to save the figure as a PNG, or ``None``.
+        path: where to save the figure (``.png``, ``.pdf`` or ``.svg``), or ``None``.
         title: the figure's title, for example the dataset and model
             (``"Fashion-MNIST, autoencoder 784-256-64-256-784"``), or
             ``None`` for none.
@@ -55,6 +66,7 @@ def plot_history(history, path=None, title=None, loss_name=None, log_scale="auto
             ``MeanSquaredError``), else the axis says ``loss``.
         log_scale: ``True``, ``False``, or ``"auto"`` for a log-scale loss
             axis when the loss spans more than a factor of 10.
+        dpi: dots per inch of the saved figure.
 
     Returns:
         The ``matplotlib.figure.Figure``, with one axes, or two when there are
@@ -63,13 +75,19 @@ def plot_history(history, path=None, title=None, loss_name=None, log_scale="auto
     Raises:
         TypeError: if ``history`` is neither a History nor a dict.
         ValueError: if ``"loss"`` is missing or empty, or the lists differ in
-            length, or ``log_scale`` is not one of its values.
+            length, or ``log_scale`` is not one of its values, or ``path`` has
+            an extension other than ``.png``, ``.pdf`` and ``.svg``.
 
     Example:
         >>> fig = plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, loss_name="MSE")
         >>> len(fig.axes), fig.axes[0].get_ylabel(), fig.axes[0].get_yscale()
         (1, 'MSE', 'linear')
+        >>> import matplotlib.pyplot as plt
+        >>> fig.number in plt.get_fignums()  # plt.show() would show it
+        True
+        >>> plt.close(fig)
     """
+    check_path(path, dpi)
     if log_scale not in (True, False, "auto"):
         raise ValueError(
             f"`log_scale` must be True, False or 'auto'. Received: log_scale={log_scale!r}."
@@ -88,10 +106,8 @@ def plot_history(history, path=None, title=None, loss_name=None, log_scale="auto
     if log_scale == "auto":
         log_scale = len(positive) == len(losses) and positive.max() > 10 * positive.min()
 
-    from matplotlib.figure import Figure
-
     n_panels = 2 if metrics else 1
-    fig = Figure(figsize=(5.5 * n_panels, 4.2), layout="constrained")
+    fig = new_figure((5.5 * n_panels, 4.2))
     axes = fig.subplots(1, n_panels, squeeze=False)[0]
     marker = "o" if len(epochs) <= 30 else None
     _plot_curves(axes[0], epochs, logs, ["loss"], marker, names={"loss": loss_name})
@@ -108,8 +124,8 @@ def plot_history(history, path=None, title=None, loss_name=None, log_scale="auto
         ax.grid(True, alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)
     if title:
-        fig.suptitle(title)
-    _save(fig, path)
+        fig.suptitle(wrap_title(title, 5.5 * n_panels))
+    save(fig, path, dpi)
     return fig
 
 
@@ -164,7 +180,7 @@ def _plot_curves(ax, epochs, logs, keys, marker, names=None):
     ax.legend()
 
 
-def plot_reconstructions(model, x, n=10, seed=None, path=None, title=None):
+def plot_reconstructions(model, x, n=10, seed=None, path=None, title=None, dpi=DEFAULT_DPI):
     """Shows random images above the model's reconstructions of them.
 
     ``n`` images are drawn from ``x`` without replacement, with
@@ -179,9 +195,10 @@ def plot_reconstructions(model, x, n=10, seed=None, path=None, title=None):
             ``(N, d)`` with ``d`` a square such as 784 or 64.
         n: how many images to show, from 1 to ``len(x)``.
         seed: seed of the random choice, for a reproducible figure.
-        path: where to save the figure as a PNG, or ``None``.
+        path: where to save the figure (``.png``, ``.pdf`` or ``.svg``), or ``None``.
         title: the figure's title, for example the dataset and model, or
             ``None`` for none.
+        dpi: dots per inch of the saved figure.
 
     Returns:
         The ``matplotlib.figure.Figure``: ``2 * n`` axes, one image each;
@@ -191,7 +208,8 @@ def plot_reconstructions(model, x, n=10, seed=None, path=None, title=None):
         TypeError: if ``model`` has no ``predict`` method or ``n`` is not an
             integer.
         ValueError: if ``n`` is out of range, the images have an unusable
-            shape, or the predictions do not match the images in size.
+            shape, the predictions do not match the images in size, or
+            ``path`` or ``dpi`` is not usable.
 
     Example:
         >>> import numpy as np
@@ -202,7 +220,10 @@ def plot_reconstructions(model, x, n=10, seed=None, path=None, title=None):
         >>> fig = plot_reconstructions(Identity(), x, n=4, seed=0)
         >>> len(fig.axes)
         8
+        >>> import matplotlib.pyplot as plt
+        >>> plt.close(fig)
     """
+    check_path(path, dpi)
     if not callable(getattr(model, "predict", None)):
         raise TypeError(
             "`model` must have a predict(x) method, such as a trained autoencoder. "
@@ -233,12 +254,10 @@ def plot_reconstructions(model, x, n=10, seed=None, path=None, title=None):
         )
     predicted = predicted.reshape(originals.shape)
 
-    from matplotlib.figure import Figure
-
     both = np.concatenate([originals.ravel(), predicted.ravel()]).astype(float)
     vmin, vmax = np.nanmin(both), np.nanmax(both)
     # Room on the left for horizontal row labels, readable at any n.
-    fig = Figure(figsize=(1.2 * n + 1.4, 2.6 + (0.4 if title else 0)), layout="constrained")
+    fig = new_figure((1.2 * n + 1.4, 2.6 + (0.4 if title else 0)))
     axes = fig.subplots(2, n, squeeze=False)
     for row, images, label in ((0, originals, "original"), (1, predicted, "reconstructed")):
         for col in range(n):
@@ -249,8 +268,8 @@ def plot_reconstructions(model, x, n=10, seed=None, path=None, title=None):
         axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=12,
                                 labelpad=8)
     if title:
-        fig.suptitle(title, fontsize=12)
-    _save(fig, path)
+        fig.suptitle(wrap_title(title, 1.2 * n + 1.4), fontsize=12)
+    save(fig, path, dpi)
     return fig
 
 
@@ -275,7 +294,8 @@ def _image_shape(sample_shape, arg):
     )
 
 
-def plot_confusion_matrix(y_true, y_pred, labels=None, path=None, title=None):
+def plot_confusion_matrix(y_true, y_pred, labels=None, path=None, title=None,
+                          dpi=DEFAULT_DPI):
     """Draws the confusion matrix as a heatmap with the count in each cell.
 
     Rows are the true classes, columns the predicted ones, so the diagonal
@@ -292,9 +312,10 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, path=None, title=None):
             the classes are ``0..max`` for integers, or the sorted distinct
             values otherwise, named by their values. For Fashion-MNIST pass
             ``kerasite.datasets.fashion_mnist.CLASS_NAMES``.
-        path: where to save the figure as a PNG, or ``None``.
+        path: where to save the figure (``.png``, ``.pdf`` or ``.svg``), or ``None``.
         title: what was classified, for example the dataset and model; the
             count of correct predictions is added after it.
+        dpi: dots per inch of the saved figure.
 
     Returns:
         The ``matplotlib.figure.Figure``: one axes holding one image, the
@@ -302,13 +323,16 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, path=None, title=None):
 
     Raises:
         ValueError: if the inputs are empty, differ in length, or hold a class
-            outside ``labels``.
+            outside ``labels``; or ``path`` or ``dpi`` is not usable.
 
     Example:
         >>> fig = plot_confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2], labels=["a", "b", "c"])
         >>> fig.axes[0].images[0].get_array().tolist()
         [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+        >>> import matplotlib.pyplot as plt
+        >>> plt.close(fig)
     """
+    check_path(path, dpi)
     y_true = _as_classes(y_true, "y_true")
     y_pred = _as_classes(y_pred, "y_pred")
     if len(y_true) != len(y_pred):
@@ -320,11 +344,9 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, path=None, title=None):
         raise ValueError("`y_true` and `y_pred` are empty: there is nothing to count.")
     matrix, names = _confusion(y_true, y_pred, labels)
 
-    from matplotlib.figure import Figure
-
     k = len(names)
     side = max(4.0, 0.55 * k + 2.0)
-    fig = Figure(figsize=(side, side), layout="constrained")
+    fig = new_figure((side, side))
     ax = fig.subplots()
     ax.imshow(matrix, cmap="Blues", vmin=0, interpolation="nearest")
     threshold = matrix.max() / 2
@@ -340,8 +362,10 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, path=None, title=None):
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     correct = f"{matrix.trace()} of {matrix.sum()} correct"
+    if title:
+        title = wrap_title(title, side)
     ax.set_title(f"{title}\n({correct})" if title else f"Confusion matrix ({correct})")
-    _save(fig, path)
+    save(fig, path, dpi)
     return fig
 
 
@@ -386,13 +410,3 @@ def _confusion(y_true, y_pred, labels):
     matrix = np.zeros((len(names), len(names)), dtype=np.int64)
     np.add.at(matrix, (true_idx, pred_idx), 1)
     return matrix, names
-
-
-def _save(fig, path):
-    if path is None:
-        return
-    path = os.fspath(path)
-    parent = os.path.dirname(path)
-    if parent:
-        os.makedirs(parent, exist_ok=True)
-    fig.savefig(path, format="png", dpi=_PNG_DPI)
