@@ -383,9 +383,19 @@ class Model(Trainer, Layer):
                                  f"'{self.name}' has {len(self.layers)} layers. Received: "
                                  f"index={index!r}.")
             return self.layers[index]
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
+        # A look-up table, checked on each use and made anew once it is stale, keeps a load
+        # that finds each of n layers by name linear rather than quadratic.
+        layers = self.layers
+        for attempt in range(2):
+            table = self.__dict__.get("_layers_by_name")
+            if attempt or table is None or table[0] is not layers or table[1] != len(layers):
+                positions = {}
+                for i, layer in enumerate(layers):
+                    positions.setdefault(layer.name, i)
+                table = self._layers_by_name = (layers, len(layers), positions)
+            i = table[2].get(name)
+            if i is not None and layers[i].name == name:
+                return layers[i]
         raise ValueError(f"No layer named {name!r} in model '{self.name}'. Its layers are "
                          f"{[layer.name for layer in self.layers]}.")
 

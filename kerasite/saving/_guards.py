@@ -23,7 +23,7 @@ import zlib
 
 import numpy as np
 
-MAX_JSON_DEPTH = 256  # nested arrays and objects; a config of 32 nested models needs ~100
+MAX_JSON_DEPTH = 128  # nested arrays and objects; a config of 32 nested models needs ~100
 MAX_NESTED_MODELS = 32  # models inside models, in one file
 MAX_ACTIVATION_VALUES = 2**28  # values per sample of any tensor of a loaded model
 # Values a loaded model may allocate beyond those its file holds (a Normalization's mean
@@ -108,7 +108,9 @@ def read_member(archive, info, source, cap):
 
 
 # ===================================================================== JSON
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET_STEP = np.zeros(256, dtype=np.int8)  # "[" and "{" open a level, "]" and "}" close one
+_BRACKET_STEP[[0x5B, 0x7B]], _BRACKET_STEP[[0x5D, 0x7D]] = 1, -1
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # unrolled: no per-byte branch
 
 
 def json_depth(data):
@@ -118,8 +120,7 @@ def json_depth(data):
     is a running sum over the bytes, in NumPy.
     """
     code = np.frombuffer(_STRING.sub(b'""', data), dtype=np.uint8)
-    step = np.isin(code, (0x5B, 0x7B)).astype(np.int32) - np.isin(code, (0x5D, 0x7D))
-    return int(np.cumsum(step).max(initial=0))
+    return int(np.cumsum(_BRACKET_STEP[code], dtype=np.int64).max(initial=0))
 
 
 def loads_json(data, source, what):
@@ -145,17 +146,24 @@ def loads_json(data, source, what):
 
 
 def nested_model_depth(config):
-    """How many models nest inside each other in a model config (1 for a flat model)."""
-    deepest, stack = 0, [(config, 0)]
+    """How many models nest inside each other in a model config (1 for a flat model).
+
+    A model's config holds a ``"layers"`` list; a nested model is an entry of
+    that list whose own ``config`` holds one (at the top, the config may be
+    the model's own or ``{"class_name": ..., "config": ...}`` around it).
+    """
+    if isinstance(config, dict) and not isinstance(config.get("layers"), list):
+        config = config.get("config")
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        return 0
+    deepest, stack = 1, [(config, 1)]
     while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            if isinstance(node.get("layers"), list):
-                depth += 1
-                deepest = max(deepest, depth)
-            stack.extend((v, depth) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth) for v in node)
+        body, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for entry in body["layers"]:
+            inner = entry.get("config") if isinstance(entry, dict) else None
+            if isinstance(inner, dict) and isinstance(inner.get("layers"), list):
+                stack.append((inner, depth + 1))
     return deepest
 
 
@@ -248,12 +256,14 @@ def check_step_count(value, source, where):
         problem = f"is {number}"
     elif isinstance(number, float) and not number.is_integer():
         problem = f"is {number}, not a whole number"
-    elif not 0 <= number <= MAX_COUNT:
-        problem = f"is {number:.6g}, outside 0 to {MAX_COUNT}"
+    elif number < 0:
+        problem = f"is negative ({number:.6g})"
+    elif number > MAX_COUNT:
+        problem = f"is {number:.6g}, beyond {MAX_COUNT}, the most kerasite can count to"
     else:
         return int(number)
-    raise ValueError(f"Cannot load {source}: the optimizer's step count ({where}) {problem}. "
-                     "Load it with compile=False to keep only the weights.")
+    raise ValueError(f"Cannot load {source}: the step count in {where} {problem}. Load it "
+                     "with compile=False to keep only the weights.")
 
 
 def check_optimizer_slots(optimizer, arrays, source, where):
@@ -278,4 +288,4 @@ def check_optimizer_slots(optimizer, arrays, source, where):
                        "which cannot be negative")
         if problem:
             raise ValueError(f"Cannot load {source}: the optimizer state in {where(key)} is "
-                             f"not usable: '{key}' {problem}.")
+                             f"not usable: optimizer variable '{key}' {problem}.")
