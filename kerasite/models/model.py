@@ -443,10 +443,10 @@ class Model(Trainer, Layer):
         # A subclassed model finds its layers through its attributes, as Keras does.
         if name[0] != "_" and isinstance(value, (Layer, list, tuple, dict)) and \
                 _holds_layers(value):
-            for layer in _layers_in(value):
-                check_not_inside(self, layer)
             tracked = self.__dict__.get("_tracked")
             if tracked is not None and name not in ("layers", "inputs", "outputs"):
+                for layer in _layers_in(value):
+                    check_not_inside(self, layer)
                 tracked.append(value)
         object.__setattr__(self, name, value)
 

@@ -195,8 +195,8 @@ def _file_named(path):
     except (ValueError, OSError) as exc:
         if f"'{path}'" in str(exc) or isinstance(exc, (FileNotFoundError, IsADirectoryError)):
             raise
-        raise type(exc)(f"Cannot load '{path}': {exc}") if type(exc) in (ValueError, OSError) \
-            else OSError(f"Cannot load '{path}': {type(exc).__name__}: {exc}") from None
+        kind = ValueError if isinstance(exc, ValueError) else OSError
+        raise kind(f"Cannot load '{path}': {exc}") from None
     except (KeyError, IndexError, TypeError, AttributeError, RuntimeError, OverflowError,
             RecursionError, UnicodeError) as exc:
         raise OSError(f"Cannot load '{path}': it is damaged ({type(exc).__name__}: "
