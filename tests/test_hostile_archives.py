@@ -563,3 +563,41 @@ def test_a_frozen_checkpoint_unfrozen_after_loading_trains_as_in_memory(tmp_path
         model.fit(X, X[:, :1], epochs=2, verbose=0, shuffle=False)
     for a, b in zip(loaded.get_weights(), in_memory.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+_LAYER_NAMES = st.text(alphabet="ab_-./ é0:", min_size=1, max_size=6)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plan=st.lists(st.tuples(st.sampled_from(["dense", "dropout", "nest"]), _LAYER_NAMES),
+                     min_size=1, max_size=5),
+       depth=st.integers(0, 3), compiled=st.booleans())
+def test_a_keras_file_either_saves_and_loads_back_equal_or_is_refused_at_save(
+        tmp_path, plan, depth, compiled):
+    stack = [layers.Dense(3, input_shape=(3,), name="first")]
+    for k, (kind, name) in enumerate(plan):
+        if kind == "dense":
+            stack.append(layers.Dense(3, activation="tanh", name=f"{name}{k}"))
+        elif kind == "dropout":
+            stack.append(layers.Dropout(0.5, name=f"{name}{k}"))
+        else:
+            stack.append(Sequential([layers.Dense(3, input_shape=(3,), name=f"in{k}")],
+                                    name=f"{name}{k}"))
+    model = Sequential(stack, name="top")
+    for level in range(depth):
+        model = Sequential([model], name=f"outer{level}")
+    if compiled:
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(X, X, epochs=1, verbose=0)
+    path = str(tmp_path / "p.keras")
+    try:
+        model.save(path)
+    except ValueError:
+        return
+    loaded = load_model(path)
+    for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(loaded.predict(X, verbose=0), model.predict(X, verbose=0))
+    if compiled:
+        assert loaded.optimizer.iterations == model.optimizer.iterations

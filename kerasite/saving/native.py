@@ -554,6 +554,7 @@ _MEMBER_KINDS = {
     _OPTIMIZER_MEMBERS: "'<slot>/<weight index>.npy' and '<scalar>.npy'",
 }
 
+
 def _check_member_names(arrays, pattern, kind, model):
     """Refuses, at save time, an array key ``load`` would not accept as a member name."""
     for key in arrays:
@@ -561,8 +562,8 @@ def _check_member_names(arrays, pattern, kind, model):
             raise ValueError(
                 f"Cannot save model '{model.name}': {kind} {key!r:.120} would not load back. "
                 "kerasite stores a weight under its layer's index and its name, which may hold "
-                "only letters, digits, '_' and '-' (at most 100, not starting with '-'); rename the weight "
-                "(add_weight(name=...)).")
+                "only letters, digits, '_' and '-' (at most 100, not starting with '-'); "
+                "rename the weight (add_weight(name=...)).")
 
 
 def _check_nesting_for_save(config, model):
