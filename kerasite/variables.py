@@ -22,9 +22,15 @@ Example:
     ([4.0, 6.0, 8.0], (3,), 'bias')
 """
 
+import contextvars
+
 import numpy as np
 
 from kerasite.config import floatx
+
+# While kerasite.saving builds a model described by a file: the budget each new weight is
+# charged against before its array is allocated (kerasite/saving/_guards.py).
+_ALLOCATION_BUDGET = contextvars.ContextVar("kerasite_allocation_budget", default=None)
 
 
 class Variable:
@@ -60,6 +66,9 @@ class Variable:
                 raise ValueError("Variable() with a callable `initializer` needs `shape`, e.g. "
                                  "Variable(initializers.Zeros(), shape=(3,)).")
             dtype = floatx() if dtype is None else np.dtype(dtype).name
+            budget = _ALLOCATION_BUDGET.get()
+            if budget is not None:
+                budget.charge(shape)
             value = initializer(tuple(shape), dtype)
         else:
             value = np.asarray(initializer)

@@ -18,6 +18,7 @@ forward and backward passes over the nodes in ``graph.py``.
 """
 
 import inspect
+from collections import deque
 
 import numpy as np
 
@@ -382,9 +383,19 @@ class Model(Trainer, Layer):
                                  f"'{self.name}' has {len(self.layers)} layers. Received: "
                                  f"index={index!r}.")
             return self.layers[index]
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
+        # A look-up table, checked on each use and made anew once it is stale, keeps a load
+        # that finds each of n layers by name linear rather than quadratic.
+        layers = self.layers
+        for attempt in range(2):
+            table = self.__dict__.get("_layers_by_name")
+            if attempt or table is None or table[0] is not layers or table[1] != len(layers):
+                positions = {}
+                for i, layer in enumerate(layers):
+                    positions.setdefault(layer.name, i)
+                table = self._layers_by_name = (layers, len(layers), positions)
+            i = table[2].get(name)
+            if i is not None and layers[i].name == name:
+                return layers[i]
         raise ValueError(f"No layer named {name!r} in model '{self.name}'. Its layers are "
                          f"{[layer.name for layer in self.layers]}.")
 
@@ -437,6 +448,8 @@ class Model(Trainer, Layer):
                 _holds_layers(value):
             tracked = self.__dict__.get("_tracked")
             if tracked is not None and name not in ("layers", "inputs", "outputs"):
+                for layer in _layers_in(value):
+                    check_not_inside(self, layer)
                 tracked.append(value)
         object.__setattr__(self, name, value)
 
@@ -529,10 +542,12 @@ class Model(Trainer, Layer):
             name, k = calls[id(tensor.node)]
             return [name, k, tensor.node.outputs.index(tensor)]
 
+        by_layer = {}  # id(layer) -> its nodes, in call order (one pass: linear time)
+        for node in [t.node for t in graph.inputs] + graph.nodes:
+            by_layer.setdefault(id(node.layer), []).append(node)
         layer_configs = []
         for layer in graph.layers:
-            nodes = [t.node for t in graph.inputs if t.node.layer is layer] + \
-                [n for n in graph.nodes if n.layer is layer]
+            nodes = by_layer.get(id(layer), [])
             layer_configs.append({
                 **layers_module.serialize(layer),
                 "name": layer.name,
@@ -667,6 +682,33 @@ def _holds_layers(value):
     return False
 
 
+def check_not_inside(model, layer):
+    """Refuses to put ``layer`` into ``model`` when ``layer`` is ``model`` or holds it.
+
+    A model inside itself (``s.add(s)``, or a holding b holding a) would call
+    itself without end. The layers inside ``layer`` are walked with an
+    explicit stack, each once.
+
+    Raises:
+        ValueError: naming both, if ``model`` is ``layer`` or lies inside it.
+    """
+    stack, seen = [layer], set()
+    while stack:
+        current = stack.pop()
+        if current is model:
+            where = "itself" if layer is model else f"layer '{layer.name}', which holds it"
+            raise ValueError(
+                f"Model '{model.name}' cannot contain {where}: a model inside itself would "
+                "call itself without end. Use a new model, or another instance of the layers."
+            )
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        inner = current.__dict__.get("layers") if isinstance(current, Model) else None
+        stack.extend(inner or [])
+        stack.extend(current._sublayers())
+
+
 def _layers_in(value):
     if isinstance(value, Layer):
         return [value]
@@ -691,34 +733,51 @@ def _functional_from_config(cls, config):
         layers[entry["name"]] = layer
         if isinstance(layer, InputLayer):
             outputs[(layer.name, 0)] = [layer.output]
-    # Calls are replayed in an order where every input already exists.
+    # Calls are replayed in an order where every input already exists: Kahn's algorithm,
+    # each call waiting for the calls that make its inputs, so linear in the number of calls
+    # whatever order the file lists them in.
     pending = [(entry["name"], k, call) for entry in entries
                for k, call in enumerate(entry.get("inbound_nodes", []))]
-    while pending:
-        progressed, rest = False, []
-        for name, k, call in pending:
-            refs = call.get("args") if isinstance(call, dict) else None
-            if not isinstance(refs, list) or not refs:
-                raise ValueError(f"Malformed call {call!r:.200} of layer {name!r}.")
-            try:
-                args = [outputs[(r[0], r[1])][r[2]] for r in refs]
-            except KeyError:
-                rest.append((name, k, call))
-                continue
-            except (TypeError, IndexError):
+    waiting, missing, ready = {}, [], deque()  # (name, call) -> calls waiting for its outputs
+    for i, (name, k, call) in enumerate(pending):
+        refs = call.get("args") if isinstance(call, dict) else None
+        if not isinstance(refs, list) or not refs:
+            raise ValueError(f"Malformed call {call!r:.200} of layer {name!r}.")
+        for r in refs:
+            if not (isinstance(r, (list, tuple)) and len(r) >= 3 and isinstance(r[0], str)
+                    and is_int(r[1]) and is_int(r[2])):
                 raise ValueError(f"Malformed tensor reference in call {call!r:.200} of layer "
-                                 f"{name!r}.") from None
-            if call.get("input_keys"):
-                args = dict(zip(call["input_keys"], args))
-            out = layers[name](args if call.get("multi_input") else args[0])
-            offset = 1 if isinstance(layers[name], InputLayer) else 0
-            outputs[(name, k + offset)] = _tape.flatten(out)[0] \
-                if isinstance(out, (list, tuple, dict)) else [out]
-            progressed = True
-        if not progressed:
-            raise ValueError("The model config's calls refer to tensors no layer produces: "
-                             f"{[(n, c) for n, _, c in rest][:3]!r:.300}.")
-        pending = rest
+                                 f"{name!r}.")
+        needed = {(r[0], r[1]) for r in refs} - set(outputs)
+        for key in needed:
+            waiting.setdefault(key, []).append(i)
+        missing.append(len(needed))
+        if not needed:
+            ready.append(i)
+    done = 0
+    while ready:
+        name, k, call = pending[ready.popleft()]
+        refs = call["args"]
+        try:
+            args = [outputs[(r[0], r[1])][r[2]] for r in refs]
+        except IndexError:
+            raise ValueError(f"Malformed tensor reference in call {call!r:.200} of layer "
+                             f"{name!r}.") from None
+        if call.get("input_keys"):
+            args = dict(zip(call["input_keys"], args))
+        out = layers[name](args if call.get("multi_input") else args[0])
+        offset = 1 if isinstance(layers[name], InputLayer) else 0
+        key = (name, k + offset)
+        outputs[key] = _tape.flatten(out)[0] if isinstance(out, (list, tuple, dict)) else [out]
+        done += 1
+        for j in waiting.pop(key, ()):
+            missing[j] -= 1
+            if not missing[j]:
+                ready.append(j)
+    if done < len(pending):
+        rest = [(n, c) for (n, c, _), left in zip(pending, missing) if left][:3]
+        raise ValueError("The model config's calls refer to tensors no layer produces: "
+                         f"{rest!r:.300}.")
 
     def tensor(ref):
         try:

@@ -8,7 +8,7 @@ engine runs them with no bookkeeping beyond a loop.
 from kerasite.layers.base import Layer, _name_scope
 from kerasite.layers.input import Input, InputLayer
 from kerasite.layers.symbolic import SymbolicTensor
-from kerasite.models.model import Model
+from kerasite.models.model import Model, check_not_inside
 
 
 class Sequential(Model):
@@ -70,6 +70,7 @@ class Sequential(Model):
                 "Sequential layers must be kerasite.layers.Layer instances (or models). "
                 f"Received: {layer!r} of type {type(layer).__name__}."
             )
+        check_not_inside(self, layer)
         if not self._defer_rebuild:
             self._check_new_layer(layer)
         self.layers.append(layer)

@@ -69,6 +69,7 @@ import numpy as np
 
 from kerasite import _registry
 from kerasite._validation import is_int, is_number
+from kerasite.saving import _guards
 from kerasite.saving._archive import (
     NPY_HEADER_MAX,
     ZIP_MAGIC,
@@ -80,6 +81,7 @@ from kerasite.saving._archive import (
     parse_npz,
     read_file,
 )
+from kerasite.saving._guards import check_optimizer_slots
 from kerasite.saving.keras import (
     load_keras,
     load_legacy_h5,
@@ -168,9 +170,13 @@ def save_model(model, filepath):
         },
     }
     # Everything is serialised before the temporary file exists, so a bad config
-    # fails without touching the disk.
+    # fails without touching the disk; and what load_model would refuse is refused here.
+    _check_nesting_for_save(config["config"], model)
     config_bytes = _json_bytes(config, class_name)
-    weights_bytes = _npz_bytes(_weight_arrays(model))
+    weights = _weight_arrays(model)
+    _check_member_names(weights, _WEIGHT_MEMBERS, "weight", model)
+    _check_member_names(optimizer_state, _OPTIMIZER_MEMBERS, "optimizer slot", model)
+    weights_bytes = _npz_bytes(weights)
     optimizer_bytes = _npz_bytes(optimizer_state)
 
     def write(f):
@@ -223,8 +229,14 @@ def load_model(filepath, compile=True):
     state = _training_state(config.get("training_state"), path)
     _warn_on_precision_change(_saved_floatx(config, path), path)
     check_layer_count(config.get("config"), path)
-    with global_rng_untouched(), content_errors(path, "architecture in config.json"):
+    _guards.check_nesting(config.get("config"), f"'{path}'")
+    # No weight may take more values than weights.npz could hold (2 bytes a value at the
+    # least): a config declaring huge layers is refused before their memory is taken.
+    budget = _guards.allocation_budget(len(members[_WEIGHTS]) // 2 + _guards.ALLOCATION_SLACK,
+                                       f"'{path}'")
+    with global_rng_untouched(), content_errors(path, "architecture in config.json"), budget:
         model = classes[class_name].from_config(config["config"])
+    _guards.check_intermediate_shapes(model, f"'{path}'")
     _load_weight_arrays(model, parse_npz(members[_WEIGHTS], f"'{path}' (member {_WEIGHTS})",
                                           *_weight_members(model)), path)
     model.completed_epochs = state["completed_epochs"]
@@ -275,7 +287,10 @@ def save_weights(model, filepath):
     path = _check_extension(filepath, WEIGHTS_EXTENSION, "model.save_weights",
                             "or model.save('name.kerasite') for the whole model")
     model._require_built("save_weights()")
-    data = _npz_bytes(_weight_arrays(model))
+    _check_nesting_for_save(model.get_config(), model)
+    weights = _weight_arrays(model)
+    _check_member_names(weights, _WEIGHT_MEMBERS, "weight", model)
+    data = _npz_bytes(weights)
     atomic_write(path, lambda f: f.write(data))
 
 
@@ -503,6 +518,10 @@ def _corrupted(path, exc):
 
 
 def _parse_json(data, path):
+    depth = _guards.json_depth(data)
+    if depth > _guards.MAX_JSON_DEPTH:
+        raise ValueError(f"Refusing to load '{path}': {_CONFIG} nests {depth} levels deep; "
+                         f"kerasite reads at most {_guards.MAX_JSON_DEPTH}.")
     try:
         config = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
@@ -523,7 +542,8 @@ def _parse_json(data, path):
 _MODEL_MEMBERS = re.compile(r"(config\.json|weights\.npz|optimizer\.npz)\Z")
 # A nested model's weights are keyed by the path of layer indices: "2/0/W".
 _WEIGHT_MEMBERS = re.compile(
-    r"(__format_version__|__input_shape__|(\d{1,9}/){1,16}[A-Za-z_][A-Za-z0-9_]{0,99})\.npy\Z")
+    r"(__format_version__|__input_shape__|(\d{1,9}/){1,%d}[A-Za-z0-9_][A-Za-z0-9_\-]{0,99})"
+    r"\.npy\Z" % _guards.MAX_NESTED_MODELS)
 # Per-weight slots "<slot>/<i>", and an optimizer's scalars (Nadam's "u_product").
 # The step count is never an array: it comes from the validated training_state.
 _OPTIMIZER_MEMBERS = re.compile(r"(?!iterations\.npy)[A-Za-z_][A-Za-z0-9_]{0,99}(/\d{1,9})?\.npy\Z")
@@ -533,6 +553,27 @@ _MEMBER_KINDS = {
                      "'__format_version__.npy' and '__input_shape__.npy'",
     _OPTIMIZER_MEMBERS: "'<slot>/<weight index>.npy' and '<scalar>.npy'",
 }
+
+
+def _check_member_names(arrays, pattern, kind, model):
+    """Refuses, at save time, an array key ``load`` would not accept as a member name."""
+    for key in arrays:
+        if not pattern.match(f"{key}.npy"):
+            raise ValueError(
+                f"Cannot save model '{model.name}': {kind} {key!r:.120} would not load back. "
+                "kerasite stores a weight under its layer's index and its name, which may hold "
+                "only letters, digits, '_' and '-' (at most 100, not starting with '-'); "
+                "rename the weight (add_weight(name=...)).")
+
+
+def _check_nesting_for_save(config, model):
+    depth = _guards.nested_model_depth(config)
+    if depth > _guards.MAX_NESTED_MODELS:
+        raise ValueError(
+            f"Cannot save model '{model.name}': its models nest {depth} deep, and load_model "
+            f"reads at most {_guards.MAX_NESTED_MODELS} models inside each other. Flatten "
+            "some of the nesting.")
+
 
 def _weight_members(model):
     """``parse_npz``'s checks for a weights archive loaded into ``model``."""
@@ -767,7 +808,7 @@ def _restore_optimizer(model, state, arrays, path):
             f"Cannot load '{path}': it holds optimizer state but no weights for it. The file is "
             "inconsistent; save the model again."
         )
-    _check_optimizer_arrays(optimizer, arrays, path)
+    check_optimizer_slots(optimizer, arrays, f"'{path}'", lambda key: _OPTIMIZER)
     try:
         # The validated step count comes last, so no array in the file can replace it.
         optimizer.set_state({**arrays, "iterations": iterations}, model.trainable_weights)
@@ -781,31 +822,3 @@ def _restore_optimizer(model, state, arrays, path):
             f"{type(optimizer).__name__} does not use: {', '.join(map(repr, extra[:5]))}. The "
             "file is inconsistent; save the model again."
         )
-
-
-# Slots that hold running averages of squares: negative values would give NaN.
-_NONNEGATIVE_SLOTS = {"Adam": ("v",), "RMSprop": ("velocity",)}
-
-
-def _check_optimizer_arrays(optimizer, arrays, path):
-    """Refuses slot arrays the optimizer could not step with.
-
-    As strict as the weights: real floating-point arrays only, and finite; the
-    second-moment slots (Adam's ``v``, RMSprop's ``velocity``, or those an
-    optimizer lists in ``_nonnegative_slots``) also non-negative.
-    """
-    nonnegative = getattr(optimizer, "_nonnegative_slots",
-                          _NONNEGATIVE_SLOTS.get(type(optimizer).__name__, ()))
-    for key, value in arrays.items():
-        problem = None
-        if value.dtype.kind != "f":
-            problem = f"has dtype {value.dtype}; optimizer state must be float arrays"
-        elif not np.isfinite(value).all():
-            problem = ("holds NaN or infinite values, so training had diverged when it was "
-                       "saved. Load it with compile=False to keep only the weights")
-        elif key.split("/", 1)[0] in nonnegative and (value < 0).any():
-            problem = ("holds negative values, but it is a running mean of squared gradients, "
-                       "which cannot be negative")
-        if problem:
-            raise ValueError(f"Cannot load '{path}': the optimizer state in {_OPTIMIZER} is "
-                             f"not usable: '{key}' {problem}.")

@@ -25,6 +25,7 @@ Whatever kerasite does not map is refused with an error that names it.
 
 ``h5py`` is needed only here: ``pip install kerasite[keras]``.
 """
+import contextlib
 import io
 import json
 import os
@@ -32,6 +33,7 @@ import sys
 import zipfile
 
 import kerasite.saving._archive as _archive
+from kerasite.saving import _guards
 from kerasite import _registry
 from kerasite.saving.keras import _assets, _compile, _h5, _layers
 from kerasite.saving.keras._h5 import import_h5py
@@ -100,6 +102,9 @@ def save_keras(model, filepath):
 def load_keras(filepath, compile=True):
     """Reads a Keras 3 ``.keras`` file into a kerasite model with the same predictions.
 
+    Every error about the file, from the zip container to the HDF5 weights,
+    is a ValueError or an OSError whose message names it.
+
     Never imports or runs anything named in the file. A file saved compiled
     comes back compiled, with its optimizer's state, so ``fit`` continues
     where Keras stopped.
@@ -120,13 +125,14 @@ def load_keras(filepath, compile=True):
     """
     h5py = import_h5py("Loading a .keras file")
     path = os.fspath(filepath)
+    with _file_named(path):
+        return _load_keras(h5py, path, compile)
+
+
+def _load_keras(h5py, path, compile):
     data = _archive.read_file(path, "model")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = {info.filename: info for info in archive.infolist()}
-    except zipfile.BadZipFile:
-        raise OSError(f"Cannot load '{path}': it is not a .keras archive (not a zip file).") \
-            from None
+    source = f"'{path}'"
+    archive, infos = _guards.open_zip(data, source, "a .keras archive")
     extra = sorted(set(infos) - {_METADATA, _CONFIG, _WEIGHTS} - set(filter(_assets.is_asset,
                                                                             infos)))
     if extra:
@@ -135,27 +141,31 @@ def load_keras(filepath, compile=True):
     for member in (_CONFIG, _WEIGHTS):
         if member not in infos:
             raise ValueError(f"Cannot load '{path}': the archive has no {member}.")
-    if infos[_CONFIG].file_size > MAX_CONFIG_SIZE:
-        raise ValueError(f"Cannot load '{path}': {_CONFIG} declares {infos[_CONFIG].file_size} "
-                         f"bytes, more than MAX_CONFIG_SIZE={MAX_CONFIG_SIZE}.")
-    # The whole file is at most MAX_FILE_SIZE, and a member may not declare more than
-    # that once decompressed, so a zip bomb cannot expand past it.
-    if infos[_WEIGHTS].file_size > _archive.MAX_FILE_SIZE:
-        raise ValueError(f"Cannot load '{path}': {_WEIGHTS} declares "
-                         f"{infos[_WEIGHTS].file_size} bytes, more than "
-                         f"kerasite.saving.MAX_FILE_SIZE={_archive.MAX_FILE_SIZE}.")
-    try:
-        config = json.loads(archive.read(_CONFIG))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"Cannot load '{path}': {_CONFIG} is not valid JSON ({exc}).") from None
-    kind, kerasite_config, children = _layers.model_from_keras(config)
-    _archive.check_layer_count(kerasite_config, path)
-    _assets.add_vocabularies(kerasite_config, children, lambda name: _read_asset(
-        archive, infos, name, path), path)
-    compile_config = config.get("compile_config") if compile else None
-    compile_args = _compile.compile_from_keras(compile_config, path) if compile_config else None
+    if infos[_WEIGHTS].compress_type != zipfile.ZIP_STORED:
+        # Keras writes it stored; inflated, a few KB could claim GiB before any check.
+        raise ValueError(f"Refusing to load '{path}': {_WEIGHTS} is compressed (method "
+                         f"{infos[_WEIGHTS].compress_type}); Keras and kerasite store it "
+                         "uncompressed. Save the model again, or re-zip it with -0 (stored).")
+    if _METADATA in infos:  # read for its CRC: a damaged member means a damaged file
+        _guards.read_member(archive, infos[_METADATA], source, MAX_CONFIG_SIZE)
+    config = _guards.loads_json(_guards.read_member(archive, infos[_CONFIG], source,
+                                                    MAX_CONFIG_SIZE), source, _CONFIG)
+    with _named_errors(path, _CONFIG):
+        if not isinstance(config, dict):
+            raise ValueError(f"{_CONFIG} holds {type(config).__name__}, not an object.")
+        _guards.check_nesting(config, source)
+        kind, kerasite_config, children = _layers.model_from_keras(config)
+        _archive.check_layer_count(kerasite_config, path)
+        _assets.add_vocabularies(kerasite_config, children, lambda name: _read_asset(
+            archive, infos, name, path), path)
+        compile_config = config.get("compile_config") if compile else None
+        if compile_config is not None and not isinstance(compile_config, dict):
+            raise ValueError(f"its compile_config is {type(compile_config).__name__}, not an "
+                             "object. Load it with compile=False to keep only the weights.")
+        compile_args = _compile.compile_from_keras(compile_config, path) if compile_config \
+            else None
 
-    raw = archive.read(_WEIGHTS)
+    raw = _guards.read_member(archive, infos[_WEIGHTS], source, _archive.MAX_FILE_SIZE)
     with h5py.File(io.BytesIO(raw), "r") as f:
         # Shapes are checked against build_config before a layer allocates anything.
         values = _h5.read_tree(h5py, f, children, len(raw))
@@ -174,20 +184,65 @@ def _read_asset(archive, infos, name, path):
     """An asset member's bytes (None if absent), its declared size checked first."""
     if name not in infos:
         return None
-    if infos[name].file_size > MAX_CONFIG_SIZE:
-        raise ValueError(f"Cannot load '{path}': {name} declares {infos[name].file_size} bytes, "
-                         f"more than MAX_CONFIG_SIZE={MAX_CONFIG_SIZE}.")
-    return archive.read(name)
+    return _guards.read_member(archive, infos[name], f"'{path}'", MAX_CONFIG_SIZE)
+
+
+@contextlib.contextmanager
+def _file_named(path):
+    """Errors of reading a damaged file, named by it: libhdf5's and h5py's raw ones too."""
+    try:
+        yield
+    except (ValueError, OSError) as exc:
+        if f"'{path}'" in str(exc) or isinstance(exc, (FileNotFoundError, IsADirectoryError)):
+            raise
+        kind = ValueError if isinstance(exc, ValueError) else OSError
+        raise kind(f"Cannot load '{path}': {exc}") from None
+    except (KeyError, IndexError, TypeError, AttributeError, RuntimeError, OverflowError,
+            RecursionError, UnicodeError) as exc:
+        raise OSError(f"Cannot load '{path}': it is damaged ({type(exc).__name__}: "
+                      f"{str(exc):.300}). Restore it or save it again.") from None
+
+
+@contextlib.contextmanager
+def _named_errors(path, what):
+    """Any error of translating a bad config becomes one ValueError naming the file."""
+    try:
+        yield
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+        if f"'{path}'" in detail:
+            raise ValueError(detail) from None
+        raise ValueError(f"Cannot load '{path}': invalid {what}: {detail}") from None
 
 
 def _build_with_weights(kind, kerasite_config, children, values, path):
     """The kerasite model of a translated config, holding ``values`` (checked per weight)."""
     _h5.check_sizes(children, values, path)
     cls = _registry.model_class("Sequential" if kind == "Sequential" else "Model")
-    with _archive.global_rng_untouched(), _archive.content_errors(path, "architecture"):
+    # No weight may be larger than the file's values could fill: a config declaring huge
+    # layers is refused before their memory is taken.
+    budget = _guards.allocation_budget(_value_count(values) + _guards.ALLOCATION_SLACK,
+                                       f"'{path}'")
+    with _archive.global_rng_untouched(), _archive.content_errors(path, "architecture"), \
+            budget:
         model = cls.from_config(kerasite_config)
+    _guards.check_intermediate_shapes(model, f"'{path}'")
     _h5.assign(model, kind, children, values, path)
     return model
+
+
+def _value_count(values):
+    """The number of values in the arrays of a nested list or dict (as ``read_tree`` gives)."""
+    count, stack = 0, [values]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif item is not None:
+            count += int(getattr(item, "size", 1))
+    return count
 
 
 # ===================================================================== .h5

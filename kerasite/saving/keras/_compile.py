@@ -12,6 +12,7 @@ and *grouped* slots come one whole list after another (RMSprop: every
 """
 import numpy as np
 
+from kerasite.saving._guards import check_optimizer_slots, check_step_count
 from kerasite.saving.keras._h5 import leaf_weights, read_dataset
 
 # kerasite optimizer -> (slots interleaved per weight, slots grouped one list after another)
@@ -250,22 +251,24 @@ def restore_optimizer(h5py, model, children, group, file_size, path):
             "only the weights.")
     step = group["0"] if isinstance(group.get("0", getlink=True), h5py.HardLink) else None
     if step is None or not isinstance(step, h5py.Dataset) or step.shape != () or \
-            step.dtype.kind not in "iuf":
-        raise ValueError(f"Cannot load '{path}': the step count in {label} is not a number.")
-    iterations = int(step[()])
-    if iterations < 0:
-        raise ValueError(f"Cannot load '{path}': the step count in {label} is negative.")
+            step.dtype.kind not in "iuf" or step.dtype.itemsize > 8:
+        raise ValueError(f"Cannot load '{path}': the step count in {label} (variable 0) is "
+                         "not a number.")
+    iterations = check_step_count(step[()], f"'{path}'", f"{label}, variable 0")
     lr = None if first == 1 else float(read_dataset(h5py, group, "1", label, (), file_size))
-    state = {"iterations": iterations}
+    if lr is not None and not (np.isfinite(lr) and lr >= 0):
+        raise ValueError(f"Cannot load '{path}': the learning rate in {label} (variable 1) is "
+                         f"{lr}; it must be a finite number >= 0.")
+    state, where = {"iterations": iterations}, {}
     for k, (name, i) in enumerate(slots, start=first):
         state[f"{name}/{i}"] = read_dataset(h5py, group, str(k), label, params[i].shape,
                                             file_size).astype(params[i].dtype)
+        where[f"{name}/{i}"] = f"{label}, variable {k}"
     if nadam:
         state["u_product"] = read_dataset(h5py, group, str(expected - 1), label, (), file_size)
-    for key, value in state.items():
-        if key != "iterations" and not np.isfinite(value).all():
-            raise ValueError(f"Cannot load '{path}': optimizer variable {key!r} holds NaN or "
-                             "infinite values. Load it with compile=False.")
+        where["u_product"] = f"{label}, variable {expected - 1}"
+    check_optimizer_slots(optimizer, {k: v for k, v in state.items() if k != "iterations"},
+                          f"'{path}'", where.__getitem__)
     optimizer.set_state(state, params)
     if lr is not None:
         optimizer.learning_rate = lr

@@ -751,10 +751,7 @@ def layer_from_keras(entry):
             continue
         value = cfg.pop(key)
         if key in ("activation", "recurrent_activation"):
-            value = "linear" if value is None else value
-            if value not in ACTIVATIONS:
-                raise ValueError(f"{label}: activation {value!r:.100} is not supported. "
-                                 f"kerasite reads: {', '.join(sorted(ACTIVATIONS))}.")
+            value = _activation_from_keras(value, label)
         elif value is not None and key in _OBJECT_KINDS:
             value = _object_from_keras(key, value, f"{label}, option `{key}`")
         out[key] = value
@@ -767,6 +764,33 @@ def layer_from_keras(entry):
         if key not in _IGNORED_KERAS_OPTIONS and value not in (None, False):
             raise ValueError(f"{label}: option `{key}`={value!r:.100} is not supported.")
     return name, out
+
+
+def _activation_from_keras(value, label):
+    """An activation's name, from a name or Keras's serialized function.
+
+    Keras writes a layer's activation as its name (``"relu"``); its
+    ``serialize_keras_object`` gives a built-in activation as
+    ``{"module": "builtins", "class_name": "function", "config": "relu",
+    "registered_name": "function"}``, which ``keras.activations.get`` reads too.
+    """
+    if value is None:
+        return "linear"
+    if isinstance(value, dict):
+        module = value.get("module")
+        if value.get("class_name") == "function" and isinstance(value.get("config"), str) \
+                and value.get("registered_name") in (None, "function") and \
+                (module in (None, "builtins") or isinstance(module, str)
+                 and module.startswith(("keras.activations", "keras.src.activations"))):
+            value = value["config"]
+        else:
+            raise ValueError(f"{label}: activation {value!r:.100} is not supported; kerasite "
+                             "reads activations by name, or as Keras's serialized built-in "
+                             "function ({'class_name': 'function', 'config': 'relu', ...}).")
+    if not isinstance(value, str) or value not in ACTIVATIONS:
+        raise ValueError(f"{label}: activation {value!r:.100} is not supported. "
+                         f"kerasite reads: {', '.join(sorted(ACTIVATIONS))}.")
+    return value
 
 
 def _check_dtype(dtype, label):
