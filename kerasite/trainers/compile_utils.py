@@ -83,6 +83,18 @@ def _metrics_per_output(spec, names, what, output_losses):
     if isinstance(spec, dict) or (spec and all(isinstance(m, (list, tuple)) for m in spec)
                                   and len(names) > 1):
         per = _per_output(spec, names, what, lambda m: list(m or []), broadcast=False)
+    elif len(names) > 1 and spec:
+        # Keras 3 reads a flat list on a model with several outputs as one
+        # metric per output, and refuses any other length.
+        if len(spec) != len(names):
+            raise ValueError(
+                f"`{what}` is a flat list of {len(spec)} metric(s) but the model has "
+                f"{len(names)} outputs {names}; which output each metric is for is "
+                f"ambiguous. Give a dict keyed by output name, such as "
+                f"{{{names[0]!r}: {list(spec)!r}}}, or one list per output, such as "
+                f"{[list(spec)] * len(names)!r}. Received: {what}={list(spec)!r}."
+            )
+        per = [[m] for m in spec]
     else:
         per = [list(spec)] * len(names)
     for i, specs in enumerate(per):
