@@ -835,8 +835,12 @@ class FBetaScore(Metric):
         self.reset_state()
 
     def reset_state(self):
-        self.true_positives = self.false_positives = self.false_negatives = 0.0
-        self.intermediate_weights = 0.0
+        # Once the classes are known (from the first batch), a reset keeps one
+        # zero per class, as Keras's per-class variables do.
+        classes = getattr(self, "_classes", None)
+        zero = 0.0 if classes is None or self.average == "micro" else np.zeros(classes)
+        self.true_positives, self.false_positives = zero, np.copy(zero)
+        self.false_negatives, self.intermediate_weights = np.copy(zero), np.copy(zero)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         owner = type(self).__name__
@@ -851,6 +855,7 @@ class FBetaScore(Metric):
         else:
             pred = y_pred > self.threshold
         pred = pred.astype(np.float64)
+        self._classes = y_pred.shape[-1]
         w = 1.0 if sample_weight is None else _as_float_array(
             sample_weight, "sample_weight", owner).reshape(-1, 1)
         axis = None if self.average == "micro" else 0
