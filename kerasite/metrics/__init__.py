@@ -29,11 +29,39 @@ from kerasite import _registry, losses
 from kerasite._validation import positive_int
 from kerasite.metrics.base import (Mean, MeanMetricWrapper, Metric, _as_float_array,  # noqa: F401
                                    _check_pair, _pair, _samplewise)
-from kerasite.metrics.confusion_metrics import (AUC, F1Score, FBetaScore, Precision,  # noqa: F401
-                                                Recall)
+from kerasite.metrics.confusion_metrics import (  # noqa: F401
+    AUC, F1Score, FalseNegatives, FalsePositives, FBetaScore, Precision, PrecisionAtRecall,
+    Recall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
+    TrueNegatives, TruePositives)
+from kerasite.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
+from kerasite.metrics.probabilistic_metrics import (  # noqa: F401
+    Accuracy, BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, Hinge,
+    KLDivergence, Poisson, SparseCategoricalCrossentropy, SquaredHinge, Sum, accuracy)
+from kerasite.metrics.regression_metrics import (  # noqa: F401
+    ConcordanceCorrelation, CosineSimilarity, LogCoshError, PearsonCorrelation, R2Score,
+    concordance_correlation, cosine_similarity, pearson_correlation)
 
 
 # ======================================================= the metric functions
+__all__ = [
+    "Metric", "Mean", "MeanMetricWrapper", "Sum", "Accuracy", "BinaryAccuracy",
+    "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy", "MeanSquaredError", "MeanAbsoluteError",
+    "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "RootMeanSquaredError",
+    "LogCoshError", "CosineSimilarity", "R2Score", "PearsonCorrelation",
+    "ConcordanceCorrelation", "BinaryCrossentropy", "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy", "KLDivergence", "Poisson", "Hinge", "SquaredHinge",
+    "CategoricalHinge", "Precision", "Recall", "AUC", "FBetaScore", "F1Score", "TruePositives",
+    "FalsePositives", "TrueNegatives", "FalseNegatives", "PrecisionAtRecall",
+    "RecallAtPrecision", "SensitivityAtSpecificity", "SpecificityAtSensitivity", "IoU",
+    "MeanIoU", "BinaryIoU", "OneHotIoU", "OneHotMeanIoU", "accuracy", "binary_accuracy",
+    "categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
+    "sparse_top_k_categorical_accuracy", "cosine_similarity", "pearson_correlation",
+    "concordance_correlation", "mean_squared_error", "mean_absolute_error",
+    "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "get", "serialize",
+    "deserialize"]
+
+
 def binary_accuracy(y_true, y_pred, threshold=0.5):
     """1.0 where ``y_true`` equals ``y_pred > threshold`` exactly, per element.
 
@@ -199,9 +227,24 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
 
     _labels = "sparse"
 
-    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,
+                 from_sorted_ids=False):
         self.k = positive_int(k, "k")
+        self.from_sorted_ids = bool(from_sorted_ids)
         super().__init__(sparse_top_k_categorical_accuracy, name, dtype, k=self.k)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if not self.from_sorted_ids:
+            return super().update_state(y_true, y_pred, sample_weight)
+        # y_pred holds each sample's class ids, best first (as from ops.top_k):
+        # a hit when the label is among the first k.
+        ids = _as_float_array(y_pred, "y_pred", type(self).__name__)
+        labels = _as_float_array(y_true, "y_true", type(self).__name__).reshape(len(ids), 1)
+        hits = (ids[:, :self.k] == labels).any(axis=1).astype(np.float64)
+        Mean.update_state(self, hits, sample_weight)
+
+    def get_config(self):
+        return {**super().get_config(), "from_sorted_ids": self.from_sorted_ids}
 
 
 class MeanSquaredError(MeanMetricWrapper):
@@ -314,12 +357,33 @@ _FUNCTIONS = {
     "recall": Recall,
     "auc": AUC,
     "f1_score": F1Score,
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "kl_divergence": KLDivergence,
+    "kld": KLDivergence,
+    "poisson": Poisson,
+    "hinge": Hinge,
+    "squared_hinge": SquaredHinge,
+    "categorical_hinge": CategoricalHinge,
+    "logcosh": LogCoshError,
+    "log_cosh": LogCoshError,
+    "cosine_similarity": CosineSimilarity,
+    "pearson_correlation": PearsonCorrelation,
+    "concordance_correlation": ConcordanceCorrelation,
+    "r2_score": R2Score,
 }
 _CLASSES = {cls.__name__: cls for cls in (
     Mean, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
     TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanSquaredError,
     MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
-    RootMeanSquaredError, Precision, Recall, AUC, FBetaScore, F1Score)}
+    RootMeanSquaredError, Precision, Recall, AUC, FBetaScore, F1Score,
+    Accuracy, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+    KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge, Sum, CosineSimilarity,
+    LogCoshError, PearsonCorrelation, ConcordanceCorrelation, R2Score, TruePositives,
+    FalsePositives, TrueNegatives, FalseNegatives, SensitivityAtSpecificity,
+    SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision, IoU, MeanIoU, BinaryIoU,
+    OneHotIoU, OneHotMeanIoU)}
 # Keras's function objects given directly, e.g. metrics=[kerasite.metrics.binary_accuracy]
 _BY_FUNCTION = {binary_accuracy: BinaryAccuracy, categorical_accuracy: CategoricalAccuracy,
                 sparse_categorical_accuracy: SparseCategoricalAccuracy,
@@ -327,7 +391,10 @@ _BY_FUNCTION = {binary_accuracy: BinaryAccuracy, categorical_accuracy: Categoric
                 sparse_top_k_categorical_accuracy: SparseTopKCategoricalAccuracy,
                 mean_absolute_error: MeanAbsoluteError, mean_squared_error: MeanSquaredError,
                 mean_absolute_percentage_error: MeanAbsolutePercentageError,
-                mean_squared_logarithmic_error: MeanSquaredLogarithmicError}
+                mean_squared_logarithmic_error: MeanSquaredLogarithmicError,
+                accuracy: Accuracy, cosine_similarity: CosineSimilarity,
+                pearson_correlation: PearsonCorrelation,
+                concordance_correlation: ConcordanceCorrelation}
 _VALID = ("accuracy", "acc", *_FUNCTIONS)
 
 

@@ -184,7 +184,8 @@ class AUC(Metric):
     """
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
-                 name="auc", dtype=None, thresholds=None):
+                 name="auc", dtype=None, thresholds=None, multi_label=False, num_labels=None,
+                 label_weights=None, from_logits=False):
         if thresholds is not None:
             inner, _ = _thresholds_list(thresholds, 0.5)
             inner = sorted(inner)
@@ -203,6 +204,14 @@ class AUC(Metric):
             raise ValueError("`summation_method` must be 'interpolation', 'minoring' or "
                              f"'majoring'. Received: summation_method={summation_method!r}.")
         self.curve, self.summation_method = curve, method
+        self.multi_label, self.from_logits = bool(multi_label), bool(from_logits)
+        self.num_labels = positive_int(num_labels, "num_labels", allow_none=True)
+        self.label_weights = None
+        if label_weights is not None:
+            self.label_weights = np.asarray(label_weights, dtype=np.float64).ravel()
+            if np.any(self.label_weights < 0) or not np.all(np.isfinite(self.label_weights)):
+                raise ValueError("`label_weights` must be non-negative numbers. Received: "
+                                 f"label_weights={label_weights!r}.")
         super().__init__(name, dtype)
         self.reset_state()
 
@@ -212,18 +221,58 @@ class AUC(Metric):
         return self._thresholds.tolist()
 
     def reset_state(self):
-        n = len(self._thresholds)
-        self.true_positives, self.false_positives = np.zeros(n), np.zeros(n)
-        self.true_negatives, self.false_negatives = np.zeros(n), np.zeros(n)
+        # With multi_label, one column of counts per label (known from num_labels or
+        # from the first batch).
+        shape = (len(self._thresholds),)
+        if self.multi_label and self.num_labels is not None:
+            shape += (self.num_labels,)
+        self.true_positives, self.false_positives = np.zeros(shape), np.zeros(shape)
+        self.true_negatives, self.false_negatives = np.zeros(shape), np.zeros(shape)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        counts = _counts_above(self._thresholds, *_confusion_inputs(
-            y_true, y_pred, sample_weight, None, None, "AUC"))
+        if self.from_logits:
+            y_pred = 1.0 / (1.0 + np.exp(-_as_float_array(y_pred, "y_pred", "AUC")))
+        if not self.multi_label:
+            if self.label_weights is not None:  # each label's entries weigh label_weights
+                y_pred = _as_float_array(y_pred, "y_pred", "AUC")
+                w = 1.0 if sample_weight is None else _as_float_array(
+                    sample_weight, "sample_weight", "AUC")
+                if np.ndim(w) == 1 and y_pred.ndim > 1:
+                    w = np.reshape(w, (-1,) + (1,) * (y_pred.ndim - 1))
+                sample_weight = np.broadcast_to(w * self.label_weights, y_pred.shape)
+            counts = _counts_above(self._thresholds, *_confusion_inputs(
+                y_true, y_pred, sample_weight, None, None, "AUC"))
+        else:
+            y_true = _as_float_array(y_true, "y_true", "AUC")
+            y_pred = _as_float_array(y_pred, "y_pred", "AUC")
+            if y_pred.ndim != 2 or y_true.shape != y_pred.shape:
+                raise ValueError("AUC(multi_label=True) needs `y_true` and `y_pred` of the same "
+                                 "shape (batch, labels). Received: "
+                                 f"y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}.")
+            if self.true_positives.ndim == 1:
+                self.num_labels = y_pred.shape[1]
+                self.reset_state()
+            if y_pred.shape[1] != self.true_positives.shape[1]:
+                raise ValueError(f"AUC(multi_label=True) counts {self.true_positives.shape[1]} "
+                                 f"labels; this batch has {y_pred.shape[1]}.")
+            per_label = [_counts_above(self._thresholds, *_confusion_inputs(
+                y_true[:, j], y_pred[:, j], sample_weight, None, None, "AUC"))
+                for j in range(y_pred.shape[1])]
+            counts = [np.stack([c[k] for c in per_label], axis=1) for k in range(4)]
         for total, batch in zip((self.true_positives, self.false_positives,
                                  self.true_negatives, self.false_negatives), counts):
             total += batch
 
     def result(self):
+        area = self._area()
+        if np.ndim(area) == 0:
+            return float(area)
+        if self.label_weights is not None:
+            return float((area * self.label_weights).sum() / self.label_weights.sum())
+        return float(area.mean())
+
+    def _area(self):
+        """The area under the curve, one per column of counts (a scalar for one column)."""
         tp, fp, tn, fn = (self.true_positives, self.false_positives,
                           self.true_negatives, self.false_negatives)
         if self.curve == "PR" and self.summation_method == "interpolation":
@@ -239,7 +288,7 @@ class AUC(Metric):
             heights = np.minimum(y[:-1], y[1:])
         else:
             heights = np.maximum(y[:-1], y[1:])
-        return float(((x[:-1] - x[1:]) * heights).sum())
+        return ((x[:-1] - x[1:]) * heights).sum(axis=0)
 
     def _interpolate_pr_auc(self):
         # Precision = TP / P with TP and P = TP + FP linear between thresholds A and B:
@@ -252,13 +301,16 @@ class AUC(Metric):
         intercept = tp[1:] - slope * p[1:]
         both = (p[:-1] > 0) & (p[1:] > 0)
         ratio = np.where(both, _divide(p[:-1], np.where(both, p[1:], 1.0)), 1.0)
-        return float(_divide(slope * (dtp + intercept * np.log(ratio)),
-                             np.maximum(tp[1:] + fn[1:], 0)).sum())
+        return _divide(slope * (dtp + intercept * np.log(ratio)),
+                       np.maximum(tp[1:] + fn[1:], 0)).sum(axis=0)
 
     def get_config(self):
         return {"num_thresholds": self.num_thresholds, "curve": self.curve,
                 "summation_method": self.summation_method, "name": self.name,
-                "thresholds": self._given_thresholds}
+                "thresholds": self._given_thresholds, "multi_label": self.multi_label,
+                "num_labels": self.num_labels,
+                "label_weights": None if self.label_weights is None
+                else self.label_weights.tolist(), "from_logits": self.from_logits}
 
 
 class FBetaScore(Metric):
@@ -361,3 +413,208 @@ class F1Score(FBetaScore):
         config = super().get_config()
         del config["beta"]
         return config
+
+
+# ------------------------------------------------------------- the four counts
+class _Count(_Confusion):
+    """One of the four weighted counts at each threshold (``result`` is that count)."""
+
+    _count = None
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        super().__init__(thresholds=thresholds, name=name, dtype=dtype)
+
+    def result(self):
+        return self._out(getattr(self, self._count))
+
+    def get_config(self):
+        return {"thresholds": self.init_thresholds, "name": self.name}
+
+
+class TruePositives(_Count):
+    """The weighted number of positives predicted positive (``y_pred > threshold``).
+
+    Args:
+        thresholds: a threshold in [0, 1] (default 0.5), or a list of them
+            (``result`` is then a list).
+        name: the reported name (default ``"true_positives"``).
+        dtype: ignored, for Keras compatibility.
+
+    Example:
+        >>> m = TruePositives()
+        >>> m.update_state([0, 1, 1, 1], [1, 0, 1, 1], sample_weight=[0, 0, 1, 0])
+        >>> m.result()
+        1.0
+    """
+
+    _count = "true_positives"
+
+
+class FalsePositives(_Count):
+    """The weighted number of negatives predicted positive.
+
+    Args: as for :class:`TruePositives` (default name ``"false_positives"``).
+
+    Example:
+        >>> m = FalsePositives()
+        >>> m.update_state([0, 1, 0, 0], [0, 0, 1, 1])
+        >>> m.result()
+        2.0
+    """
+
+    _count = "false_positives"
+
+
+class TrueNegatives(_Count):
+    """The weighted number of negatives predicted negative.
+
+    Args: as for :class:`TruePositives` (default name ``"true_negatives"``).
+
+    Example:
+        >>> m = TrueNegatives()
+        >>> m.update_state([0, 1, 0, 0], [1, 1, 0, 0])
+        >>> m.result()
+        2.0
+    """
+
+    _count = "true_negatives"
+
+
+class FalseNegatives(_Count):
+    """The weighted number of positives predicted negative.
+
+    Args: as for :class:`TruePositives` (default name ``"false_negatives"``).
+
+    Example:
+        >>> m = FalseNegatives()
+        >>> m.update_state([0, 1, 1, 1], [0, 1, 0, 0])
+        >>> m.result()
+        2.0
+    """
+
+    _count = "false_negatives"
+
+
+# ------------------------------------------- one rate, at a fixed value of another
+class _AtFixed(_Confusion):
+    """The best ``dependent`` rate over the thresholds whose ``constrained`` rate is >= ``value``.
+
+    As in Keras: ``num_thresholds`` thresholds from 0 to 1 inclusive (0.5 alone
+    when ``num_thresholds=1``), and 0 when no threshold meets the constraint.
+    """
+
+    _value_name = None
+
+    def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
+        self.value = number(value, f"{self._value_name}", 0, 1)
+        self.num_thresholds = positive_int(num_thresholds, "num_thresholds")
+        if self.num_thresholds == 1:
+            thresholds = [0.5]
+        else:
+            thresholds = [0.0, *[(i + 1) / (self.num_thresholds - 1)
+                                 for i in range(self.num_thresholds - 2)], 1.0]
+        super().__init__(thresholds=thresholds, class_id=class_id, name=name, dtype=dtype)
+
+    def _rates(self):
+        tp, fp = self.true_positives, self.false_positives
+        tn, fn = self.true_negatives, self.false_negatives
+        return {"sensitivity": _divide(tp, tp + fn), "recall": _divide(tp, tp + fn),
+                "specificity": _divide(tn, tn + fp), "precision": _divide(tp, tp + fp)}
+
+    def _best(self, constrained, dependent):
+        rates = self._rates()
+        feasible = rates[constrained] >= self.value
+        return float(np.max(np.where(feasible, rates[dependent], 0.0), initial=0.0))
+
+    def get_config(self):
+        return {self._value_name: self.value, "num_thresholds": self.num_thresholds,
+                "class_id": self.class_id, "name": self.name}
+
+
+class SensitivityAtSpecificity(_AtFixed):
+    """The best sensitivity (recall) among thresholds with specificity >= ``specificity``.
+
+    Args:
+        specificity: the required specificity, in [0, 1].
+        num_thresholds: how many thresholds to try in [0, 1] (default 200).
+        class_id: only this class (last-axis index) is scored.
+        name: the reported name (default ``"sensitivity_at_specificity"``).
+        dtype: ignored, for Keras compatibility.
+
+    Example:
+        >>> m = SensitivityAtSpecificity(0.5)
+        >>> m.update_state([0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8])
+        >>> m.result()
+        0.5
+    """
+
+    _value_name = "specificity"
+
+    def __init__(self, specificity, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(specificity, num_thresholds, class_id, name, dtype)
+
+    def result(self):
+        return self._best("specificity", "sensitivity")
+
+
+class SpecificityAtSensitivity(_AtFixed):
+    """The best specificity among thresholds with sensitivity >= ``sensitivity``.
+
+    Args: as for :class:`SensitivityAtSpecificity`, with ``sensitivity`` in [0, 1].
+
+    Example:
+        >>> m = SpecificityAtSensitivity(0.5)
+        >>> m.update_state([0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8])
+        >>> round(m.result(), 4)
+        0.6667
+    """
+
+    _value_name = "sensitivity"
+
+    def __init__(self, sensitivity, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(sensitivity, num_thresholds, class_id, name, dtype)
+
+    def result(self):
+        return self._best("sensitivity", "specificity")
+
+
+class PrecisionAtRecall(_AtFixed):
+    """The best precision among thresholds with recall >= ``recall``.
+
+    Args: as for :class:`SensitivityAtSpecificity`, with ``recall`` in [0, 1].
+
+    Example:
+        >>> m = PrecisionAtRecall(0.5)
+        >>> m.update_state([0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8])
+        >>> m.result()
+        0.5
+    """
+
+    _value_name = "recall"
+
+    def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(recall, num_thresholds, class_id, name, dtype)
+
+    def result(self):
+        return self._best("recall", "precision")
+
+
+class RecallAtPrecision(_AtFixed):
+    """The best recall among thresholds with precision >= ``precision``.
+
+    Args: as for :class:`SensitivityAtSpecificity`, with ``precision`` in [0, 1].
+
+    Example:
+        >>> m = RecallAtPrecision(0.8)
+        >>> m.update_state([0, 0, 1, 1], [0, 0.5, 0.3, 0.9])
+        >>> m.result()
+        0.5
+    """
+
+    _value_name = "precision"
+
+    def __init__(self, precision, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(precision, num_thresholds, class_id, name, dtype)
+
+    def result(self):
+        return self._best("precision", "recall")
