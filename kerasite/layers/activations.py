@@ -1414,7 +1414,7 @@ def serialize(activation):
         {'class_name': 'LeakyReLU', 'config': {'negative_slope': 0.3}}
     """
     if activation is None or isinstance(activation, Linear):
-        return None
+        return "linear"  # as Keras writes the identity
     if isinstance(activation, FunctionActivation):
         return function_config(activation.fn)
     settings = _settings(activation)
