@@ -27,7 +27,9 @@ from kerasite.layers import activations as _layers
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "sigmoid", "hard_sigmoid", "tanh",
            "softmax", "log_softmax", "softplus", "softsign", "silu", "swish", "gelu", "mish",
-           "exponential", "linear", "get", "serialize", "deserialize"]
+           "exponential", "linear", "celu", "glu", "hard_shrink", "hard_silu", "hard_swish",
+           "hard_tanh", "log_sigmoid", "soft_shrink", "sparse_plus", "sparse_sigmoid",
+           "sparsemax", "squareplus", "tanh_shrink", "get", "serialize", "deserialize"]
 
 
 def _named(name):
@@ -98,6 +100,7 @@ def softmax(x, axis=-1):
     return ops.softmax(x, axis=axis)
 
 
+@_named("log_softmax")
 def log_softmax(x, axis=-1):
     """``x - logsumexp(x)`` over ``axis``."""
     return ops.log_softmax(x, axis=axis)
@@ -145,6 +148,89 @@ def exponential(x):
 def linear(x):
     """The identity."""
     return x
+
+
+# Keras 3's newer activations run their layer: one node with the layer's own
+# backward, on arrays, on a tape's tensors and on symbolic tensors alike.
+def _run_layer(cls, x, **settings):
+    if isinstance(x, (list, tuple, int, float)):
+        x = np.asarray(x, dtype=float)
+    return cls(**settings)(x)
+
+
+@_named("celu")
+def celu(x, alpha=1.0):
+    """``x`` above zero, ``alpha (e^(x / alpha) - 1)`` below."""
+    return _run_layer(_layers.CELU, x, alpha=alpha)
+
+
+@_named("glu")
+def glu(x, axis=-1):
+    """``a * sigmoid(b)`` for the two halves ``a, b`` of ``axis`` (half the size out)."""
+    return _run_layer(_layers.GLU, x, axis=axis)
+
+
+@_named("hard_shrink")
+def hard_shrink(x, threshold=0.5):
+    """``x`` where ``|x| > threshold``, else 0."""
+    return _run_layer(_layers.HardShrink, x, threshold=threshold)
+
+
+@_named("hard_silu")
+def hard_silu(x):
+    """``x * hard_sigmoid(x)``."""
+    return _run_layer(_layers.HardSiLU, x)
+
+
+hard_swish = hard_silu
+
+
+@_named("hard_tanh")
+def hard_tanh(x):
+    """``clip(x, -1, 1)``."""
+    return _run_layer(_layers.HardTanh, x)
+
+
+@_named("log_sigmoid")
+def log_sigmoid(x):
+    """``log(sigmoid(x))``, without overflow."""
+    return _run_layer(_layers.LogSigmoid, x)
+
+
+@_named("soft_shrink")
+def soft_shrink(x, threshold=0.5):
+    """``x - clip(x, -threshold, threshold)``."""
+    return _run_layer(_layers.SoftShrink, x, threshold=threshold)
+
+
+@_named("sparse_plus")
+def sparse_plus(x):
+    """0 below -1, ``(x + 1)^2 / 4`` between, ``x`` above 1."""
+    return _run_layer(_layers.SparsePlus, x)
+
+
+@_named("sparse_sigmoid")
+def sparse_sigmoid(x):
+    """``clip((x + 1) / 2, 0, 1)``."""
+    return _run_layer(_layers.SparseSigmoid, x)
+
+
+@_named("sparsemax")
+def sparsemax(x, axis=-1):
+    """The projection of ``x`` onto the probability simplex along ``axis``."""
+    return _run_layer(_layers.Sparsemax, x, axis=axis)
+
+
+@_named("squareplus")
+def squareplus(x, b=4):
+    """``(x + sqrt(x^2 + b)) / 2``."""
+    return _run_layer(_layers.Squareplus, x, b=b)
+
+
+@_named("tanh_shrink")
+def tanh_shrink(x):
+    """``x - tanh(x)``."""
+    return _run_layer(_layers.TanhShrink, x)
 
 
 _BY_NAME = {name: globals()[name] for name in __all__[:-3]}

@@ -425,3 +425,13 @@ def test_a_saved_metric_function_is_found_only_when_registered():
 
     m = metrics.deserialize(config)
     assert isinstance(m, metrics.MeanMetricWrapper) and m.name == "tracked_fn"
+
+
+def test_f1_score_per_class_after_reset_is_one_zero_per_class():
+    # Keras 3.15.1: F1Score(average=None) after reset_state() gives [0., 0., 0.]
+    # for three classes seen before the reset (its variables keep their shape).
+    m = metrics.F1Score()
+    m.update_state([[1, 0, 0], [0, 1, 0]], [[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]])
+    assert np.allclose(m.result(), [1.0, 1.0, 0.0], atol=1e-6)
+    m.reset_state()
+    assert m.result() == [0.0, 0.0, 0.0]

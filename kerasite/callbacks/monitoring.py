@@ -151,7 +151,7 @@ class ReduceLROnPlateau(Callback):
 
     Args:
         monitor: the logs key to watch (default ``"val_loss"``).
-        factor: multiplier in (0, 1).
+        factor: multiplier in [0, 1); 0 sets the rate to ``min_lr``.
         patience: epochs without improvement before reducing.
         mode: ``"min"``, ``"max"`` or ``"auto"``.
         min_delta: smallest change that counts as an improvement.
@@ -166,9 +166,10 @@ class ReduceLROnPlateau(Callback):
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
                  min_delta=1e-4, cooldown=0, min_lr=0.0):
         super().__init__()
-        if not isinstance(factor, (int, float)) or not 0 < factor < 1:
+        # factor=0 drops the rate to min_lr at the first plateau, as Keras allows.
+        if not isinstance(factor, (int, float)) or not 0 <= factor < 1:
             raise ValueError(
-                f"`factor` must be in (0, 1): the learning rate is multiplied by it. "
+                f"`factor` must be in [0, 1): the learning rate is multiplied by it. "
                 f"Received: factor={factor!r}."
             )
         self.monitor, self.factor, self.patience = monitor, float(factor), patience

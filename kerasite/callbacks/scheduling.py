@@ -58,11 +58,11 @@ def _check_rate(lr, epoch):
     """``float(lr)`` for a Python or NumPy number >= 0 (0.0 freezes the weights), else an error."""
     if isinstance(lr, np.ndarray) and lr.ndim == 0:
         lr = lr[()]  # a 0-d array, e.g. from np.float64 arithmetic on arrays
-    if not is_number(lr):
+    if not is_number(lr) or isinstance(lr, (bool, int, np.integer)):
         raise TypeError(
-            "The `schedule` function must return a number (a Python or NumPy float), the "
+            "The `schedule` function must return a float (a Python or NumPy float), the "
             f"learning rate for the epoch. It returned {lr!r} of type {type(lr).__name__} for "
-            f"epoch {epoch}."
+            f"epoch {epoch}; return float({lr!r}) if that is the rate you mean."
         )
     if not (math.isfinite(lr) and lr >= 0):
         raise ValueError(

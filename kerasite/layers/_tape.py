@@ -319,7 +319,9 @@ def record_call(layer, inputs, training, run=None):
     variables = _trainable_variables(layer)
     pieces = [*outs, *[np.asarray(_raw(t.value), dtype=float) for t in terms]]
     flat = pieces[0] if len(pieces) == 1 else np.concatenate([p.ravel() for p in pieces])
-    need_in = any(id(x) in t._ids or isinstance(x, Tensor) for x in leaves
+    # An input needs its gradient when a tape tracks it: a Tensor, or a variable
+    # handed straight to the layer (which a tape watches once it sees it).
+    need_in = any(isinstance(x, Tensor) or t._tracks(x) for x in leaves
                   for t in core._RECORDING)
     node_op = _LayerOp(layer, saved, [o.shape for o in outs], out_structure, in_structure,
                        terms, variables, len(leaves), need_in)

@@ -23,9 +23,23 @@ never repeats the forward maths.
 | gelu | `x Phi(x)` | `Phi(x) + x phi(x)` | `x, Phi` |
 | mish | `x tanh(softplus(x))` | `t + x (1 - t^2) s` | `x, t, s` |
 | linear | `x` | `1` | nothing |
+| celu | `x if x > 0 else a (e^(x/a) - 1)` | `1 if z > 0 else z / a + 1` | `z` |
+| hard_tanh | `clip(x, -1, 1)` | `-1 < z < 1` | `z` |
+| hard_shrink | `x if abs(x) > t else 0` | `z != 0` | `z` |
+| soft_shrink | `x - clip(x, -t, t)` | `z != 0` | `z` |
+| log_sigmoid | `-softplus(-x)` | `-expm1(z)` | `z` |
+| sparse_sigmoid | `clip((x + 1) / 2, 0, 1)` | `1/2 if 0 < z < 1` | `z` |
+| sparse_plus | `0`, `(x + 1)^2 / 4`, `x` | `min(sqrt(z), 1)` | `z` |
+| squareplus | `(x + sqrt(x^2 + b)) / 2` | `4 z^2 / (4 z^2 + b)` | `z` |
+| log_softmax | `x - logsumexp(x)` | `g - e^z sum(g)` | `z` |
+| sparsemax | `max(x - tau, 0)`, sums to 1 | `g - mean(g on z > 0)` on `z > 0` | `z` |
+| tanh_shrink | `x - tanh(x)` | `t^2` | `t` |
+| hard_silu, hard_swish | `x hard_sigmoid(x)` | `h + x / 6` on (-3, 3) | `x, h` |
+| glu | `a sigmoid(b)`, halves | `s`, `a s (1 - s)` | `a, s` |
 
 (``s`` is ``sigmoid(x)``, ``Phi`` and ``phi`` the normal CDF and density, ``t``
-the ``tanh`` in mish.) ``gelu`` with ``approximate=True`` uses the ``tanh``
+the ``tanh`` in mish and tanh_shrink, ``h`` the hard sigmoid, ``a, b`` glu's two
+halves of its axis.) ``gelu`` with ``approximate=True`` uses the ``tanh``
 form. ``Dense(..., activation="relu")`` holds one of these layers and runs it
 in place on its own output buffer. Two layers have weights or settings and
 are used only as layers: ``PReLU`` (a learned slope) and ``Activation``,
@@ -686,6 +700,9 @@ class Activation(_Elementwise):
         self.activation.ensure_built(input_shape)
         super().build(input_shape)
 
+    def compute_output_shape(self, input_shape):
+        return self.activation.compute_output_shape(input_shape)
+
     def call(self, x, training=False, out=None):
         z = self.activation.call(x, training, out)
         for attr in self._cache_attrs:
@@ -792,6 +809,414 @@ class PReLU(Layer):
                 "shared_axes": list(self.shared_axes) or None}
 
 
+# ------------------------------------------------------ Keras 3's newer activations
+class CELU(_Elementwise):
+    """Continuously differentiable ELU: ``x`` if ``x >= 0``, else ``alpha (exp(x / alpha) - 1)``.
+
+    The derivative is 1 above zero and ``exp(x / alpha) = z / alpha + 1`` below,
+    so the output alone gives it.
+
+    Args:
+        alpha: the scale of the negative part, a number ``> 0`` (default 1).
+
+    Example:
+        >>> import numpy as np
+        >>> CELU(alpha=2.0).forward(np.array([[-2.0, 3.0]])).round(4)
+        array([[-1.2642,  3.    ]])
+    """
+
+    def __init__(self, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha = number(alpha, "alpha", 0, inclusive=(False, True))
+
+    def apply(self, x, out):
+        neg = np.minimum(x, 0)
+        neg /= self.alpha
+        np.expm1(neg, out=neg)
+        neg *= self.alpha
+        np.copyto(out, np.where(x > 0, x, neg))
+        return out
+
+    def gradient(self, g, z, out):
+        np.divide(z, self.alpha, out=out)
+        out += 1.0
+        np.copyto(out, 1.0, where=z > 0)
+        out *= g
+        return out
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha}
+
+
+class HardTanh(_Elementwise):
+    """``clip(x, -1, 1)``; the derivative is 1 strictly inside (-1, 1), else 0.
+
+    Example:
+        >>> import numpy as np
+        >>> HardTanh().forward(np.array([[-3.0, 0.5, 2.0]]))
+        array([[-1. ,  0.5,  1. ]])
+    """
+
+    def apply(self, x, out):
+        return np.clip(x, -1.0, 1.0, out=out)
+
+    def gradient(self, g, z, out):
+        return np.multiply(g, (z > -1.0) & (z < 1.0), out=out)
+
+
+class HardShrink(_Elementwise):
+    """``x`` where ``|x| > threshold``, else 0; the derivative is 1 where the output is not 0.
+
+    Args:
+        threshold: a number ``>= 0`` (default 0.5).
+
+    Example:
+        >>> import numpy as np
+        >>> HardShrink().forward(np.array([[-1.0, 0.3, 0.7]]))
+        array([[-1. ,  0. ,  0.7]])
+    """
+
+    def __init__(self, threshold=0.5, **kwargs):
+        super().__init__(**kwargs)
+        self.threshold = number(threshold, "threshold", 0)
+
+    def apply(self, x, out):
+        return np.multiply(x, np.abs(x) > self.threshold, out=out)
+
+    def gradient(self, g, z, out):
+        return np.multiply(g, z != 0, out=out)
+
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold}
+
+
+class SoftShrink(HardShrink):
+    """``x - clip(x, -threshold, threshold)``: shrinks towards 0 by ``threshold``.
+
+    The derivative is 1 where ``|x| > threshold``, exactly where the output is not 0.
+
+    Args:
+        threshold: a number ``>= 0`` (default 0.5).
+
+    Example:
+        >>> import numpy as np
+        >>> SoftShrink().forward(np.array([[-1.0, 0.3, 0.7]]))
+        array([[-0.5,  0. ,  0.2]])
+    """
+
+    def apply(self, x, out):
+        return np.subtract(x, np.clip(x, -self.threshold, self.threshold), out=out)
+
+
+class LogSigmoid(_Elementwise):
+    """``log(sigmoid(x)) = -softplus(-x)``, computed without overflow.
+
+    The derivative ``sigmoid(-x) = 1 - sigmoid(x) = -expm1(z)``.
+
+    Example:
+        >>> import numpy as np
+        >>> LogSigmoid().forward(np.array([[0.0, -1000.0]])).round(4)
+        array([[  -0.6931, -1000.    ]])
+    """
+
+    def apply(self, x, out):
+        np.negative(x, out=out)
+        _softplus(out, out)
+        return np.negative(out, out=out)
+
+    def gradient(self, g, z, out):
+        np.expm1(z, out=out)
+        np.negative(out, out=out)
+        out *= g
+        return out
+
+
+class SparseSigmoid(_Elementwise):
+    """``clip((x + 1) / 2, 0, 1)``: exactly 0 below -1 and exactly 1 above 1.
+
+    Example:
+        >>> import numpy as np
+        >>> SparseSigmoid().forward(np.array([[-2.0, 0.0, 0.5, 3.0]]))
+        array([[0.  , 0.5 , 0.75, 1.  ]])
+    """
+
+    def apply(self, x, out):
+        np.add(x, 1.0, out=out)
+        out *= 0.5
+        return np.clip(out, 0.0, 1.0, out=out)
+
+    def gradient(self, g, z, out):
+        np.multiply(g, (z > 0.0) & (z < 1.0), out=out)
+        out *= 0.5
+        return out
+
+
+class SparsePlus(_Elementwise):
+    """0 below -1, ``(x + 1)^2 / 4`` on (-1, 1), ``x`` above 1: a smooth ReLU with sparse zeros.
+
+    Its derivative, 0, ``(x + 1) / 2`` or 1, equals ``min(sqrt(z), 1)`` on
+    each piece, so the output alone gives it.
+
+    Example:
+        >>> import numpy as np
+        >>> SparsePlus().forward(np.array([[-2.0, 0.0, 2.0]]))
+        array([[0.  , 0.25, 2.  ]])
+    """
+
+    def apply(self, x, out):
+        # (clip(x, -1, 1) + 1)^2 / 4 + max(x - 1, 0): each piece at once, and safe
+        # in place (the tail is taken before ``out`` overwrites ``x``).
+        tail = np.maximum(x - 1.0, 0.0)
+        np.clip(x, -1.0, 1.0, out=out)
+        out += 1.0
+        np.square(out, out=out)
+        out *= 0.25
+        out += tail
+        return out
+
+    def gradient(self, g, z, out):
+        np.sqrt(z, out=out)
+        np.minimum(out, 1.0, out=out)
+        out *= g
+        return out
+
+
+class Squareplus(_Elementwise):
+    """``(x + sqrt(x^2 + b)) / 2``, a smooth ReLU made of a square root.
+
+    For negative ``x`` it is written ``b / (2 (sqrt(x^2 + b) - x))``, the same
+    value without the cancellation. Solving for ``x`` gives the derivative
+    from the output: ``(1 + x / sqrt(x^2 + b)) / 2 = 4 z^2 / (4 z^2 + b)``.
+
+    Args:
+        b: the smoothness, a number ``>= 0`` (default 4; ``b = 0`` is ReLU).
+
+    Example:
+        >>> import numpy as np
+        >>> Squareplus().forward(np.array([[0.0, 1.5]]))
+        array([[1., 2.]])
+    """
+
+    def __init__(self, b=4, **kwargs):
+        super().__init__(**kwargs)
+        self.b = number(b, "b", 0)
+
+    def apply(self, x, out):
+        root = np.sqrt(np.square(x) + self.b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            left = self.b / (2.0 * (root - x))
+        np.copyto(out, np.where(x >= 0, (x + root) / 2.0, left))
+        return out
+
+    def gradient(self, g, z, out):
+        np.square(z, out=out)
+        out *= 4.0
+        denominator = out + self.b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.divide(out, denominator, out=out, where=denominator > 0)
+        np.copyto(out, 0.0, where=denominator == 0)
+        out *= g
+        return out
+
+    def get_config(self):
+        return {**super().get_config(), "b": self.b}
+
+
+class TanhShrink(_Elementwise):
+    """``x - tanh(x)``; keeps ``t = tanh(x)`` for the derivative ``t^2``.
+
+    Example:
+        >>> import numpy as np
+        >>> TanhShrink().forward(np.array([[0.0, 1.0]])).round(4)
+        array([[0.    , 0.2384]])
+    """
+
+    _cache_attrs = ("t",)
+
+    def call(self, x, training=False, out=None):
+        out = self._own_out(x, out, training)
+        self.t = np.tanh(x, out=self._out("t", x.shape, x.dtype, training))
+        return np.subtract(x, self.t, out=out)
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        dx = self._workspace("dx", grad_output.shape, grad_output.dtype)
+        np.square(self.t, out=dx)
+        dx *= grad_output
+        return dx
+
+
+class HardSiLU(_Elementwise):
+    """``x * hard_sigmoid(x) = x * clip(x / 6 + 1/2, 0, 1)`` (hard swish).
+
+    Keeps ``x`` and ``h = hard_sigmoid(x)``: the derivative is
+    ``h + x / 6`` on (-3, 3), and ``h`` outside.
+
+    Example:
+        >>> import numpy as np
+        >>> HardSiLU().forward(np.array([[-4.0, 1.0, 4.0]])).round(4)
+        array([[-0.    ,  0.6667,  4.    ]])
+    """
+
+    _cache_attrs = ("x", "h")
+
+    def call(self, x, training=False, out=None):
+        out = self._own_out(x, out, training)
+        self.x = x
+        self.h = HardSigmoid.apply(self, x, self._out("h", x.shape, x.dtype, training))
+        return np.multiply(x, self.h, out=out)
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        x = self.x
+        dx = self._workspace("dx", grad_output.shape, grad_output.dtype)
+        np.multiply(x, ((x > -3.0) & (x < 3.0)) / 6.0, out=dx)
+        dx += self.h
+        dx *= grad_output
+        return dx
+
+
+HardSwish = HardSiLU
+
+
+class _AlongAxis(_Elementwise):
+    """An activation over one axis (the softmax family): checks ``axis`` at build."""
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = integer(axis, "axis")
+
+    def build(self, input_shape):
+        rank = len(input_shape)
+        if not -rank <= self.axis < rank:
+            raise ValueError(
+                f"`axis` of layer '{self.name}' ({type(self).__name__}) must be in "
+                f"[{-rank}, {rank - 1}] for inputs of shape {tuple(input_shape)}. "
+                f"Received: axis={self.axis}. Use axis=-1 for the last axis."
+            )
+        super().build(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class LogSoftmax(_AlongAxis):
+    """``x - logsumexp(x)`` along ``axis``: the log of the softmax, without its underflow.
+
+    With ``s = exp(z)`` the softmax, the backward is ``g - s * sum(g)``.
+
+    Args:
+        axis: the axis to normalise over (default -1).
+
+    Example:
+        >>> import numpy as np
+        >>> LogSoftmax().forward(np.array([[0.0, 0.0]])).round(4)
+        array([[-0.6931, -0.6931]])
+    """
+
+    def apply(self, x, out):
+        np.subtract(x, x.max(axis=self.axis, keepdims=True), out=out)
+        out -= np.log(np.exp(out).sum(axis=self.axis, keepdims=True))
+        return out
+
+    def gradient(self, g, z, out):
+        np.exp(z, out=out)
+        out *= g.sum(axis=self.axis, keepdims=True)
+        return np.subtract(g, out, out=out)
+
+
+class Sparsemax(_AlongAxis):
+    """The Euclidean projection of ``x`` onto the probability simplex along ``axis``.
+
+    Like softmax its outputs are non-negative and sum to 1, but many are
+    exactly 0 (Martins & Astudillo, 2016). With ``S`` the outputs above 0,
+    ``z = max(x - tau, 0)`` where ``tau`` makes the sum 1; the backward is
+    ``g - mean(g over S)`` on ``S`` and 0 elsewhere.
+
+    Args:
+        axis: the axis to project along (default -1).
+
+    Example:
+        >>> import numpy as np
+        >>> Sparsemax().forward(np.array([[2.0, 1.0, -1.0]]))
+        array([[1., 0., 0.]])
+    """
+
+    def apply(self, x, out):
+        xs = np.moveaxis(x, self.axis, -1)
+        ranked = -np.sort(-xs, axis=-1)                  # descending
+        k = np.arange(1, xs.shape[-1] + 1, dtype=x.dtype)
+        cumulative = np.cumsum(ranked, axis=-1)
+        support = (1.0 + k * ranked) > cumulative        # a prefix of the ranks
+        size = support.sum(axis=-1, keepdims=True)
+        tau = (np.take_along_axis(cumulative, size - 1, axis=-1) - 1.0) / size
+        np.copyto(out, np.moveaxis(np.maximum(xs - tau, 0.0), -1, self.axis))
+        return out
+
+    def gradient(self, g, z, out):
+        on = z > 0
+        mean = (g * on).sum(axis=self.axis, keepdims=True) / on.sum(axis=self.axis,
+                                                                      keepdims=True)
+        np.subtract(g, mean, out=out)
+        out *= on
+        return out
+
+
+class GLU(_AlongAxis):
+    """The gated linear unit: ``a * sigmoid(b)`` for the two halves ``a, b`` of ``axis``.
+
+    The output has half the input's size along ``axis``. It is used as a
+    layer of its own (``layers.Activation("glu")`` or ``GLU()``), not as the
+    ``activation=`` of a Dense or convolution, whose output keeps its size.
+
+    Args:
+        axis: the axis to split (default -1); its size must be even.
+
+    Example:
+        >>> import numpy as np
+        >>> GLU().forward(np.array([[1.0, 2.0, 0.0, 0.0]]))
+        array([[0.5, 1. ]])
+    """
+
+    _cache_attrs = ("a", "s")
+
+    def build(self, input_shape):
+        size = input_shape[self.axis] if -len(input_shape) <= self.axis < len(input_shape) else 0
+        if size is not None and size % 2:
+            raise ValueError(
+                f"GLU splits axis {self.axis} into two halves, so its size must be even. "
+                f"Received: input shape {tuple(input_shape)}."
+            )
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        if shape[self.axis] is not None:
+            shape[self.axis] //= 2
+        return tuple(shape)
+
+    def call(self, x, training=False, out=None):
+        if out is not None and out.shape == x.shape:
+            raise ValueError(
+                "activation='glu' halves the last axis, so it cannot be the `activation` of a "
+                "layer whose output keeps its size (Dense, Conv...). Put it after the layer: "
+                "Dense(2 * units) followed by layers.Activation('glu')."
+            )
+        self.a, b = np.split(x, 2, axis=self.axis)
+        self.s = sigmoid(b, self._out("s", b.shape, b.dtype, training))
+        return np.multiply(self.a, self.s)
+
+    def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        da = grad_output * self.s
+        db = da * self.a
+        db *= 1.0 - self.s
+        return np.concatenate([da, db], axis=self.axis)
+
+
 # ------------------------------------------------------------------------ names
 # name -> (class, constructor arguments). Two names may share a class with other
 # settings: "relu6" is ReLU(max_value=6), "leaky_relu" is LeakyReLU(0.2).
@@ -813,6 +1238,20 @@ _BY_NAME = {
     "gelu": (GELU, {}),
     "mish": (Mish, {}),
     "linear": (Linear, {}),
+    "celu": (CELU, {}),
+    "glu": (GLU, {}),
+    "hard_shrink": (HardShrink, {}),
+    "hard_silu": (HardSiLU, {}),
+    "hard_swish": (HardSiLU, {}),
+    "hard_tanh": (HardTanh, {}),
+    "log_sigmoid": (LogSigmoid, {}),
+    "log_softmax": (LogSoftmax, {}),
+    "soft_shrink": (SoftShrink, {}),
+    "sparse_plus": (SparsePlus, {}),
+    "sparse_sigmoid": (SparseSigmoid, {}),
+    "sparsemax": (Sparsemax, {}),
+    "squareplus": (Squareplus, {}),
+    "tanh_shrink": (TanhShrink, {}),
 }
 
 
@@ -975,7 +1414,7 @@ def serialize(activation):
         {'class_name': 'LeakyReLU', 'config': {'negative_slope': 0.3}}
     """
     if activation is None or isinstance(activation, Linear):
-        return None
+        return "linear"  # as Keras writes the identity
     if isinstance(activation, FunctionActivation):
         return function_config(activation.fn)
     settings = _settings(activation)

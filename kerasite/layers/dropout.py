@@ -19,7 +19,12 @@ class Dropout(Layer):
     as one that never stopped.
 
     Args:
-        rate: fraction of inputs to drop, in [0, 1).
+        rate: fraction of inputs to drop, in [0, 1]. ``rate=1`` drops
+            everything while training (as Keras, the output is all zeros).
+        noise_shape: the shape of the mask, which broadcasts against the
+            input: ``(batch, 1, features)`` drops the same features at every
+            step of a sequence. ``None`` in it stands for the input's size
+            (``(None, 1, None)``); ``None`` for the whole (one draw per value).
         seed: integer seed of the masks; drawn from the global generator
             (see ``kerasite.utils.set_random_seed``) when omitted.
 
@@ -32,9 +37,17 @@ class Dropout(Layer):
     _cache_attrs = ("_scaled_mask",)
     supports_masking = True
 
-    def __init__(self, rate, seed=None, **kwargs):
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.rate = number(rate, "rate", 0, 1, inclusive=(True, False))
+        self.rate = number(rate, "rate", 0, 1)
+        if noise_shape is not None:
+            if not isinstance(noise_shape, (list, tuple)) or not all(
+                    n is None or (isinstance(n, int) and n > 0) for n in noise_shape):
+                raise ValueError("`noise_shape` must be a tuple of positive integers or None "
+                                 f"entries, such as (None, 1, None). Received: "
+                                 f"noise_shape={noise_shape!r}.")
+            noise_shape = tuple(noise_shape)
+        self.noise_shape = noise_shape
         self.seed = utils.draw_seed() if seed is None else utils.check_seed(seed)
         self.set_epoch(0)
 
@@ -49,13 +62,21 @@ class Dropout(Layer):
         # The mask holds 0 or 1 / (1 - rate): one multiply applies it forward and back.
         keep = self._rng.random(self._mask_shape(x.shape), dtype=np.float32) >= self.rate
         mask = self._workspace("mask", keep.shape, x.dtype)
-        np.multiply(keep, 1.0 / (1.0 - self.rate), out=mask)
+        np.multiply(keep, 1.0 / (1.0 - self.rate) if self.rate < 1 else 0.0, out=mask)
         self._scaled_mask = mask
         return np.multiply(x, mask, out=self._workspace("out", x.shape, x.dtype))
 
     def _mask_shape(self, shape):
         """The shape of the mask, which broadcasts against the input: one value per input."""
-        return shape
+        if self.noise_shape is None:
+            return shape
+        if len(self.noise_shape) != len(shape) or any(
+                n is not None and n not in (1, s) for n, s in zip(self.noise_shape, shape)):
+            raise ValueError(
+                f"`noise_shape={self.noise_shape}` of layer '{self.name}' must broadcast "
+                f"against its input of shape {tuple(shape)}: one entry per axis, each None, "
+                "1 or the input's size.")
+        return tuple(s if n is None else n for n, s in zip(self.noise_shape, shape))
 
     def backward(self, grad_output, need_input_grad=True):
         if not need_input_grad:
@@ -66,7 +87,9 @@ class Dropout(Layer):
                            out=self._workspace("dx", grad_output.shape, grad_output.dtype))
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+        return {**super().get_config(), "rate": self.rate,
+                "noise_shape": None if self.noise_shape is None else list(self.noise_shape),
+                "seed": self.seed}
 
 
 class SpatialDropout1D(Dropout):
@@ -92,6 +115,14 @@ class SpatialDropout1D(Dropout):
     """
 
     _rank = 3
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["noise_shape"]  # the mask's shape is the layer's definition
+        return config
 
     def build(self, input_shape):
         if len(input_shape) != self._rank:

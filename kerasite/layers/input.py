@@ -70,7 +70,8 @@ class InputLayer(Layer):
         return config
 
 
-def Input(shape=None, name=None, dtype=None, batch_size=None, batch_shape=None):
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, ragged=None, batch_shape=None,
+          name=None, tensor=None, optional=False):
     """A symbolic input: the start of a functional model, as ``keras.Input``.
 
     Call layers on it to build a graph, then wrap the graph with
@@ -82,10 +83,16 @@ def Input(shape=None, name=None, dtype=None, batch_size=None, batch_shape=None):
             or ``(28, 28)``. ``None`` marks an axis whose size varies: ``(None, 8)`` takes
             sequences of any length, ``(None,)`` with ``dtype="int32"`` token
             ids of any length.
-        name: a name for the input (and the key of its data in a dict).
-        dtype: the dtype of the data; ``floatx()`` (float32) by default.
         batch_size: a fixed batch size, or ``None`` (stateful RNNs need one).
+        dtype: the dtype of the data; ``floatx()`` (float32) by default.
+        sparse: Keras's sparse inputs; only ``None``/``False`` (dense arrays).
+        ragged: Keras's ragged inputs; only ``None``/``False``.
         batch_shape: ``(batch_size, *shape)`` in one tuple, as Keras allows.
+        name: a name for the input (and the key of its data in a dict).
+        tensor: Keras wraps an existing tensor; only ``None`` here.
+        optional: Keras's inputs that may be ``None``; only ``False`` here.
+
+    The arguments are in ``keras.Input``'s order, so positional calls read the same.
 
     Returns:
         A ``SymbolicTensor`` of shape ``(batch_size, *shape)``.
@@ -101,6 +108,15 @@ def Input(shape=None, name=None, dtype=None, batch_size=None, batch_shape=None):
         >>> kerasite.Model(inputs, outputs).count_params()
         3
     """
+    for arg, value, fix in (("sparse", sparse, "pass dense arrays"),
+                            ("ragged", ragged, "pad the sequences (utils.pad_sequences)"),
+                            ("optional", optional, "give every input")):
+        if value:
+            raise ValueError(f"`{arg}=True` is not supported by kerasite.Input: {fix}. "
+                             f"Received: {arg}={value!r}.")
+    if tensor is not None:
+        raise ValueError("`tensor=` is not supported by kerasite.Input: start the model from "
+                         f"an Input of the tensor's shape. Received: tensor={tensor!r:.60}.")
     if batch_shape is not None:
         batch_size, shape = tuple(batch_shape)[0], tuple(batch_shape)[1:]
     if is_int(shape):

@@ -67,14 +67,26 @@ def _weight(value):
     return float(value)
 
 
+def _savable_metric(m):
+    """Whether a file can name metric ``m``: a name, a user's function, or a metric object
+    of a registered class (saved as its config, as Keras saves it)."""
+    if isinstance(m, (str, list, tuple)) or _user_function(m):
+        return True
+    try:
+        return isinstance(m, metrics_module.Metric) and bool(metrics_module.serialize(m))
+    except TypeError:  # a class that cannot be rebuilt from a file
+        return False
+
+
 def _plain_metrics(spec):
-    """The metrics a file can name: names, and a user's functions (as Keras saves them)."""
+    """The metrics a file can name: names, a user's functions and registered metric objects."""
     if isinstance(spec, dict):
         return {k: _plain_metrics(v) for k, v in spec.items()}
     if isinstance(spec, (list, tuple)):
         return [_plain_metrics(m) if isinstance(m, (list, tuple)) else
-                losses.function_config(m) if _user_function(m) else m
-                for m in spec if isinstance(m, (str, list, tuple)) or _user_function(m)]
+                losses.function_config(m) if _user_function(m) else
+                metrics_module.serialize(m) if isinstance(m, metrics_module.Metric) else m
+                for m in spec if _savable_metric(m)]
     return spec if isinstance(spec, str) else []
 
 
@@ -83,6 +95,18 @@ def _metrics_per_output(spec, names, what, output_losses):
     if isinstance(spec, dict) or (spec and all(isinstance(m, (list, tuple)) for m in spec)
                                   and len(names) > 1):
         per = _per_output(spec, names, what, lambda m: list(m or []), broadcast=False)
+    elif len(names) > 1 and spec:
+        # Keras 3 reads a flat list on a model with several outputs as one
+        # metric per output, and refuses any other length.
+        if len(spec) != len(names):
+            raise ValueError(
+                f"`{what}` is a flat list of {len(spec)} metric(s) but the model has "
+                f"{len(names)} outputs {names}; which output each metric is for is "
+                f"ambiguous. Give a dict keyed by output name, such as "
+                f"{{{names[0]!r}: {list(spec)!r}}}, or one list per output, such as "
+                f"{[list(spec)] * len(names)!r}. Received: {what}={list(spec)!r}."
+            )
+        per = [[m] for m in spec]
     else:
         per = [list(spec)] * len(names)
     for i, specs in enumerate(per):

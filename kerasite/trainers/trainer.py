@@ -724,7 +724,7 @@ class Trainer:
                 "Rescale the inputs (for example to [0, 1]) or check the weights.",
                 stacklevel=2,
             )
-        return _batch_result(logs, return_dict)
+        return _batch_result(self, logs, return_dict)
 
     def _evaluate_arrays(self, iterator, metrics, callback_list=None):
         """Loss and metrics over one pass of ``iterator``'s batches."""
@@ -916,7 +916,7 @@ class Trainer:
         update_metrics(metrics, ys, outs, ws)
         logs = self._loss_logs(values)
         logs.update((m.name, custom_steps.result_of(m)) for m in metrics)
-        return _batch_result(logs, return_dict)
+        return _batch_result(self, logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """The loss (and metrics) on one batch, without updating anything.
@@ -938,7 +938,7 @@ class Trainer:
         iterator = EpochIterator(ArrayDataAdapter(*data), len(data[0][0]))
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             logs = self._evaluate_arrays(iterator, self._make_metrics(data[1]))
-        return _batch_result(logs, return_dict)
+        return _batch_result(self, logs, return_dict)
 
     def predict_on_batch(self, x):
         """The model's outputs for one batch, in one forward pass (dropout off).
@@ -1033,8 +1033,26 @@ def _batch_size(value, name="batch_size", default=32):
     return default if value is None else _inputs.check_positive_int(value, name)
 
 
-def _batch_result(logs, return_dict):
+def _batch_result(model, logs, return_dict):
+    """``logs`` as ``evaluate`` and the ``*_on_batch`` methods return them.
+
+    The list is in Keras 3's order, so ``loss, acc = model.evaluate(...)``
+    reads the same numbers in both libraries: the names ``model.metrics``
+    leads with (the loss; a single output's compiled metrics in the order
+    they were compiled; then the trackers), with each output's loss after the
+    total; every other entry follows, sorted by name. On a model with several
+    outputs the compiled metrics are among those sorted (``cls_accuracy``
+    before ``reg_mae``), as Keras sorts them.
+    """
     if return_dict:
         return dict(logs)
-    values = list(logs.values())
+    outputs = list(getattr(model, "output_names", None) or [])
+    compiled = getattr(model, "_compile_metrics", None)
+    compiled_ids = {id(m) for m in compiled.metrics} if compiled is not None else set()
+    leading = ["loss"] + [f"{name}_loss" for name in outputs if len(outputs) > 1]
+    leading += [m.name for m in model.metrics
+                if len(outputs) <= 1 or id(m) not in compiled_ids]
+    order = [name for name in dict.fromkeys(leading) if name in logs]
+    order += sorted(name for name in logs if name not in order)
+    values = [logs[name] for name in order]
     return values[0] if len(values) == 1 else values

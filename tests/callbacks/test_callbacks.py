@@ -120,7 +120,7 @@ def test_learning_rate_scheduler_errors():
     with pytest.raises(TypeError, match="`schedule` must be a function"):
         LearningRateScheduler(0.1)
     model, x, y = model_and_data()
-    with pytest.raises(TypeError, match=r"must return a number .* It returned None of type "
+    with pytest.raises(TypeError, match=r"must return a float .* It returned None of type "
                                         r"NoneType for epoch 0"):
         model.fit(x, y, verbose=0, callbacks=[LearningRateScheduler(lambda e, lr: None)])
     with pytest.raises(TypeError, match="It returned '0.1' of type str"):
@@ -132,7 +132,7 @@ def test_learning_rate_scheduler_errors():
 
 def test_learning_rate_scheduler_accepts_numpy_floats_and_zero():
     model, x, y = model_and_data()
-    rates = [np.float32(0.05), np.float64(0.02), 0.0, np.array(0.01), 1]
+    rates = [np.float32(0.05), np.float64(0.02), 0.0, np.array(0.01), 1.0]
     scheduler = LearningRateScheduler(lambda epoch: rates[epoch])
     history = model.fit(x, y, epochs=len(rates), verbose=0, callbacks=[scheduler])
     assert history.history["learning_rate"] == pytest.approx([0.05, 0.02, 0.0, 0.01, 1.0])
@@ -166,7 +166,7 @@ def test_reduce_lr_on_plateau_with_scripted_losses():
         cb.on_epoch_end(epoch, logs)
         rates.append(M.optimizer.learning_rate)
     assert rates == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25, 0.2, 0.2, 0.2, 0.2]
-    with pytest.raises(ValueError, match=r"`factor` must be in \(0, 1\)"):
+    with pytest.raises(ValueError, match=r"`factor` must be in \[0, 1\)"):
         ReduceLROnPlateau(factor=1.5)
 
 

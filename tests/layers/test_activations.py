@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 import warnings
 
 import numpy as np
@@ -154,8 +155,10 @@ def test_get_none_is_linear_and_an_instance_is_itself():
 
 @pytest.mark.parametrize("identifier", ["swishy", "", 3])
 def test_unknown_activation_lists_the_valid_names(identifier):
-    with pytest.raises(ValueError, match=r"Unknown activation: .*Valid names are "
-                                         r"\['elu', 'exponential', 'gelu', 'hard_sigmoid', 'leaky_relu', 'linear', 'mish', 'relu', 'relu6', 'selu', 'sigmoid', 'silu', 'softmax', 'softplus', 'softsign', 'swish', 'tanh'\]"):
+    names = sorted(activations._BY_NAME)
+    assert len(names) == 31 and names[:3] == ["celu", "elu", "exponential"]
+    with pytest.raises(ValueError, match=r"Unknown activation: .*Valid names are " +
+                                         re.escape(str(names))):
         activations.get(identifier)
 
 
@@ -302,7 +305,9 @@ def _away_from_kinks(rng, shape, kinks=(0.0, 1.0, 1.5, 3.0, -3.0, 6.0)):
 
 
 GRADCHECK = {
-    **{name: (lambda name=name: activations.get(name)) for name in activations._BY_NAME},
+    # (glu halves its axis: tests/layers/test_activations_keras3.py checks it on its own)
+    **{name: (lambda name=name: activations.get(name)) for name in activations._BY_NAME
+       if name != "glu"},
     "gelu_tanh": lambda: GELU(approximate=True),
     "elu_alpha": lambda: ELU(0.3),
     "relu_options": lambda: ReLU(max_value=1.5, negative_slope=0.5, threshold=1.0),
@@ -323,7 +328,7 @@ def test_gradient_check_as_a_layer(name, float64):
     assert report.max_rel_diff < TOL, f"\n{report}"
 
 
-@pytest.mark.parametrize("name", sorted(activations._BY_NAME), ids=str)
+@pytest.mark.parametrize("name", sorted(set(activations._BY_NAME) - {"glu"}), ids=str)
 def test_gradient_check_inside_dense(name, float64):
     # Dense runs its activation in place on its own buffer: those that keep their
     # input must not have it overwritten.
@@ -391,7 +396,7 @@ def test_activation_layer_takes_any_name_and_round_trips():
         layer = Activation(name)
         cfg = json.loads(json.dumps(layer.get_config()))
         again = layers.deserialize({"class_name": "Activation", "config": cfg})
-        x = np.array([[-1.5, 0.25, 2.0]])
+        x = np.array([[-1.5, 0.25, 2.0, 0.75]])
         np.testing.assert_array_equal(again.forward(x), layer.forward(x))
 
 

@@ -113,15 +113,15 @@ def test_config_round_trip_keeps_the_seed():
 
 
 # ------------------------------------------------------------------------- errors
-@pytest.mark.parametrize("rate", [-0.1, 1, 1.0, 1.5, "0.5", None, True])
+@pytest.mark.parametrize("rate", [-0.1, 1.5, "0.5", None, True])
 def test_rate_must_be_in_zero_one(rate):
-    with pytest.raises(ValueError, match=r"`rate` must be a number in \[0, 1\)\. Received: rate="):
+    with pytest.raises(ValueError, match=r"`rate` must be a number in \[0, 1\]\. Received: rate="):
         Dropout(rate)
 
 
 def test_rate_error_shows_the_value():
-    with pytest.raises(ValueError, match=r"Received: rate=1\.0\."):
-        Dropout(rate=1.0)
+    with pytest.raises(ValueError, match=r"Received: rate=1\.25\."):
+        Dropout(rate=1.25)
 
 
 def test_seed_must_be_a_non_negative_integer():

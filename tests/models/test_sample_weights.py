@@ -183,10 +183,11 @@ def test_shuffled_batches_carry_their_own_weights():
 def test_multi_output_weighted_metric_names():
     inp = Input((2,))
     model = Model(inp, [layers.Dense(1, name="a")(inp), layers.Dense(1, name="b")(inp)])
-    model.compile(optimizer=optimizers.SGD(0.0), loss="mse", metrics=["mae"],
-                  weighted_metrics=["mae"])
+    model.compile(optimizer=optimizers.SGD(0.0), loss="mse", metrics=[["mae"], ["mae"]],
+                  weighted_metrics=[["mae"], ["mae"]])
     logs = model.evaluate(X, [Y, Y], verbose=0, return_dict=True)
     # Keras 3.15.1 gives the same names (its dict sorted): a_loss, a_mae, a_weighted_mae, ...
+    # (and refuses the flat metrics=["mae"] on two outputs: one list per output).
     assert list(logs) == ["loss", "a_loss", "b_loss", "a_mae", "b_mae", "a_weighted_mae",
                           "b_weighted_mae"]
 

@@ -77,7 +77,8 @@ def test_compile_metrics_log_names_one_output():
 
 
 def test_compile_metrics_log_names_per_output():
-    m = CompileMetrics({"a": ["mae"], "b": ["mae", "mse"]}, weighted_metrics=["mae"])
+    m = CompileMetrics({"a": ["mae"], "b": ["mae", "mse"]},
+                       weighted_metrics={"a": ["mae"], "b": ["mae"]})
     m.build(["a", "b"], [losses.get("mse"), losses.get("mse")])
     made = m.make_metrics([np.zeros((4, 1)), np.zeros((4, 2))], [(None, 1), (None, 2)])
     assert [x.name for x in made] == ["a_mae", "b_mae", "b_mse", "a_weighted_mae",
@@ -86,6 +87,18 @@ def test_compile_metrics_log_names_per_output():
     # Fresh objects each call: one fit's state never leaks into the next.
     again = m.make_metrics([np.zeros((4, 1)), np.zeros((4, 2))], [(None, 1), (None, 2)])
     assert all(x is not y for x, y in zip(made, again))
+
+
+def test_a_flat_metrics_list_on_several_outputs_is_one_per_output_or_refused():
+    # Keras 3.15.1 (JAX): metrics=["mae", "accuracy"] on outputs [reg, cls] logs
+    # reg_mae and cls_accuracy; metrics=["mae"] raises "Invalid `metrics`".
+    m = CompileMetrics(["mae", "mse"])
+    m.build(["a", "b"], [losses.get("mse"), losses.get("mse")])
+    made = m.make_metrics([np.zeros((4, 1)), np.zeros((4, 2))], [(None, 1), (None, 2)])
+    assert [x.name for x in made] == ["a_mae", "b_mse"]
+    with pytest.raises(ValueError, match=r"flat list of 1 metric.*2 outputs \['a', 'b'\]"
+                                         r".*dict keyed by output name"):
+        CompileMetrics(["mae"]).build(["a", "b"], [losses.get("mse"), losses.get("mse")])
 
 
 def test_compile_metrics_accuracy_follows_the_targets_and_the_loss():
@@ -117,7 +130,7 @@ def test_compile_metrics_errors():
 def test_the_model_uses_them_and_keeps_its_attributes():
     model = _two_outputs()
     model.compile("sgd", loss={"a": "mse", "b": "mae"}, loss_weights=[1.0, 0.5],
-                  metrics={"a": ["mae"], "b": []}, weighted_metrics=["mse"])
+                  metrics={"a": ["mae"], "b": []}, weighted_metrics={"a": ["mse"], "b": ["mse"]})
     assert [type(x) for x in model.loss] == [losses.MeanSquaredError, losses.MeanAbsoluteError]
     assert model._losses == model.loss and model._loss_weights == [1.0, 0.5]
     assert model._metric_specs == [["mae"], []]
@@ -129,4 +142,4 @@ def test_the_model_uses_them_and_keeps_its_attributes():
         "loss": {"a": losses.serialize(losses.get("mse")),
                  "b": losses.serialize(losses.get("mae"))},
         "metrics": {"a": ["mae"], "b": []}, "loss_weights": [1.0, 0.5],
-        "weighted_metrics": ["mse"]}
+        "weighted_metrics": {"a": ["mse"], "b": ["mse"]}}

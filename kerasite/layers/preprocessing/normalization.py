@@ -191,6 +191,7 @@ class Normalization(Layer):
         return grad_output * std if self.invert else grad_output / std
 
     def get_config(self):
-        return {**super().get_config(), "axis": self._axis_arg,
+        # Keras writes the axes as a list ((-1,) by default, () for axis=None).
+        return {**super().get_config(), "axis": list(self.axis),
                 "mean": _plain(self.input_mean), "variance": _plain(self.input_variance),
                 "invert": self.invert}

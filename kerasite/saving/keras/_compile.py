@@ -69,9 +69,20 @@ def compile_to_keras(model):
     return {"optimizer": _object({"class_name": name, "config": opt_config},
                                  "keras.optimizers"),
             "loss": loss(config["loss"]), "loss_weights": config.get("loss_weights"),
-            "metrics": config.get("metrics") or None,
-            "weighted_metrics": config.get("weighted_metrics") or None,
+            "metrics": _metrics_to_keras(config.get("metrics")) or None,
+            "weighted_metrics": _metrics_to_keras(config.get("weighted_metrics")) or None,
             "run_eagerly": False, "steps_per_execution": 1, "jit_compile": "auto"}
+
+
+def _metrics_to_keras(value):
+    """Names and functions as they are; a metric object's config as Keras writes objects."""
+    if isinstance(value, list):
+        return [_metrics_to_keras(v) for v in value]
+    if isinstance(value, dict) and "class_name" not in value:
+        return {k: _metrics_to_keras(v) for k, v in value.items()}
+    if isinstance(value, dict) and value["class_name"] != "function":
+        return _object(value, "keras.metrics")
+    return value
 
 
 def _object(value, module):
@@ -133,6 +144,7 @@ def _slots(optimizer):
 def compile_from_keras(config, path):
     """Keyword arguments for ``model.compile`` from Keras's ``compile_config``."""
     from kerasite import losses, optimizers
+    from kerasite import metrics as metrics_module
 
     label = f"Cannot load '{path}' compiled"
     opt = config.get("optimizer")
@@ -201,8 +213,21 @@ def compile_from_keras(config, path):
         if isinstance(value, str) or isinstance(value, dict) and \
                 value.get("class_name") == "function":
             return value
-        raise ValueError(f"{label}: metric {value!r:.100} is not supported (kerasite reads "
-                         "metrics given by name). Load it with compile=False.")
+        if isinstance(value, dict) and isinstance(value.get("class_name"), str):
+            # a metric object: only a class of kerasite.metrics' registry is built
+            from kerasite.saving.keras._layers import check_module
+
+            check_module(value, "The metric")
+            cfg = dict(value.get("config") or {})
+            try:
+                return metrics_module.deserialize({"class_name": value["class_name"],
+                                                   "config": cfg})
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{label}: metric {value['class_name']!r} with config "
+                                 f"{cfg!r:.200} cannot be built ({exc}). Load it with "
+                                 "compile=False.") from None
+        raise ValueError(f"{label}: metric {value!r:.100} is not supported. Load it with "
+                         "compile=False.")
 
     try:
         return {"optimizer": optimizer, "loss": loss(config.get("loss")),

@@ -50,7 +50,7 @@ LAYERS = {
     "Dense": ("Dense", ("units", "activation", "use_bias", "kernel_initializer",
                         "bias_initializer", *_REGULARIZED),
               {"lora_rank": None, "quantization_config": None}, ("W", "b")),
-    "Dropout": ("Dropout", ("rate", "seed"), {"noise_shape": None}, ()),
+    "Dropout": ("Dropout", ("rate", "noise_shape", "seed"), {}, ()),
     "Flatten": ("Flatten", (), {"data_format": "channels_last"}, ()),
     "Reshape": ("Reshape", ("target_shape",), {}, ()),
     "Activation": ("Activation", ("activation",), {}, ()),
@@ -235,7 +235,11 @@ _OBJECT_ALIASES = {"l1": "L1", "l2": "L2", "l1_l2": "L1L2", "max_norm": "MaxNorm
 # Activations whose Keras 3 definition kerasite's matches; others are refused until checked.
 ACTIVATIONS = {"linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "softplus",
                "softsign", "exponential", "silu", "swish", "gelu", "hard_sigmoid", "mish",
-               "relu6", "leaky_relu"}
+               "relu6", "leaky_relu", "celu", "hard_shrink", "hard_silu", "hard_swish",
+               "hard_tanh", "log_sigmoid", "log_softmax", "soft_shrink", "sparse_plus",
+               "sparse_sigmoid", "squareplus", "tanh_shrink"}
+# (not "sparsemax": Keras 3.15.1's rows do not sum to 1, see "Coming from Keras";
+# not "glu", which halves the layer's output)
 # Keras options that carry nothing for inference or training here.
 _IGNORED_KERAS_OPTIONS = {"name", "trainable", "dtype", "renorm_momentum", "lora_alpha",
                           "batch_input_shape", "batch_size",
