@@ -247,3 +247,12 @@ def test_idx_reader_on_headers_that_lie(tmp_path_factory, ndim, dims, n_data, pa
         assert path.name in str(exc), exc  # kerasite's messages name the file; NumPy's do not
     else:
         assert math.prod(shape) == n_data and result.shape == tuple(shape)
+
+
+def test_a_value_too_large_for_float32_is_named_even_beside_a_nan(model):
+    # Found by test_fit_and_evaluate: NaN made min/max NaN, which hid 3.4028236e38
+    # (above float32's largest) from the check, and the cast overflowed.
+    x = np.array([3.40282357e+38, np.nan])
+    for method in (model.evaluate, model.fit):
+        with pytest.raises(ValueError, match=r"`x` has 1 values too large for float32"):
+            method(x, np.zeros((2, 2), np.float32), verbose=0)

@@ -72,13 +72,15 @@ def checked(data, name):
             f"`{name}` is empty (shape {array.shape}). Pass at least one sample."
         )
     limit = np.finfo(floatx()).max
+    # fmin/fmax skip NaN (which min/max would return, hiding a value too large to cast)
     if kind == "f" and array.dtype.itemsize > np.dtype(floatx()).itemsize \
-            and max(-array.min(), array.max()) > limit:  # ignores inf, caught below
+            and max(-np.fmin.reduce(array, axis=None),
+                    np.fmax.reduce(array, axis=None)) > limit:  # ignores inf, caught below
         too_big = np.isfinite(array) & (np.abs(array) > limit)
         if too_big.any():
             raise ValueError(
                 f"`{name}` has {int(too_big.sum())} values too large for {floatx()} "
-                f"(largest magnitude {np.abs(array).max():.3g}). Rescale the data."
+                f"(largest magnitude {np.fmax.reduce(np.abs(array), axis=None):.3g}). Rescale the data."
             )
     return array
 
