@@ -80,7 +80,8 @@ def checked(data, name):
         if too_big.any():
             raise ValueError(
                 f"`{name}` has {int(too_big.sum())} values too large for {floatx()} "
-                f"(largest magnitude {np.fmax.reduce(np.abs(array), axis=None):.3g}). Rescale the data."
+                f"(largest magnitude {np.fmax.reduce(np.abs(array), axis=None):.3g}). "
+                "Rescale the data."
             )
     return array
 
