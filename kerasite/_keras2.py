@@ -67,7 +67,14 @@ def check_init(cls, kwargs, table):
         return
     accepted = _ACCEPTED.get(cls)
     if accepted is None:
-        accepted = _ACCEPTED[cls] = frozenset(inspect.signature(cls.__init__).parameters)
+        parameters = inspect.signature(cls.__init__).parameters
+        accepted = frozenset(parameters)
+        if not cls.__module__.startswith("kerasite.") and any(
+                p.kind is p.VAR_KEYWORD for p in parameters.values()):
+            # A user's class that takes **kwargs may take these names itself
+            # (and pop them before calling the base class): never second-guess it.
+            accepted = frozenset(table)
+        _ACCEPTED[cls] = accepted
     check(cls.__name__, kwargs, table, accepted)
 
 

@@ -88,3 +88,14 @@ def test_an_object_fit_cannot_read_is_told_what_fit_takes():
                                         r"read: a NumPy array .* a generator or other iterable "
                                         r"of \(x, y\) .* Received an object of type Table\."):
         model.fit(Table(), verbose=0)
+
+
+def test_a_users_layer_that_takes_a_keras2_name_itself_is_left_alone():
+    from kerasite import layers
+
+    class Scaled(layers.Layer):
+        def __init__(self, units, **kwargs):
+            self.bias = kwargs.pop("bias", 0.0)  # its own argument, taken from **kwargs
+            super().__init__(**kwargs)
+
+    assert Scaled(3, bias=0.5).bias == 0.5
