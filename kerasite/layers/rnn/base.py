@@ -64,6 +64,15 @@ def step_activation(identifier, what):
     return act
 
 
+def has_default_activations(cell):
+    """Whether ``cell`` has Keras's default activations: tanh, and sigmoid gates.
+
+    Those are the ones the compiled step kernels (``kerasite.backend.kernels``) know.
+    """
+    return isinstance(cell.activation, activations.Tanh) and \
+        isinstance(cell.recurrent_activation, activations.Sigmoid)
+
+
 def apply(act, x):
     """``act(x)`` in place (the linear activation, ``None``, leaves ``x``)."""
     if act is not None:
