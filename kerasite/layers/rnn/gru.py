@@ -163,10 +163,10 @@ class GRUCell(GatedCell):
 
     def _bias_gradient(self, dz):
         if self.reset_after:
-            np.sum(dz, axis=0, out=self.bias._grad[0])
-            np.sum(self._dhu.reshape(-1, 3 * self.units), axis=0, out=self.bias._grad[1])
+            self._column_sums(dz, self.bias._grad[0])
+            self._column_sums(self._dhu.reshape(-1, 3 * self.units), self.bias._grad[1])
         else:
-            np.sum(dz, axis=0, out=self.bias._grad)
+            self._column_sums(dz, self.bias._grad)
 
     def get_config(self):
         import kerasite.layers.activations as activations
