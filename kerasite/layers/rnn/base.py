@@ -25,6 +25,7 @@ Sequences run time-major inside, ``(timesteps, batch, features)``, so that a
 step's slice ``xs[t]`` is one contiguous block.
 """
 
+import contextlib
 import inspect
 
 import numpy as np
@@ -86,6 +87,31 @@ def gradient(act, g, y, out):
         np.copyto(out, g)
         return out
     return act.gradient(g, y, out)
+
+
+_BLAS = {}  # the threadpoolctl controller of NumPy's BLAS, made at the first time loop
+
+
+def one_blas_thread():
+    """A context in which NumPy's BLAS uses one thread (a no-op without threadpoolctl).
+
+    The time loop's products are small, ``(batch, units) @ (units, gates *
+    units)``: a second BLAS thread saves little on each, and each start and
+    stop costs a hand-off between cores; on a busy machine, where a thread
+    waits for a descheduled partner, a product took 40 times longer. The
+    large products outside the loop (every step's input projection and the
+    weight gradients) keep all the threads.
+    """
+    controller = _BLAS.get("controller")
+    if controller is None:
+        try:
+            import threadpoolctl
+        except ImportError:
+            return contextlib.nullcontext()
+        controller = _BLAS["controller"] = threadpoolctl.ThreadpoolController()
+    if all(pool.num_threads == 1 for pool in controller.select(user_api="blas").lib_controllers):
+        return contextlib.nullcontext()
+    return controller.limit(limits=1, user_api="blas")
 
 
 class RNNCell(Layer):
@@ -174,18 +200,19 @@ class RNNCell(Layer):
             s[0] = s0
         ys = self._workspace("ys", (steps, batch, self.output_size), dtype)
         self.begin(xs, training)
-        for t in range(steps):
-            prev, new = [s[t] for s in seq], [s[t + 1] for s in seq]
-            y = self.step(t, prev, new)
-            np.copyto(ys[t], y)
-            if mask is not None:
-                skip = ~mask[t][:, None]
-                for p, n in zip(prev, new):
-                    np.copyto(n, p, where=skip)
-                if zero_output_for_mask or t == 0:
-                    np.copyto(ys[t], 0, where=skip)
-                else:
-                    np.copyto(ys[t], ys[t - 1], where=skip)
+        with one_blas_thread():
+            for t in range(steps):
+                prev, new = [s[t] for s in seq], [s[t + 1] for s in seq]
+                y = self.step(t, prev, new)
+                np.copyto(ys[t], y)
+                if mask is not None:
+                    skip = ~mask[t][:, None]
+                    for p, n in zip(prev, new):
+                        np.copyto(n, p, where=skip)
+                    if zero_output_for_mask or t == 0:
+                        np.copyto(ys[t], 0, where=skip)
+                    else:
+                        np.copyto(ys[t], ys[t - 1], where=skip)
         self._seq = (seq, mask, zero_output_for_mask)
         return ys, [s[steps] for s in seq]
 
@@ -210,21 +237,22 @@ class RNNCell(Layer):
             buf = self._workspace(f"d_state{k}", (batch, n), d_ys.dtype)
             np.copyto(buf, 0 if d is None else d)
             d_states.append(buf)
-        for t in range(steps - 1, -1, -1):
-            prev = [s[t] for s in seq]
-            if mask is None:
+        with one_blas_thread():
+            for t in range(steps - 1, -1, -1):
+                prev = [s[t] for s in seq]
+                if mask is None:
+                    d_states = self.step_backward(t, prev, d_ys[t], d_states)
+                    continue
+                keep = mask[t][:, None]
+                if not zero_output and t > 0:  # a masked output was a copy of the previous one
+                    d_ys[t - 1] += np.where(keep, 0, d_ys[t])
+                d_ys[t] *= keep
+                carried = [np.where(keep, 0, d) for d in d_states]
+                for d in d_states:
+                    d *= keep
                 d_states = self.step_backward(t, prev, d_ys[t], d_states)
-                continue
-            keep = mask[t][:, None]
-            if not zero_output and t > 0:  # a masked output was a copy of the previous one
-                d_ys[t - 1] += np.where(keep, 0, d_ys[t])
-            d_ys[t] *= keep
-            carried = [np.where(keep, 0, d) for d in d_states]
-            for d in d_states:
-                d *= keep
-            d_states = self.step_backward(t, prev, d_ys[t], d_states)
-            for d, c in zip(d_states, carried):
-                d += c
+                for d, c in zip(d_states, carried):
+                    d += c
         return self.end_backward(need_input_grad), d_states
 
     def get_config(self):
