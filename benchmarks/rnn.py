@@ -386,8 +386,9 @@ def summary(results, report):
 
     labels = {**LABELS, "kerasite_numpy": "kerasite (NumPy, accelerator off)"}
     config = results["config"]
-    lines = [f"# {config['model']}: {config['samples']:,} sequences, batch "
-             f"{config['batch_size']}, {config['threads']} threads", "",
+    title = (f"# {config['model']}: {config['samples']:,} sequences, batch "
+             f"{config['batch_size']}, {config['threads']} threads")
+    lines = [title, "",
              "| run | median epoch (s) | quiet epochs | test accuracy | peak memory (MB) |",
              "|---|---|---|---|---|"]
     memory = results.get("memory", {})

@@ -12,7 +12,7 @@ from benchmarks import peers, report, rnn
 
 
 def test_the_data_have_imdb_s_shape_and_zipf_like_tokens():
-    x, y, x_test, y_test = rnn.make_data(300, 20, seed=0)
+    x, y, x_test, _ = rnn.make_data(300, 20, seed=0)
     assert x.shape == (300, 200) and x.dtype == np.int32 and x_test.shape == (20, 200)
     assert x.min() >= 1 and x.max() < rnn.IMDB["vocabulary"]
     assert set(np.unique(y)) == {0, 1} and y.dtype == np.int64

@@ -27,6 +27,7 @@ step's slice ``xs[t]`` is one contiguous block.
 
 import contextlib
 import inspect
+import threading
 
 import numpy as np
 
@@ -92,6 +93,26 @@ def gradient(act, g, y, out):
 _BLAS = {}  # the threadpoolctl controller of NumPy's BLAS, made at the first time loop
 
 
+def _blas_controller():
+    """threadpoolctl's controller of the loaded BLAS libraries, or ``None`` without it."""
+    if "controller" not in _BLAS:
+        try:
+            import threadpoolctl
+        except ImportError:
+            _BLAS["controller"] = None
+        else:
+            _BLAS["controller"] = threadpoolctl.ThreadpoolController().select(user_api="blas")
+    return _BLAS["controller"]
+
+
+def _blas_threads():
+    """The most threads NumPy's BLAS may use now (1 when threadpoolctl is missing)."""
+    controller = _blas_controller()
+    if controller is None or not controller.lib_controllers:
+        return 1
+    return max(pool.num_threads for pool in controller.lib_controllers)
+
+
 def one_blas_thread():
     """A context in which NumPy's BLAS uses one thread (a no-op without threadpoolctl).
 
@@ -102,16 +123,42 @@ def one_blas_thread():
     large products outside the loop (every step's input projection and the
     weight gradients) keep all the threads.
     """
-    controller = _BLAS.get("controller")
-    if controller is None:
-        try:
-            import threadpoolctl
-        except ImportError:
-            return contextlib.nullcontext()
-        controller = _BLAS["controller"] = threadpoolctl.ThreadpoolController()
-    if all(pool.num_threads == 1 for pool in controller.select(user_api="blas").lib_controllers):
+    if _blas_threads() == 1:
         return contextlib.nullcontext()
-    return controller.limit(limits=1, user_api="blas")
+    return _blas_controller().limit(limits=1)
+
+
+def run_both(first, second):
+    """``(first(), second())``, side by side on two threads when BLAS may use two or more.
+
+    ``Bidirectional``'s two directions are independent, and each spends its
+    time loop on one core (see ``one_blas_thread``). So with two cores or
+    more they run at the same time: NumPy's products and the compiled step
+    kernels release the GIL. Meanwhile BLAS is held to one thread, so the two
+    directions take two cores, not four. With one BLAS thread allowed
+    (``kerasite.config.set_num_threads(1)``) they run one after the other.
+    """
+    if _blas_threads() < 2:
+        return first(), second()
+    result = {}
+
+    def run_second():
+        try:
+            result["value"] = second()
+        except BaseException as exc:  # noqa: BLE001 (raised again on the calling thread)
+            result["error"] = exc
+
+    with _blas_controller().limit(limits=1):
+        thread = threading.Thread(target=run_second, name="kerasite-bidirectional",
+                                  daemon=True)
+        thread.start()
+        try:
+            value = first()
+        finally:
+            thread.join()
+    if "error" in result:
+        raise result["error"]
+    return value, result["value"]
 
 
 class RNNCell(Layer):
@@ -272,7 +319,7 @@ class GatedCell(RNNCell):
     """
 
     gates = 1
-    _cache_attrs = ("_seq", "_dp", "_rdp", "_xs", "_xw", "_dz")
+    _cache_attrs = ("_seq", "_dp", "_rdp", "_xs", "_xw", "_dz", "_kernel_t")
 
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -381,10 +428,17 @@ class GatedCell(RNNCell):
         ones.fill(1)
         return np.matmul(ones, a, out=out)
 
+    def run_backward(self, d_ys, d_final, need_input_grad=True):
+        # Every step multiplies by U^T: BLAS is faster on a contiguous copy than on the view.
+        kernel = self.recurrent_kernel.value
+        self._kernel_t = self._workspace("kernel_t", kernel.T.shape, kernel.dtype)
+        np.copyto(self._kernel_t, kernel.T)
+        return super().run_backward(d_ys, d_final, need_input_grad)
+
     def _d_prev_from_dz(self, dz, rows):
         """``dz U^T`` (times the recurrent dropout mask): the gradient reaching ``h_{t-1}``."""
         out = self._workspace(f"dh{rows}", (dz.shape[0], self.units), dz.dtype)
-        np.matmul(dz, self.recurrent_kernel.value.T, out=out)
+        np.matmul(dz, self._kernel_t, out=out)
         if self._rdp is not None:
             out *= self._rdp
         return out

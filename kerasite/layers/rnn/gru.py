@@ -5,8 +5,13 @@ import numpy as np
 from kerasite import backend
 from kerasite._validation import boolean
 from kerasite.backend import kernels
-from kerasite.layers.rnn.base import (CellLayer, GatedCell, gradient, has_default_activations,
-                                      step_activation)
+from kerasite.layers.rnn.base import (
+    CellLayer,
+    GatedCell,
+    gradient,
+    has_default_activations,
+    step_activation,
+)
 
 
 class GRUCell(GatedCell):

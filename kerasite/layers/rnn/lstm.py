@@ -3,10 +3,15 @@
 import numpy as np
 
 from kerasite import backend, initializers
-from kerasite.backend import kernels
 from kerasite._validation import boolean
-from kerasite.layers.rnn.base import (CellLayer, GatedCell, gradient, has_default_activations,
-                                      step_activation)
+from kerasite.backend import kernels
+from kerasite.layers.rnn.base import (
+    CellLayer,
+    GatedCell,
+    gradient,
+    has_default_activations,
+    step_activation,
+)
 
 
 class _UnitForgetBias(initializers.Initializer):

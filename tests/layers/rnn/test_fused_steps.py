@@ -268,3 +268,62 @@ def test_embedding_twin_equals_reference():
         grads.append(grad)
     np.testing.assert_allclose(grads[0], grads[1], rtol=0, atol=1e-5)
     np.testing.assert_allclose(grads[0], _add_at(indices, g, 300), rtol=0, atol=1e-5)
+
+
+# ------------------------------------------------------- the time loop's threads
+def _needs_threadpoolctl():
+    import importlib.util
+
+    if importlib.util.find_spec("threadpoolctl") is None:
+        pytest.skip("threadpoolctl is not installed")
+
+
+def test_the_time_loop_runs_on_one_blas_thread_and_restores_the_others():
+    _needs_threadpoolctl()
+    from threadpoolctl import threadpool_limits
+
+    from kerasite.layers.rnn import base
+
+    with threadpool_limits(2, user_api="blas"):
+        if base._blas_threads() < 2:
+            pytest.skip("BLAS has a single thread here")
+        seen = []
+        cell = layers.LSTMCell(3)
+        step = cell.step
+        cell.step = lambda *args: (seen.append(base._blas_threads()), step(*args))[1]
+        layers.RNN(cell).forward(np.ones((2, 4, 3), np.float32))
+        assert seen == [1] * 4
+        assert base._blas_threads() == 2
+
+
+def test_bidirectional_runs_its_directions_on_two_threads_with_the_same_results(monkeypatch):
+    _needs_threadpoolctl()
+    import threading
+
+    from threadpoolctl import threadpool_limits
+
+    from kerasite.layers.rnn import base, bidirectional
+
+    x = np.random.default_rng(10).normal(size=(3, 6, 4)).astype(np.float32)
+    layer = layers.Bidirectional(layers.LSTM(3, return_sequences=True))
+    g = np.cos(np.arange(3 * 6 * 6)).reshape(3, 6, 6).astype(np.float32)
+    with threadpool_limits(1, user_api="blas"):  # one BLAS thread: one after the other
+        y_one, dx_one = layer.forward(x, training=True), layer.backward(g)
+    threads = []
+    backward_call = layer.backward_layer.call
+    monkeypatch.setattr(layer.backward_layer, "call", lambda *a, **k: (
+        threads.append(threading.current_thread().name), backward_call(*a, **k))[1])
+    with threadpool_limits(2, user_api="blas"):
+        if base._blas_threads() < 2:
+            pytest.skip("BLAS has a single thread here")
+        y_two, dx_two = layer.forward(x, training=True), layer.backward(g)
+    assert threads == ["kerasite-bidirectional"]
+    np.testing.assert_array_equal(y_one, y_two)
+    np.testing.assert_array_equal(dx_one, dx_two)
+
+    def broken():
+        raise ValueError("the second direction failed")
+
+    with threadpool_limits(2, user_api="blas"), \
+            pytest.raises(ValueError, match="the second direction failed"):
+        bidirectional.run_both(lambda: 1, broken)
