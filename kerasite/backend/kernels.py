@@ -10,6 +10,8 @@ runs instead and gives the same result within float32 rounding.
 * ``max_pool``, ``max_pool_backward``: MaxPooling2D's forward and backward.
 * ``bias_relu``, ``relu_grad_and_bias_sum``: Conv2D's fused ReLU epilogues.
 * ``sgd_step``, ``adam_step``: the optimizers' update over every weight.
+* ``lstm_step``, ``gru_step`` and their backwards: a recurrent step's gates;
+  ``embedding_backward``: Embedding's gradient, only the rows looked up.
 
 Images are channels-last, ``(batch, height, width, channels)``. Every
 kernel writes into a buffer its caller owns (``out``, ``y``, ``dxp``, ...),

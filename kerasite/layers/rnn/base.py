@@ -113,6 +113,14 @@ def _blas_threads():
     return max(pool.num_threads for pool in controller.lib_controllers)
 
 
+# How many time loops run now (threads may run several), and the limiter that holds
+# BLAS to one thread while any does: the first to start sets it, the last to end
+# restores the threads BLAS had.
+_LOOPS = {"running": 0, "limiter": None}
+_LOOPS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
 def one_blas_thread():
     """A context in which NumPy's BLAS uses one thread (a no-op without threadpoolctl).
 
@@ -121,11 +129,21 @@ def one_blas_thread():
     stop costs a hand-off between cores; on a busy machine, where a thread
     waits for a descheduled partner, a product took 40 times longer. The
     large products outside the loop (every step's input projection and the
-    weight gradients) keep all the threads.
+    weight gradients) keep all the threads. Contexts on several threads
+    share one limit, lifted when the last one ends.
     """
-    if _blas_threads() == 1:
-        return contextlib.nullcontext()
-    return _blas_controller().limit(limits=1)
+    with _LOOPS_LOCK:
+        if _LOOPS["running"] == 0 and _blas_threads() > 1:
+            _LOOPS["limiter"] = _blas_controller().limit(limits=1)
+        _LOOPS["running"] += 1
+    try:
+        yield
+    finally:
+        with _LOOPS_LOCK:
+            _LOOPS["running"] -= 1
+            if _LOOPS["running"] == 0 and _LOOPS["limiter"] is not None:
+                _LOOPS["limiter"].restore_original_limits()
+                _LOOPS["limiter"] = None
 
 
 def run_both(first, second):
@@ -148,7 +166,7 @@ def run_both(first, second):
         except BaseException as exc:  # noqa: BLE001 (raised again on the calling thread)
             result["error"] = exc
 
-    with _blas_controller().limit(limits=1):
+    with one_blas_thread():
         thread = threading.Thread(target=run_second, name="kerasite-bidirectional",
                                   daemon=True)
         thread.start()

@@ -327,3 +327,23 @@ def test_bidirectional_runs_its_directions_on_two_threads_with_the_same_results(
     with threadpool_limits(2, user_api="blas"), \
             pytest.raises(ValueError, match="the second direction failed"):
         bidirectional.run_both(lambda: 1, broken)
+
+
+def test_overlapping_time_loops_share_one_limit_lifted_by_the_last():
+    # Two threads' loops may overlap in any order: BLAS gets its threads back only
+    # when the last one ends.
+    _needs_threadpoolctl()
+    from threadpoolctl import threadpool_limits
+
+    from kerasite.layers.rnn import base
+
+    with threadpool_limits(2, user_api="blas"):
+        if base._blas_threads() < 2:
+            pytest.skip("BLAS has a single thread here")
+        first, second = base.one_blas_thread(), base.one_blas_thread()
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)
+        assert base._blas_threads() == 1
+        second.__exit__(None, None, None)
+        assert base._blas_threads() == 2
