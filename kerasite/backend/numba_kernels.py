@@ -280,7 +280,9 @@ TWINS = {fn.__name__: fn for fn in (im2col, col2im, max_pool, max_pool_backward,
 # on the CPU) uses: within 3e-7 of tanh in float32. The sigmoid is
 # 1/2 + tanh(x/2)/2. That is float32 accuracy only: for float64 the forward
 # twins return NotImplemented and the NumPy reference runs.
-_jit_step = numba.njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+# fastmath without "nnan" and "ninf": a NaN or an infinity still goes through as in NumPy.
+_jit_step = numba.njit(cache=True, nogil=True, error_model="numpy",
+                       fastmath={"nsz", "arcp", "contract", "afn", "reassoc"})
 
 _TANH_CLAMP = np.float32(7.90531110763549805)  # beyond it, tanh is 1 in float32
 # x (a1 + a3 x^2 + ... + a13 x^12) / (b0 + b2 x^2 + b4 x^4 + b6 x^6)
@@ -295,11 +297,12 @@ _HALF = np.float32(0.5)
 
 
 @_jit_step
-def _tanh(x):
-    x = min(max(x, -_TANH_CLAMP), _TANH_CLAMP)
+def _tanh(value):
+    x = min(max(value, -_TANH_CLAMP), _TANH_CLAMP)
     x2 = x * x
     p = x * (_A1 + x2 * (_A3 + x2 * (_A5 + x2 * (_A7 + x2 * (_A9 + x2 * (_A11 + x2 * _A13))))))
-    return p / (_B0 + x2 * (_B2 + x2 * (_B4 + x2 * _B6)))
+    y = p / (_B0 + x2 * (_B2 + x2 * (_B4 + x2 * _B6)))
+    return y if value == value else value  # NaN stays NaN (the clamp would hide it)
 
 
 @_jit_step

@@ -133,6 +133,11 @@ def test_the_twins_tanh_and_sigmoid_are_within_float32_rounding():
     assert np.max(np.abs(t - np.tanh(x64))) < 4e-7
     assert np.max(np.abs(s - 1 / (1 + np.exp(-x64)))) < 4e-7
     assert t[-3] == 0 and np.all(np.abs(t) <= 1) and np.all((s >= 0) & (s <= 1))
+    special = np.array([np.nan, np.inf, -np.inf], np.float32)
+    t, s = np.empty_like(special), np.empty_like(special)
+    both(special, t, s)  # as NumPy: a NaN goes through, the infinities saturate
+    np.testing.assert_allclose(t, [np.nan, 1, -1], rtol=0, atol=4e-7)
+    np.testing.assert_allclose(s, [np.nan, 1, 0], rtol=0, atol=4e-7)
 
 
 # ------------------------------------------------------------- whole layers
