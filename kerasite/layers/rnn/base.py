@@ -27,6 +27,8 @@ step's slice ``xs[t]`` is one contiguous block.
 
 import contextlib
 import inspect
+import os
+import queue
 import threading
 
 import numpy as np
@@ -146,6 +148,39 @@ def one_blas_thread():
                 _LOOPS["limiter"] = None
 
 
+class _Helper:
+    """A daemon thread that runs the functions put in its queue: a direction of ``Bidirectional``.
+
+    Kept for the process's life: starting a thread per call made the caller
+    wait until the new thread was first scheduled, milliseconds on a busy
+    machine. A forked child makes its own (threads do not survive a fork).
+    """
+
+    _lock = threading.Lock()
+    _current = None
+
+    def __init__(self):
+        self.pid = os.getpid()
+        self.tasks = queue.SimpleQueue()
+        threading.Thread(target=self._serve, name="kerasite-bidirectional", daemon=True).start()
+
+    @classmethod
+    def get(cls):
+        with cls._lock:
+            if cls._current is None or cls._current.pid != os.getpid():
+                cls._current = cls()
+            return cls._current
+
+    def _serve(self):
+        while True:
+            fn, result, done = self.tasks.get()
+            try:
+                result["value"] = fn()
+            except BaseException as exc:  # noqa: BLE001 (raised again on the calling thread)
+                result["error"] = exc
+            done.set()
+
+
 def run_both(first, second):
     """``(first(), second())``, side by side on two threads when BLAS may use two or more.
 
@@ -158,22 +193,13 @@ def run_both(first, second):
     """
     if _blas_threads() < 2:
         return first(), second()
-    result = {}
-
-    def run_second():
-        try:
-            result["value"] = second()
-        except BaseException as exc:  # noqa: BLE001 (raised again on the calling thread)
-            result["error"] = exc
-
+    result, done = {}, threading.Event()
     with one_blas_thread():
-        thread = threading.Thread(target=run_second, name="kerasite-bidirectional",
-                                  daemon=True)
-        thread.start()
+        _Helper.get().tasks.put((second, result, done))
         try:
             value = first()
         finally:
-            thread.join()
+            done.wait()
     if "error" in result:
         raise result["error"]
     return value, result["value"]
