@@ -93,7 +93,7 @@ def build_kerasite_model(seed, cell="lstm"):
 
 
 def initial_weights(seed, cell="lstm"):
-    """Keras's layouts: the embedding, per direction and layer ``[kernel, recurrent, bias]``, Dense."""
+    """Keras's layouts: the embedding, each layer's two directions, the Dense layer."""
     return build_kerasite_model(seed, cell).get_weights()
 
 
