@@ -59,6 +59,10 @@ def make_trainer(framework, weights, batch_size, seed, threads, model="autoencod
 
     ``model`` is ``"autoencoder"``, ``"convnet"`` or ``"timeseries"``.
     """
+    if model in ("bilstm", "bigru"):  # benchmarks/rnn.py's bidirectional model
+        from benchmarks import rnn
+
+        return rnn.make_trainer(framework, weights, batch_size, seed, threads, cell=model[2:])
     if model == "convnet":
         classes = {"kerasite": KerasiteConvnetTrainer, "torch": TorchConvnetTrainer,
                    "keras": KerasConvnetTrainer}
@@ -405,7 +409,7 @@ class TorchConvnetTrainer:
 TIMESERIES = {"filters": 64, "kernel_size": 3, "blocks": 3, "classes": 2, "input": (500, 1),
               "batch_size": 32}
 # The models whose workers train on (x, labels) and report a test accuracy.
-LABELED_MODELS = ("convnet", "timeseries")
+LABELED_MODELS = ("convnet", "timeseries", "bilstm", "bigru")
 
 
 def build_kerasite_timeseries(seed):

@@ -200,6 +200,9 @@ def run_rounds(workers, skipped, args, kerasite_has_numpy_path=False):
         kerasite_group = [kerasite_group[0], kerasite_group[3]]
     elif args.model == "timeseries":  # no floor written for it: the run alone
         kerasite_group = [kerasite_group[0]]
+    elif args.model in ("bilstm", "bigru"):  # benchmarks/rnn.py: and the NumPy path
+        numpy_path = [kerasite_group[5]] if kerasite_has_numpy_path else []
+        kerasite_group = [kerasite_group[0]] + numpy_path
     elif not kerasite_has_numpy_path:  # no accelerator: the main run is the NumPy path
         kerasite_group = kerasite_group[:5]
     groups = [kerasite_group] + [[(name, "train", name)] for name in ("torch", "keras")

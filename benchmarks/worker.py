@@ -32,7 +32,7 @@ import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The models trained on (x, labels), with a test accuracy: peers.LABELED_MODELS.
-LABELED_MODELS = ("convnet", "timeseries")
+LABELED_MODELS = ("convnet", "timeseries", "bilstm", "bigru")
 
 
 # ======================================================================= parent
@@ -123,6 +123,9 @@ class Session:
             self.y_test = np.load(data_dir / "y_test.npy")
         trainer = peers.make_trainer(framework, weights, batch_size, seed, threads, model=model)
         self.tasks = {"train": trainer}
+        if extras and model in ("bilstm", "bigru") and _accelerator_on():
+            self.tasks["numpy"] = peers.make_trainer(framework, weights, batch_size, seed,
+                                                     threads, model=model)
         if extras and model == "convnet":
             self.tasks["blas_floor"] = floors.ConvnetBlasFloor(len(self.x_train), batch_size)
         elif extras and model == "autoencoder":
@@ -151,6 +154,8 @@ class Session:
 
             backend.use_accelerator(False)
             try:
+                if self.model in LABELED_MODELS:
+                    return runner.train_epoch(self.x_train, self.y_train)
                 return runner.train_epoch(self.x_train)
             finally:
                 backend.use_accelerator(True)

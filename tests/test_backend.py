@@ -97,7 +97,8 @@ def _run_both(kernel, args, outputs):
 def test_every_twin_has_a_case_here_or_in_test_fast_conv():
     from kerasite.backend import numba_kernels
 
-    assert set(numba_kernels.TWINS) == {kernel.key for kernel in CASES} | CONV_KERNELS
+    assert set(numba_kernels.TWINS) == ({kernel.key for kernel in CASES} | CONV_KERNELS
+                                        | RNN_KERNELS)
 
 
 def test_twins_are_keyed_by_the_name_of_a_reference_in_kernels():
@@ -114,7 +115,7 @@ def test_twins_are_keyed_by_the_name_of_a_reference_in_kernels():
 
 def test_every_marked_kernel_is_found_by_its_own_name():
     marked = {name: fn for name, fn in vars(kernels).items() if hasattr(fn, "reference")}
-    assert set(marked) == {kernel.key for kernel in CASES} | CONV_KERNELS
+    assert set(marked) == {kernel.key for kernel in CASES} | CONV_KERNELS | RNN_KERNELS
     assert all(fn.key == name for name, fn in marked.items())
 
 
@@ -336,3 +337,7 @@ def test_a_twin_that_fails_to_compile_at_its_first_call_falls_back(monkeypatch):
             assert triple(3) == 9  # and no second warning
     finally:
         del backend._FAST["triple"]
+# The recurrent layers' and Embedding's kernels, whose twins
+# tests/layers/rnn/test_fused_steps.py checks.
+RNN_KERNELS = {"lstm_step", "lstm_step_backward", "gru_step", "gru_step_backward",
+               "embedding_backward"}

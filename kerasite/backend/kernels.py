@@ -10,6 +10,8 @@ runs instead and gives the same result within float32 rounding.
 * ``max_pool``, ``max_pool_backward``: MaxPooling2D's forward and backward.
 * ``bias_relu``, ``relu_grad_and_bias_sum``: Conv2D's fused ReLU epilogues.
 * ``sgd_step``, ``adam_step``: the optimizers' update over every weight.
+* ``lstm_step``, ``gru_step`` and their backwards: a recurrent step's gates;
+  ``embedding_backward``: Embedding's gradient, only the rows looked up.
 
 Images are channels-last, ``(batch, height, width, channels)``. Every
 kernel writes into a buffer its caller owns (``out``, ``y``, ``dxp``, ...),
@@ -191,3 +193,161 @@ def adam_step(p, g, m, v, step, lr, beta_1, beta_2, epsilon):
     np.divide(m, step, out=step)
     step *= lr
     p -= step
+
+
+# ---------------------------------------------------------- recurrent steps
+# The elementwise part of one LSTM or GRU step with Keras's default
+# activations (sigmoid gates, tanh), forward and backward: the cells in
+# kerasite/layers/rnn/ run them between the recurrent matrix products when
+# the accelerator is on, and their own gate-by-gate code otherwise. Every
+# derivative comes from a stored output (sigmoid' = s (1 - s), tanh' = 1 - t^2).
+def _sigmoid(x):
+    """``1 / (1 + exp(-x))`` in place (overflow to 0 for very negative ``x``, silenced)."""
+    np.negative(x, out=x)
+    with np.errstate(over="ignore"):
+        np.exp(x, out=x)
+    x += 1.0
+    return np.reciprocal(x, out=x)
+
+
+@kernel
+def lstm_step(xw, hu, c_prev, c, tanh_c, h):
+    """One LSTM step after its products: the gates, the new cell state and output.
+
+    Args:
+        xw: ``(batch, 4 units)``, ``x_t W + b``; becomes the activated gates
+            ``i, f, g, o`` (Keras's order), which the backward step reads.
+        hu: ``(batch, 4 units)``, ``h_{t-1} U``.
+        c_prev: ``(batch, units)``, ``c_{t-1}``.
+        c, tanh_c, h: ``(batch, units)``, written: ``c_t = f c_{t-1} + i g``,
+            ``tanh(c_t)`` and ``h_t = o tanh(c_t)``.
+
+    Returns:
+        ``h``.
+    """
+    u = c.shape[1]
+    xw += hu
+    _sigmoid(xw[:, :2 * u])                  # i, f
+    np.tanh(xw[:, 2 * u:3 * u], out=xw[:, 2 * u:3 * u])   # g
+    _sigmoid(xw[:, 3 * u:])                  # o
+    i, f, g, o = xw[:, :u], xw[:, u:2 * u], xw[:, 2 * u:3 * u], xw[:, 3 * u:]
+    np.multiply(f, c_prev, out=c)
+    c += i * g
+    np.tanh(c, out=tanh_c)
+    return np.multiply(o, tanh_c, out=h)
+
+
+@kernel
+def lstm_step_backward(dh, d_output, dc, gates, tanh_c, c_prev, dz, dc_prev):
+    """The backward of ``lstm_step``: the gates' pre-activation gradients.
+
+    Args:
+        dh: ``(batch, units)``, d loss / d h_t from the step after; ``d_output``
+            (d loss / d output t) is added into it.
+        dc: ``(batch, units)``, d loss / d c_t from the step after; the
+            gradient through ``h_t`` is added into it.
+        gates: ``(batch, 4 units)``, what ``lstm_step`` left in ``xw``.
+        tanh_c, c_prev: the step's ``tanh(c_t)`` and ``c_{t-1}``.
+        dz: ``(batch, 4 units)``, written: d loss / d (x_t W + h_{t-1} U + b).
+        dc_prev: ``(batch, units)``, written: d loss / d c_{t-1} ``= dc f``.
+
+    Returns:
+        ``dz``; d loss / d h_{t-1} is then ``dz U^T``.
+    """
+    u = dh.shape[1]
+    i, f, g, o = gates[:, :u], gates[:, u:2 * u], gates[:, 2 * u:3 * u], gates[:, 3 * u:]
+    dh += d_output
+    dc += dh * o * (1 - tanh_c * tanh_c)
+    dz[:, :u] = dc * g * i * (1 - i)
+    dz[:, u:2 * u] = dc * c_prev * f * (1 - f)
+    dz[:, 2 * u:3 * u] = dc * i * (1 - g * g)
+    dz[:, 3 * u:] = dh * tanh_c * o * (1 - o)
+    np.multiply(dc, f, out=dc_prev)
+    return dz
+
+
+@kernel
+def gru_step(xw, hu, h_prev, kept, h):
+    """One GRU step (``reset_after=True``) after its products: the gates and output.
+
+    Args:
+        xw: ``(batch, 3 units)``, ``x_t W + b_in``; becomes the activated
+            ``z, r, ĥ`` (Keras's order), which the backward step reads.
+        hu: ``(batch, 3 units)``, ``h_{t-1} U + b_rec``.
+        h_prev: ``(batch, units)``, ``h_{t-1}``.
+        kept: ``(batch, units)``, written: ``hu``'s candidate block, for backward.
+        h: ``(batch, units)``, written: ``h_t = ĥ + z (h_{t-1} - ĥ)``.
+
+    Returns:
+        ``h``.
+    """
+    u = h.shape[1]
+    xw[:, :2 * u] += hu[:, :2 * u]
+    _sigmoid(xw[:, :2 * u])                   # z, r
+    z, r, hh = xw[:, :u], xw[:, u:2 * u], xw[:, 2 * u:]
+    np.copyto(kept, hu[:, 2 * u:])
+    hh += r * kept
+    np.tanh(hh, out=hh)                       # ĥ = tanh(xw_h + r hu_h)
+    np.subtract(h_prev, hh, out=h)
+    h *= z
+    h += hh
+    return h
+
+
+@kernel
+def gru_step_backward(dh, d_output, gates, kept, h_prev, dz, d_hu, dh_direct):
+    """The backward of ``gru_step``.
+
+    Args:
+        dh: ``(batch, units)``, d loss / d h_t from the step after;
+            ``d_output`` is added into it.
+        gates: ``(batch, 3 units)``, what ``gru_step`` left in ``xw``.
+        kept, h_prev: the step's ``hu`` candidate block and ``h_{t-1}``.
+        dz: ``(batch, 3 units)``, written: d loss / d (x_t W + b_in).
+        d_hu: ``(batch, 3 units)``, written: d loss / d (h_{t-1} U + b_rec).
+        dh_direct: ``(batch, units)``, written: the part of d loss / d h_{t-1}
+            that skips the product, ``dh z``; the rest is ``d_hu U^T``.
+
+    Returns:
+        ``d_hu``.
+    """
+    u = dh.shape[1]
+    z, r, hh = gates[:, :u], gates[:, u:2 * u], gates[:, 2 * u:]
+    dh += d_output
+    dz[:, :u] = dh * (h_prev - hh) * z * (1 - z)
+    dz[:, 2 * u:] = dh * (1 - z) * (1 - hh * hh)           # da: ĥ's pre-activation
+    dz[:, u:2 * u] = dz[:, 2 * u:] * kept * r * (1 - r)
+    d_hu[:, :2 * u] = dz[:, :2 * u]
+    np.multiply(dz[:, 2 * u:], r, out=d_hu[:, 2 * u:])
+    np.multiply(dh, z, out=dh_direct)
+    return d_hu
+
+
+@kernel
+def embedding_backward(indices, grad_output, grad, previous):
+    """Embedding's weight gradient, touching only the rows that were looked up.
+
+    Args:
+        indices: integers ``(n,)``, the rows looked up.
+        grad_output: ``(n, dim)``, d loss / d each looked-up vector.
+        grad: ``(rows, dim)``, the table's gradient: the rows in ``previous``
+            (the last call's distinct indices) are zeroed, then each output
+            gradient is added into the row of its index.
+        previous: ``None`` (zero the whole table) or the rows written last time.
+
+    Returns:
+        The distinct indices, sorted: the rows written, for the next call's
+        ``previous``.
+    """
+    if previous is None:
+        grad.fill(0)
+    else:
+        grad[previous] = 0
+    if indices.size == 0:
+        return indices
+    order = np.argsort(indices, kind="stable")
+    ordered = indices[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    rows = ordered[starts]
+    grad[rows] = np.add.reduceat(grad_output[order], starts, axis=0)
+    return rows

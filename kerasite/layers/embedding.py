@@ -4,6 +4,7 @@ import numpy as np
 
 from kerasite import constraints, initializers, regularizers
 from kerasite._validation import boolean, positive_int
+from kerasite.backend import kernels
 from kerasite.layers.base import Layer
 
 
@@ -11,9 +12,11 @@ class Embedding(Layer):
     """Maps each integer index in ``[0, input_dim)`` to a learned vector of ``output_dim``.
 
     ``y[..., :] = embeddings[x[...]]``. Only the rows that were looked up get
-    a gradient: backward zeroes ``grads["embeddings"]`` and adds each
-    output gradient into the row of its index (``np.add.at``, which sums
-    repeated indices correctly). The indices themselves have no gradient.
+    a gradient: backward zeroes the rows of ``grads["embeddings"]`` that the
+    last batch wrote and adds each output gradient into the row of its index
+    (repeated indices sum), so a batch touches only its own rows of a large
+    table (``kerasite.backend.kernels.embedding_backward``). The indices
+    themselves have no gradient.
 
     Args:
         input_dim: the vocabulary size, a positive integer.
@@ -41,7 +44,7 @@ class Embedding(Layer):
         (1, 2, 2)
     """
 
-    _cache_attrs = ("_indices",)
+    _cache_attrs = ("_indices", "_rows")
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
@@ -88,9 +91,14 @@ class Embedding(Layer):
         return self.embeddings.value[self._indices]  # fancy indexing: a fresh array
 
     def backward(self, grad_output, need_input_grad=True):
-        grad = self.embeddings._grad
-        grad.fill(0)
-        np.add.at(grad, self._indices.reshape(-1), grad_output.reshape(-1, self.output_dim))
+        # Only the rows looked up change: the kernel zeroes the rows the last call wrote
+        # (the whole table the first time) and adds into this batch's. A regularizer's
+        # gradient touches every row, so then the next call zeroes the whole table.
+        dense = bool(self.regularizers)
+        rows = kernels.embedding_backward(
+            self._indices.reshape(-1), grad_output.reshape(-1, self.output_dim),
+            self.embeddings._grad, None if dense else self.__dict__.get("_rows"))
+        self._rows = None if dense else rows
         if not need_input_grad:
             return None
         # Indices are not differentiable; zeros keep a layer before this one working.

@@ -25,7 +25,11 @@ Sequences run time-major inside, ``(timesteps, batch, features)``, so that a
 step's slice ``xs[t]`` is one contiguous block.
 """
 
+import contextlib
 import inspect
+import os
+import queue
+import threading
 
 import numpy as np
 
@@ -64,6 +68,15 @@ def step_activation(identifier, what):
     return act
 
 
+def has_default_activations(cell):
+    """Whether ``cell`` has Keras's default activations: tanh, and sigmoid gates.
+
+    Those are the ones the compiled step kernels (``kerasite.backend.kernels``) know.
+    """
+    return isinstance(cell.activation, activations.Tanh) and \
+        isinstance(cell.recurrent_activation, activations.Sigmoid)
+
+
 def apply(act, x):
     """``act(x)`` in place (the linear activation, ``None``, leaves ``x``)."""
     if act is not None:
@@ -77,6 +90,119 @@ def gradient(act, g, y, out):
         np.copyto(out, g)
         return out
     return act.gradient(g, y, out)
+
+
+_BLAS = {}  # the threadpoolctl controller of NumPy's BLAS, made at the first time loop
+
+
+def _blas_controller():
+    """threadpoolctl's controller of the loaded BLAS libraries, or ``None`` without it."""
+    if "controller" not in _BLAS:
+        try:
+            import threadpoolctl
+        except ImportError:
+            _BLAS["controller"] = None
+        else:
+            _BLAS["controller"] = threadpoolctl.ThreadpoolController().select(user_api="blas")
+    return _BLAS["controller"]
+
+
+def _blas_threads():
+    """The most threads NumPy's BLAS may use now (1 when threadpoolctl is missing)."""
+    controller = _blas_controller()
+    if controller is None or not controller.lib_controllers:
+        return 1
+    return max(pool.num_threads for pool in controller.lib_controllers)
+
+
+# How many time loops run now (threads may run several), and the limiter that holds
+# BLAS to one thread while any does: the first to start sets it, the last to end
+# restores the threads BLAS had.
+_LOOPS = {"running": 0, "limiter": None}
+_LOOPS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """A context in which NumPy's BLAS uses one thread (a no-op without threadpoolctl).
+
+    The time loop's products are small, ``(batch, units) @ (units, gates *
+    units)``: a second BLAS thread saves little on each, and each start and
+    stop costs a hand-off between cores; on a busy machine, where a thread
+    waits for a descheduled partner, a product took 40 times longer. The
+    large products outside the loop (every step's input projection and the
+    weight gradients) keep all the threads. Contexts on several threads
+    share one limit, lifted when the last one ends.
+    """
+    with _LOOPS_LOCK:
+        if _LOOPS["running"] == 0 and _blas_threads() > 1:
+            _LOOPS["limiter"] = _blas_controller().limit(limits=1)
+        _LOOPS["running"] += 1
+    try:
+        yield
+    finally:
+        with _LOOPS_LOCK:
+            _LOOPS["running"] -= 1
+            if _LOOPS["running"] == 0 and _LOOPS["limiter"] is not None:
+                _LOOPS["limiter"].restore_original_limits()
+                _LOOPS["limiter"] = None
+
+
+class _Helper:
+    """A daemon thread that runs the functions put in its queue: a direction of ``Bidirectional``.
+
+    Kept for the process's life: starting a thread per call made the caller
+    wait until the new thread was first scheduled, milliseconds on a busy
+    machine. A forked child makes its own (threads do not survive a fork).
+    """
+
+    _lock = threading.Lock()
+    _current = None
+
+    def __init__(self):
+        self.pid = os.getpid()
+        self.tasks = queue.SimpleQueue()
+        threading.Thread(target=self._serve, name="kerasite-bidirectional", daemon=True).start()
+
+    @classmethod
+    def get(cls):
+        with cls._lock:
+            if cls._current is None or cls._current.pid != os.getpid():
+                cls._current = cls()
+            return cls._current
+
+    def _serve(self):
+        while True:
+            fn, result, done = self.tasks.get()
+            try:
+                result["value"] = fn()
+            except BaseException as exc:  # noqa: BLE001 (raised again on the calling thread)
+                result["error"] = exc
+            done.set()
+
+
+def run_both(first, second):
+    """``(first(), second())``, side by side on two threads when BLAS may use two or more.
+
+    ``Bidirectional``'s two directions are independent, and each spends its
+    time loop on one core (see ``one_blas_thread``). So with two cores or
+    more they run at the same time: NumPy's products and the compiled step
+    kernels release the GIL. Meanwhile BLAS is held to one thread, so the two
+    directions take two cores, not four. With one BLAS thread allowed
+    (``kerasite.config.set_num_threads(1)``) they run one after the other.
+    """
+    if _blas_threads() < 2:
+        return first(), second()
+    result, done = {}, threading.Event()
+    with one_blas_thread():
+        _Helper.get().tasks.put((second, result, done))
+        try:
+            value = first()
+        finally:
+            done.wait()
+    if "error" in result:
+        raise result["error"]
+    return value, result["value"]
 
 
 class RNNCell(Layer):
@@ -165,18 +291,19 @@ class RNNCell(Layer):
             s[0] = s0
         ys = self._workspace("ys", (steps, batch, self.output_size), dtype)
         self.begin(xs, training)
-        for t in range(steps):
-            prev, new = [s[t] for s in seq], [s[t + 1] for s in seq]
-            y = self.step(t, prev, new)
-            np.copyto(ys[t], y)
-            if mask is not None:
-                skip = ~mask[t][:, None]
-                for p, n in zip(prev, new):
-                    np.copyto(n, p, where=skip)
-                if zero_output_for_mask or t == 0:
-                    np.copyto(ys[t], 0, where=skip)
-                else:
-                    np.copyto(ys[t], ys[t - 1], where=skip)
+        with one_blas_thread():
+            for t in range(steps):
+                prev, new = [s[t] for s in seq], [s[t + 1] for s in seq]
+                y = self.step(t, prev, new)
+                np.copyto(ys[t], y)
+                if mask is not None:
+                    skip = ~mask[t][:, None]
+                    for p, n in zip(prev, new):
+                        np.copyto(n, p, where=skip)
+                    if zero_output_for_mask or t == 0:
+                        np.copyto(ys[t], 0, where=skip)
+                    else:
+                        np.copyto(ys[t], ys[t - 1], where=skip)
         self._seq = (seq, mask, zero_output_for_mask)
         return ys, [s[steps] for s in seq]
 
@@ -201,21 +328,22 @@ class RNNCell(Layer):
             buf = self._workspace(f"d_state{k}", (batch, n), d_ys.dtype)
             np.copyto(buf, 0 if d is None else d)
             d_states.append(buf)
-        for t in range(steps - 1, -1, -1):
-            prev = [s[t] for s in seq]
-            if mask is None:
+        with one_blas_thread():
+            for t in range(steps - 1, -1, -1):
+                prev = [s[t] for s in seq]
+                if mask is None:
+                    d_states = self.step_backward(t, prev, d_ys[t], d_states)
+                    continue
+                keep = mask[t][:, None]
+                if not zero_output and t > 0:  # a masked output was a copy of the previous one
+                    d_ys[t - 1] += np.where(keep, 0, d_ys[t])
+                d_ys[t] *= keep
+                carried = [np.where(keep, 0, d) for d in d_states]
+                for d in d_states:
+                    d *= keep
                 d_states = self.step_backward(t, prev, d_ys[t], d_states)
-                continue
-            keep = mask[t][:, None]
-            if not zero_output and t > 0:  # a masked output was a copy of the previous one
-                d_ys[t - 1] += np.where(keep, 0, d_ys[t])
-            d_ys[t] *= keep
-            carried = [np.where(keep, 0, d) for d in d_states]
-            for d in d_states:
-                d *= keep
-            d_states = self.step_backward(t, prev, d_ys[t], d_states)
-            for d, c in zip(d_states, carried):
-                d += c
+                for d, c in zip(d_states, carried):
+                    d += c
         return self.end_backward(need_input_grad), d_states
 
     def get_config(self):
@@ -235,7 +363,7 @@ class GatedCell(RNNCell):
     """
 
     gates = 1
-    _cache_attrs = ("_seq", "_dp", "_rdp", "_xs", "_xw", "_dz")
+    _cache_attrs = ("_seq", "_dp", "_rdp", "_xs", "_xw", "_dz", "_kernel_t")
 
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -336,12 +464,25 @@ class GatedCell(RNNCell):
         np.matmul(self._recurrent_inputs_seq().T, dz, out=self.recurrent_kernel._grad)
 
     def _bias_gradient(self, dz):
-        np.sum(dz, axis=0, out=self.bias._grad)
+        self._column_sums(dz, self.bias._grad)
+
+    def _column_sums(self, a, out):
+        """``a.sum(axis=0)`` into ``out`` as one BLAS product (``ones @ a``): faster."""
+        ones = self._workspace("ones", (len(a),), a.dtype)
+        ones.fill(1)
+        return np.matmul(ones, a, out=out)
+
+    def run_backward(self, d_ys, d_final, need_input_grad=True):
+        # Every step multiplies by U^T: BLAS is faster on a contiguous copy than on the view.
+        kernel = self.recurrent_kernel.value
+        self._kernel_t = self._workspace("kernel_t", kernel.T.shape, kernel.dtype)
+        np.copyto(self._kernel_t, kernel.T)
+        return super().run_backward(d_ys, d_final, need_input_grad)
 
     def _d_prev_from_dz(self, dz, rows):
         """``dz U^T`` (times the recurrent dropout mask): the gradient reaching ``h_{t-1}``."""
         out = self._workspace(f"dh{rows}", (dz.shape[0], self.units), dz.dtype)
-        np.matmul(dz, self.recurrent_kernel.value.T, out=out)
+        np.matmul(dz, self._kernel_t, out=out)
         if self._rdp is not None:
             out *= self._rdp
         return out

@@ -5,7 +5,7 @@ import numpy as np
 from kerasite import utils
 from kerasite._validation import one_of
 from kerasite.layers.base import Layer
-from kerasite.layers.rnn.base import RNN, _deserialize_layer, _serialize_layer
+from kerasite.layers.rnn.base import RNN, _deserialize_layer, _serialize_layer, run_both
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -15,7 +15,8 @@ class Bidirectional(Layer):
 
     With ``return_sequences`` the backward layer's outputs are turned back
     into time order before merging, so step ``t`` of the result joins what
-    both directions computed at step ``t``.
+    both directions computed at step ``t``. With two cores or more the two
+    directions run at the same time, on two threads.
 
     Args:
         layer: a recurrent layer (``LSTM``, ``GRU``, ``SimpleRNN``, ``RNN``);
@@ -155,8 +156,8 @@ class Bidirectional(Layer):
         if initial is not None:
             half = len(initial) // 2
             f_in, b_in = [seq, *initial[:half]], [seq, *initial[half:]]
-        f = self.forward_layer.forward(f_in, training, mask=mask)
-        b = self.backward_layer.forward(b_in, training, mask=mask)
+        f, b = run_both(lambda: self.forward_layer.forward(f_in, training, mask=mask),
+                        lambda: self.backward_layer.forward(b_in, training, mask=mask))
         f_out, f_states = (f[0], f[1:]) if self.return_state else (f, [])
         b_out, b_states = (b[0], b[1:]) if self.return_state else (b, [])
         if self.return_sequences:
@@ -199,8 +200,8 @@ class Bidirectional(Layer):
         if self.return_state:
             half = len(rest) // 2
             g_f, g_b = [g_f, *rest[:half]], [g_b, *rest[half:]]
-        d_f = self.forward_layer.backward(g_f, need_input_grad)
-        d_b = self.backward_layer.backward(g_b, need_input_grad)
+        d_f, d_b = run_both(lambda: self.forward_layer.backward(g_f, need_input_grad),
+                            lambda: self.backward_layer.backward(g_b, need_input_grad))
         if not need_input_grad:
             return None
         if not self._has_initial:

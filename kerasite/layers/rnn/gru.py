@@ -2,8 +2,16 @@
 
 import numpy as np
 
+from kerasite import backend
 from kerasite._validation import boolean
-from kerasite.layers.rnn.base import CellLayer, GatedCell, gradient, step_activation
+from kerasite.backend import kernels
+from kerasite.layers.rnn.base import (
+    CellLayer,
+    GatedCell,
+    gradient,
+    has_default_activations,
+    step_activation,
+)
 
 
 class GRUCell(GatedCell):
@@ -37,7 +45,7 @@ class GRUCell(GatedCell):
     """
 
     gates = 3
-    _cache_attrs = (*GatedCell._cache_attrs, "_kept", "_dhu")
+    _cache_attrs = (*GatedCell._cache_attrs, "_kept", "_dhu", "_fused")
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
                  reset_after=True, **kwargs):
@@ -59,6 +67,10 @@ class GRUCell(GatedCell):
         self._kept = self._workspace("kept", (steps, batch, self.units), xs.dtype)
         # d loss / d (h_{t-1} U + b_rec), per step, for dU and the recurrent bias.
         self._dhu = self._workspace("dhu", (steps, batch, 3 * self.units), xs.dtype)
+        # With the accelerator on, reset_after and Keras's default activations, a step's
+        # elementwise part, below gate by gate, runs as one compiled pass instead.
+        self._fused = backend.accelerator_enabled() and self.reset_after and \
+            has_default_activations(self)
 
     def _split(self, a):
         u = self.units
@@ -75,6 +87,8 @@ class GRUCell(GatedCell):
             np.matmul(h_in, kernel, out=hu)
             if self.use_bias:
                 hu += self.bias.value[1]
+            if self._fused:                     # the lines below, in one compiled pass
+                return kernels.gru_step(xw, hu, h_prev, self._kept[t], h)
             xw[:, :2 * u] += hu[:, :2 * u]
         else:
             np.matmul(h_in, kernel[:, :2 * u], out=hu[:, :2 * u])
@@ -105,12 +119,18 @@ class GRUCell(GatedCell):
     def step_backward(self, t, prev, d_output, d_new):
         h_prev = prev[0]
         dh = d_new[0]
+        d_hu = self._dhu[t]
+        tmp = self._workspace("tmp", dh.shape, dh.dtype)
+        if self._fused:                         # the lines below, in one compiled pass
+            kernels.gru_step_backward(dh, d_output, self._xw[t], self._kept[t], h_prev,
+                                      self._dz[t], d_hu, tmp)
+            d_prev = self._d_prev_from_dz(d_hu, t % 2)
+            d_prev += tmp                       # + dh z
+            return [d_prev]
         dh += d_output
         z, r, hh = self._split(self._xw[t])
         dz_z, dz_r, da = self._split(self._dz[t])
-        d_hu = self._dhu[t]
         du_z, du_r, du_h = self._split(d_hu)
-        tmp = self._workspace("tmp", dh.shape, dh.dtype)
         act, rec = self.activation, self.recurrent_activation
         np.subtract(h_prev, hh, out=tmp)
         gradient(rec, np.multiply(tmp, dh, out=tmp), z, dz_z)
@@ -148,10 +168,10 @@ class GRUCell(GatedCell):
 
     def _bias_gradient(self, dz):
         if self.reset_after:
-            np.sum(dz, axis=0, out=self.bias._grad[0])
-            np.sum(self._dhu.reshape(-1, 3 * self.units), axis=0, out=self.bias._grad[1])
+            self._column_sums(dz, self.bias._grad[0])
+            self._column_sums(self._dhu.reshape(-1, 3 * self.units), self.bias._grad[1])
         else:
-            np.sum(dz, axis=0, out=self.bias._grad)
+            self._column_sums(dz, self.bias._grad)
 
     def get_config(self):
         import kerasite.layers.activations as activations

@@ -2,9 +2,16 @@
 
 import numpy as np
 
-from kerasite import initializers
+from kerasite import backend, initializers
 from kerasite._validation import boolean
-from kerasite.layers.rnn.base import CellLayer, GatedCell, gradient, step_activation
+from kerasite.backend import kernels
+from kerasite.layers.rnn.base import (
+    CellLayer,
+    GatedCell,
+    gradient,
+    has_default_activations,
+    step_activation,
+)
 
 
 class _UnitForgetBias(initializers.Initializer):
@@ -47,7 +54,7 @@ class LSTMCell(GatedCell):
     """
 
     gates = 4
-    _cache_attrs = (*GatedCell._cache_attrs, "_tanh_c")
+    _cache_attrs = (*GatedCell._cache_attrs, "_tanh_c", "_fused")
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
                  unit_forget_bias=True, **kwargs):
@@ -66,6 +73,9 @@ class LSTMCell(GatedCell):
         super().begin(xs, training)
         # xw becomes the gates in place: i, f, g, o after each step.
         self._tanh_c = self._workspace("tanh_c", (*xs.shape[:2], self.units), xs.dtype)
+        # With the accelerator on and Keras's default activations (sigmoid, tanh), a step's
+        # elementwise part, below gate by gate, runs as one compiled pass instead.
+        self._fused = backend.accelerator_enabled() and has_default_activations(self)
 
     def _split(self, a):
         u = self.units
@@ -75,8 +85,11 @@ class LSTMCell(GatedCell):
         h_prev, c_prev = prev
         h, c = new
         z = self._xw[t]                         # x_t W + b
-        z += np.matmul(self._recurrent_input(h_prev), self.recurrent_kernel.value,
+        hu = np.matmul(self._recurrent_input(h_prev), self.recurrent_kernel.value,
                        out=self._workspace("hu", z.shape, z.dtype))
+        if self._fused:                         # the lines below, in one compiled pass
+            return kernels.lstm_step(z, hu, c_prev, c, self._tanh_c[t], h)
+        z += hu
         i, f, g, o = self._split(z)
         u = self.units
         if self.recurrent_activation is not None:
@@ -101,9 +114,14 @@ class LSTMCell(GatedCell):
     def step_backward(self, t, prev, d_output, d_new):
         c_prev = prev[1]
         dh, dc = d_new
+        tanh_c = self._tanh_c[t]
+        if self._fused:                         # the lines below, in one compiled pass
+            dc_prev = self._workspace(f"dc{t % 2}", dh.shape, dh.dtype)
+            kernels.lstm_step_backward(dh, d_output, dc, self._xw[t], tanh_c, c_prev,
+                                       self._dz[t], dc_prev)
+            return [self._d_prev_from_dz(self._dz[t], t % 2), dc_prev]
         dh += d_output
         i, f, g, o = self._split(self._xw[t])
-        tanh_c = self._tanh_c[t]
         dz_i, dz_f, dz_c, dz_o = self._split(self._dz[t])
         tmp = self._workspace("tmp", dh.shape, dh.dtype)
         act, rec = self.activation, self.recurrent_activation
