@@ -83,3 +83,24 @@ def test_under_a_tape_the_carried_mask_gives_the_unpadded_gradients(watch_input)
             np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-12)
     finally:
         kerasite.config.set_floatx("float32")
+
+
+@pytest.mark.parametrize("make", [lambda: layers.LSTM(4), lambda: layers.Bidirectional(
+    layers.GRU(3))], ids=["lstm", "bidirectional_gru"])
+def test_an_explicit_mask_under_a_tape_gives_the_unpadded_gradients(make, float64):
+    # `rnn(x, mask=m)` inside a GradientTape: the masked steps neither add to the
+    # output nor to the weights' gradients, exactly as the unpadded sequences.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 5, 3))
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+    layer = make()
+    with kerasite.GradientTape() as tape:
+        total = ops.sum(layer(kerasite.Variable(x), mask=mask))
+    masked = tape.gradient(total, layer.trainable_weights)
+    with kerasite.GradientTape() as tape:
+        parts = ops.sum(layer(kerasite.Variable(x[:1, :3]))) + ops.sum(
+            layer(kerasite.Variable(x[1:])))
+    unpadded = tape.gradient(parts, layer.trainable_weights)
+    assert float(total) == pytest.approx(float(parts), abs=1e-12)
+    for a, b in zip(masked, unpadded):
+        np.testing.assert_allclose(a, b, atol=1e-12)

@@ -639,9 +639,8 @@ class RNN(Layer):
             states = list(initial_state) if isinstance(initial_state, (list, tuple)) \
                 else [initial_state]
             inputs = [inputs, *states]
-        if mask is not None:
-            return utils.EagerArray.wrap(self.forward(inputs, bool(training), mask=mask))
-        return super().__call__(inputs, training=training)
+        # The base class hands `mask=` to forward, on data and under a tape alike.
+        return super().__call__(inputs, training=training, mask=mask)
 
     def build(self, input_shape):
         seq_shape = self._sequence_shape(input_shape)

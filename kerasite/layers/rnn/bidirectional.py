@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from kerasite import utils
 from kerasite._validation import one_of
 from kerasite.layers.base import Layer
 from kerasite.layers.rnn.base import RNN, _deserialize_layer, _serialize_layer, run_both
@@ -91,9 +90,8 @@ class Bidirectional(Layer):
     def __call__(self, inputs, training=False, initial_state=None, mask=None, **kwargs):
         if initial_state is not None:
             inputs = [inputs, *list(initial_state)]
-        if mask is not None:
-            return utils.EagerArray.wrap(self.forward(inputs, bool(training), mask=mask))
-        return super().__call__(inputs, training=training)
+        # The base class hands `mask=` to forward, on data and under a tape alike.
+        return super().__call__(inputs, training=training, mask=mask)
 
     def build(self, input_shape):
         seq, initial = _split(input_shape)
