@@ -6,7 +6,8 @@ A page writes ``$\\sigma(z)$`` inline or a ``$$ ... $$`` block;
 and this hook replaces it by MathML, made with ``latex2mathml`` (installed by
 the ``docs`` extra). Browsers draw MathML themselves: the site loads no
 script for its maths and reads the same offline. A formula ``latex2mathml``
-cannot convert fails the build, naming the page.
+cannot convert, or a command it does not know, fails the build, naming
+the page.
 """
 
 import html
@@ -19,6 +20,7 @@ except ImportError:  # pragma: no cover - exercised on a `.[test]`-only install
         """Stands in for MkDocs's error when MkDocs is not installed."""
 
 _INLINE = re.compile(r'<span class="arithmatex">\\\((?P<tex>.*?)\\\)</span>', re.DOTALL)
+_UNKNOWN_COMMAND = re.compile(r">(\\[A-Za-z]+)<")
 _BLOCK = re.compile(r'<div class="arithmatex">\\\[(?P<tex>.*?)\\\]</div>', re.DOTALL)
 
 
@@ -26,7 +28,11 @@ def to_mathml(tex, display):
     """The MathML of ``tex`` (LaTeX as arithmatex left it, HTML-escaped), inline or block."""
     from latex2mathml.converter import convert
 
-    return convert(html.unescape(tex).strip(), display="block" if display else "inline")
+    mathml = convert(html.unescape(tex).strip(), display="block" if display else "inline")
+    unknown = _UNKNOWN_COMMAND.search(mathml)
+    if unknown:  # latex2mathml prints a command it does not know as text
+        raise ValueError(f"latex2mathml does not know the command {unknown[1]}")
+    return mathml
 
 
 def render(page_html, where="page"):
