@@ -97,8 +97,9 @@ def test_the_search_index_works_from_disk(site):
     # Searching validation_split finds fit first: the training page is tagged with it
     # (tags weigh most in Material's search) and its fit section has the word.
     tagged = [d["location"] for d in index["docs"] if "validation_split" in d.get("tags", [])]
-    assert tagged and all(loc.startswith("api/models/training.html") for loc in tagged), tagged
-    assert "api/models/training.html#kerasite.Model.fit" in tagged
+    assert "api/models/training.html#kerasite.Model.fit" in tagged, tagged
+    # Only the sections that use the word keep the tag (docs/hooks/search_tags.py).
+    assert all(loc.startswith("api/models/training.html#") for loc in tagged), tagged
     fit = next(d for d in index["docs"]
                if d["location"] == "api/models/training.html#kerasite.Model.fit")
     assert "validation_split" in fit["text"]
@@ -176,3 +177,19 @@ def test_bases_hook_shows_public_ancestors():
     # The signature shown is still the inherited __init__'s.
     params = [p.name for p in get("kerasite.layers.conv.Conv2D").parameters]
     assert "filters" in params and "kernel_size" in params
+
+
+def test_search_tags_stay_on_the_sections_that_use_them():
+    pytest.importorskip("mkdocs", reason="the docs extra is not installed")
+    hook = _load("kerasite_docs_search_tags_hook", DOCS / "hooks" / "search_tags.py")
+    index = {"docs": [
+        {"location": "t.html", "title": "Training", "text": "fit takes validation_split",
+         "tags": ["validation_split", "epochs"]},
+        {"location": "t.html#fit", "title": "fit", "text": "validation_split: a fraction",
+         "tags": ["validation_split", "epochs"]},
+        {"location": "t.html#save", "title": "save", "text": "writes a file",
+         "tags": ["validation_split", "epochs"]},
+        {"location": "u.html", "title": "other", "text": "validation_split"},
+    ]}
+    docs = hook.narrow_tags(index)["docs"]
+    assert [d.get("tags") for d in docs] == [None, ["validation_split"], None, None]
