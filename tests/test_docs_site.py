@@ -193,3 +193,17 @@ def test_search_tags_stay_on_the_sections_that_use_them():
     ]}
     docs = hook.narrow_tags(index)["docs"]
     assert [d.get("tags") for d in docs] == [None, ["validation_split"], None, None]
+
+
+def test_source_blocks_link_to_the_repository_when_it_is_given():
+    hook = _load("kerasite_docs_source_hook_links", DOCS / "hooks" / "source.py")
+    plain = hook.render("kerasite.layers.dense.Dense.call")
+    assert "View source" not in plain  # no repository URL, no link
+    linked = hook.render("kerasite.layers.dense.Dense.call", "",
+                         "https://example.org/team/kerasite/", "edit/dev/docs/")
+    start = int(re.search(r'linenums="(\d+)"', linked)[1])
+    end = start + linked.split("```")[1].count("\n") - 2
+    assert (f"[View source](https://example.org/team/kerasite/blob/dev/kerasite/layers/dense.py"
+            f"#L{start}-L{end})") in linked
+    assert hook.source_url("https://example.org/k", None, "a.py", 3, 4) == \
+        "https://example.org/k/blob/main/a.py#L3-L4"
