@@ -37,6 +37,7 @@ def _normalized_model():
     return Model(inputs, layers.Dense(2)(norm(inputs)))
 
 
+@pytest.mark.slow
 @needs_keras
 def test_keras_loads_a_kerasite_normalization_model(tmp_path):
     model = _normalized_model()
