@@ -27,6 +27,7 @@ def real_fashion():
     return fashion_mnist.load_data(path=FASHION_DIR)
 
 
+@pytest.mark.slow
 def test_real_fashion_mnist_shapes_and_dtypes(real_fashion):
     (x_train, y_train), (x_test, y_test) = real_fashion
     assert x_train.shape == (60000, 28, 28) and y_train.shape == (60000,)
@@ -160,6 +161,7 @@ def test_digits_is_deterministic_stratified_and_disjoint():
     assert check_disjoint(x_train, x_test).size == 0
 
 
+@pytest.mark.slow
 def test_digits_scaling_matches_scikit_learn():
     from sklearn.datasets import load_digits
 
