@@ -12,7 +12,7 @@ The data comes from Debian's package (``apt-get install dataset-fashion-mnist``)
 or from the official mirrors; see the Datasets guide.
 
 Run:
-    python examples/fashion_mnist.py                      # about 15 s on 2 cores
+    python examples/fashion_mnist.py                      # about 15 s on 2 idle cores
     python examples/fashion_mnist.py --epochs 30 --hidden 512
 
 Figures (training curves, confusion matrix, misclassified images) go to --out

@@ -230,6 +230,7 @@ def _autoencoder(optimizer):
     lambda: optimizers.SGD(learning_rate=0.5),
     lambda: optimizers.Adam(learning_rate=1e-3),
 ], ids=["sgd", "adam"])
+@pytest.mark.slow
 def test_fit_gives_the_same_losses_with_the_accelerator_on_and_off(make_optimizer):
     x = np.random.default_rng(0).random((700, 784), dtype=np.float32)
     calls = {}

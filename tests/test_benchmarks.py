@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_quick_benchmark_with_kerasite_alone_writes_its_report(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick",
@@ -31,6 +32,7 @@ def test_quick_benchmark_with_kerasite_alone_writes_its_report(tmp_path):
     assert "## Machine" in table and "## Targets" in table
 
 
+@pytest.mark.slow
 def test_plain_numpy_loop_trains_as_kerasite_does():
     """One full-batch epoch of floors.PlainAutoencoder equals kerasite's fit on the same data."""
     sys.path.insert(0, str(ROOT))

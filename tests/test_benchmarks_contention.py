@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_quick_contention_run_with_kerasite_alone(tmp_path):
     out = tmp_path / "contention.json"
     result = subprocess.run(
@@ -40,6 +43,7 @@ def _state(pid):
         return "Z"
 
 
+@pytest.mark.slow
 def test_a_missing_framework_is_skipped_with_a_reason(tmp_path):
     out = tmp_path / "contention.json"
     result = subprocess.run(

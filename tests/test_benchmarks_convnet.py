@@ -11,6 +11,7 @@ import pytest
 from benchmarks import floors, peers, report
 
 
+@pytest.mark.slow
 def test_pytorch_starts_from_the_same_function_as_kerasite():
     # The kernels are transposed to (out, in, kh, kw) and the Dense rows permuted from
     # the (h, w, c) flatten order to (c, h, w): any slip changes the predictions.
@@ -23,6 +24,7 @@ def test_pytorch_starts_from_the_same_function_as_kerasite():
     np.testing.assert_allclose(torch, ours, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_kerasite_convnet_trains_an_epoch():
     rng = np.random.default_rng(1)
     x = rng.random((64, 28, 28, 1), dtype=np.float32)
@@ -34,6 +36,7 @@ def test_kerasite_convnet_trains_an_epoch():
     assert trainer.predict(x).shape == (64, 10)
 
 
+@pytest.mark.slow
 def test_the_convnet_floor_runs_its_products():
     floor = floors.ConvnetBlasFloor(n_samples=300, batch_size=128)
     assert floor.batch_sizes == [128, 128, 44]

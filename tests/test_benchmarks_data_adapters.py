@@ -3,9 +3,12 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_the_data_adapter_benchmark_runs_and_reports(tmp_path):
     sys.path.insert(0, str(ROOT))
     from benchmarks import data_adapters

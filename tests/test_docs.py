@@ -33,6 +33,14 @@ docs_runner = _load("kerasite_docs_gen_figures", DOCS / "gen_figures.py")
 source_hook = _load("kerasite_docs_source_hook", DOCS / "hooks" / "source.py")
 
 PAGES = docs_runner.runnable_pages()
+# Pages whose code trains for tens of seconds (autoencoders, convnets; on a real dataset
+# where it is installed) run in the full suite only, as do the pages with a block that
+# ``<!-- requires: ... -->`` a dataset.
+SLOW_PAGES = {"tutorials/latent-svm.md", "tutorials/mnist-autoencoder.md",
+              "guides/convolutional-networks.md"}
+RUN_PAGES = [pytest.param(page, marks=pytest.mark.slow) if page in SLOW_PAGES
+             or any("requires" in b.markers for b in docs_runner.python_blocks(page)) else page
+             for page in PAGES]
 KNOWN_MARKERS = {"skip", "output", "requires"}
 _INCLUDE = re.compile(r'--8<--\s+"(?P<path>[^"]+?)(?::\d+(?::\d+)?)?"')
 
@@ -56,7 +64,7 @@ def test_the_runnable_pages_are_found():
     assert expected <= set(PAGES)
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", RUN_PAGES)
 def test_page_code_runs(page, tmp_path, monkeypatch, no_downloads):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")

@@ -28,6 +28,7 @@ def test_xor_learns_xor():
     assert len(losses) == 10 and losses[-1] < 0.01 and losses[-1] < losses[0]
 
 
+@pytest.mark.slow
 def test_main_job_on_digits(tmp_path):
     out = run_example("autoencoder_svm.py", "--out", str(tmp_path), "--verbose", "2")
     assert "test images also in train: 0" in out

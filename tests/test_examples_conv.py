@@ -39,6 +39,7 @@ needs_fashion = pytest.mark.skipif(not _has_fashion_mnist(),
                                    reason="Fashion-MNIST is not installed")
 
 
+@pytest.mark.slow
 def test_autoencoder_svm_with_the_conv_autoencoder_on_the_digits(tmp_path):
     out = run_example("autoencoder_svm", "--model", "conv", "--epochs", "15", "--verbose", "0",
                       "--out", "run", cwd=tmp_path)
@@ -48,6 +49,7 @@ def test_autoencoder_svm_with_the_conv_autoencoder_on_the_digits(tmp_path):
     assert results["accuracy"]["test"] > 0.85  # ten classes: chance is 10 %
 
 
+@pytest.mark.slow
 @needs_fashion
 def test_mnist_convnet_learns_on_a_slice(tmp_path):
     out = run_example("mnist_convnet", "--epochs", "2", "--samples", "3000", "--verbose", "0",
@@ -59,6 +61,7 @@ def test_mnist_convnet_learns_on_a_slice(tmp_path):
                                                              "confusion_matrix.png"}
 
 
+@pytest.mark.slow
 @needs_fashion
 def test_conv_autoencoder_compares_both_codes(tmp_path):
     out = run_example("conv_autoencoder", "--epochs", "1", "--samples", "2000",

@@ -38,6 +38,7 @@ def number(pattern, text):
 
 
 # ----------------------------------------------------------------------- the scripts
+@pytest.mark.slow
 def test_digits_classifier_learns_the_digits(tmp_path):
     out = run_example("digits_classifier", "--epochs", "15", "--out", "run", cwd=tmp_path)
     assert number(r"test accuracy (\d\.\d+)", out) > 0.9
@@ -48,6 +49,7 @@ def test_digits_classifier_learns_the_digits(tmp_path):
     assert {p.name for p in (tmp_path / "run").iterdir()} == {"history.png", "confusion_matrix.png"}
 
 
+@pytest.mark.slow
 def test_custom_layer_passes_its_gradient_check_trains_and_reloads(tmp_path):
     out = run_example("custom_layer", "--epochs", "8", "--out", "run", cwd=tmp_path)
     assert number(r"max relative difference: (\S+) ", out) < 1e-6
@@ -63,6 +65,7 @@ def test_custom_layer_passes_its_gradient_check_trains_and_reloads(tmp_path):
     assert (tmp_path / "run" / "swish_model.kerasite").is_file()
 
 
+@pytest.mark.slow
 def test_callbacks_showcase_records_every_epoch_and_batch(tmp_path):
     out = run_example("callbacks_showcase", "--epochs", "40", "--patience", "3", "--out", "run",
                       cwd=tmp_path)
@@ -87,6 +90,7 @@ def test_callbacks_showcase_records_every_epoch_and_batch(tmp_path):
     assert (tmp_path / "run" / "callbacks.png").is_file()
 
 
+@pytest.mark.slow
 def test_autoencoder_svm_runs_end_to_end_on_the_digits(tmp_path):
     out = run_example("autoencoder_svm", "--epochs", "30", "--verbose", "0", "--out", "run",
                       cwd=tmp_path)
@@ -99,6 +103,7 @@ def test_autoencoder_svm_runs_end_to_end_on_the_digits(tmp_path):
         assert (tmp_path / "run" / name).is_file(), name
 
 
+@pytest.mark.slow
 def test_denoising_autoencoder_denoises_and_keeps_its_frozen_encoder(tmp_path):
     out = run_example("denoising_autoencoder", "--epochs", "25", "--head-epochs", "15",
                       "--out", "run", cwd=tmp_path)
@@ -122,6 +127,7 @@ def _fashion_mnist_installed():
     return True
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not _fashion_mnist_installed(),
                     reason="Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
 def test_fashion_mnist_reports_by_class_name(tmp_path):
@@ -171,6 +177,7 @@ def test_mistakes_figure_is_in_the_datasets_grey_and_names_the_model(tmp_path, m
                                                                  "(80 %)"]
 
 
+@pytest.mark.slow
 def test_structured_data_learns_and_its_saved_models_take_raw_rows(tmp_path):
     out = run_example("structured_data", "--rows", "600", "--epochs", "8", "--out",
                       str(tmp_path / "out"), cwd=tmp_path)

@@ -38,6 +38,7 @@ needs_data = pytest.mark.skipif(not _installed(), reason="Fashion-MNIST is not i
                                 "(apt-get install dataset-fashion-mnist)")
 
 
+@pytest.mark.slow
 @needs_data
 def test_the_vae_trains_its_losses_fall_and_draws_its_figures(tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
@@ -53,6 +54,7 @@ def test_the_vae_trains_its_losses_fall_and_draws_its_figures(tmp_path, monkeypa
                                                     "latent_clusters.png"}
 
 
+@pytest.mark.slow
 @needs_data
 def test_the_gan_steps_both_models_with_their_own_optimizers(tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -37,6 +39,7 @@ def epoch_values(key, text):
                                          flags=re.MULTILINE)]
 
 
+@pytest.mark.slow
 def test_text_classifier_learns_what_the_word_order_says(tmp_path):
     out = run_example("text_classifier", "--samples", "1000", "--epochs", "7", "--units", "16",
                       "--batch-size", "16", "--learning-rate", "0.01", cwd=tmp_path)
@@ -54,6 +57,7 @@ def test_text_classifier_learns_what_the_word_order_says(tmp_path):
     assert (tmp_path / "run" / "text_classifier.png").is_file()
 
 
+@pytest.mark.slow
 def test_lstm_addition_learns_more_than_the_commonest_characters(tmp_path):
     out = run_example("lstm_addition", "--samples", "5000", "--epochs", "6", cwd=tmp_path)
     losses = epoch_values("loss", out)
@@ -70,6 +74,7 @@ def test_lstm_addition_learns_more_than_the_commonest_characters(tmp_path):
     assert (tmp_path / "run" / "lstm_addition.png").is_file()
 
 
+@pytest.mark.slow
 def test_timeseries_anomaly_flags_steps_of_the_injected_anomaly_only(tmp_path):
     out = run_example("timeseries_anomaly", "--steps-per-day", "96", "--epochs", "30",
                       cwd=tmp_path)

@@ -200,6 +200,7 @@ def test_kerasite_round_trip_predicts_the_same(tmp_path, kind):
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.slow
 @needs_keras
 def test_keras_reads_kerasite_files(tmp_path):
     # Keras loads each file, predicts, and runs one epoch of fit on it.

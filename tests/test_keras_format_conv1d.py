@@ -103,6 +103,7 @@ def kerasite_to_keras(tmp_path_factory):
     return tmp, expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["seq1d", "pooled", "sep2d"])
 @pytest.mark.parametrize("fmt", ["keras", "h5", "weights"])
 def test_keras_predicts_what_kerasite_saved(kerasite_to_keras, name, fmt):
@@ -163,6 +164,7 @@ def keras_files(tmp_path_factory):
     return tmp
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["seq1d", "pooled", "sep2d"])
 @pytest.mark.parametrize("fmt", ["keras", "h5", "weights"])
 def test_kerasite_predicts_what_keras_saved(keras_files, name, fmt):

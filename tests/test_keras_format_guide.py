@@ -37,6 +37,7 @@ def test_the_guide_has_the_blocks_it_describes():
         assert "DataParallel(devices=devices)" in f.read()
 
 
+@pytest.mark.slow
 @needs_keras
 def test_the_guide_runs_from_kerasite_to_keras_and_back(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -218,6 +218,7 @@ def kerasite_to_keras(tmp_path_factory):
     return tmp, cases, results
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["seq", "branches", "conv", "conv_step", "ae", "spatial",
                                   "inits", "extras", "deconv", "embed"])
 @pytest.mark.parametrize("fmt", ["keras", "h5"])
@@ -228,6 +229,7 @@ def test_keras_predicts_and_fits_kerasite_files(kerasite_to_keras, name, fmt):
     assert np.isfinite(results[str(tmp / f"{name}_{fmt}")]["loss"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["seq", "branches", "conv", "ae"])
 def test_keras_loads_kerasite_weights_h5(kerasite_to_keras, name):
     tmp, cases, _ = kerasite_to_keras
@@ -245,6 +247,7 @@ def _assert_same_weights(kerasite_model, keras_file):
         np.testing.assert_allclose(b, a, **STEP_TOL)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["branches", "conv_step", "ae", "spatial", "deconv", "embed",
                                   *[f"opt_{n}" for n in OPTIMIZERS]])
 def test_keras_continues_training_with_kerasites_optimizer_state(kerasite_to_keras, name):
@@ -378,6 +381,7 @@ def _keras_case(tmp, name):
         return d["x"], d["y"], d["pred"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["seq", "branches", "conv", "ae", "spatial", "extras",
                                   "embed"])
 @pytest.mark.parametrize("fmt", ["keras", "h5"])
@@ -391,6 +395,7 @@ def test_kerasite_predicts_and_fits_keras_files(keras_to_kerasite, name, fmt):
     assert np.isfinite(history.history["loss"][-1])
 
 
+@pytest.mark.slow
 def test_the_encoder_of_a_keras_autoencoder_works_alone(keras_to_kerasite):
     x, _, _ = _keras_case(keras_to_kerasite, "ae")
     model = load_model(str(keras_to_kerasite / "ae.keras"))
@@ -400,6 +405,7 @@ def test_the_encoder_of_a_keras_autoencoder_works_alone(keras_to_kerasite):
                                np.load(keras_to_kerasite / "ae.encoded.npy"), **TOL)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, optimizer", [("branches", "RMSprop"), ("ae", "Adam"),
                                              ("spatial", "Nadam"), ("embed", "Adam")])
 def test_kerasite_continues_training_with_kerases_optimizer_state(keras_to_kerasite, name,
@@ -419,6 +425,7 @@ def test_kerasite_continues_training_with_kerases_optimizer_state(keras_to_keras
         np.testing.assert_allclose(a, b, **STEP_TOL)
 
 
+@pytest.mark.slow
 def test_kerasite_reads_kerases_regularizers_and_constraints(keras_to_kerasite):
     seq = load_model(str(keras_to_kerasite / "seq.keras"))
     reg = seq.layers[0].kernel_regularizer
@@ -450,6 +457,7 @@ np.savez(os.path.join(out_dir, "keras_pred.npz"), **theirs.predict(x, verbose=0)
 """
 
 
+@pytest.mark.slow
 def test_dict_inputs_and_outputs_cross_both_ways(tmp_path):
     a, b = layers.Input((3,), name="a"), layers.Input((2,), name="b")
     h = layers.Dense(4, activation="tanh", name="h")(layers.Concatenate()([a, b]))
@@ -494,6 +502,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 def test_every_loss_means_the_same_in_keras(tmp_path):
     from kerasite import losses
 

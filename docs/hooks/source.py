@@ -9,7 +9,10 @@ code, titled with its file and numbered with its real line numbers. The code
 is read from the package at build time, so a page can never show stale code,
 and a name that no longer exists fails the build instead of leaving a hole.
 The directive may be indented (inside an admonition or a tab); the block is
-indented to match.
+indented to match. When the build is given the repository's URL
+(``KERASITE_REPO_URL``, see mkdocs.yml), a "View source" link to those lines
+in the repository follows the block; the branch is read from ``edit_uri``
+(``edit/<branch>/docs/``), ``main`` if it names none.
 """
 
 import importlib
@@ -43,8 +46,20 @@ def _resolve(dotted):
     raise ImportError(f"no module in {dotted!r}")
 
 
-def render(dotted, indent=""):
-    """The fenced block showing ``dotted``'s source, each line prefixed by ``indent``."""
+def source_url(repo_url, edit_uri, path, start, end):
+    """The address of lines ``start..end`` of ``path`` in the repository, or None without one."""
+    if not repo_url:
+        return None
+    parts = (edit_uri or "").strip("/").split("/")
+    branch = parts[1] if len(parts) > 1 and parts[0] in ("edit", "blob", "tree") else "main"
+    return f"{repo_url.rstrip('/')}/blob/{branch}/{path}#L{start}-L{end}"
+
+
+def render(dotted, indent="", repo_url=None, edit_uri=None):
+    """The fenced block showing ``dotted``'s source, each line prefixed by ``indent``.
+
+    With ``repo_url``, a "View source" link to the lines in the repository follows it.
+    """
     try:
         obj = inspect.unwrap(_resolve(dotted))
         lines, start = inspect.getsourcelines(obj)
@@ -55,8 +70,13 @@ def render(dotted, indent=""):
     root = os.path.dirname(os.path.dirname(importlib.import_module("kerasite").__file__))
     title = os.path.relpath(path, root).replace(os.sep, "/")
     fence = [f'```python title="{title}" linenums="{start}"', *code.split("\n"), "```"]
+    url = source_url(repo_url, edit_uri, title, start, start + len(lines) - 1)
+    if url:
+        fence += ["", f'[View source]({url}){{ .view-source title="{title}, lines {start}-'
+                      f'{start + len(lines) - 1}" }}']
     return "\n".join(indent + line if line else line for line in fence)
 
 
 def on_page_markdown(markdown, page, config, files):
-    return _DIRECTIVE.sub(lambda m: render(m["name"], m["indent"]), markdown)
+    repo_url, edit_uri = config.get("repo_url"), config.get("edit_uri")
+    return _DIRECTIVE.sub(lambda m: render(m["name"], m["indent"], repo_url, edit_uri), markdown)

@@ -8,7 +8,7 @@ The accelerator is the other seam. A handful of hot loops in the engine (the
 conv layers' im2col and col2im, pooling, a few fused elementwise passes, the
 optimizers' updates) are plain NumPy functions in
 ``kerasite/backend/kernels.py``, each marked with :func:`kernel`. When the
-optional ``numba`` package is installed (``pip install kerasite[fast]``), a
+optional ``numba`` package is installed (in a kerasite clone, ``python -m pip install -e ".[fast]"``), a
 marked function may have a compiled twin of the same name in
 ``kerasite/backend/numba_kernels.py`` that computes the same result, within
 float32 rounding, in one pass. Twins are looked up by the reference's name

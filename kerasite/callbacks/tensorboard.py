@@ -3,7 +3,7 @@
 The event files are written with the ``tensorboard`` package's own writer
 (no TensorFlow needed), in the layout Keras uses, so ``tensorboard --logdir``
 shows kerasite runs as it shows Keras runs. Install it with
-``pip install "kerasite[tensorboard]"``.
+in a kerasite clone, ``python -m pip install -e ".[tensorboard]"``.
 """
 
 import os

@@ -6,7 +6,8 @@ Each module has ``load_data(path=None)`` returning
 
 - ``mnist``: handwritten digits, 28x28;
 - ``fashion_mnist``: clothing, 28x28;
-- ``digits``: scikit-learn's 8x8 digits, rescaled to 0..255; never downloads.
+- ``digits``: the 8x8 digits (scikit-learn's, from UCI), shipped with kerasite,
+  rescaled to 0..255; never downloads.
 
 MNIST and Fashion-MNIST files are looked for in this order:
 

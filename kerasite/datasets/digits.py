@@ -1,10 +1,19 @@
-"""Digits: scikit-learn's bundled 1,797 handwritten digits, 8x8 pixels, 10 classes.
+"""Digits: 1,797 handwritten digits, 8x8 pixels, 10 classes, shipped with kerasite.
 
-A tiny stand-in for MNIST that ships inside scikit-learn, so it loads in
-milliseconds and never needs a network: handy for tests, examples and quick
-experiments. The original pixels are counts 0..16; ``load_data`` rescales
-them to 0..255 so the usual ``x / 255`` preprocessing works as for MNIST.
+A tiny stand-in for MNIST that loads in milliseconds and never needs a
+network or scikit-learn: handy for tests, examples and quick experiments.
+The arrays are those of scikit-learn's ``load_digits``, which come from the
+UCI "Optical Recognition of Handwritten Digits" set (Alpaydin and Kaynak,
+1998; distributed by scikit-learn under its BSD licence). They sit next to
+this module as ``digits.npz`` (about 45 KB), checked against a pinned
+SHA-256 hash when loaded. The original pixels are counts 0..16;
+``load_data`` rescales them to 0..255 so the usual ``x / 255`` preprocessing
+works as for MNIST.
 """
+
+import hashlib
+import io
+import os
 
 import numpy as np
 
@@ -16,9 +25,14 @@ TEST_FRACTION = 0.2
 #: The seed of the split, fixed so every call returns the same arrays.
 SEED = 0
 
+#: The shipped file: ``images`` (1797, 8, 8) and ``labels`` (1797,), uint8.
+FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "digits.npz")
+#: The SHA-256 of ``FILE``.
+SHA256 = "b2dab7b501728c22e9119ad76740b2e17c77a231e42d1e592380d90886f1a05e"
+
 
 def load_data(path=None):
-    """Loads scikit-learn's 8x8 digits, split into train and test sets.
+    """Loads the 8x8 digits shipped with kerasite, split into train and test sets.
 
     The split is stratified and fixed: from every class, ``round(0.2 * count)``
     images, chosen with ``numpy.random.default_rng(0)``, form the test set
@@ -27,7 +41,7 @@ def load_data(path=None):
     0..255 as ``round(v * 255 / 16)``, so 0 stays 0 and 16 becomes 255.
 
     Args:
-        path: not used, since the data ships with scikit-learn; it must be
+        path: not used, since the data ships with kerasite; it must be
             ``None``. It exists so every loader has the same signature.
 
     Returns:
@@ -37,7 +51,7 @@ def load_data(path=None):
 
     Raises:
         ValueError: if ``path`` is given.
-        ImportError: if scikit-learn is not installed.
+        OSError: if the shipped file is missing or does not match its hash.
 
     Example:
         >>> from kerasite.datasets import digits
@@ -47,19 +61,11 @@ def load_data(path=None):
     """
     if path is not None:
         raise ValueError(
-            "`path` is not used by digits.load_data: the data ships inside "
-            f"scikit-learn. Received: path={path!r}. Call digits.load_data() without it."
+            "`path` is not used by digits.load_data: the data ships with "
+            f"kerasite. Received: path={path!r}. Call digits.load_data() without it."
         )
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as exc:
-        raise ImportError(
-            "kerasite.datasets.digits needs scikit-learn, which ships the data. "
-            "Install it with `pip install scikit-learn`."
-        ) from exc
-    bunch = load_digits()
-    images = np.rint(bunch.images * (255 / 16)).astype(np.uint8)
-    labels = bunch.target.astype(np.uint8)
+    images, labels = _read_shipped()
+    images = np.rint(images * (255 / 16)).astype(np.uint8)
 
     rng = np.random.default_rng(SEED)
     is_test = np.zeros(len(labels), dtype=bool)
@@ -68,3 +74,21 @@ def load_data(path=None):
         n_test = int(round(TEST_FRACTION * len(members)))
         is_test[rng.choice(members, n_test, replace=False)] = True
     return (images[~is_test], labels[~is_test]), (images[is_test], labels[is_test])
+
+
+def _read_shipped():
+    """The shipped ``(images, labels)``, after checking the file's hash."""
+    try:
+        with open(FILE, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise OSError(f"The digits file {FILE} is missing from this kerasite install; "
+                      "reinstall kerasite (from a clone: git pull, then "
+                      "python -m pip install -e .).") from exc
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != SHA256:
+        raise OSError(f"The digits file {FILE} is damaged: its SHA-256 is {digest}, "
+                      f"expected {SHA256}. Restore it (git checkout -- {os.path.basename(FILE)} "
+                      "in kerasite/datasets/) or reinstall kerasite.")
+    with np.load(io.BytesIO(data)) as archive:
+        return archive["images"], archive["labels"]

@@ -84,9 +84,21 @@ class Metric:
         return list(self._metric_variables)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        """Adds one batch to the metric's state; a subclass writes it (Keras's signature).
+
+        Args:
+            y_true: the batch's targets.
+            y_pred: the batch's predictions, shaped as the model outputs them.
+            sample_weight: weights ``(batch,)``, or None for equal weights.
+        """
         raise NotImplementedError
 
     def result(self):
+        """The metric's value over the batches so far; a subclass writes it.
+
+        Returns:
+            A float (or an array, for a metric with one value per class).
+        """
         raise NotImplementedError
 
     def reset_state(self):

@@ -400,12 +400,25 @@ class Model(Trainer, Layer):
                          f"{[layer.name for layer in self.layers]}.")
 
     def count_params(self):
-        """The number of scalars in the model's weights (shared layers counted once)."""
+        """The number of scalars in the model's weights (shared layers counted once).
+
+        Example:
+            >>> from kerasite import Sequential, Input, layers
+            >>> Sequential([Input((4,)), layers.Dense(2)]).count_params()  # 4 * 2 + 2
+            10
+        """
         self._require_built("count_params()")
         return int(sum(w.size for w in self.weights))
 
     def get_weights(self):
-        """Copies of all weights' values, as arrays, layer by layer (kernel, then bias)."""
+        """Copies of all weights' values, as arrays, layer by layer (kernel, then bias).
+
+        Example:
+            >>> from kerasite import Sequential, Input, layers
+            >>> model = Sequential([Input((4,)), layers.Dense(2)])
+            >>> [w.shape for w in model.get_weights()]
+            [(4, 2), (2,)]
+        """
         return [w.numpy() for w in self.weights]
 
     def set_weights(self, weights):
@@ -418,6 +431,14 @@ class Model(Trainer, Layer):
         Raises:
             ValueError: if the number of arrays, a shape or a dtype does not
                 match; no weight has changed.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> model = Sequential([Input((4,)), layers.Dense(2)])
+            >>> model.set_weights([np.ones((4, 2)), np.zeros(2)])
+            >>> model.predict(np.ones((1, 4)))
+            array([[4., 4.]], dtype=float32)
         """
         weights = list(weights)
         expected = sum(len(layer.params) for layer in self.layers)

@@ -38,7 +38,12 @@ class NotCompiledError(ValueError, RuntimeError):
 
 
 class Trainer:
-    """compile/fit/evaluate/predict over ``self._graph``; see ``Model``."""
+    """The training methods of ``Model`` and ``Sequential``: compile, fit, evaluate, predict.
+
+    ``Model`` derives from ``Trainer`` and ``Layer``; a model is never made
+    from ``Trainer`` alone. The methods work on any graph of layers (the
+    model's ``_graph``) and are documented on the page "Model training APIs".
+    """
 
     # Autoencoders set this: when ``y`` is omitted, the input is its own target.
     _input_is_target = False
@@ -230,6 +235,20 @@ class Trainer:
             NotCompiledError: (a ValueError and RuntimeError) before ``compile``.
             ValueError, TypeError: for bad data or arguments; the message says
                 what to fix.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> history = model.fit(x, y, epochs=3, batch_size=20, validation_split=0.2,
+            ...                     verbose=0)
+            >>> sorted(history.history)
+            ['loss', 'mae', 'val_loss', 'val_mae']
+            >>> len(history.history["loss"])  # one value per epoch
+            3
         """
         self._require_compiled("fit")
         custom = type(self).train_step is not Trainer.train_step
@@ -411,6 +430,22 @@ class Trainer:
 
         Returns:
             A dict of logs, ``{"loss": ..., <metric name>: ...}``.
+
+        Example:
+            A step that also logs the batch size; ``fit`` shows the extra key:
+
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> class LoggedModel(Sequential):
+            ...     def train_step(self, data):
+            ...         logs = super().train_step(data)
+            ...         logs["batch_size"] = len(data[0])
+            ...         return logs
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> model = LoggedModel([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="sgd", loss="mse")
+            >>> model.fit(x, x[:, :1], epochs=2, batch_size=50, verbose=0).history["batch_size"]
+            [50, 50]
         """
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         self._require_loss(False)
@@ -429,6 +464,16 @@ class Trainer:
 
         Returns:
             A dict of logs; the built-in step's are running means, as in ``train_step``.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> sorted(model.test_step((x[:32], y[:32])))
+            ['loss', 'mae']
         """
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         xs, ys, ws = self._step_lists(x, y, sample_weight)
@@ -448,6 +493,16 @@ class Trainer:
 
         Returns:
             An array ``(batch, *outputs)``, or a list with one per output.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> model.predict_step(x[:4]).shape
+            (4, 1)
         """
         x = data[0] if isinstance(data, tuple) else data
         outs = self._infer_graph.forward(self._prepare_x(x), training=False)
@@ -475,6 +530,17 @@ class Trainer:
 
         Raises:
             ValueError: if the model was compiled without a loss and added none.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> loss = model.compute_loss(y=y, y_pred=model.predict(x))
+            >>> bool(np.isclose(loss, model.evaluate(x, y, verbose=0)[0]))
+            True
         """
         if not self._compile_loss.has_loss:  # Keras 3: the add_loss terms and penalties
             return compile_utils.added_losses(self)
@@ -495,16 +561,52 @@ class Trainer:
         tracker ``self.kl_loss_tracker = kerasite.metrics.Mean(name="kl_loss")``.
         A subclass may override this property to list its trackers, as Keras's
         guides do. Each is reset at the start of every epoch.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> history = model.fit(x, y, epochs=1, verbose=0)
+            >>> [m.name for m in model.metrics]
+            ['loss', 'mae']
         """
         return custom_steps.model_metrics(self)
 
     @property
     def metrics_names(self):
-        """The names of ``metrics``."""
+        """The names of ``metrics``.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> loss, mae = model.evaluate(x, y, verbose=0)
+            >>> model.metrics_names
+            ['loss', 'mae']
+        """
         return [m.name for m in self.metrics]
 
     def reset_metrics(self):
-        """Resets every metric in ``metrics``."""
+        """Resets every metric in ``metrics``.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> history = model.fit(x, y, epochs=1, verbose=0)
+            >>> model.reset_metrics()
+            >>> [m.name for m in model.metrics]
+            ['loss', 'mae']
+        """
         for m in self.metrics:
             m.reset_state()
 
@@ -520,6 +622,17 @@ class Trainer:
         Returns:
             ``{"loss": <running mean of the loss>, <metric name>: <result>}``;
             the loss is there once a step has tracked it.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> logs = model.compute_metrics(x, y, model.predict(x), None)
+            >>> "mae" in logs
+            True
         """
         _, ys, ws = self._step_lists(None, y, sample_weight)
         outs = as_list(y_pred, len(self._graph.outputs))
@@ -693,6 +806,17 @@ class Trainer:
         Returns:
             The loss as a float, or ``[loss, *metrics]`` when metrics were
             compiled (as Keras does), or a dict if ``return_dict``.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> loss, mae = model.evaluate(x, y, verbose=0)
+            >>> sorted(model.evaluate(x, y, verbose=0, return_dict=True))
+            ['loss', 'mae']
         """
         self._require_compiled("evaluate")
         custom = type(self).test_step is not Trainer.test_step
@@ -822,6 +946,16 @@ class Trainer:
         Returns:
             Array ``(samples, *outputs)`` in ``floatx()``; a list (or dict) of
             arrays for a model with several outputs.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> model.predict(x, batch_size=50).shape
+            (100, 1)
         """
         source = get_data_adapter(x, batch_size=batch_size, prepare=self._prepare_x,
                                   mode="predict")
@@ -904,6 +1038,17 @@ class Trainer:
         Returns:
             The batch's loss, or ``[loss, *metrics]`` when metrics were
             compiled, or a dict if ``return_dict``.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> loss, mae = model.train_on_batch(x[:32], y[:32])
+            >>> sorted(model.train_on_batch(x[:32], y[:32], return_dict=True))
+            ['loss', 'mae']
         """
         self._require_compiled("train_on_batch")
         self._require_loss(False)
@@ -930,6 +1075,15 @@ class Trainer:
         Returns:
             The loss, or ``[loss, *metrics]`` when metrics were compiled, or a
             dict if ``return_dict``.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> loss, mae = model.test_on_batch(x[:32], y[:32])
         """
         self._require_compiled("test_on_batch")
         custom = type(self).test_step is not Trainer.test_step
@@ -949,6 +1103,16 @@ class Trainer:
         Returns:
             A plain array ``(batch, *outputs)`` (a list or dict of arrays for
             several outputs), as ``predict`` returns.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> model.predict_on_batch(x[:8]).shape
+            (8, 1)
         """
         xs = self._prepare_x(x)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -959,7 +1123,19 @@ class Trainer:
 
     # ========================================================== compile config
     def get_compile_config(self):
-        """The compile settings as a JSON-safe dict, or ``None`` before ``compile``."""
+        """The compile settings as a JSON-safe dict, or ``None`` before ``compile``.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> config = model.get_compile_config()
+            >>> config["optimizer"]["class_name"], config["metrics"]
+            ('Adam', ['mae'])
+        """
         if not self.compiled:
             return None
         if self.built and getattr(self, "_losses", None) is None:
@@ -982,6 +1158,21 @@ class Trainer:
         Raises:
             ValueError: for another extension.
             OSError: if the file cannot be written (a previous file is kept).
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> import os, tempfile
+            >>> folder = tempfile.mkdtemp()
+            >>> model.save(os.path.join(folder, "model.kerasite"))
+            >>> import kerasite
+            >>> restored = kerasite.models.load_model(os.path.join(folder, "model.kerasite"))
+            >>> bool(np.allclose(restored.predict(x), model.predict(x)))
+            True
         """
         from kerasite import saving
 
@@ -997,6 +1188,19 @@ class Trainer:
         Raises:
             ValueError: for another extension, or before the model is built.
             OSError: if the file cannot be written (a previous file is kept).
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> import os, tempfile
+            >>> folder = tempfile.mkdtemp()
+            >>> model.save_weights(os.path.join(folder, "model.weights.npz"))
+            >>> sorted(os.listdir(folder))
+            ['model.weights.npz']
         """
         from kerasite import saving
 
@@ -1013,6 +1217,21 @@ class Trainer:
             OSError: if the file is missing, truncated or corrupted.
             ValueError: if a weight is missing, extra or misshapen; the model
                 is then left unchanged.
+
+        Example:
+            >>> import numpy as np
+            >>> from kerasite import Sequential, Input, layers
+            >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+            >>> y = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+            >>> model = Sequential([Input((3,)), layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> import os, tempfile
+            >>> folder = tempfile.mkdtemp()
+            >>> model.save_weights(os.path.join(folder, "model.weights.npz"))
+            >>> twin = Sequential([Input((3,)), layers.Dense(1)])
+            >>> twin.load_weights(os.path.join(folder, "model.weights.npz"))
+            >>> bool(np.array_equal(twin.predict(x), model.predict(x)))
+            True
         """
         from kerasite import saving
 

@@ -1,7 +1,7 @@
 """Images: ``load_img`` and friends, Keras's resizing, and ``image_dataset_from_directory``.
 
 Pillow decodes and encodes the files; it is the optional extra
-``pip install "kerasite[images]"``, imported only when an image is touched.
+in a kerasite clone ``python -m pip install -e ".[images]"``, imported only when an image is touched.
 
 Resizing follows ``tf.image.resize`` with ``antialias=False``, which is what
 Keras's ``image_dataset_from_directory`` calls: pixel centres at half-integer
@@ -40,8 +40,9 @@ def _pil_image():
         from PIL import Image
     except ImportError:
         raise ImportError(
-            "Reading and writing images needs Pillow, which is not installed. Install it with "
-            'pip install "kerasite[images]" (or pip install pillow).'
+            "Reading and writing images needs Pillow, which is not installed. Install the "
+            "extra: in your kerasite clone, python -m pip install -e '.[images]' "
+            "(or pip install pillow)."
         ) from None
     return Image
 

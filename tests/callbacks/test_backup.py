@@ -61,6 +61,7 @@ def _run_with_kills(tmp_path, name, kills, rng, *extra):
     return _weights(out), starts
 
 
+@pytest.mark.slow
 @posix_only
 def test_a_run_killed_and_restarted_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
     reference = _worker(tmp_path / "ref-backup", tmp_path / "ref.weights.npz")
@@ -76,6 +77,7 @@ def test_a_run_killed_and_restarted_ends_bit_identical_to_an_uninterrupted_one(t
         assert np.array_equal(resumed[key], expected[key]), key  # bit for bit
 
 
+@pytest.mark.slow
 @posix_only
 def test_an_unseeded_run_resumes_its_own_seeds(tmp_path):
     # Without set_random_seed every start draws new seeds: the backup must carry the

@@ -84,6 +84,7 @@ def epoch_blocks(rows, epochs):
     return [rows[a + 1:b] for a, b in zip(starts, [*starts[1:], len(rows)])]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="needs a POSIX pseudo-terminal")
 @pytest.mark.parametrize("columns", [80, 0])
 def test_every_metric_of_every_epoch_is_visible_in_a_terminal(columns):

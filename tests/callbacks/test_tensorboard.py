@@ -45,6 +45,7 @@ def _fit(log_dir, epochs=3, **kwargs):
     return model, history
 
 
+@pytest.mark.slow
 def test_epoch_scalars_go_to_train_and_validation_as_keras_lays_them_out(tmp_path):
     model, history = _fit(tmp_path)
     assert sorted(os.listdir(tmp_path)) == ["train", "validation"]

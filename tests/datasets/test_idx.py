@@ -164,6 +164,7 @@ BOMB = 256 << 20  # 256 MiB of zeros: about 250 KB of gzip
     ((0x12345678).to_bytes(4, "big"), r"is not an IDX file"),
     (b"".join(d.to_bytes(4, "big") for d in (0x803, 10, 28, 28)), r"\(\d+ extra|more follow"),
 ], ids=["bad magic", "valid header, too much data"])
+@pytest.mark.slow
 @pytest.mark.parametrize("as_file_object", [False, True], ids=["path", "file object"])
 def test_a_gzip_bomb_is_refused_after_reading_no_more_than_its_header_declares(
         tmp_path, head, match, as_file_object):

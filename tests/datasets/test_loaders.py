@@ -27,6 +27,7 @@ def real_fashion():
     return fashion_mnist.load_data(path=FASHION_DIR)
 
 
+@pytest.mark.slow
 def test_real_fashion_mnist_shapes_and_dtypes(real_fashion):
     (x_train, y_train), (x_test, y_test) = real_fashion
     assert x_train.shape == (60000, 28, 28) and y_train.shape == (60000,)
@@ -160,6 +161,7 @@ def test_digits_is_deterministic_stratified_and_disjoint():
     assert check_disjoint(x_train, x_test).size == 0
 
 
+@pytest.mark.slow
 def test_digits_scaling_matches_scikit_learn():
     from sklearn.datasets import load_digits
 
@@ -231,3 +233,29 @@ def test_import_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_digits_ship_with_kerasite_and_load_without_scikit_learn(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # an install without scikit-learn
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    (x_train, y_train), (x_test, y_test) = digits.load_data()
+    assert x_train.shape == (1438, 8, 8) and x_test.shape == (359, 8, 8)
+    assert y_train.dtype == np.uint8 and np.bincount(np.concatenate([y_train, y_test])).sum() == 1797
+
+
+def test_shipped_digits_are_scikit_learns():
+    load_digits = pytest.importorskip("sklearn.datasets").load_digits
+    bunch = load_digits()
+    images, labels = digits._read_shipped()
+    np.testing.assert_array_equal(images, bunch.images)
+    np.testing.assert_array_equal(labels, bunch.target)
+
+
+def test_damaged_digits_file_is_refused(tmp_path, monkeypatch):
+    damaged = tmp_path / "digits.npz"
+    damaged.write_bytes(open(digits.FILE, "rb").read()[:-10])
+    monkeypatch.setattr(digits, "FILE", str(damaged))
+    with pytest.raises(OSError, match=r"digits file .* is damaged: its SHA-256 is [0-9a-f]{64}"):
+        digits.load_data()

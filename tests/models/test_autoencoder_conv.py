@@ -12,6 +12,7 @@ from kerasite.models import Autoencoder, load_model
     ((28, 28), (16, 8, 8), None, (None, 128)),  # the Keras blog's 4x4x8 code
     ((7, 9, 3), (4,), 5, (None, 5)),          # odd sizes and colour channels
 ])
+@pytest.mark.slow
 def test_shapes_round_trip(input_shape, filters, latent_dim, code):
     ae = Autoencoder.conv(input_shape=input_shape, filters=filters, latent_dim=latent_dim)
     assert ae.encoder.output_shape == code
@@ -36,6 +37,7 @@ def test_layout_mirrors_the_encoder():
     assert crop and crop[0].cropping == ((0, 1), (0, 1))  # 7 -> 4 -> 8 and 9 -> 5 -> 10
 
 
+@pytest.mark.slow
 def test_trains_and_round_trips_through_save(tmp_path):
     rng = np.random.default_rng(1)
     x = rng.random((32, 8, 8), dtype=np.float32)

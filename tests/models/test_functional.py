@@ -474,6 +474,7 @@ def test_keras_functional_merge_forms():
     assert np.array_equal(model.predict(x), [[3.0, 3.0, 3.0, 3.0]])
 
 
+@pytest.mark.slow
 def test_a_model_thousands_of_layers_deep_builds_and_runs():
     # Issue 15, item 12: building a Sequential rebuilt its graph after every layer
     # (quadratic), and sorting a deep graph recursed past Python's limit.

@@ -152,6 +152,7 @@ def _denoiser(loss):
     return model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", ["binary_crossentropy", "mse"])
 def test_a_fused_sigmoid_loss_works_on_an_image_output(float64, loss):
     x = np.random.default_rng(0).random((8, 28, 28, 1))

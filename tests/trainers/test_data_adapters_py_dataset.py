@@ -143,6 +143,7 @@ def test_worker_threads_give_the_batches_in_order(float64, no_worker_left, worke
                           model.predict(x, batch_size=4))
 
 
+@pytest.mark.slow
 def test_worker_processes_give_the_same_weights(float64, no_worker_left):
     x, y = regression_data(16)
     arrays = _model()
@@ -158,6 +159,7 @@ def test_worker_processes_give_the_same_weights(float64, no_worker_left):
     ({"workers": 3}, " (read by a worker thread)"),
     ({"workers": 2, "use_multiprocessing": True}, " (read by a worker process)"),
 ])
+@pytest.mark.slow
 def test_an_exception_in_getitem_reaches_the_caller_and_stops_the_workers(
         no_worker_left, settings, where):
     x, y = regression_data(40, dtype="float32")

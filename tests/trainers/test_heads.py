@@ -171,6 +171,7 @@ def _conv_model(loss):
     return model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", ["mse", "binary_crossentropy"])
 def test_a_conv2d_sigmoid_output_trains_through_its_head(float64, loss):
     rng = np.random.default_rng(2)

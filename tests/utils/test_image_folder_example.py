@@ -28,6 +28,7 @@ def _fashion_mnist_installed():
     return True
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not _fashion_mnist_installed(),
                     reason="Fashion-MNIST is not installed "
                     "(apt-get install dataset-fashion-mnist)")

@@ -171,7 +171,7 @@ def test_nothing_is_read_before_iteration(folder, monkeypatch):
 def test_missing_pillow_gives_the_install_hint(folder, monkeypatch):
     monkeypatch.setitem(sys.modules, "PIL", None)
     monkeypatch.setitem(sys.modules, "PIL.Image", None)
-    hint = r'pip install "kerasite\[images\]"'
+    hint = r"in your kerasite clone, python -m pip install -e '\.\[images\]'"
     with pytest.raises(ImportError, match=hint):
         load_img(os.path.join(folder, "cats", "a.png"))
     with pytest.raises(ImportError, match=hint):

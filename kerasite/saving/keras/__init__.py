@@ -23,7 +23,7 @@ HDF5 datasets are read by name after their link, type, storage and shape are
 checked, and no array larger than the file is allocated (``_h5.py``).
 Whatever kerasite does not map is refused with an error that names it.
 
-``h5py`` is needed only here: ``pip install kerasite[keras]``.
+``h5py`` is needed only here: in a kerasite clone, ``python -m pip install -e ".[keras]"``.
 """
 import contextlib
 import io
@@ -72,7 +72,7 @@ def save_keras(model, filepath):
 
     Raises:
         ValueError: naming the layer or option that cannot be written.
-        ImportError: without h5py (``pip install 'kerasite[keras]'``).
+        ImportError: without h5py (in a kerasite clone, ``python -m pip install -e ".[keras]"``).
     """
     h5py = import_h5py("Saving a .keras file")
     path = os.fspath(filepath)
@@ -121,7 +121,7 @@ def load_keras(filepath, compile=True):
         ValueError: for a layer type, option or object kerasite does not read
             (named in the message), or weights of the wrong name, shape or type.
         OSError: if the file is missing or not a zip archive.
-        ImportError: without h5py (``pip install 'kerasite[keras]'``).
+        ImportError: without h5py (in a kerasite clone, ``python -m pip install -e ".[keras]"``).
     """
     h5py = import_h5py("Loading a .keras file")
     path = os.fspath(filepath)
@@ -259,7 +259,7 @@ def save_legacy_h5(model, filepath):
 
     Raises:
         ValueError: naming the layer or option that cannot be written.
-        ImportError: without h5py (``pip install 'kerasite[keras]'``).
+        ImportError: without h5py (in a kerasite clone, ``python -m pip install -e ".[keras]"``).
     """
     h5py = import_h5py("Saving an .h5 file")
     path = os.fspath(filepath)
@@ -304,7 +304,7 @@ def load_legacy_h5(filepath, compile=True):
 
     Raises:
         ValueError: as ``load_keras``, and for a file without a model config.
-        ImportError: without h5py (``pip install 'kerasite[keras]'``).
+        ImportError: without h5py (in a kerasite clone, ``python -m pip install -e ".[keras]"``).
     """
     h5py = import_h5py("Loading an .h5 file")
     path = os.fspath(filepath)

@@ -37,6 +37,7 @@ def _normalized_model():
     return Model(inputs, layers.Dense(2)(norm(inputs)))
 
 
+@pytest.mark.slow
 @needs_keras
 def test_keras_loads_a_kerasite_normalization_model(tmp_path):
     model = _normalized_model()
@@ -53,6 +54,7 @@ def test_keras_loads_a_kerasite_normalization_model(tmp_path):
     assert np.allclose(eval(out.strip().splitlines()[-1]), model.layers[1].mean)
 
 
+@pytest.mark.slow
 @needs_keras
 def test_kerasite_loads_a_keras_normalization_model(tmp_path):
     np.save(tmp_path / "x.npy", X)

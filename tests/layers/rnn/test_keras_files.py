@@ -76,6 +76,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 def test_keras_predicts_kerasite_recurrent_files(tmp_path):
     models = _models()
     expected = {}
@@ -125,6 +126,7 @@ for name, model, x in (("seq", seq, x_seq), ("text", text, x_text), ("stacked", 
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", [".keras", ".h5", ".weights.h5"])
 def test_kerasite_predicts_keras_recurrent_files(tmp_path_factory, fmt):
     folder = _keras_written(tmp_path_factory)
