@@ -33,7 +33,7 @@ import zipfile
 
 import kerasite.saving._archive as _archive
 from kerasite import _registry
-from kerasite.saving.keras import _assets, _compile, _h5, _layers
+from kerasite.saving.keras import _assets, _compile, _h5, _h5_guard, _layers
 from kerasite.saving.keras._h5 import import_h5py
 
 KERAS_EXTENSION = ".keras"
@@ -156,17 +156,19 @@ def load_keras(filepath, compile=True):
     compile_args = _compile.compile_from_keras(compile_config, path) if compile_config else None
 
     raw = archive.read(_WEIGHTS)
-    with h5py.File(io.BytesIO(raw), "r") as f:
-        # Shapes are checked against build_config before a layer allocates anything.
-        values = _h5.read_tree(h5py, f, children, len(raw))
-        model = _build_with_weights(kind, kerasite_config, children, values, path)
-        if compile_args is not None:
-            model.compile(**compile_args)
-            group = _h5.hard_group(h5py, f, ["optimizer", "vars"], "the optimizer")
-            if group is not None and len(group):
-                # The rebuilt model's layers in Keras's order give Keras's variable order.
-                _config, ours = _layers.model_to_keras(model)
-                _compile.restore_optimizer(h5py, model, ours, group, len(raw), path)
+    # Parsed in a worker process with a deadline; `h5` mimics the parts of h5py read here.
+    h5 = _h5_guard
+    f = _h5_guard.read_tree(raw, f"'{path}' (member '{_WEIGHTS}')")
+    # Shapes are checked against build_config before a layer allocates anything.
+    values = _h5.read_tree(h5, f, children, len(raw))
+    model = _build_with_weights(kind, kerasite_config, children, values, path)
+    if compile_args is not None:
+        model.compile(**compile_args)
+        group = _h5.hard_group(h5, f, ["optimizer", "vars"], "the optimizer")
+        if group is not None and len(group):
+            # The rebuilt model's layers in Keras's order give Keras's variable order.
+            _config, ours = _layers.model_to_keras(model)
+            _compile.restore_optimizer(h5, model, ours, group, len(raw), path)
     return model
 
 
@@ -251,37 +253,34 @@ def load_legacy_h5(filepath, compile=True):
         ValueError: as ``load_keras``, and for a file without a model config.
         ImportError: without h5py (``pip install 'kerasite[keras]'``).
     """
-    h5py = import_h5py("Loading an .h5 file")
+    import_h5py("Loading an .h5 file")
     path = os.fspath(filepath)
     data = _archive.read_file(path, "model")
-    try:
-        f = h5py.File(io.BytesIO(data), "r")
-    except OSError:
-        raise OSError(f"Cannot load '{path}': it is not an HDF5 file.") from None
-    with f:
-        raw = _text_attr(f, "model_config", path)
-        if raw is None:
-            raise ValueError(f"Cannot load '{path}': it holds no model_config, so it is not a "
-                             "whole-model .h5 file. For a weights-only file, build the model "
-                             "and call model.load_weights (it reads '.weights.h5').")
-        version = f.attrs.get("keras_version")
-        version = version.decode() if isinstance(version, bytes) else str(version)
-        if not version.split(".")[0] in ("2", "3"):
-            raise ValueError(f"Cannot load '{path}': it was written by Keras {version:.20}; "
-                             "kerasite reads .h5 files from tf.keras 2 and Keras 3.")
-        config = _parse_json(raw, path, "model_config")
-        kind, kerasite_config, children = _layers.model_from_keras(config)
-        _archive.check_layer_count(kerasite_config, path)
-        training = _text_attr(f, "training_config", path) if compile else None
-        compile_args = None
-        if training is not None:
-            training = _parse_json(training, path, "training_config")
-            if not isinstance(training, dict):
-                raise ValueError(f"Cannot load '{path}': training_config is not an object.")
-            compile_args = _compile.compile_from_keras(
-                {**training, "optimizer": training.get("optimizer_config")}, path)
-        values = [_h5.read_legacy_layer(h5py, f, entry, sub, len(data))
-                  for entry, sub in children]
+    h5py = _h5_guard  # the file is parsed in a worker process; this mimics h5py's groups
+    f = _h5_guard.read_tree(data, f"'{path}'")
+    raw = _text_attr(f, "model_config", path)
+    if raw is None:
+        raise ValueError(f"Cannot load '{path}': it holds no model_config, so it is not a "
+                         "whole-model .h5 file. For a weights-only file, build the model "
+                         "and call model.load_weights (it reads '.weights.h5').")
+    version = f.attrs.get("keras_version")
+    version = version if isinstance(version, str) else repr(version)
+    if not version.split(".")[0] in ("2", "3"):
+        raise ValueError(f"Cannot load '{path}': it was written by Keras {version:.20}; "
+                         "kerasite reads .h5 files from tf.keras 2 and Keras 3.")
+    config = _parse_json(raw, path, "model_config")
+    kind, kerasite_config, children = _layers.model_from_keras(config)
+    _archive.check_layer_count(kerasite_config, path)
+    training = _text_attr(f, "training_config", path) if compile else None
+    compile_args = None
+    if training is not None:
+        training = _parse_json(training, path, "training_config")
+        if not isinstance(training, dict):
+            raise ValueError(f"Cannot load '{path}': training_config is not an object.")
+        compile_args = _compile.compile_from_keras(
+            {**training, "optimizer": training.get("optimizer_config")}, path)
+    values = [_h5.read_legacy_layer(h5py, f, entry, sub, len(data))
+              for entry, sub in children]
     model = _build_with_weights(kind, kerasite_config, children, values, path)
     if compile_args is not None:
         model.compile(**compile_args)
@@ -345,18 +344,15 @@ def load_weights_h5(model, filepath):
     Raises:
         ValueError: if a weight is missing, extra or misshapen.
     """
-    h5py = import_h5py("Loading a .weights.h5 file")
+    import_h5py("Loading a .weights.h5 file")
     path = os.fspath(filepath)
     model._require_built("load_weights() of a .weights.h5 file")
     data = _archive.read_file(path, "weights")
     _config, children = _layers.model_to_keras(model)
-    try:
-        f = h5py.File(io.BytesIO(data), "r")
-    except OSError:
-        raise OSError(f"Cannot load '{path}': it is not an HDF5 file.") from None
+    # Parsed in a worker process with a deadline; `_h5_guard` mimics h5py's groups.
+    f = _h5_guard.read_tree(data, f"'{path}'")
     pending = []
-    with f:
-        _match_weights(h5py, f, children, "layers", len(data), path, pending)
+    _match_weights(_h5_guard, f, children, "layers", len(data), path, pending)
     for target, value in pending:
         target[...] = value
 

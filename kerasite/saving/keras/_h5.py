@@ -153,6 +153,9 @@ def read_dataset(h5py, group, key, label, expected, file_size):
         raise ValueError(f"Weight {key} of {label} is missing or a link; kerasite reads plain "
                          "datasets.")
     ds = group[key]
+    if isinstance(ds, h5py.Dataset) and ds.shape is None:
+        raise ValueError(f"Weight {key} of {label} has an empty dataspace (no shape, no "
+                         "values); kerasite reads arrays.")
     scalar_int = isinstance(ds, h5py.Dataset) and ds.dtype.kind in "iu" and ds.shape == ()
     if not isinstance(ds, h5py.Dataset) or (ds.dtype.kind != "f" and not scalar_int) or \
             ds.dtype.itemsize > 8:
@@ -251,7 +254,11 @@ def read_legacy_layer(h5py, f, entry, sub, file_size, root="model_weights"):
             raise ValueError(f"The weights file has no group for {label}.")
         return []
     names = group.attrs.get("weight_names", [])
-    names = [n.decode() if isinstance(n, bytes) else n for n in np.asarray(names).tolist()]
+    if isinstance(names, str):  # h5py gives a one-item list attribute as its item
+        names = [names]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"The weight_names attribute of {label} is not a list of names "
+                         f"({type(names).__name__}).")
     expected = None if sub is not None else expected_shapes(entry)
     if expected is not None and len(expected) != len(names):
         raise ValueError(f"The weights file holds {len(names)} weights for {label}; "
@@ -370,7 +377,8 @@ def check_sizes(children, values, path):
             continue
         size, axes = sizes[entry["class_name"]]
         got = value[0].shape if value else None
-        if got is None or len(got) <= max(axes) or \
+        # (axis -1 needs one dimension, axis 1 two)
+        if got is None or len(got) < max(a + 1 if a >= 0 else -a for a in axes) or \
                 tuple(got[a] for a in axes) != tuple(size):
             raise ValueError(f"Cannot load '{path}': {label} asks for "
                              f"{', '.join(f'{s!r:.30}' for s in size)} units, filters or "
