@@ -211,6 +211,7 @@ def save_legacy_h5(model, filepath):
     h5py = import_h5py("Saving an .h5 file")
     path = os.fspath(filepath)
     config, children, compile_config, _optimizer = _describe(model)
+    _h5.check_legacy_names(children)
     legacy = {"class_name": config["class_name"], "config": config["config"]}
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
@@ -255,6 +256,7 @@ def load_legacy_h5(filepath, compile=True):
     """
     import_h5py("Loading an .h5 file")
     path = os.fspath(filepath)
+    _archive.require_regular_file(path, "model")
     data = _archive.read_file(path, "model")
     h5py = _h5_guard  # the file is parsed in a worker process; this mimics h5py's groups
     f = _h5_guard.read_tree(data, f"'{path}'")
@@ -346,6 +348,7 @@ def load_weights_h5(model, filepath):
     """
     import_h5py("Loading a .weights.h5 file")
     path = os.fspath(filepath)
+    _archive.require_regular_file(path, "weights")
     model._require_built("load_weights() of a .weights.h5 file")
     data = _archive.read_file(path, "weights")
     _config, children = _layers.model_to_keras(model)
@@ -374,6 +377,11 @@ def _match_weights(h5py, root, children, prefix, file_size, path, pending):
                                      optional=not keys)
         pending.extend((layer.params[k], v.astype(layer.params[k].dtype))
                        for k, v in zip(keys, values))
+    extra = _h5.extra_weight_groups(h5py, root, set(groups))
+    if extra:
+        raise ValueError(f"Cannot load '{path}': the file holds weights for layers the model "
+                         f"does not have ({', '.join(f'{prefix}/{e}' for e in extra[:5])}). It was "
+                         "saved from another architecture; build that one to load it.")
 
 
 class _KerasFilesModule(_archive.ForwardingModule):
