@@ -25,6 +25,7 @@ Whatever kerasite does not map is refused with an error that names it.
 
 ``h5py`` is needed only here: ``pip install kerasite[keras]``.
 """
+import contextlib
 import io
 import json
 import os
@@ -52,6 +53,17 @@ def _describe(model):
     compile_config = _compile.compile_to_keras(model) if model.compiled else None
     optimizer = _compile.optimizer_variables(model, children) if compile_config else None
     return config, children, compile_config, optimizer
+
+
+@contextlib.contextmanager
+def _naming_the_file(path):
+    """Reading an HDF5 tree: a ValueError that does not name the file gets its name first."""
+    try:
+        yield
+    except ValueError as exc:
+        if f"'{path}'" in str(exc):
+            raise
+        raise ValueError(f"Cannot load '{path}': {exc}") from None
 
 
 # ===================================================================== .keras
@@ -159,16 +171,17 @@ def load_keras(filepath, compile=True):
     # Parsed in a worker process with a deadline; `h5` mimics the parts of h5py read here.
     h5 = _h5_guard
     f = _h5_guard.read_tree(raw, f"'{path}' (member '{_WEIGHTS}')")
-    # Shapes are checked against build_config before a layer allocates anything.
-    values = _h5.read_tree(h5, f, children, len(raw))
-    model = _build_with_weights(kind, kerasite_config, children, values, path)
-    if compile_args is not None:
-        model.compile(**compile_args)
-        group = _h5.hard_group(h5, f, ["optimizer", "vars"], "the optimizer")
-        if group is not None and len(group):
-            # The rebuilt model's layers in Keras's order give Keras's variable order.
-            _config, ours = _layers.model_to_keras(model)
-            _compile.restore_optimizer(h5, model, ours, group, len(raw), path)
+    with _naming_the_file(path):
+        # Shapes are checked against build_config before a layer allocates anything.
+        values = _h5.read_tree(h5, f, children, len(raw))
+        model = _build_with_weights(kind, kerasite_config, children, values, path)
+        if compile_args is not None:
+            model.compile(**compile_args)
+            group = _h5.hard_group(h5, f, ["optimizer", "vars"], "the optimizer")
+            if group is not None and len(group):
+                # The rebuilt model's layers in Keras's order give Keras's variable order.
+                _config, ours = _layers.model_to_keras(model)
+                _compile.restore_optimizer(h5, model, ours, group, len(raw), path)
     return model
 
 
@@ -281,8 +294,9 @@ def load_legacy_h5(filepath, compile=True):
             raise ValueError(f"Cannot load '{path}': training_config is not an object.")
         compile_args = _compile.compile_from_keras(
             {**training, "optimizer": training.get("optimizer_config")}, path)
-    values = [_h5.read_legacy_layer(h5py, f, entry, sub, len(data))
-              for entry, sub in children]
+    with _naming_the_file(path):
+        values = [_h5.read_legacy_layer(h5py, f, entry, sub, len(data))
+                  for entry, sub in children]
     model = _build_with_weights(kind, kerasite_config, children, values, path)
     if compile_args is not None:
         model.compile(**compile_args)
@@ -355,7 +369,8 @@ def load_weights_h5(model, filepath):
     # Parsed in a worker process with a deadline; `_h5_guard` mimics h5py's groups.
     f = _h5_guard.read_tree(data, f"'{path}'")
     pending = []
-    _match_weights(_h5_guard, f, children, "layers", len(data), path, pending)
+    with _naming_the_file(path):
+        _match_weights(_h5_guard, f, children, "layers", len(data), path, pending)
     for target, value in pending:
         target[...] = value
 
