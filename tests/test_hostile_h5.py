@@ -620,3 +620,13 @@ def test_the_files_load_with_their_values_through_the_worker(files):
     other.load_weights(tmp / "m.weights.h5")
     for a, b in zip(other.get_weights(), model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_groups_nested_past_the_limit_are_refused(files):
+    _model_, tmp = files
+
+    def edit(f):
+        f.create_group("model_weights/deep/" + "/".join(["g"] * 70))
+
+    path = _edited(tmp / "m.h5", tmp / "bad.h5", edit)
+    _refused(lambda: load_model(path), path, "groups nest deeper than 64 levels")

@@ -284,7 +284,8 @@ def load_legacy_h5(filepath, compile=True):
         raise ValueError(f"Cannot load '{path}': it was written by Keras {version:.20}; "
                          "kerasite reads .h5 files from tf.keras 2 and Keras 3.")
     config = _parse_json(raw, path, "model_config")
-    kind, kerasite_config, children = _layers.model_from_keras(config)
+    with _naming_the_file(path):
+        kind, kerasite_config, children = _layers.model_from_keras(config)
     _archive.check_layer_count(kerasite_config, path)
     training = _text_attr(f, "training_config", path) if compile else None
     compile_args = None
@@ -318,6 +319,9 @@ def _text_attr(f, key, path):
 def _parse_json(raw, path, what):
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise ValueError(f"Cannot load '{path}': {what} nests too deeply to be a model's "
+                         "config.") from None
     except ValueError as exc:
         raise ValueError(f"Cannot load '{path}': {what} is not valid JSON ({exc}).") from None
 

@@ -91,7 +91,11 @@ def _attr_value(value):
             return value.decode("utf-8")
         except UnicodeDecodeError:
             raise Refused("text that is not UTF-8") from None
-    if isinstance(value, str):
+    if isinstance(value, str):  # h5py decodes with surrogateescape: refuse what was not UTF-8
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Refused("text that is not UTF-8") from None
         return value
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
