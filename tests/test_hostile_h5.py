@@ -630,3 +630,22 @@ def test_groups_nested_past_the_limit_are_refused(files):
 
     path = _edited(tmp / "m.h5", tmp / "bad.h5", edit)
     _refused(lambda: load_model(path), path, "groups nest deeper than 64 levels")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_the_worker_caps_its_own_memory():
+    code = textwrap.dedent(f"""
+        import importlib.util, numpy as np
+        spec = importlib.util.spec_from_file_location("worker", {_h5_guard.WORKER!r})
+        worker = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(worker)
+        worker._limit_memory(10_000)
+        np.ones(2**20)  # a small array still fits
+        try:
+            np.ones(2 * 2**30 // 8)  # 2 GiB: past the cap of what it holds plus 1 GiB
+        except MemoryError:
+            print("capped")
+        """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert run.stdout.strip() == "capped", run.stderr

@@ -35,6 +35,9 @@ MAX_DEPTH = 64  # nested groups (Keras nests a group per nested model)
 MAX_ATTR_ITEMS = 1_000_000  # entries in one list attribute (layer_names, weight_names)
 
 
+EXTRA_MEMORY = 2**30  # bytes of address space libhdf5 may take beyond 4 times the file
+
+
 class Refused(Exception):
     """The file holds something kerasite does not read (a ValueError in the parent)."""
 
@@ -72,6 +75,29 @@ def _disable_plugins(h5py):
     if state.value != 0:
         raise Refused("HDF5 plugin loading could not be switched off")
     return state.value
+
+
+def _limit_memory(file_size):
+    """Caps this process's address space: what it holds now, 4 times the file, and 1 GiB.
+
+    The arrays read are bounded by the file's size; the cap bounds what
+    libhdf5 may allocate for a damaged file's metadata. Past it, an allocation
+    fails and the load is refused as damaged.
+    """
+    try:
+        import resource
+
+        with open("/proc/self/status", encoding="ascii") as status:
+            size = next(int(line.split()[1]) * 1024 for line in status
+                        if line.startswith("VmSize:"))
+        limit = size + 4 * file_size + EXTRA_MEMORY
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        if soft == resource.RLIM_INFINITY or soft > limit:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, OSError, StopIteration, ValueError):
+        pass  # no /proc or no rlimits (not Linux): the parent's deadline still holds
 
 
 def _check_name(name, where):
@@ -230,6 +256,7 @@ def main():
         import h5py
 
         plugins = _disable_plugins(h5py)
+        _limit_memory(len(data))
         try:
             f = h5py.File(io.BytesIO(data), "r")
         except Exception as exc:  # noqa: BLE001
