@@ -36,7 +36,7 @@ def _model(seed=0):
                         layers.Flatten(name="flatten"), layers.Dense(3, name="dense")])
     rng = np.random.default_rng(seed)
     for layer in model.layers:
-        for key, value in layer.params.items():
+        for value in layer.params.values():
             value[...] = rng.normal(size=value.shape)
     return model
 
@@ -296,7 +296,7 @@ def test_a_filter_plugin_named_by_a_file_is_never_loaded(files, plugin, monkeypa
 
 
 def test_the_worker_reads_with_plugin_loading_switched_off(files):
-    _model_, tmp = files
+    tmp = files[1]
     out = subprocess.run([sys.executable, _h5_guard.WORKER],
                          input=(tmp / "m.weights.h5").read_bytes(), capture_output=True).stdout
     size = int.from_bytes(out[:8], "little")
@@ -357,7 +357,7 @@ def test_a_parse_that_hangs_is_stopped_at_the_deadline(files, kind, hanging_work
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX interval timers")
 def test_ctrl_c_stops_a_parse_that_hangs_and_its_worker(files, hanging_worker):
-    _model_, tmp = files
+    tmp = files[1]
 
     def interrupt(signum, frame):
         raise KeyboardInterrupt
@@ -433,8 +433,6 @@ def test_require_regular_file_never_opens_what_it_refuses(tmp_path):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_shape_bomb_is_refused_before_anything_is_allocated(files, kind):
-    model, _ = files
-
     def bomb(p):
         def edit(f):
             del f[p]
@@ -456,7 +454,7 @@ def test_a_shape_bomb_is_refused_before_anything_is_allocated(files, kind):
 
 
 def test_a_kernel_size_in_the_config_must_match_the_file_before_building(files):
-    _model_, tmp = files
+    tmp = files[1]
 
     def edit(f):
         config = json.loads(f.attrs["model_config"])
@@ -490,7 +488,7 @@ def _set_attr(where, key, value):
     (np.zeros((2, 2), "S3"), "an array of shape \\(2, 2\\)"),
 ])
 def test_odd_attribute_types_give_a_clean_error(files, value, match):
-    _model_, tmp = files
+    tmp = files[1]
     path = _edited(tmp / "m.h5", tmp / "bad.h5", _set_attr("/", "model_config", value))
     _refused(lambda: load_model(path), path, match)
 
@@ -502,14 +500,14 @@ def test_odd_attribute_types_give_a_clean_error(files, value, match):
     (h5py.Empty("f4"), "is not a list of names|of type Empty"),
 ])
 def test_odd_weight_names_give_a_clean_error(files, value, match):
-    _model_, tmp = files
+    tmp = files[1]
     path = _edited(tmp / "m.h5", tmp / "bad.h5",
                    _set_attr("model_weights/conv2d", "weight_names", value))
     _refused(lambda: load_model(path), path, match)
 
 
 def test_an_object_reference_attribute_gives_a_clean_error(files):
-    _model_, tmp = files
+    tmp = files[1]
     path = _edited(tmp / "m.h5", tmp / "bad.h5",
                    lambda f: f["model_weights/conv2d"].attrs.__setitem__("weight_names", f.ref))
     _refused(lambda: load_model(path), path, "of type Reference")
@@ -529,7 +527,7 @@ def test_a_scalar_empty_or_non_numeric_kernel_gives_a_clean_error(files, kind, d
 
 @pytest.mark.parametrize("name", [".", "..", "top_level_model_weights", "a\0b", ""])
 def test_a_hostile_layer_name_in_the_config_gives_a_clean_error(files, name):
-    _model_, tmp = files
+    tmp = files[1]
 
     def edit(f):
         config = json.loads(f.attrs["model_config"])
@@ -543,7 +541,7 @@ def test_a_hostile_layer_name_in_the_config_gives_a_clean_error(files, name):
 
 
 def test_a_nul_in_a_weight_name_gives_a_clean_error(files):
-    _model_, tmp = files
+    tmp = files[1]
     names = [b"conv2d/ker\0nel", b"conv2d/bias"]
     path = _edited(tmp / "m.h5", tmp / "bad.h5", lambda f: f["model_weights/conv2d"].attrs
                    .__setitem__("weight_names", np.array(names)))  # fixed-length: NUL kept
@@ -592,7 +590,7 @@ def test_weights_of_a_model_with_an_extra_layer_are_refused(tmp_path):
 
 
 def test_a_keras_file_with_weights_its_config_does_not_list_is_refused(files):
-    _model_, tmp = files
+    tmp = files[1]
 
     def edit(f):
         f.create_dataset("layers/dense_7/vars/0", data=np.zeros(3, "float32"))
@@ -605,8 +603,8 @@ def test_a_file_that_is_not_hdf5_gives_a_clean_error(tmp_path):
     for name in ("junk.h5", "junk.weights.h5"):
         path = tmp_path / name
         path.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\x00" * 200)
-        load = (lambda: _model().load_weights(path)) if "weights" in name else \
-            (lambda: load_model(path))
+        load = (lambda p=path: _model().load_weights(p)) if "weights" in name else \
+            (lambda p=path: load_model(p))
         _refused(load, path, "not a readable HDF5 file", OSError)
 
 
@@ -623,7 +621,7 @@ def test_the_files_load_with_their_values_through_the_worker(files):
 
 
 def test_groups_nested_past_the_limit_are_refused(files):
-    _model_, tmp = files
+    tmp = files[1]
 
     def edit(f):
         f.create_group("model_weights/deep/" + "/".join(["g"] * 70))

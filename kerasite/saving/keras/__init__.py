@@ -130,7 +130,7 @@ def load_keras(filepath, compile=True):
         OSError: if the file is missing or not a zip archive.
         ImportError: without h5py (``pip install 'kerasite[keras]'``).
     """
-    h5py = import_h5py("Loading a .keras file")
+    import_h5py("Loading a .keras file")
     path = os.fspath(filepath)
     data = _archive.read_file(path, "model")
     try:
@@ -170,7 +170,7 @@ def load_keras(filepath, compile=True):
     raw = archive.read(_WEIGHTS)
     # Parsed in a worker process with a deadline; `h5` mimics the parts of h5py read here.
     h5 = _h5_guard
-    f = _h5_guard.read_tree(raw, f"'{path}' (member '{_WEIGHTS}')")
+    f = _h5_guard.parse(raw, f"'{path}' (member '{_WEIGHTS}')")
     with _naming_the_file(path):
         # Shapes are checked against build_config before a layer allocates anything.
         values = _h5.read_tree(h5, f, children, len(raw))
@@ -272,7 +272,7 @@ def load_legacy_h5(filepath, compile=True):
     _archive.require_regular_file(path, "model")
     data = _archive.read_file(path, "model")
     h5py = _h5_guard  # the file is parsed in a worker process; this mimics h5py's groups
-    f = _h5_guard.read_tree(data, f"'{path}'")
+    f = _h5_guard.parse(data, f"'{path}'")
     raw = _text_attr(f, "model_config", path)
     if raw is None:
         raise ValueError(f"Cannot load '{path}': it holds no model_config, so it is not a "
@@ -371,7 +371,7 @@ def load_weights_h5(model, filepath):
     data = _archive.read_file(path, "weights")
     _config, children = _layers.model_to_keras(model)
     # Parsed in a worker process with a deadline; `_h5_guard` mimics h5py's groups.
-    f = _h5_guard.read_tree(data, f"'{path}'")
+    f = _h5_guard.parse(data, f"'{path}'")
     pending = []
     with _naming_the_file(path):
         _match_weights(_h5_guard, f, children, "layers", len(data), path, pending)

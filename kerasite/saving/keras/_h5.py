@@ -8,6 +8,10 @@ Two layouts hold the same weights:
   order, and ``layers/<group>/layers/...`` for a nested model;
 * the legacy whole-model ``.h5``: ``model_weights/<layer name>``, whose
   ``weight_names`` attribute lists the paths of its weights in order.
+
+The readers take the module to use as ``h5py``: the loaders pass
+``_h5_guard``, whose groups and datasets mimic h5py's but were parsed (and
+checked) in a worker process, so no file is opened by libhdf5 here.
 """
 import numpy as np
 

@@ -4,7 +4,7 @@ libhdf5 trusts the file it walks: a single damaged byte can make it spin
 without end (where Ctrl-C cannot reach it), and a dataset naming an unknown
 filter makes it load a plugin, that is, run native code named by the file.
 So kerasite never opens a file it loads with h5py in its own process.
-``read_tree`` starts ``_h5_worker.py`` (the standard library, NumPy and h5py,
+``parse`` starts ``_h5_worker.py`` (the standard library, NumPy and h5py,
 nothing of kerasite), sends it the file's bytes, and waits at most
 ``DEADLINE`` seconds. The worker switches plugin loading off, refuses filters,
 external storage and the layouts kerasite does not write before reading any
@@ -170,7 +170,7 @@ class Group:
         return cls(node, where, self._source, self._payload)
 
 
-def read_tree(data, source):
+def parse(data, source):
     """The root ``Group`` of the HDF5 file whose bytes are ``data``.
 
     ``source`` names the file in messages: ``"'m.h5'"``, or
