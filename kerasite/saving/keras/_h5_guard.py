@@ -185,6 +185,8 @@ def parse(data, source):
     env = dict(os.environ)
     env.pop("HDF5_PLUGIN_PATH", None)
     env.update(HDF5_PLUGIN_PRELOAD="::",  # libhdf5's "load no plugin at all"
+               # (h5py and NumPy from where this process found them)
+               PYTHONPATH=os.pathsep.join(p for p in sys.path if p and os.path.isdir(p)),
                OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     try:
         proc = subprocess.Popen([sys.executable, WORKER], stdin=subprocess.PIPE,

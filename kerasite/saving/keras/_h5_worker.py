@@ -10,7 +10,8 @@ by kerasite): the HDF5 file's bytes come on stdin, and stdout gets
 
 A group is ``{"attrs": {name: value}, "members": {name: node}}``; a member is
 ``{"link": "soft" | "external" | "other"}`` or a group or a dataset
-``{"shape": [...] or null, "dtype": "<f4" or null, "kind": class, "data": [offset, length]}``.
+``{"shape": [...] or null, "dtype": "<f4" or null, "kind": "f", "data": [offset, length]}``
+(``"data": null`` and an ``"unread"`` reason for one that was not read).
 Attribute values are JSON (text, numbers, lists of them) or
 ``{"unreadable": reason}``.
 
@@ -33,8 +34,6 @@ import numpy as np
 MAX_NODES = 200_000  # groups, datasets and links in one file
 MAX_DEPTH = 64  # nested groups (Keras nests a group per nested model)
 MAX_ATTR_ITEMS = 1_000_000  # entries in one list attribute (layer_names, weight_names)
-
-
 EXTRA_MEMORY = 2**30  # bytes of address space libhdf5 may take beyond 4 times the file
 
 
