@@ -339,8 +339,7 @@ def _wrong_shape(f):
 def _huge_dataset(f):
     # Declared, never written: the file stays small while the shape claims 4 TB.
     del f["layers/dense/vars/0"]
-    f["layers/dense/vars"].create_dataset("0", shape=(2**20, 2**20), dtype="float32",
-                                          chunks=(1, 16))
+    f["layers/dense/vars"].create_dataset("0", shape=(2**20, 2**20), dtype="float32")
 
 
 def _external_link(f):
@@ -421,8 +420,7 @@ def _escaping_weight_name(f):
 
 def _huge_h5_dataset(f):
     del f["model_weights/left/left/kernel"]
-    f["model_weights/left/left"].create_dataset("kernel", shape=(2**20, 2**20), dtype="float32",
-                                                chunks=(1, 16))
+    f["model_weights/left/left"].create_dataset("kernel", shape=(2**20, 2**20), dtype="float32")
 
 
 def _h5_lambda(f):
@@ -574,8 +572,7 @@ def _optimizer_negative_step(f):
 
 def _optimizer_huge(f):
     del f["optimizer/vars/2"]
-    f["optimizer/vars"].create_dataset("2", shape=(2**20, 2**20), dtype="float32",
-                                       chunks=(1, 16))
+    f["optimizer/vars"].create_dataset("2", shape=(2**20, 2**20), dtype="float32")
 
 
 def _optimizer_link(f):

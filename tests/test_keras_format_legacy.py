@@ -188,8 +188,8 @@ def _missing(f):
 
 def _huge(f):
     del f["layers/dense/vars/0"]
-    f["layers/dense/vars"].create_dataset("0", shape=(2**20, 2**20), dtype="float32",
-                                          chunks=(1, 16))
+    # (contiguous, as Keras writes: a chunked layout is refused before its shape is read)
+    f["layers/dense/vars"].create_dataset("0", shape=(2**20, 2**20), dtype="float32")
 
 
 def _soft_link(f):

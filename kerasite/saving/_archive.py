@@ -198,6 +198,33 @@ def process_running(pid):
     return True
 
 
+def require_regular_file(path, what):
+    """Refuses, at once, a ``path`` that is not a regular file (a FIFO, socket, device, directory).
+
+    ``os.stat`` never blocks, whereas opening a FIFO that nobody writes blocks
+    until someone does. ``what`` names the file in the message (``"model"``,
+    ``"weights"``, ``"backup"``).
+
+    Raises:
+        FileNotFoundError: nothing is at ``path``.
+        IsADirectoryError: ``path`` is a directory.
+        OSError: ``path`` is a FIFO, a socket or a device.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            errno.ENOENT, f"No {what} file at this path (working directory: {os.getcwd()}). "
+            "Check the name, or save the model there first", path) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, f"Cannot load: this is a directory, not a "
+                                f"{what} file", path)
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(f"Cannot load '{path}': it is not a regular file (a FIFO, socket or "
+                      f"device), so it cannot hold a saved {what}. Pass the path of a file "
+                      "written by save.")
+
+
 def read_file(path, kind):
     """The bytes of the regular file at ``path``, read whole (at most ``MAX_FILE_SIZE``).
 

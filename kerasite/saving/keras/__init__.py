@@ -35,7 +35,7 @@ import zipfile
 import kerasite.saving._archive as _archive
 from kerasite.saving import _guards
 from kerasite import _registry
-from kerasite.saving.keras import _assets, _compile, _h5, _layers
+from kerasite.saving.keras import _assets, _compile, _h5, _h5_guard, _layers
 from kerasite.saving.keras._h5 import import_h5py
 
 KERAS_EXTENSION = ".keras"
@@ -54,6 +54,17 @@ def _describe(model):
     compile_config = _compile.compile_to_keras(model) if model.compiled else None
     optimizer = _compile.optimizer_variables(model, children) if compile_config else None
     return config, children, compile_config, optimizer
+
+
+@contextlib.contextmanager
+def _naming_the_file(path):
+    """Reading an HDF5 tree: a ValueError that does not name the file gets its name first."""
+    try:
+        yield
+    except ValueError as exc:
+        if f"'{path}'" in str(exc):
+            raise
+        raise ValueError(f"Cannot load '{path}': {exc}") from None
 
 
 # ===================================================================== .keras
@@ -123,13 +134,13 @@ def load_keras(filepath, compile=True):
         OSError: if the file is missing or not a zip archive.
         ImportError: without h5py (in a kerasite clone, ``python -m pip install -e ".[keras]"``).
     """
-    h5py = import_h5py("Loading a .keras file")
+    import_h5py("Loading a .keras file")
     path = os.fspath(filepath)
     with _file_named(path):
-        return _load_keras(h5py, path, compile)
+        return _load_keras(path, compile)
 
 
-def _load_keras(h5py, path, compile):
+def _load_keras(path, compile):
     data = _archive.read_file(path, "model")
     source = f"'{path}'"
     archive, infos = _guards.open_zip(data, source, "a .keras archive")
@@ -166,17 +177,20 @@ def _load_keras(h5py, path, compile):
             else None
 
     raw = _guards.read_member(archive, infos[_WEIGHTS], source, _archive.MAX_FILE_SIZE)
-    with h5py.File(io.BytesIO(raw), "r") as f:
+    # Parsed in a worker process with a deadline; `h5` mimics the parts of h5py read here.
+    h5 = _h5_guard
+    f = _h5_guard.parse(raw, f"'{path}' (member '{_WEIGHTS}')")
+    with _naming_the_file(path):
         # Shapes are checked against build_config before a layer allocates anything.
-        values = _h5.read_tree(h5py, f, children, len(raw))
+        values = _h5.read_tree(h5, f, children, len(raw))
         model = _build_with_weights(kind, kerasite_config, children, values, path)
         if compile_args is not None:
             model.compile(**compile_args)
-            group = _h5.hard_group(h5py, f, ["optimizer", "vars"], "the optimizer")
+            group = _h5.hard_group(h5, f, ["optimizer", "vars"], "the optimizer")
             if group is not None and len(group):
                 # The rebuilt model's layers in Keras's order give Keras's variable order.
                 _config, ours = _layers.model_to_keras(model)
-                _compile.restore_optimizer(h5py, model, ours, group, len(raw), path)
+                _compile.restore_optimizer(h5, model, ours, group, len(raw), path)
     return model
 
 
@@ -264,6 +278,7 @@ def save_legacy_h5(model, filepath):
     h5py = import_h5py("Saving an .h5 file")
     path = os.fspath(filepath)
     config, children, compile_config, _optimizer = _describe(model)
+    _h5.check_legacy_names(children)
     legacy = {"class_name": config["class_name"], "config": config["config"]}
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
@@ -306,35 +321,35 @@ def load_legacy_h5(filepath, compile=True):
         ValueError: as ``load_keras``, and for a file without a model config.
         ImportError: without h5py (in a kerasite clone, ``python -m pip install -e ".[keras]"``).
     """
-    h5py = import_h5py("Loading an .h5 file")
+    import_h5py("Loading an .h5 file")
     path = os.fspath(filepath)
+    _archive.require_regular_file(path, "model")
     data = _archive.read_file(path, "model")
-    try:
-        f = h5py.File(io.BytesIO(data), "r")
-    except OSError:
-        raise OSError(f"Cannot load '{path}': it is not an HDF5 file.") from None
-    with f:
-        raw = _text_attr(f, "model_config", path)
-        if raw is None:
-            raise ValueError(f"Cannot load '{path}': it holds no model_config, so it is not a "
-                             "whole-model .h5 file. For a weights-only file, build the model "
-                             "and call model.load_weights (it reads '.weights.h5').")
-        version = f.attrs.get("keras_version")
-        version = version.decode() if isinstance(version, bytes) else str(version)
-        if not version.split(".")[0] in ("2", "3"):
-            raise ValueError(f"Cannot load '{path}': it was written by Keras {version:.20}; "
-                             "kerasite reads .h5 files from tf.keras 2 and Keras 3.")
-        config = _parse_json(raw, path, "model_config")
+    h5py = _h5_guard  # the file is parsed in a worker process; this mimics h5py's groups
+    f = _h5_guard.parse(data, f"'{path}'")
+    raw = _text_attr(f, "model_config", path)
+    if raw is None:
+        raise ValueError(f"Cannot load '{path}': it holds no model_config, so it is not a "
+                         "whole-model .h5 file. For a weights-only file, build the model "
+                         "and call model.load_weights (it reads '.weights.h5').")
+    version = f.attrs.get("keras_version")
+    version = version if isinstance(version, str) else repr(version)
+    if not version.split(".")[0] in ("2", "3"):
+        raise ValueError(f"Cannot load '{path}': it was written by Keras {version:.20}; "
+                         "kerasite reads .h5 files from tf.keras 2 and Keras 3.")
+    config = _parse_json(raw, path, "model_config")
+    with _naming_the_file(path):
         kind, kerasite_config, children = _layers.model_from_keras(config)
-        _archive.check_layer_count(kerasite_config, path)
-        training = _text_attr(f, "training_config", path) if compile else None
-        compile_args = None
-        if training is not None:
-            training = _parse_json(training, path, "training_config")
-            if not isinstance(training, dict):
-                raise ValueError(f"Cannot load '{path}': training_config is not an object.")
-            compile_args = _compile.compile_from_keras(
-                {**training, "optimizer": training.get("optimizer_config")}, path)
+    _archive.check_layer_count(kerasite_config, path)
+    training = _text_attr(f, "training_config", path) if compile else None
+    compile_args = None
+    if training is not None:
+        training = _parse_json(training, path, "training_config")
+        if not isinstance(training, dict):
+            raise ValueError(f"Cannot load '{path}': training_config is not an object.")
+        compile_args = _compile.compile_from_keras(
+            {**training, "optimizer": training.get("optimizer_config")}, path)
+    with _naming_the_file(path):
         values = [_h5.read_legacy_layer(h5py, f, entry, sub, len(data))
                   for entry, sub in children]
     model = _build_with_weights(kind, kerasite_config, children, values, path)
@@ -358,6 +373,9 @@ def _text_attr(f, key, path):
 def _parse_json(raw, path, what):
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise ValueError(f"Cannot load '{path}': {what} nests too deeply to be a model's "
+                         "config.") from None
     except ValueError as exc:
         raise ValueError(f"Cannot load '{path}': {what} is not valid JSON ({exc}).") from None
 
@@ -400,18 +418,17 @@ def load_weights_h5(model, filepath):
     Raises:
         ValueError: if a weight is missing, extra or misshapen.
     """
-    h5py = import_h5py("Loading a .weights.h5 file")
+    import_h5py("Loading a .weights.h5 file")
     path = os.fspath(filepath)
+    _archive.require_regular_file(path, "weights")
     model._require_built("load_weights() of a .weights.h5 file")
     data = _archive.read_file(path, "weights")
     _config, children = _layers.model_to_keras(model)
-    try:
-        f = h5py.File(io.BytesIO(data), "r")
-    except OSError:
-        raise OSError(f"Cannot load '{path}': it is not an HDF5 file.") from None
+    # Parsed in a worker process with a deadline; `_h5_guard` mimics h5py's groups.
+    f = _h5_guard.parse(data, f"'{path}'")
     pending = []
-    with f:
-        _match_weights(h5py, f, children, "layers", len(data), path, pending)
+    with _naming_the_file(path):
+        _match_weights(_h5_guard, f, children, "layers", len(data), path, pending)
     for target, value in pending:
         target[...] = value
 
@@ -433,6 +450,11 @@ def _match_weights(h5py, root, children, prefix, file_size, path, pending):
                                      optional=not keys)
         pending.extend((layer.params[k], v.astype(layer.params[k].dtype))
                        for k, v in zip(keys, values))
+    extra = _h5.extra_weight_groups(h5py, root, set(groups))
+    if extra:
+        raise ValueError(f"Cannot load '{path}': the file holds weights for layers the model "
+                         f"does not have ({', '.join(f'{prefix}/{e}' for e in extra[:5])}). It was "
+                         "saved from another architecture; build that one to load it.")
 
 
 class _KerasFilesModule(_archive.ForwardingModule):

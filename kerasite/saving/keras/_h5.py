@@ -8,6 +8,10 @@ Two layouts hold the same weights:
   order, and ``layers/<group>/layers/...`` for a nested model;
 * the legacy whole-model ``.h5``: ``model_weights/<layer name>``, whose
   ``weight_names`` attribute lists the paths of its weights in order.
+
+The readers take the module to use as ``h5py``: the loaders pass
+``_h5_guard``, whose groups and datasets mimic h5py's but were parsed (and
+checked) in a worker process, so no file is opened by libhdf5 here.
 """
 import numpy as np
 
@@ -122,8 +126,35 @@ def write_legacy_weights(group, children):
         for name, value in weights:
             node.create_dataset(name, data=value if value.dtype.kind == "i" else
                                 value.astype(np.float32))
-    top = group.create_group("top_level_model_weights")
+    top = group.create_group(LEGACY_RESERVED)
     top.attrs["weight_names"] = []
+
+
+LEGACY_RESERVED = "top_level_model_weights"  # the group the legacy writer adds itself
+
+
+def check_legacy_names(children, top=True):
+    """Refuses, before anything is written, layer names a legacy ``.h5`` file cannot hold.
+
+    Each top-level layer is a group named after it, and each weight a path
+    ``<layer>/<leaf layer>/<variable>``: a name that is empty, ``.`` or ``..``,
+    or holds ``/`` or a NUL, would be read back as another path (or not at
+    all), and ``top_level_model_weights`` is the writer's own group.
+    """
+    for layer, sub in children:
+        name = layer.name
+        if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\0" in name:
+            raise ValueError(
+                f"Cannot save layer {name!r:.80} to an .h5 file: in the legacy HDF5 layout a "
+                "layer name is a path component, so it may not be empty, '.' or '..', nor hold "
+                "'/' or a NUL. Rename the layer (`name=` when it is made), or save to a "
+                ".keras file, which does not name groups after layers.")
+        if top and name == LEGACY_RESERVED:
+            raise ValueError(
+                f"Cannot save layer {name!r} to an .h5 file: the legacy HDF5 layout keeps that "
+                "name for the model's own weights. Rename the layer, or save to a .keras file.")
+        if sub is not None:
+            check_legacy_names(sub, top=False)
 
 
 def _is_trainable(layer, key):
@@ -153,6 +184,9 @@ def read_dataset(h5py, group, key, label, expected, file_size):
         raise ValueError(f"Weight {key} of {label} is missing or a link; kerasite reads plain "
                          "datasets.")
     ds = group[key]
+    if isinstance(ds, h5py.Dataset) and ds.shape is None:
+        raise ValueError(f"Weight {key} of {label} has an empty dataspace (no shape, no "
+                         "values); kerasite reads arrays.")
     scalar_int = isinstance(ds, h5py.Dataset) and ds.dtype.kind in "iu" and ds.shape == ()
     if not isinstance(ds, h5py.Dataset) or (ds.dtype.kind != "f" and not scalar_int) or \
             ds.dtype.itemsize > 8:
@@ -235,7 +269,35 @@ def read_tree(h5py, root, children, file_size, prefix="layers"):
             continue
         out.append(read_layer_vars(h5py, node, entry, label, expected_shapes(entry),
                                    file_size, optional=not has_weights(entry)))
+    parent = hard_group(h5py, root, prefix.split("/")[:-1], f"group '{prefix}'")
+    extra = extra_weight_groups(h5py, parent, set(groups)) if parent is not None else []
+    if extra:
+        raise ValueError(f"The weights file holds weights for layers its config does not "
+                         f"list ({', '.join(f'{prefix}/{e}' for e in extra[:5])}).")
     return out
+
+
+def extra_weight_groups(h5py, root, expected):
+    """The groups under ``root/layers`` that are not in ``expected`` and hold any dataset.
+
+    A group for a layer without weights (``flatten``, ``dropout``) holds none
+    and is harmless; one that holds weights is a layer the model lacks.
+    """
+    layers = root.get("layers") if isinstance(root.get("layers", getlink=True),
+                                              h5py.HardLink) else None
+    if not isinstance(layers, h5py.Group):
+        return []
+    return [name for name in layers.keys() if name not in expected and
+            _holds_data(h5py, layers, name)]
+
+
+def _holds_data(h5py, group, name):
+    if not isinstance(group.get(name, getlink=True), h5py.HardLink):
+        return True  # a link where a layer's weights would be: not written by Keras
+    node = group[name]
+    if not isinstance(node, h5py.Group):
+        return True
+    return any(_holds_data(h5py, node, child) for child in node.keys())
 
 
 def read_legacy_layer(h5py, f, entry, sub, file_size, root="model_weights"):
@@ -251,7 +313,11 @@ def read_legacy_layer(h5py, f, entry, sub, file_size, root="model_weights"):
             raise ValueError(f"The weights file has no group for {label}.")
         return []
     names = group.attrs.get("weight_names", [])
-    names = [n.decode() if isinstance(n, bytes) else n for n in np.asarray(names).tolist()]
+    if isinstance(names, str):  # h5py gives a one-item list attribute as its item
+        names = [names]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"The weight_names attribute of {label} is not a list of names "
+                         f"({type(names).__name__}).")
     expected = None if sub is not None else expected_shapes(entry)
     if expected is not None and len(expected) != len(names):
         raise ValueError(f"The weights file holds {len(names)} weights for {label}; "
@@ -366,11 +432,21 @@ def check_sizes(children, values, path):
                  "Conv1D": ((cfg.get("filters"),), (-1,)),
                  "Conv1DTranspose": ((cfg.get("filters"),), (-2,)),
                  "Embedding": ((cfg.get("input_dim"), cfg.get("output_dim")), (0, 1))}
+        kernel_size = cfg.get("kernel_size")
+        got = value[0].shape if value else None
+        if kernel_size is not None and got is not None and len(got) >= 3:
+            # A convolution's kernel starts with its window: (kh, kw, ...) or (k, ...).
+            window = (kernel_size,) * (len(got) - 2) if isinstance(kernel_size, int) \
+                else tuple(kernel_size) if isinstance(kernel_size, (list, tuple)) else None
+            if window is None or tuple(got[:len(window)]) != window:
+                raise ValueError(f"Cannot load '{path}': {label} asks for kernel_size "
+                                 f"{kernel_size!r:.40}, but its kernel in the file has shape "
+                                 f"{got}.")
         if entry["class_name"] not in sizes:
             continue
         size, axes = sizes[entry["class_name"]]
-        got = value[0].shape if value else None
-        if got is None or len(got) <= max(axes) or \
+        # (axis -1 needs one dimension, axis 1 two)
+        if got is None or len(got) < max(a + 1 if a >= 0 else -a for a in axes) or \
                 tuple(got[a] for a in axes) != tuple(size):
             raise ValueError(f"Cannot load '{path}': {label} asks for "
                              f"{', '.join(f'{s!r:.30}' for s in size)} units, filters or "
