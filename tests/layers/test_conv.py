@@ -275,6 +275,28 @@ def test_backward_without_input_gradient_still_fills_the_weight_gradients():
     np.testing.assert_allclose(layer.db, [50, 50])  # 2 samples * 25 pixels
 
 
+
+@pytest.mark.parametrize("make", [
+    lambda: Conv2D(3, 3, padding="same", activation="relu"),
+    lambda: Conv2D(3, (2, 3), strides=2),
+    lambda: Conv2DTranspose(3, 3, strides=2, padding="same"),
+])
+def test_a_second_backward_of_one_forward_gives_the_same_gradients(make):
+    # Conv2D's input gradient overwrites its im2col copy, and Conv2DTranspose's
+    # backward reuses the forward's scratch: a second backward of the same forward
+    # (a persistent tape asked twice) must not see those buffers spent.
+    layer = make()
+    rng = np.random.default_rng(6)
+    x = rng.random((2, 6, 7, 2), dtype=np.float32)
+    y = layer.forward(x, training=True)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    first = layer.backward(g).copy()
+    first_grads = [w._grad.copy() for w in layer.weights]
+    second = layer.backward(g)
+    np.testing.assert_array_equal(second, first)
+    for w, expected in zip(layer.weights, first_grads):
+        np.testing.assert_array_equal(w._grad, expected)
+
 # ------------------------------------------------------------------ models, saving
 def _convnet():
     return Sequential([
