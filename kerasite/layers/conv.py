@@ -22,7 +22,14 @@ import numpy as np
 import kerasite.layers.activations as activations
 from kerasite import initializers
 from kerasite._validation import positive_int
-from kerasite.backend.kernels import bias_relu, col2im, im2col, relu_grad_and_bias_sum
+from kerasite.backend.kernels import (
+    bias_relu,
+    col2im,
+    conv2d_relu_backward,
+    conv2d_relu_backward_pays,
+    im2col,
+    relu_grad_and_bias_sum,
+)
 from kerasite.layers._spatial import (
     check_rank3,
     check_rank4,
@@ -252,6 +259,17 @@ class Conv2D(_Conv):
         z = self._out("z", (n * ho * wo, self.filters), self.kernel.value.dtype, training)
         np.matmul(cols.reshape(len(z), -1), self.kernel.value.reshape(-1, self.filters), out=z)
         return z.reshape(n, ho, wo, self.filters)
+
+    def backward(self, grad_output, need_input_grad=True):
+        # A model's first layer on greyscale or RGB images, with a ReLU: its weight
+        # gradients in one compiled pass from the image (kerasite/backend/kernels.py).
+        if (not need_input_grad and self._fused_relu()
+                and conv2d_relu_backward_pays(self.xp.shape[-1], grad_output.size)):
+            a = self.activation.z.reshape(grad_output.shape)
+            conv2d_relu_backward(self.xp, grad_output, a, self.strides, self.dilation_rate,
+                                 self.kernel._grad, self.bias._grad)
+            return None
+        return super().backward(grad_output, need_input_grad)
 
     def _convolve_backward(self, g, need_input_grad):
         n, ho, wo, kh, kw, c = self.cols.shape
