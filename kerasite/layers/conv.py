@@ -125,8 +125,14 @@ class _Conv(KernelAndBias, Layer):
         return self._bias_and_activation(z.reshape(-1, z.shape[-1]), training).reshape(z.shape)
 
     def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad and self._weight_grads_from_image(grad_output):
+            return None
         return self._convolve_backward(self._activation_and_bias_grad(grad_output),
                                        need_input_grad)
+
+    def _weight_grads_from_image(self, grad_output):
+        """Fills the weights' gradients in one pass where a subclass can; True if it did."""
+        return False
 
     # For a caller that wants the activation's input ``z`` itself (the values before the
     # activation squashes them) and takes the gradient with respect to it.
@@ -260,16 +266,16 @@ class Conv2D(_Conv):
         np.matmul(cols.reshape(len(z), -1), self.kernel.value.reshape(-1, self.filters), out=z)
         return z.reshape(n, ho, wo, self.filters)
 
-    def backward(self, grad_output, need_input_grad=True):
+    def _weight_grads_from_image(self, grad_output):
         # A model's first layer on greyscale or RGB images, with a ReLU: its weight
         # gradients in one compiled pass from the image (kerasite/backend/kernels.py).
-        if (not need_input_grad and self._fused_relu()
+        if not (self._fused_relu()
                 and conv2d_relu_backward_pays(self.xp.shape[-1], grad_output.size)):
-            a = self.activation.z.reshape(grad_output.shape)
-            conv2d_relu_backward(self.xp, grad_output, a, self.strides, self.dilation_rate,
-                                 self.kernel._grad, self.bias._grad)
-            return None
-        return super().backward(grad_output, need_input_grad)
+            return False
+        a = self.activation.z.reshape(grad_output.shape)
+        conv2d_relu_backward(self.xp, grad_output, a, self.strides, self.dilation_rate,
+                             self.kernel._grad, self.bias._grad)
+        return True
 
     def _convolve_backward(self, g, need_input_grad):
         n, ho, wo, kh, kw, c = self.cols.shape
