@@ -260,6 +260,7 @@ def wrap_convnet(timer):
         (graph.Graph, "backward", "graph forward/backward loops"),
         (conv, "im2col", "im2col (gather the windows)"),
         (conv, "col2im", "col2im (add the windows back)"),
+        (conv, "conv2d_relu_backward", "first Conv2D's fused weight gradients"),
         (conv.Conv2D, "_convolve", "Conv2D forward: padding + matmul"),
         (conv.Conv2D, "_convolve_backward", "Conv2D backward: 2 matmuls"),
         (conv._Conv, "_bias_and_activation", "Conv2D bias + activation (forward)"),

@@ -72,7 +72,7 @@ CASES = {
 }
 # The 2D layers' kernels, whose twins tests/test_fast_conv.py checks.
 CONV_KERNELS = {"im2col", "col2im", "max_pool", "max_pool_backward", "bias_relu",
-                "relu_grad_and_bias_sum"}
+                "relu_grad_and_bias_sum", "conv2d_relu_backward"}
 
 
 def _copy(args):

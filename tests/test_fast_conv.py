@@ -68,6 +68,71 @@ def test_im2col_reads_a_non_contiguous_input():
     np.testing.assert_array_equal(fast, ref)
 
 
+
+# (batch, height, width, channels, filters, kernel, strides, dilation)
+FIRST_LAYERS = [
+    (3, 9, 8, 1, 32, (3, 3), (1, 1), (1, 1)),  # keras.io's convnet's first layer, small
+    (2, 9, 9, 3, 5, (3, 2), (2, 1), (1, 2)),   # RGB, non-square, strided, dilated
+    (17, 6, 6, 4, 3, (2, 2), (1, 1), (1, 1)),  # more images than the twin's 16 chunks
+    (1, 5, 5, 2, 1, (5, 5), (1, 1), (1, 1)),   # one image, one filter, the whole image
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("geometry", FIRST_LAYERS)
+def test_conv2d_relu_backward_matches_numpy(geometry, dtype):
+    n, h, w, c, f, (kh, kw), strides, dilation = geometry
+    ho = (h - ((kh - 1) * dilation[0] + 1)) // strides[0] + 1
+    wo = (w - ((kw - 1) * dilation[1] + 1)) // strides[1] + 1
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((n, h, w, c)).astype(dtype)
+    g = rng.standard_normal((n, ho, wo, f)).astype(dtype)
+    a = np.maximum(rng.standard_normal((n, ho, wo, f)), 0).astype(dtype)  # a ReLU's output
+    fast = np.full((kh, kw, c, f), np.nan, dtype), np.full(f, np.nan, dtype)
+    ref = np.empty((kh, kw, c, f), dtype), np.empty(f, dtype)
+    kernels.conv2d_relu_backward(x, g, a, strides, dilation, *fast)
+    kernels.conv2d_relu_backward.reference(x, g, a, strides, dilation, *ref)
+    # The twin sums in float64, the reference's products in the data's type.
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for got, expected in zip(fast, ref):
+        np.testing.assert_allclose(got, expected, rtol=tol, atol=tol * np.sqrt(n * ho * wo))
+
+
+def test_conv2d_relu_backward_equals_the_relu_pass_and_the_im2col_product():
+    # The reference against the path it replaces, in float64: dz = g * (a > 0),
+    # db = sum of dz, dK = cols^T dz.
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 7, 6, 3))
+    g, a = rng.standard_normal((2, 5, 4, 4)), np.maximum(rng.standard_normal((2, 5, 4, 4)), 0)
+    dk, db = np.empty((3, 3, 3, 4)), np.empty(4)
+    kernels.conv2d_relu_backward.reference(x, g, a, (1, 1), (1, 1), dk, db)
+    cols = kernels.im2col.reference(x, 3, 3, (1, 1), (1, 1), (5, 4), np.empty((2, 5, 4, 3, 3, 3)))
+    dz = (g * (a > 0)).reshape(-1, 4)
+    np.testing.assert_allclose(dk.reshape(-1, 4), cols.reshape(len(dz), -1).T @ dz, rtol=1e-12)
+    np.testing.assert_allclose(db, dz.sum(axis=0), rtol=1e-12)
+
+
+def test_conv2d_relu_backward_leaves_a_non_contiguous_input_to_the_reference():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 9, 9, 1)).astype("float32")[:, 1:8, 1:8]  # a view
+    g = rng.standard_normal((2, 5, 5, 2)).astype("float32")
+    a = np.ones_like(g)
+    fast, ref = (np.empty((3, 3, 1, 2), "float32"), np.empty(2, "float32")), \
+        (np.empty((3, 3, 1, 2), "float32"), np.empty(2, "float32"))
+    kernels.conv2d_relu_backward(x, g, a, (1, 1), (1, 1), *fast)
+    kernels.conv2d_relu_backward.reference(x, g, a, (1, 1), (1, 1), *ref)
+    np.testing.assert_array_equal(fast[0], ref[0])
+
+
+def test_the_first_layer_dispatch_follows_the_shape_and_the_switch():
+    big = kernels.DIRECT_MIN_VALUES
+    assert kernels.conv2d_relu_backward_pays(1, big)
+    assert kernels.conv2d_relu_backward_pays(kernels.DIRECT_MAX_CHANNELS, big)
+    assert not kernels.conv2d_relu_backward_pays(kernels.DIRECT_MAX_CHANNELS + 1, big)
+    assert not kernels.conv2d_relu_backward_pays(1, big - 1)  # the VAE's 0.8 M values
+    backend.use_accelerator(False)
+    assert not kernels.conv2d_relu_backward_pays(1, big)
+
 @pytest.mark.parametrize("pool, strides, size", [
     ((2, 2), (2, 2), (8, 8)),  # tiled: each input cell in one window
     ((2, 2), (2, 2), (9, 7)),  # the last row and column in no window

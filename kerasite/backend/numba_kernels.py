@@ -116,6 +116,64 @@ def col2im(cols, stride, dilation, out):
     return out
 
 
+# A first ReLU conv's weight gradients, for few input channels. Per output
+# pixel: dz = g * (a > 0) (a row of filters), added to the bias's sum, then
+# each of the kh * kw * in taps adds ``image value * dz`` to its row of the
+# kernel's gradient; the loop over filters is innermost and vectorised. Fixed
+# chunks of images (not one per thread), so the sums do not depend on the
+# number of threads; each chunk sums one output row at a time in the data's
+# type, then adds it to its float64 partial sums.
+@_jit
+def _conv2d_relu_backward(xp, g, a, kh, kw, sh, sw, dh, dw, dkernel, dbias):
+    n, height, width, c = xp.shape
+    _, ho, wo, f = g.shape
+    taps = kh * kw * c
+    offsets = np.empty(taps, np.int64)  # of each tap from the window's corner, in the image
+    for p in range(kh):
+        for q in range(kw):
+            for ch in range(c):
+                offsets[(p * kw + q) * c + ch] = (p * dh * width + q * dw) * c + ch
+    images = xp.reshape(n, height * width * c)
+    g_rows, a_rows = g.reshape(n, ho * wo, f), a.reshape(n, ho * wo, f)
+    dk_rows = dkernel.reshape(taps, f)
+    partial = np.zeros((_CHUNKS, taps + 1, f))  # row ``taps``: the bias
+    for chunk in prange(_CHUNKS):
+        run = np.zeros((taps + 1, f), dtype=g.dtype)
+        dz = np.empty(f, dtype=g.dtype)
+        for b in range(chunk * n // _CHUNKS, (chunk + 1) * n // _CHUNKS):
+            image, g_b, a_b = images[b], g_rows[b], a_rows[b]
+            for i in range(ho):
+                for j in range(wo):
+                    pixel = i * wo + j  # two statements: a tuple assignment here
+                    start = (i * sh * width + j * sw) * c  # ran 15 % slower
+                    for k in range(f):
+                        value = g_b[pixel, k] * (a_b[pixel, k] > 0)  # g * False is 0 * g
+                        dz[k] = value
+                        run[taps, k] += value
+                    for t in range(taps):
+                        x = image[start + offsets[t]]
+                        for k in range(f):
+                            run[t, k] += x * dz[k]
+                for t in range(taps + 1):  # explicit loops: array expressions here allocate
+                    for k in range(f):
+                        partial[chunk, t, k] += run[t, k]
+                        run[t, k] = 0
+    for t in range(taps):
+        for k in range(f):
+            dk_rows[t, k] = partial[:, t, k].sum()
+    for k in range(f):
+        dbias[k] = partial[:, taps, k].sum()
+
+
+def conv2d_relu_backward(xp, g, a, stride, dilation, dkernel, dbias):
+    if not (xp.flags.c_contiguous and g.flags.c_contiguous and a.flags.c_contiguous
+            and dkernel.flags.c_contiguous):
+        return NotImplemented  # the reference runs
+    kh, kw = dkernel.shape[:2]
+    _conv2d_relu_backward(xp, g, a, kh, kw, stride[0], stride[1], dilation[0], dilation[1],
+                          dkernel, dbias)
+
+
 @_jit
 def _max_pool(xp, ph, pw, sh, sw, y, argmax):
     n, ho, wo, c = y.shape
@@ -265,8 +323,9 @@ def adam_step(p, g, m, v, step, lr, beta_1, beta_2, epsilon):
 
 
 # The twins by the name of their reference in kerasite/backend/kernels.py.
-TWINS = {fn.__name__: fn for fn in (im2col, col2im, max_pool, max_pool_backward, bias_relu,
-                                    relu_grad_and_bias_sum, sgd_step, adam_step)}
+TWINS = {fn.__name__: fn for fn in (im2col, col2im, conv2d_relu_backward, max_pool,
+                                    max_pool_backward, bias_relu, relu_grad_and_bias_sum,
+                                    sgd_step, adam_step)}
 
 
 # ------------------------------------------------------------- recurrent steps

@@ -22,7 +22,14 @@ import numpy as np
 import kerasite.layers.activations as activations
 from kerasite import initializers
 from kerasite._validation import positive_int
-from kerasite.backend.kernels import bias_relu, col2im, im2col, relu_grad_and_bias_sum
+from kerasite.backend.kernels import (
+    bias_relu,
+    col2im,
+    conv2d_relu_backward,
+    conv2d_relu_backward_pays,
+    im2col,
+    relu_grad_and_bias_sum,
+)
 from kerasite.layers._spatial import (
     check_rank3,
     check_rank4,
@@ -118,8 +125,14 @@ class _Conv(KernelAndBias, Layer):
         return self._bias_and_activation(z.reshape(-1, z.shape[-1]), training).reshape(z.shape)
 
     def backward(self, grad_output, need_input_grad=True):
+        if not need_input_grad and self._weight_grads_from_image(grad_output):
+            return None
         return self._convolve_backward(self._activation_and_bias_grad(grad_output),
                                        need_input_grad)
+
+    def _weight_grads_from_image(self, grad_output):
+        """Fills the weights' gradients in one pass where a subclass can; True if it did."""
+        return False
 
     # For a caller that wants the activation's input ``z`` itself (the values before the
     # activation squashes them) and takes the gradient with respect to it.
@@ -208,7 +221,7 @@ class Conv2D(_Conv):
                [20., 24.]], dtype=float32)
     """
 
-    _cache_attrs = ("cols",)
+    _cache_attrs = ("cols", "xp", "_cols_used")
 
     def build(self, input_shape):
         check_rank4(self, input_shape)
@@ -248,18 +261,35 @@ class Conv2D(_Conv):
             xp[:, pt:pt + h, pl:pl + w] = x
         cols = self._workspace("cols", (n, ho, wo, kh, kw, c), x.dtype)
         self.cols = im2col(xp, kh, kw, self.strides, self.dilation_rate, (ho, wo), cols)
+        self.xp, self._cols_used = xp, False  # xp: to gather cols again (see backward)
         z = self._out("z", (n * ho * wo, self.filters), self.kernel.value.dtype, training)
         np.matmul(cols.reshape(len(z), -1), self.kernel.value.reshape(-1, self.filters), out=z)
         return z.reshape(n, ho, wo, self.filters)
 
+    def _weight_grads_from_image(self, grad_output):
+        # A model's first layer on greyscale or RGB images, with a ReLU: its weight
+        # gradients in one compiled pass from the image (kerasite/backend/kernels.py).
+        if not (self._fused_relu()
+                and conv2d_relu_backward_pays(self.xp.shape[-1], grad_output.size)):
+            return False
+        a = self.activation.z.reshape(grad_output.shape)
+        conv2d_relu_backward(self.xp, grad_output, a, self.strides, self.dilation_rate,
+                             self.kernel._grad, self.bias._grad)
+        return True
+
     def _convolve_backward(self, g, need_input_grad):
         n, ho, wo, kh, kw, c = self.cols.shape
+        if self._cols_used:  # a second backward of one forward (a persistent tape)
+            im2col(self.xp, kh, kw, self.strides, self.dilation_rate, (ho, wo), self.cols)
         cols = self.cols.reshape(len(g), -1)
         kernel = self.kernel.value.reshape(-1, self.filters)
         np.matmul(cols.T, g, out=self.kernel._grad.reshape(kernel.shape))
         if not need_input_grad:
             return None
-        dcols = self._workspace("dcols", self.cols.shape, g.dtype)
+        # cols is spent once dL/dK is known: dL/dcols overwrites it (one copy, not two).
+        dcols, self._cols_used = self.cols, True
+        if dcols.dtype != g.dtype:
+            dcols = self._workspace("dcols", self.cols.shape, g.dtype)
         np.matmul(g, kernel.T, out=dcols.reshape(cols.shape))
         _, h, w, _ = self.input_shape
         (_, pt, pb), (_, pl, pr) = self._geometry(self.input_shape)
@@ -358,11 +388,12 @@ class Conv2DTranspose(_Conv):
         (ho, pt, sh), (wo, pl, sw) = self._geometry(self.input_shape)
         n, f = len(g) // (ho * wo), self.filters
         kh, kw = self.kernel_size
-        gpad = self._workspace("gpad", (n, sh, sw, f), g.dtype)
+        # The forward's scratch and cols are spent: the backward reuses their memory.
+        gpad = self._workspace("scratch", (n, sh, sw, f), g.dtype)
         gpad.fill(0)
         gpad[:, pt:pt + ho, pl:pl + wo] = g.reshape(n, ho, wo, f)
         gcols = im2col(gpad, kh, kw, self.strides, self.dilation_rate, (h, w),
-                       self._workspace("gcols", (n, h, w, kh, kw, f), g.dtype))
+                       self._workspace("cols", (n, h, w, kh, kw, f), g.dtype))
         gcols = gcols.reshape(len(self.x), -1)
         kernel = self.kernel.value.reshape(-1, c)
         np.matmul(gcols.T, self.x, out=self.kernel._grad.reshape(kernel.shape))

@@ -275,6 +275,77 @@ def test_backward_without_input_gradient_still_fills_the_weight_gradients():
     np.testing.assert_allclose(layer.db, [50, 50])  # 2 samples * 25 pixels
 
 
+
+@pytest.mark.parametrize("make", [
+    lambda: Conv2D(3, 3, padding="same", activation="relu"),
+    lambda: Conv2D(3, (2, 3), strides=2),
+    lambda: Conv2DTranspose(3, 3, strides=2, padding="same"),
+])
+def test_a_second_backward_of_one_forward_gives_the_same_gradients(make):
+    # Conv2D's input gradient overwrites its im2col copy, and Conv2DTranspose's
+    # backward reuses the forward's scratch: a second backward of the same forward
+    # (a persistent tape asked twice) must not see those buffers spent.
+    layer = make()
+    rng = np.random.default_rng(6)
+    x = rng.random((2, 6, 7, 2), dtype=np.float32)
+    y = layer.forward(x, training=True)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    first = layer.backward(g).copy()
+    first_grads = [w._grad.copy() for w in layer.weights]
+    second = layer.backward(g)
+    np.testing.assert_array_equal(second, first)
+    for w, expected in zip(layer.weights, first_grads):
+        np.testing.assert_array_equal(w._grad, expected)
+
+
+@pytest.fixture
+def first_layer_kernel(monkeypatch):
+    """The fused first-layer backward at every size; its calls are counted.
+
+    The layer takes it for large gradients with the accelerator on only; here it
+    takes it always, so that both_kernels runs it once as the NumPy reference and
+    once as numba's twin.
+    """
+    from kerasite.layers import conv
+
+    monkeypatch.setattr(conv, "conv2d_relu_backward_pays", lambda channels, size: True)
+    calls = []
+    original = conv.conv2d_relu_backward
+    monkeypatch.setattr(conv, "conv2d_relu_backward",
+                        lambda *args: calls.append("fused") or original(*args))
+    return calls
+
+
+@pytest.mark.parametrize("case", ["valid", "strides_same_odd", "dilation_same"])
+def test_the_first_layer_relu_backward_gradients(case, first_layer_kernel, float64):
+    # A model's first Conv2D gets need_input_grad=False; with a ReLU on 1 to 4
+    # channels it takes the fused backward. Its weight gradients must equal the
+    # im2col path's (need_input_grad=True), which the finite differences check.
+    hw, k, s, pad, d = CONV_CASES[case]
+    layer = Conv2D(3, k, strides=s, padding=pad, dilation_rate=d, activation="relu",
+                   bias_initializer="ones")
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=(3, *hw, 2))
+    report = check_gradients(layer, x, rng.normal(size=layer.compute_output_shape(x.shape)),
+                             "mse")
+    assert report.max_rel_diff < TOL, report
+    assert first_layer_kernel == []  # with an input gradient, the im2col path
+    out = layer.forward(x, training=True)
+    g = rng.normal(size=out.shape)
+    layer.backward(g, need_input_grad=True)
+    expected = [w._grad.copy() for w in layer.weights]
+    assert layer.backward(g, need_input_grad=False) is None
+    assert first_layer_kernel == ["fused"]
+    for w, want in zip(layer.weights, expected):
+        np.testing.assert_allclose(w._grad, want, rtol=1e-12, atol=1e-12)
+
+
+def test_the_first_layer_relu_backward_is_not_taken_where_it_does_not_pay():
+    from kerasite.backend import kernels
+
+    assert not kernels.conv2d_relu_backward_pays(1, kernels.DIRECT_MIN_VALUES - 1)
+    assert not kernels.conv2d_relu_backward_pays(kernels.DIRECT_MAX_CHANNELS + 1, 10 ** 9)
+
 # ------------------------------------------------------------------ models, saving
 def _convnet():
     return Sequential([
