@@ -231,3 +231,42 @@ def test_fit_reduces_the_loss(make):
     before = model.evaluate(x, y, verbose=0)
     model.fit(x, y, epochs=10, batch_size=16, verbose=0)
     assert model.evaluate(x, y, verbose=0) < before
+
+
+ROUND_TRIP = {
+    "lion": lambda: optimizers.Lion(0.01),
+    "ftrl": lambda: optimizers.Ftrl(0.1, l1_regularization_strength=0.01),
+    "adafactor": lambda: optimizers.Adafactor(0.1),
+    "adam_ema": lambda: optimizers.Adam(0.01, use_ema=True, ema_momentum=0.9,
+                                        ema_overwrite_frequency=3),
+    "sgd_accumulation": lambda: optimizers.SGD(0.1, momentum=0.9, gradient_accumulation_steps=3),
+    "adam_loss_scale": lambda: optimizers.Adam(0.01, loss_scale_factor=64.0),
+}
+
+
+@pytest.mark.parametrize("ext", [".keras", ".kerasite"])
+@pytest.mark.parametrize("name", sorted(ROUND_TRIP))
+def test_state_and_options_survive_a_file(tmp_path, name, ext):
+    pytest.importorskip("h5py")
+    from kerasite.models import load_model
+
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 2)).astype("float32")
+    model = Sequential([Input((4,)), layers.Dense(5, activation="tanh"), layers.Dense(2)])
+    model.compile(optimizer=ROUND_TRIP[name](), loss="mse")
+    for _ in range(2):  # with accumulation: two calls summed, no update yet
+        model.train_on_batch(x, y)
+    model.save(tmp_path / f"m{ext}")
+    loaded = load_model(tmp_path / f"m{ext}")
+    want, got = model.optimizer.get_state(), loaded.optimizer.get_state()
+    assert want.keys() == got.keys()
+    for key in want:
+        np.testing.assert_array_equal(got[key], want[key], err_msg=key)
+    want, got = model.optimizer.get_config(), loaded.optimizer.get_config()
+    # A .keras file holds the learning rate as a float32 variable, as Keras writes it.
+    assert got.pop("learning_rate") == pytest.approx(want.pop("learning_rate"), rel=1e-7)
+    assert got == want
+    model.train_on_batch(x, y)
+    loaded.train_on_batch(x, y)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=1e-6 if ext == ".keras" else 0)
