@@ -270,3 +270,24 @@ def test_state_and_options_survive_a_file(tmp_path, name, ext):
     loaded.train_on_batch(x, y)
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         np.testing.assert_allclose(b, a, rtol=1e-6 if ext == ".keras" else 0)
+
+
+def test_fit_accumulating_two_half_batches_equals_one_whole_batch():
+    # The mean of the gradients of two halves of a batch is the gradient of the whole
+    # batch (a mean loss), so SGD with gradient_accumulation_steps=2 on batches of 4
+    # takes the steps plain SGD takes on batches of 8. The weights lie in one buffer.
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(16, 4)), rng.normal(size=(16, 2))
+    weights = []
+    for steps, batch in ((2, 4), (None, 8)):
+        model = Sequential([Input((4,)), layers.Dense(3, activation="tanh"), layers.Dense(2)])
+        model.set_weights([np.full((4, 3), 0.2), np.zeros(3), np.full((3, 2), -0.1),
+                           np.zeros(2)])
+        opt = optimizers.SGD(0.1, momentum=0.5, gradient_accumulation_steps=steps)
+        model.compile(optimizer=opt, loss="mse")
+        model.fit(x, y, epochs=2, batch_size=batch, shuffle=False, verbose=0)
+        assert opt.iterations == 4
+        weights.append(model.get_weights())
+    assert model._flat_buffer.params is not None
+    for a, b in zip(*weights):  # float32 weights: equal to float32 rounding
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

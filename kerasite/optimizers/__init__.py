@@ -284,7 +284,10 @@ class Optimizer:
         step_lr = self._step_learning_rate(lr)
         update = self._update
         slot_views, scratch, clipped = self._pair_state
-        flat_grad, grads = (flat and flat[0], [g for g, _ in arrays]) if grads is None else grads
+        if grads is None:  # the gradients as given
+            flat_grad, grads = (flat[0] if flat is not None else None), [g for g, _ in arrays]
+        else:
+            flat_grad, grads = grads
         if clipped is None:  # no clipping: the gradients as they are
             if flat is not None:  # all weights in one buffer: one pass over all of them
                 update(flat[1], flat_grad, step_lr, self._flat_slots, self._flat_scratch)
@@ -509,7 +512,10 @@ class Optimizer:
         Returns:
             ``{"iterations": int, "<slot>/<i>": array, ...}``, copies (for
             Adam, ``"m/0"``, ``"v/0"``, ... one per weight; Nadam adds the
-            0-d array ``"u_product"``).
+            0-d array ``"u_product"``; ``use_ema`` adds ``"average/<i>"``, and
+            ``gradient_accumulation_steps`` adds ``"gradient_accumulator/<i>"``
+            and the 0-d ``"accumulated_steps"``, the calls summed since the
+            last update).
         """
         state = {"iterations": self.iterations}
         for name, arrays in (self._slots or {}).items():
