@@ -354,8 +354,6 @@ setups = {"seq": (seq, "adam", "categorical_crossentropy"),
           "opt_ftrl": (branches, keras.optimizers.Ftrl(0.1, l1_regularization_strength=0.01),
                        "mse"),
           "opt_adafactor": (branches, keras.optimizers.Adafactor(0.1), "mse"),
-          "opt_ema": (branches, keras.optimizers.Adam(0.01, use_ema=True, ema_momentum=0.9,
-                                                      ema_overwrite_frequency=3), "mse"),
           "opt_accumulation": (branches, keras.optimizers.SGD(
               0.1, momentum=0.9, gradient_accumulation_steps=3), "mse"),
           "opt_loss_scale": (branches, keras.optimizers.Adam(0.01, loss_scale_factor=64.0),
@@ -375,7 +373,8 @@ for name, (make, optimizer, loss) in setups.items():
     model.fit(x, y, epochs=1, batch_size=4, verbose=0)
     stem = os.path.join(out_dir, name)
     model.save(stem + ".keras")
-    model.save(stem + ".h5")
+    if not name.startswith("opt_"):  # Keras's .h5 cannot hold Adafactor (same-named slots)
+        model.save(stem + ".h5")
     np.savez(stem + ".npz", x=x, y=y, pred=model.predict(x, verbose=0))
     if name == "ae":
         np.save(stem + ".encoded.npy", model.get_layer("encoder").predict(x, verbose=0))
@@ -440,12 +439,14 @@ def test_kerasite_continues_training_with_kerases_optimizer_state(keras_to_keras
 
 @pytest.mark.parametrize("name, optimizer, updates", [
     ("opt_lion", "Lion", 2), ("opt_ftrl", "Ftrl", 2), ("opt_adafactor", "Adafactor", 2),
-    ("opt_ema", "Adam", 2), ("opt_accumulation", "SGD", 0), ("opt_loss_scale", "Adam", 2)])
+    ("opt_accumulation", "SGD", 0), ("opt_loss_scale", "Adam", 2)])
 def test_kerasite_continues_training_with_kerases_new_optimizers(keras_to_kerasite, name,
                                                                  optimizer, updates):
-    # Keras fit one epoch (two batches) and saved, then took one more step. The moving
-    # averages, the summed gradients (two calls of three: Keras's next call updates) and
-    # the options come through the file, so kerasite's next step is the same.
+    # Keras fit one epoch (two batches) and saved, then took one more step. The summed
+    # gradients (two calls of three: Keras's next call updates) and the options come
+    # through the file, so kerasite's next step is the same. (Keras 3.15.1 on JAX fails
+    # in fit with use_ema, "Array has been deleted", so the moving averages cross in the
+    # other direction only, in test_keras_continues_training_with_kerasites_optimizer_state.)
     x, y, _ = _keras_case(keras_to_kerasite, name)
     model = load_model(str(keras_to_kerasite / f"{name}.keras"))
     assert type(model.optimizer).__name__ == optimizer
