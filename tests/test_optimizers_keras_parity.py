@@ -213,7 +213,8 @@ def test_name_must_be_a_string():
                                                        r"number <= 0"),
     (lambda: optimizers.Ftrl(l1_regularization_strength=-1.0),
      r"`l1_regularization_strength` must be a finite number >= 0"),
-    (lambda: optimizers.Adafactor(clip_threshold=0.0), r"`clip_threshold` must be a finite number > 0"),
+    (lambda: optimizers.Adafactor(clip_threshold=0.0),
+     r"`clip_threshold` must be a finite number > 0"),
 ])
 def test_argument_errors(make, match):
     with pytest.raises(ValueError, match=match):
