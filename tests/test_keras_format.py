@@ -516,7 +516,7 @@ def _loss_module(config):
 
 
 def _ema(config):
-    config["compile_config"]["optimizer"]["config"]["use_ema"] = True
+    config["compile_config"]["optimizer"]["config"]["ema_overwrite_frequency"] = 0.5
 
 
 def _schedule(config):
@@ -536,7 +536,7 @@ def _unknown_schedule(config):
     (_nested_unknown, r"layer type 'ConvLSTM2D' is not supported"),
     (_nested_module, r"Nested model 'encoder' names module 'my_models'"),
     (_loss_module, r"The loss names module 'evil.losses'"),
-    (_ema, r"optimizer option `use_ema` is not supported. Load it with compile=False"),
+    (_ema, r"optimizer .* is not supported \(`ema_overwrite_frequency` must be an integer"),
     (_schedule, r"The learning-rate schedule names module 'my.schedules'"),
     (_unknown_schedule, r"learning-rate schedule 'WarmupThenDecay' is not supported .* Load it "
                         r"with compile=False"),

@@ -142,6 +142,15 @@ OPTIMIZERS = {
     "sgd_exponential": lambda: optimizers.SGD(
         optimizers.schedules.ExponentialDecay(0.1, 1, 0.5), momentum=0.5),
     "adam_cosine": lambda: optimizers.Adam(optimizers.schedules.CosineDecay(0.01, 4)),
+    "lion": lambda: optimizers.Lion(0.01, weight_decay=0.1),
+    "ftrl": lambda: optimizers.Ftrl(0.1, l1_regularization_strength=0.01,
+                                    l2_shrinkage_regularization_strength=0.01),
+    "adafactor": lambda: optimizers.Adafactor(0.1),
+    "adam_ema": lambda: optimizers.Adam(0.01, use_ema=True, ema_momentum=0.9,
+                                        ema_overwrite_frequency=3),
+    # Two calls of three summed when saved: Keras's next call applies their mean.
+    "sgd_accumulation": lambda: optimizers.SGD(0.1, momentum=0.9, gradient_accumulation_steps=3),
+    "adam_loss_scale": lambda: optimizers.Adam(0.01, loss_scale_factor=64.0),
 }
 
 _KERAS_SIDE_OF_KERASITE_FILES = """
@@ -343,7 +352,15 @@ setups = {"seq": (seq, "adam", "categorical_crossentropy"),
               keras.optimizers.schedules.InverseTimeDecay(0.01, 1, 0.5)), "mae"),
           "branches": (branches, keras.optimizers.RMSprop(0.01, momentum=0.5), "mse"),
           "conv": (conv, keras.optimizers.SGD(0.05, momentum=0.9), "mse"),
-          "ae": (ae, keras.optimizers.Adam(0.01), "mse")}
+          "ae": (ae, keras.optimizers.Adam(0.01), "mse"),
+          "opt_lion": (branches, keras.optimizers.Lion(0.01, weight_decay=0.1), "mse"),
+          "opt_ftrl": (branches, keras.optimizers.Ftrl(0.1, l1_regularization_strength=0.01),
+                       "mse"),
+          "opt_adafactor": (branches, keras.optimizers.Adafactor(0.1), "mse"),
+          "opt_accumulation": (branches, keras.optimizers.SGD(
+              0.1, momentum=0.9, gradient_accumulation_steps=3), "mse"),
+          "opt_loss_scale": (branches, keras.optimizers.Adam(0.01, loss_scale_factor=64.0),
+                             "mse")}
 for name, (make, optimizer, loss) in setups.items():
     model = make()
     for w in model.weights:
@@ -359,7 +376,8 @@ for name, (make, optimizer, loss) in setups.items():
     model.fit(x, y, epochs=1, batch_size=4, verbose=0)
     stem = os.path.join(out_dir, name)
     model.save(stem + ".keras")
-    model.save(stem + ".h5")
+    if not name.startswith("opt_"):  # Keras's .h5 cannot hold Adafactor (same-named slots)
+        model.save(stem + ".h5")
     np.savez(stem + ".npz", x=x, y=y, pred=model.predict(x, verbose=0))
     if name == "ae":
         np.save(stem + ".encoded.npy", model.get_layer("encoder").predict(x, verbose=0))
@@ -418,6 +436,28 @@ def test_kerasite_continues_training_with_kerases_optimizer_state(keras_to_keras
     assert model.optimizer.iterations == 2  # one epoch of 8 samples in batches of 4
     if name == "spatial":  # its rate follows Keras's InverseTimeDecay: 0.01 / (1 + 0.5 * 2)
         assert model.optimizer.learning_rate == pytest.approx(0.005)
+    model.train_on_batch(x, y)
+    after = load_model(str(keras_to_kerasite / f"{name}.keras"), compile=False)
+    after.load_weights(str(keras_to_kerasite / f"{name}.after.weights.h5"))
+    for a, b in zip(model.get_weights(), after.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, **STEP_TOL)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, optimizer, updates", [
+    ("opt_lion", "Lion", 2), ("opt_ftrl", "Ftrl", 2), ("opt_adafactor", "Adafactor", 2),
+    ("opt_accumulation", "SGD", 0), ("opt_loss_scale", "Adam", 2)])
+def test_kerasite_continues_training_with_kerases_new_optimizers(keras_to_kerasite, name,
+                                                                 optimizer, updates):
+    # Keras fit one epoch (two batches) and saved, then took one more step. The summed
+    # gradients (two calls of three: Keras's next call updates) and the options come
+    # through the file, so kerasite's next step is the same. (Keras 3.15.1 on JAX fails
+    # in fit with use_ema, "Array has been deleted", so the moving averages cross in the
+    # other direction only, in test_keras_continues_training_with_kerasites_optimizer_state.)
+    x, y, _ = _keras_case(keras_to_kerasite, name)
+    model = load_model(str(keras_to_kerasite / f"{name}.keras"))
+    assert type(model.optimizer).__name__ == optimizer
+    assert model.optimizer.iterations == updates
     model.train_on_batch(x, y)
     after = load_model(str(keras_to_kerasite / f"{name}.keras"), compile=False)
     after.load_weights(str(keras_to_kerasite / f"{name}.after.weights.h5"))

@@ -255,7 +255,7 @@ def _training_config_module(f):
 
 def _unknown_optimizer(f):
     training = json.loads(f.attrs["training_config"])
-    training["optimizer_config"]["class_name"] = "Lion"
+    training["optimizer_config"]["class_name"] = "Muon"
     f.attrs["training_config"] = json.dumps(training)
 
 
@@ -266,7 +266,7 @@ def _unknown_optimizer(f):
     (_nested_lambda, r"layer type 'Lambda' is not supported: it holds code"),
     (_nested_module, r"Nested model 'decoder' names module 'evil'"),
     (_training_config_module, r"The optimizer names module 'os'"),
-    (_unknown_optimizer, r"optimizer 'Lion' is not supported .* Load it with compile=False"),
+    (_unknown_optimizer, r"optimizer 'Muon' is not supported .* Load it with compile=False"),
 ])
 def test_hostile_h5_files_with_nested_models_are_refused(tmp_path, edit, match):
     ae = _seeded(Autoencoder.dense(input_shape=(6,), hidden=(4,), latent_dim=2))

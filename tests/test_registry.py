@@ -132,7 +132,8 @@ KINDS = {
                          r"instance of kerasite\.losses\.Loss\.", MyLoss),
     "optimizer": (optimizers, "Adam", optimizers.Adam, lambda: optimizers.SGD(0.5, momentum=0.9),
                   ValueError, r"Unknown optimizer: 'nope'\. Valid names are \['adadelta', "
-                              r"'adagrad', 'adam', .*'sgd'\], or pass an instance", MySGD),
+                              r"'adafactor', 'adagrad', 'adam', .*'sgd'\], or pass an "
+                              r"instance", MySGD),
     "learning rate schedule": (
         schedules, "ExponentialDecay", schedules.ExponentialDecay,
         lambda: schedules.CosineDecay(0.1, 100, alpha=0.1), None,

@@ -20,8 +20,9 @@ evaluated at the number of steps already taken.
 * RMSprop: ``s = rho s + (1 - rho) g**2; p -= lr g / sqrt(s + eps)``.
 * Adam: ``m += (1 - b1)(g - m); v += (1 - b2)(g**2 - v);
   p -= lr sqrt(1 - b2**t) / (1 - b1**t) * m / (sqrt(v) + eps)``.
-* AdamW, Adamax, Nadam, Adagrad, Adadelta, Lamb: see their classes (Lamb's
-  rule takes a norm per weight, ``elementwise = False``).
+* AdamW, Adamax, Nadam, Adagrad, Adadelta, Lamb, Lion, Ftrl, Adafactor: see
+  their classes (Lamb's and Adafactor's rules take norms per weight,
+  ``elementwise = False``).
 """
 
 import math
@@ -62,6 +63,21 @@ class Optimizer:
         clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``.
         global_clipnorm: rescale all gradients together so that their joint
             L2 norm is at most this. Only one of the three clippings can be set.
+        use_ema: keep an exponential moving average of the weights, updated
+            after every step: ``avg = ema_momentum * avg + (1 - ema_momentum) * p``
+            (``avg = p`` on the first step). ``finalize_variable_values``, which
+            ``fit`` calls at its end, writes the averages into the weights.
+        ema_momentum: the momentum of that average (default 0.99), in [0, 1].
+        ema_overwrite_frequency: if set (an int >= 1), the weights are also
+            replaced by their averages every this many steps.
+        loss_scale_factor: if set, ``fit`` (and ``scale_loss``) multiply the
+            loss by it, and each step divides the gradients by it first.
+        gradient_accumulation_steps: if set (an int >= 2), the gradients of
+            that many calls are summed and their mean applied on every that
+            many-th call; the calls in between leave the weights and the state
+            unchanged. ``iterations`` counts the updates, as in Keras.
+        name: the optimizer's name; by default the snake-case class name,
+            made unique (``"adam"``, ``"adam_1"``, ...), as in Keras.
 
     Attributes:
         iterations: the number of steps taken so far.
@@ -80,7 +96,9 @@ class Optimizer:
         return super().__new__(cls)
 
     def __init__(self, learning_rate=0.01, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None):
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
         self._learning_rate = _learning_rate(learning_rate)
         self.weight_decay = None if weight_decay is None else _non_negative(
             "weight_decay", weight_decay)
@@ -95,6 +113,19 @@ class Optimizer:
                 "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
                 f"Received: {', '.join(f'{k}={getattr(self, k)}' for k in given)}."
             )
+        self.use_ema = bool(use_ema)
+        self.ema_momentum = number(ema_momentum, "ema_momentum", 0, 1)
+        self.ema_overwrite_frequency = None if ema_overwrite_frequency is None else _count(
+            "ema_overwrite_frequency", ema_overwrite_frequency, 1)
+        self.loss_scale_factor = None if loss_scale_factor is None else _positive(
+            "loss_scale_factor", loss_scale_factor)
+        self.gradient_accumulation_steps = None if gradient_accumulation_steps is None else \
+            _count("gradient_accumulation_steps", gradient_accumulation_steps, 2)
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"`name` must be a string or None. Received: name={name!r} of type "
+                            f"{type(name).__name__}.")
+        self.name = _auto_name(type(self).__name__) if name is None else name
+        self._accumulated = 0  # gradients summed since the last update (accumulation)
         self.iterations = 0
         self._variables = None  # what build() was given, in order
         self._index = {}  # variable (id of a raw array) -> its position in _variables
@@ -113,7 +144,10 @@ class Optimizer:
         """The learning rate of the next step, a float."""
         lr = self._learning_rate
         if isinstance(lr, schedules.LearningRateSchedule):
-            return float(lr(self.iterations))
+            # Keras evaluates a schedule at its count of calls, accumulating ones included.
+            steps = self.gradient_accumulation_steps
+            calls = self.iterations * steps + self._accumulated if steps else self.iterations
+            return float(lr(calls))
         return lr
 
     @learning_rate.setter
@@ -236,6 +270,17 @@ class Optimizer:
             pairs = _usable_pairs(pairs)
         arrays, flat = self._pair_arrays(pairs)
         lr = self.learning_rate
+        updates_before = self.iterations
+        grads = None  # the gradients as given, unless unscaled or accumulated
+        if self.loss_scale_factor is not None or self.gradient_accumulation_steps:
+            grads = self._unscaled_mean(arrays, flat)
+        if grads is not False:  # False: gradients accumulated, no update on this call
+            self._update_weights(arrays, flat, grads, lr)
+        if self.use_ema:
+            self._update_average(updates_before)
+
+    def _update_weights(self, arrays, flat, grads, lr):
+        """Weight decay, then the rule, with ``grads`` = ``(flat, per weight)`` or None."""
         if self.weight_decay:
             for p in [flat[1]] if flat else [p for _, p in arrays]:
                 p -= (lr * self.weight_decay) * p  # decoupled: p -= lr wd p
@@ -244,35 +289,123 @@ class Optimizer:
         step_lr = self._step_learning_rate(lr)
         update = self._update
         slot_views, scratch, clipped = self._pair_state
+        if grads is None:  # the gradients as given (listed only when they are used so)
+            flat_grad = flat[0] if flat is not None else None
+            grads = [g for g, _ in arrays] if flat is None or clipped is not None else None
+        else:
+            flat_grad, grads = grads
         if clipped is None:  # no clipping: the gradients as they are
             if flat is not None:  # all weights in one buffer: one pass over all of them
-                update(flat[1], flat[0], step_lr, self._flat_slots, self._flat_scratch)
+                update(flat[1], flat_grad, step_lr, self._flat_slots, self._flat_scratch)
                 return
-            for (g, p), slots, step in zip(arrays, slot_views, scratch):
+            for g, (_, p), slots, step in zip(grads, arrays, slot_views, scratch):
                 update(p, g, step_lr, slots, step)
             return
-        grads = self._clip([g for g, _ in arrays], clipped)
+        grads = self._clip(grads, clipped)
         for g, (_, p), slots, step in zip(grads, arrays, slot_views, scratch):
             update(p, g, step_lr, slots, step)
+
+    def _unscaled_mean(self, arrays, flat):
+        """The gradients divided by ``loss_scale_factor``, averaged over the accumulated calls.
+
+        Returns:
+            ``(flat gradient or None, [gradient per weight])`` for an update, or
+            ``False`` when the gradients were only added to the accumulators
+            (not yet ``gradient_accumulation_steps`` calls).
+        """
+        scale, steps = self.loss_scale_factor, self.gradient_accumulation_steps
+        if flat is not None:
+            given = [(flat[0], (self._flat_slots or {}).get("gradient_accumulator"))]
+        else:
+            given = [(g, slots.get("gradient_accumulator"))
+                     for (g, _), slots in zip(arrays, self._pair_state[0])]
+        if steps and self._accumulated + 1 < steps:
+            for g, acc in given:
+                acc += g if scale is None else g / scale
+            self._accumulated += 1
+            return False
+        out = []
+        for g, acc in given:
+            g = g if scale is None else g / scale
+            if steps:
+                g = g + acc
+                g /= steps  # the mean over the accumulated calls
+                acc[...] = 0
+            out.append(g)
+        self._accumulated = 0
+        if flat is not None:
+            return out[0], _pieces(out[0], [p for _, p in arrays])
+        return None, out
+
+    def _update_average(self, updates_before):
+        """The moving average of every weight; every N steps written into the weights."""
+        momentum = self.ema_momentum if updates_before else 0.0  # the first step: avg = p
+        for v, avg in zip(self._variables, self._slots["average"]):
+            p = _array(v)
+            avg *= momentum
+            avg += (1 - momentum) * p
+        every = self.ema_overwrite_frequency
+        if every and (updates_before + 1) % every == 0:
+            for v, avg in zip(self._variables, self._slots["average"]):
+                _array(v)[...] = avg
+
+    def finalize_variable_values(self, var_list):
+        """Writes the moving averages into the weights (``use_ema``), as Keras at fit's end.
+
+        Args:
+            var_list: the variables the optimizer was built for, in that order.
+
+        Raises:
+            ValueError: if ``var_list`` is not as long as the built variables.
+        """
+        if not self.use_ema or self._slots is None:
+            return
+        averages = self._slots["average"]
+        var_list = list(var_list)
+        if len(var_list) != len(averages):
+            raise ValueError(
+                f"`var_list` must hold the {len(averages)} variables this optimizer was built "
+                f"for. Received: {len(var_list)} variables. Pass model.trainable_weights.")
+        for v, avg in zip(var_list, averages):
+            _array(v)[...] = avg
+
+    def scale_loss(self, loss):
+        """``loss * loss_scale_factor``, or ``loss`` without a factor (Keras's ``scale_loss``)."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    def _scale_gradients(self, grads_and_vars):
+        """Multiplies the gradients, in place, by ``loss_scale_factor``: those of the scaled loss.
+
+        The trainer calls it before ``apply_gradients``, which divides them again.
+        """
+        if self.loss_scale_factor is not None:
+            for g, _ in grads_and_vars:
+                if g is not None:
+                    g *= self.loss_scale_factor
 
     def _build(self, params):
         """Creates the state: each slot (and the scratch) is one buffer, viewed per weight."""
         self._variables = list(params)
         self._index = {_key(v): i for i, v in enumerate(self._variables)}
+        self._accumulated = 0
         params = [_array(p) for p in params]
         dtypes = {p.dtype for p in params}
+        # The options' slots first, then the rule's, as Keras lists them.
+        names = ("average",) * self.use_ema + \
+            ("gradient_accumulator",) * bool(self.gradient_accumulation_steps) + \
+            tuple(self._slot_names)
         if len(dtypes) == 1:
             total = sum(p.size for p in params)
             like = np.empty(total, dtype=params[0].dtype)
             self._flat_scratch = like
-            self._flat_slots = {name: self._slot_init(name, like) for name in self._slot_names}
+            self._flat_slots = {name: self._option_slot_init(name, like) for name in names}
             self._scratch = _pieces(like, params)
             self._slots = {name: _pieces(flat, params) for name, flat in self._flat_slots.items()}
         else:  # mixed dtypes: an array per weight
             self._flat_scratch = self._flat_slots = None
             self._scratch = [np.empty_like(p) for p in params]
-            self._slots = {name: [self._slot_init(name, p) for p in params]
-                           for name in self._slot_names}
+            self._slots = {name: [self._option_slot_init(name, p) for p in params]
+                           for name in names}
         self._slot_views = [{name: arrays[i] for name, arrays in self._slots.items()}
                             for i in range(len(params))]
         # The clipped gradient needs its own buffer: ``_update`` overwrites the scratch
@@ -334,6 +467,10 @@ class Optimizer:
     def _slot_init(self, name, p):
         return np.zeros_like(p)
 
+    def _option_slot_init(self, name, p):
+        """The options' slots (``average``, ``gradient_accumulator``) start at zero."""
+        return self._slot_init(name, p) if name in self._slot_names else np.zeros_like(p)
+
     def _begin_step(self):
         """Once per step, after ``iterations`` is counted (Nadam's running product)."""
 
@@ -381,13 +518,18 @@ class Optimizer:
         Returns:
             ``{"iterations": int, "<slot>/<i>": array, ...}``, copies (for
             Adam, ``"m/0"``, ``"v/0"``, ... one per weight; Nadam adds the
-            0-d array ``"u_product"``).
+            0-d array ``"u_product"``; ``use_ema`` adds ``"average/<i>"``, and
+            ``gradient_accumulation_steps`` adds ``"gradient_accumulator/<i>"``
+            and the 0-d ``"accumulated_steps"``, the calls summed since the
+            last update).
         """
         state = {"iterations": self.iterations}
         for name, arrays in (self._slots or {}).items():
             for i, a in enumerate(arrays):
                 state[f"{name}/{i}"] = a.copy()
         state.update(self._scalar_state())
+        if self.gradient_accumulation_steps:  # the calls summed since the last update
+            state["accumulated_steps"] = np.array(float(self._accumulated))
         return state
 
     def _scalar_state(self):
@@ -421,15 +563,26 @@ class Optimizer:
                     )
                 a[...] = value
         self._set_scalar_state(state)
+        if self.gradient_accumulation_steps:
+            done = float(np.asarray(state.get("accumulated_steps", 0.0)))
+            if not (done.is_integer() and 0 <= done < self.gradient_accumulation_steps):
+                raise ValueError(
+                    f"Optimizer state 'accumulated_steps' must be a whole number in "
+                    f"[0, {self.gradient_accumulation_steps}). Received: {done}.")
+            self._accumulated = int(done)
 
     # ------------------------------------------------------------------- config
     def get_config(self):
         lr = self._learning_rate
         if isinstance(lr, schedules.LearningRateSchedule):
             lr = schedules.serialize(lr)
-        return {"learning_rate": lr, "weight_decay": self.weight_decay,
+        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
                 "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
-                "global_clipnorm": self.global_clipnorm}
+                "global_clipnorm": self.global_clipnorm, "use_ema": self.use_ema,
+                "ema_momentum": self.ema_momentum,
+                "ema_overwrite_frequency": self.ema_overwrite_frequency,
+                "loss_scale_factor": self.loss_scale_factor,
+                "gradient_accumulation_steps": self.gradient_accumulation_steps}
 
     @classmethod
     def from_config(cls, config):
@@ -442,6 +595,10 @@ class Optimizer:
         config = self.get_config()
         if isinstance(self._learning_rate, schedules.LearningRateSchedule):
             config["learning_rate"] = self._learning_rate
+        config.pop("name")
+        for key, default in _OPTION_DEFAULTS.items():  # the options only when set
+            if config.get(key) == default:
+                del config[key]
         args = ", ".join(f"{k}={v!r}" for k, v in config.items()
                          if v is not None or k == "learning_rate")
         return f"{type(self).__name__}({args})"
@@ -466,8 +623,12 @@ class SGD(Optimizer):
     """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
+                 ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name)
         self.momentum = number(momentum, "momentum", 0, 1)
         self.nesterov = bool(nesterov)
         self._slot_names = ("momentum",) if self.momentum else ()
@@ -517,8 +678,12 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                 loss_scale_factor=None, gradient_accumulation_steps=None, name=None):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name)
         self.rho = _fraction("rho", rho)
         self.momentum = _fraction("momentum", momentum)
         self.epsilon = _positive("epsilon", epsilon)
@@ -560,8 +725,12 @@ class _TwoMoments(Optimizer):
     """What Adam, Adamax and Nadam share: two decay rates and an epsilon."""
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                 loss_scale_factor=None, gradient_accumulation_steps=None, name=None):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name)
         self.beta_1 = _fraction("beta_1", beta_1)
         self.beta_2 = _fraction("beta_2", beta_2)
         self.epsilon = _positive("epsilon", epsilon)
@@ -595,11 +764,13 @@ class Adam(_TwoMoments):
         array([0.9])
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 amsgrad=False, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None):
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, clipnorm,
-                         clipvalue, global_clipnorm)
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                 loss_scale_factor=None, gradient_accumulation_steps=None, name=None):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, clipnorm, clipvalue,
+                         global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
+                         loss_scale_factor, gradient_accumulation_steps, name)
         self.amsgrad = bool(amsgrad)
         self._slot_names = ("m", "v", "v_hat") if self.amsgrad else ("m", "v")
 
@@ -651,13 +822,15 @@ class AdamW(Adam):
     """
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-7, amsgrad=False, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None):
+                 epsilon=1e-7, amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                 loss_scale_factor=None, gradient_accumulation_steps=None, name=None):
         if weight_decay is None:
             raise ValueError("AdamW needs a `weight_decay` (a number >= 0). Received: "
                              "weight_decay=None. Use Adam for no weight decay.")
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay,
-                         clipnorm, clipvalue, global_clipnorm)
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, clipnorm,
+                         clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
+                         loss_scale_factor, gradient_accumulation_steps, name)
 
 
 class Adamax(_TwoMoments):
@@ -722,9 +895,12 @@ class Nadam(_TwoMoments):
     _slot_names = ("m", "v")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, clipnorm,
-                         clipvalue, global_clipnorm)
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                 loss_scale_factor=None, gradient_accumulation_steps=None, name=None):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, clipnorm, clipvalue,
+                         global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
+                         loss_scale_factor, gradient_accumulation_steps, name)
         self._u_product = 1.0
 
     def _mu(self, t):
@@ -787,8 +963,12 @@ class Adagrad(Optimizer):
     _slot_names = ("accumulator",)
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                 loss_scale_factor=None, gradient_accumulation_steps=None, name=None):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name)
         self.initial_accumulator_value = _non_negative("initial_accumulator_value",
                                                        initial_accumulator_value)
         self.epsilon = _positive("epsilon", epsilon)
@@ -837,8 +1017,12 @@ class Adadelta(Optimizer):
     _slot_names = ("accumulated_grad", "accumulated_delta_var")
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
+                 ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name)
         self.rho = _fraction("rho", rho)
         self.epsilon = _positive("epsilon", epsilon)
 
@@ -903,6 +1087,233 @@ class Lamb(_TwoMoments):
         p -= step
 
 
+class Lion(Optimizer):
+    """The sign of an interpolated momentum: every element moves by ``lr`` (evolved sign momentum).
+
+    ``p -= lr sign(b1 m + (1 - b1) g)``, then ``m = b2 m + (1 - b2) g``. The
+    steps are as large as SGD's largest, so Lion takes a learning rate 3-10
+    times smaller than AdamW's.
+
+    Args:
+        learning_rate: step size (default 0.001).
+        beta_1: the weight of the momentum in the step's sign (default 0.9),
+            in (0, 1].
+        beta_2: decay of the momentum (default 0.99).
+
+    The other arguments work as for every optimizer (see :class:`Optimizer`).
+
+    Example:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0, 1.0]), np.array([0.5, -2.0])
+        >>> Lion(learning_rate=0.1).apply_gradients([(g, w)]); w
+        array([0.9, 1.1])
+    """
+
+    _slot_names = ("momentum",)
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
+                 ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name)
+        self.beta_1 = number(beta_1, "beta_1", 0, 1, inclusive=(False, True),
+                             fix="At 0 Lion would be sign SGD.")
+        self.beta_2 = number(beta_2, "beta_2", 0, 1)
+
+    def _update(self, p, g, lr, slots, step):
+        m = slots["momentum"]
+        np.multiply(m, self.beta_1, out=step)
+        step += (1 - self.beta_1) * g
+        np.sign(step, out=step)
+        step *= lr
+        p -= step  # p -= lr sign(b1 m + (1 - b1) g)
+        m *= self.beta_2
+        m += (1 - self.beta_2) * g
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}
+
+
+class Ftrl(Optimizer):
+    """Follow the regularized leader, with L1 and L2 penalties (McMahan et al., 2013).
+
+    With ``n`` the sum of squared gradients (from ``initial_accumulator_value``),
+    ``z`` the linear term and ``k = -learning_rate_power``:
+    ``n' = n + g**2; z += g + 2 l2s p - (n'**k - n**k) / lr * p;
+    p = (clip(z, -l1, l1) - z) / (n'**k / lr + 2 (l2 + beta / (2 lr)))``,
+    so ``p = 0`` where ``|z| <= l1``.
+
+    Args:
+        learning_rate: step size (default 0.001).
+        learning_rate_power: how the step shrinks with ``n``, <= 0 (default
+            -0.5; 0 for a fixed step).
+        initial_accumulator_value: the starting ``n``, >= 0 (default 0.1).
+        l1_regularization_strength: ``l1`` above, >= 0 (default 0).
+        l2_regularization_strength: ``l2`` above, >= 0 (default 0).
+        l2_shrinkage_regularization_strength: ``l2s``, an L2 penalty added to
+            the gradient, >= 0 (default 0).
+        beta: ``beta`` of the paper, added to the L2 term (default 0).
+
+    The other arguments work as for every optimizer (see :class:`Optimizer`).
+
+    Example:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0]), np.array([0.5])
+        >>> Ftrl(learning_rate=0.1).apply_gradients([(g, w)]); w.round(4)
+        array([0.381])
+    """
+
+    _slot_names = ("accumulator", "linear")
+    _nonnegative_slots = ("accumulator",)
+
+    def __init__(self, learning_rate=0.001, learning_rate_power=-0.5,
+                 initial_accumulator_value=0.1, l1_regularization_strength=0.0,
+                 l2_regularization_strength=0.0, l2_shrinkage_regularization_strength=0.0,
+                 beta=0.0, weight_decay=None, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name)
+        self.learning_rate_power = number(learning_rate_power, "learning_rate_power",
+                                          None, 0, expected="a number <= 0")
+        self.initial_accumulator_value = _non_negative("initial_accumulator_value",
+                                                       initial_accumulator_value)
+        self.l1_regularization_strength = _non_negative("l1_regularization_strength",
+                                                        l1_regularization_strength)
+        self.l2_regularization_strength = _non_negative("l2_regularization_strength",
+                                                        l2_regularization_strength)
+        self.l2_shrinkage_regularization_strength = _non_negative(
+            "l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength)
+        self.beta = _non_negative("beta", beta)
+
+    def _slot_init(self, name, p):
+        fill = self.initial_accumulator_value if name == "accumulator" else 0.0
+        return np.full_like(p, fill)
+
+    def _update(self, p, g, lr, slots, step):
+        n, z = slots["accumulator"], slots["linear"]
+        k = -self.learning_rate_power
+        l1 = self.l1_regularization_strength
+        l2 = self.l2_regularization_strength + self.beta / (2 * lr)
+        np.multiply(g, g, out=step)
+        step += n  # n' = n + g^2
+        z += g
+        if self.l2_shrinkage_regularization_strength:
+            z += (2 * self.l2_shrinkage_regularization_strength) * p
+        z -= (np.power(step, k) - np.power(n, k)) / lr * p
+        n[...] = step
+        np.power(step, k, out=step)
+        step /= lr
+        step += 2 * l2  # the quadratic term
+        np.divide(np.clip(z, -l1, l1) - z, step, out=p)
+
+    def get_config(self):
+        return {**super().get_config(), "learning_rate_power": self.learning_rate_power,
+                "initial_accumulator_value": self.initial_accumulator_value,
+                "l1_regularization_strength": self.l1_regularization_strength,
+                "l2_regularization_strength": self.l2_regularization_strength,
+                "l2_shrinkage_regularization_strength":
+                    self.l2_shrinkage_regularization_strength,
+                "beta": self.beta}
+
+
+class Adafactor(Optimizer):
+    """Adam-like steps from factored second moments: a row and a column mean per matrix.
+
+    With ``t`` the step, ``b = 1 - t**beta_2_decay`` and ``s = g**2 + epsilon_1``:
+    a weight of 2 or more dimensions keeps ``r = b r + (1 - b) mean(s, -1)``
+    and ``c = b c + (1 - b) mean(s, -2)`` (over its last two axes), and
+    ``v = (r / mean(r, -1))[..., None] * c[..., None, :]``; a smaller weight
+    keeps ``v = b v + (1 - b) s`` itself. Then ``u = g / sqrt(v)``,
+    ``u /= max(1, rms(u) / clip_threshold)`` and
+    ``p -= max(epsilon_2, rms(p)) * min(lr, 1 / sqrt(t)) * u``. The root mean
+    squares are taken per weight, so the rule is not elementwise.
+
+    Args:
+        learning_rate: step size (default 0.001), capped at ``1 / sqrt(t)``.
+        beta_2_decay: the decay exponent of the second moments (default -0.8).
+        epsilon_1: added to the squared gradient (default 1e-30).
+        epsilon_2: the smallest weight scale (default 1e-3).
+        clip_threshold: the largest root mean square of a step before the
+            weight scale (default 1.0); this clipping is Adafactor's own,
+            independent of ``clipnorm``, ``clipvalue`` and ``global_clipnorm``.
+        relative_step: cap a float learning rate at ``1 / sqrt(t)`` (default
+            True). Keras caps it in the step either way, so the argument is kept
+            for its configs.
+
+    The other arguments work as for every optimizer (see :class:`Optimizer`).
+    The slots are ``r``, ``c`` (0-d placeholders for a weight of fewer than
+    2 dimensions, as in Keras) and ``velocity``.
+
+    Example:
+        >>> import numpy as np
+        >>> w, g = np.array([1.0, 1.0]), np.array([0.5, -2.0])
+        >>> Adafactor(learning_rate=0.1).apply_gradients([(g, w)]); w.round(4)
+        array([0.9, 1.1])
+    """
+
+    _slot_names = ("velocity",)
+    _nonnegative_slots = ("r", "c", "velocity")
+    elementwise = False
+
+    def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3,
+                 clip_threshold=1.0, relative_step=True, weight_decay=None, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name)
+        self.beta_2_decay = number(beta_2_decay, "beta_2_decay")
+        self.epsilon_1 = _non_negative("epsilon_1", epsilon_1)
+        self.epsilon_2 = _non_negative("epsilon_2", epsilon_2)
+        self.clip_threshold = _positive("clip_threshold", clip_threshold)
+        self.relative_step = bool(relative_step)
+
+    def _build(self, params):
+        super()._build(params)
+        arrays = [_array(p) for p in params]
+        rows = [np.zeros(a.shape[:-1] if a.ndim >= 2 else (), a.dtype) for a in arrays]
+        cols = [np.zeros(a.shape[:-2] + a.shape[-1:] if a.ndim >= 2 else (), a.dtype)
+                for a in arrays]
+        self._slots = {"r": rows, "c": cols, **self._slots}  # Keras's order: r, c, velocity
+        self._slot_views = [{name: slot[i] for name, slot in self._slots.items()}
+                            for i in range(len(arrays))]
+
+    def _update(self, p, g, lr, slots, step):
+        t = self.iterations
+        rho = min(lr, 1 / math.sqrt(t))
+        alpha = max(self.epsilon_2, math.sqrt(float(np.vdot(p, p)) / max(p.size, 1))) * rho
+        np.multiply(g, g, out=step)
+        step += self.epsilon_1  # s = g^2 + eps1
+        b = 1 - t**self.beta_2_decay
+        v = slots["velocity"]
+        if p.ndim >= 2:
+            r, c = slots["r"], slots["c"]
+            r *= b
+            r += (1 - b) * step.mean(axis=-1)
+            c *= b
+            c += (1 - b) * step.mean(axis=-2)
+            np.multiply((r / r.mean(axis=-1, keepdims=True))[..., None], c[..., None, :], out=v)
+        else:
+            v *= b
+            v += (1 - b) * step
+        np.sqrt(v, out=step)
+        np.divide(g, step, out=step)  # u = g / sqrt(v)
+        rms = math.sqrt(float(np.vdot(step, step)) / max(step.size, 1))
+        step *= alpha / max(1.0, rms / self.clip_threshold)
+        p -= step
+
+    def get_config(self):
+        return {**super().get_config(), "beta_2_decay": self.beta_2_decay,
+                "epsilon_1": self.epsilon_1, "epsilon_2": self.epsilon_2,
+                "clip_threshold": self.clip_threshold, "relative_step": self.relative_step}
+
+
 def _usable_pairs(pairs):
     """``pairs`` with Tensor gradients as arrays and None gradients left out (with a warning).
 
@@ -965,8 +1376,28 @@ def _fraction(name, value):
     return number(value, name, 0, 1, inclusive=(True, False))
 
 
+def _count(name, value, least):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ValueError(f"`{name}` must be an integer >= {least} or None. Received: "
+                         f"{name}={value!r}.")
+    return int(value)
+
+
+_OPTION_DEFAULTS = {"use_ema": False, "ema_momentum": 0.99}
+_name_counts = {}
+
+
+def _auto_name(class_name):
+    """Keras's default optimizer name: the snake-case class name, then ``_1``, ``_2``, ..."""
+    base = _registry.snake_case(class_name)
+    n = _name_counts.get(base, 0)
+    _name_counts[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
 _BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adamw": AdamW, "adamax": Adamax,
-            "nadam": Nadam, "adagrad": Adagrad, "adadelta": Adadelta, "lamb": Lamb}
+            "nadam": Nadam, "adagrad": Adagrad, "adadelta": Adadelta, "lamb": Lamb,
+            "lion": Lion, "ftrl": Ftrl, "adafactor": Adafactor}
 _REGISTRY = _registry.Registry(
     "optimizer", Optimizer, classes=_BY_NAME.values(), names=_BY_NAME,
     hint="or pass an instance such as kerasite.optimizers.SGD(learning_rate=0.1)",
@@ -979,7 +1410,7 @@ def get(identifier):
 
     Names give the Keras defaults: ``"sgd"`` (lr 0.01), ``"adam"``,
     ``"adamw"``, ``"adamax"``, ``"nadam"``, ``"adagrad"``, ``"adadelta"``,
-    ``"lamb"`` and ``"rmsprop"`` (lr 0.001).
+    ``"lamb"``, ``"lion"``, ``"ftrl"``, ``"adafactor"`` and ``"rmsprop"`` (lr 0.001).
 
     Raises:
         ValueError: for an unknown name, listing the valid ones.

@@ -316,6 +316,7 @@ class Trainer:
                 np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             epoch_logs = self._fit_loop(iterator, val, epochs, initial_epoch, metrics,
                                         callback_list, validation_freq)
+        self.optimizer.finalize_variable_values(self.trainable_weights)  # use_ema, as Keras
         callback_list.on_train_end(epoch_logs)
         return history
 
@@ -676,6 +677,7 @@ class Trainer:
                 ws = self._masked_ws = masks.masked_weights(graph, ws)
             values, grads = self._losses_and_grads(ys, outs, ws)
             graph.backward(grads, need_input_grad=False)
+            self.optimizer._scale_gradients(self._grads_and_vars)  # loss_scale_factor
             self.optimizer.apply_gradients(self._grads_and_vars)
             return values, outs
         # The paired heads take their outputs' logits, and give the gradients with respect
@@ -692,6 +694,7 @@ class Trainer:
                 penalty += layer.regularization_penalty()
                 layer.add_regularization_gradients()
             values = [values[0] + penalty, *values[1:]]
+        self.optimizer._scale_gradients(self._grads_and_vars)  # loss_scale_factor
         self.optimizer.apply_gradients(self._grads_and_vars)
         for layer in self._constrained:
             layer.apply_constraints()

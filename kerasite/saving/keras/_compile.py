@@ -26,11 +26,15 @@ _KERAS_SLOTS = {
     "Adadelta": (("accumulated_grad", "accumulated_delta_var"), ()),
     "RMSprop": ((), ("velocity", "momentum", "average_gradient")),
     "Lamb": (("m", "v"), ()),
+    "Lion": (("momentum",), ()),
+    "Ftrl": (("accumulator", "linear"), ()),
+    "Adafactor": (("r", "c", "velocity"), ()),
 }
 # Keras optimizer options kerasite has no argument for, and the one value it reads.
-_KERAS_ONLY_OPTIONS = {"use_ema": False, "ema_overwrite_frequency": None,
-                       "loss_scale_factor": None, "gradient_accumulation_steps": None}
-_IGNORED_OPTIONS = {"name", "ema_momentum", "jit_compile", "is_legacy_optimizer"}
+_KERAS_ONLY_OPTIONS = {}
+_IGNORED_OPTIONS = {"jit_compile", "is_legacy_optimizer"}
+# The slots of the common options, each one whole list before the rule's slots, as Keras.
+_OPTION_SLOTS = (("use_ema", "average"), ("gradient_accumulation_steps", "gradient_accumulator"))
 # Loss options Keras writes that kerasite has no argument for, at the value kerasite uses.
 _KERAS_LOSS_DEFAULTS = {"axis": -1, "ignore_class": None}
 
@@ -116,13 +120,16 @@ def optimizer_variables(model, children):
         # Not stepped yet: the optimizer makes its slots on the first step, as these values.
         fill = getattr(optimizer, "initial_accumulator_value", 0.0) \
             if name == "accumulator" else 0.0
-        return np.full_like(params[i], fill)
+        return np.full(_slot_shape(optimizer, name, params[i].shape), fill, params[i].dtype)
 
-    out = [np.array(state["iterations"], dtype=np.int64)]
+    # Keras counts every call, those that only accumulated gradients too.
+    steps = optimizer.gradient_accumulation_steps
+    calls = state["iterations"] * steps + int(state["accumulated_steps"]) if steps \
+        else state["iterations"]
+    out = [np.array(calls, dtype=np.int64)]
     if not _has_schedule(optimizer):  # a schedule is no variable in Keras: its config says it
         out.append(np.array(optimizer.learning_rate, dtype=np.float32))
-    out += [slot(name, i) for i in order for name in interleaved]
-    out += [slot(name, i) for name in grouped for i in order]
+    out += [slot(name, i) for name, i in _keras_slots(optimizer, order)]
     if type(optimizer).__name__ == "Nadam":  # its running product of momentum factors
         out.append(np.array(state.get("u_product", 1.0), dtype=np.float32))
     return [np.asarray(v, dtype=v.dtype if v.dtype.kind == "i" else np.float32) for v in out]
@@ -136,8 +143,27 @@ def _has_schedule(optimizer):
 
 def _slots(optimizer):
     interleaved, grouped = _KERAS_SLOTS[type(optimizer).__name__]
-    used = set(optimizer._slot_names)
+    used = set(optimizer._slot_names) | ({"r", "c"} if type(optimizer).__name__ == "Adafactor"
+                                          else set())
     return [s for s in interleaved if s in used], [s for s in grouped if s in used]
+
+
+def _keras_slots(optimizer, order):
+    """``(slot name, weight index)`` of each of Keras's slot variables, in Keras's order."""
+    interleaved, grouped = _slots(optimizer)
+    options = [name for option, name in _OPTION_SLOTS if getattr(optimizer, option)]
+    return [(name, i) for name in options for i in order] + \
+        [(name, i) for i in order for name in interleaved] + \
+        [(name, i) for name in grouped for i in order]
+
+
+def _slot_shape(optimizer, name, shape):
+    """The shape of a slot of a weight of ``shape`` (Adafactor's factored ``r`` and ``c``)."""
+    if name in ("r", "c") and type(optimizer).__name__ == "Adafactor":
+        if len(shape) < 2:
+            return ()  # Keras's 0-d placeholder
+        return tuple(shape[:-1]) if name == "r" else tuple(shape[:-2]) + tuple(shape[-1:])
+    return tuple(shape)
 
 
 # ===================================================================== import
@@ -261,10 +287,8 @@ def restore_optimizer(h5py, model, children, group, file_size, path):
     if names != [str(i) for i in range(len(names))]:
         raise ValueError(f"Cannot load '{path}': unexpected entries {names[:5]} for {label}.")
     order = keras_order(model, children)
-    interleaved, grouped = _slots(optimizer)
     params = model.trainable_weights
-    slots = [(name, i) for i in order for name in interleaved] + \
-        [(name, i) for name in grouped for i in order]
+    slots = _keras_slots(optimizer, order)
     nadam = type(optimizer).__name__ == "Nadam"
     first = 1 if _has_schedule(optimizer) else 2  # the step count, and a float learning rate
     expected = first + len(slots) + int(nadam)
@@ -285,14 +309,20 @@ def restore_optimizer(h5py, model, children, group, file_size, path):
         raise ValueError(f"Cannot load '{path}': the learning rate in {label} (variable 1) is "
                          f"{lr}; it must be a finite number >= 0.")
     state, where = {"iterations": iterations}, {}
+    steps = optimizer.gradient_accumulation_steps
+    if steps:  # Keras counts every call; kerasite the updates, and the calls since the last
+        state = {"iterations": iterations // steps,
+                 "accumulated_steps": np.array(float(iterations % steps))}
     for k, (name, i) in enumerate(slots, start=first):
-        state[f"{name}/{i}"] = read_dataset(h5py, group, str(k), label, params[i].shape,
+        shape = _slot_shape(optimizer, name, params[i].shape)
+        state[f"{name}/{i}"] = read_dataset(h5py, group, str(k), label, shape,
                                             file_size).astype(params[i].dtype)
         where[f"{name}/{i}"] = f"{label}, variable {k}"
     if nadam:
         state["u_product"] = read_dataset(h5py, group, str(expected - 1), label, (), file_size)
         where["u_product"] = f"{label}, variable {expected - 1}"
-    check_optimizer_slots(optimizer, {k: v for k, v in state.items() if k != "iterations"},
+    check_optimizer_slots(optimizer, {k: v for k, v in state.items()
+                                      if k not in ("iterations", "accumulated_steps")},
                           f"'{path}'", where.__getitem__)
     optimizer.set_state(state, params)
     if lr is not None:
