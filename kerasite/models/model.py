@@ -326,7 +326,8 @@ class Model(Trainer, Layer):
             return self.weights
         return [w for layer in self.layers for w in layer.non_trainable_weights]
 
-    def summary(self, print_fn=None, expand_nested=False):
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
         """Prints Keras 3's table of the layers, their output shapes and parameter counts.
 
         A model whose layers form one chain gets the columns ``Layer (type)``,
@@ -334,12 +335,28 @@ class Model(Trainer, Layer):
         ``Connected to`` (``name[node][tensor]`` of each input, as Keras writes
         it). The totals follow, with the weights' size in memory.
 
+        As Keras 3 does, the table is 88 characters wide (108 with ``Connected
+        to``, 12 more with ``show_trainable``), narrowed to the terminal's width
+        less 4; text longer than its cell wraps at spaces, and a word that still
+        does not fit ends in "…".
+
         Args:
+            line_length: the table's total width in characters (default: as above).
+            positions: where each column ends, as fractions of ``line_length``
+                (default ``[0.45, 0.8, 1.0]``, or ``[0.3, 0.56, 0.74, 1.0]`` with
+                ``Connected to``), one per column before ``Trainable``.
             print_fn: function called with each line (default ``print``).
             expand_nested: also list the layers inside nested models, indented.
+            show_trainable: add a ``Trainable`` column: ``Y``, ``N``, or ``-`` for a
+                layer without weights.
+            layer_range: two layer names or regular expressions: the table starts at
+                the first layer matching the first and ends at the last layer
+                matching the second (both included).
 
         Raises:
             NotBuiltError: before the model is built.
+            ValueError: a ``layer_range`` that names no layer, or a ``line_length``
+                too narrow for a column of 4 characters.
 
         Example:
             >>> from kerasite import Sequential, Input, layers
@@ -357,7 +374,8 @@ class Model(Trainer, Layer):
         self._require_built("summary()")
         import kerasite.models.summary as summary
 
-        summary.print_summary(self, print_fn or print, expand_nested)
+        summary.print_summary(self, print_fn or print, expand_nested, line_length, positions,
+                              show_trainable, layer_range)
 
     def get_layer(self, name=None, index=None):
         """A layer by name or by its index in ``layers``.
