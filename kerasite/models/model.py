@@ -615,6 +615,23 @@ class Model(Trainer, Layer):
             return cls(**config)
         return _functional_from_config(cls, config)
 
+    def to_json(self, **kwargs):
+        """The architecture as JSON (kerasite's config format), which
+        ``kerasite.models.model_from_json`` reads back with new weights.
+
+        Args:
+            **kwargs: passed to ``json.dumps`` (``indent=2``, ...).
+        """
+        import json
+
+        import kerasite
+        from kerasite.saving.native import _json_bytes
+
+        payload = {"class_name": type(self).__name__, "config": self.get_config(),
+                   "kerasite_version": kerasite.__version__}
+        # _json_bytes refuses values JSON cannot hold, naming them.
+        return json.dumps(json.loads(_json_bytes(payload, type(self).__name__)), **kwargs)
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)}>"
 
@@ -693,8 +710,12 @@ def _layers_in(value):
     return [v for v in value if isinstance(v, Layer)]
 
 
-def _functional_from_config(cls, config):
+def _functional_from_config(cls, config, make_layer=None):
+    """The model ``config`` describes; ``make_layer(entry)`` gives each layer (by default
+    ``layers.deserialize(entry)``: ``clone_model`` passes its own)."""
     from kerasite import layers as layers_module
+
+    make_layer = make_layer or layers_module.deserialize
 
     entries = config["layers"]
     if not isinstance(entries, list):
@@ -703,12 +724,12 @@ def _functional_from_config(cls, config):
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise ValueError(f"Malformed layer entry in a model config: {entry!r:.200}.")
-        layer = layers_module.deserialize(entry)
+        layer = make_layer(entry)
         if entry["name"] in layers:
             raise ValueError(f"The model config names layer {entry['name']!r} twice.")
         layers[entry["name"]] = layer
         if isinstance(layer, InputLayer):
-            outputs[(layer.name, 0)] = [layer.output]
+            outputs[(entry["name"], 0)] = [layer.output]
     # Calls are replayed in an order where every input already exists.
     pending = [(entry["name"], k, call) for entry in entries
                for k, call in enumerate(entry.get("inbound_nodes", []))]
