@@ -281,6 +281,10 @@ CASES = [
                          ("GRUCell", lambda: layers.GRUCell(2)),
                          ("StackedRNNCells", lambda: layers.StackedRNNCells(
                              [layers.GRUCell(2)])))],
+    Case("Dot", lambda: layers.Dot(axes=2), [(2, 3, 4), (2, 5, 4)]),
+    Case("Dot-normalize", lambda: layers.Dot(axes=(1, 2), normalize=True),
+         [(2, 4, 3), (2, 3, 4)]),
+    Case("LayerNormalization-rms", lambda: layers.LayerNormalization(rms_scaling=True), F3),
 ]
 
 

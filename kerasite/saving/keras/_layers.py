@@ -102,8 +102,8 @@ LAYERS = {
                         "shared_axes"), {}, ("alpha",)),
     "LayerNormalization": ("LayerNormalization",
                            ("axis", "epsilon", "center", "scale", "beta_initializer",
-                            "gamma_initializer"),
-                           {**_NO_BN_REGULARIZERS, "rms_scaling": False},
+                            "gamma_initializer", "rms_scaling"),
+                           {**_NO_BN_REGULARIZERS},
                            ("gamma", "beta")),
     "BatchNormalization": ("BatchNormalization",
                            ("axis", "momentum", "epsilon", "center", "scale",
@@ -189,6 +189,7 @@ LAYERS = {
     "RandomContrast": ("RandomContrast", ("factor", "value_range", "seed"), {}, ()),
     "RandomBrightness": ("RandomBrightness", ("factor", "value_range", "seed"), {}, ()),
     "RandomCrop": ("RandomCrop", ("height", "width", "seed"), {}, ()),
+    "Dot": ("Dot", ("axes", "normalize"), {}, ()),
 }
 # kerasite's activation layers are Keras's Activation layer with the activation fixed;
 # they are written that way, and a Keras Activation is read as kerasite's Activation.

@@ -1,0 +1,93 @@
+"""Layer options of issue 26: Dot(axes, normalize), LayerNormalization(rms_scaling), ...
+Each checked against Keras 3.15.1 on JAX (float64), whose outputs
+tests/layers/make_layer_options_reference.py wrote to
+tests/data/layer_options_keras_reference.json, and by a float64 gradient check."""
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+from kerasite import Input, Model, Sequential, layers
+from kerasite.gradcheck import check_gradients
+from kerasite.models import load_model
+
+KERAS = {k: np.array(v) if isinstance(v, list) and k != "dot_config" else v
+         for k, v in json.loads((pathlib.Path(__file__).parents[1] / "data" /
+                                 "layer_options_keras_reference.json").read_text())
+         ["cases"].items()}
+TOL = 1e-6
+
+
+# ---------------------------------------------------------------------- Dot
+@pytest.mark.parametrize("case,axes,normalize,x,y", [
+    ("dot_1", 1, False, "x2", "y2"),
+    ("dot_1_normalize", 1, True, "x2", "y2"),
+    ("dot_2", 2, False, "x3", "y3"),
+    ("dot_2_1_normalize", (2, 1), True, "x3", "z3"),
+])
+def test_dot_matches_keras_and_its_gradients_check(case, axes, normalize, x, y, float64):
+    layer = layers.Dot(axes=axes, normalize=normalize)
+    out = layer([KERAS[x], KERAS[y]])
+    np.testing.assert_allclose(out, KERAS[case], rtol=1e-10, atol=1e-12)
+    target = np.random.default_rng(1).normal(size=out.shape)
+    report = check_gradients(layers.Dot(axes=axes, normalize=normalize),
+                             [KERAS[x], KERAS[y]], target, "mse")
+    assert report.max_rel_diff < TOL, f"\n{report}"
+
+
+def test_dot_config_shapes_and_errors():
+    assert layers.Dot(axes=(2, 1), normalize=True).get_config()["axes"] == KERAS["dot_config"]
+    a, b = Input((3, 4)), Input((5, 4))
+    assert layers.Dot(axes=2)([a, b]).shape == (None, 3, 5)
+    assert layers.dot([Input((4,)), Input((4,))], axes=1).shape == (None, 1)
+    with pytest.raises(ValueError, match="`axes` may not be 0"):
+        layers.Dot(axes=0)([Input((4,)), Input((4,))])
+    with pytest.raises(ValueError, match="summed axes to have one size"):
+        layers.Dot(axes=1)([Input((4,)), Input((3,))])
+    with pytest.raises(ValueError, match="`axes` must be an int or a pair"):
+        layers.Dot(axes=(1, 2, 3))
+
+
+def test_dot_round_trips_through_keras_and_kerasite_files(tmp_path):
+    a, b = Input((3, 4), name="a"), Input((5, 4), name="b")
+    model = Model([a, b], layers.Dot(axes=2, normalize=True, name="dot")([a, b]))
+    xs = [KERAS["x3"].astype("float32"), KERAS["y3"].astype("float32")]
+    for name in ("m.keras", "m.kerasite"):
+        model.save(tmp_path / name)
+        loaded = load_model(tmp_path / name)
+        assert loaded.get_layer("dot").get_config()["normalize"] is True
+        np.testing.assert_allclose(loaded.predict(xs, verbose=0), model.predict(xs, verbose=0))
+
+
+# ------------------------------------------------- LayerNormalization(rms_scaling)
+def test_rms_scaling_matches_keras_and_learns_gamma_only(float64):
+    layer = layers.LayerNormalization(rms_scaling=True)
+    layer.build(KERAS["ln"].shape)
+    assert [w.name for w in layer.weights] == ["gamma"]  # as Keras 3.15.1
+    layer.gamma.assign(np.linspace(0.5, 1.5, 6))
+    # Keras computes this one in float32 (its gamma variable), hence rtol 1e-6.
+    np.testing.assert_allclose(layer(KERAS["ln"]), KERAS["rms"], rtol=1e-6, atol=1e-7)
+    wide = layers.LayerNormalization(axis=[1, 2], rms_scaling=True, epsilon=1e-3)
+    np.testing.assert_allclose(wide(KERAS["ln"]), KERAS["rms_axes"], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("axis", [-1, [1, 2]])
+def test_rms_scaling_gradients_check(axis, float64):
+    rng = np.random.default_rng(2)
+    layer = layers.LayerNormalization(axis=axis, rms_scaling=True,
+                                      gamma_initializer="random_normal")
+    report = check_gradients(layer, KERAS["ln"], rng.normal(size=(2, 3, 6)), "mse")
+    assert report.max_rel_diff < TOL, f"\n{report}"
+
+
+def test_rms_scaling_round_trips_through_keras_files(tmp_path):
+    model = Sequential([Input((6,)), layers.LayerNormalization(rms_scaling=True, name="ln")])
+    model.layers[0].gamma.assign(np.linspace(0.5, 1.5, 6).astype("float32"))
+    x = KERAS["ln"][0].astype("float32")
+    for name in ("m.keras", "m.kerasite"):
+        model.save(tmp_path / name)
+        loaded = load_model(tmp_path / name)
+        assert loaded.get_layer("ln").rms_scaling is True
+        np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
