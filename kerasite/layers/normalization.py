@@ -14,7 +14,7 @@ and means taken over the normalised values::
 
 import numpy as np
 
-from kerasite import initializers
+from kerasite import constraints, initializers, regularizers
 from kerasite._validation import is_int, number
 from kerasite.layers.base import Layer
 
@@ -69,6 +69,10 @@ class BatchNormalization(Layer):
         gamma_initializer: initializer of ``gamma`` (ones).
         moving_mean_initializer: initializer of the moving mean (zeros).
         moving_variance_initializer: initializer of the moving variance (ones).
+        beta_regularizer, gamma_regularizer: penalties on ``beta`` and ``gamma``
+            (``"l2"``, ``kerasite.regularizers.L2(1e-4)``, ...), or ``None``.
+        beta_constraint, gamma_constraint: projections applied to ``beta`` and
+            ``gamma`` after each update (``"non_neg"``, ...), or ``None``.
 
     Weights (Keras's order): ``gamma``, ``beta`` (trainable, if ``scale`` and
     ``center``), ``moving_mean``, ``moving_variance`` (non-trainable, updated
@@ -89,7 +93,9 @@ class BatchNormalization(Layer):
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
-                 moving_mean_initializer="zeros", moving_variance_initializer="ones", **kwargs):
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.axis = _axes_arg(axis)
         self.momentum = number(momentum, "momentum", 0, 1)
@@ -99,6 +105,16 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        # Read by regularization_penalty and apply_constraints (for the weights that exist).
+        for table, options in ((self.regularizers, (self.gamma_regularizer, self.beta_regularizer)),
+                               (self.constraints, (self.gamma_constraint, self.beta_constraint))):
+            for key, option in zip(("gamma", "beta"), options):
+                if option is not None:
+                    table[key] = option
 
     def build(self, input_shape):
         rank = len(input_shape)
@@ -185,6 +201,10 @@ class BatchNormalization(Layer):
             "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
             "moving_variance_initializer": initializers.serialize(
                 self.moving_variance_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         }
 
 

@@ -9,7 +9,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from kerasite import Input, Model, Sequential, layers
+from kerasite import Input, Model, Sequential, constraints, layers, regularizers
 from kerasite.gradcheck import check_gradients
 from kerasite.models import load_model
 
@@ -91,3 +91,62 @@ def test_rms_scaling_round_trips_through_keras_files(tmp_path):
         loaded = load_model(tmp_path / name)
         assert loaded.get_layer("ln").rms_scaling is True
         np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+# ------------------------------------- BatchNormalization regularizers and constraints
+def _bn(**options):
+    layer = layers.BatchNormalization(**options)
+    layer.build((None, 3))
+    layer.gamma.assign(np.array([0.5, -1.0, 2.0]))
+    layer.beta.assign(np.array([-0.3, 0.2, 0.1]))
+    return layer
+
+
+def test_batchnorm_regularizers_add_keras_penalties_with_checked_gradients(float64):
+    layer = _bn(gamma_regularizer="l2", beta_regularizer=regularizers.L1(0.1))
+    # Keras 3: L2 default 0.01 * sum(gamma^2) + 0.1 * sum(|beta|), by hand:
+    expected = 0.01 * (0.25 + 1.0 + 4.0) + 0.1 * (0.3 + 0.2 + 0.1)
+    assert layer.regularization_penalty() == pytest.approx(expected, rel=1e-12)
+    for grad in layer.grads.values():
+        grad[...] = 0.0
+    layer.add_regularization_gradients()
+    for key in ("gamma", "beta"):  # central differences of the penalty
+        value, numeric = layer.params[key], np.zeros(3)
+        for i in range(3):
+            old = value[i]
+            value[i] = old + 1e-6
+            up = layer.regularization_penalty()
+            value[i] = old - 1e-6
+            down = layer.regularization_penalty()
+            value[i] = old
+            numeric[i] = (up - down) / 2e-6
+        np.testing.assert_allclose(layer.grads[key], numeric, rtol=1e-6)
+
+
+def test_batchnorm_constraints_project_after_each_update(float64):
+    model = Sequential([Input((3,)), _bn_in_model(beta_constraint="non_neg",
+                                                  gamma_constraint=constraints.MaxNorm(1.0))])
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(3)
+    model.fit(rng.normal(size=(16, 3)), rng.normal(size=(16, 3)) - 2.0, epochs=2, verbose=0)
+    bn = model.layers[0]
+    assert (bn.params["beta"] >= 0).all()
+    assert np.linalg.norm(bn.params["gamma"]) <= 1.0 + 1e-9
+
+
+def _bn_in_model(**options):
+    return layers.BatchNormalization(name="bn", **options)
+
+
+def test_batchnorm_options_round_trip_through_keras_and_kerasite_files(tmp_path):
+    model = Sequential([Input((3,)), _bn_in_model(gamma_regularizer=regularizers.L2(0.05),
+                                                  beta_regularizer="l1",
+                                                  gamma_constraint="non_neg",
+                                                  beta_constraint=constraints.MaxNorm(2.0))])
+    for name in ("m.keras", "m.kerasite"):
+        model.save(tmp_path / name)
+        config = load_model(tmp_path / name).get_layer("bn").get_config()
+        assert config["gamma_regularizer"]["config"]["l2"] == pytest.approx(0.05)
+        assert config["beta_regularizer"]["class_name"] == "L1"
+        assert config["gamma_constraint"]["class_name"] == "NonNeg"
+        assert config["beta_constraint"]["config"]["max_value"] == 2.0

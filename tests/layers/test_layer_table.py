@@ -285,6 +285,9 @@ CASES = [
     Case("Dot-normalize", lambda: layers.Dot(axes=(1, 2), normalize=True),
          [(2, 4, 3), (2, 3, 4)]),
     Case("LayerNormalization-rms", lambda: layers.LayerNormalization(rms_scaling=True), F3),
+    Case("BatchNormalization-options", lambda: layers.BatchNormalization(
+        gamma_regularizer="l2", beta_regularizer="l1", gamma_constraint="non_neg",
+        beta_constraint="max_norm"), F2),
 ]
 
 
