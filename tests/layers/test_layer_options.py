@@ -150,3 +150,36 @@ def test_batchnorm_options_round_trip_through_keras_and_kerasite_files(tmp_path)
         assert config["beta_regularizer"]["class_name"] == "L1"
         assert config["gamma_constraint"]["class_name"] == "NonNeg"
         assert config["beta_constraint"]["config"]["max_value"] == 2.0
+
+
+# ------------------------------------------------------------ Lambda(arguments, mask)
+def test_lambda_arguments_reach_the_function_and_the_gradient(float64):
+    def scale(x, factor, shift=0.0):
+        return x * factor + shift
+
+    def scale_gradient(x, g, factor, shift=0.0):
+        return g * factor
+
+    layer = layers.Lambda(scale, arguments={"factor": 3.0, "shift": 1.0},
+                          gradient=scale_gradient)
+    x = np.array([[1.0, -2.0]])
+    np.testing.assert_allclose(layer(x), [[4.0, -5.0]])  # 3 x + 1, by hand
+    assert layer.compute_output_shape((None, 2)) == (None, 2)
+    rng = np.random.default_rng(4)
+    model = Sequential([Input((2,)), layers.Dense(3), layers.Lambda(
+        scale, arguments={"factor": -2.0}, gradient=scale_gradient), layers.Dense(1)])
+    report = check_gradients(model, rng.normal(size=(4, 2)), rng.normal(size=(4, 1)), "mse")
+    assert report.max_rel_diff < TOL, f"\n{report}"
+    with pytest.raises(TypeError, match="`arguments` must be a dict"):
+        layers.Lambda(scale, arguments=[3.0])
+
+
+def test_lambda_mask_as_keras():
+    fixed = np.array([[True, False, True]])
+    layer = layers.Lambda(lambda x: x, mask=fixed)
+    np.testing.assert_array_equal(layer.compute_mask(np.zeros((1, 3))), fixed)
+    drop_last = layers.Lambda(lambda x: x[:, :-1], mask=lambda inputs, mask: mask[:, :-1])
+    np.testing.assert_array_equal(
+        drop_last.compute_mask(np.zeros((1, 3)), np.array([[True, True, False]])),
+        [[True, True]])
+    assert layers.Lambda(lambda x: x).compute_mask(np.zeros((1, 3)), fixed) is None  # as Keras
