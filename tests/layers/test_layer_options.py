@@ -183,3 +183,21 @@ def test_lambda_mask_as_keras():
         drop_last.compute_mask(np.zeros((1, 3)), np.array([[True, True, False]])),
         [[True, True]])
     assert layers.Lambda(lambda x: x).compute_mask(np.zeros((1, 3)), fixed) is None  # as Keras
+
+
+# ------------------------------------------------------------- Embedding(weights=)
+def test_embedding_weights_give_the_table_as_keras(float64):
+    table = np.arange(8.0).reshape(4, 2)
+    layer = layers.Embedding(4, 2, weights=[table])
+    assert layer.built  # Keras 3.15.1 builds it in the constructor too
+    np.testing.assert_array_equal(layer.get_weights()[0], table)
+    np.testing.assert_array_equal(layer(np.array([[3, 0]])), [[[6.0, 7.0], [0.0, 1.0]]])
+    np.testing.assert_array_equal(layers.Embedding(4, 2, weights=table).get_weights()[0], table)
+    # The table's gradient (the input is discrete): dL/dE[i] sums g where x == i, by hand.
+    x, g = np.array([[0, 1, 3], [2, 2, 1]]), np.arange(12.0).reshape(2, 3, 2)
+    layer.forward(x, training=True)
+    layer.backward(g, need_input_grad=False)
+    np.testing.assert_array_equal(layer.grads["embeddings"],
+                                  [[0, 1], [2 + 10, 3 + 11], [6 + 8, 7 + 9], [4, 5]])
+    with pytest.raises(ValueError, match=r"must be one numeric matrix of shape \(input_dim"):
+        layers.Embedding(4, 3, weights=[table])
