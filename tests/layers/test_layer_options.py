@@ -201,3 +201,27 @@ def test_embedding_weights_give_the_table_as_keras(float64):
                                   [[0, 1], [2 + 10, 3 + 11], [6 + 8, 7 + 9], [4, 5]])
     with pytest.raises(ValueError, match=r"must be one numeric matrix of shape \(input_dim"):
         layers.Embedding(4, 3, weights=[table])
+
+
+# ------------------------------------------------- UpSampling2D(interpolation="bilinear")
+@pytest.mark.parametrize("case,size", [("bilinear_2_3", (2, 3)), ("bilinear_2", 2)])
+def test_bilinear_upsampling_matches_keras_and_its_gradients_check(case, size, float64):
+    layer = layers.UpSampling2D(size=size, interpolation="bilinear")
+    np.testing.assert_allclose(layer(KERAS["img"]), KERAS[case], rtol=1e-10, atol=1e-12)
+    rng = np.random.default_rng(6)
+    report = check_gradients(layers.UpSampling2D(size=size, interpolation="bilinear"),
+                             KERAS["img"], rng.normal(size=KERAS[case].shape), "mse")
+    assert report.max_rel_diff < TOL, f"\n{report}"
+
+
+def test_bilinear_upsampling_round_trips_and_refuses_other_modes(tmp_path):
+    model = Sequential([Input((3, 4, 2)), layers.UpSampling2D(interpolation="bilinear",
+                                                              name="up")])
+    x = KERAS["img"].astype("float32")
+    for name in ("m.keras", "m.kerasite"):
+        model.save(tmp_path / name)
+        loaded = load_model(tmp_path / name)
+        assert loaded.get_layer("up").interpolation == "bilinear"
+        np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    with pytest.raises(ValueError, match='`interpolation` must be "nearest" or "bilinear"'):
+        layers.UpSampling2D(interpolation="bicubic")

@@ -288,6 +288,8 @@ CASES = [
     Case("BatchNormalization-options", lambda: layers.BatchNormalization(
         gamma_regularizer="l2", beta_regularizer="l1", gamma_constraint="non_neg",
         beta_constraint="max_norm"), F2),
+    Case("UpSampling2D-bilinear", lambda: layers.UpSampling2D((2, 3), interpolation="bilinear"),
+         (2, 3, 4, 2)),
 ]
 
 
