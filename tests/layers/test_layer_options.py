@@ -225,3 +225,10 @@ def test_bilinear_upsampling_round_trips_and_refuses_other_modes(tmp_path):
         np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
     with pytest.raises(ValueError, match='`interpolation` must be "nearest" or "bilinear"'):
         layers.UpSampling2D(interpolation="bicubic")
+
+
+def test_average_pooling_2d_requires_pool_size_as_keras():
+    with pytest.raises(TypeError, match="pool_size"):
+        layers.AveragePooling2D()
+    assert layers.AveragePooling2D(3).pool_size == (3, 3)
+    assert layers.MaxPooling2D().pool_size == (2, 2)  # Keras's default stays for max pooling

@@ -200,7 +200,7 @@ CASES = [
     # ---------------------------------------------------------------- pooling
     Case("MaxPooling2D", lambda: layers.MaxPooling2D(), IMG),
     Case("MaxPooling2D-same", lambda: layers.MaxPooling2D(3, strides=2, padding="same"), IMG),
-    Case("AveragePooling2D", lambda: layers.AveragePooling2D(), IMG),
+    Case("AveragePooling2D", lambda: layers.AveragePooling2D(2), IMG),
     Case("AveragePooling2D-same", lambda: layers.AveragePooling2D(3, strides=2, padding="same"),
          IMG),
     Case("GlobalAveragePooling2D", lambda: layers.GlobalAveragePooling2D(), IMG),
