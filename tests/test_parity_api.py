@@ -177,3 +177,10 @@ def test_serialize_and_deserialize_keras_object():
     assert type(saving.deserialize_keras_object(config, custom_objects={"Halve": Halve})) is Halve
     with pytest.raises(TypeError, match="Could not locate function 'os.system'"):
         saving.deserialize_keras_object({"class_name": "function", "config": "os.system"})
+
+
+def test_history_params_hold_keras_keys_only():
+    model = Sequential([Input((2,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(np.ones((6, 2)), np.ones((6, 1)), batch_size=4, epochs=2, verbose=0)
+    assert history.params == {"verbose": 0, "epochs": 2, "steps": 2}  # Keras 3.15.1's keys
