@@ -360,7 +360,8 @@ class Model(Trainer, Layer):
 
         Example:
             >>> from kerasite import Sequential, Input, layers
-            >>> Sequential([Input((4,)), layers.Dense(2, name="out")], name="tiny").summary()
+            >>> model = Sequential([Input((4,)), layers.Dense(2, name="out")], name="tiny")
+            >>> model.summary(line_length=88)  # the default, unless the terminal is narrower
             Model: "tiny"
             ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
             ┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃

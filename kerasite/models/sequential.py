@@ -161,7 +161,7 @@ class Sequential(Model):
 
         Example:
             >>> from kerasite import Sequential, layers
-            >>> Sequential([layers.Dense(2, name="out")], name="later").summary()
+            >>> Sequential([layers.Dense(2, name="out")], name="later").summary(line_length=88)
             Model: "later"
             ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
             ┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
