@@ -69,10 +69,12 @@ class BatchNormalization(Layer):
         gamma_initializer: initializer of ``gamma`` (ones).
         moving_mean_initializer: initializer of the moving mean (zeros).
         moving_variance_initializer: initializer of the moving variance (ones).
-        beta_regularizer, gamma_regularizer: penalties on ``beta`` and ``gamma``
-            (``"l2"``, ``kerasite.regularizers.L2(1e-4)``, ...), or ``None``.
-        beta_constraint, gamma_constraint: projections applied to ``beta`` and
-            ``gamma`` after each update (``"non_neg"``, ...), or ``None``.
+        beta_regularizer: a penalty on ``beta`` (``"l2"``,
+            ``kerasite.regularizers.L2(1e-4)``, ...), or ``None``.
+        gamma_regularizer: a penalty on ``gamma``, or ``None``.
+        beta_constraint: a projection applied to ``beta`` after each update
+            (``"non_neg"``, ...), or ``None``.
+        gamma_constraint: the same for ``gamma``, or ``None``.
 
     Weights (Keras's order): ``gamma``, ``beta`` (trainable, if ``scale`` and
     ``center``), ``moving_mean``, ``moving_variance`` (non-trainable, updated
