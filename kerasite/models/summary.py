@@ -8,7 +8,6 @@ import re
 import shutil
 
 
-
 def print_summary(model, print_fn, expand_nested, line_length=None, positions=None,
                   show_trainable=False, layer_range=None):
     """Prints ``model``'s table with ``print_fn``; see ``Model.summary``."""

@@ -12,7 +12,7 @@ from kerasite import _registry
 _PLAIN = (str, int, float, bool, type(None))
 
 
-class custom_object_scope:  # noqa: N801  (Keras's name)
+class custom_object_scope:  # Keras spells it in lower case
     """A ``with`` block in which loading also finds the given classes and functions by name.
 
     Args:
