@@ -75,6 +75,27 @@ def snake_case(name):
 
 _KINDS = []  # every Registry, in the order their modules made them
 _FUNCTIONS = {}  # name -> a user's function registered for saving (a loss or a metric)
+_CUSTOM_OBJECTS = {}  # kerasite.saving.get_custom_objects(): a live dict, as Keras's
+_SCOPES = []  # the dicts of the open custom_object_scope blocks, innermost last
+
+
+def custom_object(name):
+    """The object an open ``custom_object_scope`` or ``get_custom_objects()`` holds as ``name``.
+
+    The innermost scope wins, then the global dict; a key ``"Package>Name"``
+    also answers to ``Name``. ``None`` if none holds it.
+    """
+    if not isinstance(name, str):
+        return None
+    short = name.rsplit(">", 1)[-1]
+    for table in [*reversed(_SCOPES), _CUSTOM_OBJECTS]:
+        for key in (name, short):
+            if key in table:
+                return table[key]
+        for key, obj in table.items():
+            if isinstance(key, str) and key.rsplit(">", 1)[-1] == short:
+                return obj
+    return None
 
 
 class Registry:
@@ -144,12 +165,28 @@ class Registry:
         alias, and the snake case of the string (``"HeNormal"`` -> ``"he_normal"``).
         """
         short = name.rsplit(">", 1)[-1]
+        custom = self._custom(name)
+        if custom is not None:
+            return custom
         if short in self.classes:
             return self.classes[short]
         for key in (name.lower(), snake_case(name)):
             key = self.aliases.get(key, key)
             if key in self.names:
                 return self.names[key]
+        fn = _FUNCTIONS.get(short)  # a function registered by name, where the kind takes one
+        if fn is not None and self.from_callable is not None:
+            return lambda: self.from_callable(fn)
+        return None
+
+    def _custom(self, name):
+        """A factory for a custom object named ``name`` that is of this kind, or ``None``."""
+        obj = custom_object(name)
+        if isinstance(obj, type) and issubclass(obj, self.base):
+            return obj
+        if obj is not None and not isinstance(obj, type) and callable(obj) and \
+                self.from_callable is not None and not isinstance(obj, self.base):
+            return lambda: self.from_callable(obj)
         return None
 
     def get(self, identifier):
@@ -203,7 +240,9 @@ class Registry:
         if not isinstance(config, dict):
             return self.get(config)
         name = config.get("class_name")
-        cls = self.classes.get(name.rsplit(">", 1)[-1] if isinstance(name, str) else None)
+        cls = self._custom(name)
+        cls = cls if isinstance(cls, type) else None
+        cls = cls or self.classes.get(name.rsplit(">", 1)[-1] if isinstance(name, str) else None)
         if cls is None:
             known = sorted(self.classes)
             guess = nearest_name(name, known)
@@ -260,7 +299,13 @@ def register_class(cls, name=None):
 
 
 def registered_function(name):
-    """The function registered under ``name`` (or a Keras key ``"Package>Name"``), or ``None``."""
+    """The function registered under ``name`` (or a Keras key ``"Package>Name"``), or ``None``.
+
+    A function in an open ``custom_object_scope`` or in ``get_custom_objects()`` comes first.
+    """
+    custom = custom_object(name)
+    if custom is not None and not isinstance(custom, type) and callable(custom):
+        return custom
     return _FUNCTIONS.get(name.rsplit(">", 1)[-1]) if isinstance(name, str) else None
 
 
@@ -269,6 +314,9 @@ def registered_class(name):
 
     ``None`` if none is; the layers' registry is searched first.
     """
+    custom = custom_object(name)
+    if isinstance(custom, type):
+        return custom
     short = name.rsplit(">", 1)[-1] if isinstance(name, str) else name
     for kind in sorted(_KINDS, key=lambda kind: kind.kind != "layer"):
         if short in kind.classes:

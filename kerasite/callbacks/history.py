@@ -22,6 +22,11 @@ class History(Callback):
         self.history = {}
         self.epoch = []
 
+    def set_params(self, params):
+        """Keeps Keras's three keys, ``verbose``, ``epochs`` and ``steps``, in ``params``."""
+        super().set_params({key: params[key] for key in ("verbose", "epochs", "steps")
+                            if key in params})
+
     def on_train_begin(self, logs=None):
         self.history = {}
         self.epoch = []

@@ -35,6 +35,7 @@ from kerasite.layers.merge import (
     Add,
     Average,
     Concatenate,
+    Dot,
     Maximum,
     Minimum,
     Multiply,
@@ -42,6 +43,7 @@ from kerasite.layers.merge import (
     add,
     average,
     concatenate,
+    dot,
     maximum,
     minimum,
     multiply,
@@ -127,7 +129,8 @@ _LAYERS = _registry.Registry(
              Bidirectional, TimeDistributed, Masking,
              Discretization, CategoryEncoding, Hashing, StringLookup, IntegerLookup,
              TextVectorization, Resizing, CenterCrop, RandomFlip, RandomRotation,
-             RandomZoom, RandomTranslation, RandomContrast, RandomBrightness, RandomCrop),
+             RandomZoom, RandomTranslation, RandomContrast, RandomBrightness, RandomCrop,
+             Dot),
     hint="or a {'class_name': ..., 'config': ...} dict, or a Layer instance",
     unknown_class=_unknown_layer)
 _REGISTRY = _LAYERS.classes  # class name -> class, what loading may build
@@ -243,4 +246,6 @@ __all__ = [
     "RandomContrast",
     "RandomBrightness",
     "RandomCrop",
+    "Dot",
+    "dot",
 ]

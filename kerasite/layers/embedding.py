@@ -30,6 +30,9 @@ class Embedding(Layer):
             recurrent layers after it follow (masked steps keep their states).
             Index 0 then means nothing, so ``input_dim`` is the vocabulary size
             plus one.
+        weights: as Keras 3: a list holding one ``(input_dim, output_dim)``
+            matrix (or the matrix itself), e.g. pretrained vectors. The layer
+            is then built at once with that table instead of an initializer's.
 
     Shapes:
         input ``(batch, *index_axes)`` of integers (a float array holding
@@ -48,7 +51,7 @@ class Embedding(Layer):
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
-                 **kwargs):
+                 weights=None, **kwargs):
         super().__init__(**kwargs)
         input_dim = positive_int(input_dim, "input_dim")
         output_dim = positive_int(output_dim, "output_dim")
@@ -61,6 +64,20 @@ class Embedding(Layer):
             self.regularizers["embeddings"] = self.embeddings_regularizer
         if self.embeddings_constraint is not None:
             self.constraints["embeddings"] = self.embeddings_constraint
+        if weights is not None:
+            self._set_initial_table(weights)
+
+    def _set_initial_table(self, weights):
+        if isinstance(weights, (list, tuple)) and len(weights) == 1:
+            weights = weights[0]
+        table = np.asarray(weights)
+        if table.shape != (self.input_dim, self.output_dim) or table.dtype.kind not in "fiu":
+            raise ValueError(
+                f"`weights` of layer '{self.name}' (Embedding) must be one numeric matrix of "
+                f"shape (input_dim, output_dim) = ({self.input_dim}, {self.output_dim}), as "
+                f"[matrix]. Received an array of shape {table.shape} and dtype {table.dtype}.")
+        self.build((None, None))  # any index shape, as Keras builds it here
+        self.embeddings.assign(table)
 
     def build(self, input_shape):
         self.embeddings = self.add_weight((self.input_dim, self.output_dim),

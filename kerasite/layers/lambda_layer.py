@@ -23,9 +23,13 @@ class Lambda(Layer):
 
     Args:
         function: ``function(x) -> y`` on a batch; no weights, no state.
-        gradient: ``gradient(x, grad_output) -> grad_input``, or ``None``.
         output_shape: the shape of one output sample, without the batch axis;
             found by calling ``function`` on one zero sample when omitted.
+        mask: as Keras's: the output's mask, either fixed (an array) or
+            ``mask(inputs, previous_mask) -> mask``; ``None`` passes no mask on.
+        arguments: a dict of keyword arguments for ``function`` (and
+            ``gradient``): ``function(x, **arguments)``.
+        gradient: ``gradient(x, grad_output) -> grad_input``, or ``None``.
 
     Example:
         >>> import numpy as np
@@ -38,7 +42,8 @@ class Lambda(Layer):
 
     _cache_attrs = ("x",)
 
-    def __init__(self, function, gradient=None, output_shape=None, **kwargs):
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, gradient=None,
+                 **kwargs):
         super().__init__(**kwargs)
         if not callable(function):
             raise TypeError(f"`function` must be callable, e.g. lambda x: x * 2. Received: "
@@ -46,12 +51,24 @@ class Lambda(Layer):
         if gradient is not None and not callable(gradient):
             raise TypeError("`gradient` must be callable, gradient(x, grad_output) -> "
                             f"grad_input, or None. Received: gradient={gradient!r}.")
+        if arguments is not None and not isinstance(arguments, dict):
+            raise TypeError("`arguments` must be a dict of keyword arguments for `function`, "
+                            f"or None. Received: arguments={arguments!r:.80}.")
         self.function, self.gradient = function, gradient
+        self.arguments = dict(arguments or {})
+        self.mask = mask
+        self.makes_mask = mask is not None  # the base class then asks compute_mask
         self.sample_output_shape = None if output_shape is None else tuple(output_shape)
 
     def call(self, x, training=False):
         self.x = x
-        return np.asarray(self.function(x))
+        return np.asarray(self.function(x, **self.arguments))
+
+    def compute_mask(self, inputs, mask=None):
+        """The ``mask`` argument's mask: called on the inputs and their mask, or as given."""
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
 
     def backward(self, grad_output, need_input_grad=True):
         if not need_input_grad:
@@ -62,7 +79,7 @@ class Lambda(Layer):
                 "derivative: kerasite back-propagates with explicit derivatives, not by tracing "
                 "code. Pass Lambda(fn, gradient=lambda x, grad_output: ...), returning d loss / "
                 "d x, or move the function before the first layer with weights.")
-        dx = np.asarray(self.gradient(self.x, grad_output))
+        dx = np.asarray(self.gradient(self.x, grad_output, **self.arguments))
         if dx.shape != self.x.shape:
             raise ValueError(
                 f"The `gradient` of layer '{self.name}' (Lambda) returned shape {dx.shape}; it "
@@ -73,7 +90,7 @@ class Lambda(Layer):
         if self.sample_output_shape is not None:
             return (input_shape[0], *self.sample_output_shape)
         probe = np.zeros((1, *tuple(input_shape)[1:]))
-        return (input_shape[0], *np.shape(self.function(probe))[1:])
+        return (input_shape[0], *np.shape(self.function(probe, **self.arguments))[1:])
 
     def get_config(self):
         raise TypeError(

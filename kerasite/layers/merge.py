@@ -14,6 +14,7 @@ Average      ``(x_0 + ... + x_{n-1}) / n``   ``g / n``
 Maximum      elementwise max                 ``g`` where ``x_i`` is the max, else 0
 Minimum      elementwise min                 ``g`` where ``x_i`` is the min, else 0
 Concatenate  join along ``axis``             the slice of ``g`` that ``x_i`` filled
+Dot          ``x_0 . x_1`` along ``axes``    ``g x_1^T``, ``x_0^T g`` (see ``Dot``)
 ===========  ==============================  ====================================
 
 Maximum and Minimum send a tie's gradient to the first input that attains it.
@@ -306,6 +307,94 @@ class Concatenate(Merge):
         return {**super().get_config(), "axis": self.axis}
 
 
+class Dot(Merge):
+    """The dot product of two inputs along ``axes``, per sample (Keras's ``batch_dot``).
+
+    With ``x`` of shape ``(batch, *a, k)`` and ``y`` of shape ``(batch, k, *b)``
+    once the summed axes are moved there, the output is ``(batch, *a, *b)``;
+    ``(batch, 1)`` when both are vectors. With ``normalize=True`` each input is
+    first divided by its L2 norm along its axis (``max(sum x^2, 1e-12)`` under
+    the root, as Keras), so the output is the cosine similarity.
+
+    Backward, with ``g`` = dL/dout: ``dx = g y^T`` and ``dy = x^T g``; through the
+    normalisation ``u = x / n``: ``dx = (du - u * sum(du * u)) / n``.
+
+    Args:
+        axes: the axis summed over, one int for both inputs or a pair
+            ``(axis of x, axis of y)``; never the batch axis 0.
+        normalize: L2-normalise both inputs along ``axes`` first.
+
+    Example:
+        >>> import numpy as np
+        >>> Dot(axes=1)([np.array([[1.0, 2.0]]), np.array([[3.0, 4.0]])])
+        array([[11.]])
+    """
+
+    _cache_attrs = ("mats", "norms", "units")
+    _max_inputs = 2
+    _min_inputs = 2
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        super().__init__(**kwargs)
+        pair = tuple(axes) if isinstance(axes, (list, tuple)) else (axes, axes)
+        if len(pair) != 2:
+            raise ValueError(f"`axes` must be an int or a pair of ints (one per input). "
+                             f"Received: axes={axes!r}")
+        self.axes = tuple(integer(a, "axes") for a in pair)
+        self.normalize = bool(normalize)
+
+    def _resolved(self, shapes):
+        return [a % len(s) for a, s in zip(self.axes, shapes)]
+
+    def _check_compatible(self, shapes):
+        ax, ay = self._resolved(shapes)
+        if ax == 0 or ay == 0 or min(len(s) for s in shapes) < 2:
+            raise ValueError(
+                f"Layer '{self.name}' (Dot) sums over a feature axis of inputs with a batch "
+                f"axis: `axes` may not be 0 (the batch). Received shapes {shapes} with "
+                f"axes={self.axes}.")
+        if None not in (shapes[0][ax], shapes[1][ay]) and shapes[0][ax] != shapes[1][ay]:
+            raise ValueError(
+                f"Layer '{self.name}' (Dot) needs the summed axes to have one size. Received "
+                f"shapes {shapes} with axes={self.axes}: {shapes[0][ax]} != {shapes[1][ay]}.")
+
+    def compute_output_shape(self, input_shape):
+        (sx, sy), (ax, ay) = input_shape, self._resolved(input_shape)
+        rest = (*sx[1:ax], *sx[ax + 1:], *sy[1:ay], *sy[ay + 1:])
+        return (sx[0], *rest) if rest else (sx[0], 1)
+
+    def call(self, inputs, training=False):
+        (x, y), (ax, ay) = inputs, self._resolved([np.shape(v) for v in inputs])
+        if self.normalize:
+            self.norms = [np.sqrt(np.maximum(np.sum(v * v, axis=a, keepdims=True), 1e-12))
+                          for v, a in ((x, ax), (y, ay))]
+            self.units = [x / self.norms[0], y / self.norms[1]]
+            x, y = self.units
+        xm = np.moveaxis(x, ax, -1)  # (batch, *a, k)
+        ym = np.moveaxis(y, ay, 1)  # (batch, k, *b)
+        batch, k = xm.shape[0], xm.shape[-1]
+        xf, yf = xm.reshape(batch, -1, k), ym.reshape(batch, k, -1)
+        self.mats = (xf, yf, xm.shape, ym.shape)
+        out = self._out("out", (batch, xf.shape[1], yf.shape[2]), xf.dtype, training)
+        np.matmul(xf, yf, out=out)
+        return out.reshape(self.compute_output_shape([x.shape, y.shape]))
+
+    def gradients(self, g):
+        xf, yf, xshape, yshape = self.mats
+        g3 = g.reshape(xf.shape[0], xf.shape[1], yf.shape[2])
+        ax, ay = self._resolved(self.input_shape)
+        dx = np.moveaxis((g3 @ yf.transpose(0, 2, 1)).reshape(xshape), -1, ax)
+        dy = np.moveaxis((xf.transpose(0, 2, 1) @ g3).reshape(yshape), 1, ay)
+        if self.normalize:
+            dx, dy = [(d - u * np.sum(d * u, axis=a, keepdims=True)) / n
+                      for d, u, n, a in zip((dx, dy), self.units, self.norms, (ax, ay))]
+        return [dx, dy]
+
+    def get_config(self):
+        return {**super().get_config(), "axes": list(self.axes) if self.axes[0] != self.axes[1]
+                else self.axes[0], "normalize": self.normalize}
+
+
 # Keras's functional forms: ``layers.add([a, b])`` is ``layers.Add()([a, b])``.
 # What ``a + b``, ``a - b`` and ``a * b`` build between symbolic tensors.
 OPERATOR_LAYERS.update({"+": Add, "-": Subtract, "*": Multiply})
@@ -339,6 +428,11 @@ def maximum(inputs, **kwargs):
 def minimum(inputs, **kwargs):
     """``Minimum(**kwargs)(inputs)``."""
     return Minimum(**kwargs)(inputs)
+
+
+def dot(inputs, axes=-1, normalize=False, **kwargs):
+    """``Dot(axes, normalize, **kwargs)(inputs)``."""
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)
 
 
 def concatenate(inputs, axis=-1, **kwargs):

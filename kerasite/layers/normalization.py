@@ -14,7 +14,7 @@ and means taken over the normalised values::
 
 import numpy as np
 
-from kerasite import initializers
+from kerasite import constraints, initializers, regularizers
 from kerasite._validation import is_int, number
 from kerasite.layers.base import Layer
 
@@ -69,6 +69,12 @@ class BatchNormalization(Layer):
         gamma_initializer: initializer of ``gamma`` (ones).
         moving_mean_initializer: initializer of the moving mean (zeros).
         moving_variance_initializer: initializer of the moving variance (ones).
+        beta_regularizer: a penalty on ``beta`` (``"l2"``,
+            ``kerasite.regularizers.L2(1e-4)``, ...), or ``None``.
+        gamma_regularizer: a penalty on ``gamma``, or ``None``.
+        beta_constraint: a projection applied to ``beta`` after each update
+            (``"non_neg"``, ...), or ``None``.
+        gamma_constraint: the same for ``gamma``, or ``None``.
 
     Weights (Keras's order): ``gamma``, ``beta`` (trainable, if ``scale`` and
     ``center``), ``moving_mean``, ``moving_variance`` (non-trainable, updated
@@ -89,7 +95,9 @@ class BatchNormalization(Layer):
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
-                 moving_mean_initializer="zeros", moving_variance_initializer="ones", **kwargs):
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.axis = _axes_arg(axis)
         self.momentum = number(momentum, "momentum", 0, 1)
@@ -99,6 +107,16 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        # Read by regularization_penalty and apply_constraints (for the weights that exist).
+        for table, options in ((self.regularizers, (self.gamma_regularizer, self.beta_regularizer)),
+                               (self.constraints, (self.gamma_constraint, self.beta_constraint))):
+            for key, option in zip(("gamma", "beta"), options):
+                if option is not None:
+                    table[key] = option
 
     def build(self, input_shape):
         rank = len(input_shape)
@@ -185,6 +203,10 @@ class BatchNormalization(Layer):
             "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
             "moving_variance_initializer": initializers.serialize(
                 self.moving_variance_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         }
 
 
@@ -200,6 +222,11 @@ class LayerNormalization(Layer):
         scale: whether to learn the scale ``gamma``.
         beta_initializer: initializer of ``beta`` (zeros).
         gamma_initializer: initializer of ``gamma`` (ones).
+        rms_scaling: as Keras 3 (which deprecates it): ``center`` and ``scale``
+            are ignored and ``y = gamma * x / sqrt(var(x) + epsilon)``, the
+            input scaled (not centred) by its standard deviation; only ``gamma``
+            is learnt. Backward, with ``r`` = 1/sqrt(var + epsilon), ``xhat = x r``
+            and ``gh = g gamma``: ``dx = r (gh - (x - mean) r * mean(gh xhat))``.
 
     Weights: ``gamma`` then ``beta``, shaped like the normalised axes.
 
@@ -210,14 +237,19 @@ class LayerNormalization(Layer):
         array([[-0.9995,  0.9995]], dtype=float32)
     """
 
-    _cache_attrs = ("xhat", "inv_std")
+    _cache_attrs = ("xhat", "inv_std", "shift")
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
-                 beta_initializer="zeros", gamma_initializer="ones", **kwargs):
+                 beta_initializer="zeros", gamma_initializer="ones", rms_scaling=False,
+                 **kwargs):
         super().__init__(**kwargs)
         self.axis = _axes_arg(axis)
         self.epsilon = number(epsilon, "epsilon", 0, inclusive=(False, True))
         self.center, self.scale = bool(center), bool(scale)
+        self.rms_scaling = bool(rms_scaling)
+        # Keras's rms_scaling learns gamma alone, whatever center and scale say.
+        self._center = self.center and not self.rms_scaling
+        self._scale = self.scale or self.rms_scaling
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
 
@@ -228,9 +260,9 @@ class LayerNormalization(Layer):
         self._shape = tuple(input_shape[a] if a in self._norm else 1 for a in range(rank))
         shape = tuple(input_shape[a] for a in self._norm)
         self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma") \
-            if self.scale else None
+            if self._scale else None
         self.beta = self.add_weight(shape, self.beta_initializer, name="beta") \
-            if self.center else None
+            if self._center else None
         super().build(input_shape)
 
     # Per sample: xhat = (x - mean) * inv_std over the normalised axes, y = gamma xhat + beta;
@@ -240,33 +272,41 @@ class LayerNormalization(Layer):
         centred = np.subtract(x, mean, out=self._workspace("xhat", x.shape, x.dtype))
         var = np.mean(np.square(centred), axis=self._norm, keepdims=True)
         self.inv_std = (1.0 / np.sqrt(var + self.epsilon)).astype(x.dtype, copy=False)
-        self.xhat = np.multiply(centred, self.inv_std, out=centred)
+        if self.rms_scaling:  # x scaled, not centred; xhat - shift is the centred one
+            self.shift = mean * self.inv_std
+            self.xhat = np.multiply(x, self.inv_std, out=centred)
+        else:
+            self.xhat = np.multiply(centred, self.inv_std, out=centred)
         y = self._out("y", x.shape, x.dtype, training)
-        if self.scale:
+        if self._scale:
             np.multiply(self.xhat, self.gamma.value.reshape(self._shape), out=y)
         else:
             np.copyto(y, self.xhat)
-        if self.center:
+        if self._center:
             y += self.beta.value.reshape(self._shape)
         return y
 
     def backward(self, grad_output, need_input_grad=True):
         g = grad_output
-        if self.scale:
+        if self._scale:
             dgamma = self.gamma._grad
             dgamma[...] = (g * self.xhat).sum(axis=self._others).reshape(dgamma.shape)
-        if self.center:
+        if self._center:
             dbeta = self.beta._grad
             dbeta[...] = g.sum(axis=self._others).reshape(dbeta.shape)
         if not need_input_grad:
             return None
-        gh = g * self.gamma.value.reshape(self._shape) if self.scale else g
-        mean_g = gh.mean(axis=self._norm, keepdims=True)
+        gh = g * self.gamma.value.reshape(self._shape) if self._scale else g
         mean_gx = (gh * self.xhat).mean(axis=self._norm, keepdims=True)
         dx = self._workspace("dx", g.shape, g.dtype)
-        np.multiply(self.xhat, mean_gx, out=dx)
-        np.subtract(gh, dx, out=dx)
-        dx -= mean_g
+        if self.rms_scaling:  # r (gh - (xhat - shift) mean(gh xhat))
+            np.subtract(self.xhat, self.shift, out=dx)
+            dx *= mean_gx
+            np.subtract(gh, dx, out=dx)
+        else:  # r (gh - mean(gh) - xhat mean(gh xhat))
+            np.multiply(self.xhat, mean_gx, out=dx)
+            np.subtract(gh, dx, out=dx)
+            dx -= gh.mean(axis=self._norm, keepdims=True)
         dx *= self.inv_std
         return dx
 
@@ -279,4 +319,5 @@ class LayerNormalization(Layer):
             "scale": self.scale,
             "beta_initializer": initializers.serialize(self.beta_initializer),
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "rms_scaling": self.rms_scaling,
         }

@@ -145,6 +145,10 @@ class AveragePooling2D(_Pooling2D):
         array([[2.5, 5.5]], dtype=float32)
     """
 
+    def __init__(self, pool_size, strides=None, padding="valid", **kwargs):
+        # As Keras 3, the pool size has no default here (MaxPooling2D's is (2, 2)).
+        super().__init__(pool_size, strides, padding, **kwargs)
+
     # y = sum over the window / count; dL/dx gets dL/dy / count at each cell.
     def build(self, input_shape):
         super().build(input_shape)

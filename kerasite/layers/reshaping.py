@@ -124,11 +124,17 @@ def _pads(value, arg, example):
 
 
 class UpSampling2D(Layer):
-    """Repeats every pixel ``size`` times along height and width (nearest neighbour).
+    """Enlarges images ``size`` times along height and width.
+
+    ``"nearest"`` repeats every pixel. ``"bilinear"`` interpolates as Keras 3
+    (``ops.image.resize``): output pixel ``p`` reads the input at ``(p + 0.5) / s
+    - 0.5``, clamped to the image, from its two neighbours on each axis. That is
+    a fixed linear map per axis, ``y = A_h x A_w^T`` per channel, so backward is
+    ``dx = A_h^T g A_w``.
 
     Args:
         size: ``(sh, sw)`` or one integer, the upsampling factors.
-        interpolation: only ``"nearest"`` is implemented.
+        interpolation: ``"nearest"`` or ``"bilinear"``.
 
     Shapes:
         ``(batch, H, W, C)`` -> ``(batch, H * sh, W * sw, C)``.
@@ -141,13 +147,15 @@ class UpSampling2D(Layer):
                [1., 1., 2., 2.]])
     """
 
+    _cache_attrs = ("maps",)
+
     def __init__(self, size=(2, 2), interpolation="nearest", **kwargs):
         super().__init__(**kwargs)
         self.size = pair(size, "size")
-        if interpolation != "nearest":
+        if interpolation not in ("nearest", "bilinear"):
             raise ValueError(
-                '`interpolation` must be "nearest" (the only mode kerasite implements). '
-                f"Received: interpolation={interpolation!r}."
+                '`interpolation` must be "nearest" or "bilinear" (the modes kerasite '
+                f"implements). Received: interpolation={interpolation!r}."
             )
         self.interpolation = interpolation
 
@@ -160,12 +168,20 @@ class UpSampling2D(Layer):
         n, h, w, c = x.shape
         sh, sw = self.size
         y = self._out("y", (n, h * sh, w * sw, c), x.dtype, training)
+        if self.interpolation == "bilinear":
+            self.maps = (_linear_map(h, sh, x.dtype), _linear_map(w, sw, x.dtype))
+            np.einsum("ph,nhwc,qw->npqc", self.maps[0], x, self.maps[1], out=y,
+                      optimize=True)
+            return y
         y.reshape(n, h, sh, w, sw, c)[...] = x[:, :, None, :, None, :]
         return y
 
     def backward(self, grad_output, need_input_grad=True):
         if not need_input_grad:
             return None
+        if self.interpolation == "bilinear":
+            return np.einsum("ph,npqc,qw->nhwc", self.maps[0], grad_output, self.maps[1],
+                             optimize=True)
         n, _, _, c = grad_output.shape
         _, h, w, _ = self.input_shape
         sh, sw = self.size
@@ -455,3 +471,16 @@ class Cropping1D(Layer):
 
     def get_config(self):
         return {**super().get_config(), "cropping": list(self.cropping)}
+
+
+def _linear_map(size, factor, dtype):
+    """``(size * factor, size)``: Keras's bilinear (half-pixel) interpolation along one axis."""
+    src = np.clip((np.arange(size * factor) + 0.5) / factor - 0.5, 0, size - 1)
+    low = np.floor(src).astype(np.intp)
+    high = np.minimum(low + 1, size - 1)
+    frac = src - low
+    rows = np.arange(size * factor)
+    matrix = np.zeros((size * factor, size), dtype=dtype)
+    np.add.at(matrix, (rows, low), 1 - frac)
+    np.add.at(matrix, (rows, high), frac)
+    return matrix

@@ -3,6 +3,7 @@
 from kerasite import _registry
 from kerasite import layers as _layers
 from kerasite.models.autoencoder import Autoencoder, Decoder, Encoder
+from kerasite.models.cloning import clone_model, model_from_json
 from kerasite.models.model import Model
 from kerasite.models.sequential import Sequential
 from kerasite.saving import load_model
@@ -15,4 +16,5 @@ for _cls in (Model, Sequential, Encoder, Decoder, Autoencoder):
     _layers.register(_cls)
     _registry.register_model_class(_cls)
 
-__all__ = ["Model", "Sequential", "Encoder", "Decoder", "Autoencoder", "load_model"]
+__all__ = ["Model", "Sequential", "Encoder", "Decoder", "Autoencoder", "load_model",
+           "clone_model", "model_from_json"]

@@ -327,7 +327,8 @@ class Model(Trainer, Layer):
             return self.weights
         return [w for layer in self.layers for w in layer.non_trainable_weights]
 
-    def summary(self, print_fn=None, expand_nested=False):
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
         """Prints Keras 3's table of the layers, their output shapes and parameter counts.
 
         A model whose layers form one chain gets the columns ``Layer (type)``,
@@ -335,16 +336,33 @@ class Model(Trainer, Layer):
         ``Connected to`` (``name[node][tensor]`` of each input, as Keras writes
         it). The totals follow, with the weights' size in memory.
 
+        As Keras 3 does, the table is 88 characters wide (108 with ``Connected
+        to``, 12 more with ``show_trainable``), narrowed to the terminal's width
+        less 4; text longer than its cell wraps at spaces, and a word that still
+        does not fit ends in "…".
+
         Args:
+            line_length: the table's total width in characters (default: as above).
+            positions: where each column ends, as fractions of ``line_length``
+                (default ``[0.45, 0.8, 1.0]``, or ``[0.3, 0.56, 0.74, 1.0]`` with
+                ``Connected to``), one per column before ``Trainable``.
             print_fn: function called with each line (default ``print``).
             expand_nested: also list the layers inside nested models, indented.
+            show_trainable: add a ``Trainable`` column: ``Y``, ``N``, or ``-`` for a
+                layer without weights.
+            layer_range: two layer names or regular expressions: the table starts at
+                the first layer matching the first and ends at the last layer
+                matching the second (both included).
 
         Raises:
             NotBuiltError: before the model is built.
+            ValueError: a ``layer_range`` that names no layer, or a ``line_length``
+                too narrow for a column of 4 characters.
 
         Example:
             >>> from kerasite import Sequential, Input, layers
-            >>> Sequential([Input((4,)), layers.Dense(2, name="out")], name="tiny").summary()
+            >>> model = Sequential([Input((4,)), layers.Dense(2, name="out")], name="tiny")
+            >>> model.summary(line_length=88)  # the default, unless the terminal is narrower
             Model: "tiny"
             ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
             ┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
@@ -358,7 +376,8 @@ class Model(Trainer, Layer):
         self._require_built("summary()")
         import kerasite.models.summary as summary
 
-        summary.print_summary(self, print_fn or print, expand_nested)
+        summary.print_summary(self, print_fn or print, expand_nested, line_length, positions,
+                              show_trainable, layer_range)
 
     def get_layer(self, name=None, index=None):
         """A layer by name or by its index in ``layers``.
@@ -633,6 +652,23 @@ class Model(Trainer, Layer):
             return cls(**config)
         return _functional_from_config(cls, config)
 
+    def to_json(self, **kwargs):
+        """The architecture as JSON (kerasite's config format), which
+        ``kerasite.models.model_from_json`` reads back with new weights.
+
+        Args:
+            **kwargs: passed to ``json.dumps`` (``indent=2``, ...).
+        """
+        import json
+
+        import kerasite
+        from kerasite.saving.native import _json_bytes
+
+        payload = {"class_name": type(self).__name__, "config": self.get_config(),
+                   "kerasite_version": kerasite.__version__}
+        # _json_bytes refuses values JSON cannot hold, naming them.
+        return json.dumps(json.loads(_json_bytes(payload, type(self).__name__)), **kwargs)
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)}>"
 
@@ -738,8 +774,12 @@ def _layers_in(value):
     return [v for v in value if isinstance(v, Layer)]
 
 
-def _functional_from_config(cls, config):
+def _functional_from_config(cls, config, make_layer=None):
+    """The model ``config`` describes; ``make_layer(entry)`` gives each layer (by default
+    ``layers.deserialize(entry)``: ``clone_model`` passes its own)."""
     from kerasite import layers as layers_module
+
+    make_layer = make_layer or layers_module.deserialize
 
     entries = config["layers"]
     if not isinstance(entries, list):
@@ -748,12 +788,12 @@ def _functional_from_config(cls, config):
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise ValueError(f"Malformed layer entry in a model config: {entry!r:.200}.")
-        layer = layers_module.deserialize(entry)
+        layer = make_layer(entry)
         if entry["name"] in layers:
             raise ValueError(f"The model config names layer {entry['name']!r} twice.")
         layers[entry["name"]] = layer
         if isinstance(layer, InputLayer):
-            outputs[(layer.name, 0)] = [layer.output]
+            outputs[(entry["name"], 0)] = [layer.output]
     # Calls are replayed in an order where every input already exists: Kahn's algorithm,
     # each call waiting for the calls that make its inputs, so linear in the number of calls
     # whatever order the file lists them in.

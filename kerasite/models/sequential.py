@@ -153,7 +153,8 @@ class Sequential(Model):
         self._init_graph(inputs, x)
         self.layers = layers  # Keras's Sequential lists no InputLayer
 
-    def summary(self, print_fn=None, expand_nested=False):
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
         """Prints the table of ``Model.summary``; also before the model is built.
 
         As Keras 3 does, an unbuilt model (no ``Input``, never called) lists its
@@ -161,7 +162,7 @@ class Sequential(Model):
 
         Example:
             >>> from kerasite import Sequential, layers
-            >>> Sequential([layers.Dense(2, name="out")], name="later").summary()
+            >>> Sequential([layers.Dense(2, name="out")], name="later").summary(line_length=88)
             Model: "later"
             ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
             ┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
@@ -173,10 +174,12 @@ class Sequential(Model):
              Non-trainable params: 0 (0.00 B)
         """
         if self.built:
-            return super().summary(print_fn, expand_nested)
+            return super().summary(line_length, positions, print_fn, expand_nested,
+                                   show_trainable, layer_range)
         import kerasite.models.summary as summary
 
-        summary.print_summary(self, print_fn or print, expand_nested)
+        summary.print_summary(self, print_fn or print, expand_nested, line_length, positions,
+                              show_trainable, layer_range)
 
     def get_config(self):
         """The name, input shape and layer configs; ``from_config`` rebuilds the model."""

@@ -35,6 +35,13 @@ from kerasite.saving.native import (
     save_weights,
 )
 from kerasite.saving.native import _warn_if_resuming_mid_epoch  # noqa: F401  (called by fit)
+from kerasite.saving.object_registration import (
+    CustomObjectScope,
+    custom_object_scope,
+    deserialize_keras_object,
+    get_custom_objects,
+    serialize_keras_object,
+)
 
 
 class _SavingModule(_archive.ForwardingModule):
@@ -46,4 +53,6 @@ sys.modules[__name__].__class__ = _SavingModule
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "register_serializable",
            "register_keras_serializable", "get_registered_object", "FORMAT_VERSION",
-           "MODEL_EXTENSION", "WEIGHTS_EXTENSION", "MAX_FILE_SIZE", "MAX_LAYERS"]
+           "MODEL_EXTENSION", "WEIGHTS_EXTENSION", "MAX_FILE_SIZE", "MAX_LAYERS",
+           "custom_object_scope", "CustomObjectScope", "get_custom_objects",
+           "serialize_keras_object", "deserialize_keras_object"]

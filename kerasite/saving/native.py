@@ -685,11 +685,14 @@ def register_serializable(package="Custom", name=None):
     the registry of every kind it subclasses (a ``Loss`` the losses, so that
     ``kerasite.losses.get("MyLoss")`` finds it). Loading builds classes only
     from these registries, by name; nothing named in a file is imported.
-    ``package`` is accepted for Keras compatibility; names must be unique
-    across packages.
+    A plain function (a loss, metric or activation ``fn``) is registered by
+    its name: ``compile(loss="fn")`` and ``Dense(2, activation="fn")`` then find
+    it. As in Keras, the object also joins ``get_custom_objects()`` as
+    ``"package>name"``; kerasite looks names up without the package, so names
+    must be unique across packages.
 
     Args:
-        package: unused; kept so Keras code runs unchanged.
+        package: the package part of the ``get_custom_objects()`` key.
         name: the name to register under; the class name by default.
 
     Returns:
@@ -709,6 +712,9 @@ def register_serializable(package="Custom", name=None):
         3
     """
     def decorator(cls):
+        # As Keras, the object also joins get_custom_objects() as "Package>Name".
+        key = name or getattr(cls, "__name__", type(cls).__name__)
+        _registry._CUSTOM_OBJECTS[f"{package}>{key}"] = cls
         return _registry.register_class(cls, name)
 
     return decorator

@@ -200,7 +200,7 @@ CASES = [
     # ---------------------------------------------------------------- pooling
     Case("MaxPooling2D", lambda: layers.MaxPooling2D(), IMG),
     Case("MaxPooling2D-same", lambda: layers.MaxPooling2D(3, strides=2, padding="same"), IMG),
-    Case("AveragePooling2D", lambda: layers.AveragePooling2D(), IMG),
+    Case("AveragePooling2D", lambda: layers.AveragePooling2D(2), IMG),
     Case("AveragePooling2D-same", lambda: layers.AveragePooling2D(3, strides=2, padding="same"),
          IMG),
     Case("GlobalAveragePooling2D", lambda: layers.GlobalAveragePooling2D(), IMG),
@@ -281,6 +281,15 @@ CASES = [
                          ("GRUCell", lambda: layers.GRUCell(2)),
                          ("StackedRNNCells", lambda: layers.StackedRNNCells(
                              [layers.GRUCell(2)])))],
+    Case("Dot", lambda: layers.Dot(axes=2), [(2, 3, 4), (2, 5, 4)]),
+    Case("Dot-normalize", lambda: layers.Dot(axes=(1, 2), normalize=True),
+         [(2, 4, 3), (2, 3, 4)]),
+    Case("LayerNormalization-rms", lambda: layers.LayerNormalization(rms_scaling=True), F3),
+    Case("BatchNormalization-options", lambda: layers.BatchNormalization(
+        gamma_regularizer="l2", beta_regularizer="l1", gamma_constraint="non_neg",
+        beta_constraint="max_norm"), F2),
+    Case("UpSampling2D-bilinear", lambda: layers.UpSampling2D((2, 3), interpolation="bilinear"),
+         (2, 3, 4, 2)),
 ]
 
 

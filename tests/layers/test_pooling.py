@@ -40,7 +40,7 @@ def test_max_pooling_by_hand():
     x = np.array([[1, 5, 2, 0], [3, 4, 8, 1], [0, 0, 1, 1], [7, 0, 1, 2]],
                  dtype="float32").reshape(1, 4, 4, 1)
     np.testing.assert_array_equal(MaxPooling2D().forward(x)[0, :, :, 0], [[5, 8], [7, 2]])
-    np.testing.assert_array_equal(AveragePooling2D().forward(x)[0, :, :, 0],
+    np.testing.assert_array_equal(AveragePooling2D(2).forward(x)[0, :, :, 0],
                                   [[13 / 4, 11 / 4], [7 / 4, 5 / 4]])
 
 
@@ -103,9 +103,9 @@ def test_compute_output_shape_matches_forward(layer, shape, expected):
 
 # ------------------------------------------------------------------ gradients
 CASES = {
-    "2x2": (lambda cls: cls(), (2, 6, 6, 2)),
-    "odd_size": (lambda cls: cls(), (2, 5, 7, 2)),
-    "same_odd": (lambda cls: cls(padding="same"), (2, 5, 7, 2)),
+    "2x2": (lambda cls: cls(2), (2, 6, 6, 2)),
+    "odd_size": (lambda cls: cls(2), (2, 5, 7, 2)),
+    "same_odd": (lambda cls: cls(2, padding="same"), (2, 5, 7, 2)),
     "overlapping": (lambda cls: cls(3, 1), (2, 5, 5, 2)),
     "overlapping_same": (lambda cls: cls(3, 2, "same"), (2, 6, 5, 2)),
     "non_square": (lambda cls: cls((2, 3), (1, 2)), (2, 5, 7, 2)),
@@ -153,7 +153,7 @@ def test_save_and_load_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
 
 
-@pytest.mark.parametrize("layer", [MaxPooling2D((3, 2), (1, 2), "same"), AveragePooling2D(),
+@pytest.mark.parametrize("layer", [MaxPooling2D((3, 2), (1, 2), "same"), AveragePooling2D(2),
                                    GlobalMaxPooling2D(keepdims=True), GlobalAveragePooling2D()])
 def test_config_round_trip(layer):
     clone = layers.deserialize(json.loads(json.dumps(layers.serialize(layer))))
@@ -166,7 +166,7 @@ def test_strides_default_to_the_pool_size():
 
 
 # ------------------------------------------------------------------ errors
-@pytest.mark.parametrize("layer", [MaxPooling2D(), AveragePooling2D(), GlobalMaxPooling2D(),
+@pytest.mark.parametrize("layer", [MaxPooling2D(), AveragePooling2D(2), GlobalMaxPooling2D(),
                                    GlobalAveragePooling2D()])
 def test_wrong_rank_is_a_clear_error(layer):
     with pytest.raises(ValueError, match=r"expects inputs of rank 4, \(batch, height, width, "
@@ -188,4 +188,4 @@ def test_pool_larger_than_the_input_is_a_clear_error():
 @pytest.mark.parametrize("cls", [MaxPooling2D, AveragePooling2D])
 def test_invalid_arguments_are_clear_errors(cls, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        cls(**kwargs)
+        cls(**{"pool_size": 2, **kwargs})

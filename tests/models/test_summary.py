@@ -1,7 +1,14 @@
 """summary() prints Keras 3's table; the expected text is Keras 3.15.1's output (JAX backend)
 for the same models, captured with ``model.summary(print_fn=print)``."""
 
+import pytest
+
 from kerasite import Input, Model, Sequential, layers
+
+
+@pytest.fixture(autouse=True)
+def wide_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # Keras narrows the table to a smaller terminal
 
 KERAS_SEQUENTIAL = """\
 Model: "sequential"

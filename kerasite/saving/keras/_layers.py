@@ -102,14 +102,15 @@ LAYERS = {
                         "shared_axes"), {}, ("alpha",)),
     "LayerNormalization": ("LayerNormalization",
                            ("axis", "epsilon", "center", "scale", "beta_initializer",
-                            "gamma_initializer"),
-                           {**_NO_BN_REGULARIZERS, "rms_scaling": False},
+                            "gamma_initializer", "rms_scaling"),
+                           {**_NO_BN_REGULARIZERS},
                            ("gamma", "beta")),
     "BatchNormalization": ("BatchNormalization",
                            ("axis", "momentum", "epsilon", "center", "scale",
                             "beta_initializer", "gamma_initializer",
-                            "moving_mean_initializer", "moving_variance_initializer"),
-                           {**_NO_BN_REGULARIZERS, "synchronized": False, "renorm": False,
+                            "moving_mean_initializer", "moving_variance_initializer",
+                            *_NO_BN_REGULARIZERS),
+                           {"synchronized": False, "renorm": False,
                             "renorm_clipping": None},
                            ("gamma", "beta", "moving_mean", "moving_variance")),
     "Conv1D": ("Conv1D", ("filters", "kernel_size", "strides", "padding", "dilation_rate",
@@ -189,6 +190,7 @@ LAYERS = {
     "RandomContrast": ("RandomContrast", ("factor", "value_range", "seed"), {}, ()),
     "RandomBrightness": ("RandomBrightness", ("factor", "value_range", "seed"), {}, ()),
     "RandomCrop": ("RandomCrop", ("height", "width", "seed"), {}, ()),
+    "Dot": ("Dot", ("axes", "normalize"), {}, ()),
 }
 # kerasite's activation layers are Keras's Activation layer with the activation fixed;
 # they are written that way, and a Keras Activation is read as kerasite's Activation.
@@ -219,10 +221,12 @@ _INITIALIZER_OPTIONS = {"kernel_initializer", "bias_initializer", "beta_initiali
                         "pointwise_initializer"}
 _REGULARIZER_OPTIONS = {"kernel_regularizer", "bias_regularizer", "activity_regularizer",
                         "recurrent_regularizer", "alpha_regularizer", "embeddings_regularizer",
-                        "depthwise_regularizer", "pointwise_regularizer"}
+                        "depthwise_regularizer", "pointwise_regularizer",
+                        "beta_regularizer", "gamma_regularizer"}
 _CONSTRAINT_OPTIONS = {"kernel_constraint", "bias_constraint", "alpha_constraint",
                        "recurrent_constraint", "embeddings_constraint", "depthwise_constraint",
-                       "pointwise_constraint"}
+                       "pointwise_constraint",
+                       "beta_constraint", "gamma_constraint"}
 # Objects with the same class name and config keys in Keras 3 and kerasite.
 _INITIALIZERS = {"Zeros", "Ones", "Constant", "GlorotUniform", "GlorotNormal", "HeNormal",
                  "HeUniform", "LecunNormal", "LecunUniform", "Orthogonal", "RandomNormal",
