@@ -165,7 +165,7 @@ def test_unknown_activation_lists_the_valid_names(identifier):
 def test_serialize_uses_names_for_defaults_and_dicts_otherwise():
     assert activations.serialize(ReLU()) == "relu"
     assert activations.serialize(LeakyReLU(0.2)) == "leaky_relu"
-    assert activations.serialize(Linear()) is None
+    assert activations.serialize(Linear()) == "linear"  # as Keras writes the identity
     assert activations.serialize(LeakyReLU()) == {
         "class_name": "LeakyReLU", "config": {"negative_slope": 0.3}}
     assert activations.serialize(Softmax(axis=1)) == {
