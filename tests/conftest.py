@@ -6,6 +6,10 @@ from kerasite import config, utils
 
 SEED = 1234
 
+# The scripts that compute reference values with Keras (tests/**/make_*.py) run Keras
+# when started by hand; --doctest-modules must not import them into the test process.
+collect_ignore_glob = ["make_*.py", "*/make_*.py"]
+
 
 @pytest.fixture(autouse=True)
 def _reset_numeric_globals():

@@ -152,8 +152,8 @@ KINDS = {
                    None, r"Unknown constraint: 'nope'\. Valid names are \['max_norm', "
                          r"'min_max_norm', 'non_neg', 'unit_norm'\]", MyConstraint),
     "activation": (activations, "ReLU", activations.ReLU, lambda: layers.LeakyReLU(0.3),
-                   activations.Linear, r"Unknown activation: 'nope'\. Valid names are \['elu', "
-                                       r"'exponential', 'gelu', ", MyTanh),
+                   activations.Linear, r"Unknown activation: 'nope'\. Valid names are \['celu', "
+                                       r"'elu', 'exponential', 'gelu', ", MyTanh),
 }
 IDS = list(KINDS)
 

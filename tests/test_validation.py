@@ -167,7 +167,7 @@ def test_float_dtype():
                                         r"units=(np\.int64\()?0\)?\."),
     (lambda: layers.Conv2D(2.5, 3), r"`filters` must be a positive integer\. Received: "
                                     r"filters=2\.5\. Pass an integer, not a float\."),
-    (lambda: layers.Dropout(True), r"`rate` must be a number in \[0, 1\)\. Received: rate=True\."),
+    (lambda: layers.Dropout(True), r"`rate` must be a number in \[0, 1\]\. Received: rate=True\."),
     (lambda: layers.Concatenate(axis=True), r"`axis` must be an integer\. Received: axis=True"),
     (lambda: layers.RepeatVector(False), r"`n` must be a positive integer\. Received: n=False"),
     (lambda: layers.ReLU(negative_slope=True),

@@ -179,7 +179,7 @@ def serialize(layer):
 
     Example:
         >>> serialize(Dropout(0.5, seed=1, name="drop"))
-        {'class_name': 'Dropout', 'config': {'name': 'drop', 'trainable': True, 'rate': 0.5, 'seed': 1}}
+        {'class_name': 'Dropout', 'config': {'name': 'drop', 'trainable': True, 'rate': 0.5, 'noise_shape': None, 'seed': 1}}
     """
     return _LAYERS.serialize(layer)
 

@@ -915,8 +915,8 @@ class LogSigmoid(_Elementwise):
 
     Example:
         >>> import numpy as np
-        >>> LogSigmoid().forward(np.array([[0.0, -1000.0]])).round(4)
-        array([[  -0.6931, -1000.    ]])
+        >>> LogSigmoid().forward(np.array([[0.0, -1000.0]])).round(4).tolist()
+        [[-0.6931, -1000.0]]
     """
 
     def apply(self, x, out):

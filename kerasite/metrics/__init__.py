@@ -440,8 +440,8 @@ def get(identifier, loss=None, output_shape=None, target_shape=None):
     Example:
         >>> get("mae").name
         'mae'
-        >>> get("AUC")
-        AUC(num_thresholds=200, curve='ROC', summation_method='interpolation', name='auc', thresholds=None)
+        >>> get("AUC").curve
+        'ROC'
     """
     if isinstance(identifier, dict) and identifier.get("class_name") == "function":
         return MeanMetricWrapper(losses.function_from_config(identifier, "metric"))
