@@ -140,6 +140,18 @@ def test_the_wait_doubles_while_the_count_holds_and_resets_on_a_switch():
     assert policy.choice == 1 and policy._interval == 1.0 and policy._next_check == now + 1.0
 
 
+def test_a_new_fit_starts_from_the_last_choice_with_a_short_probe():
+    earlier = AdaptiveThreads(most=2, warmup=0)
+    earlier.epoch_begin()
+    run(earlier, {1: 0.01, 2: 0.03}, 10)
+    policy = AdaptiveThreads(most=2, warmup=0)
+    policy.follow(earlier)
+    policy.epoch_begin()
+    _, counts = run(policy, {1: 0.01, 2: 0.03}, 8)
+    assert counts == [2, 1, 2, 1, 1, 1, 1, 1]  # 2 pairs, the other count first
+    assert policy.choice == 1 and policy.switches == 0
+
+
 def test_one_core_has_nothing_to_choose():
     policy = AdaptiveThreads(most=1, warmup=0)
     policy.epoch_begin()
@@ -173,6 +185,7 @@ def fresh_policy(monkeypatch):
     for variable in (*thread_policy.FIXING_VARIABLES, thread_policy.ENV_VARIABLE):
         monkeypatch.delenv(variable, raising=False)
     saved = dict(threads._POLICY)
+    monkeypatch.setitem(thread_policy._STATE, "last", None)  # no earlier fit to start from
     if HAS_THREADPOOLCTL:
         config.set_num_threads("adaptive")  # BLAS's own count, no limiter
     threads._POLICY.update(mode=None, count=None)

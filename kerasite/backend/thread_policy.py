@@ -11,7 +11,8 @@ and go, so the batch loops measure it:
   than ``margin`` (10%), so that noise does not make it flap;
 * a probe runs at the start of every epoch (a short one: 2 batches at each
   count) and again after ``recheck_seconds`` of batches; each probe that keeps
-  the count doubles that wait, up to ``max_recheck_seconds``; a switch resets it;
+  the count doubles that wait, up to ``max_recheck_seconds``; a switch resets it.
+  A new ``fit``, ``evaluate`` or ``predict`` starts from the last one's choice;
 * per batch it costs two ``time.perf_counter`` calls and a few comparisons;
   the thread count is set (a call into BLAS) only when it changes;
 * outside the batch loops BLAS keeps its own count: each pass gives it back
@@ -45,7 +46,8 @@ ENV_VARIABLE = "KERASITE_THREADS"
 # The BLAS libraries' controllers and their starting count, found once; the
 # count applied now (None: BLAS's own); the last pass's description for the log.
 _BLAS = {"controllers": None, "most": None}
-_STATE = {"applied": None, "note": None}
+# The policy of the last pass that ended, which a new iterator's starts from.
+_STATE = {"applied": None, "note": None, "last": None}
 
 
 class AdaptiveThreads:
@@ -99,6 +101,15 @@ class AdaptiveThreads:
     @property
     def probing(self):
         return bool(self._plan)
+
+    def follow(self, other):
+        """Starts from ``other``'s choice and wait (a new ``fit`` after an earlier one).
+
+        Its first probe is then a short one, as at any later epoch.
+        """
+        if other is not None and other.most == self.most:
+            self.choice, self.probes = other.choice, max(other.probes, self.probes)
+            self._interval = other._interval
 
     def epoch_begin(self):
         """Starts a probe, unless one is under way (an epoch shorter than a probe)."""
@@ -262,6 +273,7 @@ class Pacer:
             return False
         if self.policy is None:
             self.policy = AdaptiveThreads(most_threads())
+            self.policy.follow(_STATE["last"])  # what the last fit, evaluate or predict found
         self.policy.epoch_begin()
         self._full = None
         _STATE["applied"] = None  # unknown (a set_num_threads since?): set at the first batch
@@ -285,7 +297,7 @@ class Pacer:
 
     def end(self):
         """At the pass's end: BLAS gets its own count back; the log's note is kept."""
-        policy = self.policy
+        policy = _STATE["last"] = self.policy
         _STATE["note"] = f"threads {policy.choice} (adaptive{', probing' if policy.probing else ''})"
         if threads._POLICY["mode"] == "adaptive" and _STATE["applied"] not in (None, policy.most):
             _apply(policy.most)
