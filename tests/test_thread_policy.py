@@ -27,7 +27,7 @@ def run(policy, machine, batches, now=0.0, epoch_every=None):
     counts = []
     for step in range(batches):
         if epoch_every and step % epoch_every == 0:
-            policy.epoch_begin()
+            policy.epoch_begin(now)
         n = policy.count()
         seconds = machine(step, n) if callable(machine) else machine[n]
         now += seconds
@@ -36,33 +36,43 @@ def run(policy, machine, batches, now=0.0, epoch_every=None):
     return now, counts
 
 
+def started(policy, now=0.0):
+    policy.epoch_begin(now)
+    return policy
+
+
 # ====================================================================== decisions
 def test_one_thread_is_kept_when_its_batches_are_faster():
-    policy = AdaptiveThreads(most=2, warmup=0)
-    policy.epoch_begin()
-    _, counts = run(policy, {1: 0.010, 2: 0.030}, 20)
-    assert counts[:6] == [1, 2, 1, 2, 1, 2]  # the probe interleaves the two counts
+    # 2 threads 1.4 times slower: under the early stop, so the probe runs to its end.
+    policy = started(AdaptiveThreads(most=2, warmup=0))
+    _, counts = run(policy, {1: 0.010, 2: 0.014}, 20)
+    assert counts[:6] == [2, 1, 2, 1, 2, 1]  # interleaved, the count in use first
     assert counts[6:] == [1] * 14
     assert policy.choice == 1 and policy.switches == 1
-    assert policy.last_medians == {1: 0.010, 2: 0.030}
+    assert policy.last_medians == {1: 0.010, 2: 0.014}
 
 
 def test_all_threads_are_kept_when_their_batches_are_faster():
-    policy = AdaptiveThreads(most=4, warmup=0)
-    policy.epoch_begin()
-    _, counts = run(policy, {1: 0.030, 4: 0.010}, 20)
-    assert counts[:6] == [1, 4, 1, 4, 1, 4]
+    policy = started(AdaptiveThreads(most=4, warmup=0))
+    _, counts = run(policy, {1: 0.014, 4: 0.010}, 20)
+    assert counts[:6] == [4, 1, 4, 1, 4, 1]
     assert counts[6:] == [4] * 14
     assert policy.choice == 4 and policy.switches == 0 and policy.probes == 1
 
 
+def test_a_far_slower_count_ends_the_probe_at_its_first_batch():
+    policy = started(AdaptiveThreads(most=2, warmup=0))
+    _, counts = run(policy, {1: 0.030, 2: 0.010}, 10)  # 1 thread 3 times slower
+    assert counts == [2, 1] + [2] * 8
+    assert policy.choice == 2 and policy.probes == 1 and policy.last_medians == {1: 0.03, 2: 0.01}
+
+
 def test_the_medians_ignore_one_slow_batch():
-    # The second batch at 2 threads is hit by a neighbour's burst: the median ignores it.
-    times = iter([0.02, 0.01, 0.02, 0.50, 0.02, 0.01])
-    policy = AdaptiveThreads(most=2, warmup=0)
-    policy.epoch_begin()
+    # The second batch at 1 thread is hit by a neighbour's burst: the median ignores it.
+    times = iter([0.020, 0.012, 0.020, 0.050, 0.020, 0.012])
+    policy = started(AdaptiveThreads(most=2, warmup=0, give_up=10.0))
     run(policy, lambda step, n: next(times), 6)
-    assert policy.choice == 2 and policy.last_medians == {1: 0.02, 2: 0.01}
+    assert policy.choice == 1 and policy.last_medians == {2: 0.020, 1: 0.012}
 
 
 def test_the_warmup_batch_is_not_timed():
@@ -70,18 +80,16 @@ def test_the_warmup_batch_is_not_timed():
 
     def machine(step, n):  # the very first batch makes the buffers: 100 times slower
         slow, first[0] = first[0], False
-        return (0.010 if n == 1 else 0.005) * (100 if slow else 1)
+        return (0.010 if n == 1 else 0.012) * (100 if slow else 1)
 
-    policy = AdaptiveThreads(most=2)  # warmup=1, the default
-    policy.epoch_begin()
+    policy = started(AdaptiveThreads(most=2))  # warmup=1, the default
     _, counts = run(policy, machine, 8)
-    assert counts[:7] == [1, 1, 2, 1, 2, 1, 2]  # the first 1 is the warm-up, then the probe
-    assert policy.choice == 2 and policy.last_medians == {1: 0.010, 2: 0.005}
+    assert counts[:7] == [2, 2, 1, 2, 1, 2, 1]  # the first 2 is the warm-up, then the probe
+    assert policy.choice == 1 and policy.last_medians == {1: 0.010, 2: 0.012}
 
 
 def test_a_neighbour_arriving_is_seen_at_the_next_check():
-    policy = AdaptiveThreads(most=2, warmup=0, recheck_seconds=1.0)
-    policy.epoch_begin()
+    policy = started(AdaptiveThreads(most=2, warmup=0, recheck_seconds=1.0))
     now, _ = run(policy, {1: 0.02, 2: 0.01}, 50)  # quiet: 2 threads
     assert policy.choice == 2
     # A busy neighbour: 2 threads now take 5 times as long as 1. Within one
@@ -92,25 +100,36 @@ def test_a_neighbour_arriving_is_seen_at_the_next_check():
 
 
 def test_every_epoch_starts_with_a_short_probe():
-    policy = AdaptiveThreads(most=2, warmup=0, recheck_seconds=1e9)
-    _, counts = run(policy, {1: 0.02, 2: 0.01}, 30, epoch_every=10)
-    assert counts[:10] == [1, 2, 1, 2, 1, 2, 2, 2, 2, 2]  # the first probe: 3 pairs
-    assert counts[10:20] == [1, 2, 1, 2] + [2] * 6  # later ones: 2 pairs
-    assert counts[20:] == [1, 2, 1, 2] + [2] * 6
+    # (budget=1: the time lost does not delay the probes.)
+    policy = AdaptiveThreads(most=2, warmup=0, recheck_seconds=1e9, give_up=10.0, budget=1.0)
+    _, counts = run(policy, {1: 0.011, 2: 0.010}, 30, epoch_every=10)
+    assert counts[:10] == [2, 1, 2, 1, 2, 1, 2, 2, 2, 2]  # the first probe: 3 pairs
+    assert counts[10:20] == [2, 1, 2, 1] + [2] * 6  # later ones: 2 pairs
+    assert counts[20:] == [2, 1, 2, 1] + [2] * 6
     assert policy.probes == 3 and policy.switches == 0
+
+
+def test_probes_of_a_far_slower_count_space_out_to_the_budget():
+    # 1 thread 11 times slower: each probe loses 0.1 s; at a 5% budget the
+    # next may start 2 s later, so most epochs (0.1 s each) run without one.
+    policy = AdaptiveThreads(most=2, warmup=0, recheck_seconds=1e9)
+    _, counts = run(policy, {1: 0.11, 2: 0.01}, 1000, epoch_every=10)
+    assert policy.choice == 2 and policy.switches == 0
+    assert counts.count(1) == policy.probes
+    lost = counts.count(1) * 0.10
+    assert lost / (lost + 1000 * 0.01) <= 0.05 + 0.01
 
 
 def test_a_probe_longer_than_an_epoch_goes_on_in_the_next():
     policy = AdaptiveThreads(most=2, warmup=0)
-    _, counts = run(policy, {1: 0.01, 2: 0.03}, 8, epoch_every=4)
-    assert counts == [1, 2, 1, 2, 1, 2, 1, 1]  # one probe of 3 pairs, over two epochs
+    _, counts = run(policy, {1: 0.010, 2: 0.012}, 8, epoch_every=4)
+    assert counts == [2, 1, 2, 1, 2, 1, 1, 1]  # one probe of 3 pairs, over two epochs
     assert policy.probes == 1 and policy.choice == 1
 
 
 def test_a_small_difference_does_not_switch():
     # 1 thread 5% faster: inside the 10% margin, so the count in use stays.
-    policy = AdaptiveThreads(most=2, warmup=0, recheck_seconds=0.1)
-    policy.epoch_begin()
+    policy = started(AdaptiveThreads(most=2, warmup=0, recheck_seconds=0.1))
     run(policy, {1: 0.0095, 2: 0.0100}, 500)
     assert policy.choice == 2 and policy.switches == 0 and policy.probes > 2
 
@@ -118,22 +137,22 @@ def test_a_small_difference_does_not_switch():
 def test_noise_around_a_tie_does_not_make_it_flap():
     # Both counts equally fast, with +-4% noise from batch to batch.
     rng = np.random.default_rng(0)
-    policy = AdaptiveThreads(most=2, warmup=0, recheck_seconds=0.05, max_recheck_seconds=0.05)
-    policy.epoch_begin()
+    policy = started(AdaptiveThreads(most=2, warmup=0, recheck_seconds=0.05,
+                                     max_recheck_seconds=0.05))
     run(policy, lambda step, n: 0.01 * (1 + rng.uniform(-0.04, 0.04)), 3000)
     assert policy.probes > 50 and policy.switches == 0
 
 
 def test_the_wait_doubles_while_the_count_holds_and_resets_on_a_switch():
-    policy = AdaptiveThreads(most=2, warmup=0, recheck_seconds=1.0, max_recheck_seconds=4.0)
-    policy.epoch_begin()
-    run(policy, {1: 0.02, 2: 0.01}, 6)
+    policy = started(AdaptiveThreads(most=2, warmup=0, recheck_seconds=1.0,
+                                     max_recheck_seconds=4.0))
+    run(policy, {1: 0.012, 2: 0.01}, 6)
     assert policy._interval == 2.0
     policy._start_probe(2)
-    run(policy, {1: 0.02, 2: 0.01}, 4)
+    run(policy, {1: 0.012, 2: 0.01}, 4)
     assert policy._interval == 4.0
     policy._start_probe(2)
-    run(policy, {1: 0.02, 2: 0.01}, 4)
+    run(policy, {1: 0.012, 2: 0.01}, 4)
     assert policy._interval == 4.0  # the longest wait
     policy._start_probe(2)
     now, _ = run(policy, {1: 0.01, 2: 0.05}, 4, now=100.0)
@@ -141,20 +160,17 @@ def test_the_wait_doubles_while_the_count_holds_and_resets_on_a_switch():
 
 
 def test_a_new_fit_starts_from_the_last_choice_with_a_short_probe():
-    earlier = AdaptiveThreads(most=2, warmup=0)
-    earlier.epoch_begin()
-    run(earlier, {1: 0.01, 2: 0.03}, 10)
+    earlier = started(AdaptiveThreads(most=2, warmup=0))
+    now, _ = run(earlier, {1: 0.010, 2: 0.012}, 10)
     policy = AdaptiveThreads(most=2, warmup=0)
     policy.follow(earlier)
-    policy.epoch_begin()
-    _, counts = run(policy, {1: 0.01, 2: 0.03}, 8)
-    assert counts == [2, 1, 2, 1, 1, 1, 1, 1]  # 2 pairs, the other count first
+    _, counts = run(policy, {1: 0.010, 2: 0.012}, 8, now=now + 1.0, epoch_every=8)
+    assert counts == [1, 2, 1, 2, 1, 1, 1, 1]  # 2 pairs, the count in use first
     assert policy.choice == 1 and policy.switches == 0
 
 
 def test_one_core_has_nothing_to_choose():
     policy = AdaptiveThreads(most=1, warmup=0)
-    policy.epoch_begin()
     _, counts = run(policy, {1: 0.01}, 20, epoch_every=5)
     assert counts == [1] * 20 and policy.probes == 0
 

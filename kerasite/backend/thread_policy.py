@@ -6,13 +6,18 @@ is faster, often several times. Which one wins changes as the neighbours come
 and go, so the batch loops measure it:
 
 * a probe runs a few batches at 1 thread and at all of them, interleaved
-  (``1, all, 1, all, ...``), and keeps the count whose median batch time is
-  lower. The count in use is replaced only when the other is faster by more
-  than ``margin`` (10%), so that noise does not make it flap;
+  (``all, 1, all, 1, ...``: the count in use first), and keeps the count
+  whose median batch time is lower. The count in use is replaced only when
+  the other is faster by more than ``margin`` (10%), so that noise does not
+  make it flap. A batch at the other count that takes 1.5 times as long as
+  those at the count in use ends the probe at once;
 * a probe runs at the start of every epoch (a short one: 2 batches at each
   count) and again after ``recheck_seconds`` of batches; each probe that keeps
   the count doubles that wait, up to ``max_recheck_seconds``; a switch resets it.
-  A new ``fit``, ``evaluate`` or ``predict`` starts from the last one's choice;
+  A probe that kept the count also waits until the time it lost at the
+  slower count is at most 5% of the time since (``budget``), so that a count
+  many times slower is tried rarely. A new ``fit``, ``evaluate`` or
+  ``predict`` starts from the last one's choice;
 * per batch it costs two ``time.perf_counter`` calls and a few comparisons;
   the thread count is set (a call into BLAS) only when it changes;
 * outside the batch loops BLAS keeps its own count: each pass gives it back
@@ -54,8 +59,15 @@ class AdaptiveThreads:
     """Chooses between 1 thread and ``most`` from the times of the batches.
 
     Call ``count()`` before each batch, run the batch with that many threads,
-    and hand its time to ``record``; ``epoch_begin()`` at the start of each
-    pass. It keeps no clock of its own: ``record`` is given the time now.
+    and hand its time to ``record``; ``epoch_begin`` at the start of each
+    pass. It keeps no clock of its own: it is given the time now.
+
+    A probe runs the count in use and the other one in turn. It stops early
+    when a batch at the other count takes ``give_up`` times the median at
+    the count in use (no need to finish: it is clearly slower). The time a
+    probe loses at the slower count sets how soon the next may run: at most
+    ``budget`` of the training time goes to probing, so when one count is
+    far slower (a busy machine) the probes space out.
 
     Args:
         most: all the threads (BLAS's own count); with 1 there is nothing to
@@ -64,6 +76,9 @@ class AdaptiveThreads:
         recheck_pairs: batches at each count in later probes.
         margin: how much faster (a fraction) the other count must be to
             replace the one in use.
+        give_up: the ratio to the count in use at which a batch at the other
+            count ends the probe.
+        budget: the largest share of the time that probes may lose.
         recheck_seconds: seconds of batches between the probes within an
             epoch, at first.
         max_recheck_seconds: the longest that wait grows to.
@@ -71,22 +86,25 @@ class AdaptiveThreads:
 
     Example:
         >>> policy = AdaptiveThreads(most=2)
-        >>> policy.epoch_begin()
+        >>> policy.epoch_begin(now=0.0)
         >>> now = 0.0
         >>> for _ in range(8):  # a machine where 1 thread takes 1 s, 2 threads 3 s
-        ...     now += 1.0 if policy.count() == 1 else 3.0
-        ...     policy.record(1.0 if policy.count() == 1 else 3.0, now)
+        ...     seconds = 1.0 if policy.count() == 1 else 3.0
+        ...     now += seconds
+        ...     policy.record(seconds, now)
         >>> policy.choice
         1
     """
 
-    def __init__(self, most, probe_pairs=3, recheck_pairs=2, margin=0.1, recheck_seconds=5.0,
-                 max_recheck_seconds=80.0, warmup=1):
+    def __init__(self, most, probe_pairs=3, recheck_pairs=2, margin=0.1, give_up=1.5,
+                 budget=0.05, recheck_seconds=5.0, max_recheck_seconds=80.0, warmup=1):
         self.most = int(most)
         self.choice = self.most
         self.probe_pairs = probe_pairs
         self.recheck_pairs = recheck_pairs
         self.margin = margin
+        self.give_up = give_up
+        self.budget = budget
         self.recheck_seconds = recheck_seconds
         self.max_recheck_seconds = max_recheck_seconds
         self.probes = 0  # probes completed
@@ -94,6 +112,7 @@ class AdaptiveThreads:
         self.last_medians = None  # {count: median seconds} of the last probe
         self._warmup = warmup
         self._interval = recheck_seconds
+        self._earliest = float("-inf")  # clock time before which no epoch starts a probe
         self._next_check = None  # clock time of the next probe within an epoch
         self._plan = []  # the counts of the probe's batches still to run
         self._samples = {}
@@ -103,17 +122,18 @@ class AdaptiveThreads:
         return bool(self._plan)
 
     def follow(self, other):
-        """Starts from ``other``'s choice and wait (a new ``fit`` after an earlier one).
+        """Starts from ``other``'s choice and waits (a new ``fit`` after an earlier one).
 
         Its first probe is then a short one, as at any later epoch.
         """
         if other is not None and other.most == self.most:
             self.choice, self.probes = other.choice, max(other.probes, self.probes)
-            self._interval = other._interval
+            self._interval, self._earliest = other._interval, other._earliest
+            self._next_check = other._next_check
 
-    def epoch_begin(self):
-        """Starts a probe, unless one is under way (an epoch shorter than a probe)."""
-        if not self._plan:
+    def epoch_begin(self, now):
+        """Starts a probe, unless one is under way or the last lost too much too recently."""
+        if not self._plan and now >= self._earliest:
             self._start_probe(self.probe_pairs if self.probes == 0 else self.recheck_pairs)
 
     def count(self):
@@ -126,7 +146,11 @@ class AdaptiveThreads:
             self._warmup -= 1
             return
         if self._plan:
-            self._samples[self._plan.pop(0)].append(seconds)
+            n = self._plan.pop(0)
+            self._samples[n].append(seconds)
+            in_use = self._samples[self.choice]
+            if n != self.choice and in_use and seconds > self.give_up * statistics.median(in_use):
+                self._plan = []  # clearly slower: the probe has its answer
             if not self._plan:
                 self._decide(now)
         elif self._next_check is None:
@@ -134,25 +158,33 @@ class AdaptiveThreads:
         elif now >= self._next_check:
             self._start_probe(self.recheck_pairs)
 
+    def _other(self):
+        return 1 if self.choice == self.most else self.most
+
     def _start_probe(self, pairs):
         if self.most <= 1:
             return
-        other = 1 if self.choice == self.most else self.most
-        self._plan = [other, self.choice] * pairs  # interleaved: both see the same load
-        self._samples = {other: [], self.choice: []}
+        other = self._other()
+        # Interleaved, so both meet the same load; the count in use first, to compare with.
+        self._plan = [self.choice, other] * pairs
+        self._samples = {self.choice: [], other: []}
 
     def _decide(self, now):
+        other = self._other()
         medians = {n: statistics.median(times) for n, times in self._samples.items()}
-        other = 1 if self.choice == self.most else self.most
         self.last_medians = medians
         self.probes += 1
+        lost = 0.0
         if medians[other] < medians[self.choice] * (1.0 - self.margin):
             self.choice = other
             self.switches += 1
             self._interval = self.recheck_seconds
         else:
             self._interval = min(2.0 * self._interval, self.max_recheck_seconds)
-        self._next_check = now + self._interval
+            lost = sum(max(0.0, t - medians[self.choice]) for t in self._samples[other])
+        wait = lost / self.budget  # the probes cost at most `budget` of the time
+        self._earliest = now + wait
+        self._next_check = now + max(self._interval, wait)
 
 
 # ===================================================================== the mode
@@ -274,7 +306,7 @@ class Pacer:
         if self.policy is None:
             self.policy = AdaptiveThreads(most_threads())
             self.policy.follow(_STATE["last"])  # what the last fit, evaluate or predict found
-        self.policy.epoch_begin()
+        self.policy.epoch_begin(time.perf_counter())
         self._full = None
         _STATE["applied"] = None  # unknown (a set_num_threads since?): set at the first batch
         return True
