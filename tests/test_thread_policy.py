@@ -67,6 +67,13 @@ def test_a_far_slower_count_ends_the_probe_at_its_first_batch():
     assert policy.choice == 2 and policy.probes == 1 and policy.last_medians == {1: 0.03, 2: 0.01}
 
 
+def test_a_far_faster_count_is_taken_at_its_first_batch():
+    policy = started(AdaptiveThreads(most=2, warmup=0))
+    _, counts = run(policy, {1: 0.010, 2: 0.050}, 10)  # a busy machine: 2 threads 5 times slower
+    assert counts == [2, 1] + [1] * 8
+    assert policy.choice == 1 and policy.switches == 1
+
+
 def test_the_medians_ignore_one_slow_batch():
     # The second batch at 1 thread is hit by a neighbour's burst: the median ignores it.
     times = iter([0.020, 0.012, 0.020, 0.050, 0.020, 0.012])
@@ -155,7 +162,7 @@ def test_the_wait_doubles_while_the_count_holds_and_resets_on_a_switch():
     run(policy, {1: 0.012, 2: 0.01}, 4)
     assert policy._interval == 4.0  # the longest wait
     policy._start_probe(2)
-    now, _ = run(policy, {1: 0.01, 2: 0.05}, 4, now=100.0)
+    now, _ = run(policy, {1: 0.01, 2: 0.05}, 2, now=100.0)  # switched at its first batch at 1
     assert policy.choice == 1 and policy._interval == 1.0 and policy._next_check == now + 1.0
 
 

@@ -10,7 +10,7 @@ and go, so the batch loops measure it:
   whose median batch time is lower. The count in use is replaced only when
   the other is faster by more than ``margin`` (10%), so that noise does not
   make it flap. A batch at the other count that takes 1.5 times as long as
-  those at the count in use ends the probe at once;
+  those at the count in use, or less than 1/1.5 of it, ends the probe at once;
 * a probe runs at the start of every epoch (a short one: 2 batches at each
   count) and again after ``recheck_seconds`` of batches; each probe that keeps
   the count doubles that wait, up to ``max_recheck_seconds``; a switch resets it.
@@ -64,7 +64,8 @@ class AdaptiveThreads:
 
     A probe runs the count in use and the other one in turn. It stops early
     when a batch at the other count takes ``give_up`` times the median at
-    the count in use (no need to finish: it is clearly slower). The time a
+    the count in use, or less than its ``1 / give_up`` (no need to finish:
+    the answer is clear). The time a
     probe loses at the slower count sets how soon the next may run: at most
     ``budget`` of the training time goes to probing, so when one count is
     far slower (a busy machine) the probes space out.
@@ -149,8 +150,10 @@ class AdaptiveThreads:
             n = self._plan.pop(0)
             self._samples[n].append(seconds)
             in_use = self._samples[self.choice]
-            if n != self.choice and in_use and seconds > self.give_up * statistics.median(in_use):
-                self._plan = []  # clearly slower: the probe has its answer
+            if n != self.choice and in_use:
+                ratio = seconds / max(statistics.median(in_use), 1e-12)
+                if ratio > self.give_up or ratio * self.give_up < 1.0:
+                    self._plan = []  # clearly slower or faster: the probe has its answer
             if not self._plan:
                 self._decide(now)
         elif self._next_check is None:
