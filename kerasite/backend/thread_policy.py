@@ -15,7 +15,7 @@ and go, so the batch loops measure it:
   count) and again after ``recheck_seconds`` of batches; each probe that keeps
   the count doubles that wait, up to ``max_recheck_seconds``; a switch resets it.
   A probe that kept the count also waits until the time it lost at the
-  slower count is at most 5% of the time since (``budget``), so that a count
+  slower count is at most 2% of the time since (``budget``), so that a count
   many times slower is tried rarely. A new ``fit``, ``evaluate`` or
   ``predict`` starts from the last one's choice;
 * per batch it costs two ``time.perf_counter`` calls and a few comparisons;
@@ -98,7 +98,7 @@ class AdaptiveThreads:
     """
 
     def __init__(self, most, probe_pairs=3, recheck_pairs=2, margin=0.1, give_up=1.5,
-                 budget=0.05, recheck_seconds=5.0, max_recheck_seconds=80.0, warmup=1):
+                 budget=0.02, recheck_seconds=5.0, max_recheck_seconds=80.0, warmup=1):
         self.most = int(most)
         self.choice = self.most
         self.probe_pairs = probe_pairs
@@ -185,7 +185,7 @@ class AdaptiveThreads:
         else:
             self._interval = min(2.0 * self._interval, self.max_recheck_seconds)
             lost = sum(max(0.0, t - medians[self.choice]) for t in self._samples[other])
-        wait = lost / self.budget  # the probes cost at most `budget` of the time
+        wait = lost / self.budget  # the probes lose at most `budget` of the time
         self._earliest = now + wait
         self._next_check = now + max(self._interval, wait)
 
