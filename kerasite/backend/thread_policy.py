@@ -50,7 +50,7 @@ ENV_VARIABLE = "KERASITE_THREADS"
 
 # The BLAS libraries' controllers and their starting count, found once; the
 # count applied now (None: BLAS's own); the last pass's description for the log.
-_BLAS = {"controllers": None, "most": None}
+_BLAS = {"controllers": None, "modules": 0, "most": None}
 # The policy of the last pass that ended, which a new iterator's starts from.
 _STATE = {"applied": None, "note": None, "last": None}
 
@@ -261,13 +261,18 @@ def note():
 
 # ============================================================ the thread count
 def _controllers():
-    """BLAS's thread controllers and its starting count, found on first use."""
-    if _BLAS["controllers"] is None:
+    """BLAS's thread controllers, found again after new imports (which may load another BLAS).
+
+    The starting count is read at the first search, before any change.
+    """
+    if _BLAS["controllers"] is None or _BLAS["modules"] != len(sys.modules):
         import threadpoolctl
 
         blas = threadpoolctl.ThreadpoolController().select(user_api="blas")
         _BLAS["controllers"] = list(blas.lib_controllers)
-        _BLAS["most"] = max((c.num_threads for c in _BLAS["controllers"]), default=1)
+        _BLAS["modules"] = len(sys.modules)
+        if _BLAS["most"] is None:
+            _BLAS["most"] = max((c.num_threads for c in _BLAS["controllers"]), default=1)
     return _BLAS["controllers"]
 
 
