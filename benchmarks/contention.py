@@ -1,8 +1,9 @@
 """How much slower training gets when other processes keep the CPU busy.
 
 One run measures every framework it can import (kerasite, PyTorch, tf.keras)
-with 1 and 2 BLAS threads, plus kerasite with ``set_num_threads("auto")``,
-on a quiet machine and under 1 and 2 competing busy processes (each a Python
+with 1 and 2 BLAS threads, plus kerasite with its default settings (no
+thread variable, no ``set_num_threads``: the adaptive thread policy chooses)
+and with ``set_num_threads("auto")``, on a quiet machine and under 1 and 2 competing busy processes (each a Python
 loop spinning on one core). The busy levels are the outer loop, so all
 frameworks meet the same load; each (framework, threads, load) runs in a fresh
 subprocess that trains one warm-up epoch and then times ``--epochs`` epochs of
@@ -57,6 +58,9 @@ def parse_args(argv=None):
                         help="images per gradient step (default: %(default)s)")
     parser.add_argument("--no-auto", action="store_true",
                         help="skip kerasite with set_num_threads('auto') (default: measure it)")
+    parser.add_argument("--no-default", action="store_true",
+                        help="skip kerasite with its default settings, the adaptive thread "
+                             "policy (default: measure it)")
     parser.add_argument("--quick", action="store_true",
                         help="1 timed epoch on 1,024 images: checks the harness, measures little")
     parser.add_argument("--keras-python", default=None,
@@ -101,8 +105,10 @@ def python_for(framework, keras_python):
 
 
 def runs_to_measure(args):
-    """[(framework, threads)] in a fixed order; threads is an int or "auto"."""
+    """[(framework, threads)] in a fixed order; threads is an int, "default" or "auto"."""
     runs = [(f, t) for f in args.frameworks for t in args.threads]
+    if "kerasite" in args.frameworks and not args.no_default:
+        runs.append(("kerasite", "default"))
     if "kerasite" in args.frameworks and not args.no_auto:
         runs.append(("kerasite", "auto"))
     return runs
@@ -126,8 +132,9 @@ def measure(framework, threads, data_dir, args):
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env.pop(var, None)
-        if threads != "auto":
+        if threads not in ("auto", "default"):
             env[var] = str(threads)
+    env.pop("KERASITE_THREADS", None)
     python = python_for(framework, args.keras_python)
     command = [python, "-m", "benchmarks.contention", "--child", framework, str(threads),
                str(data_dir), str(args.epochs), str(args.batch_size)]
@@ -163,8 +170,11 @@ def _cell(result, quiet):
     text = f"{result['median_s']:.3f} s"
     if quiet and "median_s" in quiet and quiet["median_s"] > 0:
         text += f" ({result['median_s'] / quiet['median_s']:.1f}x)"
-    if result.get("threads_set") is not None:
-        text += f" [{result['threads_set']} thr]"
+    chosen = result.get("threads_set")
+    if isinstance(chosen, str):  # the adaptive policy's note, e.g. "threads 1 (adaptive)"
+        text += f" [{chosen.replace('threads ', '').replace(' (adaptive)', '')} thr]"
+    elif chosen is not None:
+        text += f" [{chosen} thr]"
     return text
 
 
@@ -206,7 +216,7 @@ def main(argv=None):
                 stop_spinners(spinners)
     text = table(results, args)
     print("\nMedian seconds per epoch (slowdown against the quiet machine; [threads] that "
-          "'auto' chose):\n")
+          "'auto' or the default's adaptive policy chose last):\n")
     print(text)
     report = {"cpus": cores, "load_average_before": list(os.getloadavg()),
               "n_train": args.n_train, "epochs": args.epochs, "batch_size": args.batch_size,
@@ -235,11 +245,17 @@ def child(framework, threads, data_dir, epochs, batch_size):
 
         threads_set = kerasite.config.set_num_threads("auto")
         n = threads_set
+    elif threads == "default":  # nothing set: the adaptive thread policy chooses
+        n = None
     else:
         n = int(threads)
     trainer = peers.make_trainer(framework, weights, batch_size, 0, n)
     trainer.train_epoch(x_train)  # warm-up: buffers, thread pools, tracing
     seconds = [trainer.train_epoch(x_train)["epoch_s"] for _ in range(epochs)]
+    if threads == "default":
+        from kerasite.backend import thread_policy
+
+        threads_set = thread_policy.note()  # e.g. "threads 1 (adaptive)": the last choice
     print(json.dumps({"epoch_s": seconds, "median_s": statistics.median(seconds),
                       "threads_set": threads_set, "versions": trainer.versions}))
 

@@ -24,11 +24,13 @@ def test_quick_contention_run_with_kerasite_alone(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(out.read_text())
     assert set(report["results"]) == {"kerasite/1/0", "kerasite/1/1",
+                                      "kerasite/default/0", "kerasite/default/1",
                                       "kerasite/auto/0", "kerasite/auto/1"}
     for key, run in report["results"].items():
         assert "skipped" not in run, (key, run)
         assert len(run["epoch_s"]) == 1 and run["median_s"] > 0
     assert report["results"]["kerasite/auto/1"]["threads_set"] >= 1
+    assert report["results"]["kerasite/default/1"]["threads_set"].endswith("(adaptive)")
     assert "| kerasite | 1 |" in report["table"] and "1 busy process" in report["table"]
     # The busy processes it started are gone.
     assert len(report["spinner_pids"]) == 1

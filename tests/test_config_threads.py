@@ -17,10 +17,13 @@ pytest.importorskip("threadpoolctl")
 
 @pytest.fixture(autouse=True)
 def restore_threads():
-    before = config.get_num_threads()
+    before, policy = config.get_num_threads(), dict(threads._POLICY)
     yield
     if before is not None:
         config.set_num_threads(before)
+    if policy["mode"] != "fixed":  # the adaptive policy was on: give BLAS its own count back
+        config.set_num_threads("adaptive")
+    threads._POLICY.update(policy)
 
 
 def test_set_num_threads_limits_numpys_blas():
@@ -82,7 +85,8 @@ def test_free_cores_falls_back_to_the_load_average(monkeypatch):
 
 @pytest.mark.parametrize("bad", [0, -2, 1.5, "two", None, True])
 def test_bad_counts_are_refused(bad):
-    with pytest.raises(ValueError, match=r"`n` must be a positive integer or 'auto'\. Received"):
+    with pytest.raises(ValueError,
+                       match=r"`n` must be a positive integer, 'auto' or 'adaptive'\. Received"):
         config.set_num_threads(bad)
 
 

@@ -15,6 +15,10 @@ import numpy as np
 _THREAD_LIMITER = None
 # The accelerator's cap, set with BLAS's; applied when the accelerator loads.
 _ACCELERATOR = {"threads": None}
+# Who sets the thread count: "adaptive" (fit, evaluate and predict choose, see
+# kerasite.backend.thread_policy), "fixed" (the user's count, in "count"), or
+# None until the first batch loop reads the environment.
+_POLICY = {"mode": None, "count": None}
 
 
 def set_num_threads(n="auto"):
@@ -23,27 +27,33 @@ def set_num_threads(n="auto"):
     The optional accelerator's threads (numba's, see ``kerasite.backend``)
     follow the same setting.
 
-    Nearly all of kerasite's time is spent in BLAS matrix products. By default
-    BLAS starts one thread per core, which is right on an idle machine. On a
-    shared one it is a trap: when another process holds a core, BLAS's threads
-    spin waiting for each other and an epoch can take 10 times longer. Use
-    ``n=1`` on a busy machine, or ``"auto"`` to take the cores that are free
-    now. Like ``torch.set_num_threads``, the setting holds for the whole
-    process until changed.
+    Nearly all of kerasite's time is spent in BLAS matrix products. BLAS
+    starts one thread per core, which is right on an idle machine. On a shared
+    one it is a trap: when another process holds a core, BLAS's threads spin
+    waiting for each other and an epoch can take 10 times longer. So by
+    default ``fit``, ``evaluate`` and ``predict`` choose for themselves: they
+    time batches at 1 thread and at all of them and keep the faster (the
+    adaptive policy, ``kerasite.backend.thread_policy``). A count given here
+    (``n=1``, or ``"auto"``: the cores that are free now) turns that policy
+    off and holds for the whole process until changed, like
+    ``torch.set_num_threads``; ``"adaptive"`` turns it back on.
 
     This needs threadpoolctl (scikit-learn brings it). Without it, set the
     variable of your BLAS before Python starts instead, for example
     ``OPENBLAS_NUM_THREADS=1 python train.py``.
 
     Args:
-        n: a positive integer, or ``"auto"``: the cores that are free now,
-            by ``free_cores()``.
+        n: a positive integer, ``"auto"``: the cores that are free now, by
+            ``free_cores()``, or ``"adaptive"``: BLAS's own count outside
+            the batch loops, and the policy's choice inside them.
 
     Returns:
-        The number of threads set, an int.
+        The number of threads set, an int (BLAS's own count for
+        ``"adaptive"``).
 
     Raises:
-        ValueError: if ``n`` is neither a positive integer nor ``"auto"``.
+        ValueError: if ``n`` is neither a positive integer, ``"auto"`` nor
+            ``"adaptive"``.
         ModuleNotFoundError: if threadpoolctl is not installed.
 
     Example:
@@ -55,22 +65,35 @@ def set_num_threads(n="auto"):
         1
         >>> config.set_num_threads("auto") >= 1
         True
-        >>> config.set_num_threads(before) == before
+        >>> config.set_num_threads("adaptive") >= 1
         True
     """
     global _THREAD_LIMITER
+    if isinstance(n, str) and n == "adaptive":
+        threadpoolctl = _threadpoolctl("set_num_threads")
+        if _THREAD_LIMITER is not None:
+            _THREAD_LIMITER.restore_original_limits()
+            _THREAD_LIMITER = None
+        _ACCELERATOR["threads"] = None
+        _POLICY.update(mode="adaptive", count=None)
+        _reset_accelerator_threads()
+        counts = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+                  if pool.get("user_api") == "blas"]
+        return max(counts, default=1)
     if isinstance(n, str) and n == "auto":
         n = free_cores()
     elif isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(
-            "`n` must be a positive integer or 'auto'. "
-            f"Received: n={n!r}. Use 1 on a busy machine, or 'auto' to take the free cores."
+            "`n` must be a positive integer, 'auto' or 'adaptive'. "
+            f"Received: n={n!r}. Use 1 on a busy machine, 'auto' to take the free cores, "
+            "or 'adaptive' to let fit, evaluate and predict choose."
         )
     threadpoolctl = _threadpoolctl("set_num_threads")
     if _THREAD_LIMITER is not None:
         _THREAD_LIMITER.restore_original_limits()
     _THREAD_LIMITER = threadpoolctl.threadpool_limits(limits=int(n), user_api="blas")
     _ACCELERATOR["threads"] = int(n)
+    _POLICY.update(mode="fixed", count=int(n))
     _apply_accelerator_threads()  # the accelerator's threads, if it is on, follow
     return int(n)
 
@@ -174,3 +197,11 @@ def _apply_accelerator_threads():
 
         cap = min(_ACCELERATOR["threads"], numba.config.NUMBA_NUM_THREADS)
         numba.set_num_threads(max(1, cap))
+
+
+def _reset_accelerator_threads():
+    """Gives numba back all of its threads, once the twins are loaded."""
+    if "kerasite.backend.numba_kernels" in sys.modules:
+        import numba
+
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)

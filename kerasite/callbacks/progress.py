@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from kerasite.backend import thread_policy
 from kerasite.callbacks.base import Callback
 
 _BAR_WIDTH = 20
@@ -101,6 +102,10 @@ class ProgressBar(Callback):
     * ``verbose=1`` when output is not a terminal (a CI log, a file), and
       ``verbose=2``: one line per epoch, ``Epoch 3/10 - 1688/1688 - 2s -
       1ms/step - loss: … - val_loss: …``, since ``\\r`` redraws only clutter a log.
+      At ``verbose=2`` the line ends with the BLAS thread count the epoch's
+      batches ran at, e.g. ``threads 1 (adaptive)`` (chosen by the adaptive
+      thread policy, ``kerasite.backend.thread_policy``) or ``threads 2
+      (fixed)`` (set by ``config.set_num_threads`` or the environment).
     * ``verbose=0``: silent.
 
     The same callback shows ``evaluate`` (``on_test_*`` hooks, outside ``fit``)
@@ -146,6 +151,7 @@ class ProgressBar(Callback):
         self._live = False  # drawing in place (a terminal, verbose=1)
         self._live_width = 0  # characters of the bar line currently on screen
         self._counted = None  # batches of an epoch of unknown length, once one has ended
+        self._threads_note = None  # the training batches' thread count, for the epoch's line
 
     # ---------------------------------------------------------------- the output
     def _out(self):
@@ -210,12 +216,12 @@ class ProgressBar(Callback):
         self._write("\r" + line + pad)
         self._live_width = len(line)
 
-    def _finish(self, logs):
+    def _finish(self, logs, note=None):
         if not self._steps:  # the count was unknown: now it is known, as Keras shows it
             self._steps = self._counted = self._step or None
         elapsed = time.perf_counter() - self._start_time
         per_step = format_duration(elapsed / self._step if self._step else 0.0) + "/step"
-        items = _log_items(logs)
+        items = _log_items(logs) + ([note] if note else [])
         if self._live:
             head = f"{self._counter()} {self._bar()} {elapsed:.0f}s {per_step}"
             lines = wrap_items(head, items, self._columns())
@@ -254,6 +260,7 @@ class ProgressBar(Callback):
             self._live_width = 0
 
     def on_epoch_begin(self, epoch, logs=None):
+        self._threads_note = None
         self._start(f"Epoch {epoch + 1}/{self.params.get('epochs', '?')}",
                     self.params.get("steps") or self._counted)
 
@@ -261,12 +268,17 @@ class ProgressBar(Callback):
         self._advance(batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        self._finish(logs)
+        note = None
+        if self.verbose == 2:  # the thread count the epoch's batches ran at
+            note = self._threads_note or thread_policy.note()
+        self._finish(logs, note)
 
     # ------------------------------------------------------- evaluate and predict
     def on_test_begin(self, logs=None):
         if not self._in_fit:
             self._start(self._samples_header("Evaluate"), self.params.get("steps"))
+        elif self.verbose == 2:  # validation is next: keep the training batches' count
+            self._threads_note = thread_policy.note()
 
     def on_test_batch_end(self, batch, logs=None):
         if not self._in_fit:

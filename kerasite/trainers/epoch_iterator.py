@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from kerasite import utils
+from kerasite.backend import thread_policy
 from kerasite.trainers.data_adapters.data_adapter import DataAdapter
 
 
@@ -63,6 +64,7 @@ class EpochIterator:
         self._warned_empty = False
         self._on_epoch_end = None if type(adapter).on_epoch_end is DataAdapter.on_epoch_end \
             else adapter.on_epoch_end
+        self._pacer = thread_policy.Pacer()
 
     def enumerate_epoch(self, epoch=0, seed=0):
         """Yields ``(step, batch size, (xs, ys, ws))`` for each batch of the epoch.
@@ -72,13 +74,27 @@ class EpochIterator:
                 of a pass that starts in it.
             seed: the model's seed.
         """
+        if self.adapter.num_samples is None:
+            batches = self._enumerate_source(epoch, seed)
+        elif self.steps_per_epoch is not None:
+            batches = self._enumerate_steps(epoch, seed)
+        else:
+            batches = self._enumerate_pass(epoch, seed)
+        pacer = self._pacer  # the adaptive thread policy: 1 or all BLAS threads per batch
+        if not pacer.begin():
+            yield from batches
+            return
+        try:
+            for batch in batches:
+                pacer.before(batch[1])
+                yield batch
+                pacer.after()
+        finally:
+            pacer.end()
+
+    def _enumerate_pass(self, epoch, seed):
+        """One pass over the data, in order or shuffled."""
         n = self.adapter.num_samples
-        if n is None:
-            yield from self._enumerate_source(epoch, seed)
-            return
-        if self.steps_per_epoch is not None:
-            yield from self._enumerate_steps(epoch, seed)
-            return
         order = self._draw_order(epoch, seed) if self._shuffles else None
         get_batch, batch_size = self.adapter.get_batch, self.batch_size
         for step in range(self.batches_per_pass):
