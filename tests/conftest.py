@@ -45,7 +45,7 @@ def both_kernels(request):
     from kerasite import backend
 
     if request.param == "accelerated" and not backend.accelerator_available():
-        pytest.skip("numba is not installed: pip install 'kerasite[fast]'")
+        pytest.skip("numba is not installed: python -m pip install -e '.[fast]'")
     previous = backend.use_accelerator(request.param == "accelerated")
     yield request.param
     backend.use_accelerator(previous)

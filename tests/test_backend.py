@@ -23,7 +23,7 @@ from kerasite import backend, layers, optimizers
 from kerasite.backend import kernels
 
 numba = pytest.importorskip("numba", reason="the accelerator's twins need numba "
-                                            "(pip install 'kerasite[fast]')")
+                                            "(python -m pip install -e '.[fast]')")
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import pytest
 from kerasite import backend
 
 pytestmark = pytest.mark.skipif(not backend.accelerator_available(),
-                                reason="numba is not installed: pip install 'kerasite[fast]'")
+                                reason="numba is not installed: python -m pip install -e '.[fast]'")
 
 
 @pytest.fixture

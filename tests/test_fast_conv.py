@@ -13,7 +13,7 @@ from kerasite import backend
 from kerasite.backend import kernels
 
 pytestmark = pytest.mark.skipif(not backend.accelerator_available(),
-                                reason="numba is not installed: pip install 'kerasite[fast]'")
+                                reason="numba is not installed: python -m pip install -e '.[fast]'")
 
 # (batch, height, width, channels, kernel, strides, dilation)
 GEOMETRIES = [

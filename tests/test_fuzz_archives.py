@@ -16,7 +16,7 @@ import textwrap
 
 import pytest
 
-pytest.importorskip("h5py", reason="h5py is not installed: pip install 'kerasite[keras]'")
+pytest.importorskip("h5py", reason="h5py is not installed: python -m pip install -e '.[keras]'")
 
 N_FILES = 250  # per format
 DEADLINE = 10.0  # seconds per file; a small model loads in a few milliseconds

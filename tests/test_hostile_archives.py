@@ -20,7 +20,7 @@ from kerasite import Model, Sequential, layers
 from kerasite.models import load_model
 from kerasite.saving import _guards
 
-h5py = pytest.importorskip("h5py", reason="h5py is not installed: pip install 'kerasite[keras]'")
+h5py = pytest.importorskip("h5py", reason="h5py is not installed: python -m pip install -e '.[keras]'")
 
 X = np.random.default_rng(0).random((8, 3)).astype("float32")
 

@@ -22,7 +22,7 @@ import zipfile
 import numpy as np
 import pytest
 
-h5py = pytest.importorskip("h5py", reason="h5py is not installed: pip install 'kerasite[keras]'")
+h5py = pytest.importorskip("h5py", reason="h5py is not installed: python -m pip install -e '.[keras]'")
 
 from kerasite import Sequential, layers  # noqa: E402
 from kerasite.models import load_model  # noqa: E402

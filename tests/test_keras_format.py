@@ -15,7 +15,7 @@ import zipfile
 import numpy as np
 import pytest
 
-h5py = pytest.importorskip("h5py", reason="h5py is not installed: pip install 'kerasite[keras]'")
+h5py = pytest.importorskip("h5py", reason="h5py is not installed: python -m pip install -e '.[keras]'")
 
 from kerasite import Model, Sequential, layers  # noqa: E402
 from kerasite.models import load_model  # noqa: E402
@@ -45,7 +45,7 @@ def _keras_python():
 KERAS_PYTHON = _keras_python()
 needs_keras = pytest.mark.skipif(
     KERAS_PYTHON is None,
-    reason="Keras 3 with JAX is not installed (pip install 'kerasite[interop]', or point "
+    reason="Keras 3 with JAX is not installed (python -m pip install -e '.[interop]', or point "
            "KERASITE_KERAS_PYTHON at a Python that has them), so the round trips against real "
            "Keras are skipped")
 

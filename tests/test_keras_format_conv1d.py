@@ -17,7 +17,7 @@ import json
 import numpy as np
 import pytest
 
-pytest.importorskip("h5py", reason="h5py is not installed: pip install 'kerasite[keras]'")
+pytest.importorskip("h5py", reason="h5py is not installed: python -m pip install -e '.[keras]'")
 
 from kerasite import Sequential, constraints, layers  # noqa: E402
 from kerasite.models import load_model  # noqa: E402

@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 
-pytest.importorskip("h5py", reason="h5py is not installed: pip install 'kerasite[keras]'")
+pytest.importorskip("h5py", reason="h5py is not installed: python -m pip install -e '.[keras]'")
 
 from kerasite.models import load_model  # noqa: E402
 from tests.test_keras_format import needs_keras, run_keras  # noqa: E402

@@ -16,7 +16,7 @@ import os
 import numpy as np
 import pytest
 
-pytest.importorskip("h5py", reason="h5py is not installed: pip install 'kerasite[keras]'")
+pytest.importorskip("h5py", reason="h5py is not installed: python -m pip install -e '.[keras]'")
 
 from kerasite import Model, Sequential, constraints, layers, optimizers  # noqa: E402
 from kerasite.models import Autoencoder, load_model  # noqa: E402

@@ -131,7 +131,7 @@ def test_metric_objects_cross_keras_files_both_ways(tmp_path):
     from tests.test_keras_format import KERAS_PYTHON, run_keras
 
     if KERAS_PYTHON is None:
-        pytest.skip("Keras 3 with JAX is not installed (pip install 'kerasite[interop]')")
+        pytest.skip("Keras 3 with JAX is not installed (python -m pip install -e '.[interop]')")
     rng = np.random.default_rng(3)
     x = rng.random((16, 4)).astype("float32")
     y = (rng.random((16, 2)) > 0.5).astype("float32")

@@ -15,7 +15,7 @@ from kerasite import layers
 from kerasite.callbacks import LearningRateScheduler, TensorBoard
 
 tensorboard = pytest.importorskip("tensorboard", reason="the tensorboard package is not "
-                                  "installed (pip install 'kerasite[tensorboard]')")
+                                  "installed (python -m pip install -e '.[tensorboard]')")
 
 
 def read_events(run_dir):

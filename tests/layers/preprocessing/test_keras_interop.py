@@ -10,7 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
-pytest.importorskip("h5py", reason="h5py is not installed: pip install 'kerasite[keras]'")
+pytest.importorskip("h5py", reason="h5py is not installed: python -m pip install -e '.[keras]'")
 
 from kerasite import Input, Model, layers  # noqa: E402
 from kerasite.models import load_model  # noqa: E402

@@ -23,7 +23,7 @@ from tests.layers.rnn.test_rnn import GRADCHECK_LAYERS, _randomize, _target
 
 HAS_NUMBA = backend.accelerator_available()
 needs_numba = pytest.mark.skipif(not HAS_NUMBA, reason="the twins need numba "
-                                                        "(pip install 'kerasite[fast]')")
+                                                        "(python -m pip install -e '.[fast]')")
 
 
 def _uniform(rng, shape, dtype, scale=2.0):

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-pytest.importorskip("h5py", reason="h5py is not installed: pip install 'kerasite[keras]'")
+pytest.importorskip("h5py", reason="h5py is not installed: python -m pip install -e '.[keras]'")
 
 import kerasite  # noqa: E402
 from kerasite import layers  # noqa: E402
