@@ -124,8 +124,10 @@ def test_conv2d_relu_backward_leaves_a_non_contiguous_input_to_the_reference():
     np.testing.assert_array_equal(fast[0], ref[0])
 
 
-def test_the_first_layer_dispatch_follows_the_shape_and_the_switch():
+def test_the_first_layer_dispatch_follows_the_shape_and_the_switch(monkeypatch):
     big = kernels.DIRECT_MIN_VALUES
+    assert not kernels.conv2d_relu_backward_pays(1, big)  # off by default: it lost, measured
+    monkeypatch.setattr(kernels, "FUSED_FIRST_CONV", True)
     assert kernels.conv2d_relu_backward_pays(1, big)
     assert kernels.conv2d_relu_backward_pays(kernels.DIRECT_MAX_CHANNELS, big)
     assert not kernels.conv2d_relu_backward_pays(kernels.DIRECT_MAX_CHANNELS + 1, big)

@@ -88,6 +88,13 @@ DIRECT_MAX_CHANNELS = 4
 DIRECT_MIN_VALUES = 2 ** 20  # of d loss / d output: 4 MB in float32 (the VAE's 0.8 M stay out)
 
 
+# Off: measured on a quiet 2-core EPYC with two BLAS threads, the fused first-layer
+# backward made keras.io's convnet epoch 11 % slower than the ReLU pass and one
+# two-threaded product it replaces (paired runs, 3 rounds, 1.118x and 1.008x with it
+# off); with one thread the two tie. Kept, tested, for machines where it pays.
+FUSED_FIRST_CONV = False
+
+
 def conv2d_relu_backward_pays(in_channels, grad_size):
     """Whether a first ReLU conv layer should use ``conv2d_relu_backward``.
 
@@ -102,8 +109,8 @@ def conv2d_relu_backward_pays(in_channels, grad_size):
     a gradient of ``DIRECT_MIN_VALUES`` or more, too large for the caches,
     where not writing ``dz`` and reading it back pays.
     """
-    return (in_channels <= DIRECT_MAX_CHANNELS and grad_size >= DIRECT_MIN_VALUES
-            and accelerator_enabled())
+    return (FUSED_FIRST_CONV and in_channels <= DIRECT_MAX_CHANNELS
+            and grad_size >= DIRECT_MIN_VALUES and accelerator_enabled())
 
 
 @kernel
