@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from kerasite.callbacks import _paths
+import kerasite.callbacks._paths as _paths
 from kerasite.callbacks.base import Callback
 from kerasite._validation import boolean
 

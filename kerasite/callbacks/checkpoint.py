@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from kerasite.callbacks import _paths
+import kerasite.callbacks._paths as _paths
 from kerasite.callbacks.base import Callback
 from kerasite._validation import positive_int
 from kerasite.callbacks.monitoring import _direction

@@ -5,7 +5,7 @@ import io
 import os
 import time
 
-from kerasite.callbacks import _paths
+import kerasite.callbacks._paths as _paths
 from kerasite.callbacks.base import Callback
 
 

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from kerasite.callbacks import _paths
+import kerasite.callbacks._paths as _paths
 from kerasite.callbacks.base import Callback
 from kerasite._validation import is_number, positive_int
 

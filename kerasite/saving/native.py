@@ -69,7 +69,7 @@ import numpy as np
 
 from kerasite import _registry
 from kerasite._validation import is_int, is_number
-from kerasite.saving import _guards
+import kerasite.saving._guards as _guards
 from kerasite.saving._archive import (
     NPY_HEADER_MAX,
     ZIP_MAGIC,

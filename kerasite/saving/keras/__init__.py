@@ -33,7 +33,7 @@ import sys
 import zipfile
 
 import kerasite.saving._archive as _archive
-from kerasite.saving import _guards
+import kerasite.saving._guards as _guards
 from kerasite import _registry
 from kerasite.saving.keras import _assets, _compile, _h5, _h5_guard, _layers
 from kerasite.saving.keras._h5 import import_h5py

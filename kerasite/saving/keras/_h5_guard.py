@@ -27,7 +27,7 @@ import sys
 
 import numpy as np
 
-from kerasite.saving import _archive
+import kerasite.saving._archive as _archive
 
 _ENV_DEADLINE = "KERASITE_H5_DEADLINE"
 
