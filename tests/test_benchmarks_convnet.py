@@ -81,6 +81,7 @@ def test_convnet_targets_and_report():
 
 
 # ------------------------------------------------ keras.io's Conv1D timeseries classifier
+@pytest.mark.slow
 def test_pytorch_timeseries_starts_from_the_same_function_as_kerasite():
     # Kernels (k, in, out) -> (out, in, k), BatchNorm1d with Keras's epsilon and moving stats.
     if importlib.util.find_spec("torch") is None:

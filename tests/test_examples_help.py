@@ -24,6 +24,7 @@ def _options(help_text):
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.slow
 def test_every_option_has_help_and_a_default(script):
     result = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--help"],
                             capture_output=True, text=True, timeout=60)
@@ -50,6 +51,7 @@ def _help(script):
 
 @pytest.mark.parametrize("script", [s for s in SCRIPTS if ".fit(" in
                                     (ROOT / "examples" / s).read_text(encoding="utf-8")])
+@pytest.mark.slow
 def test_every_script_that_trains_takes_verbose_defaulting_to_2(script):
     options = _help(script)
     assert "--verbose" in options, f"{script} has no --verbose"

@@ -68,6 +68,7 @@ def _same_weights(a, b, atol=1e-6):
 
 # ================================================================ kill -9
 @posix_only
+@pytest.mark.slow
 def test_checkpoint_survives_sigkill_at_random_moments_and_resumes_exactly(tmp_path):
     path = tmp_path / "ckpt.kerasite"
     rng = random.Random(20240611)

@@ -153,6 +153,7 @@ WORKER = textwrap.dedent(r'''
 ''')
 
 
+@pytest.mark.slow
 def test_damaged_archives_load_unchanged_or_fail_cleanly_within_the_deadline(tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(WORKER)

@@ -88,6 +88,7 @@ def _weights(model):
 
 
 @pytest.mark.parametrize("kind", ["h5", "weights.h5"])
+@pytest.mark.slow
 def test_damaged_hdf5_files_load_the_original_weights_or_fail_cleanly(tmp_path, kind,
                                                                       monkeypatch):
     monkeypatch.setattr(_h5_guard, "DEADLINE", DEADLINE)

@@ -260,6 +260,7 @@ def test_an_activation_of_another_form_is_refused_by_name(tmp_path, value):
     _refused(path, "activation", ValueError)
 
 
+@pytest.mark.slow
 def test_a_functional_config_listed_in_reverse_order_loads(tmp_path):
     x = kerasite.Input((3,))
     h = x
@@ -579,6 +580,7 @@ _LAYER_NAMES = st.text(alphabet="ab_-./ é0:", min_size=1, max_size=6)
 @given(plan=st.lists(st.tuples(st.sampled_from(["dense", "dropout", "nest"]), _LAYER_NAMES),
                      min_size=1, max_size=5),
        depth=st.integers(0, 3), compiled=st.booleans())
+@pytest.mark.slow
 def test_a_keras_file_either_saves_and_loads_back_equal_or_is_refused_at_save(
         tmp_path, plan, depth, compiled):
     stack = [layers.Dense(3, input_shape=(3,), name="first")]

@@ -342,6 +342,7 @@ def _zombie(pid):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.slow
 def test_a_parse_that_hangs_is_stopped_at_the_deadline(files, kind, hanging_worker,
                                                        monkeypatch):
     model, tmp = files
@@ -356,6 +357,7 @@ def test_a_parse_that_hangs_is_stopped_at_the_deadline(files, kind, hanging_work
 
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX interval timers")
+@pytest.mark.slow
 def test_ctrl_c_stops_a_parse_that_hangs_and_its_worker(files, hanging_worker):
     tmp = files[1]
 
@@ -373,6 +375,7 @@ def test_ctrl_c_stops_a_parse_that_hangs_and_its_worker(files, hanging_worker):
     assert _gone(int(hanging_worker.read_text()))
 
 
+@pytest.mark.slow
 def test_the_deadline_can_be_set_from_the_environment():
     code = "from kerasite.saving.keras import _h5_guard; print(_h5_guard.DEADLINE)"
     for value, expected in (("2.5", "2.5"), (None, "30.0")):

@@ -127,6 +127,7 @@ print(json.dumps({"got": {k: float(v) for k, v in got.items()},
 '''
 
 
+@pytest.mark.slow
 def test_metric_objects_cross_keras_files_both_ways(tmp_path):
     from tests.test_keras_format import KERAS_PYTHON, run_keras
 

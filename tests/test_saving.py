@@ -843,6 +843,7 @@ BOMB = 256 << 20  # 256 MiB of zeros: a few hundred KB compressed
 @pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2],
                          ids=["deflate", "bzip2"])
 @pytest.mark.parametrize("where", ["model member", "npy inside a model", "weights file"])
+@pytest.mark.slow
 def test_compressed_members_are_refused_before_they_are_decompressed(
         tmp_path, compression, where):
     # Issue 15, item 4: kerasite writes stored members only; anything compressed
