@@ -428,7 +428,28 @@ class Tanh(_Elementwise):
         return out
 
 
-class Softmax(_Elementwise):
+class _AlongAxis(_Elementwise):
+    """An activation over one axis (the softmax family): checks ``axis`` at build."""
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = integer(axis, "axis")
+
+    def build(self, input_shape):
+        rank = len(input_shape)
+        if not -rank <= self.axis < rank:
+            raise ValueError(
+                f"`axis` of layer '{self.name}' ({type(self).__name__}) must be in "
+                f"[{-rank}, {rank - 1}] for inputs of shape {tuple(input_shape)}. "
+                f"Received: axis={self.axis}. Use axis=-1 to normalise over the last axis."
+            )
+        super().build(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class Softmax(_AlongAxis):
     """Softmax along ``axis``: non-negative outputs that sum to 1.
 
     Args:
@@ -440,20 +461,6 @@ class Softmax(_Elementwise):
         >>> Softmax().forward(np.array([[0.0, 0.0]]))
         array([[0.5, 0.5]])
     """
-
-    def __init__(self, axis=-1, **kwargs):
-        super().__init__(**kwargs)
-        self.axis = integer(axis, "axis")
-
-    def build(self, input_shape):
-        rank = len(input_shape)
-        if not -rank <= self.axis < rank:
-            raise ValueError(
-                f"`axis` of layer '{self.name}' (Softmax) must be in [{-rank}, {rank - 1}] for "
-                f"inputs of shape {tuple(input_shape)}. Received: axis={self.axis}. Use axis=-1 "
-                "to normalise over the last axis."
-            )
-        super().build(input_shape)
 
     def apply(self, x, out):
         # Subtracting the max leaves softmax unchanged and keeps exp() finite.
@@ -469,9 +476,6 @@ class Softmax(_Elementwise):
         np.subtract(g, dot, out=out)
         out *= z
         return out
-
-    def get_config(self):
-        return {**super().get_config(), "axis": self.axis}
 
 
 # ------------------------------------------------- derivatives from the input
@@ -1079,27 +1083,6 @@ class HardSiLU(_Elementwise):
 
 
 HardSwish = HardSiLU
-
-
-class _AlongAxis(_Elementwise):
-    """An activation over one axis (the softmax family): checks ``axis`` at build."""
-
-    def __init__(self, axis=-1, **kwargs):
-        super().__init__(**kwargs)
-        self.axis = integer(axis, "axis")
-
-    def build(self, input_shape):
-        rank = len(input_shape)
-        if not -rank <= self.axis < rank:
-            raise ValueError(
-                f"`axis` of layer '{self.name}' ({type(self).__name__}) must be in "
-                f"[{-rank}, {rank - 1}] for inputs of shape {tuple(input_shape)}. "
-                f"Received: axis={self.axis}. Use axis=-1 for the last axis."
-            )
-        super().build(input_shape)
-
-    def get_config(self):
-        return {**super().get_config(), "axis": self.axis}
 
 
 class LogSoftmax(_AlongAxis):
